@@ -1,0 +1,221 @@
+//! The hashed-timelock exchange: SettlementProposal, LockRequest, LockReceipt,
+//! ClaimRequest, ClaimReceipt, RefundReceipt (ISM-1 §6.3–§6.7).
+
+use super::common::{AccountRef, JournalRef, Leg, SecuritiesAmount};
+use crate::decimal::{Money, Quantity};
+use crate::ident::{Isin, Mic};
+use crate::ids::{Hex32, Reference};
+use crate::json::{child_path, ism_object, Rules};
+use crate::reason::{ReasonCode, Rejection};
+use crate::time::{Date, Timestamp};
+
+ism_object! {
+    /// One leg's terms: on which market's ledger, from whom, to whom, and until when.
+    pub struct LegTerms {
+        /// The market whose ledger holds this leg.
+        pub market: Mic,
+        /// The account the asset is locked from.
+        pub from: AccountRef,
+        /// The beneficiary, the only account a claim can credit.
+        pub to: AccountRef,
+        /// The lock's expiry; a refund is possible at or after it, a claim only before.
+        pub expires_at: Timestamp,
+    }
+}
+impl Rules for LegTerms {}
+
+ism_object! {
+    /// A relay's matched settlement, sent to both gateways before any lock
+    /// (ISM-1 §6.3). The cash leg expires first (T1); the securities leg at
+    /// T2 > T1, and the relay keeps T2 ≥ T1 + Δ.
+    pub struct SettlementProposal {
+        /// The relay's id for this settlement.
+        pub settlement_id: Reference,
+        /// The seller's instruction id.
+        pub deliver_instruction_id: Reference,
+        /// The buyer's instruction id.
+        pub receive_instruction_id: Reference,
+        /// The security.
+        pub isin: Isin,
+        /// Units delivered.
+        pub quantity: Quantity,
+        /// Cash paid.
+        pub settlement_amount: Money,
+        /// The agreed settlement date.
+        pub settlement_date: Date,
+        /// SHA-256 of the relay's secret.
+        pub hashlock: Hex32,
+        /// Securities from seller to buyer, expiring at T2.
+        pub securities_leg: LegTerms,
+        /// Cash from buyer to seller, expiring at T1.
+        pub cash_leg: LegTerms,
+    }
+}
+
+impl Rules for SettlementProposal {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        if self.securities_leg.expires_at <= self.cash_leg.expires_at {
+            return Err(Rejection::at(
+                ReasonCode::ExpiryOrder,
+                child_path(path, "securities_leg.expires_at"),
+                format!(
+                    "the securities leg expires at {}, which is not after the cash leg's {}; the buyer could claim the securities after the seller can no longer claim the cash",
+                    self.securities_leg.expires_at, self.cash_leg.expires_at
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+ism_object! {
+    /// Asks a gateway to lock one leg on its ledger under a hashlock (ISM-1 §6.4).
+    pub struct LockRequest {
+        /// The settlement.
+        pub settlement_id: Reference,
+        /// Which leg.
+        pub leg: Leg,
+        /// The market whose ledger locks.
+        pub market: Mic,
+        /// The account the asset is taken from.
+        pub from: AccountRef,
+        /// The only account a claim may credit.
+        pub beneficiary: AccountRef,
+        /// What to lock, for the securities leg.
+        pub securities: Option<SecuritiesAmount>,
+        /// What to lock, for the cash leg.
+        pub cash: Option<Money>,
+        /// SHA-256 of the secret that claims the lock.
+        pub hashlock: Hex32,
+        /// When the lock expires.
+        pub expires_at: Timestamp,
+    }
+}
+
+impl Rules for LockRequest {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        let consistent = match self.leg {
+            Leg::Securities => self.securities.is_some() && self.cash.is_none(),
+            Leg::Cash => self.cash.is_some() && self.securities.is_none(),
+        };
+        if !consistent {
+            return Err(Rejection::at(
+                ReasonCode::AssetChoice,
+                path_or_message(path),
+                format!(
+                    "a {} lock must carry \"{}\" and not \"{}\"",
+                    self.leg,
+                    if self.leg == Leg::Securities {
+                        "securities"
+                    } else {
+                        "cash"
+                    },
+                    if self.leg == Leg::Securities {
+                        "cash"
+                    } else {
+                        "securities"
+                    }
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn path_or_message(path: &str) -> String {
+    if path.is_empty() {
+        "body".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+ism_object! {
+    /// A gateway's proof that it locked a leg (ISM-1 §6.5).
+    pub struct LockReceipt {
+        /// The settlement.
+        pub settlement_id: Reference,
+        /// Which leg.
+        pub leg: Leg,
+        /// The ledger's id for the lock.
+        pub lock_id: Reference,
+        /// The hashlock the ledger recorded.
+        pub hashlock: Hex32,
+        /// The expiry the ledger recorded.
+        pub expires_at: Timestamp,
+        /// The journal entry of the lock.
+        pub journal: JournalRef,
+    }
+}
+impl Rules for LockReceipt {}
+
+ism_object! {
+    /// Reveals the secret so a gateway claims every leg it holds for the
+    /// settlement (ISM-1 §6.6).
+    pub struct ClaimRequest {
+        /// The settlement.
+        pub settlement_id: Reference,
+        /// The hashlock being opened.
+        pub hashlock: Hex32,
+        /// The 32-byte secret; its SHA-256 must equal `hashlock`.
+        pub preimage: Hex32,
+    }
+}
+
+/// ISM-1 §6.6: a preimage travels with the hashlock it opens, so any receiver
+/// can check it without looking anything up.
+fn check_preimage(path: &str, hashlock: &Hex32, preimage: &Hex32) -> Result<(), Rejection> {
+    if &Hex32::sha256_of(preimage.bytes()) != hashlock {
+        return Err(Rejection::at(
+            ReasonCode::PreimageMismatch,
+            child_path(path, "preimage"),
+            format!("SHA-256 of the preimage is not the hashlock {hashlock}"),
+        ));
+    }
+    Ok(())
+}
+
+impl Rules for ClaimRequest {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        check_preimage(path, &self.hashlock, &self.preimage)
+    }
+}
+
+ism_object! {
+    /// A gateway's proof that it claimed a leg for the beneficiary (ISM-1 §6.6).
+    pub struct ClaimReceipt {
+        /// The settlement.
+        pub settlement_id: Reference,
+        /// Which leg.
+        pub leg: Leg,
+        /// The ledger's id for the lock.
+        pub lock_id: Reference,
+        /// The hashlock opened.
+        pub hashlock: Hex32,
+        /// The secret that opened it.
+        pub preimage: Hex32,
+        /// The journal entry of the claim.
+        pub journal: JournalRef,
+    }
+}
+
+impl Rules for ClaimReceipt {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        check_preimage(path, &self.hashlock, &self.preimage)
+    }
+}
+
+ism_object! {
+    /// A gateway's proof that an expired lock went back to its locker (ISM-1 §6.7).
+    pub struct RefundReceipt {
+        /// The settlement.
+        pub settlement_id: Reference,
+        /// Which leg.
+        pub leg: Leg,
+        /// The ledger's id for the lock.
+        pub lock_id: Reference,
+        /// The journal entry of the refund.
+        pub journal: JournalRef,
+    }
+}
+impl Rules for RefundReceipt {}

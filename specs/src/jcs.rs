@@ -1,0 +1,288 @@
+//! Strict JSON parsing and RFC 8785 canonical bytes (ISM-1 §3).
+//!
+//! [`parse_strict`] refuses what plain JSON parsers quietly accept and RFC 8785
+//! forbids: duplicate member names, inputs over the size limit and excessive
+//! nesting. [`canonical_bytes`] writes the JSON Canonicalization Scheme form:
+//! members sorted by their UTF-16 code units, no whitespace, strings escaped
+//! exactly as ECMAScript's `JSON.stringify` does, and numbers in ECMAScript's
+//! shortest round-trip form.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use crate::limits::MAX_MESSAGE_BYTES;
+use crate::reason::{ReasonCode, Rejection};
+
+/// Parses UTF-8 JSON text into a value, refusing duplicate member names,
+/// inputs larger than [`MAX_MESSAGE_BYTES`] and nesting deeper than `max_depth`
+/// (ISM-1 §3.1, §3.2).
+pub fn parse_strict(input: &[u8], max_depth: usize) -> Result<Value, Rejection> {
+    if input.len() > MAX_MESSAGE_BYTES {
+        return Err(Rejection::new(
+            ReasonCode::InputTooLarge,
+            format!(
+                "the input is {} bytes; ISM/1 accepts at most {MAX_MESSAGE_BYTES} bytes",
+                input.len()
+            ),
+        ));
+    }
+    let problem = RefCell::new(None);
+    let seed = StrictSeed {
+        depth: 1,
+        max_depth,
+        problem: &problem,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(input);
+    // serde_json's own recursion guard (128) stays on; ours is tighter for messages.
+    let parsed = seed
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    match (parsed, problem.into_inner()) {
+        (_, Some(rejection)) => Err(rejection),
+        (Ok(value), None) => Ok(value),
+        (Err(error), None) => Err(Rejection::new(
+            ReasonCode::MalformedJson,
+            format!("the input is not well-formed JSON: {error}"),
+        )),
+    }
+}
+
+/// Builds a [`Value`] while checking the rules serde_json does not.
+#[derive(Clone, Copy)]
+struct StrictSeed<'a> {
+    depth: usize,
+    max_depth: usize,
+    /// Typed reason for a refusal; serde's error type can only carry text.
+    problem: &'a RefCell<Option<Rejection>>,
+}
+
+impl StrictSeed<'_> {
+    fn nested<E: de::Error>(self) -> Result<Self, E> {
+        if self.depth >= self.max_depth {
+            let rejection = Rejection::new(
+                ReasonCode::NestingTooDeep,
+                format!(
+                    "objects and arrays are nested more than {} levels deep",
+                    self.max_depth
+                ),
+            );
+            self.problem.replace(Some(rejection));
+            return Err(E::custom("nesting too deep"));
+        }
+        Ok(StrictSeed {
+            depth: self.depth + 1,
+            ..self
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number is not finite"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.nested()?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.nested()?;
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if members.contains_key(&key) {
+                let rejection = Rejection::new(
+                    ReasonCode::DuplicateKey,
+                    format!("the member name \"{key}\" appears twice in one object"),
+                );
+                self.problem.replace(Some(rejection));
+                return Err(de::Error::custom("duplicate member name"));
+            }
+            let value = map.next_value_seed(inner)?;
+            members.insert(key, value);
+        }
+        Ok(Value::Object(members))
+    }
+}
+
+/// The RFC 8785 canonical UTF-8 bytes of a JSON value (ISM-1 §3.4).
+pub fn canonical_bytes(value: &Value) -> Vec<u8> {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out.into_bytes()
+}
+
+/// Parses any JSON text strictly and returns its canonical bytes.
+pub fn canonicalize(input: &[u8]) -> Result<Vec<u8>, Rejection> {
+    let value = parse_strict(input, crate::limits::MAX_GENERIC_NESTING_DEPTH)?;
+    Ok(canonical_bytes(&value))
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(number) => write_number(number, out),
+        Value::String(text) => write_string(text, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            // RFC 8785 §3.2.3: sort by UTF-16 code units, not by UTF-8 bytes or
+            // code points; they differ for characters above U+FFFF.
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (index, (name, member)) in sorted.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_string(name, out);
+                out.push(':');
+                write_value(member, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// RFC 8785 §3.2.2.3: every number is an IEEE-754 double written as
+/// ECMAScript's `Number.prototype.toString` would.
+fn write_number(number: &Number, out: &mut String) {
+    // as_f64 is None only for arbitrary-precision numbers, a feature we do not
+    // enable; u64 and i64 convert with round-to-nearest-even as ECMAScript's parser does.
+    let double = number.as_f64().unwrap_or(f64::NAN);
+    out.push_str(&format_es6_number(double));
+}
+
+/// Formats a finite double as ECMAScript does; `-0` becomes `0`.
+pub fn format_es6_number(double: f64) -> String {
+    if double == 0.0 {
+        return "0".to_string();
+    }
+    ryu_js::Buffer::new().format(double).to_string()
+}
+
+/// RFC 8785 §3.2.2.2: escape `"` and `\`, the two-letter escapes for
+/// backspace, form feed, newline, carriage return and tab, `\u00xx` (lower
+/// case) for the other controls, and nothing else.
+fn write_string(text: &str, out: &mut String) {
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0C}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(text: &str) -> String {
+        match canonicalize(text.as_bytes()) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(rejection) => format!("ERR {}", rejection.code),
+        }
+    }
+
+    #[test]
+    fn sorts_members_by_utf16_code_units() {
+        // U+10000 encodes as the surrogate 0xD800, which sorts before U+FB33.
+        assert_eq!(
+            canon("{\"\u{fb33}\":1,\"\u{10000}\":2,\"a\":3}"),
+            "{\"a\":3,\"\u{10000}\":2,\"\u{fb33}\":1}"
+        );
+    }
+
+    #[test]
+    fn escapes_only_what_json_stringify_escapes() {
+        assert_eq!(
+            canon(r#""\u0007\u001f\/\u2028é\"\\""#),
+            "\"\\u0007\\u001f/\u{2028}é\\\"\\\\\""
+        );
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript() {
+        assert_eq!(
+            canon("[1E30, 4.50, 2e-3, 0.000001, 1e-7, -0, 100, 9007199254740993]"),
+            "[1e+30,4.5,0.002,0.000001,1e-7,0,100,9007199254740992]"
+        );
+    }
+
+    #[test]
+    fn refuses_duplicates_depth_size_and_garbage() {
+        assert_eq!(canon(r#"{"a":1,"a":2}"#), "ERR DUPLICATE_KEY");
+        assert_eq!(canon(r#"{"a":{"b":1,"b":1}}"#), "ERR DUPLICATE_KEY");
+        assert_eq!(canon("{\"a\":1} x"), "ERR MALFORMED_JSON");
+        assert_eq!(canon("1e400"), "ERR MALFORMED_JSON");
+        assert_eq!(canon("\"\\ud800\""), "ERR MALFORMED_JSON");
+        let deep = "[".repeat(120) + &"]".repeat(120);
+        assert_eq!(canon(&deep), "ERR NESTING_TOO_DEEP");
+        let big = vec![b' '; MAX_MESSAGE_BYTES + 1];
+        assert_eq!(
+            canonicalize(&big).map_err(|r| r.code),
+            Err(ReasonCode::InputTooLarge)
+        );
+        assert_eq!(
+            parse_strict(b"[[[1]]]", 3).map_err(|r| r.code),
+            Err(ReasonCode::NestingTooDeep)
+        );
+        assert!(parse_strict(b"[[1]]", 3).is_ok());
+    }
+}

@@ -1,0 +1,253 @@
+//! The test-vector format (ISM-1 §10) and a checker any runner can call.
+//!
+//! A vector is one JSON file: a message (as a JSON value in `input`, or as
+//! exact text in `input_text`), and what a conforming receiver must conclude.
+//! This module parses vectors and checks one against this implementation; it
+//! reads no files itself.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::envelope::validate;
+use crate::ids::Hex32;
+use crate::jcs::canonical_bytes;
+use crate::reason::ReasonCode;
+use crate::sign::{KeyLookup, Keyring, PublicKey, SigningKey};
+
+/// The `schema` value of a vector file.
+pub const VECTOR_SCHEMA: &str = "ism-vector/1";
+
+/// The `schema` value of the vector key file.
+pub const KEYS_SCHEMA: &str = "ism-vector-keys/1";
+
+/// One test vector.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vector {
+    /// Always [`VECTOR_SCHEMA`].
+    pub schema: String,
+    /// A stable name, e.g. `invalid/isin-check-digit`.
+    pub id: String,
+    /// What the vector shows.
+    pub description: String,
+    /// The clauses it checks, e.g. `ISM-1 §4.1`.
+    pub clauses: Vec<String>,
+    /// The message as a JSON value; serialise it compactly to get the bytes.
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// The message as exact text, for inputs a JSON value cannot hold
+    /// (malformed JSON, duplicate names, chosen whitespace).
+    #[serde(default)]
+    pub input_text: Option<String>,
+    /// Append ASCII spaces to the input until it has this many bytes.
+    #[serde(default)]
+    pub pad_to_bytes: Option<usize>,
+    /// The expected outcome.
+    pub expect: Expectation,
+}
+
+/// What a receiver must conclude about a vector's input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "result", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Expectation {
+    /// The message is accepted and its signature verifies.
+    Valid {
+        /// RFC 8785 bytes of the envelope without `signature`, as text.
+        canonical_unsigned: String,
+        /// Lower-case hex SHA-256 of those bytes.
+        canonical_unsigned_sha256: String,
+        /// The Ed25519 signature (unpadded base64url) the test key gives.
+        signature: String,
+    },
+    /// The message is refused with this reason.
+    Invalid {
+        /// The reason code.
+        reason: String,
+        /// The member at fault, if the rule concerns one member.
+        #[serde(default)]
+        field: Option<String>,
+    },
+}
+
+/// A published test key: its seed is public, so never use it for anything real.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestKey {
+    /// The key's name.
+    pub name: String,
+    /// The 32-byte Ed25519 seed, hex.
+    pub seed: String,
+    /// Always `Ed25519`.
+    pub alg: String,
+    /// The key id (ISM-1 §7.1).
+    pub key_id: String,
+    /// The public key, unpadded base64url.
+    pub public_key: String,
+}
+
+/// The vector key file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestKeys {
+    /// Always [`KEYS_SCHEMA`].
+    pub schema: String,
+    /// Keys the receiver trusts when checking vectors.
+    pub trusted: Vec<TestKey>,
+    /// Keys that sign some invalid vectors but that the receiver does not trust.
+    pub untrusted: Vec<TestKey>,
+}
+
+impl TestKey {
+    /// The signing key for the seed, checked against the published public key and id.
+    pub fn signing_key(&self) -> Result<SigningKey, String> {
+        let seed = Hex32::parse(&self.seed).map_err(|r| format!("key {}: seed: {r}", self.name))?;
+        let key =
+            SigningKey::from_seed(seed.bytes()).map_err(|e| format!("key {}: {e}", self.name))?;
+        if key.public_key().to_string() != self.public_key
+            || key.public_key().key_id().to_string() != self.key_id
+        {
+            return Err(format!(
+                "key {}: the seed does not give the published public key and key id",
+                self.name
+            ));
+        }
+        Ok(key)
+    }
+}
+
+impl TestKeys {
+    /// Parses the key file.
+    pub fn parse(text: &str) -> Result<TestKeys, String> {
+        let keys: TestKeys = serde_json::from_str(text).map_err(|e| format!("vector keys: {e}"))?;
+        if keys.schema != KEYS_SCHEMA {
+            return Err(format!(
+                "vector keys: schema is \"{}\", expected \"{KEYS_SCHEMA}\"",
+                keys.schema
+            ));
+        }
+        Ok(keys)
+    }
+
+    /// The keyring of trusted keys.
+    pub fn keyring(&self) -> Result<Keyring, String> {
+        let mut ring = Keyring::new();
+        for key in &self.trusted {
+            let public =
+                PublicKey::parse(&key.public_key).map_err(|r| format!("key {}: {r}", key.name))?;
+            ring.insert(public);
+        }
+        Ok(ring)
+    }
+}
+
+impl Vector {
+    /// Parses a vector file.
+    pub fn parse(text: &str) -> Result<Vector, String> {
+        let vector: Vector =
+            serde_json::from_str(text).map_err(|e| format!("not a vector: {e}"))?;
+        if vector.schema != VECTOR_SCHEMA {
+            return Err(format!(
+                "schema is \"{}\", expected \"{VECTOR_SCHEMA}\"",
+                vector.schema
+            ));
+        }
+        if vector.input.is_some() == vector.input_text.is_some() {
+            return Err("a vector has exactly one of \"input\" and \"input_text\"".into());
+        }
+        Ok(vector)
+    }
+
+    /// The exact bytes a receiver is given.
+    pub fn input_bytes(&self) -> Vec<u8> {
+        let mut bytes = match (&self.input, &self.input_text) {
+            (Some(value), _) => serde_json::to_vec(value).unwrap_or_default(),
+            (None, Some(text)) => text.clone().into_bytes(),
+            (None, None) => Vec::new(),
+        };
+        if let Some(target) = self.pad_to_bytes {
+            if target > bytes.len() {
+                bytes.resize(target, b' ');
+            }
+        }
+        bytes
+    }
+
+    /// Checks this implementation against the vector; `Err` says how it differs.
+    pub fn check(&self, keys: &dyn KeyLookup, signer: &SigningKey) -> Result<(), String> {
+        let outcome = validate(&self.input_bytes(), Some(keys));
+        match (&self.expect, outcome) {
+            (
+                Expectation::Valid {
+                    canonical_unsigned,
+                    canonical_unsigned_sha256,
+                    signature,
+                },
+                Ok(envelope),
+            ) => {
+                let unsigned = envelope.canonical_unsigned_bytes();
+                if unsigned != canonical_unsigned.as_bytes() {
+                    return Err(format!(
+                        "canonical bytes differ:\n  got      {}\n  expected {canonical_unsigned}",
+                        String::from_utf8_lossy(&unsigned)
+                    ));
+                }
+                let digest = Hex32::sha256_of(&unsigned);
+                if digest.as_str() != canonical_unsigned_sha256 {
+                    return Err(format!(
+                        "SHA-256 differs: got {digest}, expected {canonical_unsigned_sha256}"
+                    ));
+                }
+                let carried = envelope.signature.as_ref().map(|s| s.value.to_string());
+                if carried.as_deref() != Some(signature.as_str()) {
+                    return Err("the message does not carry the expected signature".into());
+                }
+                let recomputed = signer.sign_bytes(&envelope.signing_input());
+                if recomputed.as_str() != signature {
+                    return Err(format!(
+                        "signing with the test key gives {recomputed}, expected {signature}"
+                    ));
+                }
+                // Parse → serialise → parse is stable.
+                let again = validate(&envelope.to_canonical_bytes(), Some(keys))
+                    .map_err(|r| format!("re-encoded message refused: {r}"))?;
+                if again != envelope {
+                    return Err("re-encoding changed the message".into());
+                }
+                Ok(())
+            }
+            (Expectation::Valid { .. }, Err(rejection)) => {
+                Err(format!("expected valid, got {rejection}"))
+            }
+            (Expectation::Invalid { reason, .. }, Ok(_)) => {
+                Err(format!("expected {reason}, but the message was accepted"))
+            }
+            (Expectation::Invalid { reason, field }, Err(rejection)) => {
+                if ReasonCode::from_wire(reason).is_none() {
+                    return Err(format!(
+                        "the vector expects \"{reason}\", which is not an ISM/1 reason code"
+                    ));
+                }
+                if rejection.code.as_str() != reason {
+                    return Err(format!("expected {reason}, got {rejection}"));
+                }
+                if field.is_some() && field != &rejection.field {
+                    return Err(format!(
+                        "expected field {field:?}, got {:?} ({rejection})",
+                        rejection.field
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The canonical unsigned bytes of any message value, for producing vectors of
+/// invalid messages that a typed [`crate::Envelope`] cannot hold.
+pub fn canonical_unsigned_of(message: &Value) -> Vec<u8> {
+    let mut unsigned = message.clone();
+    if let Value::Object(members) = &mut unsigned {
+        members.remove("signature");
+    }
+    canonical_bytes(&unsigned)
+}

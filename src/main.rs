@@ -1,0 +1,2 @@
+//! `isthmus`: the one command-line tool (placeholder until the CLI lands).
+fn main() {}

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 
 use isthmus_spec::ids::{hex_lower, Hex32, MessageId};
-use isthmus_spec::sign::{SigningKey, SIGNATURE_DOMAIN};
+use isthmus_spec::sign::{PublicKeyRecord, SigningKey, SIGNATURE_DOMAIN};
 use isthmus_spec::vectors::{canonical_unsigned_of, KEYS_SCHEMA, VECTOR_SCHEMA};
 use serde_json::{json, Map, Value};
 
@@ -1168,6 +1168,21 @@ fn main() -> Result<()> {
             "trusted": [key_record("test-key-1", TRUSTED_SEED_PHRASE, &keys.trusted)],
             "untrusted": [key_record("untrusted-key", UNTRUSTED_SEED_PHRASE, &keys.untrusted)],
         }),
+    )?;
+    let record = serde_json::to_value(PublicKeyRecord::of(&keys.trusted.public_key()))?;
+    write_json(&root.join("test-key.pub.json"), &record)?;
+    let samples = root
+        .parent()
+        .map(|specs| specs.join("samples"))
+        .ok_or("no parent")?;
+    fs::create_dir_all(&samples)?;
+    write_json(
+        &samples.join("settlement-instruction.json"),
+        &sign(instruction_message(), &keys.trusted),
+    )?;
+    write_json(
+        &samples.join("settlement-instruction.unsigned.json"),
+        &instruction_message(),
     )?;
     for dir in ["valid", "invalid"] {
         let path = root.join(dir);

@@ -1,0 +1,106 @@
+//! Command-line interface: one subcommand per job (Hermes-style).
+
+mod demo;
+mod input;
+mod keys;
+mod spec;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status when the input was checked and refused.
+pub const EXIT_REJECTED: u8 = 1;
+/// Exit status when the tool itself could not do its job (bad arguments, I/O).
+pub const EXIT_TOOL_ERROR: u8 = 2;
+
+/// Isthmus links securities markets: gateways translate each market's dialect
+/// into ISM/1, relays settle cross-border trades atomically with hashed timelocks.
+#[derive(Debug, Parser)]
+#[command(name = "isthmus", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the end-to-end demonstration on an embedded default network.
+    Demo,
+    /// Work with ISM/1 messages: validate, canonicalise, run the test vectors.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+    /// Manage node keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SpecCommand {
+    /// Check one ISM/1 message; prints OK, or the reason code and a sentence.
+    ///
+    /// Exit status: 0 valid, 1 refused, 2 the file could not be read.
+    Validate {
+        /// The message file, or `-` for standard input.
+        file: PathBuf,
+        /// A public key record (as `isthmus keys generate` writes) to verify the
+        /// signature with; repeat for several. Without one the signature's form
+        /// is checked but it is not verified.
+        #[arg(long = "public-key", value_name = "FILE")]
+        public_keys: Vec<PathBuf>,
+        /// Print one JSON object instead of a sentence.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the RFC 8785 canonical bytes of any JSON document to standard output.
+    Canonicalize {
+        /// The JSON file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Sign an ISM/1 message with a signing key; writes the signed message's
+    /// canonical bytes to standard output.
+    Sign {
+        /// The message file (any existing signature is replaced), or `-` for standard input.
+        file: PathBuf,
+        /// The PKCS#8 PEM signing key (as `isthmus keys generate` writes it).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Run every test vector in a directory (default: the vectors shipped with Isthmus).
+    Vectors {
+        /// The directory holding keys.json, valid/ and invalid/.
+        #[arg(long, value_name = "DIR", default_value = "specs/vectors")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Generate an Ed25519 message-signing key: DIR/signing.key (PKCS#8 PEM,
+    /// mode 0600) and DIR/signing.pub.json (the public key record to publish).
+    Generate {
+        /// Directory to write into; created if missing.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Replace existing key files instead of refusing.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo => demo::run(),
+        Command::Spec(SpecCommand::Validate {
+            file,
+            public_keys,
+            json,
+        }) => spec::validate(&file, &public_keys, json),
+        Command::Spec(SpecCommand::Canonicalize { file }) => spec::canonicalize(&file),
+        Command::Spec(SpecCommand::Sign { file, key }) => spec::sign(&file, &key),
+        Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
+        Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
+    }
+}

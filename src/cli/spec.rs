@@ -1,0 +1,192 @@
+//! `isthmus spec …`: validate and canonicalise ISM/1 messages, run vectors.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use isthmus_spec::jcs;
+use isthmus_spec::sign::{KeyLookup, Keyring, PublicKeyRecord, SigningKey};
+use isthmus_spec::vectors::{TestKeys, Vector};
+use isthmus_spec::{Envelope, Rejection};
+use serde_json::json;
+
+use super::input::read_bounded;
+use super::EXIT_REJECTED;
+
+/// Loads public key records into a keyring.
+fn load_keyring(paths: &[PathBuf]) -> anyhow::Result<Keyring> {
+    let mut keyring = Keyring::new();
+    for path in paths {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("reading public key {}", path.display()))?;
+        let record: PublicKeyRecord = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a public key record (alg, key_id, public_key)",
+                path.display()
+            )
+        })?;
+        keyring.insert(record.public_key);
+    }
+    Ok(keyring)
+}
+
+fn rejection_json(rejection: &Rejection) -> serde_json::Value {
+    json!({
+        "valid": false,
+        "code": rejection.code.as_str(),
+        "field": rejection.field,
+        "message": rejection.message,
+        "clause": rejection.code.clause(),
+    })
+}
+
+/// `isthmus spec validate`.
+pub fn validate(file: &Path, public_keys: &[PathBuf], as_json: bool) -> anyhow::Result<ExitCode> {
+    let bytes = read_bounded(file)?;
+    let keyring = load_keyring(public_keys)?;
+    let keys: Option<&dyn KeyLookup> = if public_keys.is_empty() {
+        None
+    } else {
+        Some(&keyring)
+    };
+    match isthmus_spec::validate(&bytes, keys) {
+        Ok(envelope) => {
+            let verified = keys.is_some();
+            if as_json {
+                println!(
+                    "{}",
+                    json!({"valid": true, "kind": envelope.kind().as_str(), "id": envelope.id.as_str(), "signature_verified": verified})
+                );
+            } else if verified {
+                println!(
+                    "OK {} {} (signature verified)",
+                    envelope.kind(),
+                    envelope.id
+                );
+            } else {
+                let signed = if envelope.signature.is_some() {
+                    "signed"
+                } else {
+                    "unsigned"
+                };
+                println!(
+                    "OK {} {} ({signed}; signature not verified: pass --public-key to verify)",
+                    envelope.kind(),
+                    envelope.id
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(rejection) => {
+            if as_json {
+                println!("{}", rejection_json(&rejection));
+            } else {
+                println!("REJECTED {rejection} ({})", rejection.code.clause());
+            }
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+    }
+}
+
+/// `isthmus spec canonicalize`.
+pub fn canonicalize(file: &Path) -> anyhow::Result<ExitCode> {
+    let bytes = read_bounded(file)?;
+    match jcs::canonicalize(&bytes) {
+        Ok(canonical) => {
+            let mut stdout = io::stdout().lock();
+            stdout
+                .write_all(&canonical)
+                .context("writing standard output")?;
+            stdout.flush().context("writing standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(rejection) => {
+            eprintln!("REJECTED {rejection}");
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+    }
+}
+
+/// `isthmus spec sign`.
+pub fn sign(file: &Path, key_path: &Path) -> anyhow::Result<ExitCode> {
+    let pem = fs::read_to_string(key_path)
+        .with_context(|| format!("reading signing key {}", key_path.display()))?;
+    let key = SigningKey::from_pem(&pem)
+        .with_context(|| format!("loading signing key {}", key_path.display()))?;
+    let bytes = read_bounded(file)?;
+    match Envelope::decode(&bytes) {
+        Ok(envelope) => {
+            let signed = envelope.sign(&key);
+            let mut stdout = io::stdout().lock();
+            stdout
+                .write_all(&signed.to_canonical_bytes())
+                .context("writing standard output")?;
+            stdout.flush().context("writing standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(rejection) => {
+            eprintln!(
+                "REJECTED {rejection} ({}); only a valid message can be signed",
+                rejection.code.clause()
+            );
+            Ok(ExitCode::from(EXIT_REJECTED))
+        }
+    }
+}
+
+fn vector_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for sub in ["valid", "invalid"] {
+        let path = dir.join(sub);
+        let entries = fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))?;
+        for entry in entries {
+            let file = entry
+                .with_context(|| format!("listing {}", path.display()))?
+                .path();
+            if file.extension().is_some_and(|ext| ext == "json") {
+                files.push(file);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `isthmus spec vectors`: checks this build against every vector.
+pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
+    if !dir.join("keys.json").is_file() {
+        bail!("{} holds no keys.json; pass --dir pointing at an ISM/1 vector directory (specs/vectors in the Isthmus repository)", dir.display());
+    }
+    let keys_text = fs::read_to_string(dir.join("keys.json")).context("reading keys.json")?;
+    let keys = TestKeys::parse(&keys_text).map_err(anyhow::Error::msg)?;
+    let keyring = keys.keyring().map_err(anyhow::Error::msg)?;
+    let Some(trusted) = keys.trusted.first() else {
+        bail!("keys.json lists no trusted key");
+    };
+    let signer = trusted.signing_key().map_err(anyhow::Error::msg)?;
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for file in vector_files(dir)? {
+        let text =
+            fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let outcome = Vector::parse(&text)
+            .and_then(|vector| vector.check(&keyring, &signer).map(|()| vector.id));
+        match outcome {
+            Ok(id) => {
+                passed += 1;
+                println!("ok    {id}");
+            }
+            Err(problem) => {
+                failed += 1;
+                println!("FAIL  {}: {problem}", file.display());
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_REJECTED)
+    })
+}

@@ -1,0 +1,264 @@
+//! The `isthmus` binary end to end: every vector through `spec validate`
+//! (ISM-1 §10), canonicalisation, key generation and signing (ISM-1 §7).
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use isthmus_spec::vectors::{Expectation, Vector};
+use serde_json::Value;
+
+fn isthmus(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_isthmus"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // The binary stops reading past the 1 MiB limit, so a larger input may
+    // meet a closed pipe; that is the behaviour under test, not a failure.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin);
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/vectors")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn every_vector_through_spec_validate() {
+    let key = vectors_dir().join("test-key.pub.json");
+    let key = key.to_str().expect("utf-8 path");
+    let mut checked = 0;
+    for dir in ["valid", "invalid"] {
+        let mut paths: Vec<PathBuf> = fs::read_dir(vectors_dir().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let vector = Vector::parse(&fs::read_to_string(&path).unwrap()).unwrap();
+            let input = vector.input_bytes();
+            let plain = isthmus(&["spec", "validate", "--public-key", key, "-"], &input);
+            let json = isthmus(
+                &["spec", "validate", "--json", "--public-key", key, "-"],
+                &input,
+            );
+            let report: Value = serde_json::from_slice(&json.stdout)
+                .unwrap_or_else(|e| panic!("{}: --json output: {e}", vector.id));
+            match &vector.expect {
+                Expectation::Valid { .. } => {
+                    assert_eq!(
+                        plain.status.code(),
+                        Some(0),
+                        "{}: {}",
+                        vector.id,
+                        stdout(&plain)
+                    );
+                    assert!(stdout(&plain).starts_with("OK "), "{}", vector.id);
+                    assert!(
+                        stdout(&plain).contains("signature verified"),
+                        "{}",
+                        vector.id
+                    );
+                    assert_eq!(report["valid"], Value::Bool(true), "{}", vector.id);
+                }
+                Expectation::Invalid { reason, field } => {
+                    assert_eq!(
+                        plain.status.code(),
+                        Some(1),
+                        "{}: {}",
+                        vector.id,
+                        stdout(&plain)
+                    );
+                    let text = stdout(&plain);
+                    assert!(
+                        text.starts_with(&format!("REJECTED {reason}")),
+                        "{}: {text}",
+                        vector.id
+                    );
+                    assert!(
+                        text.len() > reason.len() + 20,
+                        "{}: a sentence follows the code",
+                        vector.id
+                    );
+                    assert_eq!(
+                        report["code"].as_str(),
+                        Some(reason.as_str()),
+                        "{}",
+                        vector.id
+                    );
+                    if let Some(field) = field {
+                        assert_eq!(
+                            report["field"].as_str(),
+                            Some(field.as_str()),
+                            "{}",
+                            vector.id
+                        );
+                    }
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 55);
+}
+
+#[test]
+fn spec_vectors_command_reports_all_passed() {
+    let output = isthmus(&["spec", "vectors"], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output)
+        .lines()
+        .last()
+        .is_some_and(|l| l.ends_with(" passed, 0 failed")));
+}
+
+#[test]
+fn canonicalize_matches_rfc8785_cases() {
+    let cases: Value =
+        serde_json::from_str(&fs::read_to_string(vectors_dir().join("jcs/cases.json")).unwrap())
+            .unwrap();
+    for case in cases["cases"].as_array().unwrap() {
+        let output = isthmus(
+            &["spec", "canonicalize", "-"],
+            case["input"].as_str().unwrap().as_bytes(),
+        );
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(
+            isthmus_spec::ids::hex_lower(&output.stdout),
+            case["canonical_hex"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
+    }
+    let bad = isthmus(&["spec", "canonicalize", "-"], b"{\"a\":1,\"a\":2}");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("DUPLICATE_KEY"));
+}
+
+#[test]
+fn generated_key_signs_and_verifies() {
+    let dir = std::env::temp_dir().join(format!("isthmus-cli-keys-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let out = dir.to_str().unwrap();
+    let generated = isthmus(&["keys", "generate", "--out", out], b"");
+    assert_eq!(
+        generated.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.join("signing.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the private key is readable by its owner only"
+        );
+    }
+    let again = isthmus(&["keys", "generate", "--out", out], b"");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing key is never overwritten silently"
+    );
+
+    let unsigned = fs::read("specs/samples/settlement-instruction.unsigned.json")
+        .or_else(|_| {
+            fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("specs/samples/settlement-instruction.unsigned.json"),
+            )
+        })
+        .unwrap();
+    let key = dir.join("signing.key");
+    let signed = isthmus(
+        &["spec", "sign", "--key", key.to_str().unwrap(), "-"],
+        &unsigned,
+    );
+    assert_eq!(
+        signed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let public = dir.join("signing.pub.json");
+    let public = public.to_str().unwrap();
+    let verified = isthmus(
+        &["spec", "validate", "--public-key", public, "-"],
+        &signed.stdout,
+    );
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    let other_key = vectors_dir().join("test-key.pub.json");
+    let unknown = isthmus(
+        &[
+            "spec",
+            "validate",
+            "--public-key",
+            other_key.to_str().unwrap(),
+            "-",
+        ],
+        &signed.stdout,
+    );
+    assert!(
+        stdout(&unknown).starts_with("REJECTED KEY_UNKNOWN"),
+        "{}",
+        stdout(&unknown)
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_explained_never_a_panic() {
+    for input in [
+        &b""[..],
+        b"\xff\xfe",
+        b"[",
+        b"null",
+        b"{\"version\":\"ISM/1\"}",
+        &[b'{'; 5000][..],
+    ] {
+        let output = isthmus(&["spec", "validate", "-"], input);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
+        assert!(stdout(&output).starts_with("REJECTED "));
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+    }
+    let oversize = vec![b' '; 2 * 1024 * 1024];
+    let output = isthmus(&["spec", "validate", "-"], &oversize);
+    assert!(
+        stdout(&output).starts_with("REJECTED INPUT_TOO_LARGE"),
+        "{}",
+        stdout(&output)
+    );
+    let missing = isthmus(&["spec", "validate", "/definitely/not/here.json"], b"");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/definitely/not/here.json"));
+}
+
+#[test]
+fn demo_runs() {
+    let output = isthmus(&["demo"], b"");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("hashlock"));
+}

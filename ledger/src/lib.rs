@@ -1,11 +1,34 @@
 //! `isthmus-ledger`: a market's local book-entry ledger.
 //!
-//! Owns accounts, holdings and cash, hashed-timelock lock/claim/refund and a
-//! hash-chained journal, as a pure state-transition core over an injected
-//! clock with storage behind a small key-value trait (sled by default).
+//! Owns accounts, holdings of securities and cash, hashed-timelock locks
+//! (lock, claim, refund), freezing, and a hash-chained journal that is the
+//! ledger's only durable record: every balance is the fold of the journal.
 //! It knows nothing of QUIC or relays (DESIGN.md §1).
 //!
-//! Status: not built yet; issue 3 builds it.
+//! The split follows quinn and rust-lightning:
+//! - [`state::LedgerState`] is the pure core: `apply(operation, time)`
+//!   changes in-memory state and returns what happened; no I/O, no clock.
+//! - [`store::KvStore`] is a small key-value trait the shell writes through,
+//!   with [`store::SledStore`] (durable, default) and [`store::MemoryStore`]
+//!   (tests and simulation).
+//! - [`Ledger`] is the shell: it takes time from an injected [`clock::Clock`],
+//!   handles idempotency keys, appends journal entries and makes them durable
+//!   before returning a [`Receipt`].
 
-/// The ISM/1 standard this ledger's receipts are expressed in.
-pub use isthmus_spec::ISM_VERSION;
+pub mod account;
+pub mod asset;
+pub mod clock;
+pub mod error;
+pub mod journal;
+mod ledger;
+pub mod operation;
+pub mod state;
+pub mod store;
+pub mod verify;
+
+pub use account::AccountId;
+pub use asset::Asset;
+pub use error::{LedgerError, LedgerReason};
+pub use ledger::{Ledger, Receipt, Request, MAX_BATCH_OPERATIONS};
+pub use operation::{Effect, Operation};
+pub use verify::{verify_journal, VerifyReport};

@@ -1,0 +1,104 @@
+//! The hash-chained journal: the ledger's only durable record.
+//!
+//! Entry `n` holds its sequence number, the hash of entry `n - 1` (32 zero
+//! bytes for entry 0), the ledger time, the idempotency key, the operation and
+//! its outcome. Its bytes are the RFC 8785 canonical JSON of those members, so
+//! any language can re-hash them; its hash is the SHA-256 of those bytes.
+//! A stored record is the entry's hash followed by its bytes.
+
+use isthmus_spec::ids::Hex32;
+use isthmus_spec::jcs::canonical_bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LedgerError, LedgerReason};
+use crate::operation::{u64_text, Operation, Outcome};
+
+/// The previous-hash of the first entry.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
+
+/// Key prefix of journal records in the store; the sequence number follows, big-endian.
+pub const JOURNAL_PREFIX: &[u8] = b"j/";
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalEntry {
+    /// Position in the journal, from 0.
+    #[serde(with = "u64_text")]
+    pub seq: u64,
+    /// SHA-256 of the previous entry's bytes.
+    pub prev_hash: Hex32,
+    /// Ledger time of the operation, Unix milliseconds.
+    #[serde(with = "u64_text")]
+    pub time_ms: u64,
+    /// The caller's idempotency key.
+    pub idempotency_key: String,
+    /// What was asked.
+    pub operation: Operation,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+impl JournalEntry {
+    /// The entry's canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Every member serialises (strings, enums and string-encoded integers only).
+        canonical_bytes(&serde_json::to_value(self).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Decodes an entry, requiring its bytes to be canonical.
+    pub fn from_bytes(bytes: &[u8]) -> Result<JournalEntry, String> {
+        let entry: JournalEntry =
+            serde_json::from_slice(bytes).map_err(|e| format!("unreadable: {e}"))?;
+        if entry.to_bytes() != bytes {
+            return Err("its bytes are not the canonical form of its content".into());
+        }
+        Ok(entry)
+    }
+}
+
+/// The store key of entry `seq`.
+pub fn journal_key(seq: u64) -> Vec<u8> {
+    let mut key = JOURNAL_PREFIX.to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The sequence number in a journal key.
+pub fn seq_of_key(key: &[u8]) -> Option<u64> {
+    let digits: [u8; 8] = key.strip_prefix(JOURNAL_PREFIX)?.try_into().ok()?;
+    Some(u64::from_be_bytes(digits))
+}
+
+/// A stored record: the 32-byte hash, then the entry bytes.
+pub fn encode_record(entry_bytes: &[u8]) -> (Hex32, Vec<u8>) {
+    let hash = Hex32::sha256_of(entry_bytes);
+    let mut record = Vec::with_capacity(32 + entry_bytes.len());
+    record.extend_from_slice(hash.bytes());
+    record.extend_from_slice(entry_bytes);
+    (hash, record)
+}
+
+/// Splits a record and checks its hash; `Err` says what is wrong.
+pub fn decode_record(record: &[u8]) -> Result<(Hex32, JournalEntry), String> {
+    if record.len() < 32 {
+        return Err(format!(
+            "the record is {} bytes, shorter than its hash",
+            record.len()
+        ));
+    }
+    let (stored_hash, bytes) = record.split_at(32);
+    let hash = Hex32::sha256_of(bytes);
+    if hash.bytes()[..] != stored_hash[..] {
+        return Err("its bytes do not match its stored hash".into());
+    }
+    Ok((hash, JournalEntry::from_bytes(bytes)?))
+}
+
+/// A corrupt-journal error naming the entry.
+pub fn corrupt(seq: u64, problem: &str) -> LedgerError {
+    LedgerError::new(
+        LedgerReason::JournalCorrupt,
+        format!("journal entry {seq}: {problem}"),
+    )
+}

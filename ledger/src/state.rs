@@ -1,0 +1,586 @@
+//! The pure core: ledger state and its transition function.
+//!
+//! [`LedgerState::apply`] takes an operation, its journal sequence number and
+//! the ledger time, and either changes the state and returns an [`Effect`],
+//! or changes nothing and returns the reason. It does no I/O and reads no
+//! clock, so tests, the journal verifier and a simulator all drive it alike.
+
+use std::collections::{BTreeMap, HashMap};
+
+use isthmus_spec::ident::Isin;
+use isthmus_spec::ids::Hex32;
+
+use crate::account::AccountId;
+use crate::asset::Asset;
+use crate::error::{LedgerError, LedgerReason};
+use crate::operation::{Effect, Operation, Outcome};
+
+/// An account's holding of one asset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Balance {
+    /// Units that can be transferred or locked.
+    pub available: u64,
+    /// Units under open locks from this account.
+    pub locked: u64,
+}
+
+impl Balance {
+    /// Available plus locked.
+    pub fn total(&self) -> u128 {
+        u128::from(self.available) + u128::from(self.locked)
+    }
+}
+
+/// Where a lock stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HtlcStatus {
+    /// Locked; claimable before expiry, refundable from expiry on.
+    Open,
+    /// Claimed by the beneficiary with this preimage.
+    Claimed {
+        /// Ledger time of the claim.
+        at_ms: u64,
+        /// The secret that opened it, now public on this ledger.
+        preimage: Hex32,
+    },
+    /// Refunded to the locker.
+    Refunded {
+        /// Ledger time of the refund.
+        at_ms: u64,
+    },
+}
+
+/// A hashed timelock contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Htlc {
+    /// The journal sequence number of the lock.
+    pub lock_id: u64,
+    /// The locker.
+    pub from: AccountId,
+    /// The only account a claim credits.
+    pub beneficiary: AccountId,
+    /// What is locked.
+    pub asset: Asset,
+    /// How many units.
+    pub units: u64,
+    /// SHA-256 of the secret.
+    pub hashlock: Hex32,
+    /// Refundable from, and no longer claimable at, this ledger time.
+    pub expiry_ms: u64,
+    /// Open, claimed or refunded.
+    pub status: HtlcStatus,
+}
+
+#[derive(Debug, Clone, Default)]
+struct AccountState {
+    frozen: bool,
+    holdings: BTreeMap<Asset, Balance>,
+}
+
+/// The whole state of one ledger, rebuilt by folding the journal.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerState {
+    accounts: BTreeMap<AccountId, AccountState>,
+    issued: BTreeMap<Asset, u128>,
+    locks: HashMap<u64, Htlc>,
+}
+
+fn refuse(reason: LedgerReason, message: String) -> Outcome {
+    Outcome::Refused(LedgerError::new(reason, message))
+}
+
+/// Short-circuits a check inside `apply`.
+macro_rules! ensure {
+    ($condition:expr, $reason:expr, $($message:tt)+) => {
+        if !$condition {
+            return refuse($reason, format!($($message)+));
+        }
+    };
+}
+
+impl LedgerState {
+    /// An empty ledger.
+    pub fn new() -> LedgerState {
+        LedgerState::default()
+    }
+
+    fn account(&self, id: &AccountId) -> Result<&AccountState, Outcome> {
+        self.accounts.get(id).ok_or_else(|| {
+            refuse(
+                LedgerReason::AccountUnknown,
+                format!("no account {id} on this ledger"),
+            )
+        })
+    }
+
+    fn balance(&self, id: &AccountId, asset: &Asset) -> Balance {
+        self.accounts
+            .get(id)
+            .and_then(|a| a.holdings.get(asset))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Writes a balance; zero balances are removed so holdings list only what is held.
+    fn set_balance(&mut self, id: &AccountId, asset: &Asset, balance: Balance) {
+        if let Some(account) = self.accounts.get_mut(id) {
+            if balance == Balance::default() {
+                account.holdings.remove(asset);
+            } else {
+                account.holdings.insert(asset.clone(), balance);
+            }
+        }
+    }
+
+    /// Applies one operation at ledger time `now_ms`; `seq` is its journal
+    /// sequence number, which becomes the id of a new lock.
+    pub fn apply(&mut self, seq: u64, operation: &Operation, now_ms: u64) -> Outcome {
+        match operation {
+            Operation::OpenAccount { account } => {
+                ensure!(
+                    !self.accounts.contains_key(account),
+                    LedgerReason::AccountExists,
+                    "account {account} exists already"
+                );
+                self.accounts
+                    .insert(account.clone(), AccountState::default());
+                Outcome::Applied(Effect::AccountOpened)
+            }
+            Operation::Issue {
+                account,
+                asset,
+                units,
+            } => self.issue(account, asset, *units),
+            Operation::Transfer {
+                from,
+                to,
+                asset,
+                units,
+            } => self.transfer(from, to, asset, *units),
+            Operation::Lock {
+                from,
+                beneficiary,
+                asset,
+                units,
+                hashlock,
+                expiry_ms,
+            } => self.lock(
+                seq,
+                from,
+                beneficiary,
+                asset,
+                *units,
+                hashlock,
+                *expiry_ms,
+                now_ms,
+            ),
+            Operation::Claim { lock_id, preimage } => self.claim(*lock_id, preimage, now_ms),
+            Operation::Refund { lock_id } => self.refund(*lock_id, now_ms),
+            Operation::Freeze { account } | Operation::Unfreeze { account } => {
+                let freeze = matches!(operation, Operation::Freeze { .. });
+                let Some(state) = self.accounts.get_mut(account) else {
+                    return refuse(
+                        LedgerReason::AccountUnknown,
+                        format!("no account {account} on this ledger"),
+                    );
+                };
+                match (freeze, state.frozen) {
+                    (true, true) => refuse(
+                        LedgerReason::AccountFrozen,
+                        format!("account {account} is frozen already"),
+                    ),
+                    (false, false) => refuse(
+                        LedgerReason::AccountNotFrozen,
+                        format!("account {account} is not frozen"),
+                    ),
+                    _ => {
+                        state.frozen = freeze;
+                        Outcome::Applied(if freeze {
+                            Effect::Frozen
+                        } else {
+                            Effect::Unfrozen
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    fn issue(&mut self, account: &AccountId, asset: &Asset, units: u64) -> Outcome {
+        ensure!(
+            units > 0,
+            LedgerReason::AmountInvalid,
+            "an issue must create at least one unit"
+        );
+        match self.account(account) {
+            Err(refusal) => return refusal,
+            Ok(state) => ensure!(
+                !state.frozen,
+                LedgerReason::AccountFrozen,
+                "account {account} is frozen"
+            ),
+        }
+        let mut balance = self.balance(account, asset);
+        let Some(available) = balance.available.checked_add(units) else {
+            return refuse(
+                LedgerReason::AmountOverflow,
+                format!(
+                    "issuing {} {asset} would overflow the balance of {account}",
+                    asset.format_units(units)
+                ),
+            );
+        };
+        balance.available = available;
+        self.set_balance(account, asset, balance);
+        *self.issued.entry(asset.clone()).or_default() += u128::from(units);
+        Outcome::Applied(Effect::Issued)
+    }
+
+    /// Checks that two distinct accounts exist and the first is not frozen.
+    fn check_pair(
+        &self,
+        from: &AccountId,
+        to: &AccountId,
+        to_may_be_frozen: bool,
+    ) -> Result<(), Outcome> {
+        if from == to {
+            return Err(refuse(
+                LedgerReason::SameAccount,
+                format!("{from} cannot deliver to itself"),
+            ));
+        }
+        let from_state = self.account(from)?;
+        let to_state = self.account(to)?;
+        if from_state.frozen {
+            return Err(refuse(
+                LedgerReason::AccountFrozen,
+                format!("account {from} is frozen"),
+            ));
+        }
+        if to_state.frozen && !to_may_be_frozen {
+            return Err(refuse(
+                LedgerReason::AccountFrozen,
+                format!("account {to} is frozen"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn transfer(&mut self, from: &AccountId, to: &AccountId, asset: &Asset, units: u64) -> Outcome {
+        ensure!(
+            units > 0,
+            LedgerReason::AmountInvalid,
+            "a transfer must move at least one unit"
+        );
+        if let Err(refusal) = self.check_pair(from, to, false) {
+            return refusal;
+        }
+        let mut source = self.balance(from, asset);
+        let mut target = self.balance(to, asset);
+        ensure!(
+            source.available >= units,
+            LedgerReason::InsufficientFunds,
+            "{from} has {} {asset} available, {} needed",
+            asset.format_units(source.available),
+            asset.format_units(units)
+        );
+        let Some(credited) = target.available.checked_add(units) else {
+            return refuse(
+                LedgerReason::AmountOverflow,
+                format!("crediting {to} would overflow its {asset} balance"),
+            );
+        };
+        source.available -= units;
+        target.available = credited;
+        self.set_balance(from, asset, source);
+        self.set_balance(to, asset, target);
+        Outcome::Applied(Effect::Transferred)
+    }
+
+    #[allow(clippy::too_many_arguments)] // the fields of one Lock operation
+    fn lock(
+        &mut self,
+        seq: u64,
+        from: &AccountId,
+        beneficiary: &AccountId,
+        asset: &Asset,
+        units: u64,
+        hashlock: &Hex32,
+        expiry_ms: u64,
+        now_ms: u64,
+    ) -> Outcome {
+        ensure!(
+            units > 0,
+            LedgerReason::AmountInvalid,
+            "a lock must hold at least one unit"
+        );
+        ensure!(
+            expiry_ms > now_ms,
+            LedgerReason::ExpiryInPast,
+            "the expiry {expiry_ms} is not after the ledger time {now_ms}"
+        );
+        // A frozen beneficiary may still receive through a claim: settlement
+        // in flight must complete or refund, never hang (see README).
+        if let Err(refusal) = self.check_pair(from, beneficiary, true) {
+            return refusal;
+        }
+        let mut source = self.balance(from, asset);
+        ensure!(
+            source.available >= units,
+            LedgerReason::InsufficientFunds,
+            "{from} has {} {asset} available, {} needed",
+            asset.format_units(source.available),
+            asset.format_units(units)
+        );
+        // locked <= total issued of the asset, which fits u64 per account balance rules.
+        let Some(locked) = source.locked.checked_add(units) else {
+            return refuse(
+                LedgerReason::AmountOverflow,
+                format!("locking would overflow the locked {asset} of {from}"),
+            );
+        };
+        source.available -= units;
+        source.locked = locked;
+        self.set_balance(from, asset, source);
+        self.locks.insert(
+            seq,
+            Htlc {
+                lock_id: seq,
+                from: from.clone(),
+                beneficiary: beneficiary.clone(),
+                asset: asset.clone(),
+                units,
+                hashlock: hashlock.clone(),
+                expiry_ms,
+                status: HtlcStatus::Open,
+            },
+        );
+        Outcome::Applied(Effect::Locked { lock_id: seq })
+    }
+
+    fn open_lock(&self, lock_id: u64) -> Result<&Htlc, Outcome> {
+        let lock = self.locks.get(&lock_id).ok_or_else(|| {
+            refuse(
+                LedgerReason::LockUnknown,
+                format!("no lock {lock_id} on this ledger"),
+            )
+        })?;
+        if lock.status != HtlcStatus::Open {
+            return Err(refuse(
+                LedgerReason::LockSettled,
+                format!(
+                    "lock {lock_id} was {} already",
+                    if matches!(lock.status, HtlcStatus::Claimed { .. }) {
+                        "claimed"
+                    } else {
+                        "refunded"
+                    }
+                ),
+            ));
+        }
+        Ok(lock)
+    }
+
+    /// Moves a lock's units out of the locker's locked balance into `to`'s available balance.
+    fn release(&mut self, lock_id: u64, to: &AccountId, status: HtlcStatus) -> Outcome {
+        let Some(lock) = self.locks.get(&lock_id).cloned() else {
+            return refuse(
+                LedgerReason::LockUnknown,
+                format!("no lock {lock_id} on this ledger"),
+            );
+        };
+        let mut source = self.balance(&lock.from, &lock.asset);
+        // Claim to self is refused at lock time, so `to` differs from `from` for claims;
+        // for refunds `to` is `from` and the same balance is read back below.
+        let Some(locked) = source.locked.checked_sub(lock.units) else {
+            return refuse(
+                LedgerReason::JournalCorrupt,
+                format!("lock {lock_id} holds more than {} has locked", lock.from),
+            );
+        };
+        source.locked = locked;
+        self.set_balance(&lock.from, &lock.asset, source);
+        let mut target = self.balance(to, &lock.asset);
+        let Some(available) = target.available.checked_add(lock.units) else {
+            // Undo the debit: a refused operation changes nothing.
+            source.locked += lock.units;
+            self.set_balance(&lock.from, &lock.asset, source);
+            return refuse(
+                LedgerReason::AmountOverflow,
+                format!("crediting {to} would overflow its {} balance", lock.asset),
+            );
+        };
+        target.available = available;
+        self.set_balance(to, &lock.asset, target);
+        if let Some(entry) = self.locks.get_mut(&lock_id) {
+            entry.status = status;
+        }
+        Outcome::Applied(match self.locks.get(&lock_id).map(|l| &l.status) {
+            Some(HtlcStatus::Refunded { .. }) => Effect::Refunded { locker: to.clone() },
+            _ => Effect::Claimed {
+                beneficiary: to.clone(),
+            },
+        })
+    }
+
+    fn claim(&mut self, lock_id: u64, preimage: &Hex32, now_ms: u64) -> Outcome {
+        let lock = match self.open_lock(lock_id) {
+            Ok(lock) => lock,
+            Err(refusal) => return refusal,
+        };
+        ensure!(
+            now_ms < lock.expiry_ms,
+            LedgerReason::LockExpired,
+            "lock {lock_id} expired at {}; it is {now_ms} and it can only be refunded",
+            lock.expiry_ms
+        );
+        ensure!(
+            Hex32::sha256_of(preimage.bytes()) == lock.hashlock,
+            LedgerReason::PreimageMismatch,
+            "the preimage does not hash to lock {lock_id}'s hashlock {}",
+            lock.hashlock
+        );
+        let beneficiary = lock.beneficiary.clone();
+        self.release(
+            lock_id,
+            &beneficiary,
+            HtlcStatus::Claimed {
+                at_ms: now_ms,
+                preimage: preimage.clone(),
+            },
+        )
+    }
+
+    fn refund(&mut self, lock_id: u64, now_ms: u64) -> Outcome {
+        let lock = match self.open_lock(lock_id) {
+            Ok(lock) => lock,
+            Err(refusal) => return refusal,
+        };
+        ensure!(
+            now_ms >= lock.expiry_ms,
+            LedgerReason::LockNotExpired,
+            "lock {lock_id} expires at {}; it is {now_ms} and only a claim can move it before then",
+            lock.expiry_ms
+        );
+        let locker = lock.from.clone();
+        self.release(lock_id, &locker, HtlcStatus::Refunded { at_ms: now_ms })
+    }
+
+    /// The accounts an operation touches, for the history index.
+    pub fn accounts_touched(&self, operation: &Operation) -> Vec<AccountId> {
+        match operation {
+            Operation::OpenAccount { account }
+            | Operation::Issue { account, .. }
+            | Operation::Freeze { account }
+            | Operation::Unfreeze { account } => vec![account.clone()],
+            Operation::Transfer { from, to, .. } => vec![from.clone(), to.clone()],
+            Operation::Lock {
+                from, beneficiary, ..
+            } => vec![from.clone(), beneficiary.clone()],
+            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => self
+                .locks
+                .get(lock_id)
+                .map(|l| vec![l.from.clone(), l.beneficiary.clone()])
+                .unwrap_or_default(),
+        }
+    }
+
+    // ---- queries -------------------------------------------------------
+
+    /// Whether the account exists.
+    pub fn has_account(&self, id: &AccountId) -> bool {
+        self.accounts.contains_key(id)
+    }
+
+    /// Whether the account is frozen (`None` if it does not exist).
+    pub fn is_frozen(&self, id: &AccountId) -> Option<bool> {
+        self.accounts.get(id).map(|a| a.frozen)
+    }
+
+    /// An account's balance of one asset (`None` if the account does not exist).
+    pub fn balance_of(&self, id: &AccountId, asset: &Asset) -> Option<Balance> {
+        self.accounts
+            .get(id)
+            .map(|a| a.holdings.get(asset).copied().unwrap_or_default())
+    }
+
+    /// Everything an account holds, by asset (`None` if the account does not exist).
+    pub fn holdings(&self, id: &AccountId) -> Option<Vec<(Asset, Balance)>> {
+        self.accounts.get(id).map(|a| {
+            a.holdings
+                .iter()
+                .map(|(asset, b)| (asset.clone(), *b))
+                .collect()
+        })
+    }
+
+    /// Every holder of a security with its balance, by account.
+    pub fn register(&self, isin: &Isin) -> Vec<(AccountId, Balance)> {
+        let asset = Asset::Security(isin.clone());
+        self.accounts
+            .iter()
+            .filter_map(|(id, account)| account.holdings.get(&asset).map(|b| (id.clone(), *b)))
+            .collect()
+    }
+
+    /// A lock by id.
+    pub fn htlc(&self, lock_id: u64) -> Option<&Htlc> {
+        self.locks.get(&lock_id)
+    }
+
+    /// Every lock, in no particular order.
+    pub fn htlcs(&self) -> impl Iterator<Item = &Htlc> {
+        self.locks.values()
+    }
+
+    /// Units of each asset ever issued.
+    pub fn issued(&self) -> &BTreeMap<Asset, u128> {
+        &self.issued
+    }
+
+    /// Number of accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Checks the ledger's conservation laws; `Err` names the first broken one.
+    /// Per asset, issued = available + locked over all accounts; each
+    /// account's locked balance equals the sum of its open locks.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut held: BTreeMap<&Asset, u128> = BTreeMap::new();
+        let mut locked_by_lock: BTreeMap<(&AccountId, &Asset), u128> = BTreeMap::new();
+        for lock in self.locks.values().filter(|l| l.status == HtlcStatus::Open) {
+            *locked_by_lock.entry((&lock.from, &lock.asset)).or_default() += u128::from(lock.units);
+        }
+        for (id, account) in &self.accounts {
+            for (asset, balance) in &account.holdings {
+                if *balance == Balance::default() {
+                    return Err(format!("{id} keeps an empty {asset} holding"));
+                }
+                *held.entry(asset).or_default() += balance.total();
+                let expected = locked_by_lock.remove(&(id, asset)).unwrap_or(0);
+                if u128::from(balance.locked) != expected {
+                    return Err(format!(
+                        "{id} has {} {asset} locked but its open locks hold {expected}",
+                        balance.locked
+                    ));
+                }
+            }
+        }
+        if let Some(((id, asset), units)) = locked_by_lock.into_iter().next() {
+            return Err(format!(
+                "open locks hold {units} {asset} of {id}, which has none locked"
+            ));
+        }
+        for (asset, issued) in &self.issued {
+            let total = held.remove(asset).unwrap_or(0);
+            if total != *issued {
+                return Err(format!("{asset}: {issued} issued but {total} held"));
+            }
+        }
+        if let Some((asset, total)) = held.into_iter().next() {
+            return Err(format!("{asset}: {total} held but none issued"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,443 @@
+//! Scenarios of the ledger's rules: hashed timelocks, idempotency, freezing,
+//! queries, durability on sled, tamper detection and store failures.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use isthmus_ledger::clock::ManualClock;
+use isthmus_ledger::journal::journal_key;
+use isthmus_ledger::operation::Outcome;
+use isthmus_ledger::store::{KvStore, MemoryStore, SledStore};
+use isthmus_ledger::{
+    verify_journal, AccountId, Asset, Effect, Ledger, LedgerReason, Operation, Request,
+};
+use isthmus_spec::ids::Hex32;
+
+const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
+const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
+const APPLE: &str = "US0378331005";
+const T0: u64 = 1_795_597_200_000;
+
+fn secret() -> [u8; 32] {
+    *Hex32::sha256_of(b"scenario secret").bytes()
+}
+
+fn hashlock() -> [u8; 32] {
+    *Hex32::sha256_of(&secret()).bytes()
+}
+
+struct World<S: KvStore> {
+    ledger: Ledger<S>,
+    clock: ManualClock,
+    next_key: u64,
+}
+
+impl<S: KvStore> World<S> {
+    fn new(store: S) -> World<S> {
+        let clock = ManualClock::new(T0);
+        let ledger = Ledger::open(store, Box::new(clock.clone())).expect("opens");
+        let mut world = World {
+            ledger,
+            clock,
+            next_key: 0,
+        };
+        world.ok(Operation::open_account(SELLER).unwrap());
+        world.ok(Operation::open_account(BUYER).unwrap());
+        world.ok(Operation::issue(SELLER, APPLE, "1000").unwrap());
+        world
+    }
+
+    fn run(&mut self, operation: Operation) -> Outcome {
+        self.next_key += 1;
+        let receipt = self
+            .ledger
+            .execute(Request::new(format!("k-{}", self.next_key), operation))
+            .expect("durable and journaled");
+        self.ledger
+            .state()
+            .check_invariants()
+            .expect("invariants hold after every operation");
+        receipt.outcome
+    }
+
+    fn ok(&mut self, operation: Operation) -> Effect {
+        match self.run(operation) {
+            Outcome::Applied(effect) => effect,
+            Outcome::Refused(error) => panic!("refused: {error}"),
+        }
+    }
+
+    fn refused(&mut self, operation: Operation) -> LedgerReason {
+        match self.run(operation) {
+            Outcome::Refused(error) => {
+                assert!(!error.message.is_empty());
+                error.reason
+            }
+            Outcome::Applied(effect) => panic!("applied: {effect:?}"),
+        }
+    }
+
+    fn lock(&mut self, amount: &str, expiry_ms: u64) -> u64 {
+        match self
+            .ok(Operation::lock(SELLER, BUYER, APPLE, amount, &hashlock(), expiry_ms).unwrap())
+        {
+            Effect::Locked { lock_id } => lock_id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn balance(&self, account: &str) -> (u64, u64) {
+        let b = self
+            .ledger
+            .balance(&account.parse().unwrap(), &Asset::parse(APPLE).unwrap())
+            .unwrap();
+        (b.available, b.locked)
+    }
+}
+
+fn units(n: u64) -> u64 {
+    n * 1_000_000
+}
+
+#[test]
+fn lock_then_claim_credits_only_the_beneficiary() {
+    let mut w = World::new(MemoryStore::new());
+    let lock_id = w.lock("400", T0 + 60_000);
+    assert_eq!(w.balance(SELLER), (units(600), units(400)));
+    assert_eq!(
+        w.refused(Operation::claim(lock_id, &[9; 32]).unwrap()),
+        LedgerReason::PreimageMismatch
+    );
+    assert_eq!(
+        w.ok(Operation::claim(lock_id, &secret()).unwrap()),
+        Effect::Claimed {
+            beneficiary: BUYER.parse().unwrap()
+        }
+    );
+    assert_eq!(w.balance(SELLER), (units(600), 0));
+    assert_eq!(w.balance(BUYER), (units(400), 0));
+    // A lock ends once.
+    assert_eq!(
+        w.refused(Operation::claim(lock_id, &secret()).unwrap()),
+        LedgerReason::LockSettled
+    );
+    w.clock.advance(120_000);
+    assert_eq!(
+        w.refused(Operation::Refund { lock_id }),
+        LedgerReason::LockSettled
+    );
+}
+
+#[test]
+fn expiry_separates_claims_from_refunds() {
+    let mut w = World::new(MemoryStore::new());
+    let lock_id = w.lock("100", T0 + 60_000);
+    assert_eq!(
+        w.refused(Operation::Refund { lock_id }),
+        LedgerReason::LockNotExpired
+    );
+    w.clock.set(T0 + 59_999);
+    assert_eq!(
+        w.refused(Operation::Refund { lock_id }),
+        LedgerReason::LockNotExpired
+    );
+    w.clock.set(T0 + 60_000);
+    assert_eq!(
+        w.refused(Operation::claim(lock_id, &secret()).unwrap()),
+        LedgerReason::LockExpired
+    );
+    assert_eq!(
+        w.ok(Operation::Refund { lock_id }),
+        Effect::Refunded {
+            locker: SELLER.parse().unwrap()
+        }
+    );
+    assert_eq!(w.balance(SELLER), (units(1000), 0));
+    assert_eq!(
+        w.refused(Operation::claim(lock_id, &secret()).unwrap()),
+        LedgerReason::LockSettled
+    );
+    assert_eq!(
+        w.refused(Operation::Refund { lock_id: 9_999 }),
+        LedgerReason::LockUnknown
+    );
+    assert_eq!(
+        w.refused(Operation::lock(SELLER, BUYER, APPLE, "1", &hashlock(), T0).unwrap()),
+        LedgerReason::ExpiryInPast
+    );
+}
+
+#[test]
+fn ledger_time_never_goes_back() {
+    let mut w = World::new(MemoryStore::new());
+    let lock_id = w.lock("1", T0 + 10);
+    w.clock.set(T0 + 10);
+    w.ok(Operation::Refund { lock_id });
+    w.clock.set(T0 - 1_000_000); // the machine's clock jumps back
+    let receipt = w
+        .ledger
+        .execute(Request::new(
+            "late",
+            Operation::open_account("DEUTDEFF/LATE").unwrap(),
+        ))
+        .unwrap();
+    assert_eq!(receipt.time_ms, T0 + 10);
+}
+
+#[test]
+fn frozen_accounts_cannot_lock_or_transfer_but_receive_claims() {
+    let mut w = World::new(MemoryStore::new());
+    let lock_id = w.lock("10", T0 + 60_000);
+    w.ok(Operation::Freeze {
+        account: SELLER.parse().unwrap(),
+    });
+    assert_eq!(
+        w.refused(Operation::Freeze {
+            account: SELLER.parse().unwrap()
+        }),
+        LedgerReason::AccountFrozen
+    );
+    assert_eq!(
+        w.refused(Operation::lock(SELLER, BUYER, APPLE, "1", &hashlock(), T0 + 60_000).unwrap()),
+        LedgerReason::AccountFrozen
+    );
+    assert_eq!(
+        w.refused(Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap()),
+        LedgerReason::AccountFrozen
+    );
+    assert_eq!(
+        w.refused(Operation::transfer(BUYER, SELLER, APPLE, "1").unwrap()),
+        LedgerReason::AccountFrozen
+    );
+    // A settlement in flight still completes.
+    w.ok(Operation::Freeze {
+        account: BUYER.parse().unwrap(),
+    });
+    w.ok(Operation::claim(lock_id, &secret()).unwrap());
+    assert_eq!(w.balance(BUYER), (units(10), 0));
+    w.ok(Operation::Unfreeze {
+        account: SELLER.parse().unwrap(),
+    });
+    assert_eq!(
+        w.refused(Operation::Unfreeze {
+            account: SELLER.parse().unwrap()
+        }),
+        LedgerReason::AccountNotFrozen
+    );
+    w.ok(Operation::Unfreeze {
+        account: BUYER.parse().unwrap(),
+    });
+    w.ok(Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap());
+}
+
+#[test]
+fn bad_requests_are_refused_with_reasons() {
+    let mut w = World::new(MemoryStore::new());
+    assert_eq!(
+        w.refused(Operation::open_account(SELLER).unwrap()),
+        LedgerReason::AccountExists
+    );
+    assert_eq!(
+        w.refused(Operation::issue("DEUTDEFF/NOBODY", APPLE, "1").unwrap()),
+        LedgerReason::AccountUnknown
+    );
+    assert_eq!(
+        w.refused(Operation::transfer(SELLER, SELLER, APPLE, "1").unwrap()),
+        LedgerReason::SameAccount
+    );
+    assert_eq!(
+        w.refused(Operation::transfer(SELLER, BUYER, APPLE, "1000.000001").unwrap()),
+        LedgerReason::InsufficientFunds
+    );
+    assert_eq!(
+        w.refused(Operation::Issue {
+            account: SELLER.parse().unwrap(),
+            asset: Asset::parse(APPLE).unwrap(),
+            units: u64::MAX
+        }),
+        LedgerReason::AmountOverflow
+    );
+    assert_eq!(
+        w.refused(Operation::Issue {
+            account: SELLER.parse().unwrap(),
+            asset: Asset::parse(APPLE).unwrap(),
+            units: 0
+        }),
+        LedgerReason::AmountInvalid
+    );
+    let bad_key = w.ledger.execute(Request::new(
+        "has space",
+        Operation::open_account("DEUTDEFF/X").unwrap(),
+    ));
+    assert_eq!(
+        bad_key.err().map(|e| e.reason),
+        Some(LedgerReason::IdempotencyKeyInvalid)
+    );
+    let too_many = w.ledger.execute_batch(vec![
+        Request::new(
+            "x",
+            Operation::open_account("DEUTDEFF/X").unwrap()
+        );
+        10_001
+    ]);
+    assert_eq!(
+        too_many.err().map(|e| e.reason),
+        Some(LedgerReason::BatchTooLarge)
+    );
+}
+
+#[test]
+fn repeating_a_request_returns_the_first_receipt_and_changes_nothing() {
+    let mut w = World::new(MemoryStore::new());
+    let op = Operation::transfer(SELLER, BUYER, APPLE, "5").unwrap();
+    let first = w.ledger.execute(Request::new("pay-1", op.clone())).unwrap();
+    let len = w.ledger.journal_len();
+    let again = w.ledger.execute(Request::new("pay-1", op.clone())).unwrap();
+    assert!(again.replayed && !first.replayed);
+    assert_eq!(
+        (again.seq, &again.entry_hash, &again.outcome),
+        (first.seq, &first.entry_hash, &first.outcome)
+    );
+    assert_eq!(w.ledger.journal_len(), len);
+    assert_eq!(w.balance(BUYER), (units(5), 0));
+    let other = w.ledger.execute(Request::new(
+        "pay-1",
+        Operation::transfer(SELLER, BUYER, APPLE, "6").unwrap(),
+    ));
+    assert_eq!(
+        other.err().map(|e| e.reason),
+        Some(LedgerReason::IdempotencyKeyReused)
+    );
+    // Within one batch, too.
+    let results = w
+        .ledger
+        .execute_batch(vec![
+            Request::new("pay-2", op.clone()),
+            Request::new("pay-2", op),
+        ])
+        .unwrap();
+    assert!(results[1].as_ref().unwrap().replayed);
+    assert_eq!(w.balance(BUYER), (units(10), 0));
+}
+
+#[test]
+fn queries_answer_holdings_register_history_and_locks() {
+    let mut w = World::new(MemoryStore::new());
+    w.ok(Operation::issue(BUYER, "USD", "250000.00").unwrap());
+    let lock_id = w.lock("100", T0 + 60_000);
+    w.ok(Operation::transfer(SELLER, BUYER, APPLE, "50").unwrap());
+    let holdings = w.ledger.holdings(&BUYER.parse().unwrap()).unwrap();
+    assert_eq!(holdings.len(), 2);
+    let register = w
+        .ledger
+        .register(&isthmus_spec::ident::Isin::parse(APPLE).unwrap());
+    assert_eq!(
+        register.iter().map(|(_, b)| b.total()).sum::<u128>(),
+        u128::from(units(1000))
+    );
+    assert_eq!(register.len(), 2);
+    let history = w.ledger.history(&SELLER.parse().unwrap()).unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|e| e.operation.name())
+            .collect::<Vec<_>>(),
+        ["open_account", "issue", "lock", "transfer"]
+    );
+    let htlc = w.ledger.htlc(lock_id).unwrap();
+    assert_eq!((htlc.units, htlc.expiry_ms), (units(100), T0 + 60_000));
+    assert!(w
+        .ledger
+        .holdings(&"DEUTDEFF/NONE".parse::<AccountId>().unwrap())
+        .is_err());
+}
+
+#[test]
+fn sled_ledger_survives_reopen_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = {
+        let mut w = World::new(SledStore::open(dir.path()).unwrap());
+        let lock_id = w.lock("10", T0 + 60_000);
+        w.ok(Operation::claim(lock_id, &secret()).unwrap());
+        w.ledger.head_hash().clone()
+    };
+    let reopened = Ledger::open(
+        SledStore::open(dir.path()).unwrap(),
+        Box::new(ManualClock::new(T0)),
+    )
+    .unwrap();
+    assert_eq!(reopened.head_hash(), &head);
+    assert_eq!(reopened.journal_len(), 5);
+    let report = verify_journal(reopened.store()).unwrap();
+    assert_eq!((report.entries_verified, report.first_problem), (5, None));
+}
+
+#[test]
+fn tampering_with_one_byte_names_the_entry() {
+    let store = MemoryStore::new();
+    let mut w = World::new(store.clone());
+    w.lock("10", T0 + 60_000);
+    w.ok(Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap());
+    drop(w);
+    for target in 0..5u64 {
+        let key = journal_key(target);
+        let original = store.get(&key).unwrap().unwrap();
+        for position in [0, 40, original.len() / 2, original.len() - 2] {
+            let mut tampered = original.clone();
+            tampered[position] ^= 0x01;
+            store.poke(&key, tampered);
+            let report = verify_journal(&store).unwrap();
+            let (seq, problem) = report.first_problem.expect("tampering is detected");
+            assert_eq!(seq, target, "byte {position} of entry {target}: {problem}");
+            let refused = Ledger::open(store.clone(), Box::new(ManualClock::new(T0)))
+                .err()
+                .expect("a corrupt journal does not open");
+            assert_eq!(refused.reason, LedgerReason::JournalCorrupt);
+            assert!(
+                refused.message.contains(&format!("entry {target}")),
+                "{}",
+                refused.message
+            );
+            store.poke(&key, original.clone());
+        }
+    }
+    assert_eq!(verify_journal(&store).unwrap().first_problem, None);
+}
+
+#[test]
+fn a_failed_write_acknowledges_nothing_and_stops_the_ledger() {
+    let store = MemoryStore::new();
+    let mut w = World::new(store.clone());
+    store.fail_writes(true);
+    let failed = w.ledger.execute(Request::new(
+        "t-1",
+        Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap(),
+    ));
+    assert_eq!(
+        failed.err().map(|e| e.reason),
+        Some(LedgerReason::StoreFailed)
+    );
+    store.fail_writes(false);
+    let after = w.ledger.execute(Request::new(
+        "t-2",
+        Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap(),
+    ));
+    assert_eq!(
+        after.err().map(|e| e.reason),
+        Some(LedgerReason::StoreFailed),
+        "a poisoned ledger refuses work"
+    );
+    let reopened = Ledger::open(store, Box::new(ManualClock::new(T0))).unwrap();
+    assert_eq!(
+        reopened.journal_len(),
+        3,
+        "the failed transfer is not in the journal"
+    );
+    assert_eq!(
+        reopened
+            .balance(&SELLER.parse().unwrap(), &Asset::parse(APPLE).unwrap())
+            .unwrap()
+            .available,
+        units(1000)
+    );
+}

@@ -63,6 +63,11 @@ enum Step {
     Advance {
         ms: u64,
     },
+    /// Moves time to a lock's expiry plus `offset_ms` (never backwards), to hit the boundary.
+    ToExpiry {
+        lock: usize,
+        offset_ms: i64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -77,6 +82,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => account.clone().prop_map(|account| Step::Freeze { account }),
         1 => account.prop_map(|account| Step::Unfreeze { account }),
         2 => (0u64..80).prop_map(|ms| Step::Advance { ms }),
+        2 => (0usize..8, -1i64..=1).prop_map(|(lock, offset_ms)| Step::ToExpiry { lock, offset_ms }),
     ]
 }
 
@@ -213,7 +219,7 @@ impl Model {
                 }
                 self.frozen[account] = freeze;
             }
-            Step::Advance { .. } => {}
+            Step::Advance { .. } | Step::ToExpiry { .. } => {}
         }
         Ok(())
     }
@@ -280,7 +286,7 @@ fn operation(step: &Step, model: &Model, now_ms: u64) -> Option<Operation> {
         Step::Unfreeze { account: a } => Operation::Unfreeze {
             account: account(a),
         },
-        Step::Advance { .. } => return None,
+        Step::Advance { .. } | Step::ToExpiry { .. } => return None,
     })
 }
 
@@ -299,10 +305,20 @@ proptest! {
         }
         let mut now_ms = T0;
         for (index, step) in steps.iter().enumerate() {
-            if let Step::Advance { ms } = step {
-                now_ms += ms;
-                clock.set(now_ms);
-                continue;
+            match *step {
+                Step::Advance { ms } => {
+                    now_ms += ms;
+                    clock.set(now_ms);
+                    continue;
+                }
+                Step::ToExpiry { lock, offset_ms } => {
+                    if let Some((_, entry)) = model.locks.get(lock) {
+                        now_ms = now_ms.max(entry.expiry_ms.saturating_add_signed(offset_ms));
+                        clock.set(now_ms);
+                    }
+                    continue;
+                }
+                _ => {}
             }
             let op = operation(step, &model, now_ms).unwrap();
             let seq = ledger.journal_len();

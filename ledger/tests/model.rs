@@ -63,10 +63,12 @@ enum Step {
     Advance {
         ms: u64,
     },
-    /// Moves time to a lock's expiry plus `offset_ms` (never backwards), to hit the boundary.
+    /// Moves time to a lock's expiry plus `offset_ms` (never backwards), to
+    /// hit the boundary; the test follows it with a claim or a refund of that lock.
     ToExpiry {
         lock: usize,
         offset_ms: i64,
+        then_claim: bool,
     },
 }
 
@@ -82,7 +84,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => account.clone().prop_map(|account| Step::Freeze { account }),
         1 => account.prop_map(|account| Step::Unfreeze { account }),
         2 => (0u64..80).prop_map(|ms| Step::Advance { ms }),
-        2 => (0usize..8, -1i64..=1).prop_map(|(lock, offset_ms)| Step::ToExpiry { lock, offset_ms }),
+        3 => (0usize..8, -1i64..=1, any::<bool>()).prop_map(|(lock, offset_ms, then_claim)| Step::ToExpiry { lock, offset_ms, then_claim }),
     ]
 }
 
@@ -304,6 +306,16 @@ proptest! {
             model.open[index] = true;
         }
         let mut now_ms = T0;
+        let steps: Vec<Step> = steps
+            .into_iter()
+            .flat_map(|step| match step {
+                Step::ToExpiry { lock, then_claim, .. } => {
+                    let then = if then_claim { Step::Claim { lock, right_secret: true } } else { Step::Refund { lock } };
+                    vec![step, then]
+                }
+                other => vec![other],
+            })
+            .collect();
         for (index, step) in steps.iter().enumerate() {
             match *step {
                 Step::Advance { ms } => {
@@ -311,7 +323,7 @@ proptest! {
                     clock.set(now_ms);
                     continue;
                 }
-                Step::ToExpiry { lock, offset_ms } => {
+                Step::ToExpiry { lock, offset_ms, .. } => {
                     if let Some((_, entry)) = model.locks.get(lock) {
                         now_ms = now_ms.max(entry.expiry_ms.saturating_add_signed(offset_ms));
                         clock.set(now_ms);

@@ -11,7 +11,7 @@ use crate::error::{LedgerError, LedgerReason};
 
 /// Identifies an account on this ledger, written `OWNER/ACCOUNT`, e.g.
 /// `549300ISTHMUSSELL015/SAFE-SELLER-01`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId {
     /// The owner, by LEI or BIC.
     pub owner: PartyId,
@@ -55,6 +55,20 @@ impl FromStr for AccountId {
             ));
         };
         AccountId::new(owner, account)
+    }
+}
+
+/// Written as its `OWNER/ACCOUNT` text.
+impl Serialize for AccountId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

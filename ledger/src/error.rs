@@ -82,10 +82,11 @@ impl fmt::Display for LedgerReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{reason}: {message}")]
 pub struct LedgerError {
-    /// The stable reason code.
-    pub reason: LedgerReason,
+    // Members in lexicographic order, for the journal's canonical form.
     /// A sentence a person understands.
     pub message: String,
+    /// The stable reason code.
+    pub reason: LedgerReason,
 }
 
 impl LedgerError {

@@ -144,7 +144,8 @@ impl<S: KvStore> Ledger<S> {
         // One ledger time per batch, never earlier than the journal's last.
         let now_ms = self.clock.now_ms().max(self.head_time_ms);
         let mut batch: WriteBatch = Vec::with_capacity(requests.len());
-        let mut pending: HashMap<u64, (Hex32, JournalEntry)> = HashMap::new();
+        // Entries of this batch not yet in the store, for repeats within the batch.
+        let mut pending: HashMap<u64, usize> = HashMap::new();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
             if let Err(error) = valid_key(&request.idempotency_key) {
@@ -152,7 +153,11 @@ impl<S: KvStore> Ledger<S> {
                 continue;
             }
             if let Some(&seq) = self.idempotency.get(&request.idempotency_key) {
-                results.push(self.replayed(seq, &request, &pending));
+                let in_batch = pending
+                    .get(&seq)
+                    .and_then(|&index| batch.get(index))
+                    .and_then(|(_, record)| record.as_deref());
+                results.push(self.replayed(seq, &request, in_batch));
                 continue;
             }
             let seq = self.next_seq;
@@ -177,12 +182,12 @@ impl<S: KvStore> Ledger<S> {
             self.head_time_ms = now_ms;
             results.push(Ok(Receipt {
                 seq,
-                entry_hash: hash.clone(),
+                entry_hash: hash,
                 time_ms: now_ms,
                 outcome,
                 replayed: false,
             }));
-            pending.insert(seq, (hash, entry));
+            pending.insert(seq, batch.len() - 1);
         }
         if !batch.is_empty() {
             // Durable before acknowledged: apply atomically, then flush.
@@ -202,10 +207,10 @@ impl<S: KvStore> Ledger<S> {
         &self,
         seq: u64,
         request: &Request,
-        pending: &HashMap<u64, (Hex32, JournalEntry)>,
+        in_batch: Option<&[u8]>,
     ) -> Result<Receipt, LedgerError> {
-        let (hash, entry) = match pending.get(&seq) {
-            Some((hash, entry)) => (hash.clone(), entry.clone()),
+        let (hash, entry) = match in_batch {
+            Some(record) => decode_record(record).map_err(|problem| corrupt(seq, &problem))?,
             None => self.entry_with_hash(seq)?,
         };
         if entry.operation != request.operation {

@@ -33,8 +33,12 @@ pub(crate) mod u64_text {
 /// One change to the ledger. Amounts are integer units of the asset
 /// ([`Asset::units`]); build operations from untrusted text with the
 /// constructors, which validate everything that can be checked without state.
+///
+/// Members are declared in lexicographic order, and variants are written as
+/// single-member objects, so that serde's output is already the RFC 8785
+/// canonical form (checked by [`crate::journal`] tests and by `verify`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Operation {
     /// Opens an empty account.
     OpenAccount {
@@ -53,12 +57,12 @@ pub enum Operation {
     },
     /// Moves available units free of payment.
     Transfer {
+        /// What moves.
+        asset: Asset,
         /// Debited account.
         from: AccountId,
         /// Credited account.
         to: AccountId,
-        /// What moves.
-        asset: Asset,
         /// How many units.
         #[serde(with = "u64_text")]
         units: u64,
@@ -66,20 +70,20 @@ pub enum Operation {
     /// Locks units under a hashlock until an expiry; its lock id is the
     /// journal sequence number of this operation.
     Lock {
-        /// The locker, refunded after expiry.
-        from: AccountId,
-        /// The only account a claim credits.
-        beneficiary: AccountId,
         /// What is locked.
         asset: Asset,
-        /// How many units.
-        #[serde(with = "u64_text")]
-        units: u64,
-        /// SHA-256 of the secret.
-        hashlock: Hex32,
+        /// The only account a claim credits.
+        beneficiary: AccountId,
         /// Ledger time (Unix ms) from which the lock can be refunded and no longer claimed.
         #[serde(with = "u64_text")]
         expiry_ms: u64,
+        /// The locker, refunded after expiry.
+        from: AccountId,
+        /// SHA-256 of the secret.
+        hashlock: Hex32,
+        /// How many units.
+        #[serde(with = "u64_text")]
+        units: u64,
     },
     /// Claims a lock with its secret, before expiry, for its beneficiary.
     Claim {
@@ -196,7 +200,7 @@ impl Operation {
 
 /// What an applied operation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "effect", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Effect {
     /// The account was opened.
     AccountOpened,

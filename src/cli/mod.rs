@@ -1,8 +1,10 @@
 //! Command-line interface: one subcommand per job (Hermes-style).
 
+mod bench;
 mod demo;
 mod input;
 mod keys;
+mod ledger;
 mod spec;
 
 use std::path::PathBuf;
@@ -34,6 +36,72 @@ enum Command {
     /// Manage node keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Inspect a market ledger's data directory.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Measure performance (build with --release).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Re-hash the journal chain and replay every operation; names the first
+    /// bad entry. Exit status: 0 verified, 1 a problem was found.
+    Verify {
+        /// The ledger's data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Holdings statement of one account: every asset, available and locked.
+    Holdings {
+        /// The ledger's data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The account, written OWNER/ACCOUNT (owner is an LEI or a BIC).
+        #[arg(long, value_name = "ID")]
+        account: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register of holders of one security.
+    Register {
+        /// The ledger's data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The security's ISIN.
+        #[arg(long)]
+        isin: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Durable HTLC throughput and latency of the sled-backed ledger.
+    Ledger {
+        /// Lock+claim pairs applied one durable operation at a time.
+        #[arg(long, default_value_t = 1_000)]
+        single_pairs: u64,
+        /// HTLC operations applied in durable batches.
+        #[arg(long, default_value_t = 400_000)]
+        batched_ops: u64,
+        /// Operations per batch (at most 10000).
+        #[arg(long, default_value_t = 2_000)]
+        batch_size: u64,
+        /// Directory for the benchmark's ledger (default: a fresh temporary directory).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Also print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,5 +170,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spec(SpecCommand::Sign { file, key }) => spec::sign(&file, &key),
         Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
+        Command::Ledger(LedgerCommand::Verify { data, json }) => ledger::verify(&data, json),
+        Command::Ledger(LedgerCommand::Holdings {
+            data,
+            account,
+            json,
+        }) => ledger::holdings(&data, &account, json),
+        Command::Ledger(LedgerCommand::Register { data, isin, json }) => {
+            ledger::register(&data, &isin, json)
+        }
+        Command::Bench(BenchCommand::Ledger {
+            single_pairs,
+            batched_ops,
+            batch_size,
+            data,
+            json,
+        }) => bench::ledger(bench::LedgerBench {
+            single_pairs,
+            batched_ops,
+            batch_size,
+            data,
+            json,
+        }),
     }
 }

@@ -1,0 +1,278 @@
+//! `isthmus bench …`: performance figures, measured in-process on a real store.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use isthmus_ledger::clock::SystemClock;
+use isthmus_ledger::store::SledStore;
+use isthmus_ledger::{Ledger, Operation, Request, MAX_BATCH_OPERATIONS};
+use isthmus_spec::ids::Hex32;
+use serde_json::json;
+
+/// Options of `isthmus bench ledger`.
+pub struct LedgerBench {
+    /// Lock+claim pairs applied one durable operation at a time.
+    pub single_pairs: u64,
+    /// HTLC operations applied in durable batches.
+    pub batched_ops: u64,
+    /// Operations per batch.
+    pub batch_size: u64,
+    /// Where the ledger lives; a temporary directory if `None`.
+    pub data: Option<PathBuf>,
+    /// Print a JSON object last.
+    pub json: bool,
+}
+
+const BENCH_ACCOUNTS: u64 = 1_000;
+
+/// The machine a figure was measured on.
+fn machine() -> serde_json::Value {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|rest| rest.split(':').nth(1))
+        })
+        .map_or_else(|| "unknown CPU".to_string(), |s| s.trim().to_string());
+    let memory_kib: u64 = fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("MemTotal:")
+                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0);
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "memory_gib": memory_kib / (1024 * 1024),
+        "os": format!("{} {kernel}", std::env::consts::OS),
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+    })
+}
+
+/// The `q`-quantile of sorted durations, in milliseconds.
+fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    // Nearest-rank quantile; a float is fine for a reported latency, never for money.
+    let rank = ((sorted.len() as f64) * q).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+struct Accounts {
+    state: u64,
+}
+
+impl Accounts {
+    /// Two distinct bench accounts, chosen deterministically.
+    fn pair(&mut self) -> (String, String) {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        let from = self.state % BENCH_ACCOUNTS;
+        let to = (from + 1 + (self.state >> 20) % (BENCH_ACCOUNTS - 1)) % BENCH_ACCOUNTS;
+        (
+            format!("DEUTDEFF/BENCH-{from}"),
+            format!("DEUTDEFF/BENCH-{to}"),
+        )
+    }
+}
+
+fn check_all_applied(
+    results: Vec<Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerError>>,
+) -> anyhow::Result<()> {
+    for result in results {
+        let receipt = result?;
+        if !receipt.outcome.is_applied() {
+            bail!(
+                "benchmark operation {} was refused: {:?}",
+                receipt.seq,
+                receipt.outcome
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `isthmus bench ledger`.
+pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
+    if options.batch_size < 2
+        || options.batch_size % 2 != 0
+        || options.batch_size as usize > MAX_BATCH_OPERATIONS
+    {
+        bail!("--batch-size must be even, between 2 and {MAX_BATCH_OPERATIONS}");
+    }
+    let temporary = tempfile::tempdir().context("creating a temporary directory")?;
+    let dir = options
+        .data
+        .clone()
+        .unwrap_or_else(|| temporary.path().join("ledger"));
+    if dir.exists()
+        && fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        bail!(
+            "{} is not empty; the benchmark needs a fresh directory",
+            dir.display()
+        );
+    }
+    let machine = machine();
+    let mut ledger = Ledger::open(SledStore::open(&dir)?, Box::new(SystemClock))?;
+    let secret = *Hex32::sha256_of(b"isthmus bench secret").bytes();
+    let hashlock = *Hex32::sha256_of(&secret).bytes();
+    let expiry_ms = SystemClock.now_ms_far_future();
+
+    // Setup, not measured: accounts with ample cash.
+    let setup: Vec<Request> = (0..BENCH_ACCOUNTS)
+        .flat_map(|i| {
+            let account = format!("DEUTDEFF/BENCH-{i}");
+            [
+                Operation::open_account(&account).map(|op| Request::new(format!("open-{i}"), op)),
+                Operation::issue(&account, "USD", "100000000.00")
+                    .map(|op| Request::new(format!("fund-{i}"), op)),
+            ]
+        })
+        .collect::<Result<_, _>>()?;
+    for chunk in setup.chunks(MAX_BATCH_OPERATIONS) {
+        check_all_applied(ledger.execute_batch(chunk.to_vec())?)?;
+    }
+    let mut accounts = Accounts {
+        state: 0x2545_F491_4F6C_DD1D,
+    };
+    let mut key = 0u64;
+    let mut next_key = || {
+        key += 1;
+        format!("b-{key}")
+    };
+
+    // (a) one durable operation at a time: every lock and every claim is flushed before the next.
+    let mut single_latencies = Vec::with_capacity(options.single_pairs as usize * 2);
+    let single_started = Instant::now();
+    for _ in 0..options.single_pairs {
+        let (from, to) = accounts.pair();
+        let started = Instant::now();
+        let lock = ledger.execute(Request::new(
+            next_key(),
+            Operation::lock(&from, &to, "USD", "1.00", &hashlock, expiry_ms)?,
+        ))?;
+        single_latencies.push(started.elapsed());
+        let started = Instant::now();
+        let claim = ledger.execute(Request::new(
+            next_key(),
+            Operation::claim(lock.seq, &secret)?,
+        ))?;
+        single_latencies.push(started.elapsed());
+        check_all_applied(vec![Ok(lock), Ok(claim)])?;
+    }
+    let single_elapsed = single_started.elapsed();
+
+    // (b) durable batches: half locks, then the claims of those locks, one flush per batch.
+    let batches = options.batched_ops / options.batch_size;
+    let mut batch_latencies = Vec::with_capacity(batches as usize);
+    let batched_started = Instant::now();
+    for _ in 0..batches {
+        let first_seq = ledger.journal_len();
+        let pairs = options.batch_size / 2;
+        let mut requests = Vec::with_capacity(options.batch_size as usize);
+        for _ in 0..pairs {
+            let (from, to) = accounts.pair();
+            requests.push(Request::new(
+                next_key(),
+                Operation::lock(&from, &to, "USD", "0.01", &hashlock, expiry_ms)?,
+            ));
+        }
+        for index in 0..pairs {
+            requests.push(Request::new(
+                next_key(),
+                Operation::claim(first_seq + index, &secret)?,
+            ));
+        }
+        let started = Instant::now();
+        let results = ledger.execute_batch(requests)?;
+        batch_latencies.push(started.elapsed());
+        check_all_applied(results)?;
+    }
+    let batched_elapsed = batched_started.elapsed();
+    ledger
+        .state()
+        .check_invariants()
+        .map_err(anyhow::Error::msg)?;
+
+    single_latencies.sort();
+    batch_latencies.sort();
+    let single_ops = options.single_pairs * 2;
+    let batched_ops = batches * options.batch_size;
+    let single_rate = single_ops as f64 / single_elapsed.as_secs_f64().max(f64::EPSILON);
+    let batched_rate = batched_ops as f64 / batched_elapsed.as_secs_f64().max(f64::EPSILON);
+    let report = json!({
+        "benchmark": "ledger",
+        "store": "sled 0.34, flushed (fsync) before every acknowledgement",
+        "machine": machine,
+        "single": {
+            "operations": single_ops,
+            "seconds": single_elapsed.as_secs_f64(),
+            "ops_per_second": single_rate.round(),
+            "latency_p50_ms": quantile_ms(&single_latencies, 0.50),
+            "latency_p99_ms": quantile_ms(&single_latencies, 0.99),
+        },
+        "batched": {
+            "operations": batched_ops,
+            "batch_size": options.batch_size,
+            "seconds": batched_elapsed.as_secs_f64(),
+            "ops_per_second": batched_rate.round(),
+            "batch_latency_p50_ms": quantile_ms(&batch_latencies, 0.50),
+            "batch_latency_p99_ms": quantile_ms(&batch_latencies, 0.99),
+        },
+    });
+    println!("isthmus bench ledger: HTLC operations on a sled ledger, each acknowledged only after fsync");
+    println!(
+        "machine: {}, {} cores, {} GiB, {} ({} build)",
+        report["machine"]["cpu"].as_str().unwrap_or(""),
+        report["machine"]["cores"],
+        report["machine"]["memory_gib"],
+        report["machine"]["os"].as_str().unwrap_or(""),
+        report["machine"]["profile"].as_str().unwrap_or("")
+    );
+    println!(
+        "(a) single durable lock/claim: {single_ops} ops in {:.2} s = {:.0} ops/s; latency p50 {:.3} ms, p99 {:.3} ms",
+        single_elapsed.as_secs_f64(),
+        single_rate,
+        quantile_ms(&single_latencies, 0.50),
+        quantile_ms(&single_latencies, 0.99)
+    );
+    println!(
+        "(b) batched durable lock/claim: {batched_ops} ops in batches of {} in {:.2} s = {:.0} ops/s; batch latency p50 {:.2} ms, p99 {:.2} ms",
+        options.batch_size,
+        batched_elapsed.as_secs_f64(),
+        batched_rate,
+        quantile_ms(&batch_latencies, 0.50),
+        quantile_ms(&batch_latencies, 0.99)
+    );
+    if options.json {
+        println!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A far-future expiry for benchmark locks, which are always claimed.
+trait FarFuture {
+    fn now_ms_far_future(&self) -> u64;
+}
+
+impl FarFuture for SystemClock {
+    fn now_ms_far_future(&self) -> u64 {
+        use isthmus_ledger::clock::Clock;
+        self.now_ms() + 365 * 24 * 3600 * 1000
+    }
+}

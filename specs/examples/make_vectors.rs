@@ -1120,6 +1120,22 @@ fn invalid_vectors(keys: &Keys) -> Vec<Invalid> {
     if let Some(InvalidInput::Message { signer, .. }) = list.last_mut().map(|v| &mut v.input) {
         *signer = Signer::Unsigned;
     }
+    list.push(invalid(
+        "invalid/65-locked-huge-total-tiny",
+        "A balance locking 123456789012345678 units of a holding of 0.005: compared as numbers, not after a scaling that overflows.",
+        "ISM-1 §6.9",
+        "BALANCE_INCONSISTENT",
+        Some("body.balances[0].locked"),
+        changed(&statement, set(&["body", "balances"], json!([{"isin": "JP3633400001", "total": "0.005", "locked": "123456789012345678"}]))),
+    ));
+    list.push(invalid(
+        "invalid/66-expiries-equal-written-differently",
+        "Both legs expire at the same instant, written 14:00:00.000Z and 14:00:00Z: instants are compared, not texts.",
+        "ISM-1 §6.3",
+        "EXPIRY_ORDER",
+        Some("body.securities_leg.expires_at"),
+        changed(&proposal, set(&["body", "securities_leg", "expires_at"], json!("2026-11-27T14:00:00.000Z"))),
+    ));
     list
 }
 

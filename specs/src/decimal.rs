@@ -117,11 +117,15 @@ impl Decimal {
 
     /// Whether two decimals denote the same number (`"1.50"` equals `"1.5"`).
     pub fn same_value(&self, other: &Decimal) -> bool {
+        self.cmp_value(other) == std::cmp::Ordering::Equal
+    }
+
+    /// Compares the numbers two decimals denote, exactly: both are scaled to
+    /// the larger scale in u128, where 18 digits times 10^18 always fit.
+    pub fn cmp_value(&self, other: &Decimal) -> std::cmp::Ordering {
         let common = self.scale.max(other.scale);
-        match (self.to_minor_units(common), other.to_minor_units(common)) {
-            (Some(a), Some(b)) => a == b,
-            _ => false,
-        }
+        let scaled = |d: &Decimal| u128::from(d.mantissa) * 10u128.pow(u32::from(common - d.scale));
+        scaled(self).cmp(&scaled(other))
     }
 
     fn check_scale(&self, max_scale: u8, rule: &str) -> Result<(), Rejection> {
@@ -299,5 +303,10 @@ mod tests {
         let a = Decimal::parse("1.50").ok();
         let b = Decimal::parse("1.5").ok();
         assert!(matches!((&a, &b), (Some(a), Some(b)) if a.same_value(b) && a != b));
+        let big = Decimal::parse("123456789012345678").ok();
+        let tiny = Decimal::parse("0.000000000000000001").ok();
+        assert!(
+            matches!((&big, &tiny), (Some(big), Some(tiny)) if big.cmp_value(tiny).is_gt() && tiny.cmp_value(big).is_lt())
+        );
     }
 }

@@ -61,7 +61,9 @@ struct StrictSeed<'a> {
 
 impl StrictSeed<'_> {
     fn nested<E: de::Error>(self) -> Result<Self, E> {
-        if self.depth >= self.max_depth {
+        // `depth` counts the container being entered: the top-level value is
+        // at depth 1, so `max_depth` containers may enclose one another.
+        if self.depth > self.max_depth {
             let rejection = Rejection::new(
                 ReasonCode::NestingTooDeep,
                 format!(
@@ -280,9 +282,10 @@ mod tests {
             Err(ReasonCode::InputTooLarge)
         );
         assert_eq!(
-            parse_strict(b"[[[1]]]", 3).map_err(|r| r.code),
+            parse_strict(b"[[[[1]]]]", 3).map_err(|r| r.code),
             Err(ReasonCode::NestingTooDeep)
         );
-        assert!(parse_strict(b"[[1]]", 3).is_ok());
+        assert!(parse_strict(b"[[[1]]]", 3).is_ok());
+        assert!(parse_strict(b"[{\"a\":[1]}]", 3).is_ok());
     }
 }

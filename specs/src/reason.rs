@@ -88,11 +88,11 @@ reason_codes! {
     /// An LEI's MOD 97-10 check digits are wrong.
     LeiCheckDigits = "LEI_CHECK_DIGITS", "ISM-1 §4.2", "An LEI's check digits fail the ISO 7064 MOD 97-10 check.";
     /// A BIC is not of the ISO 9362 form.
-    BicFormat = "BIC_FORMAT", "ISM-1 §4.3", "A BIC is not 4 letters, 2 letters, 2 letters or digits, and optionally 3 letters or digits.";
+    BicFormat = "BIC_FORMAT", "ISM-1 §4.3", "A BIC is not 4 letters or digits, a 2-letter country, 2 letters or digits, and optionally 3 letters or digits.";
     /// A BIC's country part is not an ISO 3166 country.
     BicCountry = "BIC_COUNTRY", "ISM-1 §4.3", "A BIC's country code is not an ISO 3166-1 alpha-2 code.";
     /// A party identifier is neither an LEI nor a BIC.
-    PartyIdInvalid = "PARTY_ID_INVALID", "ISM-1 §4.4", "A party identifier is neither a valid LEI (20 characters) nor a valid BIC (8 or 11).";
+    PartyIdInvalid = "PARTY_ID_INVALID", "ISM-1 §4.4", "A party identifier has neither the length of an LEI (20 characters) nor that of a BIC (8 or 11).";
     /// A MIC is not four upper-case letters or digits.
     MicFormat = "MIC_FORMAT", "ISM-1 §4.5", "A MIC is not 4 upper-case letters or digits.";
     /// A MIC is well formed but not a market this network knows.
@@ -114,9 +114,9 @@ reason_codes! {
     /// A decimal integer string (e.g. a journal sequence) is malformed.
     IntegerInvalid = "INTEGER_INVALID", "ISM-1 §4.12", "A counter is not a decimal integer string without leading zeros, at most 2^63-1.";
     /// An against-payment instruction has no settlement amount.
-    AmountRequired = "AMOUNT_REQUIRED", "ISM-1 §6.1", "An against-payment instruction has no settlement amount.";
+    AmountRequired = "AMOUNT_REQUIRED", "ISM-1 §6.1", "An against-payment instruction or confirmation lacks its settlement amount (or, in a confirmation, its cash journal).";
     /// A free-of-payment instruction carries a settlement amount.
-    AmountNotAllowed = "AMOUNT_NOT_ALLOWED", "ISM-1 §6.1", "A free-of-payment instruction carries a settlement amount.";
+    AmountNotAllowed = "AMOUNT_NOT_ALLOWED", "ISM-1 §6.1", "A free-of-payment instruction or confirmation carries a settlement amount (or, in a confirmation, a cash journal).";
     /// A lock names neither or both of securities and cash.
     AssetChoice = "ASSET_CHOICE", "ISM-1 §6.4", "A lock must name exactly one of securities and cash, matching its leg.";
     /// The securities leg does not expire after the cash leg.
@@ -124,7 +124,7 @@ reason_codes! {
     /// A preimage does not hash to the hashlock it claims.
     PreimageMismatch = "PREIMAGE_MISMATCH", "ISM-1 §6.6", "The preimage's SHA-256 is not the hashlock it claims.";
     /// A status that needs a reason has none.
-    ReasonRequired = "REASON_REQUIRED", "ISM-1 §6.2", "A REJECTED or UNMATCHED status, or an Error, carries no reason.";
+    ReasonRequired = "REASON_REQUIRED", "ISM-1 §6.2", "A REJECTED or UNMATCHED status carries no reason.";
     /// A holdings statement's balances contradict each other.
     BalanceInconsistent = "BALANCE_INCONSISTENT", "ISM-1 §6.9", "A balance locks more than it holds, or balances are not sorted by ISIN with each ISIN once.";
     /// A reason code in a body is not of the reason-code form.

@@ -15,9 +15,11 @@ use crate::ids::{hex_lower, Hex32};
 use crate::json::{child_path, ism_object, ism_string, Rules};
 use crate::reason::{ReasonCode, Rejection};
 
-/// Prepended to the canonical bytes before signing (ISM-1 §7.2): the 25 ASCII
-/// bytes `ISM/1 envelope signature` and one zero byte.
+/// Prepended to the canonical bytes before signing (ISM-1 §7.2): the 24 ASCII
+/// bytes `ISM/1 envelope signature` and one zero byte, 25 bytes in all.
 pub const SIGNATURE_DOMAIN: &[u8] = b"ISM/1 envelope signature\0";
+
+const _: () = assert!(SIGNATURE_DOMAIN.len() == 25);
 
 /// The only signature algorithm of ISM/1.
 pub const ALGORITHM: &str = "Ed25519";

@@ -251,3 +251,58 @@ pub fn canonical_unsigned_of(message: &Value) -> Vec<u8> {
     }
     canonical_bytes(&unsigned)
 }
+
+/// Per-case results of a vector file: `(case name, Ok or what differs)`.
+pub type CaseResults = Vec<(String, Result<(), String>)>;
+
+/// Checks the RFC 8785 cases file (`vectors/jcs/cases.json`): every input's
+/// canonical bytes must equal its `canonical_hex`. Returns `(name, result)` per case.
+pub fn check_jcs_cases(text: &str) -> Result<CaseResults, String> {
+    let file: Value = serde_json::from_str(text).map_err(|e| format!("cases.json: {e}"))?;
+    let cases = file["cases"]
+        .as_array()
+        .ok_or("cases.json has no \"cases\" array")?;
+    Ok(cases
+        .iter()
+        .map(|case| {
+            let name = case["name"].as_str().unwrap_or("(unnamed)").to_string();
+            let result = match (case["input"].as_str(), case["canonical_hex"].as_str()) {
+                (Some(input), Some(expected)) => match crate::jcs::canonicalize(input.as_bytes()) {
+                    Ok(bytes) if crate::ids::hex_lower(&bytes) == expected => Ok(()),
+                    Ok(bytes) => Err(format!("got {}", String::from_utf8_lossy(&bytes))),
+                    Err(rejection) => Err(rejection.to_string()),
+                },
+                _ => Err("a case needs \"input\" and \"canonical_hex\" strings".into()),
+            };
+            (name, result)
+        })
+        .collect())
+}
+
+/// Checks the RFC 8785 Appendix B number table (`vectors/jcs/numbers.json`):
+/// each IEEE-754 double must serialise to its expected text.
+pub fn check_jcs_numbers(text: &str) -> Result<CaseResults, String> {
+    let file: Value = serde_json::from_str(text).map_err(|e| format!("numbers.json: {e}"))?;
+    let cases = file["cases"]
+        .as_array()
+        .ok_or("numbers.json has no \"cases\" array")?;
+    Ok(cases
+        .iter()
+        .map(|case| {
+            let hex = case["ieee754_hex"].as_str().unwrap_or("").to_string();
+            let expected = case["expected"].as_str().unwrap_or("");
+            let result = match u64::from_str_radix(&hex, 16) {
+                Ok(bits) => {
+                    let got = crate::jcs::format_es6_number(f64::from_bits(bits));
+                    if got == expected {
+                        Ok(())
+                    } else {
+                        Err(format!("got {got}, expected {expected}"))
+                    }
+                }
+                Err(_) => Err(format!("\"{hex}\" is not 16 hex digits")),
+            };
+            (hex, result)
+        })
+        .collect())
+}

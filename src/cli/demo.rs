@@ -17,8 +17,8 @@ When the settlement components land, this command will, on loopback only:
   5. print each ISM/1 message, the journal entries, and the final holdings of both parties.
 
 What works today: the ISM/1 standard itself. Try
-  isthmus spec vectors                       run the 82 published test vectors
-  isthmus spec validate specs/vectors/valid/01-*.json   (see README: vectors wrap messages)
+  isthmus spec vectors                       run the published ISM/1 and RFC 8785 test vectors
+  isthmus spec validate specs/samples/settlement-instruction.json
   isthmus spec canonicalize FILE             RFC 8785 canonical bytes of any JSON
   isthmus keys generate --out DIR            an Ed25519 message-signing key"
     );

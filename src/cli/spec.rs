@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use isthmus_spec::jcs;
 use isthmus_spec::sign::{KeyLookup, Keyring, PublicKeyRecord, SigningKey};
-use isthmus_spec::vectors::{TestKeys, Vector};
+use isthmus_spec::vectors::{CaseResults, TestKeys, Vector};
 use isthmus_spec::{Envelope, Rejection};
 use serde_json::json;
 
@@ -180,6 +180,33 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
             Err(problem) => {
                 failed += 1;
                 println!("FAIL  {}: {problem}", file.display());
+            }
+        }
+    }
+    let jcs = dir.join("jcs");
+    for (file, check) in [
+        (
+            "cases.json",
+            isthmus_spec::vectors::check_jcs_cases as fn(&str) -> Result<CaseResults, String>,
+        ),
+        ("numbers.json", isthmus_spec::vectors::check_jcs_numbers),
+    ] {
+        let path = jcs.join(file);
+        if !path.is_file() {
+            continue;
+        }
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        for (name, result) in check(&text).map_err(anyhow::Error::msg)? {
+            match result {
+                Ok(()) => {
+                    passed += 1;
+                    println!("ok    jcs/{file} {name}");
+                }
+                Err(problem) => {
+                    failed += 1;
+                    println!("FAIL  jcs/{file} {name}: {problem}");
+                }
             }
         }
     }

@@ -23,10 +23,7 @@ ism_object! {
 impl Rules for Balance {
     fn check(&self, path: &str) -> Result<(), Rejection> {
         if let Some(locked) = &self.locked {
-            let scale = locked.value().scale().max(self.total.value().scale());
-            let locked_units = locked.value().to_minor_units(scale);
-            let total_units = self.total.value().to_minor_units(scale);
-            if locked_units > total_units {
+            if locked.value().cmp_value(self.total.value()).is_gt() {
                 return Err(Rejection::at(
                     ReasonCode::BalanceInconsistent,
                     child_path(path, "locked"),

@@ -54,7 +54,8 @@ ism_object! {
 
 impl Rules for SettlementProposal {
     fn check(&self, path: &str) -> Result<(), Rejection> {
-        if self.securities_leg.expires_at <= self.cash_leg.expires_at {
+        // Compare instants, not texts: "…14:00:00Z" and "…14:00:00.000Z" are the same time.
+        if self.securities_leg.expires_at.unix_nanos() <= self.cash_leg.expires_at.unix_nanos() {
             return Err(Rejection::at(
                 ReasonCode::ExpiryOrder,
                 child_path(path, "securities_leg.expires_at"),

@@ -77,11 +77,20 @@ impl Asset {
         })
     }
 
-    /// Writes integer units as decimal text; zero is written `0`.
+    /// Writes integer units as decimal text: cash with all its minor-unit
+    /// digits (`12.30`), securities without trailing zeros (`874.5`, `100`);
+    /// zero is written `0`.
     pub fn format_units(&self, units: u64) -> String {
-        match Decimal::from_minor_units(units, self.scale()) {
-            Some(decimal) => decimal.to_string(),
-            None => "0".to_string(),
+        let Some(decimal) = Decimal::from_minor_units(units, self.scale()) else {
+            return "0".to_string();
+        };
+        let text = decimal.to_string();
+        match self {
+            Asset::Cash(_) => text,
+            Asset::Security(_) if text.contains('.') => {
+                text.trim_end_matches('0').trim_end_matches('.').to_string()
+            }
+            Asset::Security(_) => text,
         }
     }
 }
@@ -125,6 +134,10 @@ mod tests {
         );
         assert_eq!(usd.format_units(1234), "12.34");
         assert_eq!(usd.format_units(0), "0");
+        assert_eq!(usd.format_units(1230), "12.30");
+        assert_eq!(apple.format_units(874_500_000), "874.5");
+        assert_eq!(apple.format_units(100_000_000), "100");
+        assert_eq!(apple.format_units(1), "0.000001");
         assert_eq!(
             Asset::parse("XAU").err().map(|e| e.reason),
             Some(LedgerReason::AssetInvalid)

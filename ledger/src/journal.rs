@@ -61,42 +61,129 @@ impl JournalEntry {
     }
 }
 
-/// The store key of entry `seq`.
-pub fn journal_key(seq: u64) -> Vec<u8> {
+/// Most entries stored under one key. Entries are grouped so that a batch of
+/// thousands costs the store tens of inserts, not thousands; the bound keeps
+/// a single lookup cheap.
+pub const MAX_CHUNK_ENTRIES: usize = 128;
+
+/// Bytes before each entry in a chunk: its 32-byte hash and its u32 length.
+const RECORD_HEADER_BYTES: usize = 32 + 4;
+
+/// The store key of the chunk whose first entry is `first_seq`.
+pub fn chunk_key(first_seq: u64) -> Vec<u8> {
     let mut key = JOURNAL_PREFIX.to_vec();
-    key.extend_from_slice(&seq.to_be_bytes());
+    key.extend_from_slice(&first_seq.to_be_bytes());
     key
 }
 
-/// The sequence number in a journal key.
+/// The first sequence number of a chunk key.
 pub fn seq_of_key(key: &[u8]) -> Option<u64> {
     let digits: [u8; 8] = key.strip_prefix(JOURNAL_PREFIX)?.try_into().ok()?;
     Some(u64::from_be_bytes(digits))
 }
 
-/// A stored record: the 32-byte hash, then the entry bytes.
-pub fn encode_record(entry_bytes: &[u8]) -> (Hex32, Vec<u8>) {
+/// Appends one entry to a chunk as `hash ‖ length (u32, big-endian) ‖ bytes`
+/// and returns its hash.
+pub fn append_record(chunk: &mut Vec<u8>, entry_bytes: &[u8]) -> Hex32 {
     let hash = Hex32::sha256_of(entry_bytes);
-    let mut record = Vec::with_capacity(32 + entry_bytes.len());
-    record.extend_from_slice(hash.bytes());
-    record.extend_from_slice(entry_bytes);
-    (hash, record)
+    chunk.extend_from_slice(hash.bytes());
+    // Entries are a few hundred bytes; their length always fits a u32.
+    chunk.extend_from_slice(&(entry_bytes.len() as u32).to_be_bytes());
+    chunk.extend_from_slice(entry_bytes);
+    hash
 }
 
-/// Splits a record and checks its hash; `Err` says what is wrong.
-pub fn decode_record(record: &[u8]) -> Result<(Hex32, JournalEntry), String> {
-    if record.len() < 32 {
-        return Err(format!(
-            "the record is {} bytes, shorter than its hash",
-            record.len()
-        ));
+/// One stored record inside a chunk.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord<'a> {
+    /// The hash stored with the entry.
+    pub stored_hash: &'a [u8],
+    /// The entry's bytes.
+    pub bytes: &'a [u8],
+    /// Where the record (header and bytes) lies in the chunk.
+    pub span: (usize, usize),
+}
+
+/// The records of a chunk, framed one at a time so that the first problem
+/// in order is the one reported: an item is `Err((index, why))` when record
+/// `index` cannot be framed, and iteration stops there.
+pub fn chunk_records(chunk: &[u8]) -> ChunkRecords<'_> {
+    ChunkRecords {
+        chunk,
+        at: 0,
+        index: 0,
+        failed: false,
     }
-    let (stored_hash, bytes) = record.split_at(32);
-    let hash = Hex32::sha256_of(bytes);
-    if hash.bytes()[..] != stored_hash[..] {
+}
+
+/// Iterator returned by [`chunk_records`].
+#[derive(Debug)]
+pub struct ChunkRecords<'a> {
+    chunk: &'a [u8],
+    at: usize,
+    index: usize,
+    failed: bool,
+}
+
+impl<'a> Iterator for ChunkRecords<'a> {
+    type Item = Result<RawRecord<'a>, (usize, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.at >= self.chunk.len() {
+            return None;
+        }
+        let (at, index) = (self.at, self.index);
+        let Some(header) = self.chunk.get(at..at + RECORD_HEADER_BYTES) else {
+            self.failed = true;
+            return Some(Err((
+                index,
+                "the record is cut short before its length".into(),
+            )));
+        };
+        let mut length = [0u8; 4];
+        length.copy_from_slice(&header[32..]);
+        let end = (at + RECORD_HEADER_BYTES).saturating_add(u32::from_be_bytes(length) as usize);
+        let Some(bytes) = self.chunk.get(at + RECORD_HEADER_BYTES..end) else {
+            self.failed = true;
+            return Some(Err((
+                index,
+                "the record is shorter than its stated length".into(),
+            )));
+        };
+        self.at = end;
+        self.index += 1;
+        Some(Ok(RawRecord {
+            stored_hash: &header[..32],
+            bytes,
+            span: (at, end),
+        }))
+    }
+}
+
+/// Checks a record's hash and decodes its entry.
+pub fn decode_record(record: &RawRecord<'_>) -> Result<(Hex32, JournalEntry), String> {
+    let hash = Hex32::sha256_of(record.bytes);
+    if hash.bytes()[..] != record.stored_hash[..] {
         return Err("its bytes do not match its stored hash".into());
     }
-    Ok((hash, JournalEntry::from_bytes(bytes)?))
+    Ok((hash, JournalEntry::from_bytes(record.bytes)?))
+}
+
+/// Finds entry `seq` in the chunk that starts at `first_seq`.
+pub fn find_in_chunk(
+    chunk: &[u8],
+    first_seq: u64,
+    seq: u64,
+) -> Result<(Hex32, JournalEntry), String> {
+    let index = seq
+        .checked_sub(first_seq)
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or("missing from the store")?;
+    match chunk_records(chunk).nth(index) {
+        Some(Ok(record)) => decode_record(&record),
+        Some(Err((_, problem))) => Err(problem),
+        None => Err("missing from the store".into()),
+    }
 }
 
 /// A corrupt-journal error naming the entry.

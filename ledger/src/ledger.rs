@@ -10,7 +10,8 @@ use crate::asset::Asset;
 use crate::clock::Clock;
 use crate::error::{LedgerError, LedgerReason};
 use crate::journal::{
-    corrupt, decode_record, encode_record, journal_key, JournalEntry, GENESIS_HASH,
+    append_record, chunk_key, corrupt, find_in_chunk, seq_of_key, JournalEntry, GENESIS_HASH,
+    JOURNAL_PREFIX, MAX_CHUNK_ENTRIES,
 };
 use crate::operation::{Operation, Outcome};
 use crate::state::{Balance, Htlc, LedgerState};
@@ -143,9 +144,9 @@ impl<S: KvStore> Ledger<S> {
         }
         // One ledger time per batch, never earlier than the journal's last.
         let now_ms = self.clock.now_ms().max(self.head_time_ms);
-        let mut batch: WriteBatch = Vec::with_capacity(requests.len());
-        // Entries of this batch not yet in the store, for repeats within the batch.
-        let mut pending: HashMap<u64, usize> = HashMap::new();
+        // This batch's entries, grouped into chunks of at most MAX_CHUNK_ENTRIES.
+        let batch_first_seq = self.next_seq;
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
             if let Err(error) = valid_key(&request.idempotency_key) {
@@ -153,10 +154,20 @@ impl<S: KvStore> Ledger<S> {
                 continue;
             }
             if let Some(&seq) = self.idempotency.get(&request.idempotency_key) {
-                let in_batch = pending
-                    .get(&seq)
-                    .and_then(|&index| batch.get(index))
-                    .and_then(|(_, record)| record.as_deref());
+                // A repeat of an entry written earlier in this same batch is
+                // found in the chunks not yet stored.
+                let in_batch = seq.checked_sub(batch_first_seq).map(|offset| {
+                    let chunk_index = (offset / MAX_CHUNK_ENTRIES as u64) as usize;
+                    let chunk_first =
+                        batch_first_seq + chunk_index as u64 * MAX_CHUNK_ENTRIES as u64;
+                    (
+                        chunk_first,
+                        chunks
+                            .get(chunk_index)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default(),
+                    )
+                });
                 results.push(self.replayed(seq, &request, in_batch));
                 continue;
             }
@@ -171,8 +182,12 @@ impl<S: KvStore> Ledger<S> {
                 operation: request.operation,
                 outcome: outcome.clone(),
             };
-            let (hash, record) = encode_record(&entry.to_bytes());
-            batch.push((journal_key(seq), Some(record)));
+            let chunk_index = ((seq - batch_first_seq) / MAX_CHUNK_ENTRIES as u64) as usize;
+            if chunk_index == chunks.len() {
+                chunks.push(Vec::with_capacity(MAX_CHUNK_ENTRIES * 512));
+            }
+            // chunk_index <= chunks.len() - 1: entries fill chunks in order, and one was pushed above if needed.
+            let hash = append_record(&mut chunks[chunk_index], &entry.to_bytes());
             for account in touched {
                 self.history.entry(account).or_default().push(seq);
             }
@@ -187,8 +202,17 @@ impl<S: KvStore> Ledger<S> {
                 outcome,
                 replayed: false,
             }));
-            pending.insert(seq, batch.len() - 1);
         }
+        let batch: WriteBatch = chunks
+            .into_iter()
+            .enumerate()
+            .map(|(index, chunk)| {
+                (
+                    chunk_key(batch_first_seq + (index * MAX_CHUNK_ENTRIES) as u64),
+                    Some(chunk),
+                )
+            })
+            .collect();
         if !batch.is_empty() {
             // Durable before acknowledged: apply atomically, then flush.
             if let Err(error) = self.store.apply(batch).and_then(|()| self.store.flush()) {
@@ -207,10 +231,12 @@ impl<S: KvStore> Ledger<S> {
         &self,
         seq: u64,
         request: &Request,
-        in_batch: Option<&[u8]>,
+        in_batch: Option<(u64, &[u8])>,
     ) -> Result<Receipt, LedgerError> {
         let (hash, entry) = match in_batch {
-            Some(record) => decode_record(record).map_err(|problem| corrupt(seq, &problem))?,
+            Some((chunk_first, chunk)) => {
+                find_in_chunk(chunk, chunk_first, seq).map_err(|problem| corrupt(seq, &problem))?
+            }
             None => self.entry_with_hash(seq)?,
         };
         if entry.operation != request.operation {
@@ -233,12 +259,14 @@ impl<S: KvStore> Ledger<S> {
     }
 
     fn entry_with_hash(&self, seq: u64) -> Result<(Hex32, JournalEntry), LedgerError> {
-        let record = self
+        let (key, chunk) = self
             .store
-            .get(&journal_key(seq))
+            .get_floor(JOURNAL_PREFIX, &chunk_key(seq))
             .map_err(|e| LedgerError::new(LedgerReason::StoreFailed, e.to_string()))?
             .ok_or_else(|| corrupt(seq, "missing from the store"))?;
-        decode_record(&record).map_err(|problem| corrupt(seq, &problem))
+        let first_seq =
+            seq_of_key(&key).ok_or_else(|| corrupt(seq, "its chunk key is malformed"))?;
+        find_in_chunk(&chunk, first_seq, seq).map_err(|problem| corrupt(seq, &problem))
     }
 
     // ---- queries -------------------------------------------------------

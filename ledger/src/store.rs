@@ -21,6 +21,12 @@ pub type WriteBatch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 pub trait KvStore {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The pair with the greatest key at or before `key` that starts with `prefix`.
+    fn get_floor(
+        &self,
+        prefix: &[u8],
+        key: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError>;
     /// Calls `visit` with every pair whose key starts with `prefix`, in key
     /// order, until it returns `false`. Nothing is collected, so a journal of
     /// any length can be replayed.
@@ -60,6 +66,18 @@ impl SledStore {
 }
 
 impl KvStore for SledStore {
+    fn get_floor(
+        &self,
+        prefix: &[u8],
+        key: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        match self.db.range(prefix..=key).next_back() {
+            Some(Ok((k, v))) => Ok(Some((k.to_vec(), v.to_vec()))),
+            Some(Err(e)) => Err(StoreError(e.to_string())),
+            None => Ok(None),
+        }
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.db
             .get(key)
@@ -140,6 +158,18 @@ impl MemoryStore {
 impl KvStore for MemoryStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.data()?.get(key).cloned())
+    }
+
+    fn get_floor(
+        &self,
+        prefix: &[u8],
+        key: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        Ok(self
+            .data()?
+            .range(prefix.to_vec()..=key.to_vec())
+            .next_back()
+            .map(|(k, v)| (k.clone(), v.clone())))
     }
 
     fn scan_prefix(

@@ -11,7 +11,9 @@ use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountId;
 use crate::error::{LedgerError, LedgerReason};
-use crate::journal::{decode_record, seq_of_key, GENESIS_HASH, JOURNAL_PREFIX};
+use crate::journal::{
+    chunk_records, decode_record, seq_of_key, RawRecord, GENESIS_HASH, JOURNAL_PREFIX,
+};
 use crate::state::LedgerState;
 use crate::store::KvStore;
 
@@ -34,17 +36,40 @@ pub(crate) struct Replay {
 pub(crate) fn replay(store: &dyn KvStore) -> Result<Replay, LedgerError> {
     let mut replay = Replay::default();
     let mut prev_hash = Hex32::from_bytes(GENESIS_HASH);
-    let mut visit = |key: &[u8], record: &[u8]| -> bool {
-        let expected = replay.entries;
-        let problem = match check_entry(&mut replay, expected, &prev_hash, key, record) {
-            Ok(hash) => {
-                prev_hash = hash;
-                return true;
+    let mut visit = |key: &[u8], chunk: &[u8]| -> bool {
+        let chunk_first = replay.entries;
+        match seq_of_key(key) {
+            Some(seq) if seq == chunk_first => {}
+            Some(seq) => {
+                replay.problem = Some((
+                    chunk_first,
+                    format!("missing; the next stored entry is {seq}"),
+                ));
+                return false;
             }
-            Err(problem) => problem,
-        };
-        replay.problem = Some((expected, problem));
-        false
+            None => {
+                replay.problem = Some((chunk_first, "a journal key is malformed".into()));
+                return false;
+            }
+        }
+        for framed in chunk_records(chunk) {
+            let record = match framed {
+                Ok(record) => record,
+                Err((index, problem)) => {
+                    replay.problem = Some((chunk_first + index as u64, problem));
+                    return false;
+                }
+            };
+            let expected = replay.entries;
+            match check_entry(&mut replay, expected, &prev_hash, &record) {
+                Ok(hash) => prev_hash = hash,
+                Err(problem) => {
+                    replay.problem = Some((expected, problem));
+                    return false;
+                }
+            }
+        }
+        true
     };
     store
         .scan_prefix(JOURNAL_PREFIX, &mut visit)
@@ -64,14 +89,8 @@ fn check_entry(
     replay: &mut Replay,
     expected: u64,
     prev_hash: &Hex32,
-    key: &[u8],
-    record: &[u8],
+    record: &RawRecord<'_>,
 ) -> Result<Hex32, String> {
-    match seq_of_key(key) {
-        Some(seq) if seq == expected => {}
-        Some(seq) => return Err(format!("missing; the next stored entry is {seq}")),
-        None => return Err("a journal key is malformed".into()),
-    }
     let (hash, entry) = decode_record(record)?;
     if entry.seq != expected {
         return Err(format!("it says it is entry {}", entry.seq));

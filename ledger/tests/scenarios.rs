@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use isthmus_ledger::clock::ManualClock;
-use isthmus_ledger::journal::journal_key;
+use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
 use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::store::{KvStore, MemoryStore, SledStore};
 use isthmus_ledger::{
@@ -378,12 +378,34 @@ fn tampering_with_one_byte_names_the_entry() {
     let mut w = World::new(store.clone());
     w.lock("10", T0 + 60_000);
     w.ok(Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap());
+    // A batch stores several entries in one chunk; tampering inside it must name the right one.
+    let batch = (0..6)
+        .map(|i| {
+            Request::new(
+                format!("batch-{i}"),
+                Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap(),
+            )
+        })
+        .collect();
+    w.ledger.execute_batch(batch).unwrap();
+    let len = w.ledger.journal_len();
+    assert_eq!(len, 11);
     drop(w);
-    for target in 0..5u64 {
-        let key = journal_key(target);
-        let original = store.get(&key).unwrap().unwrap();
-        for position in [0, 40, original.len() / 2, original.len() - 2] {
-            let mut tampered = original.clone();
+    for target in 0..len {
+        // Find the chunk holding the entry, and the entry's span inside it.
+        let (key, chunk) = store
+            .get_floor(JOURNAL_PREFIX, &chunk_key(target))
+            .unwrap()
+            .unwrap();
+        let first = seq_of_key(&key).unwrap();
+        let (start, end) = chunk_records(&chunk)
+            .nth((target - first) as usize)
+            .unwrap()
+            .unwrap()
+            .span;
+        // The stored hash, the length, the entry's first byte, its middle and its last byte.
+        for position in [start, start + 33, start + 36, (start + end) / 2, end - 1] {
+            let mut tampered = chunk.clone();
             tampered[position] ^= 0x01;
             store.poke(&key, tampered);
             let report = verify_journal(&store).unwrap();
@@ -398,7 +420,7 @@ fn tampering_with_one_byte_names_the_entry() {
                 "{}",
                 refused.message
             );
-            store.poke(&key, original.clone());
+            store.poke(&key, chunk.clone());
         }
     }
     assert_eq!(verify_journal(&store).unwrap().first_problem, None);

@@ -1,0 +1,209 @@
+//! `isthmus ledger …` and `isthmus bench ledger` end to end, on a sled ledger
+//! written through the library.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use isthmus_ledger::clock::ManualClock;
+use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
+use isthmus_ledger::store::{KvStore, SledStore};
+use isthmus_ledger::{Ledger, Operation, Request};
+use isthmus_spec::ids::Hex32;
+use serde_json::Value;
+
+const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
+const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
+const APPLE: &str = "US0378331005";
+
+fn isthmus(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_isthmus"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A small market: two accounts, Apple shares and dollars, one claimed lock and one open.
+fn make_ledger(dir: &Path) {
+    let mut ledger = Ledger::open(
+        SledStore::open(dir).unwrap(),
+        Box::new(ManualClock::new(1_800_000_000_000)),
+    )
+    .unwrap();
+    let secret = *Hex32::sha256_of(b"cli secret").bytes();
+    let hashlock = *Hex32::sha256_of(&secret).bytes();
+    let ops = [
+        Operation::open_account(SELLER).unwrap(),
+        Operation::open_account(BUYER).unwrap(),
+        Operation::issue(SELLER, APPLE, "1000").unwrap(),
+        Operation::issue(BUYER, "USD", "250000.00").unwrap(),
+        Operation::lock(SELLER, BUYER, APPLE, "100", &hashlock, 1_900_000_000_000).unwrap(),
+        Operation::claim(4, &secret).unwrap(),
+        Operation::lock(SELLER, BUYER, APPLE, "25.5", &hashlock, 1_900_000_000_000).unwrap(),
+    ];
+    for (index, op) in ops.into_iter().enumerate() {
+        let receipt = ledger
+            .execute(Request::new(format!("op-{index}"), op))
+            .unwrap();
+        assert!(receipt.outcome.is_applied(), "{receipt:?}");
+    }
+}
+
+#[test]
+fn verify_holdings_and_register() {
+    let dir = tempfile::tempdir().unwrap();
+    make_ledger(dir.path());
+    let data = dir.path().to_str().unwrap();
+
+    let verified = isthmus(&["ledger", "verify", "--data", data]);
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).starts_with("OK 7 journal entries verified"),
+        "{}",
+        stdout(&verified)
+    );
+
+    let holdings = isthmus(&[
+        "ledger",
+        "holdings",
+        "--data",
+        data,
+        "--account",
+        SELLER,
+        "--json",
+    ]);
+    assert_eq!(
+        holdings.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&holdings.stderr)
+    );
+    let report: Value = serde_json::from_slice(&holdings.stdout).unwrap();
+    assert_eq!(report["holdings"][0]["asset"], APPLE);
+    assert_eq!(report["holdings"][0]["available"], "874.5");
+    assert_eq!(report["holdings"][0]["locked"], "25.5");
+
+    let register = isthmus(&[
+        "ledger", "register", "--data", data, "--isin", APPLE, "--json",
+    ]);
+    let report: Value = serde_json::from_slice(&register.stdout).unwrap();
+    let holders = report["holders"].as_array().unwrap();
+    assert_eq!(holders.len(), 2);
+    assert_eq!(
+        holders.iter().find(|h| h["account"] == BUYER).unwrap()["total"],
+        "100"
+    );
+
+    let text = isthmus(&["ledger", "holdings", "--data", data, "--account", BUYER]);
+    assert!(
+        stdout(&text).contains("USD") && stdout(&text).contains("250000"),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
+fn verify_names_a_tampered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    make_ledger(dir.path());
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        let (key, chunk) = store
+            .get_floor(JOURNAL_PREFIX, &chunk_key(3))
+            .unwrap()
+            .unwrap();
+        let first = seq_of_key(&key).unwrap();
+        let (start, end) = chunk_records(&chunk)
+            .nth((3 - first) as usize)
+            .unwrap()
+            .unwrap()
+            .span;
+        let mut tampered = chunk.clone();
+        tampered[(start + end) / 2] ^= 0x20;
+        store.raw().insert(key, tampered).unwrap();
+        store.flush().unwrap();
+    }
+    let data = dir.path().to_str().unwrap();
+    let verified = isthmus(&["ledger", "verify", "--data", data, "--json"]);
+    assert_eq!(verified.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(report["verified"], false);
+    assert_eq!(report["first_problem"]["entry"], 3);
+    assert_eq!(report["entries_verified"], 3);
+    let holdings = isthmus(&["ledger", "holdings", "--data", data, "--account", SELLER]);
+    assert_eq!(
+        holdings.status.code(),
+        Some(2),
+        "a corrupt ledger does not open"
+    );
+    assert!(String::from_utf8_lossy(&holdings.stderr).contains("JOURNAL_CORRUPT"));
+}
+
+#[test]
+fn bad_arguments_are_explained() {
+    let missing = isthmus(&["ledger", "verify", "--data", "/definitely/not/a/ledger"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no ledger at /definitely/not/a/ledger")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    make_ledger(dir.path());
+    let data = dir.path().to_str().unwrap();
+    let bad_account = isthmus(&["ledger", "holdings", "--data", data, "--account", "nobody"]);
+    assert_eq!(bad_account.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_account.stderr).contains("ACCOUNT_ID_INVALID"));
+    let unknown = isthmus(&[
+        "ledger",
+        "holdings",
+        "--data",
+        data,
+        "--account",
+        "DEUTDEFF/NONE",
+    ]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("ACCOUNT_UNKNOWN"));
+    let bad_isin = isthmus(&[
+        "ledger",
+        "register",
+        "--data",
+        data,
+        "--isin",
+        "US0378331006",
+    ]);
+    assert!(String::from_utf8_lossy(&bad_isin.stderr).contains("ISIN_CHECK_DIGIT"));
+}
+
+#[test]
+fn bench_ledger_reports_its_figures_as_json() {
+    // A smoke test of the benchmark's plumbing on tiny sizes; figures come from release runs.
+    let output = isthmus(&[
+        "bench",
+        "ledger",
+        "--single-pairs",
+        "5",
+        "--batched-ops",
+        "40",
+        "--batch-size",
+        "20",
+        "--json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last = stdout(&output).lines().last().unwrap().to_string();
+    let report: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(report["single"]["operations"], 10);
+    assert_eq!(report["batched"]["operations"], 40);
+    assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(report["batched"]["ops_per_second"].as_f64().unwrap() > 0.0);
+    let odd = isthmus(&["bench", "ledger", "--batch-size", "3"]);
+    assert_eq!(odd.status.code(), Some(2));
+}

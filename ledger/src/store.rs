@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 #[error("store: {0}")]
 pub struct StoreError(pub String);
 
+/// A stored key and its value.
+pub type KvPair = (Vec<u8>, Vec<u8>);
+
 /// Writes applied together or not at all: `(key, Some(value))` puts, `(key, None)` deletes.
 pub type WriteBatch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
@@ -22,11 +25,7 @@ pub trait KvStore {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// The pair with the greatest key at or before `key` that starts with `prefix`.
-    fn get_floor(
-        &self,
-        prefix: &[u8],
-        key: &[u8],
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn get_floor(&self, prefix: &[u8], key: &[u8]) -> Result<Option<KvPair>, StoreError>;
     /// Calls `visit` with every pair whose key starts with `prefix`, in key
     /// order, until it returns `false`. Nothing is collected, so a journal of
     /// any length can be replayed.
@@ -41,6 +40,9 @@ pub trait KvStore {
     fn flush(&self) -> Result<(), StoreError>;
 }
 
+/// Longest wait for another holder of a sled store's lock to let go.
+pub const SLED_LOCK_WAIT_MS: u64 = 5_000;
+
 /// The durable default: one sled tree; `flush` is sled's fsync.
 #[derive(Debug, Clone)]
 pub struct SledStore {
@@ -49,14 +51,33 @@ pub struct SledStore {
 
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
+    ///
+    /// sled holds an exclusive file lock while a database is open, and its
+    /// background threads release it shortly after the last handle is
+    /// dropped; a process that restarts, or a tool opening a store another
+    /// process just closed, waits up to [`SLED_LOCK_WAIT_MS`] for it.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            // We flush explicitly at every acknowledgement; no background timer needed.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| StoreError(format!("opening {}: {e}", dir.display())))?;
-        Ok(SledStore { db })
+        let started = std::time::Instant::now();
+        loop {
+            let opened = sled::Config::new()
+                .path(dir)
+                // We flush explicitly at every acknowledgement; no background timer needed.
+                .flush_every_ms(None)
+                .open();
+            match opened {
+                Ok(db) => return Ok(SledStore { db }),
+                Err(sled::Error::Io(error))
+                    if error.kind() == std::io::ErrorKind::WouldBlock
+                        && started.elapsed()
+                            < std::time::Duration::from_millis(SLED_LOCK_WAIT_MS) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(error) => {
+                    return Err(StoreError(format!("opening {}: {error}", dir.display())))
+                }
+            }
+        }
     }
 
     /// The underlying tree, for tests that tamper with stored bytes.
@@ -66,11 +87,7 @@ impl SledStore {
 }
 
 impl KvStore for SledStore {
-    fn get_floor(
-        &self,
-        prefix: &[u8],
-        key: &[u8],
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn get_floor(&self, prefix: &[u8], key: &[u8]) -> Result<Option<KvPair>, StoreError> {
         match self.db.range(prefix..=key).next_back() {
             Some(Ok((k, v))) => Ok(Some((k.to_vec(), v.to_vec()))),
             Some(Err(e)) => Err(StoreError(e.to_string())),
@@ -160,11 +177,7 @@ impl KvStore for MemoryStore {
         Ok(self.data()?.get(key).cloned())
     }
 
-    fn get_floor(
-        &self,
-        prefix: &[u8],
-        key: &[u8],
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn get_floor(&self, prefix: &[u8], key: &[u8]) -> Result<Option<KvPair>, StoreError> {
         Ok(self
             .data()?
             .range(prefix.to_vec()..=key.to_vec())

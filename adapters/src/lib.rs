@@ -1,11 +1,21 @@
 //! `isthmus-adapters`: the `MarketAdapter` trait and one adapter per market dialect.
 //!
-//! Owns translation between a market's own dialect (ISO 20022 XML, SWIFT
-//! MT54x, a ledger's native API) and ISM/1, and the ledger side a gateway
-//! calls (lock, claim, refund, holdings). Adapters hold no settlement state
-//! (DESIGN.md §1).
-//!
-//! Status: not built yet; issue 4 builds it.
+//! Owns translation between a market's own dialect and ISM/1 — ISO 20022 XML
+//! ([`iso20022`]: sese.023/024/025, semt.002) and SWIFT MT54x ([`mt`]:
+//! MT540–MT548) — and the ledger side a gateway calls (lock, claim, refund,
+//! holdings): [`native`] over an in-process `isthmus-ledger`, and [`custody`]
+//! for a ledger that cannot lock, through a custodian's escrow account.
+//! Adapters hold no settlement state (DESIGN.md §1, §4).
+
+pub mod adapter;
+pub mod custody;
+pub mod error;
+pub mod iso20022;
+pub mod mt;
+pub mod native;
+
+pub use adapter::{Dialect, LedgerSide, LockOrder, LockReceiptInfo, MarketAdapter};
+pub use error::{TranslateCode, TranslateError, Translation, Unrepresented};
 
 /// The ISM/1 standard every adapter translates into.
 pub use isthmus_spec::ISM_VERSION;

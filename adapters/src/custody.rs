@@ -1,0 +1,1 @@
+//! The custody adapter (placeholder until it lands).

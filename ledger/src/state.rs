@@ -236,13 +236,10 @@ impl LedgerState {
         Outcome::Applied(Effect::Issued)
     }
 
-    /// Checks that two distinct accounts exist and the first is not frozen.
-    fn check_pair(
-        &self,
-        from: &AccountId,
-        to: &AccountId,
-        to_may_be_frozen: bool,
-    ) -> Result<(), Outcome> {
+    /// Checks that two distinct accounts exist and the sender is not frozen.
+    /// A frozen account may still receive: a freeze stops an owner moving
+    /// assets out, and a settlement in flight must complete or refund, never hang.
+    fn check_pair(&self, from: &AccountId, to: &AccountId) -> Result<(), Outcome> {
         if from == to {
             return Err(refuse(
                 LedgerReason::SameAccount,
@@ -250,17 +247,11 @@ impl LedgerState {
             ));
         }
         let from_state = self.account(from)?;
-        let to_state = self.account(to)?;
+        self.account(to)?;
         if from_state.frozen {
             return Err(refuse(
                 LedgerReason::AccountFrozen,
                 format!("account {from} is frozen"),
-            ));
-        }
-        if to_state.frozen && !to_may_be_frozen {
-            return Err(refuse(
-                LedgerReason::AccountFrozen,
-                format!("account {to} is frozen"),
             ));
         }
         Ok(())
@@ -272,7 +263,7 @@ impl LedgerState {
             LedgerReason::AmountInvalid,
             "a transfer must move at least one unit"
         );
-        if let Err(refusal) = self.check_pair(from, to, false) {
+        if let Err(refusal) = self.check_pair(from, to) {
             return refusal;
         }
         let mut source = self.balance(from, asset);
@@ -319,9 +310,7 @@ impl LedgerState {
             LedgerReason::ExpiryInPast,
             "the expiry {expiry_ms} is not after the ledger time {now_ms}"
         );
-        // A frozen beneficiary may still receive through a claim: settlement
-        // in flight must complete or refund, never hang (see README).
-        if let Err(refusal) = self.check_pair(from, beneficiary, true) {
+        if let Err(refusal) = self.check_pair(from, beneficiary) {
             return refusal;
         }
         let mut source = self.balance(from, asset);

@@ -114,14 +114,15 @@ impl Model {
         self.balances.entry((account, asset)).or_default()
     }
 
-    fn pair(&self, from: usize, to: usize, to_may_be_frozen: bool) -> Result<(), LedgerReason> {
+    fn pair(&self, from: usize, to: usize) -> Result<(), LedgerReason> {
         if from == to {
             return Err(LedgerReason::SameAccount);
         }
         if !self.open[from] || !self.open[to] {
             return Err(LedgerReason::AccountUnknown);
         }
-        if self.frozen[from] || (self.frozen[to] && !to_may_be_frozen) {
+        // A frozen account cannot send, but can receive.
+        if self.frozen[from] {
             return Err(LedgerReason::AccountFrozen);
         }
         Ok(())
@@ -149,7 +150,7 @@ impl Model {
                 asset,
                 units,
             } => {
-                self.pair(from, to, false)?;
+                self.pair(from, to)?;
                 if self.bal(from, asset).0 < units {
                     return Err(LedgerReason::InsufficientFunds);
                 }
@@ -163,7 +164,7 @@ impl Model {
                 units,
                 expiry_in_ms,
             } => {
-                self.pair(from, to, true)?;
+                self.pair(from, to)?;
                 if self.bal(from, asset).0 < units {
                     return Err(LedgerReason::InsufficientFunds);
                 }

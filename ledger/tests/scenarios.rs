@@ -185,7 +185,7 @@ fn ledger_time_never_goes_back() {
 }
 
 #[test]
-fn frozen_accounts_cannot_lock_or_transfer_but_receive_claims() {
+fn frozen_accounts_cannot_lock_or_send_but_can_receive() {
     let mut w = World::new(MemoryStore::new());
     let lock_id = w.lock("10", T0 + 60_000);
     w.ok(Operation::Freeze {
@@ -205,16 +205,15 @@ fn frozen_accounts_cannot_lock_or_transfer_but_receive_claims() {
         w.refused(Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap()),
         LedgerReason::AccountFrozen
     );
-    assert_eq!(
-        w.refused(Operation::transfer(BUYER, SELLER, APPLE, "1").unwrap()),
-        LedgerReason::AccountFrozen
-    );
+    // A frozen account can still receive.
+    w.ok(Operation::issue(BUYER, APPLE, "1").unwrap());
+    w.ok(Operation::transfer(BUYER, SELLER, APPLE, "0.5").unwrap());
     // A settlement in flight still completes.
     w.ok(Operation::Freeze {
         account: BUYER.parse().unwrap(),
     });
     w.ok(Operation::claim(lock_id, &secret()).unwrap());
-    assert_eq!(w.balance(BUYER), (units(10), 0));
+    assert_eq!(w.balance(BUYER), (units(10) + units(1) / 2, 0));
     w.ok(Operation::Unfreeze {
         account: SELLER.parse().unwrap(),
     });

@@ -6,6 +6,7 @@ mod input;
 mod keys;
 mod ledger;
 mod spec;
+mod translate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,12 +37,49 @@ enum Command {
     /// Manage node keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Translate one message between dialects: ISO 20022 XML, SWIFT MT54x, ISM/1.
+    ///
+    /// Writes the translated message to standard output. Fields the target
+    /// dialect cannot carry are listed on standard error (or refused with
+    /// --strict). Exit status: 0 translated, 1 refused (reason code, field and
+    /// sentence on standard error), 2 the input could not be read.
+    Translate {
+        /// Dialect of the input.
+        #[arg(long, value_enum)]
+        from: DialectArg,
+        /// Dialect of the output.
+        #[arg(long, value_enum)]
+        to: DialectArg,
+        /// The input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// With --to ism: wrap the body in an unsigned envelope from this node id.
+        #[arg(long, requires = "receiver")]
+        sender: Option<String>,
+        /// With --to ism: the envelope's receiver node id.
+        #[arg(long, requires = "sender")]
+        receiver: Option<String>,
+        /// Refuse (exit 1) instead of warning when a field cannot be carried.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Inspect a market ledger's data directory.
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// Measure performance (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// A message dialect on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DialectArg {
+    /// ISO 20022 XML (sese.023, sese.024, sese.025, semt.002).
+    Iso20022,
+    /// SWIFT MT540–MT548.
+    Mt,
+    /// ISM/1 JSON: an envelope, or `{"kind": …, "body": …}`.
+    Ism,
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +208,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spec(SpecCommand::Sign { file, key }) => spec::sign(&file, &key),
         Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
+        Command::Translate {
+            from,
+            to,
+            file,
+            sender,
+            receiver,
+            strict,
+        } => translate::run(translate::Options {
+            from,
+            to,
+            file,
+            sender,
+            receiver,
+            strict,
+        }),
         Command::Ledger(LedgerCommand::Verify { data, json }) => ledger::verify(&data, json),
         Command::Ledger(LedgerCommand::Holdings {
             data,

@@ -1,0 +1,14 @@
+//! Any bytes into the ISO 20022 reader: it must return a body or a typed
+//! error, never panic; a body it returns must survive writing and re-reading.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(translation) = isthmus_adapters::iso20022::to_ism(data) {
+        if let Ok(written) = isthmus_adapters::iso20022::from_ism(&translation.value) {
+            let again = isthmus_adapters::iso20022::to_ism(&written.value);
+            assert!(again.is_ok(), "our own ISO 20022 output must read back");
+        }
+    }
+});

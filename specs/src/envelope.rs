@@ -197,11 +197,14 @@ impl Envelope {
                 "the message is not signed",
             ));
         };
-        let Some(key) = keys.public_key(&signature.key_id) else {
+        let Some(key) = keys.public_key(&self.sender, &signature.key_id) else {
             return Err(Rejection::at(
                 ReasonCode::KeyUnknown,
                 child_path("signature", "key_id"),
-                format!("no known key has id {}", signature.key_id),
+                format!(
+                    "no key with id {} is known for sender {}",
+                    signature.key_id, self.sender
+                ),
             ));
         };
         if !key.verify(&self.signing_input(), &signature.value) {
@@ -239,4 +242,55 @@ pub fn validate(bytes: &[u8], keys: Option<&dyn KeyLookup>) -> Result<Envelope, 
         envelope.verify(keys)?;
     }
     Ok(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::ErrorBody;
+    use crate::ids::{ReasonCodeText, Text};
+    use crate::sign::{KeyId, PublicKey};
+
+    /// A membership-like lookup: each key belongs to one sender.
+    struct BoundKeys(Vec<(NodeId, PublicKey)>);
+
+    impl KeyLookup for BoundKeys {
+        fn public_key(&self, sender: &NodeId, key_id: &KeyId) -> Option<&PublicKey> {
+            self.0
+                .iter()
+                .find(|(owner, key)| owner == sender && &key.key_id() == key_id)
+                .map(|(_, key)| key)
+        }
+    }
+
+    fn message(sender: &str) -> Envelope {
+        let body = Body::Error(ErrorBody {
+            code: ReasonCodeText::from(ReasonCode::MalformedJson),
+            text: Text::parse("Bad input.").expect("text"),
+            related_message_id: None,
+            field: None,
+        });
+        Envelope::new(
+            MessageId::new_v7(1_795_597_200_000, [1; 10]),
+            NodeId::parse(sender).expect("node id"),
+            NodeId::parse("relay.a").expect("node id"),
+            Timestamp::parse("2026-11-25T09:00:00Z").expect("timestamp"),
+            body,
+        )
+    }
+
+    #[test]
+    fn a_key_verifies_only_for_its_own_sender() {
+        let key = SigningKey::from_seed(&[3; 32]).expect("key");
+        let keys = BoundKeys(vec![(
+            NodeId::parse("gw.xnys").expect("id"),
+            key.public_key(),
+        )]);
+        assert_eq!(message("gw.xnys").sign(&key).verify(&keys), Ok(()));
+        let impostor = message("gw.xetr").sign(&key);
+        assert_eq!(
+            impostor.verify(&keys).err().map(|r| r.code),
+            Some(ReasonCode::KeyUnknown)
+        );
+    }
 }

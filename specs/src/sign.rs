@@ -11,7 +11,7 @@ use ring::rand::SecureRandom;
 use ring::signature::{self, Ed25519KeyPair, KeyPair};
 use std::collections::BTreeMap;
 
-use crate::ids::{hex_lower, Hex32};
+use crate::ids::{hex_lower, Hex32, NodeId};
 use crate::json::{child_path, ism_object, ism_string, Rules};
 use crate::reason::{ReasonCode, Rejection};
 
@@ -341,13 +341,17 @@ impl SigningKey {
     }
 }
 
-/// Finds public keys by id; a membership file or a keyring implements it.
+/// Finds the key a sender signs with (ISM-1 §7.3, §8.4). A network
+/// membership implements it by returning only keys listed for that sender,
+/// so no member can sign as another.
 pub trait KeyLookup {
-    /// The key with this id, if known.
-    fn public_key(&self, key_id: &KeyId) -> Option<&PublicKey>;
+    /// The key with this id, if `sender` may sign with it.
+    fn public_key(&self, sender: &NodeId, key_id: &KeyId) -> Option<&PublicKey>;
 }
 
-/// A set of public keys indexed by key id.
+/// A set of public keys indexed by key id, not bound to senders: any key in
+/// it is accepted for any sender. Fit for tools and test vectors (`isthmus
+/// spec validate --public-key`); nodes use the network membership instead.
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     keys: BTreeMap<KeyId, PublicKey>,
@@ -376,7 +380,7 @@ impl Keyring {
 }
 
 impl KeyLookup for Keyring {
-    fn public_key(&self, key_id: &KeyId) -> Option<&PublicKey> {
+    fn public_key(&self, _sender: &NodeId, key_id: &KeyId) -> Option<&PublicKey> {
         self.keys.get(key_id)
     }
 }

@@ -49,7 +49,7 @@ pub trait TransferLedger: Send + Sync {
 
 impl<S: KvStore + Send + Sync> TransferLedger for NativeLedger<S> {
     fn account_frozen(&self, account: &AccountId) -> Result<Option<bool>, LedgerError> {
-        self.with_ledger(|ledger| ledger.state().is_frozen(account))
+        self.with_ledger(|ledger| ledger.account_frozen(account))?
     }
 
     fn transfer(
@@ -124,6 +124,11 @@ struct EscrowLock {
     /// Set once the delivery into escrow is journaled.
     lock_journal: Option<StoredJournal>,
     state: EscrowState,
+    /// Claim or refund deliveries the ledger refused so far; part of the
+    /// derived transfer key, so that a retry after the cause is fixed is a new
+    /// transfer instead of a replay of the refusal.
+    #[serde(default)]
+    refused_attempts: u32,
 }
 
 impl EscrowLock {
@@ -247,22 +252,34 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
     fn recover(&self) -> Result<(), LedgerError> {
         let inner = self.inner()?;
         let mut pending = Vec::new();
+        let mut unreadable = None;
         inner
             .records
-            .scan_prefix(b"lock/", &mut |_, value| {
-                if let Ok(record) = serde_json::from_slice::<EscrowLock>(value) {
-                    if matches!(
-                        record.state,
-                        EscrowState::Locking
-                            | EscrowState::Claiming { .. }
-                            | EscrowState::Refunding { .. }
-                    ) {
-                        pending.push(record);
+            .scan_prefix(
+                b"lock/",
+                &mut |key, value| match serde_json::from_slice::<EscrowLock>(value) {
+                    Ok(record) => {
+                        if matches!(
+                            record.state,
+                            EscrowState::Locking
+                                | EscrowState::Claiming { .. }
+                                | EscrowState::Refunding { .. }
+                        ) {
+                            pending.push(record);
+                        }
+                        true
                     }
-                }
-                true
-            })
+                    Err(error) => {
+                        unreadable = Some(format!("{}: {error}", String::from_utf8_lossy(key)));
+                        false
+                    }
+                },
+            )
             .map_err(store_failed)?;
+        if let Some(problem) = unreadable {
+            // Refuse to run over an escrow we cannot account for.
+            return Err(refuse(LedgerReason::JournalCorrupt, format!("an escrow record is unreadable, so the custodian cannot account for its escrow: {problem}")));
+        }
         for record in pending {
             // A refused redo leaves the record as it was (a refused delivery into
             // escrow moved nothing and forgets the lock); the next call on it retries.
@@ -353,8 +370,13 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
                         record.state = EscrowState::Open;
                         self.save(inner, &record)?;
                     }
+                    Err(error) if error.reason == LedgerReason::StoreFailed => {
+                        // The delivery may or may not have been journaled: keep the
+                        // intent, so that recovery or a retry finishes it.
+                        return Err(error);
+                    }
                     Err(error) => {
-                        // Nothing moved: forget the lock so the order can be retried.
+                        // A journaled refusal: nothing moved, so forget the lock.
                         inner
                             .records
                             .apply(vec![(record_key(&record.order_key), None)])
@@ -365,17 +387,8 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
                 }
             }
             EscrowState::Claiming { key, preimage } => {
-                let receipt = inner.ledger.transfer(
-                    &format!("custody:{token}:claim"),
-                    &self.escrow,
-                    &record.beneficiary,
-                    &record.asset,
-                    record.units,
-                )?;
-                let journal = StoredJournal {
-                    seq: receipt.seq,
-                    entry_hash: receipt.entry_hash,
-                };
+                let to = record.beneficiary.clone();
+                let journal = self.deliver_from_escrow(inner, &mut record, "claim", &to)?;
                 record.state = EscrowState::Claimed {
                     key,
                     preimage,
@@ -384,23 +397,48 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
                 self.save(inner, &record)?;
             }
             EscrowState::Refunding { key } => {
-                let receipt = inner.ledger.transfer(
-                    &format!("custody:{token}:refund"),
-                    &self.escrow,
-                    &record.from,
-                    &record.asset,
-                    record.units,
-                )?;
-                let journal = StoredJournal {
-                    seq: receipt.seq,
-                    entry_hash: receipt.entry_hash,
-                };
+                let to = record.from.clone();
+                let journal = self.deliver_from_escrow(inner, &mut record, "refund", &to)?;
                 record.state = EscrowState::Refunded { key, journal };
                 self.save(inner, &record)?;
             }
             EscrowState::Open | EscrowState::Claimed { .. } | EscrowState::Refunded { .. } => {}
         }
         Ok(record)
+    }
+
+    /// Delivers a lock's units out of escrow. A journaled refusal (escrow
+    /// frozen, say) puts the lock back to `Open` and counts the attempt, so it
+    /// can be claimed or refunded again once the cause is fixed; a store
+    /// failure keeps the intent for recovery.
+    fn deliver_from_escrow(
+        &self,
+        inner: &Inner<L, R>,
+        record: &mut EscrowLock,
+        step: &str,
+        to: &AccountId,
+    ) -> Result<StoredJournal, LedgerError> {
+        let key = format!(
+            "custody:{}:{step}:{}",
+            key_token(&record.order_key),
+            record.refused_attempts
+        );
+        match inner
+            .ledger
+            .transfer(&key, &self.escrow, to, &record.asset, record.units)
+        {
+            Ok(receipt) => Ok(StoredJournal {
+                seq: receipt.seq,
+                entry_hash: receipt.entry_hash,
+            }),
+            Err(error) if error.reason == LedgerReason::StoreFailed => Err(error),
+            Err(error) => {
+                record.state = EscrowState::Open;
+                record.refused_attempts += 1;
+                self.save(inner, record)?;
+                Err(error)
+            }
+        }
     }
 
     fn lock_sync(&self, order: &LockOrder) -> Result<LockReceiptInfo, LedgerError> {
@@ -438,6 +476,15 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
                 ),
             ));
         }
+        if order.from == self.escrow || order.beneficiary == self.escrow {
+            return Err(refuse(
+                LedgerReason::SameAccount,
+                format!(
+                    "the custodian's escrow account {} cannot be a party to a lock it holds",
+                    self.escrow
+                ),
+            ));
+        }
         if order.from == order.beneficiary {
             return Err(refuse(
                 LedgerReason::SameAccount,
@@ -462,6 +509,7 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
             expiry_ms: order.expiry_ms,
             lock_journal: None,
             state: EscrowState::Locking,
+            refused_attempts: 0,
         };
         self.save(&inner, &record)?;
         let record = self.advance(&inner, record)?;
@@ -484,22 +532,31 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
         let record = self.load_by_id(&inner, lock_id)?;
         // Finish anything in flight first: an announced step always completes.
         let record = self.advance(&inner, record)?;
-        let settled = |done_key: &str, journal: &StoredJournal, what: &str| {
-            if done_key == key {
-                self.receipt(lock_id.to_string(), journal)
-            } else {
+        // A settled lock replays the receipt of the identical request (same
+        // key, same kind, same preimage); the same key for anything else is
+        // a reused key, as on a native ledger; any other request finds it settled.
+        let replay = |done_key: &str, same_request: bool, journal: &StoredJournal, what: &str| {
+            if done_key != key {
                 Err(refuse(
                     LedgerReason::LockSettled,
                     format!("lock {lock_id} was {what} already"),
                 ))
+            } else if same_request {
+                self.receipt(lock_id.to_string(), journal)
+            } else {
+                Err(refuse(LedgerReason::IdempotencyKeyReused, format!("idempotency key \"{key}\" was used for a different operation on lock {lock_id}")))
             }
         };
         match &record.state {
             EscrowState::Claimed {
-                key: done, journal, ..
-            } => return settled(done, journal, "claimed"),
+                key: done,
+                preimage,
+                journal,
+            } => {
+                return replay(done, claim_with == Some(preimage), journal, "claimed");
+            }
             EscrowState::Refunded { key: done, journal } => {
-                return settled(done, journal, "refunded")
+                return replay(done, claim_with.is_none(), journal, "refunded")
             }
             EscrowState::Open => {}
             _ => {

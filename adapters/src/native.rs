@@ -53,8 +53,10 @@ pub fn lock_id_text(seq: u64) -> String {
 
 /// Parses a lock id written by [`lock_id_text`]; anything else names no lock.
 pub fn parse_lock_id(text: &str) -> Result<u64, LedgerError> {
+    // Only the canonical spelling names a lock: "HTLC-007" or "HTLC-+7" are not lock 7.
     text.strip_prefix(LOCK_ID_PREFIX)
-        .and_then(|digits| digits.parse().ok())
+        .and_then(|digits| digits.parse::<u64>().ok())
+        .filter(|&seq| lock_id_text(seq) == text)
         .ok_or_else(|| {
             LedgerError::new(
                 LedgerReason::LockUnknown,

@@ -78,19 +78,21 @@ impl Asset {
     }
 
     /// Writes integer units as decimal text: cash with all its minor-unit
-    /// digits (`12.30`), securities without trailing zeros (`874.5`, `100`);
-    /// zero is written `0`.
+    /// digits (`12.30`, `0.00`), securities without trailing zeros (`874.5`, `100`, `0`).
     pub fn format_units(&self, units: u64) -> String {
-        let Some(decimal) = Decimal::from_minor_units(units, self.scale()) else {
-            return "0".to_string();
+        // Written by hand rather than through ISM/1's Decimal, which stops at
+        // 18 digits: a balance can use all 20 digits of a u64.
+        let scale = usize::from(self.scale());
+        let digits = format!("{units:0>width$}", width = scale + 1);
+        let (integer, fraction) = digits.split_at(digits.len() - scale);
+        let fraction = match self {
+            Asset::Cash(_) => fraction,
+            Asset::Security(_) => fraction.trim_end_matches('0'),
         };
-        let text = decimal.to_string();
-        match self {
-            Asset::Cash(_) => text,
-            Asset::Security(_) if text.contains('.') => {
-                text.trim_end_matches('0').trim_end_matches('.').to_string()
-            }
-            Asset::Security(_) => text,
+        if fraction.is_empty() {
+            integer.to_string()
+        } else {
+            format!("{integer}.{fraction}")
         }
     }
 }
@@ -133,11 +135,17 @@ mod tests {
             Some(LedgerReason::AmountInvalid)
         );
         assert_eq!(usd.format_units(1234), "12.34");
-        assert_eq!(usd.format_units(0), "0");
+        assert_eq!(usd.format_units(0), "0.00");
+        assert_eq!(apple.format_units(0), "0");
         assert_eq!(usd.format_units(1230), "12.30");
         assert_eq!(apple.format_units(874_500_000), "874.5");
         assert_eq!(apple.format_units(100_000_000), "100");
         assert_eq!(apple.format_units(1), "0.000001");
+        assert_eq!(usd.format_units(u64::MAX), "184467440737095516.15");
+        assert_eq!(
+            Asset::parse("JPY").expect("jpy").format_units(u64::MAX),
+            "18446744073709551615"
+        );
         assert_eq!(
             Asset::parse("XAU").err().map(|e| e.reason),
             Some(LedgerReason::AssetInvalid)

@@ -271,6 +271,18 @@ impl<S: KvStore> Ledger<S> {
 
     // ---- queries -------------------------------------------------------
 
+    /// Refuses queries once a write failed: the in-memory state may hold
+    /// changes that were never acknowledged, and must not be reported.
+    fn readable(&self) -> Result<&LedgerState, LedgerError> {
+        if self.poisoned {
+            return Err(LedgerError::new(
+                LedgerReason::StoreFailed,
+                "an earlier write failed; reopen the ledger from its store before querying it",
+            ));
+        }
+        Ok(&self.state)
+    }
+
     /// One journal entry.
     pub fn entry(&self, seq: u64) -> Result<JournalEntry, LedgerError> {
         self.entry_with_hash(seq).map(|(_, entry)| entry)
@@ -278,26 +290,31 @@ impl<S: KvStore> Ledger<S> {
 
     /// An account's balance of one asset.
     pub fn balance(&self, account: &AccountId, asset: &Asset) -> Result<Balance, LedgerError> {
-        self.state
+        self.readable()?
             .balance_of(account, asset)
             .ok_or_else(|| unknown_account(account))
     }
 
     /// Everything an account holds, available and locked, by asset.
     pub fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
-        self.state
+        self.readable()?
             .holdings(account)
             .ok_or_else(|| unknown_account(account))
     }
 
     /// Every holder of a security and their balance (the register of holders).
-    pub fn register(&self, isin: &Isin) -> Vec<(AccountId, Balance)> {
-        self.state.register(isin)
+    pub fn register(&self, isin: &Isin) -> Result<Vec<(AccountId, Balance)>, LedgerError> {
+        Ok(self.readable()?.register(isin))
+    }
+
+    /// `Some(frozen)` for an existing account, `None` for an unknown one.
+    pub fn account_frozen(&self, account: &AccountId) -> Result<Option<bool>, LedgerError> {
+        Ok(self.readable()?.is_frozen(account))
     }
 
     /// Every journal entry that touched an account, oldest first.
     pub fn history(&self, account: &AccountId) -> Result<Vec<JournalEntry>, LedgerError> {
-        if !self.state.has_account(account) {
+        if !self.readable()?.has_account(account) {
             return Err(unknown_account(account));
         }
         self.history
@@ -310,11 +327,13 @@ impl<S: KvStore> Ledger<S> {
     }
 
     /// A lock by id.
-    pub fn htlc(&self, lock_id: u64) -> Option<&Htlc> {
-        self.state.htlc(lock_id)
+    pub fn htlc(&self, lock_id: u64) -> Result<Option<&Htlc>, LedgerError> {
+        Ok(self.readable()?.htlc(lock_id))
     }
 
-    /// The pure state, for checks and simulations.
+    /// The pure state, for checks and simulations. After a failed write it
+    /// may include changes that were never acknowledged; the queries above
+    /// refuse to answer then.
     pub fn state(&self) -> &LedgerState {
         &self.state
     }

@@ -212,13 +212,9 @@ impl LedgerState {
             LedgerReason::AmountInvalid,
             "an issue must create at least one unit"
         );
-        match self.account(account) {
-            Err(refusal) => return refusal,
-            Ok(state) => ensure!(
-                !state.frozen,
-                LedgerReason::AccountFrozen,
-                "account {account} is frozen"
-            ),
+        // A frozen account can still receive, new issues included.
+        if let Err(refusal) = self.account(account) {
+            return refusal;
         }
         let mut balance = self.balance(account, asset);
         let Some(available) = balance.available.checked_add(units) else {

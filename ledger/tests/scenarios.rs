@@ -329,7 +329,8 @@ fn queries_answer_holdings_register_history_and_locks() {
     assert_eq!(holdings.len(), 2);
     let register = w
         .ledger
-        .register(&isthmus_spec::ident::Isin::parse(APPLE).unwrap());
+        .register(&isthmus_spec::ident::Isin::parse(APPLE).unwrap())
+        .unwrap();
     assert_eq!(
         register.iter().map(|(_, b)| b.total()).sum::<u128>(),
         u128::from(units(1000))
@@ -343,7 +344,7 @@ fn queries_answer_holdings_register_history_and_locks() {
             .collect::<Vec<_>>(),
         ["open_account", "issue", "lock", "transfer"]
     );
-    let htlc = w.ledger.htlc(lock_id).unwrap();
+    let htlc = w.ledger.htlc(lock_id).unwrap().unwrap();
     assert_eq!((htlc.units, htlc.expiry_ms), (units(100), T0 + 60_000));
     assert!(w
         .ledger
@@ -447,6 +448,23 @@ fn a_failed_write_acknowledges_nothing_and_stops_the_ledger() {
         after.err().map(|e| e.reason),
         Some(LedgerReason::StoreFailed),
         "a poisoned ledger refuses work"
+    );
+    // Nor does it report state that was never acknowledged.
+    let seller: AccountId = SELLER.parse().unwrap();
+    assert_eq!(
+        w.ledger
+            .balance(&seller, &Asset::parse(APPLE).unwrap())
+            .err()
+            .map(|e| e.reason),
+        Some(LedgerReason::StoreFailed)
+    );
+    assert_eq!(
+        w.ledger.holdings(&seller).err().map(|e| e.reason),
+        Some(LedgerReason::StoreFailed)
+    );
+    assert_eq!(
+        w.ledger.account_frozen(&seller).err().map(|e| e.reason),
+        Some(LedgerReason::StoreFailed)
     );
     let reopened = Ledger::open(store, Box::new(ManualClock::new(T0))).unwrap();
     assert_eq!(

@@ -165,8 +165,9 @@ impl Hex32 {
             Rejection::new(
                 ReasonCode::HexInvalid,
                 format!(
-                    "expected 64 lower-case hexadecimal digits (32 bytes), found {} characters",
-                    text.chars().count()
+                    "expected 64 lower-case hexadecimal digits (0-9, a-f) for 32 bytes; found {} characters{}",
+                    text.chars().count(),
+                    if text.bytes().any(|b| b.is_ascii_uppercase()) { ", some upper case" } else { "" }
                 ),
             )
         };

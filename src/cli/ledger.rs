@@ -116,7 +116,7 @@ pub fn register(data: &Path, isin: &str, as_json: bool) -> anyhow::Result<ExitCo
     let isin = Isin::parse(isin).map_err(|r| anyhow::anyhow!("{r}"))?;
     let asset = Asset::Security(isin.clone());
     let ledger = open_ledger(data)?;
-    let holders = ledger.register(&isin);
+    let holders = ledger.register(&isin)?;
     if as_json {
         let rows: Vec<_> = holders
             .iter()

@@ -1,0 +1,277 @@
+//! Regression tests for custody-adapter defects found in review: a lock
+//! naming the escrow account, a claim delivery the ledger refused once, a
+//! lock whose delivery into escrow was applied but not flushed, and a key
+//! reused across claim and refund.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use isthmus_adapters::adapter::{LedgerSide, LockOrder};
+use isthmus_adapters::custody::CustodyLedger;
+use isthmus_adapters::native::NativeLedger;
+use isthmus_ledger::clock::ManualClock;
+use isthmus_ledger::store::{KvPair, KvStore, MemoryStore, StoreError, WriteBatch};
+use isthmus_ledger::{AccountId, Asset, Ledger, LedgerReason, Operation, Request};
+use isthmus_spec::ident::Mic;
+use isthmus_spec::ids::Hex32;
+
+const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
+const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
+const ESCROW: &str = "CHASUS33/ESCROW";
+const APPLE: &str = "US0378331005";
+const T0: u64 = 1_800_000_000_000;
+const EXPIRY: u64 = T0 + 60_000;
+
+fn secret() -> Hex32 {
+    Hex32::sha256_of(b"suite secret")
+}
+fn hashlock() -> Hex32 {
+    Hex32::sha256_of(secret().bytes())
+}
+fn account(t: &str) -> AccountId {
+    t.parse().unwrap()
+}
+
+/// A memory store whose flush can be made to fail after apply succeeded (an fsync error).
+#[derive(Clone, Default)]
+struct FlakyFlush {
+    inner: MemoryStore,
+    fail_flush: Arc<AtomicBool>,
+}
+impl KvStore for FlakyFlush {
+    fn get(&self, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(k)
+    }
+    fn get_floor(&self, p: &[u8], k: &[u8]) -> Result<Option<KvPair>, StoreError> {
+        self.inner.get_floor(p, k)
+    }
+    fn scan_prefix(
+        &self,
+        p: &[u8],
+        v: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        self.inner.scan_prefix(p, v)
+    }
+    fn apply(&self, b: WriteBatch) -> Result<(), StoreError> {
+        self.inner.apply(b)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        if self.fail_flush.load(Ordering::SeqCst) {
+            Err(StoreError("fsync: EIO".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn market<S: KvStore + Send + Sync>(clock: &ManualClock, store: S) -> NativeLedger<S> {
+    let mut ledger = Ledger::open(store, Box::new(clock.clone())).unwrap();
+    for (i, op) in [
+        Operation::open_account(SELLER).unwrap(),
+        Operation::open_account(BUYER).unwrap(),
+        Operation::open_account(ESCROW).unwrap(),
+        Operation::issue(SELLER, APPLE, "1000").unwrap(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(ledger
+            .execute(Request::new(format!("setup-{i}"), op))
+            .unwrap()
+            .outcome
+            .is_applied());
+    }
+    NativeLedger::new(Mic::parse("XNYS").unwrap(), ledger)
+}
+
+fn order(key: &str, beneficiary: &str) -> LockOrder {
+    LockOrder {
+        idempotency_key: key.into(),
+        from: account(SELLER),
+        beneficiary: account(beneficiary),
+        asset: Asset::parse(APPLE).unwrap(),
+        amount: "5".into(),
+        hashlock: hashlock(),
+        expiry_ms: EXPIRY,
+    }
+}
+
+/// A lock naming the escrow account as a party is refused before anything moves;
+/// it could otherwise be neither claimed nor refunded.
+#[tokio::test]
+async fn the_escrow_account_cannot_be_a_party() {
+    let clock = ManualClock::new(T0);
+    let custody = CustodyLedger::open(
+        Mic::parse("XNYS").unwrap(),
+        account(ESCROW),
+        market(&clock, MemoryStore::new()),
+        MemoryStore::new(),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let refused = custody.lock(&order("lock-1", ESCROW)).await;
+    assert_eq!(
+        refused.err().map(|e| e.reason),
+        Some(LedgerReason::SameAccount)
+    );
+    let seller = custody.holdings(&account(SELLER)).await.unwrap();
+    assert_eq!(seller[0].1.available, 1_000_000_000, "nothing moved");
+}
+
+/// A claim delivery the ledger refuses once (escrow frozen for a moment) does not
+/// stick: once the cause is fixed, the same claim goes through.
+#[tokio::test]
+async fn a_refused_claim_transfer_sticks_forever() {
+    let clock = ManualClock::new(T0);
+    let native = market(&clock, MemoryStore::new());
+    let custody_market = Arc::new(native);
+    struct Shared<S: KvStore + Send + Sync>(Arc<NativeLedger<S>>);
+    impl<S: KvStore + Send + Sync> isthmus_adapters::custody::TransferLedger for Shared<S> {
+        fn account_frozen(
+            &self,
+            a: &AccountId,
+        ) -> Result<Option<bool>, isthmus_ledger::LedgerError> {
+            self.0.account_frozen(a)
+        }
+        fn transfer(
+            &self,
+            k: &str,
+            f: &AccountId,
+            t: &AccountId,
+            a: &Asset,
+            u: u64,
+        ) -> Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerError> {
+            self.0.transfer(k, f, t, a, u)
+        }
+        fn holdings(
+            &self,
+            a: &AccountId,
+        ) -> Result<Vec<(Asset, isthmus_ledger::state::Balance)>, isthmus_ledger::LedgerError>
+        {
+            isthmus_adapters::custody::TransferLedger::holdings(&*self.0, a)
+        }
+    }
+    let custody = CustodyLedger::open(
+        Mic::parse("XNYS").unwrap(),
+        account(ESCROW),
+        Shared(custody_market.clone()),
+        MemoryStore::new(),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let lock = custody.lock(&order("lock-1", BUYER)).await.unwrap();
+    let op = |o: Operation, k: &str| {
+        custody_market
+            .with_ledger(|l| l.execute(Request::new(k, o)))
+            .unwrap()
+            .unwrap()
+    };
+    op(
+        Operation::Freeze {
+            account: account(ESCROW),
+        },
+        "freeze",
+    );
+    let first = custody.claim("claim-1", &lock.lock_id, &secret()).await;
+    assert_eq!(
+        first.err().map(|e| e.reason),
+        Some(LedgerReason::AccountFrozen)
+    );
+    op(
+        Operation::Unfreeze {
+            account: account(ESCROW),
+        },
+        "unfreeze",
+    );
+    let again = custody.claim("claim-1", &lock.lock_id, &secret()).await;
+    assert!(
+        again.is_ok(),
+        "the claim goes through after the unfreeze: {:?}",
+        again.err()
+    );
+    let buyer = custody.holdings(&account(BUYER)).await.unwrap();
+    assert_eq!(buyer[0].1.available, 5_000_000);
+}
+
+/// The delivery into escrow is applied but its flush fails: the custodian keeps
+/// its intent, and after a restart the lock exists and accounts for the shares.
+#[tokio::test]
+async fn a_failed_flush_during_lock_orphans_escrowed_units() {
+    let clock = ManualClock::new(T0);
+    let store = FlakyFlush::default();
+    let records = MemoryStore::new();
+    let custody = CustodyLedger::open(
+        Mic::parse("XNYS").unwrap(),
+        account(ESCROW),
+        market(&clock, store.clone()),
+        records.clone(),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    store.fail_flush.store(true, Ordering::SeqCst);
+    let failed = custody.lock(&order("lock-1", BUYER)).await;
+    assert_eq!(
+        failed.err().map(|e| e.reason),
+        Some(LedgerReason::StoreFailed)
+    );
+    drop(custody);
+    store.fail_flush.store(false, Ordering::SeqCst);
+    let reopened = NativeLedger::new(
+        Mic::parse("XNYS").unwrap(),
+        Ledger::open(store.clone(), Box::new(clock.clone())).unwrap(),
+    );
+    let custody = CustodyLedger::open(
+        Mic::parse("XNYS").unwrap(),
+        account(ESCROW),
+        reopened,
+        records,
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let seller = custody.holdings(&account(SELLER)).await.unwrap();
+    let total: u128 = seller.iter().map(|(_, b)| b.total()).sum();
+    assert_eq!(
+        total, 1_000_000_000,
+        "every share is held or locked, none orphaned in escrow"
+    );
+    // The order's retry returns the lock the recovery completed.
+    let lock = custody.lock(&order("lock-1", BUYER)).await.unwrap();
+    clock.set(EXPIRY);
+    custody.refund("refund-1", &lock.lock_id).await.unwrap();
+    let seller = custody.holdings(&account(SELLER)).await.unwrap();
+    assert_eq!(seller[0].1.available, 1_000_000_000);
+}
+
+/// refund(K) after claim(K) is a reused key, on custody as on a native ledger.
+#[tokio::test]
+async fn refund_with_a_claim_key_reports_success() {
+    let clock = ManualClock::new(T0);
+    let custody = CustodyLedger::open(
+        Mic::parse("XNYS").unwrap(),
+        account(ESCROW),
+        market(&clock, MemoryStore::new()),
+        MemoryStore::new(),
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let lock = custody.lock(&order("lock-1", BUYER)).await.unwrap();
+    custody.claim("k", &lock.lock_id, &secret()).await.unwrap();
+    clock.set(EXPIRY + 1);
+    let refund = custody.refund("k", &lock.lock_id).await;
+    let native_clock = ManualClock::new(T0);
+    let native = market(&native_clock, MemoryStore::new());
+    let nlock = native.lock(&order("lock-1", BUYER)).await.unwrap();
+    native.claim("k", &nlock.lock_id, &secret()).await.unwrap();
+    native_clock.set(EXPIRY + 1);
+    let nrefund = native.refund("k", &nlock.lock_id).await;
+    assert_eq!(
+        refund.err().map(|e| e.reason),
+        Some(LedgerReason::IdempotencyKeyReused)
+    );
+    assert_eq!(
+        nrefund.err().map(|e| e.reason),
+        Some(LedgerReason::IdempotencyKeyReused)
+    );
+}

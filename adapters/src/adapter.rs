@@ -35,8 +35,8 @@ impl Dialect {
     /// Outbound: writes an ISM/1 body as one native message.
     pub fn outbound(self, body: &Body) -> Result<Translation<Vec<u8>>, TranslateError> {
         match self {
-            Dialect::Ism => Ok(Translation::lossless(isthmus_spec::jcs::canonical_bytes(
-                &body.to_json(),
+            Dialect::Ism => Ok(Translation::lossless(crate::native::ism_body_to_bytes(
+                body,
             ))),
             Dialect::Iso20022 => crate::iso20022::from_ism(body),
             Dialect::Mt => crate::mt::from_ism(body),
@@ -97,8 +97,9 @@ pub trait LedgerSide: Send + Sync {
     async fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError>;
 }
 
-/// What a gateway hosts for one market: the market, its dialect, and its ledger.
-#[async_trait]
+/// What a gateway hosts for one market: the market it serves, inbound and
+/// outbound translation of its dialect, and the ledger side (lock, claim,
+/// refund, holdings) the gateway calls.
 pub trait MarketAdapter: Send + Sync {
     /// The market served (ISO 10383 MIC).
     fn market(&self) -> &Mic;
@@ -106,23 +107,8 @@ pub trait MarketAdapter: Send + Sync {
     fn inbound(&self, native: &[u8]) -> Result<Translation<Body>, TranslateError>;
     /// Outbound translation: an ISM/1 body into the market's dialect.
     fn outbound(&self, body: &Body) -> Result<Translation<Vec<u8>>, TranslateError>;
-    /// Locks on the market's ledger.
-    async fn lock(&self, order: &LockOrder) -> Result<LockReceiptInfo, LedgerError>;
-    /// Claims on the market's ledger.
-    async fn claim(
-        &self,
-        idempotency_key: &str,
-        lock_id: &str,
-        preimage: &Hex32,
-    ) -> Result<LockReceiptInfo, LedgerError>;
-    /// Refunds on the market's ledger.
-    async fn refund(
-        &self,
-        idempotency_key: &str,
-        lock_id: &str,
-    ) -> Result<LockReceiptInfo, LedgerError>;
-    /// Holdings on the market's ledger.
-    async fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError>;
+    /// The market's ledger: lock, claim, refund, holdings.
+    fn ledger(&self) -> &dyn LedgerSide;
 }
 
 /// A market adapter made of a dialect and a ledger side.
@@ -143,7 +129,6 @@ impl<L: LedgerSide> ComposedAdapter<L> {
     }
 }
 
-#[async_trait]
 impl<L: LedgerSide> MarketAdapter for ComposedAdapter<L> {
     fn market(&self) -> &Mic {
         &self.market
@@ -154,25 +139,7 @@ impl<L: LedgerSide> MarketAdapter for ComposedAdapter<L> {
     fn outbound(&self, body: &Body) -> Result<Translation<Vec<u8>>, TranslateError> {
         self.dialect.outbound(body)
     }
-    async fn lock(&self, order: &LockOrder) -> Result<LockReceiptInfo, LedgerError> {
-        self.ledger.lock(order).await
-    }
-    async fn claim(
-        &self,
-        idempotency_key: &str,
-        lock_id: &str,
-        preimage: &Hex32,
-    ) -> Result<LockReceiptInfo, LedgerError> {
-        self.ledger.claim(idempotency_key, lock_id, preimage).await
-    }
-    async fn refund(
-        &self,
-        idempotency_key: &str,
-        lock_id: &str,
-    ) -> Result<LockReceiptInfo, LedgerError> {
-        self.ledger.refund(idempotency_key, lock_id).await
-    }
-    async fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
-        self.ledger.holdings(account).await
+    fn ledger(&self) -> &dyn LedgerSide {
+        &self.ledger
     }
 }

@@ -7,6 +7,15 @@ use serde_json::Value;
 
 use crate::error::{TranslateError, Translation};
 
+/// Writes an ISM/1 body as canonical `{"kind": …, "body": …}`, the form
+/// [`ism_body_from_bytes`] reads back.
+pub fn ism_body_to_bytes(body: &Body) -> Vec<u8> {
+    let mut members = serde_json::Map::new();
+    members.insert("kind".into(), Value::String(body.kind().as_str().into()));
+    members.insert("body".into(), body.to_json());
+    isthmus_spec::jcs::canonical_bytes(&Value::Object(members))
+}
+
 /// Reads ISM/1 JSON: a whole envelope (its body is taken) or `{"kind":…, "body":…}`.
 pub fn ism_body_from_bytes(bytes: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let value = parse_strict(bytes, MAX_NESTING_DEPTH)?;

@@ -5,34 +5,18 @@
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use common::*;
 use isthmus_adapters::adapter::{LedgerSide, LockOrder};
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::native::NativeLedger;
 use isthmus_ledger::clock::ManualClock;
 use isthmus_ledger::store::{KvPair, KvStore, MemoryStore, StoreError, WriteBatch};
 use isthmus_ledger::{AccountId, Asset, Ledger, LedgerReason, Operation, Request};
-use isthmus_spec::ident::Mic;
-use isthmus_spec::ids::Hex32;
-
-const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
-const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
-const ESCROW: &str = "CHASUS33/ESCROW";
-const APPLE: &str = "US0378331005";
-const T0: u64 = 1_800_000_000_000;
-const EXPIRY: u64 = T0 + 60_000;
-
-fn secret() -> Hex32 {
-    Hex32::sha256_of(b"suite secret")
-}
-fn hashlock() -> Hex32 {
-    Hex32::sha256_of(secret().bytes())
-}
-fn account(t: &str) -> AccountId {
-    t.parse().unwrap()
-}
 
 /// A memory store whose flush can be made to fail after apply succeeded (an fsync error).
 #[derive(Clone, Default)]
@@ -66,35 +50,11 @@ impl KvStore for FlakyFlush {
     }
 }
 
-fn market<S: KvStore + Send + Sync>(clock: &ManualClock, store: S) -> NativeLedger<S> {
-    let mut ledger = Ledger::open(store, Box::new(clock.clone())).unwrap();
-    for (i, op) in [
-        Operation::open_account(SELLER).unwrap(),
-        Operation::open_account(BUYER).unwrap(),
-        Operation::open_account(ESCROW).unwrap(),
-        Operation::issue(SELLER, APPLE, "1000").unwrap(),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        assert!(ledger
-            .execute(Request::new(format!("setup-{i}"), op))
-            .unwrap()
-            .outcome
-            .is_applied());
-    }
-    NativeLedger::new(Mic::parse("XNYS").unwrap(), ledger)
-}
-
-fn order(key: &str, beneficiary: &str) -> LockOrder {
+/// A 5-share order from the seller to `beneficiary`.
+fn order_to(key: &str, beneficiary: &str) -> LockOrder {
     LockOrder {
-        idempotency_key: key.into(),
-        from: account(SELLER),
         beneficiary: account(beneficiary),
-        asset: Asset::parse(APPLE).unwrap(),
-        amount: "5".into(),
-        hashlock: hashlock(),
-        expiry_ms: EXPIRY,
+        ..order(key, "5", EXPIRY)
     }
 }
 
@@ -104,14 +64,14 @@ fn order(key: &str, beneficiary: &str) -> LockOrder {
 async fn the_escrow_account_cannot_be_a_party() {
     let clock = ManualClock::new(T0);
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         market(&clock, MemoryStore::new()),
         MemoryStore::new(),
         Box::new(clock.clone()),
     )
     .unwrap();
-    let refused = custody.lock(&order("lock-1", ESCROW)).await;
+    let refused = custody.lock(&order_to("lock-1", ESCROW)).await;
     assert_eq!(
         refused.err().map(|e| e.reason),
         Some(LedgerReason::SameAccount)
@@ -154,14 +114,14 @@ async fn a_refused_claim_transfer_sticks_forever() {
         }
     }
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         Shared(custody_market.clone()),
         MemoryStore::new(),
         Box::new(clock.clone()),
     )
     .unwrap();
-    let lock = custody.lock(&order("lock-1", BUYER)).await.unwrap();
+    let lock = custody.lock(&order_to("lock-1", BUYER)).await.unwrap();
     let op = |o: Operation, k: &str| {
         custody_market
             .with_ledger(|l| l.execute(Request::new(k, o)))
@@ -203,7 +163,7 @@ async fn a_failed_flush_during_lock_orphans_escrowed_units() {
     let store = FlakyFlush::default();
     let records = MemoryStore::new();
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         market(&clock, store.clone()),
         records.clone(),
@@ -211,7 +171,7 @@ async fn a_failed_flush_during_lock_orphans_escrowed_units() {
     )
     .unwrap();
     store.fail_flush.store(true, Ordering::SeqCst);
-    let failed = custody.lock(&order("lock-1", BUYER)).await;
+    let failed = custody.lock(&order_to("lock-1", BUYER)).await;
     assert_eq!(
         failed.err().map(|e| e.reason),
         Some(LedgerReason::StoreFailed)
@@ -219,11 +179,11 @@ async fn a_failed_flush_during_lock_orphans_escrowed_units() {
     drop(custody);
     store.fail_flush.store(false, Ordering::SeqCst);
     let reopened = NativeLedger::new(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         Ledger::open(store.clone(), Box::new(clock.clone())).unwrap(),
     );
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         reopened,
         records,
@@ -237,7 +197,7 @@ async fn a_failed_flush_during_lock_orphans_escrowed_units() {
         "every share is held or locked, none orphaned in escrow"
     );
     // The order's retry returns the lock the recovery completed.
-    let lock = custody.lock(&order("lock-1", BUYER)).await.unwrap();
+    let lock = custody.lock(&order_to("lock-1", BUYER)).await.unwrap();
     clock.set(EXPIRY);
     custody.refund("refund-1", &lock.lock_id).await.unwrap();
     let seller = custody.holdings(&account(SELLER)).await.unwrap();
@@ -249,20 +209,20 @@ async fn a_failed_flush_during_lock_orphans_escrowed_units() {
 async fn refund_with_a_claim_key_reports_success() {
     let clock = ManualClock::new(T0);
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         market(&clock, MemoryStore::new()),
         MemoryStore::new(),
         Box::new(clock.clone()),
     )
     .unwrap();
-    let lock = custody.lock(&order("lock-1", BUYER)).await.unwrap();
+    let lock = custody.lock(&order_to("lock-1", BUYER)).await.unwrap();
     custody.claim("k", &lock.lock_id, &secret()).await.unwrap();
     clock.set(EXPIRY + 1);
     let refund = custody.refund("k", &lock.lock_id).await;
     let native_clock = ManualClock::new(T0);
     let native = market(&native_clock, MemoryStore::new());
-    let nlock = native.lock(&order("lock-1", BUYER)).await.unwrap();
+    let nlock = native.lock(&order_to("lock-1", BUYER)).await.unwrap();
     native.claim("k", &nlock.lock_id, &secret()).await.unwrap();
     native_clock.set(EXPIRY + 1);
     let nrefund = native.refund("k", &nlock.lock_id).await;

@@ -6,56 +6,17 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use isthmus_adapters::adapter::{LedgerSide, LockOrder};
+mod common;
+
+use common::*;
+use isthmus_adapters::adapter::{ComposedAdapter, Dialect, LedgerSide, LockOrder, MarketAdapter};
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::native::NativeLedger;
 use isthmus_ledger::clock::ManualClock;
 use isthmus_ledger::state::Balance;
 use isthmus_ledger::store::{MemoryStore, SledStore};
-use isthmus_ledger::{AccountId, Asset, Ledger, LedgerReason, Operation, Request};
-use isthmus_spec::ident::Mic;
+use isthmus_ledger::{Asset, Ledger, LedgerReason};
 use isthmus_spec::ids::Hex32;
-
-const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
-const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
-const OUTSIDER: &str = "DEUTDEFF/NOT-OPENED";
-const ESCROW: &str = "CHASUS33/ESCROW";
-const APPLE: &str = "US0378331005";
-const T0: u64 = 1_800_000_000_000;
-const EXPIRY: u64 = T0 + 60_000;
-
-fn secret() -> Hex32 {
-    Hex32::sha256_of(b"suite secret")
-}
-
-fn hashlock() -> Hex32 {
-    Hex32::sha256_of(secret().bytes())
-}
-
-fn account(text: &str) -> AccountId {
-    text.parse().unwrap()
-}
-
-/// A fresh market ledger with a seller holding 1000 Apple shares and a buyer.
-fn market(clock: &ManualClock, store: MemoryStore) -> NativeLedger<MemoryStore> {
-    let mut ledger = Ledger::open(store, Box::new(clock.clone())).unwrap();
-    for (i, op) in [
-        Operation::open_account(SELLER).unwrap(),
-        Operation::open_account(BUYER).unwrap(),
-        Operation::open_account(ESCROW).unwrap(),
-        Operation::issue(SELLER, APPLE, "1000").unwrap(),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        assert!(ledger
-            .execute(Request::new(format!("setup-{i}"), op))
-            .unwrap()
-            .outcome
-            .is_applied());
-    }
-    NativeLedger::new(Mic::parse("XNYS").unwrap(), ledger)
-}
 
 fn native(clock: &ManualClock) -> Box<dyn LedgerSide> {
     Box::new(market(clock, MemoryStore::new()))
@@ -65,7 +26,7 @@ fn custody(clock: &ManualClock) -> Box<dyn LedgerSide> {
     let ledger = market(clock, MemoryStore::new());
     Box::new(
         CustodyLedger::open(
-            Mic::parse("XNYS").unwrap(),
+            mic(),
             account(ESCROW),
             ledger,
             MemoryStore::new(),
@@ -73,18 +34,6 @@ fn custody(clock: &ManualClock) -> Box<dyn LedgerSide> {
         )
         .unwrap(),
     )
-}
-
-fn order(key: &str, amount: &str, expiry_ms: u64) -> LockOrder {
-    LockOrder {
-        idempotency_key: key.into(),
-        from: account(SELLER),
-        beneficiary: account(BUYER),
-        asset: Asset::parse(APPLE).unwrap(),
-        amount: amount.into(),
-        hashlock: hashlock(),
-        expiry_ms,
-    }
 }
 
 /// What a scenario observed: each step's outcome (ok, or the refusal's reason) and final holdings.
@@ -310,7 +259,7 @@ async fn custody_records_survive_a_restart_on_sled() {
     let market_store = MemoryStore::new();
     let lock = {
         let custody = CustodyLedger::open(
-            Mic::parse("XNYS").unwrap(),
+            mic(),
             account(ESCROW),
             market(&clock, market_store.clone()),
             SledStore::open(dir.path()).unwrap(),
@@ -321,11 +270,11 @@ async fn custody_records_survive_a_restart_on_sled() {
     };
     // Restart both: the market ledger from its store, the custody adapter from its sled records.
     let reopened_market = NativeLedger::new(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         Ledger::open(market_store, Box::new(clock.clone())).unwrap(),
     );
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         reopened_market,
         SledStore::open(dir.path()).unwrap(),
@@ -361,7 +310,7 @@ async fn an_interrupted_claim_completes_after_restart() {
     let market_store = MemoryStore::new();
     let records = MemoryStore::new();
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         market(&clock, market_store.clone()),
         records.clone(),
@@ -382,11 +331,11 @@ async fn an_interrupted_claim_completes_after_restart() {
     // Past expiry now: a fresh claim would be refused, but the announced one still completes.
     clock.set(EXPIRY + 1);
     let reopened_market = NativeLedger::new(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         Ledger::open(market_store, Box::new(clock.clone())).unwrap(),
     );
     let custody = CustodyLedger::open(
-        Mic::parse("XNYS").unwrap(),
+        mic(),
         account(ESCROW),
         reopened_market,
         records,
@@ -415,4 +364,28 @@ async fn an_interrupted_claim_completes_after_restart() {
             .map(|e| e.reason),
         Some(LedgerReason::LockSettled)
     );
+}
+
+#[tokio::test]
+async fn a_composed_adapter_translates_and_locks() {
+    let clock = ManualClock::new(T0);
+    let adapter = ComposedAdapter::new(mic(), Dialect::Ism, market(&clock, MemoryStore::new()));
+    assert_eq!(adapter.market().as_str(), "XNYS");
+    let body = adapter
+        .inbound(br#"{"kind":"Error","body":{"code":"MALFORMED_JSON","text":"Bad input."}}"#)
+        .unwrap()
+        .value;
+    let written = adapter.outbound(&body).unwrap().value;
+    assert_eq!(adapter.inbound(&written).unwrap().value, body);
+    let lock = adapter
+        .ledger()
+        .lock(&order("lock-1", "1", EXPIRY))
+        .await
+        .unwrap();
+    assert_eq!(lock.journal.market.as_str(), "XNYS");
+    assert!(adapter
+        .ledger()
+        .claim("claim-1", &lock.lock_id, &secret())
+        .await
+        .is_ok());
 }

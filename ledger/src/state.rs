@@ -253,6 +253,27 @@ impl LedgerState {
         Ok(())
     }
 
+    /// The sender's balance, if it has `units` available to send or lock.
+    fn available_for(
+        &self,
+        from: &AccountId,
+        asset: &Asset,
+        units: u64,
+    ) -> Result<Balance, Outcome> {
+        let balance = self.balance(from, asset);
+        if balance.available < units {
+            return Err(refuse(
+                LedgerReason::InsufficientFunds,
+                format!(
+                    "{from} has {} {asset} available, {} needed",
+                    asset.format_units(balance.available),
+                    asset.format_units(units)
+                ),
+            ));
+        }
+        Ok(balance)
+    }
+
     fn transfer(&mut self, from: &AccountId, to: &AccountId, asset: &Asset, units: u64) -> Outcome {
         ensure!(
             units > 0,
@@ -262,15 +283,11 @@ impl LedgerState {
         if let Err(refusal) = self.check_pair(from, to) {
             return refusal;
         }
-        let mut source = self.balance(from, asset);
+        let mut source = match self.available_for(from, asset, units) {
+            Ok(balance) => balance,
+            Err(refusal) => return refusal,
+        };
         let mut target = self.balance(to, asset);
-        ensure!(
-            source.available >= units,
-            LedgerReason::InsufficientFunds,
-            "{from} has {} {asset} available, {} needed",
-            asset.format_units(source.available),
-            asset.format_units(units)
-        );
         let Some(credited) = target.available.checked_add(units) else {
             return refuse(
                 LedgerReason::AmountOverflow,
@@ -309,14 +326,10 @@ impl LedgerState {
         if let Err(refusal) = self.check_pair(from, beneficiary) {
             return refusal;
         }
-        let mut source = self.balance(from, asset);
-        ensure!(
-            source.available >= units,
-            LedgerReason::InsufficientFunds,
-            "{from} has {} {asset} available, {} needed",
-            asset.format_units(source.available),
-            asset.format_units(units)
-        );
+        let mut source = match self.available_for(from, asset, units) {
+            Ok(balance) => balance,
+            Err(refusal) => return refusal,
+        };
         // locked <= total issued of the asset, which fits u64 per account balance rules.
         let Some(locked) = source.locked.checked_add(units) else {
             return refuse(

@@ -9,11 +9,9 @@ use anyhow::Context;
 use isthmus_adapters::adapter::Dialect;
 use isthmus_adapters::TranslateError;
 use isthmus_spec::ids::{MessageId, NodeId};
-use isthmus_spec::jcs::canonical_bytes;
 use isthmus_spec::time::Timestamp;
 use isthmus_spec::{Body, Envelope};
 use ring::rand::{SecureRandom, SystemRandom};
-use serde_json::json;
 
 use super::input::read_bounded;
 use super::{DialectArg, EXIT_REJECTED};
@@ -86,13 +84,6 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
             envelope(inbound.value, sender, receiver)?,
             inbound.unrepresented,
         ),
-        (DialectArg::Ism, _, _) => {
-            let body = &inbound.value;
-            (
-                canonical_bytes(&json!({"kind": body.kind().as_str(), "body": body.to_json()})),
-                inbound.unrepresented,
-            )
-        }
         (to, _, _) => match dialect(to).outbound(&inbound.value) {
             Ok(translation) => {
                 let mut lost = inbound.unrepresented;

@@ -89,6 +89,16 @@ pub(crate) fn generic(field: &Field) -> Option<Generic<'_>> {
     })
 }
 
+/// The would-be qualifier of a field shaped `:XYZ//…` whose qualifier is
+/// not 4 characters, so that it can be reported as a wrong qualifier.
+pub(crate) fn loose_qualifier(field: &Field) -> Option<&str> {
+    let rest = field.first().strip_prefix(':')?;
+    let end = rest.find('/')?;
+    let qualifier = rest.get(..end)?;
+    ((1..=8).contains(&qualifier.len()) && qualifier.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(qualifier)
+}
+
 /// How a field is named in messages: `:98A::SETT//`, `:95R::DEAG/DTCYID/` or `:35B:`.
 pub(crate) fn display(field: &Field) -> String {
     match generic(field) {

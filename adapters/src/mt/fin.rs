@@ -270,13 +270,15 @@ fn parse_block1(content: &str) -> Result<&str, TranslateError> {
             format!("the basic header \"{content}\" must start with F01 (FIN, user-to-user)"),
         ));
     };
-    if rest.len() != LT_ADDRESS_CHARS + 10 || !rest.is_ascii() {
+    let parts = rest
+        .split_at_checked(LT_ADDRESS_CHARS)
+        .filter(|(_, numbers)| numbers.len() == 10);
+    let Some((address, numbers)) = parts else {
         return Err(block_error(
             "{1:}",
             format!("the basic header \"{content}\" must be F01, a 12-character address, a 4-digit session and a 6-digit sequence number"),
         ));
-    }
-    let (address, numbers) = rest.split_at(LT_ADDRESS_CHARS);
+    };
     check_lt_address(address, "{1:}", "sender")?;
     if !all_digits(numbers) {
         return Err(block_error(

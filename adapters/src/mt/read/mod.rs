@@ -326,6 +326,19 @@ impl<'m> Reader<'m> {
             if let Some(known) = codes::known_qualifiers(self.kind, &sequence.name, field.number())
             {
                 let Some(generic) = fields::generic(field) else {
+                    // ":FOO//…": a qualifier of the wrong length is a wrong qualifier.
+                    if let Some(loose) = fields::loose_qualifier(field) {
+                        return Err(TranslateError::at(
+                            TranslateCode::MtQualifierInvalid,
+                            format!("{path}/:{}::{loose}//", field.tag),
+                            format!(
+                                "{loose} is not a qualifier of field :{}a: in sequence {}: qualifiers have 4 characters, here one of {}",
+                                field.number(),
+                                sequence.name,
+                                known.join(", ")
+                            ),
+                        ));
+                    }
                     return Err(TranslateError::at(
                         TranslateCode::MtFieldFormat,
                         location,

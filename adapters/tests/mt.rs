@@ -369,6 +369,10 @@ fn check_refusal(
         }
         Err(error) => {
             prop_assert!(!error.message.trim().is_empty(), "{error:?}");
+            prop_assert!(
+                error.field.as_deref().is_some_and(|f| !f.is_empty()),
+                "every refusal names where: {error:?}"
+            );
             prop_assert!(!error.to_string().is_empty());
         }
     }
@@ -571,7 +575,11 @@ fn status_body() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // 512 cases unless PROPTEST_CASES asks for more (or fewer).
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(512),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {

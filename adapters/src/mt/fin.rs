@@ -52,8 +52,9 @@ fn block_error(field: &str, message: impl Into<String>) -> TranslateError {
 /// Splits raw bytes into the FIN blocks, checking their layout.
 pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
     if native.len() > MAX_NATIVE_MESSAGE_BYTES {
-        return Err(TranslateError::new(
+        return Err(TranslateError::at(
             TranslateCode::InputTooLarge,
+            "message",
             format!(
                 "the message has {} bytes; at most {MAX_NATIVE_MESSAGE_BYTES} are read",
                 native.len()
@@ -61,8 +62,9 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
         ));
     }
     let text = std::str::from_utf8(native).map_err(|error| {
-        TranslateError::new(
+        TranslateError::at(
             TranslateCode::MtBlockStructure,
+            format!("byte {}", error.valid_up_to()),
             format!(
                 "byte {} is not text: a FIN message is ASCII in the SWIFT character sets",
                 error.valid_up_to()
@@ -81,8 +83,9 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
     }
     // A file may end with a line break; nothing else may follow the blocks.
     if !rest.trim_end_matches(['\r', '\n']).is_empty() {
-        return Err(TranslateError::new(
+        return Err(TranslateError::at(
             TranslateCode::MtBlockStructure,
+            "after the last block",
             format!(
                 "unexpected text after the last block: \"{}\"",
                 preview(rest)

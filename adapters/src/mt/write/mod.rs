@@ -22,8 +22,9 @@ pub(crate) fn write(body: &Body) -> Result<Translation<Vec<u8>>, TranslateError>
         Body::SettlementInstruction(instruction) => instruction::write(instruction),
         Body::SettlementConfirmation(confirmation) => confirmation::write(confirmation),
         Body::InstructionStatus(status) => status::write(status),
-        _ => Err(TranslateError::new(
+        _ => Err(TranslateError::at(
             TranslateCode::KindUnsupported,
+            "kind",
             format!("ISM/1 {kind} has no MT54x counterpart; MT540–MT548 carry SettlementInstruction, SettlementConfirmation and InstructionStatus"),
         )),
     }

@@ -328,6 +328,186 @@ fn reason_codes_of_invalid_corpus_include_ism_codes() {
     }
 }
 
+/// A line of a corpus message and the lines that replace it.
+type Edit<'a> = (&'a str, &'a [&'a str]);
+
+/// A corpus message, edits, and the expected code and field.
+type Case<'a> = (&'a str, &'a [Edit<'a>], &'a str, &'a str);
+
+/// Corpus message `name` with each `(old line, new lines)` replaced.
+fn edited(name: &str, edits: &[Edit<'_>]) -> Vec<u8> {
+    let text = fs::read_to_string(corpus_dir().join(format!("{name}.fin"))).unwrap();
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+    for (old, new) in edits {
+        let at = lines
+            .iter()
+            .position(|l| l == old)
+            .unwrap_or_else(|| panic!("{old} not in {name}"));
+        lines.splice(at..=at, new.iter().map(|l| l.to_string()));
+    }
+    lines.join("\r\n").into_bytes()
+}
+
+#[test]
+fn targeted_refusals_name_code_and_field() {
+    const DVP: &str = "01-mt543-us-dtc-deliver-against-usd";
+    let cases: &[Case<'_>] = &[
+        (
+            DVP,
+            &[(":98A::SETT//20261127", &[":98A::SETT/20261127"])],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:98A:",
+        ),
+        (
+            DVP,
+            &[(":36B::SETT//UNIT/1000,", &[":36B::SETT//FAMT/1000,"])],
+            "NOT_REPRESENTABLE",
+            "C/FIAC/:36B::SETT//",
+        ),
+        (
+            DVP,
+            &[(":19A::SETT//USD231450,00", &[":19A::SETT//NUSD231450,00"])],
+            "DECIMAL_NOT_POSITIVE",
+            "E/SETDET/E3/AMT/:19A::SETT//",
+        ),
+        (
+            DVP,
+            &[(":19A::SETT//USD231450,00", &[":19A::SETT//USD231450,001"])],
+            "DECIMAL_TOO_MANY_DECIMALS",
+            "E/SETDET/E3/AMT/:19A::SETT//",
+        ),
+        (
+            DVP,
+            &[(
+                ":20C::COMM//TRADE-7781",
+                &[
+                    ":20C::COMM//TRADE-7781",
+                    ":16S:LINK",
+                    ":16R:LINK",
+                    ":20C::COMM//TRADE-7782",
+                ],
+            )],
+            "MT_QUALIFIER_INVALID",
+            "A/GENL/A1/LINK/:20C::COMM//",
+        ),
+        (
+            DVP,
+            &[(":95P::BUYR//DEUTDEFF", &[":95P::DEAG//DEUTDEFF"])],
+            "MT_QUALIFIER_INVALID",
+            "E/SETDET/E1/SETPRTY/:95P::DEAG//",
+        ),
+        (
+            DVP,
+            &[(
+                ":16S:FIAC",
+                &[
+                    ":16S:FIAC",
+                    ":16R:FIAC",
+                    ":36B::SETT//UNIT/5,",
+                    ":97A::SAFE//B",
+                    ":16S:FIAC",
+                ],
+            )],
+            "NOT_REPRESENTABLE",
+            "C/FIAC",
+        ),
+        (
+            DVP,
+            &[(":95P::PSET//DTCYUS33", &[":95C::PSET//US"])],
+            "NOT_REPRESENTABLE",
+            "E/SETDET/E1/SETPRTY/:95C::PSET//",
+        ),
+        (
+            DVP,
+            &[(":35B:ISIN US0378331005", &[":35B:/US/037833100"])],
+            "MT_FIELD_MISSING",
+            "B/TRADDET/:35B:",
+        ),
+        (
+            DVP,
+            &[(":23G:NEWM", &[":23G:NEWM/DUPL"])],
+            "NOT_REPRESENTABLE",
+            "A/GENL/:23G:",
+        ),
+        (
+            DVP,
+            &[(":16R:TRADDET", &[":16R:FIAC", ":16S:FIAC", ":16R:TRADDET"])],
+            "MT_BLOCK_STRUCTURE",
+            "B/TRADDET",
+        ),
+        (
+            "17-mt548-accepted",
+            &[(":23G:INST", &[":23G:CAST"])],
+            "NOT_REPRESENTABLE",
+            "A/GENL/:23G:",
+        ),
+        (
+            "17-mt548-accepted",
+            &[(":25D::IPRC//PACK", &[":25D::IPRC//PPRC"])],
+            "NOT_REPRESENTABLE",
+            "A/GENL/A2/STAT/:25D::IPRC//",
+        ),
+        (
+            "17-mt548-accepted",
+            &[(
+                ":25D::IPRC//PACK",
+                &[
+                    ":25D::IPRC//PACK",
+                    ":16R:REAS",
+                    ":24B::REJT//NARR",
+                    ":16S:REAS",
+                ],
+            )],
+            "MT_QUALIFIER_INVALID",
+            "A/GENL/A2/STAT/A2a/REAS/:24B::REJT//",
+        ),
+        (
+            "17-mt548-accepted",
+            &[(":20C::RELA//SEME-XNYS-000001", &[":20C::RELA//NONREF"])],
+            "NOT_REPRESENTABLE",
+            "A/GENL/A1/LINK/:20C::RELA//",
+        ),
+        (
+            "19-mt548-unmatched-quantity",
+            &[("// units, not 1000.", &["// units, not 1000?ZZ"])],
+            "MT_FIELD_FORMAT",
+            "A/GENL/A2/STAT/A2a/REAS/:70D::REAS// /TEXT/",
+        ),
+        (
+            "14-mt545-us-receive-against-confirmation-usd",
+            &[("/FRAC/417", &["/FRAC/41a"])],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:70E::SPRO// /FRAC/",
+        ),
+        (
+            "14-mt545-us-receive-against-confirmation-usd",
+            &[("/FRAC/417", &["/XXXX/417"])],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:70E::SPRO//",
+        ),
+    ];
+    for (name, edits, code, field) in cases {
+        let error = mt::to_ism(&edited(name, edits))
+            .err()
+            .unwrap_or_else(|| panic!("{edits:?} was accepted"));
+        assert_eq!(
+            (error.code.as_str(), error.field.as_deref()),
+            (*code, Some(*field)),
+            "{edits:?}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_account_owner_is_the_sender() {
+    let bytes = edited(
+        "03-mt540-de-clearstream-receive-free-minimal",
+        &[(":95P::ACOW//COBADEFF", &[])],
+    );
+    let body = mt::to_ism(&bytes).unwrap().value.to_json();
+    assert_eq!(body["account_owner"], "COBADEFF");
+}
+
 /// Applies one mutation to a message: replace a byte, delete or duplicate a
 /// line, or truncate.
 fn mutate(bytes: &mut Vec<u8>, (op, at, byte): (u8, usize, u8)) {

@@ -95,8 +95,9 @@ pub(crate) fn loose_qualifier(field: &Field) -> Option<&str> {
     let rest = field.first().strip_prefix(':')?;
     let end = rest.find('/')?;
     let qualifier = rest.get(..end)?;
-    ((1..=8).contains(&qualifier.len()) && qualifier.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .then_some(qualifier)
+    // A 4-character qualifier with a broken separator is a format error, not a wrong qualifier.
+    let wrong_length = (1..=8).contains(&qualifier.len()) && qualifier.len() != 4;
+    (wrong_length && qualifier.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(qualifier)
 }
 
 /// How a field is named in messages: `:98A::SETT//`, `:95R::DEAG/DTCYID/` or `:35B:`.

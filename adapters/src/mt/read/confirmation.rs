@@ -39,7 +39,7 @@ pub(super) fn read(
         &trad_path,
         "98A",
         "SETT",
-        "the settlement date, which ISM/1 requires,",
+        "settlement date, which ISM/1 requires",
     )?;
     let location = reader.location(&trad_path, field);
     let settlement_date = date_of(reader, field, generic, location)?;
@@ -50,7 +50,7 @@ pub(super) fn read(
         &trad_path,
         "98C",
         "ESET",
-        "the effective settlement date and time",
+        "effective settlement date and time",
     )?;
     let settled_at = effective_settlement(
         reader,
@@ -64,7 +64,7 @@ pub(super) fn read(
     let (fiac, fiac_path) =
         reader.single_account(root, "an ISM/1 confirmation reports one settled quantity")?;
     let (field, generic) =
-        reader.exactly_one(fiac, &fiac_path, "36B", "ESTT", "the settled quantity")?;
+        reader.exactly_one(fiac, &fiac_path, "36B", "ESTT", "settled quantity")?;
     let location = reader.location(&fiac_path, field);
     reader.require_option(field, &location, &["B"])?;
     single_line(field, &location)?;

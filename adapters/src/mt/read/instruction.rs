@@ -27,7 +27,7 @@ pub(super) fn read(
         &genl_path,
         "20C",
         "SEME",
-        "the sender's message reference",
+        "sender's message reference",
     )?;
     let seme_location = reader.location(&genl_path, seme);
     reader.require_option(seme, &seme_location, &["C"])?;
@@ -40,7 +40,7 @@ pub(super) fn read(
     // B Trade Details: :98A::SETT//, :98A::TRAD//, :35B:, :94B::TRAD//EXCH/.
     let (trad, trad_path) = reader.one_sequence(root, "", "TRADDET")?;
     let (field, generic) =
-        reader.exactly_one(trad, &trad_path, "98A", "SETT", "the settlement date")?;
+        reader.exactly_one(trad, &trad_path, "98A", "SETT", "settlement date")?;
     let location = reader.location(&trad_path, field);
     let settlement_date = date_of(reader, field, generic, location)?;
     let (field, generic) = reader.exactly_one(
@@ -48,7 +48,7 @@ pub(super) fn read(
         &trad_path,
         "98A",
         "TRAD",
-        "the trade date, which ISM/1 requires,",
+        "trade date, which ISM/1 requires",
     )?;
     let location = reader.location(&trad_path, field);
     let trade_date = date_of(reader, field, generic, location)?;
@@ -61,7 +61,7 @@ pub(super) fn read(
         "ISM/1 instructs one quantity from one safekeeping account",
     )?;
     let (field, generic) =
-        reader.exactly_one(fiac, &fiac_path, "36B", "SETT", "the quantity to settle")?;
+        reader.exactly_one(fiac, &fiac_path, "36B", "SETT", "quantity to settle")?;
     let location = reader.location(&fiac_path, field);
     reader.require_option(field, &location, &["B"])?;
     single_line(field, &location)?;
@@ -69,7 +69,7 @@ pub(super) fn read(
     reader.consume(field);
     let account_owner = account_owner(reader, fiac, &fiac_path)?;
     let (field, generic) =
-        reader.exactly_one(fiac, &fiac_path, "97A", "SAFE", "the safekeeping account")?;
+        reader.exactly_one(fiac, &fiac_path, "97A", "SAFE", "safekeeping account")?;
     let location = reader.location(&fiac_path, field);
     if field.option() == "B" {
         return Err(TranslateError::at(

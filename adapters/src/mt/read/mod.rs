@@ -243,7 +243,7 @@ impl<'m> Reader<'m> {
                     TranslateCode::MtFieldMissing,
                     format!("{path}/:{tag}::{qualifier}//"),
                     format!(
-                        "{what} (:{tag}::{qualifier}//) is missing from sequence {}",
+                        "sequence {} has no {what} (:{tag}::{qualifier}//)",
                         sequence.name
                     ),
                 )
@@ -469,7 +469,7 @@ pub(crate) fn own_reference(
     path: &str,
 ) -> Result<(), TranslateError> {
     let (field, generic) =
-        reader.exactly_one(genl, path, "20C", "SEME", "the sender's message reference")?;
+        reader.exactly_one(genl, path, "20C", "SEME", "sender's message reference")?;
     let location = reader.location(path, field);
     reader.require_option(field, &location, &["C"])?;
     fields::reference_16x(generic.value, &location)?;

@@ -17,6 +17,19 @@
 
 use super::fields::{is_x_char, LINE_CHARS};
 
+/// Keys of `:70E::SPRO//` in a confirmation: settlement id, securities
+/// journal, cash journal, digits after the second of `settled_at`.
+pub(crate) const SPRO_KEYS: &[&str] = &["SEID", "SJNL", "CJNL", "FRAC"];
+
+/// Lines of `:70E:` (`10*35x`).
+pub(crate) const SPRO_LINES: usize = 10;
+
+/// Keys of `:70D::REAS//` in a status: the ISM/1 reason code and sentence.
+pub(crate) const REAS_KEYS: &[&str] = &["ISMC", "TEXT"];
+
+/// Lines of `:70D:` (`6*35x`).
+pub(crate) const REAS_LINES: usize = 6;
+
 /// Writes `/KEY/value` items as narrative lines.
 pub(crate) fn write_items(items: &[(&str, &str)]) -> Vec<String> {
     let mut lines = Vec::new();

@@ -6,17 +6,11 @@ use isthmus_spec::ids::{Counter, Hex32, Reference};
 use isthmus_spec::time::Timestamp;
 
 use super::instruction::{security, settlement_amount};
-use super::{check_function, date_of, own_reference, single_line, Reader};
+use super::{check_function, date_of, sender_reference, single_line, Reader};
 use crate::error::{TranslateCode, TranslateError};
 use crate::mt::fields::{self, Generic};
 use crate::mt::narrative;
 use crate::mt::text::{Field, Sequence};
-
-/// Keys of the `:70E::SPRO//` narrative (see the module docs of `mt`).
-pub(crate) const SPRO_KEYS: &[&str] = &["SEID", "SJNL", "CJNL", "FRAC"];
-
-/// Most lines of `:70E:` (`10*35x`).
-const NARRATIVE_LINES: usize = 10;
 
 /// Reads MT544 (receive free), MT545 (receive against payment), MT546
 /// (deliver free) or MT547 (deliver against payment confirmation).
@@ -28,7 +22,8 @@ pub(super) fn read(
 ) -> Result<SettlementConfirmation, TranslateError> {
     // A General Information: own reference, :23G:NEWM, A1 RELA and MITI.
     let (genl, genl_path) = reader.one_sequence(root, "", "GENL")?;
-    own_reference(reader, genl, &genl_path)?;
+    // The advice's own reference: checked; ISM/1 keeps it in the envelope.
+    sender_reference(reader, genl, &genl_path)?;
     check_function(reader, genl, &genl_path, "NEWM")?;
     let links = links(reader, genl, &genl_path)?;
 
@@ -205,8 +200,8 @@ fn processing_narrative(
     };
     let location = reader.location(path, field);
     reader.require_option(field, &location, &["E"])?;
-    let lines = narrative_lines(field, generic, &location, NARRATIVE_LINES)?;
-    if !narrative::is_ours(&lines, SPRO_KEYS) {
+    let lines = narrative_lines(field, generic, &location, narrative::SPRO_LINES)?;
+    if !narrative::is_ours(&lines, narrative::SPRO_KEYS) {
         reader.note(
             field,
             location,
@@ -214,7 +209,7 @@ fn processing_narrative(
         );
         return Ok(Processing::default());
     }
-    let items = narrative::read_items(&lines, SPRO_KEYS).map_err(|message| {
+    let items = narrative::read_items(&lines, narrative::SPRO_KEYS).map_err(|message| {
         TranslateError::at(TranslateCode::MtFieldFormat, location.as_str(), message)
     })?;
     let mut processing = Processing::default();

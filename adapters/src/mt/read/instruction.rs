@@ -5,7 +5,7 @@ use isthmus_spec::decimal::Money;
 use isthmus_spec::ident::{Bic, Mic, PartyId};
 use isthmus_spec::ids::Reference;
 
-use super::{check_function, date_of, single_line, Reader};
+use super::{check_function, date_of, sender_reference, single_line, Reader};
 use crate::error::{TranslateCode, TranslateError};
 use crate::mt::codes;
 use crate::mt::fields::{self, Generic};
@@ -22,18 +22,7 @@ pub(super) fn read(
 ) -> Result<SettlementInstruction, TranslateError> {
     // A General Information: :20C::SEME//, :23G:NEWM, A1 LINK :20C::COMM//.
     let (genl, genl_path) = reader.one_sequence(root, "", "GENL")?;
-    let (seme, seme_generic) = reader.exactly_one(
-        genl,
-        &genl_path,
-        "20C",
-        "SEME",
-        "sender's message reference",
-    )?;
-    let seme_location = reader.location(&genl_path, seme);
-    reader.require_option(seme, &seme_location, &["C"])?;
-    single_line(seme, &seme_location)?;
-    let instruction_id = fields::reference_16x(seme_generic.value, &seme_location)?;
-    reader.consume(seme);
+    let instruction_id = sender_reference(reader, genl, &genl_path)?;
     check_function(reader, genl, &genl_path, "NEWM")?;
     let common_reference = common_reference(reader, genl, &genl_path)?;
 

@@ -460,21 +460,23 @@ pub(crate) fn check_function(
     Ok(())
 }
 
-/// The sender's own reference `:20C::SEME//` of an advice (confirmation or
-/// status): checked and used up; ISM/1 keeps a message's own id in its
-/// envelope, not the body.
-pub(crate) fn own_reference(
+/// The sender's message reference `:20C::SEME//` (16x). For an instruction
+/// it is the ISM/1 `instruction_id`; for an advice (confirmation, status) it
+/// is the advice's own reference, which ISM/1 keeps in its envelope, not the
+/// body, so the caller drops it.
+pub(crate) fn sender_reference(
     reader: &mut Reader<'_>,
     genl: &Sequence,
     path: &str,
-) -> Result<(), TranslateError> {
+) -> Result<isthmus_spec::ids::Reference, TranslateError> {
     let (field, generic) =
         reader.exactly_one(genl, path, "20C", "SEME", "sender's message reference")?;
     let location = reader.location(path, field);
     reader.require_option(field, &location, &["C"])?;
-    fields::reference_16x(generic.value, &location)?;
+    single_line(field, &location)?;
+    let reference = fields::reference_16x(generic.value, &location)?;
     reader.consume(field);
-    Ok(())
+    Ok(reference)
 }
 
 /// Requires a single-line field.

@@ -4,18 +4,12 @@ use isthmus_spec::body::{InstructionState, InstructionStatus, Reason};
 use isthmus_spec::ids::{ReasonCodeText, Text};
 
 use super::confirmation::{links, narrative_lines};
-use super::{check_function, own_reference, single_line, Reader};
+use super::{check_function, sender_reference, single_line, Reader};
 use crate::error::{TranslateCode, TranslateError};
 use crate::mt::codes;
 use crate::mt::fields;
 use crate::mt::narrative;
 use crate::mt::text::{Field, Sequence};
-
-/// Keys of the `:70D::REAS//` narrative (see the module docs of `mt`).
-pub(crate) const REAS_KEYS: &[&str] = &["ISMC", "TEXT"];
-
-/// Most lines of `:70D:` (`6*35x`).
-pub(crate) const REASON_LINES: usize = 6;
 
 /// A status of an A2 sequence that maps to an ISM/1 state.
 struct Candidate<'s> {
@@ -31,7 +25,8 @@ pub(super) fn read(
     root: &Sequence,
 ) -> Result<InstructionStatus, TranslateError> {
     let (genl, genl_path) = reader.one_sequence(root, "", "GENL")?;
-    own_reference(reader, genl, &genl_path)?;
+    // The advice's own reference: checked; ISM/1 keeps it in the envelope.
+    sender_reference(reader, genl, &genl_path)?;
     check_function(reader, genl, &genl_path, "INST")?;
     let links = links(reader, genl, &genl_path)?;
 
@@ -230,10 +225,10 @@ fn reason(
         narrative,
         narrative_generic,
         &narrative_location,
-        REASON_LINES,
+        narrative::REAS_LINES,
     )?;
     reader.consume(narrative);
-    if !narrative::is_ours(&lines, REAS_KEYS) {
+    if !narrative::is_ours(&lines, narrative::REAS_KEYS) {
         let text = lines.join(" ");
         return Ok(Reason {
             code: ReasonCodeText::parse(&mt_code)
@@ -242,7 +237,7 @@ fn reason(
                 .map_err(|r| TranslateError::from_rejection(r, narrative_location.as_str()))?,
         });
     }
-    let items = narrative::read_items(&lines, REAS_KEYS).map_err(|message| {
+    let items = narrative::read_items(&lines, narrative::REAS_KEYS).map_err(|message| {
         TranslateError::at(
             TranslateCode::MtFieldFormat,
             narrative_location.as_str(),

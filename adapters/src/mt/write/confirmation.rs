@@ -7,11 +7,8 @@ use crate::error::{TranslateCode, TranslateError, Translation};
 use crate::mt::codes;
 use crate::mt::fields;
 use crate::mt::fin;
-use crate::mt::narrative;
+use crate::mt::narrative::{self, SPRO_LINES};
 use crate::mt::{ADVICE_RECEIVER_ADDRESS, ADVICE_SENDER_ADDRESS};
-
-/// Most lines of `:70E:` (`10*35x`).
-const NARRATIVE_LINES: usize = 10;
 
 /// `MIC/sequence/entry-hash`.
 fn journal(journal: &JournalRef) -> String {
@@ -59,11 +56,11 @@ pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>
         items.push(("FRAC", fraction));
     }
     let spro = narrative::write_items(&items);
-    if spro.len() > NARRATIVE_LINES {
+    if spro.len() > SPRO_LINES {
         return Err(TranslateError::at(
             TranslateCode::NotRepresentable,
             "body.securities_journal",
-            format!("the settlement id and journal references need {} narrative lines; :70E::SPRO// holds {NARRATIVE_LINES}", spro.len()),
+            format!("the settlement id and journal references need {} narrative lines; :70E::SPRO// holds {SPRO_LINES}", spro.len()),
         ));
     }
 

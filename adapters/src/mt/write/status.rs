@@ -7,11 +7,8 @@ use crate::error::{TranslateCode, TranslateError, Translation, Unrepresented};
 use crate::mt::codes;
 use crate::mt::fields;
 use crate::mt::fin;
-use crate::mt::narrative;
+use crate::mt::narrative::{self, REAS_LINES};
 use crate::mt::{ADVICE_RECEIVER_ADDRESS, ADVICE_SENDER_ADDRESS};
-
-/// Most lines of `:70D:` (`6*35x`).
-const REASON_LINES: usize = 6;
 
 /// Writes a status advice (`:23G:INST`). What MT548 cannot carry is listed
 /// in the translation: the related message id (an ISM/1 envelope id), a
@@ -54,7 +51,7 @@ pub(super) fn write(body: &InstructionStatus) -> Result<Translation<Vec<u8>>, Tr
                 let code_x = narrative::code_to_x(reason.code.as_str());
                 let text_x = narrative::escape_text(reason.text.as_str());
                 let lines = narrative::write_items(&[("ISMC", &code_x), ("TEXT", &text_x)]);
-                if lines.len() <= REASON_LINES {
+                if lines.len() <= REAS_LINES {
                     let reason_code = format!("{qualifier}/{}/{code}", scheme.unwrap_or_default());
                     reason_fields = Some((reason_code, lines));
                 } else if matches!(
@@ -64,13 +61,13 @@ pub(super) fn write(body: &InstructionStatus) -> Result<Translation<Vec<u8>>, Tr
                     return Err(TranslateError::at(
                         TranslateCode::NotRepresentable,
                         "body.reason.text",
-                        format!("the reason needs {} lines of :70D::REAS// and the field holds {REASON_LINES}; a {} status needs its reason, so it is refused rather than cut", lines.len(), body.status),
+                        format!("the reason needs {} lines of :70D::REAS// and the field holds {REAS_LINES}; a {} status needs its reason, so it is refused rather than cut", lines.len(), body.status),
                     ));
                 } else {
                     unrepresented.push(Unrepresented {
                         field: "body.reason".into(),
                         reason: format!(
-                            "the reason needs {} lines of :70D::REAS//, which holds {REASON_LINES}",
+                            "the reason needs {} lines of :70D::REAS//, which holds {REAS_LINES}",
                             lines.len()
                         ),
                     });

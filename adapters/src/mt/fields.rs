@@ -1,0 +1,609 @@
+//! Field formats of MT54x and their conversion to and from ISM/1 values.
+//!
+//! Followed: SWIFT *Standards MT General Information* (character sets and
+//! the `d` decimal format) and the ISO 15022 Data Field Dictionary entries
+//! of MT540–MT548 (iso20022.org/15022/uhb), e.g.
+//!
+//! - `:20C:` `:4!c//16x` — must not start or end with `/` nor contain `//` (T26);
+//! - `:98A:` `:4!c//8!n` — a valid date `YYYYMMDD` (T50); `:98C:` `:4!c//8!n6!n`
+//!   adds `HHMMSS` (T38);
+//! - `:36B:` `:4!c//4!c/15d` and `:19A:` `:4!c//[N]3!a15d` — the integer part
+//!   has at least one digit, the decimal comma is mandatory and counts in the
+//!   15 characters, at most the currency's minor units after it (C03, T40, T43);
+//! - `:95P:` `:4!c//4!a2!a2!c[3!c]`, `:95L:` `:4!c//18!c2!n`, `:97A:` `:4!c//35x`;
+//! - `:35B:` `[ISIN1!e12!c]` then up to 4 description lines of `35x`;
+//! - `:94B:` `:4!c/[8c]/4!c[/30x]` — for `TRAD` with place code `EXCH`, the
+//!   narrative is the MIC (usage rule; the uhb example is `:94B::TRAD//EXCH/XNYS`).
+//!
+//! Values then go through the ISM/1 parsers, so a wrong ISIN check digit or
+//! an unknown currency gets the ISM/1 reason code, placed at the MT field.
+
+use isthmus_spec::decimal::{Money, Quantity};
+use isthmus_spec::ident::{Bic, Isin, Lei, Mic};
+use isthmus_spec::ids::Reference;
+use isthmus_spec::time::{Date, Timestamp};
+
+use super::text::Field;
+use crate::error::{TranslateCode, TranslateError};
+
+/// Characters of a reference field (`16x`).
+pub const REFERENCE_CHARS: usize = 16;
+/// Characters of an account number (`35x`).
+pub const ACCOUNT_CHARS: usize = 35;
+/// Characters of a decimal, comma included (`15d`).
+pub const DECIMAL_CHARS: usize = 15;
+/// Characters of one narrative line (`35x`).
+pub const LINE_CHARS: usize = 35;
+/// Description lines after the ISIN in `:35B:` (`4*35x`).
+pub const DESCRIPTION_LINES: usize = 4;
+
+/// The SWIFT `x` character set: `a–z A–Z 0–9 / - ? : ( ) . , ' +` and space
+/// (CR LF separate lines). Braces, also in `x`, are refused: inside block 4
+/// they would make the block structure ambiguous.
+pub fn is_x_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c)
+}
+
+/// The first character outside the `x` set, if any.
+pub fn first_non_x(text: &str) -> Option<char> {
+    text.chars().find(|c| !is_x_char(*c))
+}
+
+fn format_error(location: &str, message: impl Into<String>) -> TranslateError {
+    TranslateError::at(TranslateCode::MtFieldFormat, location, message)
+}
+
+fn is_upper_alnum(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit()
+}
+
+/// A qualified generic field `:4!c//value` or `:4!c/scheme/value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Generic<'f> {
+    /// The qualifier, e.g. `SETT`.
+    pub qualifier: &'f str,
+    /// The data source scheme (`8c`), if the field names one.
+    pub scheme: Option<&'f str>,
+    /// The rest of the first line after the second slash.
+    pub value: &'f str,
+}
+
+/// Reads a field as a qualified generic field, if it has that shape.
+pub(crate) fn generic(field: &Field) -> Option<Generic<'_>> {
+    let rest = field.first().strip_prefix(':')?;
+    let (qualifier, rest) = rest.split_at_checked(4)?;
+    if !qualifier.bytes().all(is_upper_alnum) {
+        return None;
+    }
+    let rest = rest.strip_prefix('/')?;
+    let end = rest.find('/')?;
+    let (scheme, value) = rest.split_at(end);
+    let value = value.get(1..).unwrap_or("");
+    if scheme.len() > 8 || !scheme.bytes().all(is_upper_alnum) {
+        return None;
+    }
+    Some(Generic {
+        qualifier,
+        scheme: (!scheme.is_empty()).then_some(scheme),
+        value,
+    })
+}
+
+/// The would-be qualifier of a field shaped `:XYZ//…` whose qualifier is
+/// not 4 characters, so that it can be reported as a wrong qualifier.
+pub(crate) fn loose_qualifier(field: &Field) -> Option<&str> {
+    let rest = field.first().strip_prefix(':')?;
+    let end = rest.find('/')?;
+    let qualifier = rest.get(..end)?;
+    // A 4-character qualifier with a broken separator is a format error, not a wrong qualifier.
+    let wrong_length = (1..=8).contains(&qualifier.len()) && qualifier.len() != 4;
+    (wrong_length && qualifier.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(qualifier)
+}
+
+/// How a field is named in messages: `:98A::SETT//`, `:95R::DEAG/DTCYID/` or `:35B:`.
+pub(crate) fn display(field: &Field) -> String {
+    match generic(field) {
+        Some(Generic {
+            qualifier,
+            scheme: None,
+            ..
+        }) => format!(":{}::{qualifier}//", field.tag),
+        Some(Generic {
+            qualifier,
+            scheme: Some(scheme),
+            ..
+        }) => format!(":{}::{qualifier}/{scheme}/", field.tag),
+        None => format!(":{}:", field.tag),
+    }
+}
+
+/// Checks that `value` has 1 to `max` characters of the `x` set.
+pub fn check_x(value: &str, max: usize, location: &str, what: &str) -> Result<(), TranslateError> {
+    let count = value.chars().count();
+    if count == 0 || count > max {
+        return Err(format_error(
+            location,
+            format!("the {what} \"{value}\" has {count} characters; the field holds 1 to {max}"),
+        ));
+    }
+    if let Some(c) = first_non_x(value) {
+        return Err(format_error(
+            location,
+            format!("the {what} contains '{c}', which is outside the SWIFT x character set (A-Z a-z 0-9 / - ? : ( ) . , ' + space)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A `16x` reference (`:20C:`): also not starting or ending with `/` and
+/// without `//` (network rule T26).
+pub fn reference_16x(value: &str, location: &str) -> Result<Reference, TranslateError> {
+    check_x(value, REFERENCE_CHARS, location, "reference")?;
+    if value.starts_with('/') || value.ends_with('/') || value.contains("//") {
+        return Err(format_error(
+            location,
+            format!("the reference \"{value}\" starts or ends with '/' or contains '//' (SWIFT rule T26)"),
+        ));
+    }
+    Reference::parse(value).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// A reference of up to 35 characters (an ISM/1 reference carried in a narrative).
+pub fn reference_35x(value: &str, location: &str) -> Result<Reference, TranslateError> {
+    check_x(value, ACCOUNT_CHARS, location, "reference")?;
+    Reference::parse(value).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// A `35x` account number (`:97A:`).
+pub fn account_35x(value: &str, location: &str) -> Result<Reference, TranslateError> {
+    check_x(value, ACCOUNT_CHARS, location, "account number")?;
+    Reference::parse(value).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+fn eight_digits(value: &str, location: &str) -> Result<String, TranslateError> {
+    if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" is not a date of 8 digits YYYYMMDD"),
+        ));
+    }
+    let part = |range: std::ops::Range<usize>| value.get(range).unwrap_or("");
+    Ok(format!("{}-{}-{}", part(0..4), part(4..6), part(6..8)))
+}
+
+/// A date `8!n` (`YYYYMMDD`) as an ISM/1 date.
+pub fn date_8n(value: &str, location: &str) -> Result<Date, TranslateError> {
+    let text = eight_digits(value, location)?;
+    Date::parse(&text).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// A date and time `8!n6!n` (`:98C:`) as an ISM/1 timestamp in UTC, with
+/// `fraction` (digits after the seconds) appended when given.
+pub fn date_time_14n(
+    value: &str,
+    fraction: Option<&str>,
+    location: &str,
+) -> Result<Timestamp, TranslateError> {
+    let (date, time) = value.split_at_checked(8).unwrap_or((value, ""));
+    let date = eight_digits(date, location)?;
+    if time.len() != 6 || !time.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" is not a date and time of 14 digits YYYYMMDDHHMMSS"),
+        ));
+    }
+    let part = |range: std::ops::Range<usize>| time.get(range).unwrap_or("");
+    let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+    let text = format!(
+        "{date}T{}:{}:{}{fraction}Z",
+        part(0..2),
+        part(2..4),
+        part(4..6)
+    );
+    Timestamp::parse(&text).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// ISM/1 date `YYYY-MM-DD` → `YYYYMMDD`.
+pub fn date_to_mt(date: &Date) -> String {
+    date.as_str().replace('-', "")
+}
+
+/// ISM/1 timestamp → (`YYYYMMDDHHMMSS`, digits after the seconds if any).
+pub fn timestamp_to_mt(timestamp: &Timestamp) -> (String, Option<String>) {
+    let text = timestamp.as_str();
+    let digits: String = text
+        .get(..19)
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let fraction = text
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix('Z'))
+        .map(str::to_string);
+    (digits, fraction)
+}
+
+/// A `15d` decimal as ISM/1 decimal text: `1000,` → `1000`, `0,50` → `0.50`,
+/// leading zeros of the integer part dropped (MT allows them, ISM/1 not).
+pub fn decimal_15d(value: &str, location: &str) -> Result<String, TranslateError> {
+    if value.contains('.') {
+        return Err(format_error(
+            location,
+            format!(
+                "\"{value}\" uses '.'; MT amounts and quantities use a decimal comma, e.g. 1000,50"
+            ),
+        ));
+    }
+    let Some((integer, fraction)) = value.split_once(',') else {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" has no decimal comma; MT requires one even for whole numbers, e.g. 1000,"),
+        ));
+    };
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if value.len() > DECIMAL_CHARS || integer.is_empty() || !digits(integer) || !digits(fraction) {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" is not an MT decimal: up to {DECIMAL_CHARS} characters of digits with one decimal comma and at least one digit before it"),
+        ));
+    }
+    let integer = integer.trim_start_matches('0');
+    let integer = if integer.is_empty() { "0" } else { integer };
+    Ok(if fraction.is_empty() {
+        integer.to_string()
+    } else {
+        format!("{integer}.{fraction}")
+    })
+}
+
+/// ISM/1 decimal text → `15d`, or `None` if it does not fit 15 characters.
+pub fn decimal_to_mt(text: &str) -> Option<String> {
+    let mt = match text.split_once('.') {
+        Some((integer, fraction)) => format!("{integer},{fraction}"),
+        None => format!("{text},"),
+    };
+    (mt.len() <= DECIMAL_CHARS).then_some(mt)
+}
+
+/// The quantity of `:36B:` (`4!c/15d`); ISM/1 quantities are units, so the
+/// quantity type must be `UNIT` (face amounts `FAMT` and amortised values
+/// `AMOR` have no ISM/1 counterpart).
+pub fn quantity_36b(value: &str, location: &str) -> Result<Quantity, TranslateError> {
+    let Some((kind, number)) = value.split_once('/') else {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" is not a quantity type code and a quantity, e.g. UNIT/1000,"),
+        ));
+    };
+    match kind {
+        "UNIT" => {}
+        "FAMT" | "AMOR" | "DIGI" => {
+            return Err(TranslateError::at(
+                TranslateCode::NotRepresentable,
+                location,
+                format!(
+                "the quantity is given as {kind}; ISM/1 settles quantities in units (UNIT) only"
+            ),
+            ))
+        }
+        _ => {
+            return Err(format_error(
+                location,
+                format!("\"{kind}\" is not a quantity type code (UNIT, FAMT, AMOR)"),
+            ))
+        }
+    }
+    let text = decimal_15d(number, location)?;
+    Quantity::parse(&text).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// The amount of `:19A:` (`[N]3!a15d`) as ISM/1 money. A sign `N` makes the
+/// amount negative, which ISM/1 refuses (`DECIMAL_NOT_POSITIVE`): the
+/// message type already says which way the cash goes.
+pub fn amount_19a(value: &str, location: &str) -> Result<Money, TranslateError> {
+    // [N]3!a15d: a currency starting with N (NOK, NZD) is not a sign; the
+    // amount always starts with a digit.
+    let letters = |range: std::ops::Range<usize>| {
+        value
+            .get(range)
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_alphabetic()))
+    };
+    let digit_at = |at: usize| {
+        value
+            .get(at..at + 1)
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let negative = !(letters(0..3) && digit_at(3)) && value.starts_with('N') && letters(1..4);
+    let rest = if negative {
+        value.get(1..).unwrap_or("")
+    } else {
+        value
+    };
+    let Some((currency, number)) = rest.split_at_checked(3) else {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" is not a currency code and an amount, e.g. USD231450,00"),
+        ));
+    };
+    if !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" does not start with a 3-letter currency code"),
+        ));
+    }
+    let amount = decimal_15d(number, location)?;
+    let amount = if negative {
+        format!("-{amount}")
+    } else {
+        amount
+    };
+    Money::parse(&amount, currency).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// `:95P:` identifier code → BIC.
+pub fn bic_95p(value: &str, location: &str) -> Result<Bic, TranslateError> {
+    Bic::parse(value).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// `:95L:` legal entity identifier → LEI.
+pub fn lei_95l(value: &str, location: &str) -> Result<Lei, TranslateError> {
+    Lei::parse(value).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// What `:35B:` holds.
+pub(crate) struct Security {
+    /// The ISIN, if the first line is `ISIN` + space + 12 characters.
+    pub isin: Option<Isin>,
+    /// Whether description lines follow (ISM/1 does not carry them).
+    pub described: bool,
+}
+
+/// Reads `:35B:` `[ISIN1!e12!c][4*35x]`.
+pub fn security_35b(field: &Field, location: &str) -> Result<Security, TranslateError> {
+    if field.lines.len() > 1 + DESCRIPTION_LINES {
+        return Err(format_error(
+            location,
+            format!("the field has {} lines; it holds the ISIN line and at most {DESCRIPTION_LINES} description lines", field.lines.len()),
+        ));
+    }
+    for line in &field.lines {
+        if line.chars().count() > LINE_CHARS {
+            return Err(format_error(
+                location,
+                format!("the line \"{line}\" is longer than {LINE_CHARS} characters"),
+            ));
+        }
+    }
+    let first = field.first();
+    let Some(rest) = first.strip_prefix("ISIN") else {
+        return Ok(Security {
+            isin: None,
+            described: true,
+        });
+    };
+    let Some(code) = rest.strip_prefix(' ') else {
+        return Err(format_error(
+            location,
+            format!("\"{first}\": the ISIN is written \"ISIN\", one space, then the 12 characters"),
+        ));
+    };
+    let (code, trailing) = code.split_at_checked(12).unwrap_or((code, ""));
+    if !trailing.is_empty() {
+        return Err(format_error(
+            location,
+            format!(
+                "\"{first}\": after the 12-character ISIN a new line must start the description"
+            ),
+        ));
+    }
+    let isin = Isin::parse(code).map_err(|r| TranslateError::from_rejection(r, location))?;
+    Ok(Security {
+        isin: Some(isin),
+        described: field.lines.len() > 1,
+    })
+}
+
+/// `:94B::TRAD//EXCH/<MIC>` → the MIC, `None` for other place codes.
+pub fn place_of_trade(value: &str, location: &str) -> Result<Option<Mic>, TranslateError> {
+    let (code, narrative) = match value.split_once('/') {
+        Some((code, narrative)) => (code, Some(narrative)),
+        None => (value, None),
+    };
+    if code.len() != 4 || !code.bytes().all(is_upper_alnum) {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" does not start with a 4-character place code"),
+        ));
+    }
+    match (code, narrative) {
+        ("EXCH", Some(mic)) => Mic::parse(mic)
+            .map(Some)
+            .map_err(|r| TranslateError::from_rejection(r, location)),
+        _ => Ok(None),
+    }
+}
+
+/// A `4!c` code (statuses, reasons, indicators).
+pub fn code_4c(value: &str, location: &str) -> Result<(), TranslateError> {
+    if value.len() == 4 && value.bytes().all(is_upper_alnum) {
+        Ok(())
+    } else {
+        Err(format_error(
+            location,
+            format!("\"{value}\" is not a 4-character code"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isthmus_spec::json::Json;
+    use isthmus_spec::ReasonCode;
+
+    fn field(tag: &str, lines: &[&str]) -> Field {
+        Field {
+            tag: tag.into(),
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            line: 1,
+            id: 0,
+        }
+    }
+
+    fn code<T>(result: Result<T, TranslateError>) -> Option<TranslateCode> {
+        result.err().map(|e| e.code)
+    }
+
+    #[test]
+    fn generic_fields_and_names() {
+        let f = field("98A", &[":SETT//20261127"]);
+        assert_eq!(
+            generic(&f).map(|g| (g.qualifier, g.scheme, g.value)),
+            Some(("SETT", None, "20261127"))
+        );
+        assert_eq!(display(&f), ":98A::SETT//");
+        let f = field("95R", &[":DEAG/DTCYID/0352"]);
+        assert_eq!(generic(&f).map(|g| g.scheme), Some(Some("DTCYID")));
+        assert_eq!(display(&f), ":95R::DEAG/DTCYID/");
+        assert_eq!(display(&field("35B", &["ISIN US0378331005"])), ":35B:");
+        assert!(generic(&field("98A", &[":SET//1"])).is_none());
+    }
+
+    #[test]
+    fn decimals_both_ways() {
+        assert_eq!(decimal_15d("1000,", "f").ok().as_deref(), Some("1000"));
+        assert_eq!(
+            decimal_15d("231450,00", "f").ok().as_deref(),
+            Some("231450.00")
+        );
+        assert_eq!(decimal_15d("0001,5", "f").ok().as_deref(), Some("1.5"));
+        assert_eq!(decimal_15d("0,", "f").ok().as_deref(), Some("0"));
+        for bad in [
+            "1000",
+            "1000.00",
+            ",5",
+            "1,2,3",
+            "12345678901234,5",
+            "1 000,",
+            "-1,",
+        ] {
+            assert_eq!(
+                code(decimal_15d(bad, "f")),
+                Some(TranslateCode::MtFieldFormat),
+                "{bad}"
+            );
+        }
+        assert_eq!(decimal_to_mt("1000").as_deref(), Some("1000,"));
+        assert_eq!(decimal_to_mt("0.000001").as_deref(), Some("0,000001"));
+        assert_eq!(decimal_to_mt("123456789012345678"), None);
+    }
+
+    #[test]
+    fn amounts_quantities_dates() {
+        assert_eq!(
+            amount_19a("USD231450,00", "f")
+                .ok()
+                .map(|m| m.to_json().to_string()),
+            Some(r#"{"amount":"231450.00","currency":"USD"}"#.to_string())
+        );
+        assert_eq!(
+            code(amount_19a("XYZ1,", "f")),
+            Some(TranslateCode::Ism(ReasonCode::CurrencyUnknown))
+        );
+        assert_eq!(
+            code(amount_19a("NUSD1,", "f")),
+            Some(TranslateCode::Ism(ReasonCode::DecimalNotPositive))
+        );
+        assert_eq!(
+            amount_19a("NOK100,", "f")
+                .ok()
+                .map(|m| m.currency.to_string()),
+            Some("NOK".into())
+        );
+        assert_eq!(
+            code(amount_19a("JPY10,5", "f")),
+            Some(TranslateCode::Ism(ReasonCode::DecimalTooManyDecimals))
+        );
+        assert_eq!(
+            code(amount_19a("USD0,", "f")),
+            Some(TranslateCode::Ism(ReasonCode::DecimalNotPositive))
+        );
+        assert_eq!(
+            quantity_36b("UNIT/1000,", "f").ok().map(|q| q.to_string()),
+            Some("1000".into())
+        );
+        assert_eq!(
+            code(quantity_36b("FAMT/1000,", "f")),
+            Some(TranslateCode::NotRepresentable)
+        );
+        assert_eq!(
+            code(quantity_36b("UNIX/1000,", "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        assert_eq!(
+            date_8n("20261127", "f").ok().map(|d| d.to_string()),
+            Some("2026-11-27".into())
+        );
+        assert_eq!(
+            code(date_8n("20261131", "f")),
+            Some(TranslateCode::Ism(ReasonCode::DateInvalid))
+        );
+        assert_eq!(
+            code(date_8n("2026-11-27", "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        let at = date_time_14n("20261127130211", Some("417"), "f").ok();
+        assert_eq!(
+            at.as_ref().map(|t| t.to_string()),
+            Some("2026-11-27T13:02:11.417Z".into())
+        );
+        assert_eq!(
+            at.map(|t| timestamp_to_mt(&t)),
+            Some(("20261127130211".into(), Some("417".into())))
+        );
+        assert_eq!(
+            code(date_time_14n("20261127246000", None, "f")),
+            Some(TranslateCode::Ism(ReasonCode::TimestampInvalid))
+        );
+    }
+
+    #[test]
+    fn references_and_securities() {
+        assert!(reference_16x("SEME-XNYS-000001", "f").is_ok());
+        assert_eq!(
+            code(reference_16x("SEME-XNYS-0000001", "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        assert_eq!(
+            code(reference_16x("A//B", "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        assert_eq!(
+            code(reference_16x("ABC_1", "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        let s = security_35b(&field("35B", &["ISIN US0378331005", "APPLE INC"]), "f").ok();
+        assert_eq!(
+            s.map(|s| (s.isin.map(|i| i.to_string()), s.described)),
+            Some((Some("US0378331005".into()), true))
+        );
+        assert_eq!(
+            code(security_35b(&field("35B", &["ISIN US0378331006"]), "f")),
+            Some(TranslateCode::Ism(ReasonCode::IsinCheckDigit))
+        );
+        assert_eq!(
+            code(security_35b(&field("35B", &["ISINUS0378331005"]), "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        assert_eq!(
+            place_of_trade("EXCH/XNYS", "f")
+                .ok()
+                .flatten()
+                .map(|m| m.to_string()),
+            Some("XNYS".into())
+        );
+        assert_eq!(place_of_trade("OTCO", "f").ok(), Some(None));
+    }
+}

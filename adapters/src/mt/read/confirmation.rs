@@ -1,0 +1,343 @@
+//! MT544–MT547 → SettlementConfirmation.
+
+use isthmus_spec::body::{Direction, JournalRef, Payment, SettlementConfirmation};
+use isthmus_spec::ident::Mic;
+use isthmus_spec::ids::{Counter, Hex32, Reference};
+use isthmus_spec::time::Timestamp;
+
+use super::instruction::{security, settlement_amount};
+use super::{check_function, date_of, sender_reference, single_line, Reader};
+use crate::error::{TranslateCode, TranslateError};
+use crate::mt::fields::{self, Generic};
+use crate::mt::narrative;
+use crate::mt::text::{Field, Sequence};
+
+/// Reads MT544 (receive free), MT545 (receive against payment), MT546
+/// (deliver free) or MT547 (deliver against payment confirmation).
+pub(super) fn read(
+    reader: &mut Reader<'_>,
+    root: &Sequence,
+    direction: Direction,
+    payment: Payment,
+) -> Result<SettlementConfirmation, TranslateError> {
+    // A General Information: own reference, :23G:NEWM, A1 RELA and MITI.
+    let (genl, genl_path) = reader.one_sequence(root, "", "GENL")?;
+    // The advice's own reference: checked; ISM/1 keeps it in the envelope.
+    sender_reference(reader, genl, &genl_path)?;
+    check_function(reader, genl, &genl_path, "NEWM")?;
+    let links = links(reader, genl, &genl_path)?;
+
+    // B Trade Details: :98C::ESET//, :98A::SETT//, :35B:, :70E::SPRO//.
+    let (trad, trad_path) = reader.one_sequence(root, "", "TRADDET")?;
+    let (field, generic) = reader.exactly_one(
+        trad,
+        &trad_path,
+        "98A",
+        "SETT",
+        "settlement date, which ISM/1 requires",
+    )?;
+    let location = reader.location(&trad_path, field);
+    let settlement_date = date_of(reader, field, generic, location)?;
+    let isin = security(reader, trad, &trad_path)?;
+    let spro = processing_narrative(reader, trad, &trad_path)?;
+    let (eset, eset_generic) = reader.exactly_one(
+        trad,
+        &trad_path,
+        "98C",
+        "ESET",
+        "effective settlement date and time",
+    )?;
+    let settled_at = effective_settlement(
+        reader,
+        eset,
+        eset_generic,
+        &trad_path,
+        spro.fraction.as_deref(),
+    )?;
+
+    // C Financial Instrument/Account: :36B::ESTT//UNIT/.
+    let (fiac, fiac_path) =
+        reader.single_account(root, "an ISM/1 confirmation reports one settled quantity")?;
+    let (field, generic) =
+        reader.exactly_one(fiac, &fiac_path, "36B", "ESTT", "settled quantity")?;
+    let location = reader.location(&fiac_path, field);
+    reader.require_option(field, &location, &["B"])?;
+    single_line(field, &location)?;
+    let quantity = fields::quantity_36b(generic.value, &location)?;
+    reader.consume(field);
+
+    // E Settlement Details: E3 :19A::ESTT//.
+    let (setdet, setdet_path) = reader.one_sequence(root, "", "SETDET")?;
+    if let Some((field, generic)) = reader.at_most_one(setdet, &setdet_path, "22", "SETR")? {
+        if generic.scheme.is_none() && generic.value == "TRAD" && field.lines.len() == 1 {
+            reader.consume(field);
+        }
+    }
+    let settlement_amount = settlement_amount(reader, setdet, &setdet_path, "ESTT")?;
+
+    let narrative_location = format!("{trad_path}/:70E::SPRO//");
+    let settlement_id = match (links.miti, spro.settlement_id) {
+        (Some(id), None) | (None, Some(id)) => id,
+        (Some(_), Some(_)) => {
+            return Err(TranslateError::at(
+                TranslateCode::MtFieldFormat,
+                format!("{narrative_location} /SEID/"),
+                "the settlement id is given twice, in :20C::MITI// and as /SEID/ in the narrative",
+            ))
+        }
+        (None, None) => {
+            return Err(TranslateError::at(
+                TranslateCode::MtFieldMissing,
+                format!("{genl_path}/A1/LINK/:20C::MITI//"),
+                "the relay's settlement id is missing: ISM/1 needs it, in :20C::MITI// or, if longer than 16 characters, as /SEID/ in :70E::SPRO//",
+            ))
+        }
+    };
+    let Some(securities_journal) = spro.securities_journal else {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldMissing,
+            format!("{narrative_location} /SJNL/"),
+            "the securities leg's journal entry is missing: ISM/1 needs it, as /SJNL/MIC/sequence/hash in :70E::SPRO//",
+        ));
+    };
+    Ok(SettlementConfirmation {
+        instruction_id: links.related,
+        settlement_id,
+        direction,
+        payment,
+        isin,
+        quantity,
+        settlement_amount,
+        settlement_date,
+        settled_at,
+        securities_journal,
+        cash_journal: spro.cash_journal,
+    })
+}
+
+/// What the A1 linkages of an advice give.
+pub(super) struct Links {
+    /// `:20C::RELA//`: the instruction reported on.
+    pub related: Reference,
+    /// `:20C::MITI//`: the market infrastructure's (the relay's) settlement id.
+    pub miti: Option<Reference>,
+}
+
+/// Reads the A1 linkage sequences of an advice (mandatory and repetitive in
+/// MT544–MT548): exactly one RELA, at most one MITI.
+pub(super) fn links(
+    reader: &mut Reader<'_>,
+    genl: &Sequence,
+    genl_path: &str,
+) -> Result<Links, TranslateError> {
+    let mut related: Option<(Reference, usize)> = None;
+    let mut miti: Option<(Reference, usize)> = None;
+    let mut any = false;
+    for link in genl.sequences_named("LINK") {
+        any = true;
+        let path = reader.path(genl_path, link);
+        for (qualifier, slot) in [("RELA", &mut related), ("MITI", &mut miti)] {
+            let Some((field, generic)) = reader.at_most_one(link, &path, "20", qualifier)? else {
+                continue;
+            };
+            let location = reader.location(&path, field);
+            if let Some((_, line)) = slot {
+                return Err(TranslateError::at(
+                    TranslateCode::MtQualifierInvalid,
+                    location,
+                    format!("a second :20C::{qualifier}//; the first is at line {line}"),
+                ));
+            }
+            reader.require_option(field, &location, &["C"])?;
+            single_line(field, &location)?;
+            if qualifier == "RELA" && generic.value == "NONREF" {
+                return Err(TranslateError::at(
+                    TranslateCode::NotRepresentable,
+                    location,
+                    "the advice names no instruction (RELA//NONREF); ISM/1 needs the reported instruction's reference",
+                ));
+            }
+            *slot = Some((fields::reference_16x(generic.value, &location)?, field.line));
+            reader.consume(field);
+        }
+    }
+    if !any {
+        return Err(TranslateError::at(
+            TranslateCode::MtSequenceMissing,
+            format!("{genl_path}/A1/LINK"),
+            "the mandatory linkage sequence LINK with :20C::RELA// is missing",
+        ));
+    }
+    let Some((related, _)) = related else {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldMissing,
+            format!("{genl_path}/A1/LINK/:20C::RELA//"),
+            "the reference of the reported instruction (:20C::RELA//) is missing",
+        ));
+    };
+    Ok(Links {
+        related,
+        miti: miti.map(|(reference, _)| reference),
+    })
+}
+
+/// What `:70E::SPRO//` carries for ISM/1.
+#[derive(Default)]
+struct Processing {
+    settlement_id: Option<Reference>,
+    securities_journal: Option<JournalRef>,
+    cash_journal: Option<JournalRef>,
+    fraction: Option<String>,
+}
+
+fn processing_narrative(
+    reader: &mut Reader<'_>,
+    trad: &Sequence,
+    path: &str,
+) -> Result<Processing, TranslateError> {
+    let Some((field, generic)) = reader.at_most_one(trad, path, "70", "SPRO")? else {
+        return Ok(Processing::default());
+    };
+    let location = reader.location(path, field);
+    reader.require_option(field, &location, &["E"])?;
+    let lines = narrative_lines(field, generic, &location, narrative::SPRO_LINES)?;
+    if !narrative::is_ours(&lines, narrative::SPRO_KEYS) {
+        reader.note(
+            field,
+            location,
+            "the narrative is free text; ISM/1 has no member for it",
+        );
+        return Ok(Processing::default());
+    }
+    let items = narrative::read_items(&lines, narrative::SPRO_KEYS).map_err(|message| {
+        TranslateError::at(TranslateCode::MtFieldFormat, location.as_str(), message)
+    })?;
+    let mut processing = Processing::default();
+    for (key, value) in items {
+        let at = format!("{location} /{key}/");
+        match key.as_str() {
+            "SEID" => processing.settlement_id = Some(fields::reference_35x(&value, &at)?),
+            "SJNL" => processing.securities_journal = Some(journal(&value, &at)?),
+            "CJNL" => processing.cash_journal = Some(journal(&value, &at)?),
+            _ => {
+                if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(TranslateError::at(
+                        TranslateCode::MtFieldFormat,
+                        at,
+                        format!("\"{value}\" is not 1 to 9 digits of a second's fraction"),
+                    ));
+                }
+                processing.fraction = Some(value);
+            }
+        }
+    }
+    reader.consume(field);
+    Ok(processing)
+}
+
+/// The lines of a narrative field `:4!c//n*35x`, the first after the qualifier.
+pub(super) fn narrative_lines(
+    field: &Field,
+    generic: Generic<'_>,
+    location: &str,
+    max_lines: usize,
+) -> Result<Vec<String>, TranslateError> {
+    if generic.scheme.is_some() {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldFormat,
+            location,
+            "a narrative takes no data source scheme",
+        ));
+    }
+    let mut lines = vec![generic.value.to_string()];
+    lines.extend(field.lines.iter().skip(1).cloned());
+    if lines.len() > max_lines {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldFormat,
+            location,
+            format!(
+                "the narrative has {} lines; the field holds {max_lines}",
+                lines.len()
+            ),
+        ));
+    }
+    if let Some(long) = lines
+        .iter()
+        .find(|l| l.chars().count() > fields::LINE_CHARS)
+    {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldFormat,
+            location,
+            format!(
+                "the line \"{long}\" is longer than {} characters",
+                fields::LINE_CHARS
+            ),
+        ));
+    }
+    Ok(lines)
+}
+
+/// `MIC/sequence/hash` → a journal reference.
+fn journal(value: &str, location: &str) -> Result<JournalRef, TranslateError> {
+    let parts: Vec<&str> = value.split('/').collect();
+    let [market, sequence, hash] = parts.as_slice() else {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldFormat,
+            location,
+            format!("\"{value}\" is not MIC/sequence/entry-hash"),
+        ));
+    };
+    let rejected = |r| TranslateError::from_rejection(r, location);
+    Ok(JournalRef {
+        market: Mic::parse(market).map_err(rejected)?,
+        sequence: Counter::parse(sequence).map_err(rejected)?,
+        entry_hash: Hex32::parse(hash).map_err(rejected)?,
+    })
+}
+
+/// `:98C::ESET//` (UTC) with the narrative's fraction, or `:98A::ESET//` at midnight UTC.
+fn effective_settlement(
+    reader: &mut Reader<'_>,
+    field: &Field,
+    generic: Generic<'_>,
+    path: &str,
+    fraction: Option<&str>,
+) -> Result<Timestamp, TranslateError> {
+    let location = reader.location(path, field);
+    single_line(field, &location)?;
+    if generic.scheme.is_some() || field.option() == "B" {
+        return Err(TranslateError::at(
+            TranslateCode::NotRepresentable,
+            location,
+            format!(
+                "the effective settlement is given as the code \"{}\"; ISM/1 needs the instant",
+                generic.value
+            ),
+        ));
+    }
+    let timestamp = match field.option() {
+        "C" => fields::date_time_14n(generic.value, fraction, &location)?,
+        "A" => {
+            if fraction.is_some() {
+                return Err(TranslateError::at(
+                    TranslateCode::MtFieldFormat,
+                    location,
+                    "the narrative gives a fraction of a second (/FRAC/) but :98A::ESET// has no time",
+                ));
+            }
+            let date = fields::date_8n(generic.value, &location)?;
+            Timestamp::parse(&format!("{date}T00:00:00Z"))
+                .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?
+        }
+        _ => {
+            return Err(TranslateError::at(
+                TranslateCode::MtFieldFormat,
+                location,
+                "the effective settlement date/time takes option A, B or C",
+            ))
+        }
+    };
+    reader.consume(field);
+    Ok(timestamp)
+}

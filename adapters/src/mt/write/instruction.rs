@@ -1,0 +1,117 @@
+//! SettlementInstruction → MT540–MT543.
+
+use isthmus_spec::body::{Direction, Party, SettlementInstruction};
+
+use super::{decimal, reference_16, Lines};
+use crate::error::{TranslateError, Translation};
+use crate::mt::codes;
+use crate::mt::fields;
+use crate::mt::fin;
+
+/// Writes an instruction. Every member has an MT field, so the translation
+/// is lossless or refused (a reference over 16 characters, a quantity or
+/// amount over 15 characters).
+pub(super) fn write(body: &SettlementInstruction) -> Result<Translation<Vec<u8>>, TranslateError> {
+    let message_type = codes::instruction_type(body.direction, body.payment);
+    let seme = reference_16(&body.instruction_id, "body.instruction_id", ":20C::SEME//")?;
+    let comm = body
+        .common_reference
+        .as_ref()
+        .map(|reference| reference_16(reference, "body.common_reference", ":20C::COMM//"))
+        .transpose()?;
+    let quantity = decimal(body.quantity.as_str(), "body.quantity", ":36B::SETT//UNIT/")?;
+    let amount = body
+        .settlement_amount
+        .as_ref()
+        .map(|money| {
+            decimal(
+                money.amount.as_str(),
+                "body.settlement_amount.amount",
+                ":19A::SETT//",
+            )
+            .map(|amount| format!("{}{amount}", money.currency))
+        })
+        .transpose()?;
+
+    let mut lines = Lines::default();
+    lines.open("GENL");
+    lines.qualified("20C", "SEME", seme);
+    lines.field("23G", "NEWM");
+    if let Some(comm) = comm {
+        lines.open("LINK");
+        lines.qualified("20C", "COMM", comm);
+        lines.close("LINK");
+    }
+    lines.close("GENL");
+
+    lines.open("TRADDET");
+    if let Some(mic) = &body.place_of_trade {
+        lines.qualified("94B", "TRAD", &format!("EXCH/{mic}"));
+    }
+    lines.qualified("98A", "SETT", &fields::date_to_mt(&body.settlement_date));
+    lines.qualified("98A", "TRAD", &fields::date_to_mt(&body.trade_date));
+    lines.field("35B", &format!("ISIN {}", body.isin));
+    lines.close("TRADDET");
+
+    lines.open("FIAC");
+    lines.qualified("36B", "SETT", &format!("UNIT/{quantity}"));
+    if body.account_owner.is_lei() {
+        // Sequence C gives ACOW options P and R and the LEI under ALTE (MT543 field 95a).
+        lines.qualified("95L", "ALTE", body.account_owner.as_str());
+    } else {
+        lines.qualified("95P", "ACOW", body.account_owner.as_str());
+    }
+    lines.qualified("97A", "SAFE", body.safekeeping_account.as_str());
+    lines.close("FIAC");
+
+    lines.open("SETDET");
+    lines.qualified("22F", "SETR", "TRAD");
+    party(&mut lines, "DEAG", &body.delivering_agent);
+    if let Some(seller) = &body.seller {
+        party(&mut lines, "SELL", seller);
+    }
+    party(&mut lines, "REAG", &body.receiving_agent);
+    if let Some(buyer) = &body.buyer {
+        party(&mut lines, "BUYR", buyer);
+    }
+    lines.open("SETPRTY");
+    lines.qualified("95P", "PSET", body.place_of_settlement.as_str());
+    lines.close("SETPRTY");
+    if let Some(amount) = amount {
+        lines.open("AMT");
+        lines.qualified("19A", "SETT", &amount);
+        lines.close("AMT");
+    }
+    lines.close("SETDET");
+
+    // Sender: the account owner by BIC, else the instructing side's agent;
+    // receiver: the place of settlement, which MT54x instructions can reach directly.
+    let sender_bic = if body.account_owner.is_lei() {
+        match body.direction {
+            Direction::Deliver => body.delivering_agent.bic.as_str(),
+            Direction::Receive => body.receiving_agent.bic.as_str(),
+        }
+    } else {
+        body.account_owner.as_str()
+    };
+    let bytes = fin::write(
+        message_type,
+        &fin::sender_address(sender_bic),
+        &fin::receiver_address(body.place_of_settlement.as_str()),
+        &lines.finish(message_type),
+    );
+    Ok(Translation::lossless(bytes))
+}
+
+/// One E1 sequence: `:95P:` party, `:95L::ALTE//` LEI, `:97A::SAFE//` account.
+fn party(lines: &mut Lines, qualifier: &str, party: &Party) {
+    lines.open("SETPRTY");
+    lines.qualified("95P", qualifier, party.bic.as_str());
+    if let Some(lei) = &party.lei {
+        lines.qualified("95L", "ALTE", lei.as_str());
+    }
+    if let Some(account) = &party.safekeeping_account {
+        lines.qualified("97A", "SAFE", account.as_str());
+    }
+    lines.close("SETPRTY");
+}

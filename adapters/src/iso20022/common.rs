@@ -210,14 +210,16 @@ pub(crate) fn write_coded_date(
 /// The party of a `PartyIdentification144` (`AcctOwnr`): its LEI when given,
 /// otherwise its BIC. ISM/1 knows a party by LEI or BIC only.
 pub(crate) fn party_id(node: &Node<'_>) -> Result<PartyId, TranslateError> {
-    if let Some(lei) = node.leaf("LEI") {
-        return lei.ism(PartyId::parse);
-    }
+    // Id is mandatory and checked even when the LEI decides, so that a
+    // malformed choice is refused rather than skipped.
     let id = node.required_node(
         "Id",
         &t::PARTY_IDENTIFICATION_127_CHOICE,
         "a party needs its Id",
     )?;
+    if let Some(lei) = node.leaf("LEI") {
+        return lei.ism(PartyId::parse);
+    }
     match id.leaf("AnyBIC") {
         Some(bic) => bic.ism(PartyId::parse),
         None => Err(not_representable(

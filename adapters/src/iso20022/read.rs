@@ -109,10 +109,15 @@ impl<'a> Node<'a> {
             });
             if let (Some(count), Some(max)) = (count, particle.max) {
                 if count > max {
+                    let allowed = if max == 1 {
+                        "once".to_string()
+                    } else {
+                        format!("{max} times")
+                    };
                     return Err(unexpected(
                         &child_path,
                         format!(
-                            "<{}> appears more than {max} time(s) in {}",
+                            "<{}> appears more than {allowed} in {}",
                             child.name, ty.name
                         ),
                     ));

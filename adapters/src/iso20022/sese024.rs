@@ -278,10 +278,10 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
         },
         None => None,
     };
-    let reason = match exact_reason {
-        Some(reason) => Some(reason),
-        None => iso_reason(&found.parent, found.alternative)?,
-    };
+    // The status element is read (and so checked) even when Isthmus's exact
+    // reason, which wins, is there.
+    let iso = iso_reason(&found.parent, found.alternative)?;
+    let reason = exact_reason.or(iso);
 
     let status = InstructionStatus {
         instruction_id,

@@ -200,6 +200,59 @@ fn invalid_documents_are_refused_with_their_code() {
 }
 
 #[test]
+fn what_other_tools_add_is_read_past() {
+    for (label, body) in corpus_bodies() {
+        let ours = String::from_utf8(from_ism(&body).unwrap().value).unwrap();
+        // A byte-order mark, CRLF line ends, tabs, schema-location attributes,
+        // a comment and a processing instruction inside, a value in CDATA.
+        let theirs = format!("\u{FEFF}{ours}")
+            .replace(
+                "<Document xmlns=",
+                "<Document xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"urn:x doc.xsd\" xmlns=",
+            )
+            .replace("  ", "\t")
+            .replace('\n', "\r\n")
+            .replace("<FinInstrmId>", "<FinInstrmId><!-- the security --><?trace id=7?>")
+            .replace("<ISIN>", "<ISIN><![CDATA[")
+            .replace("</ISIN>", "]]></ISIN>");
+        let read = to_ism(theirs.as_bytes()).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(read.value, body, "{label}");
+    }
+}
+
+#[test]
+fn the_same_document_under_any_prefix_reads_the_same() {
+    for (label, body) in corpus_bodies() {
+        let ours = String::from_utf8(from_ism(&body).unwrap().value).unwrap();
+        // Every element of the message namespace under prefix p:, the Isthmus
+        // supplementary data keeping its own default namespace.
+        let mut prefixed = String::new();
+        let mut in_supplementary = 0usize;
+        for line in ours.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("<IsmData") {
+                in_supplementary += 1;
+            }
+            let rewritten = if in_supplementary > 0 || trimmed.starts_with("<?xml") {
+                line.to_string()
+            } else {
+                line.replace("</", "\u{0}")
+                    .replace('<', "<p:")
+                    .replace('\u{0}', "</p:")
+            };
+            if trimmed.starts_with("</IsmData") {
+                in_supplementary -= 1;
+            }
+            prefixed.push_str(&rewritten.replace("<p:Document xmlns=", "<p:Document xmlns:p="));
+            prefixed.push('\n');
+        }
+        let read =
+            to_ism(prefixed.as_bytes()).unwrap_or_else(|e| panic!("{label}: {e}\n{prefixed}"));
+        assert_eq!(read.value, body, "{label}");
+    }
+}
+
+#[test]
 fn bodies_breaking_ism_rules_are_not_written() {
     let (_, body) =
         expected(&corpus_dir().join("01-sese023-us-dtc-deliver-against-payment-usd.ism.json"));

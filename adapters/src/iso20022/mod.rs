@@ -2,10 +2,10 @@
 //!
 //! | ISO 20022 message | Building block | ISM/1 kind | Mapping |
 //! | --- | --- | --- | --- |
-//! | sese.023.001.11 SecuritiesSettlementTransactionInstructionV11 | `SctiesSttlmTxInstr` | `SettlementInstruction` | [`sese023`] |
-//! | sese.024.001.12 SecuritiesSettlementTransactionStatusAdviceV12 | `SctiesSttlmTxStsAdvc` | `InstructionStatus` | [`sese024`] |
-//! | sese.025.001.11 SecuritiesSettlementTransactionConfirmationV11 | `SctiesSttlmTxConf` | `SettlementConfirmation` | [`sese025`] |
-//! | semt.002.001.11 SecuritiesBalanceCustodyReportV11 | `SctiesBalCtdyRpt` | `HoldingsStatement` | [`semt002`] |
+//! | sese.023.001.11 SecuritiesSettlementTransactionInstructionV11 | `SctiesSttlmTxInstr` | `SettlementInstruction` | `sese023.rs` |
+//! | sese.024.001.12 SecuritiesSettlementTransactionStatusAdviceV12 | `SctiesSttlmTxStsAdvc` | `InstructionStatus` | `sese024.rs` |
+//! | sese.025.001.11 SecuritiesSettlementTransactionConfirmationV11 | `SctiesSttlmTxConf` | `SettlementConfirmation` | `sese025.rs` |
+//! | semt.002.001.11 SecuritiesBalanceCustodyReportV11 | `SctiesBalCtdyRpt` | `HoldingsStatement` | `semt002.rs` |
 //!
 //! Other ISM/1 kinds have no ISO 20022 counterpart (`KIND_UNSUPPORTED`);
 //! other documents are `XML_MESSAGE_UNSUPPORTED`.
@@ -15,22 +15,22 @@
 //! message's namespace (no prefix, no `AppHdr`: headers belong to the
 //! transport), elements in XSD sequence order, every mandatory element
 //! present. ISM/1 data without a proper ISO 20022 element travels in the
-//! message's `SplmtryData` ([`supplementary`]), so every ISM/1 member of the
+//! message's `SplmtryData` (`supplementary.rs`), so every ISM/1 member of the
 //! four bodies is carried; the only loss is a reason text with a character
-//! XML cannot hold (see [`sese024`]), reported in
+//! XML cannot hold (see `sese024.rs`), reported in
 //! [`Translation::unrepresented`]. Output is deterministic.
 //!
 //! **Inbound** ([`to_ism`]): a `Document` with any prefix or a default
 //! namespace, bare or in a wrapper after an `AppHdr` (head.001.001.02 or .04;
-//! see [`document`]), with comments, processing instructions and whitespace
+//! see `document.rs`), with comments, processing instructions and whitespace
 //! anywhere. Every element on the paths the adapter reads is checked against
 //! the content model generated from the official schemas
-//! ([`schema_tables`]): names, order, occurrences, choices, mandatory
+//! (`schema_tables.rs`): names, order, occurrences, choices, mandatory
 //! children, code lists. Optional elements ISM/1 has no member for are
 //! skipped. Values ISM/1 carries go through the ISM/1 parsers, and the body
 //! through ISM/1 decoding, so ISM/1 reason codes apply; the error codes are
-//! described in [`read`]. Input is bounded in size, depth and element count
-//! ([`xml`]).
+//! described in `read.rs`. Input is bounded in size, depth and element count
+//! (`xml.rs`).
 
 mod common;
 mod document;

@@ -51,7 +51,15 @@ fn check_whole(block: &Node<'_>) -> Result<(), TranslateError> {
     let pages = block.required_node("Pgntn", &t::PAGINATION_1, "")?;
     let page = pages.required_leaf("PgNb", "")?;
     let last = pages.required_leaf("LastPgInd", "")?.boolean()?;
-    let number = page.text().trim_start_matches('0');
+    // Max5NumericText: [0-9]{1,5}.
+    let digits = page.text();
+    if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(super::read::invalid(
+            page.path(),
+            format!("\"{digits}\" is not a page number of 1 to 5 digits"),
+        ));
+    }
+    let number = digits.trim_start_matches('0');
     if number != "1" || !last {
         return Err(not_representable(
             pages.path(),

@@ -47,8 +47,7 @@ const BLOCK: &str = "SctiesSttlmTxStsAdvc";
 /// Longest `AddtlRsnInf` (Max210Text).
 const MAX_NARRATIVE: usize = 210;
 
-/// Where a status is written: the status element, the alternative in it, and
-/// the ISO 20022 reason code meaning "other, see narrative".
+/// Where a status is written: the status element and the alternative in it.
 fn element_of(state: InstructionState) -> (&'static str, &'static str) {
     match state {
         InstructionState::Accepted => ("PrcgSts", "AckdAccptd"),

@@ -484,6 +484,31 @@ MUTATIONS = [
 ]
 
 
+GOOD_SESE024 = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.024.001.12">
+  <SctiesSttlmTxStsAdvc>
+    <TxId><AcctOwnrTxId>SEME-1</AcctOwnrTxId></TxId>
+    <MtchgSts><Umtchd><Rsn><Cd><Cd>OTHR</Cd></Cd><AddtlRsnInf>UNMATCHED_QUANTITY: 5 vs 6</AddtlRsnInf></Rsn></Umtchd></MtchgSts>
+    <SplmtryData>
+      <PlcAndNm>/Document/SctiesSttlmTxStsAdvc</PlcAndNm>
+      <Envlp>
+        <IsmData xmlns="urn:isthmus:ism:1:splmtry"><Rsn><Cd>UNMATCHED_QUANTITY</Cd><Txt>5 vs 6</Txt></Rsn></IsmData>
+      </Envlp>
+    </SplmtryData>
+  </SctiesSttlmTxStsAdvc>
+</Document>
+"""
+
+# Breakages of Isthmus's own supplementary data, with the phrase that must report them.
+SUPPLEMENTARY_MUTATIONS = [
+    ("unknown element in IsmData", lambda x: x.replace("<Rsn><Cd>UNM", "<Foo>1</Foo><Rsn><Cd>UNM"), "IsmData/Foo: not allowed here"),
+    ("IsmData reason without its text", lambda x: x.replace("<Txt>5 vs 6</Txt>", ""), "Rsn/Txt: required element is missing"),
+    ("two elements in an envelope", lambda x: x.replace("</IsmData>", "</IsmData><Other xmlns='urn:x'/>"), "an envelope holds exactly one element"),
+    ("choice with no reason and a reason", lambda x: x.replace("<Umtchd><Rsn>", "<Umtchd><NoSpcfdRsn>NORE</NoSpcfdRsn><Rsn>"), "exactly one alternative must be present, found 2"),
+    ("Max210Text exceeded", lambda x: x.replace("5 vs 6</AddtlRsnInf>", "x" * 300 + "</AddtlRsnInf>"), "longer than max_length 210"),
+]
+
+
 def self_test(report) -> bool:
     ok = True
     problems = check_document(GOOD_SESE023.encode())
@@ -505,6 +530,20 @@ def self_test(report) -> bool:
         else:
             ok = False
             report(False, f"self-test {label}", "the mutated document passed the check")
+    good = check_document(GOOD_SESE024.encode())
+    if good:
+        ok = False
+        report(False, "self-test good status document", good[0])
+    else:
+        report(True, "self-test good status document passes", None)
+    for label, transform, phrase in SUPPLEMENTARY_MUTATIONS:
+        problems = check_document(transform(GOOD_SESE024).encode())
+        caught = [problem for problem in problems if phrase in problem]
+        if caught:
+            report(True, f"self-test catches: {label} ({caught[0]})", None)
+        else:
+            ok = False
+            report(False, f"self-test {label}", f"not reported as expected ({phrase!r}): {problems[:1]}")
     return ok
 
 

@@ -592,6 +592,18 @@ case(25, "semt002-gb-holdings-other-boolean-and-page-forms", holdings(
     edit=[("<h:PgNb>1</h:PgNb>", "<h:PgNb>00001</h:PgNb>"), ("<h:LastPgInd>true</h:LastPgInd>", "<h:LastPgInd>1</h:LastPgInd>")])
 
 
+case(26, "sese023-gb-crest-receive-against-payment-gbp-requestpayload", instruction(
+    instruction_id="HSBC-RECE-GB-31337", common_reference="XLON-20261125-0042",
+    direction="RECEIVE", payment="AGAINST_PAYMENT", trade_date="2026-11-25", settlement_date="2026-11-27",
+    isin="GB0002634946", quantity="15000", settlement_amount={"amount": "196875.45", "currency": "GBP"},
+    account_owner="5493006W3QUS5LMH6R84", safekeeping_account="CREST-HSBC-9021",
+    delivering_agent={"bic": "BARCGB22", "safekeeping_account": "CREST-BARC-4410"},
+    receiving_agent={"bic": "HSBCGB2L", "lei": "5493006W3QUS5LMH6R84", "safekeeping_account": "CREST-HSBC-9021"},
+    seller={"bic": "BARCGB22"}, buyer={"bic": "HSBCGB2L", "lei": "5493006W3QUS5LMH6R84"},
+    place_of_settlement="CRSTGB22", place_of_trade="XLON"),
+    style="prefix:doc", wrapper=("RequestPayload", "04", "HSBCGB2L", "CRSTGB22"))
+
+
 def merge(base, extra):
     """Merges `extra` into `base` (a `None` value removes the key)."""
     for key, value in extra.items():

@@ -118,6 +118,49 @@ fn corpus_bodies_round_trip_through_xml() {
     }
 }
 
+/// The MT dialect's expected bodies (`tests/data/mt/**/*.ism.json`, when that
+/// corpus is present) of the four kinds travel through ISO 20022 as well.
+#[test]
+fn mt_corpus_bodies_round_trip_through_xml_when_present() {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.to_string_lossy().ends_with(".ism.json") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mt"),
+        &mut found,
+    );
+    found.sort();
+    for path in found {
+        let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let Ok(kind) = serde_json::from_value::<Kind>(value["kind"].clone()) else {
+            continue;
+        };
+        let Ok(body) = Body::from_json(kind, &value["body"], "body") else {
+            continue;
+        };
+        if matches!(
+            kind,
+            Kind::SettlementInstruction
+                | Kind::InstructionStatus
+                | Kind::SettlementConfirmation
+                | Kind::HoldingsStatement
+        ) {
+            assert_round_trip(&name(&path), &body);
+        }
+    }
+}
+
 #[test]
 fn output_is_deterministic() {
     for (label, body) in corpus_bodies() {

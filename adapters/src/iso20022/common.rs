@@ -1,0 +1,368 @@
+//! Building blocks several messages share, read and written the same way:
+//! parties, quantities, amounts, dates and codes.
+
+use isthmus_spec::body::{Direction, Party, Payment};
+use isthmus_spec::decimal::{Decimal, Money, Quantity};
+use isthmus_spec::ident::{Bic, Currency, Isin, Lei, PartyId};
+use isthmus_spec::ids::Reference;
+use isthmus_spec::time::Date;
+use isthmus_spec::{Body, Rejection};
+
+use super::read::{missing, not_representable, Leaf, Node};
+use super::schema_tables as t;
+use super::write::XmlWriter;
+use crate::error::TranslateError;
+
+/// `SctiesMvmntTp` (ReceiveDelivery1Code) for a direction.
+pub(crate) fn movement_code(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Deliver => "DELI",
+        Direction::Receive => "RECE",
+    }
+}
+
+/// The direction of a `SctiesMvmntTp` leaf (its code list was checked).
+pub(crate) fn direction(leaf: &Leaf<'_>) -> Direction {
+    if leaf.text() == "DELI" {
+        Direction::Deliver
+    } else {
+        Direction::Receive
+    }
+}
+
+/// `Pmt` (DeliveryReceiptType2Code) for a payment type.
+pub(crate) fn payment_code(payment: Payment) -> &'static str {
+    match payment {
+        Payment::AgainstPayment => "APMT",
+        Payment::FreeOfPayment => "FREE",
+    }
+}
+
+/// The payment type of a `Pmt` leaf (its code list was checked).
+pub(crate) fn payment(leaf: &Leaf<'_>) -> Payment {
+    if leaf.text() == "APMT" {
+        Payment::AgainstPayment
+    } else {
+        Payment::FreeOfPayment
+    }
+}
+
+/// `CdtDbtInd` of the settlement amount, seen from the account owner: who
+/// delivers securities is credited the cash, who receives them is debited.
+pub(crate) fn credit_debit(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Deliver => "CRDT",
+        Direction::Receive => "DBIT",
+    }
+}
+
+/// The security of a `SecurityIdentification19` (`FinInstrmId`); ISM/1
+/// identifies securities by ISIN only, so `OthrId` alone is not enough.
+pub(crate) fn isin(node: &Node<'_>) -> Result<Isin, TranslateError> {
+    node.required_leaf("ISIN", "ISM/1 identifies the security by its ISIN")?
+        .ism(Isin::parse)
+}
+
+/// Writes `FinInstrmId/ISIN`.
+pub(crate) fn write_isin(w: &mut XmlWriter, isin: &Isin) -> Result<(), TranslateError> {
+    w.element("FinInstrmId", |w| w.leaf("ISIN", isin.as_str()))
+}
+
+/// Units of a `Quantity51Choice` (`SttlmQty`, `SttldQty`): `Qty/Unit`.
+/// Face amounts and amortised values are quantities of another kind, which
+/// an ISM/1 quantity (units) cannot express.
+pub(crate) fn units(node: &Node<'_>) -> Result<Quantity, TranslateError> {
+    if node.chosen() != "Qty" {
+        return Err(not_representable(
+            &format!("{}/{}", node.path(), node.chosen()),
+            "ISM/1 quantities are units; original and current face amounts cannot be translated",
+        ));
+    }
+    let quantity = node.chosen_node(&t::FINANCIAL_INSTRUMENT_QUANTITY_33_CHOICE)?;
+    instrument_units(&quantity)
+}
+
+/// Units of a `FinancialInstrumentQuantity33Choice`: `Unit`.
+pub(crate) fn instrument_units(node: &Node<'_>) -> Result<Quantity, TranslateError> {
+    match node.leaf("Unit") {
+        Some(unit) => unit.decimal(Quantity::parse),
+        None => Err(not_representable(
+            &format!("{}/{}", node.path(), node.chosen()),
+            format!(
+                "ISM/1 quantities are units; a quantity given as {} cannot be translated",
+                node.chosen()
+            ),
+        )),
+    }
+}
+
+/// Writes `<name><Qty><Unit>…</Unit></Qty></name>` (a `Quantity51Choice`).
+pub(crate) fn write_units(
+    w: &mut XmlWriter,
+    name: &str,
+    quantity: &Quantity,
+) -> Result<(), TranslateError> {
+    w.element(name, |w| {
+        w.element("Qty", |w| w.leaf("Unit", quantity.as_str()))
+    })
+}
+
+/// An `ActiveCurrencyAndAmount` leaf (`Amt` and its `Ccy` attribute) as ISM/1 money.
+pub(crate) fn money(leaf: &Leaf<'_>) -> Result<Money, TranslateError> {
+    let currency_path = format!("{}/@Ccy", leaf.path());
+    let currency_text = leaf.attribute("Ccy").ok_or_else(|| {
+        missing(
+            &currency_path,
+            "an amount needs its currency in the Ccy attribute",
+        )
+    })?;
+    let amount = leaf.decimal(Decimal::parse)?;
+    let currency = Currency::parse(currency_text)
+        .map_err(|rejection| TranslateError::from_rejection(rejection, &currency_path))?;
+    let money = Money { amount, currency };
+    isthmus_spec::json::Rules::check(&money, "").map_err(|rejection: Rejection| {
+        let at = match rejection.field.as_deref() {
+            Some("currency") => currency_path.clone(),
+            _ => leaf.path().to_string(),
+        };
+        TranslateError::from_rejection(rejection, at)
+    })?;
+    Ok(money)
+}
+
+/// The money and credit/debit code of an `AmountAndDirection94` (`SttlmAmt`, `SttldAmt`).
+pub(crate) fn amount_and_direction<'a>(
+    node: &Node<'a>,
+) -> Result<(Money, Leaf<'a>), TranslateError> {
+    let amount = node.required_leaf("Amt", "AmountAndDirection94 requires Amt")?;
+    let indicator = node.required_leaf("CdtDbtInd", "AmountAndDirection94 requires CdtDbtInd")?;
+    Ok((money(&amount)?, indicator))
+}
+
+/// Checks that a credit/debit indicator agrees with the direction; ISM/1 has
+/// no way to say that whoever delivers the securities also pays.
+pub(crate) fn check_credit_debit(
+    indicator: &Leaf<'_>,
+    direction: Direction,
+) -> Result<(), TranslateError> {
+    let expected = credit_debit(direction);
+    if indicator.text() == expected {
+        return Ok(());
+    }
+    Err(not_representable(
+        indicator.path(),
+        format!(
+            "a {} instruction's settlement amount is {expected} for the account owner; {} (cash moving the same way as the securities) has no ISM/1 form",
+            movement_code(direction),
+            indicator.text()
+        ),
+    ))
+}
+
+/// Writes an `AmountAndDirection94`: `Amt` with `Ccy`, then `CdtDbtInd`.
+pub(crate) fn write_amount(
+    w: &mut XmlWriter,
+    name: &str,
+    money: &Money,
+    direction: Direction,
+) -> Result<(), TranslateError> {
+    w.element(name, |w| {
+        w.leaf_with_attribute(
+            "Amt",
+            ("Ccy", money.currency.as_str()),
+            money.amount.as_str(),
+        )?;
+        w.leaf("CdtDbtInd", credit_debit(direction))
+    })
+}
+
+/// The date of a `DateAndDateTime2Choice`: `Dt`, or the calendar date of `DtTm`.
+pub(crate) fn date_or_date_time(node: &Node<'_>) -> Result<Date, TranslateError> {
+    match node.leaf("Dt") {
+        Some(date) => date.date(),
+        None => node
+            .required_leaf("DtTm", "a date is given as Dt or DtTm")?
+            .date_of_date_time(),
+    }
+}
+
+/// The date of a `TradeDate8Choice` / `SettlementDate17Choice`: `Dt`; a date
+/// code (`VARI`, `WISS`, proprietary) names no calendar date.
+pub(crate) fn coded_date(node: &Node<'_>) -> Result<Date, TranslateError> {
+    if node.chosen() != "Dt" {
+        return Err(not_representable(
+            &format!("{}/{}", node.path(), node.chosen()),
+            "ISM/1 needs a calendar date here, not a date code",
+        ));
+    }
+    date_or_date_time(&node.chosen_node(&t::DATE_AND_DATE_TIME_2_CHOICE)?)
+}
+
+/// Writes `<name><Dt><Dt>YYYY-MM-DD</Dt></Dt></name>`.
+pub(crate) fn write_coded_date(
+    w: &mut XmlWriter,
+    name: &str,
+    date: &Date,
+) -> Result<(), TranslateError> {
+    w.element(name, |w| w.element("Dt", |w| w.leaf("Dt", date.as_str())))
+}
+
+/// The party of a `PartyIdentification144` (`AcctOwnr`): its LEI when given,
+/// otherwise its BIC. ISM/1 knows a party by LEI or BIC only.
+pub(crate) fn party_id(node: &Node<'_>) -> Result<PartyId, TranslateError> {
+    // Id is mandatory and checked even when the LEI decides, so that a
+    // malformed choice is refused rather than skipped.
+    let id = node.required_node(
+        "Id",
+        &t::PARTY_IDENTIFICATION_127_CHOICE,
+        "a party needs its Id",
+    )?;
+    if let Some(lei) = node.leaf("LEI") {
+        return lei.ism(PartyId::parse);
+    }
+    match id.leaf("AnyBIC") {
+        Some(bic) => bic.ism(PartyId::parse),
+        None => Err(not_representable(
+            &format!("{}/{}", id.path(), id.chosen()),
+            "ISM/1 identifies this party by LEI or BIC; a proprietary identification alone cannot be translated",
+        )),
+    }
+}
+
+/// Writes a `PartyIdentification144`. A BIC goes in `Id/AnyBIC`. An LEI goes
+/// in `LEI`; since `Id` is mandatory and takes no LEI, it also carries the
+/// LEI as a proprietary identification issued by GLEIF under scheme `LEI`.
+pub(crate) fn write_party_id(
+    w: &mut XmlWriter,
+    name: &str,
+    party: &PartyId,
+) -> Result<(), TranslateError> {
+    w.element(name, |w| {
+        if party.is_lei() {
+            w.element("Id", |w| {
+                w.element("PrtryId", |w| {
+                    w.leaf("Id", party.as_str())?;
+                    w.leaf("Issr", "GLEIF")?;
+                    w.leaf("SchmeNm", "LEI")
+                })
+            })?;
+            w.leaf("LEI", party.as_str())
+        } else {
+            w.element("Id", |w| w.leaf("AnyBIC", party.as_str()))
+        }
+    })
+}
+
+/// The safekeeping account id of a `SecuritiesAccount19`/`26` (`SfkpgAcct`).
+pub(crate) fn account_id(node: &Node<'_>) -> Result<Reference, TranslateError> {
+    node.required_leaf("Id", "an account needs its Id")?
+        .ism(Reference::parse)
+}
+
+/// Writes `<SfkpgAcct><Id>…</Id></SfkpgAcct>`.
+pub(crate) fn write_account(w: &mut XmlWriter, account: &Reference) -> Result<(), TranslateError> {
+    w.element("SfkpgAcct", |w| w.leaf("Id", account.as_str()))
+}
+
+/// A settlement party of a `PartyIdentificationAndAccount196` (`Pty1`…`Pty5`):
+/// `Id/AnyBIC`, `LEI`, `SfkpgAcct/Id`.
+pub(crate) fn settlement_party(node: &Node<'_>) -> Result<Party, TranslateError> {
+    let id = node.required_node(
+        "Id",
+        &t::PARTY_IDENTIFICATION_120_CHOICE,
+        "a party needs its Id",
+    )?;
+    let bic = match id.leaf("AnyBIC") {
+        Some(bic) => bic.ism(Bic::parse)?,
+        None => {
+            return Err(not_representable(
+                &format!("{}/{}", id.path(), id.chosen()),
+                "ISM/1 identifies settlement parties by BIC; a party given by name or proprietary id cannot be translated",
+            ))
+        }
+    };
+    let lei = node
+        .leaf("LEI")
+        .map(|lei| lei.ism(Lei::parse))
+        .transpose()?;
+    let safekeeping_account = node
+        .node("SfkpgAcct", &t::SECURITIES_ACCOUNT_19)?
+        .map(|account| account_id(&account))
+        .transpose()?;
+    Ok(Party {
+        bic,
+        lei,
+        safekeeping_account,
+    })
+}
+
+/// Writes a `PartyIdentificationAndAccount196`.
+pub(crate) fn write_settlement_party(
+    w: &mut XmlWriter,
+    name: &str,
+    party: &Party,
+) -> Result<(), TranslateError> {
+    w.element(name, |w| {
+        w.element("Id", |w| w.leaf("AnyBIC", party.bic.as_str()))?;
+        if let Some(lei) = &party.lei {
+            w.leaf("LEI", lei.as_str())?;
+        }
+        if let Some(account) = &party.safekeeping_account {
+            write_account(w, account)?;
+        }
+        Ok(())
+    })
+}
+
+/// The depository of a `PartyIdentification146` (`Dpstry`): `Id/AnyBIC`.
+pub(crate) fn depository(node: &Node<'_>) -> Result<Bic, TranslateError> {
+    let id = node.required_node(
+        "Id",
+        &t::PARTY_IDENTIFICATION_122_CHOICE,
+        "a depository needs its Id",
+    )?;
+    match id.leaf("AnyBIC") {
+        Some(bic) => bic.ism(Bic::parse),
+        None => Err(not_representable(
+            &format!("{}/{}", id.path(), id.chosen()),
+            "ISM/1 names the place of settlement by BIC; a depository given by name or country cannot be translated",
+        )),
+    }
+}
+
+/// Writes `<Dpstry><Id><AnyBIC>…</AnyBIC></Id></Dpstry>`.
+pub(crate) fn write_depository(w: &mut XmlWriter, bic: &Bic) -> Result<(), TranslateError> {
+    w.element("Dpstry", |w| {
+        w.element("Id", |w| w.leaf("AnyBIC", bic.as_str()))
+    })
+}
+
+/// Writes `<SttlmParams><SctiesTxTp><Cd>TRAD</Cd></SctiesTxTp></SttlmParams>`:
+/// every ISM/1 settlement is the settlement of a trade.
+pub(crate) fn write_trade_settlement_params(w: &mut XmlWriter) -> Result<(), TranslateError> {
+    w.element("SttlmParams", |w| {
+        w.element("SctiesTxTp", |w| w.leaf("Cd", "TRAD"))
+    })
+}
+
+/// Runs a body built from XML through ISM/1 decoding, so that every ISM/1
+/// rule (cross-member rules included) applies exactly as to JSON. A refusal
+/// names the XML element `xml_path` maps the ISM/1 member to, where it can.
+pub(crate) fn checked(
+    body: Body,
+    xml_path: impl Fn(&str) -> Option<String>,
+) -> Result<Body, TranslateError> {
+    Body::from_json(body.kind(), &body.to_json(), "body").map_err(|rejection| {
+        let field = rejection.field.as_deref().and_then(&xml_path);
+        match field {
+            Some(path) => TranslateError::from_rejection(rejection, path),
+            None => TranslateError::from(rejection),
+        }
+    })
+}
+
+/// Checks an ISM/1 body before writing it, so that only valid ISM/1 becomes
+/// XML (a body assembled in code can break cross-member rules).
+pub(crate) fn valid(body: &Body) -> Result<Body, TranslateError> {
+    Body::from_json(body.kind(), &body.to_json(), "body").map_err(TranslateError::from)
+}

@@ -185,8 +185,9 @@ impl Timestamp {
     }
 }
 
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// The proleptic Gregorian `(year, month, day)` of a count of days since
+/// 1970-01-01 (Howard Hinnant's algorithm); the inverse of the date parser's day count.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;

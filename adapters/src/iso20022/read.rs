@@ -478,7 +478,9 @@ fn utc_timestamp(text: &str) -> Result<isthmus_spec::time::Timestamp, Rejection>
         as_if_utc.unix_nanos().div_euclid(1_000_000_000) - i128::from(offset_minutes) * 60;
     let days = seconds.div_euclid(86_400);
     let second_of_day = seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let days = i64::try_from(days)
+        .map_err(|_| refuse("falls outside the years 0001 to 9999 once converted to UTC"))?;
+    let (year, month, day) = isthmus_spec::time::civil_from_days(days);
     if !(1..=9999).contains(&year) {
         return Err(refuse(
             "falls outside the years 0001 to 9999 once converted to UTC",
@@ -496,24 +498,6 @@ fn utc_timestamp(text: &str) -> Result<isthmus_spec::time::Timestamp, Rejection>
     }
     utc.push('Z');
     Timestamp::parse(&utc)
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i128) -> (i128, i128, i128) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    (year_of_era + era * 400 + i128::from(month <= 2), month, day)
 }
 
 #[cfg(test)]

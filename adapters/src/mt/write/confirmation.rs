@@ -68,14 +68,7 @@ pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>
     lines.open("GENL");
     lines.own_reference();
     lines.field("23G", "NEWM");
-    lines.open("LINK");
-    lines.qualified("20C", "RELA", rela);
-    lines.close("LINK");
-    if let Some(miti) = miti {
-        lines.open("LINK");
-        lines.qualified("20C", "MITI", miti);
-        lines.close("LINK");
-    }
+    lines.advice_links(rela, miti);
     lines.close("GENL");
 
     lines.open("TRADDET");

@@ -67,6 +67,20 @@ impl Lines {
         self.lines.extend(lines.cloned());
     }
 
+    /// The linkages of an advice (MT544–MT548): the instruction it answers
+    /// (`:20C::RELA//`) and, if known, the settlement (`:20C::MITI//`), each
+    /// in its own A1 LINK sequence.
+    pub fn advice_links(&mut self, rela: &str, miti: Option<&str>) {
+        self.open("LINK");
+        self.qualified("20C", "RELA", rela);
+        self.close("LINK");
+        if let Some(miti) = miti {
+            self.open("LINK");
+            self.qualified("20C", "MITI", miti);
+            self.close("LINK");
+        }
+    }
+
     /// A placeholder for the advice's own `:20C::SEME//`, filled by [`Lines::finish`].
     pub fn own_reference(&mut self) {
         self.own_reference_at = Some(self.lines.len());

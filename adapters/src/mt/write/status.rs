@@ -80,14 +80,7 @@ pub(super) fn write(body: &InstructionStatus) -> Result<Translation<Vec<u8>>, Tr
     lines.open("GENL");
     lines.own_reference();
     lines.field("23G", "INST");
-    lines.open("LINK");
-    lines.qualified("20C", "RELA", rela);
-    lines.close("LINK");
-    if let Some(miti) = miti {
-        lines.open("LINK");
-        lines.qualified("20C", "MITI", miti);
-        lines.close("LINK");
-    }
+    lines.advice_links(rela, miti);
     lines.open("STAT");
     lines.qualified("25D", status_qualifier, status_code);
     if let Some((reason_code, narrative)) = &reason_fields {

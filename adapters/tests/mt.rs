@@ -824,3 +824,34 @@ proptest! {
         }
     }
 }
+
+/// An account owner given by both BIC and LEI reads as the LEI in MT, as in
+/// ISO 20022, and the BIC is reported, so a trade matches whatever dialect
+/// each side used.
+#[test]
+fn account_owner_by_bic_and_lei_reads_as_the_lei_and_reports_the_bic() {
+    let (_, text) = messages(&corpus_dir())
+        .into_iter()
+        .find(|(name, _)| name.starts_with("01-"))
+        .expect("corpus message 01");
+    let text = String::from_utf8(text).expect("utf-8");
+    let both = text.replacen(
+        ":95L::ALTE//549300ISTHMUSSELL015",
+        ":95P::ACOW//CHASUS33\r\n:95L::ALTE//549300ISTHMUSSELL015",
+        1,
+    );
+    assert_ne!(both, text);
+    let translation = mt::to_ism(both.as_bytes()).expect("reads");
+    assert_eq!(
+        translation.value.to_json()["account_owner"],
+        "549300ISTHMUSSELL015"
+    );
+    assert!(
+        translation
+            .unrepresented
+            .iter()
+            .any(|u| u.field.ends_with(":95P::ACOW//")),
+        "{:?}",
+        translation.unrepresented
+    );
+}

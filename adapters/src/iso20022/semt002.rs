@@ -80,7 +80,13 @@ fn check_whole(block: &Node<'_>) -> Result<(), TranslateError> {
     }
     // Code lists of Frqcy and StmtBsis are checked by their content models.
     general.required_node("Frqcy", &t::FREQUENCY_22_CHOICE, "")?;
-    general.required_node("StmtBsis", &t::STATEMENT_BASIS_7_CHOICE, "")?;
+    let basis = general.required_node("StmtBsis", &t::STATEMENT_BASIS_7_CHOICE, "")?;
+    if basis.leaf("Cd").map(|code| code.text()) != Some("SETT") {
+        return Err(not_representable(
+            basis.path(),
+            "ISM/1 statements hold settled positions (StmtBsis SETT); traded or contractual positions cannot be translated",
+        ));
+    }
     if block.has("SubAcctDtls") {
         return Err(not_representable(
             &format!("{}/SubAcctDtls", block.path()),
@@ -129,7 +135,12 @@ fn balance(node: &Node<'_>) -> Result<Balance, TranslateError> {
     for breakdown in node.nodes("AddtlBalBrkdwn", &t::ADDITIONAL_BALANCE_INFORMATION_20)? {
         let kind = breakdown.required_node("SubBalTp", &t::SUB_BALANCE_TYPE_12_CHOICE, "")?;
         let is_lock = match kind.node("Prtry", &t::GENERIC_IDENTIFICATION_30)? {
-            Some(proprietary) => proprietary.required_leaf("Id", "")?.text() == LOCKED,
+            // Only Isthmus's own LOCK sub-balance is the locked part; another
+            // issuer's "LOCK" means whatever that issuer means by it.
+            Some(proprietary) => {
+                proprietary.required_leaf("Id", "")?.text() == LOCKED
+                    && proprietary.leaf("Issr").map(|issuer| issuer.text()) == Some(LOCKED_ISSUER)
+            }
             None => false,
         };
         if !is_lock {

@@ -37,7 +37,7 @@ use isthmus_spec::ids::Reference;
 use isthmus_spec::Body;
 
 use super::common;
-use super::read::{missing, Node};
+use super::read::{missing, not_representable, Node};
 use super::schema::Message;
 use super::schema_tables as t;
 use super::write::XmlWriter;
@@ -100,7 +100,15 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
             // Only a MIC identifies a market for ISM/1, a description does
             // not; the market type (mandatory) is checked but not kept.
             Some(market) => {
-                market.required_node("Tp", &t::MARKET_TYPE_8_CHOICE, "")?;
+                let kind = market.required_node("Tp", &t::MARKET_TYPE_8_CHOICE, "")?;
+                // ISM/1's place_of_trade is an exchange; an OTC or other market
+                // type would be relabelled as one, so it is refused.
+                if kind.leaf("Cd").map(|code| code.text()) != Some("EXCH") {
+                    return Err(not_representable(
+                        kind.path(),
+                        "ISM/1's place of trade is an exchange (market type EXCH); another market type cannot be translated",
+                    ));
+                }
                 match market.node("Id", &t::MARKET_IDENTIFICATION_1_CHOICE)? {
                     Some(id) => id
                         .leaf("MktIdrCd")
@@ -133,8 +141,34 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
 
     let settlement = block.required_node("SttlmParams", &t::SETTLEMENT_DETAILS_201, "")?;
     // SctiesTxTp is mandatory (checked by the content model, its code list
-    // too); ISM/1 has no member for it.
-    settlement.required_node("SctiesTxTp", &t::SECURITIES_TRANSACTION_TYPE_47_CHOICE, "")?;
+    // too). ISM/1 instructions are trades: a repo, a collateral movement or a
+    // corporate action is not silently turned into one.
+    let transaction =
+        settlement.required_node("SctiesTxTp", &t::SECURITIES_TRANSACTION_TYPE_47_CHOICE, "")?;
+    if transaction.leaf("Cd").map(|code| code.text()) != Some("TRAD") {
+        return Err(not_representable(
+            transaction.path(),
+            "ISM/1 settles trades (SctiesTxTp TRAD); other transaction types cannot be translated",
+        ));
+    }
+    // A held instruction must not settle as if released.
+    if let Some(hold) = settlement
+        .element()
+        .children
+        .iter()
+        .find(|child| child.name == "HldInd")
+    {
+        let held = hold
+            .children
+            .iter()
+            .any(|child| child.name == "Ind" && matches!(child.text.trim(), "true" | "1"));
+        if held {
+            return Err(not_representable(
+                &format!("{}/HldInd", settlement.path()),
+                "the instruction is on hold (HldInd true); ISM/1 has no hold, so it cannot be translated until released",
+            ));
+        }
+    }
 
     let chains = "ISM/1 instructions name both settlement agents and the place of settlement";
     let delivering = block.required_node("DlvrgSttlmPties", &t::SETTLEMENT_PARTIES_100, chains)?;

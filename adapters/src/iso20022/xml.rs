@@ -128,6 +128,9 @@ fn namespace_of(
     }
 }
 
+/// Most attributes (namespace declarations included) on one element.
+const MAX_ATTRIBUTES_PER_ELEMENT: usize = 32;
+
 /// Builds an element (without children) from a start tag.
 fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, TranslateError> {
     let qname = start.name();
@@ -139,6 +142,16 @@ fn open(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, Tra
         return Err(malformed(format!("\"{name}\" is not an XML element name")));
     }
     let namespace = namespace_of(resolved, qname.as_ref())?;
+    // quick-xml's duplicate check is quadratic in the number of attributes;
+    // ISO 20022 elements carry one or two, so a bound keeps parsing linear.
+    let count = start.attributes().with_checks(false).count();
+    if count > MAX_ATTRIBUTES_PER_ELEMENT {
+        return Err(TranslateError::at(
+            crate::error::TranslateCode::InputTooLarge,
+            name.as_str(),
+            format!("<{name}> has {count} attributes and namespace declarations; at most {MAX_ATTRIBUTES_PER_ELEMENT} are read"),
+        ));
+    }
     let mut attributes = Vec::new();
     let mut raw_attributes = start.attributes();
     raw_attributes.with_checks(true);

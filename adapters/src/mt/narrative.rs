@@ -41,7 +41,9 @@ pub(crate) fn write_items(items: &[(&str, &str)]) -> Vec<String> {
             let room = LINE_CHARS.saturating_sub(line.chars().count()).max(1);
             let mut end = (start + room).min(chars.len());
             let more_follows = end < chars.len();
-            if more_follows && end > start + 1 && chars.get(end - 1) == Some(&' ') {
+            // A line never ends with a space (networks strip them): move every
+            // trailing space of a split onto the continuation line.
+            while more_follows && end > start + 1 && chars.get(end - 1) == Some(&' ') {
                 end -= 1;
             }
             line.extend(chars.iter().skip(start).take(end - start));
@@ -200,6 +202,20 @@ mod tests {
         let text = "The counterpart instructs 900 units, not 1000 and so on";
         let lines = write_items(&[("TEXT", &escape_text(text))]);
         assert!(lines.iter().all(|l| !l.ends_with(' ')), "{lines:?}");
+    }
+
+    #[test]
+    fn split_lines_never_end_with_a_space() {
+        let lines = write_items(&[("SEID", "ABCDEFGHIJKLMNOPQRSTUVWXYZ1  23456")]);
+        assert!(lines.iter().all(|line| !line.ends_with(' ')), "{lines:?}");
+        let back = read_items(&lines, &["SEID"]).expect("reads back");
+        assert_eq!(
+            back,
+            vec![(
+                "SEID".to_string(),
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ1  23456".to_string()
+            )]
+        );
     }
 
     #[test]

@@ -327,6 +327,9 @@ fn effective_settlement(
                 ));
             }
             let date = fields::date_8n(generic.value, &location)?;
+            // ISM/1 needs an instant; the date alone is read as its midnight
+            // UTC, and that assumption is reported rather than made silently.
+            reader.note(field, location.clone(), "only the date of effective settlement is given; ISM/1 carries an instant, read as 00:00:00 UTC of that date");
             Timestamp::parse(&format!("{date}T00:00:00Z"))
                 .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?
         }
@@ -334,7 +337,7 @@ fn effective_settlement(
             return Err(TranslateError::at(
                 TranslateCode::MtFieldFormat,
                 location,
-                "the effective settlement date/time takes option A, B or C",
+                "the effective settlement date/time is read in option A (date) or C (date and time); option E (with a UTC offset) is not supported yet",
             ))
         }
     };

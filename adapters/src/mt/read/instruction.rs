@@ -195,7 +195,7 @@ fn place_of_trade(
     Ok(None)
 }
 
-/// The account owner: `:95P::ACOW//` (BIC); else `:95L::ALTE//` (LEI) in
+/// The account owner: `:95L::ALTE//` (LEI); else `:95P::ACOW//` (BIC) in
 /// sequence C; else, as the MT540–MT543 scope says the account owner sends
 /// the message, the sender's BIC.
 fn account_owner(
@@ -203,6 +203,25 @@ fn account_owner(
     fiac: &Sequence,
     path: &str,
 ) -> Result<PartyId, TranslateError> {
+    // The LEI names the legal owner and wins when both are given, as in the
+    // ISO 20022 reader (AcctOwnr/LEI over Id/AnyBIC); the BIC is then reported.
+    if let Some((field, generic)) = reader.at_most_one(fiac, path, "95", "ALTE")? {
+        let location = reader.location(path, field);
+        single_line(field, &location)?;
+        reader.require_option(field, &location, &["L"])?;
+        let lei = fields::lei_95l(generic.value, &location)?;
+        reader.consume(field);
+        if let Some((acow, _)) = reader.at_most_one(fiac, path, "95", "ACOW")? {
+            let acow_location = reader.location(path, acow);
+            reader.note(
+                acow,
+                acow_location,
+                "the account owner is also given by BIC; ISM/1 keeps one identifier, the LEI",
+            );
+        }
+        return PartyId::parse(lei.as_str())
+            .map_err(|r| TranslateError::from_rejection(r, location));
+    }
     if let Some((field, generic)) = reader.at_most_one(fiac, path, "95", "ACOW")? {
         let location = reader.location(path, field);
         single_line(field, &location)?;
@@ -228,15 +247,6 @@ fn account_owner(
         };
         reader.consume(field);
         return PartyId::parse(&owner).map_err(|r| TranslateError::from_rejection(r, location));
-    }
-    if let Some((field, generic)) = reader.at_most_one(fiac, path, "95", "ALTE")? {
-        let location = reader.location(path, field);
-        single_line(field, &location)?;
-        reader.require_option(field, &location, &["L"])?;
-        let lei = fields::lei_95l(generic.value, &location)?;
-        reader.consume(field);
-        return PartyId::parse(lei.as_str())
-            .map_err(|r| TranslateError::from_rejection(r, location));
     }
     let (address, location) = reader.sender();
     PartyId::parse(&fin::bic_of_address(address))

@@ -80,7 +80,9 @@ struct AccountState {
 /// The whole state of one ledger, rebuilt by folding the journal.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerState {
-    accounts: BTreeMap<AccountId, AccountState>,
+    /// Hashed, not ordered: every operation looks accounts up, and ordered
+    /// listings (the register) sort their own results.
+    accounts: HashMap<AccountId, AccountState>,
     issued: BTreeMap<Asset, u128>,
     locks: HashMap<u64, Htlc>,
 }
@@ -381,12 +383,32 @@ impl LedgerState {
 
     /// Moves a lock's units out of the locker's locked balance into `to`'s available balance.
     fn release(&mut self, lock_id: u64, to: &AccountId, status: HtlcStatus) -> Outcome {
-        let Some(lock) = self.locks.get(&lock_id).cloned() else {
+        // Taken out of the map while balances change (no clone on this hot
+        // path), and always put back before returning.
+        let Some(mut lock) = self.locks.remove(&lock_id) else {
             return refuse(
                 LedgerReason::LockUnknown,
                 format!("no lock {lock_id} on this ledger"),
             );
         };
+        let claimed = matches!(status, HtlcStatus::Claimed { .. });
+        let outcome = self.move_locked_units(lock_id, &lock, to, claimed);
+        if outcome.is_applied() {
+            lock.status = status;
+        }
+        self.locks.insert(lock_id, lock);
+        outcome
+    }
+
+    /// Moves a lock's units from the locker's locked balance to `to`'s
+    /// available balance, or changes nothing.
+    fn move_locked_units(
+        &mut self,
+        lock_id: u64,
+        lock: &Htlc,
+        to: &AccountId,
+        claimed: bool,
+    ) -> Outcome {
         let mut source = self.balance(&lock.from, &lock.asset);
         // Claim to self is refused at lock time, so `to` differs from `from` for claims;
         // for refunds `to` is `from` and the same balance is read back below.
@@ -410,14 +432,12 @@ impl LedgerState {
         };
         target.available = available;
         self.set_balance(to, &lock.asset, target);
-        if let Some(entry) = self.locks.get_mut(&lock_id) {
-            entry.status = status;
-        }
-        Outcome::Applied(match self.locks.get(&lock_id).map(|l| &l.status) {
-            Some(HtlcStatus::Refunded { .. }) => Effect::Refunded { locker: to.clone() },
-            _ => Effect::Claimed {
+        Outcome::Applied(if claimed {
+            Effect::Claimed {
                 beneficiary: to.clone(),
-            },
+            }
+        } else {
+            Effect::Refunded { locker: to.clone() }
         })
     }
 
@@ -512,13 +532,16 @@ impl LedgerState {
         })
     }
 
-    /// Every holder of a security with its balance, by account.
+    /// Every holder of a security with its balance, sorted by account.
     pub fn register(&self, isin: &Isin) -> Vec<(AccountId, Balance)> {
         let asset = Asset::Security(isin.clone());
-        self.accounts
+        let mut holders: Vec<(AccountId, Balance)> = self
+            .accounts
             .iter()
             .filter_map(|(id, account)| account.holdings.get(&asset).map(|b| (id.clone(), *b)))
-            .collect()
+            .collect();
+        holders.sort_by(|a, b| a.0.cmp(&b.0));
+        holders
     }
 
     /// A lock by id.

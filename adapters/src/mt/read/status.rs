@@ -7,7 +7,7 @@ use super::confirmation::{links, narrative_lines};
 use super::{check_function, sender_reference, single_line, Reader};
 use crate::error::{TranslateCode, TranslateError};
 use crate::mt::codes;
-use crate::mt::fields;
+use crate::mt::fields::{self, Generic};
 use crate::mt::narrative;
 use crate::mt::text::{Field, Sequence};
 
@@ -36,37 +36,8 @@ pub(super) fn read(
     for stat in genl.sequences_named("STAT") {
         any = true;
         let path = reader.path(&genl_path, stat);
-        let mut found = stat.fields().filter(|f| f.number() == "25");
-        let Some(field) = found.next() else {
-            return Err(TranslateError::at(
-                TranslateCode::MtFieldMissing,
-                format!("{path}/:25D:"),
-                format!(
-                    "the status sequence at line {} has no status (:25D:)",
-                    stat.line
-                ),
-            ));
-        };
-        let location = reader.location(&path, field);
-        if let Some(second) = found.next() {
-            return Err(TranslateError::at(
-                TranslateCode::MtFieldFormat,
-                location,
-                format!(
-                    "a status sequence holds one :25D:; another is at line {}",
-                    second.line
-                ),
-            ));
-        }
-        reader.require_option(field, &location, &["D"])?;
-        single_line(field, &location)?;
-        let Some(generic) = fields::generic(field) else {
-            return Err(TranslateError::at(
-                TranslateCode::MtFieldFormat,
-                location,
-                "expected :QUALIFIER//CODE",
-            ));
-        };
+        let (field, generic, location) =
+            only_code_field(reader, stat, &path, "25", "D", "status", "status")?;
         fields::code_4c(generic.value, &location)?;
         let state = match generic.scheme {
             None => codes::state_from_mt(generic.qualifier, generic.value),
@@ -153,21 +124,25 @@ pub(super) fn read(
     })
 }
 
-/// One A2a reason sequence: `:24B::<status>/[scheme]/<code>` and optional `:70D::REAS//`.
-fn reason(
+/// The one `:<tag><option>::QUALIFIER/[scheme]/CODE` field of a status or
+/// reason sequence, single line, with its location.
+fn only_code_field<'s>(
     reader: &mut Reader<'_>,
-    reas: &Sequence,
+    sequence: &'s Sequence,
     path: &str,
-    qualifier: &str,
-) -> Result<Reason, TranslateError> {
-    let mut found = reas.fields().filter(|f| f.number() == "24");
+    tag: &str,
+    option: &str,
+    sequence_kind: &str,
+    what: &str,
+) -> Result<(&'s Field, Generic<'s>, String), TranslateError> {
+    let mut found = sequence.fields().filter(|f| f.number() == tag);
     let Some(field) = found.next() else {
         return Err(TranslateError::at(
             TranslateCode::MtFieldMissing,
-            format!("{path}/:24B:"),
+            format!("{path}/:{tag}{option}:"),
             format!(
-                "the reason sequence at line {} has no reason code (:24B:)",
-                reas.line
+                "the {sequence_kind} sequence at line {} has no {what} (:{tag}{option}:)",
+                sequence.line
             ),
         ));
     };
@@ -177,12 +152,12 @@ fn reason(
             TranslateCode::MtFieldFormat,
             location,
             format!(
-                "a reason sequence holds one :24B:; another is at line {}",
+                "a {sequence_kind} sequence holds one :{tag}{option}:; another is at line {}",
                 second.line
             ),
         ));
     }
-    reader.require_option(field, &location, &["B"])?;
+    reader.require_option(field, &location, &[option])?;
     single_line(field, &location)?;
     let Some(generic) = fields::generic(field) else {
         return Err(TranslateError::at(
@@ -191,6 +166,18 @@ fn reason(
             "expected :QUALIFIER//CODE",
         ));
     };
+    Ok((field, generic, location))
+}
+
+/// One A2a reason sequence: `:24B::<status>/[scheme]/<code>` and optional `:70D::REAS//`.
+fn reason(
+    reader: &mut Reader<'_>,
+    reas: &Sequence,
+    path: &str,
+    qualifier: &str,
+) -> Result<Reason, TranslateError> {
+    let (field, generic, location) =
+        only_code_field(reader, reas, path, "24", "B", "reason", "reason code")?;
     if generic.qualifier != qualifier {
         return Err(TranslateError::at(
             TranslateCode::MtQualifierInvalid,

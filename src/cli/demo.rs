@@ -16,10 +16,11 @@ When the settlement components land, this command will, on loopback only:
   4. match them, lock both legs under one SHA-256 hashlock, reveal the secret and claim both;
   5. print each ISM/1 message, the journal entries, and the final holdings of both parties.
 
-What works today: the ISM/1 standard itself. Try
+What works today: the ISM/1 standard, the ledger and the adapters. Try
   isthmus spec vectors                       run the published ISM/1 and RFC 8785 test vectors
   isthmus spec validate specs/samples/settlement-instruction.json
-  isthmus spec canonicalize FILE             RFC 8785 canonical bytes of any JSON
+  isthmus translate --from mt --to iso20022 adapters/tests/data/mt/01-mt543-us-dtc-deliver-against-usd.fin
+  isthmus bench ledger                       durable HTLC throughput of the sled ledger
   isthmus keys generate --out DIR            an Ed25519 message-signing key"
     );
     Ok(ExitCode::SUCCESS)

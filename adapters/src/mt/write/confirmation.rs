@@ -2,7 +2,7 @@
 
 use isthmus_spec::body::{JournalRef, SettlementConfirmation};
 
-use super::{decimal, reference_16, Lines};
+use super::{amount_19a, decimal, reference_16, Lines};
 use crate::error::{TranslateCode, TranslateError, Translation};
 use crate::mt::codes;
 use crate::mt::fields;
@@ -26,18 +26,7 @@ pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>
     let message_type = codes::instruction_type(body.direction, body.payment) + 4;
     let rela = reference_16(&body.instruction_id, "body.instruction_id", ":20C::RELA//")?;
     let quantity = decimal(body.quantity.as_str(), "body.quantity", ":36B::ESTT//UNIT/")?;
-    let amount = body
-        .settlement_amount
-        .as_ref()
-        .map(|money| {
-            decimal(
-                money.amount.as_str(),
-                "body.settlement_amount.amount",
-                ":19A::ESTT//",
-            )
-            .map(|amount| format!("{}{amount}", money.currency))
-        })
-        .transpose()?;
+    let amount = amount_19a(body.settlement_amount.as_ref(), "ESTT")?;
     let miti = (body.settlement_id.as_str().chars().count() <= fields::REFERENCE_CHARS)
         .then_some(body.settlement_id.as_str());
     let (eset, fraction) = fields::timestamp_to_mt(&body.settled_at);

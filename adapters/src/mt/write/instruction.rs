@@ -2,7 +2,7 @@
 
 use isthmus_spec::body::{Direction, Party, SettlementInstruction};
 
-use super::{decimal, reference_16, Lines};
+use super::{amount_19a, decimal, reference_16, Lines};
 use crate::error::{TranslateError, Translation};
 use crate::mt::codes;
 use crate::mt::fields;
@@ -20,18 +20,7 @@ pub(super) fn write(body: &SettlementInstruction) -> Result<Translation<Vec<u8>>
         .map(|reference| reference_16(reference, "body.common_reference", ":20C::COMM//"))
         .transpose()?;
     let quantity = decimal(body.quantity.as_str(), "body.quantity", ":36B::SETT//UNIT/")?;
-    let amount = body
-        .settlement_amount
-        .as_ref()
-        .map(|money| {
-            decimal(
-                money.amount.as_str(),
-                "body.settlement_amount.amount",
-                ":19A::SETT//",
-            )
-            .map(|amount| format!("{}{amount}", money.currency))
-        })
-        .transpose()?;
+    let amount = amount_19a(body.settlement_amount.as_ref(), "SETT")?;
 
     let mut lines = Lines::default();
     lines.open("GENL");

@@ -6,6 +6,7 @@ mod confirmation;
 mod instruction;
 mod status;
 
+use isthmus_spec::decimal::Money;
 use isthmus_spec::ids::{Hex32, Reference};
 use isthmus_spec::Body;
 
@@ -149,4 +150,22 @@ pub(crate) fn decimal(
             ),
         )
     })
+}
+
+/// The `:19A:` content (`3!a15d`, e.g. `USD231450,00`) of an optional
+/// settlement amount, written under `qualifier`.
+pub(crate) fn amount_19a(
+    money: Option<&Money>,
+    qualifier: &str,
+) -> Result<Option<String>, TranslateError> {
+    money
+        .map(|money| {
+            decimal(
+                money.amount.as_str(),
+                "body.settlement_amount.amount",
+                &format!(":19A::{qualifier}//"),
+            )
+            .map(|amount| format!("{}{amount}", money.currency))
+        })
+        .transpose()
 }

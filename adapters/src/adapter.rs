@@ -9,6 +9,7 @@ use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::Hex32;
 use isthmus_spec::Body;
 
+use crate::context::InboundContext;
 use crate::error::{TranslateError, Translation};
 
 /// The message dialects Isthmus translates.
@@ -30,6 +31,17 @@ impl Dialect {
             Dialect::Iso20022 => crate::iso20022::to_ism(native),
             Dialect::Mt => crate::mt::to_ism(native),
         }
+    }
+
+    /// Inbound with what the gateway knows: reads one native message, then
+    /// completes an instruction from `context` (ISM-1 §6.1 duty 8); every
+    /// member not read from the message is listed in the result's `derived`.
+    pub fn inbound_with(
+        self,
+        native: &[u8],
+        context: &InboundContext,
+    ) -> Result<Translation<Body>, TranslateError> {
+        crate::context::complete(self.inbound(native)?, context)
     }
 
     /// Outbound: writes an ISM/1 body as one native message.
@@ -105,6 +117,15 @@ pub trait MarketAdapter: Send + Sync {
     fn market(&self) -> &Mic;
     /// Inbound translation: a native message into ISM/1.
     fn inbound(&self, native: &[u8]) -> Result<Translation<Body>, TranslateError>;
+    /// Inbound translation completed with what the gateway knows about the
+    /// participant (ISM-1 §6.1 duty 8).
+    fn inbound_with(
+        &self,
+        native: &[u8],
+        context: &InboundContext,
+    ) -> Result<Translation<Body>, TranslateError> {
+        crate::context::complete(self.inbound(native)?, context)
+    }
     /// Outbound translation: an ISM/1 body into the market's dialect.
     fn outbound(&self, body: &Body) -> Result<Translation<Vec<u8>>, TranslateError>;
     /// The market's ledger: lock, claim, refund, holdings.

@@ -145,13 +145,31 @@ pub struct Unrepresented {
     pub reason: String,
 }
 
-/// A translated value and the fields that did not survive the translation.
+/// An ISM/1 member the source message did not state, filled in from what the
+/// message implies (its routing: the MT sender and receiver, the business
+/// application header) or from what the gateway knows (ISM-1 §6.1 duty 8).
+/// Reported so that nobody mistakes it for what the participant wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// The ISM/1 path of the member, e.g. `body.receiving_agent`.
+    pub field: String,
+    /// Where the value came from: a location in the message, such as
+    /// `{2:} receiver` or `/AppHdr/Fr`, or `gateway` for a [`crate::InboundContext`].
+    pub source: String,
+    /// Why that source gives this member, for a person.
+    pub reason: String,
+}
+
+/// A translated value, the fields that did not survive the translation and
+/// the members that were derived rather than read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Translation<T> {
     /// The result.
     pub value: T,
     /// Fields of the source the result does not carry; empty for a lossless translation.
     pub unrepresented: Vec<Unrepresented>,
+    /// Members of the result the source did not state (inbound translations only).
+    pub derived: Vec<Derived>,
 }
 
 impl<T> Translation<T> {
@@ -160,6 +178,16 @@ impl<T> Translation<T> {
         Translation {
             value,
             unrepresented: Vec::new(),
+            derived: Vec::new(),
+        }
+    }
+
+    /// A translation that leaves out `unrepresented`.
+    pub fn lossy(value: T, unrepresented: Vec<Unrepresented>) -> Translation<T> {
+        Translation {
+            value,
+            unrepresented,
+            derived: Vec::new(),
         }
     }
 }

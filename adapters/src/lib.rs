@@ -8,6 +8,7 @@
 //! Adapters hold no settlement state (DESIGN.md §1, §4).
 
 pub mod adapter;
+pub mod context;
 pub mod custody;
 pub mod error;
 pub mod iso20022;
@@ -15,7 +16,8 @@ pub mod mt;
 pub mod native;
 
 pub use adapter::{Dialect, LedgerSide, LockOrder, LockReceiptInfo, MarketAdapter};
-pub use error::{TranslateCode, TranslateError, Translation, Unrepresented};
+pub use context::InboundContext;
+pub use error::{Derived, TranslateCode, TranslateError, Translation, Unrepresented};
 
 /// The ISM/1 standard every adapter translates into.
 pub use isthmus_spec::ISM_VERSION;

@@ -1139,6 +1139,198 @@ fn invalid_vectors(keys: &Keys) -> Vec<Invalid> {
     list
 }
 
+/// A seller's delivery against payment with the cash side it is paid into,
+/// both leg markets, and a receiving agent known by its DTC participant number.
+fn instruction_with_cash_side() -> Value {
+    let mut body = instruction_apmt_usd();
+    body["instruction_id"] = json!("SEME-XNYS-000019");
+    body["securities_market"] = json!("XNYS");
+    body["cash"] = json!({
+        "market": "XASX",
+        "account": "AUD-CASH-SELLER-7",
+        "owner": "549300ISTHMUSSELL015",
+        "servicer": {"bic": "ANZBAU3M", "safekeeping_account": "ANZ-CASH-01"}
+    });
+    body["settlement_amount"] = json!({"amount": "352140.50", "currency": "AUD"});
+    body["receiving_agent"] = json!({
+        "proprietary_id": {"id": "0901", "issuer": "DTCYID"},
+        "lei": "7LTWFZYICNSX8D621K86",
+        "safekeeping_account": "CBF-7001"
+    });
+    body
+}
+
+/// Vectors for the instruction's cash side, implied parties and proprietary
+/// party identifications (ISM-1 §6.0.1, §6.0.8, §6.0.9, §6.1 rules 4–5).
+fn instruction_side_valid_vectors() -> Vec<(&'static str, &'static str, Vec<&'static str>, Value)> {
+    let relay = "relay.custodian-a";
+    // A buyer's receipt as a real MT541 leaves it: no account owner, no own
+    // receiving agent, the delivering agent by a proprietary code with a scheme.
+    let mut implied = instruction_apmt_usd();
+    implied["instruction_id"] = json!("SEME-XASX-000020");
+    implied["direction"] = json!("RECEIVE");
+    implied["settlement_amount"] = json!({"amount": "352140.50", "currency": "AUD"});
+    implied["delivering_agent"] =
+        json!({"proprietary_id": {"id": "0901", "issuer": "DTCYID", "scheme": "DTC PARTICIPANT"}});
+    implied["cash"] = json!({"account": "AUD-CASH-BUYER-3"});
+    if let Value::Object(m) = &mut implied {
+        for member in [
+            "account_owner",
+            "receiving_agent",
+            "seller",
+            "buyer",
+            "common_reference",
+        ] {
+            m.remove(member);
+        }
+    }
+    // A free-of-payment delivery with only what ISM/1 requires.
+    let mut minimal = instruction_apmt_usd();
+    minimal["instruction_id"] = json!("SEME-XNYS-000021");
+    minimal["payment"] = json!("FREE_OF_PAYMENT");
+    minimal["securities_market"] = json!("XNYS");
+    minimal["receiving_agent"] = json!({"bic": "DEUTDEFF"});
+    if let Value::Object(m) = &mut minimal {
+        for member in [
+            "account_owner",
+            "delivering_agent",
+            "seller",
+            "buyer",
+            "common_reference",
+            "place_of_trade",
+            "settlement_amount",
+        ] {
+            m.remove(member);
+        }
+    }
+    vec![
+        ("valid/19-instruction-with-cash-side", "A delivery against payment naming the cash side it is paid into (market, account, owner, servicer), the securities market, and a receiving agent by DTC participant number with its LEI.", vec!["ISM-1 §6.0.1", "ISM-1 §6.0.8", "ISM-1 §6.0.9", "ISM-1 §6.1"], envelope(19, "SettlementInstruction", "gw.xnys", relay, instruction_with_cash_side())),
+        ("valid/20-instruction-receive-with-implied-parties", "A receipt against payment that leaves its own side implied (no account owner, no receiving agent) and names the delivering agent by a proprietary code with a scheme.", vec!["ISM-1 §6.0.8", "ISM-1 §6.1"], envelope(20, "SettlementInstruction", "gw.xasx", relay, implied)),
+        ("valid/21-instruction-deliver-free-minimal", "A free-of-payment delivery with only the members ISM/1 requires: no cash side, no settlement amount, no delivering agent.", vec!["ISM-1 §6.1"], envelope(21, "SettlementInstruction", "gw.xnys", relay, minimal)),
+    ]
+}
+
+fn instruction_side_invalid_vectors() -> Vec<Invalid> {
+    let with_cash = envelope(
+        19,
+        "SettlementInstruction",
+        "gw.xnys",
+        "relay.custodian-a",
+        instruction_with_cash_side(),
+    );
+    vec![
+        invalid(
+            "invalid/67-deliver-without-receiving-agent",
+            "A delivery that does not name the receiving agent it delivers to.",
+            "ISM-1 §6.1",
+            "COUNTERPARTY_REQUIRED",
+            Some("body.receiving_agent"),
+            changed(&with_cash, remove(&["body", "receiving_agent"])),
+        ),
+        invalid(
+            "invalid/68-party-without-identification",
+            "A delivering agent with an LEI and an account but neither a BIC nor a proprietary id.",
+            "ISM-1 §6.0.1",
+            "PARTY_ID_CHOICE",
+            Some("body.delivering_agent"),
+            changed(
+                &with_cash,
+                set(
+                    &["body", "delivering_agent"],
+                    json!({"lei": "7H6GLXDRUGQFU57RNE97", "safekeeping_account": "DTC-0902"}),
+                ),
+            ),
+        ),
+        invalid(
+            "invalid/69-party-bic-and-proprietary-id",
+            "A receiving agent identified both by BIC and by a proprietary id.",
+            "ISM-1 §6.0.1",
+            "PARTY_ID_CHOICE",
+            Some("body.receiving_agent"),
+            changed(
+                &with_cash,
+                set(
+                    &["body", "receiving_agent"],
+                    json!({"bic": "DEUTDEFF", "proprietary_id": {"id": "0901", "issuer": "DTCYID"}}),
+                ),
+            ),
+        ),
+        invalid(
+            "invalid/70-free-of-payment-with-cash-side",
+            "A free-of-payment instruction (no settlement amount) that names a cash side.",
+            "ISM-1 §6.1",
+            "AMOUNT_NOT_ALLOWED",
+            Some("body.cash"),
+            changed(&with_cash, |m| {
+                m["body"]["payment"] = json!("FREE_OF_PAYMENT");
+                if let Value::Object(body) = &mut m["body"] {
+                    body.remove("settlement_amount");
+                }
+            }),
+        ),
+        invalid(
+            "invalid/71-proprietary-issuer-not-a-reference",
+            "A proprietary id whose issuer has a character outside the SWIFT x set.",
+            "ISM-1 §6.0.8",
+            "TEXT_INVALID",
+            Some("body.receiving_agent.proprietary_id.issuer"),
+            changed(
+                &with_cash,
+                set(
+                    &["body", "receiving_agent", "proprietary_id", "issuer"],
+                    json!("DTCY_ID"),
+                ),
+            ),
+        ),
+        invalid(
+            "invalid/72-proprietary-id-without-issuer",
+            "A proprietary id that does not say who issued it.",
+            "ISM-1 §6.0.8",
+            "MISSING_FIELD",
+            Some("body.receiving_agent.proprietary_id.issuer"),
+            changed(
+                &with_cash,
+                remove(&["body", "receiving_agent", "proprietary_id", "issuer"]),
+            ),
+        ),
+        invalid(
+            "invalid/73-empty-cash-side",
+            "A cash side with no member.",
+            "ISM-1 §6.0.9",
+            "MISSING_FIELD",
+            Some("body.cash.account"),
+            changed(&with_cash, set(&["body", "cash"], json!({}))),
+        ),
+        invalid(
+            "invalid/74-cash-market-malformed",
+            "A cash side whose market is not a MIC.",
+            "ISM-1 §6.0.9",
+            "MIC_FORMAT",
+            Some("body.cash.market"),
+            changed(&with_cash, set(&["body", "cash", "market"], json!("xasx"))),
+        ),
+        invalid(
+            "invalid/75-cash-owner-not-a-party-id",
+            "A cash side whose owner is neither an LEI nor a BIC.",
+            "ISM-1 §6.0.9",
+            "PARTY_ID_INVALID",
+            Some("body.cash.owner"),
+            changed(&with_cash, set(&["body", "cash", "owner"], json!("SELLER"))),
+        ),
+        invalid(
+            "invalid/76-securities-market-malformed",
+            "A securities market that is not a MIC.",
+            "ISM-1 §6.1",
+            "MIC_FORMAT",
+            Some("body.securities_market"),
+            changed(
+                &with_cash,
+                set(&["body", "securities_market"], json!("XNYSE")),
+            ),
+        ),
+    ]
+}
+
 fn signed_by(value: &Value, signer: Signer, keys: &Keys) -> Value {
     match signer {
         Signer::Trusted => sign(value.clone(), &keys.trusted),
@@ -1208,7 +1400,10 @@ fn main() -> Result<()> {
         fs::create_dir_all(&path)?;
     }
     let mut count = (0, 0);
-    for (id, description, clauses, message) in valid_vectors() {
+    for (id, description, clauses, message) in valid_vectors()
+        .into_iter()
+        .chain(instruction_side_valid_vectors())
+    {
         let signed = sign(message, &keys.trusted);
         let unsigned = canonical_unsigned_of(&signed);
         let vector = json!({
@@ -1262,7 +1457,10 @@ fn main() -> Result<()> {
         }),
     )?;
     count.0 += 1;
-    for vector in invalid_vectors(&keys) {
+    for vector in invalid_vectors(&keys)
+        .into_iter()
+        .chain(instruction_side_invalid_vectors())
+    {
         let mut out = json!({
             "schema": VECTOR_SCHEMA,
             "id": vector.id,

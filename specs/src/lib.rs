@@ -25,6 +25,7 @@ pub mod ident;
 pub mod ids;
 pub mod jcs;
 pub mod json;
+pub mod legs;
 pub mod limits;
 pub mod reason;
 pub mod sign;

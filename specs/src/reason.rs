@@ -116,7 +116,15 @@ reason_codes! {
     /// An against-payment instruction has no settlement amount.
     AmountRequired = "AMOUNT_REQUIRED", "ISM-1 §6.1", "An against-payment instruction or confirmation lacks its settlement amount (or, in a confirmation, its cash journal).";
     /// A free-of-payment instruction carries a settlement amount.
-    AmountNotAllowed = "AMOUNT_NOT_ALLOWED", "ISM-1 §6.1", "A free-of-payment instruction or confirmation carries a settlement amount (or, in a confirmation, a cash journal).";
+    AmountNotAllowed = "AMOUNT_NOT_ALLOWED", "ISM-1 §6.1", "A free-of-payment instruction or confirmation carries a settlement amount (or, in an instruction, a cash side; in a confirmation, a cash journal).";
+    /// A party is identified by neither or both of a BIC and a proprietary code.
+    PartyIdChoice = "PARTY_ID_CHOICE", "ISM-1 §6.0.1", "A party must be identified by exactly one of a BIC and a proprietary code.";
+    /// An instruction does not name the counterparty's agent.
+    CounterpartyRequired = "COUNTERPARTY_REQUIRED", "ISM-1 §6.1", "A delivery must name the receiving agent, a receipt the delivering agent.";
+    /// Two matched instructions lack a member a settlement leg needs.
+    InstructionIncomplete = "INSTRUCTION_INCOMPLETE", "ISM-1 §6.1", "Neither matched instruction names a member a settlement leg needs (an account owner, a cash account, a leg's market).";
+    /// Two matched instructions name different markets for one leg.
+    LegMarketConflict = "LEG_MARKET_CONFLICT", "ISM-1 §6.1", "The two instructions of a settlement name different markets for the same leg.";
     /// A lock names neither or both of securities and cash.
     AssetChoice = "ASSET_CHOICE", "ISM-1 §6.4", "A lock must name exactly one of securities and cash, matching its leg.";
     /// The securities leg does not expire after the cash leg.

@@ -107,8 +107,11 @@ fn vectors_cover_what_the_issue_demands() {
         })
         .collect();
     // Every code the message decoder can return has a vector; the transport
-    // codes (ISM-1 §8) and MIC_UNKNOWN (configuration only) are checked elsewhere.
+    // codes (ISM-1 §8), MIC_UNKNOWN (configuration only) and the codes a relay
+    // reports on a matched pair (ISM-1 §6.1 duty 7) are checked elsewhere.
     let not_message_level = [
+        ReasonCode::InstructionIncomplete,
+        ReasonCode::LegMarketConflict,
         ReasonCode::FrameTooLarge,
         ReasonCode::FrameTruncated,
         ReasonCode::MessageReplayed,

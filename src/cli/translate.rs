@@ -79,6 +79,12 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
         Ok(translation) => translation,
         Err(error) => return Ok(refuse(&error)),
     };
+    for derived in &inbound.derived {
+        eprintln!(
+            "note: derived: {} from {}: {}",
+            derived.field, derived.source, derived.reason
+        );
+    }
     let (output, unrepresented) = match (options.to, &options.sender, &options.receiver) {
         (DialectArg::Ism, Some(sender), Some(receiver)) => (
             envelope(inbound.value, sender, receiver)?,

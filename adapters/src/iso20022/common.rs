@@ -290,7 +290,8 @@ pub(crate) fn settlement_party(node: &Node<'_>) -> Result<Party, TranslateError>
         .map(|account| account_id(&account))
         .transpose()?;
     Ok(Party {
-        bic,
+        bic: Some(bic),
+        proprietary_id: None,
         lei,
         safekeeping_account,
     })
@@ -302,8 +303,14 @@ pub(crate) fn write_settlement_party(
     name: &str,
     party: &Party,
 ) -> Result<(), TranslateError> {
+    let Some(bic) = &party.bic else {
+        return Err(not_representable(
+            name,
+            "a party by proprietary id is not yet written to ISO 20022",
+        ));
+    };
     w.element(name, |w| {
-        w.element("Id", |w| w.leaf("AnyBIC", party.bic.as_str()))?;
+        w.element("Id", |w| w.leaf("AnyBIC", bic.as_str()))?;
         if let Some(lei) = &party.lei {
             w.leaf("LEI", lei.as_str())?;
         }

@@ -222,10 +222,12 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
         isin,
         quantity,
         settlement_amount,
-        account_owner,
+        account_owner: Some(account_owner),
         safekeeping_account,
-        delivering_agent,
-        receiving_agent,
+        securities_market: None,
+        cash: None,
+        delivering_agent: Some(delivering_agent),
+        receiving_agent: Some(receiving_agent),
         seller,
         buyer,
         place_of_settlement,
@@ -268,13 +270,17 @@ pub(crate) fn write(
         common::write_isin(w, &instruction.isin)?;
         w.element("QtyAndAcctDtls", |w| {
             common::write_units(w, "SttlmQty", &instruction.quantity)?;
-            common::write_party_id(w, "AcctOwnr", &instruction.account_owner)?;
+            if let Some(owner) = &instruction.account_owner {
+                common::write_party_id(w, "AcctOwnr", owner)?;
+            }
             common::write_account(w, &instruction.safekeeping_account)
         })?;
         common::write_trade_settlement_params(w)?;
         w.element("DlvrgSttlmPties", |w| {
             common::write_depository(w, &instruction.place_of_settlement)?;
-            common::write_settlement_party(w, "Pty1", &instruction.delivering_agent)?;
+            if let Some(agent) = &instruction.delivering_agent {
+                common::write_settlement_party(w, "Pty1", agent)?;
+            }
             if let Some(seller) = &instruction.seller {
                 common::write_settlement_party(w, "Pty2", seller)?;
             }
@@ -282,7 +288,9 @@ pub(crate) fn write(
         })?;
         w.element("RcvgSttlmPties", |w| {
             common::write_depository(w, &instruction.place_of_settlement)?;
-            common::write_settlement_party(w, "Pty1", &instruction.receiving_agent)?;
+            if let Some(agent) = &instruction.receiving_agent {
+                common::write_settlement_party(w, "Pty1", agent)?;
+            }
             if let Some(buyer) = &instruction.buyer {
                 common::write_settlement_party(w, "Pty2", buyer)?;
             }
@@ -294,5 +302,18 @@ pub(crate) fn write(
         }
         Ok(())
     })?;
-    Ok(Translation::lossless(w.finish()?))
+    let mut unrepresented = Vec::new();
+    if instruction.securities_market.is_some() {
+        unrepresented.push(crate::error::Unrepresented {
+            field: "body.securities_market".into(),
+            reason: "not yet written to ISO 20022".into(),
+        });
+    }
+    if instruction.cash.is_some() {
+        unrepresented.push(crate::error::Unrepresented {
+            field: "body.cash".into(),
+            reason: "not yet written to ISO 20022".into(),
+        });
+    }
+    Ok(Translation::lossy(w.finish()?, unrepresented))
 }

@@ -370,10 +370,7 @@ pub(crate) fn write(status: &InstructionStatus) -> Result<Translation<Vec<u8>>, 
         }
         Ok(())
     })?;
-    Ok(Translation {
-        value: w.finish()?,
-        unrepresented,
-    })
+    Ok(Translation::lossy(w.finish()?, unrepresented))
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 use crate::decimal::Quantity;
 use crate::ident::{Bic, Isin, Lei, Mic, PartyId};
 use crate::ids::{Counter, Hex32, ReasonCodeText, Reference, Text};
-use crate::json::{ism_enum, ism_object, Rules};
+use crate::json::{child_path, ism_enum, ism_object, Rules};
+use crate::reason::{ReasonCode, Rejection};
 
 ism_enum! {
     /// Which way securities move for the instructing party (sese.023 `SctiesMvmntTp`).
@@ -37,17 +38,135 @@ ism_enum! {
 
 ism_object! {
     /// A settlement party (sese.023 `PartyIdentificationAndAccount`): an
-    /// institution by BIC, optionally its LEI and the safekeeping account it uses.
+    /// institution by BIC or by a proprietary code (exactly one of the two,
+    /// as in ISO 20022's `Id` choice), optionally its LEI and the safekeeping
+    /// account it uses (ISM-1 §6.0.1).
     pub struct Party {
-        /// The institution's BIC (`AnyBIC`).
-        pub bic: Bic,
-        /// Its LEI (`LEI`), if known.
+        /// The institution's BIC (`Id/AnyBIC`; MT `:95P:`).
+        pub bic: Option<Bic>,
+        /// The institution's code at the place of settlement (`Id/PrtryId`;
+        /// MT `:95R:`), such as a DTC participant number.
+        pub proprietary_id: Option<ProprietaryId>,
+        /// Its LEI (`LEI`; MT `:95L::ALTE//`), if known.
         pub lei: Option<Lei>,
         /// Its safekeeping account at the place of settlement (`SfkpgAcct/Id`).
         pub safekeeping_account: Option<Reference>,
     }
 }
-impl Rules for Party {}
+
+impl Rules for Party {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        // ISM-1 §6.0.1 rule 1: the party's identification is a choice.
+        match (&self.bic, &self.proprietary_id) {
+            (Some(_), None) | (None, Some(_)) => Ok(()),
+            (None, None) => Err(Rejection::at(
+                ReasonCode::PartyIdChoice,
+                path,
+                "a party must be identified by a bic or by a proprietary_id; it has neither",
+            )),
+            (Some(_), Some(_)) => Err(Rejection::at(
+                ReasonCode::PartyIdChoice,
+                path,
+                "a party is identified by a bic or by a proprietary_id, not both",
+            )),
+        }
+    }
+}
+
+impl Party {
+    /// A party identified by its BIC alone.
+    pub fn by_bic(bic: Bic) -> Party {
+        Party {
+            bic: Some(bic),
+            proprietary_id: None,
+            lei: None,
+            safekeeping_account: None,
+        }
+    }
+
+    /// Whether `self` and `other` name the same institution (ISM-1 §6.1 duty 6):
+    /// the same BIC (compared on its first eight characters when either has
+    /// no branch code), or the same proprietary code from the same issuer.
+    /// A BIC and a proprietary code never identify the same party, since
+    /// nothing in the messages relates them.
+    pub fn same_institution(&self, other: &Party) -> bool {
+        match (
+            &self.bic,
+            &other.bic,
+            &self.proprietary_id,
+            &other.proprietary_id,
+        ) {
+            (Some(a), Some(b), _, _) => a.same_institution(b),
+            (_, _, Some(a), Some(b)) => a.same_code(b),
+            _ => false,
+        }
+    }
+}
+
+ism_object! {
+    /// A party's code in a scheme of its own (sese.023 `GenericIdentification36`;
+    /// MT `:95R::<qualifier>/<data source scheme>/<code>`), e.g. DTC
+    /// participant `0901` issued under `DTCYID` (ISM-1 §6.0.8).
+    pub struct ProprietaryId {
+        /// The code (`Id`; the MT proprietary code).
+        pub id: Reference,
+        /// Who issued the code (`Issr`; the MT data source scheme).
+        pub issuer: Reference,
+        /// The name of the scheme, if the issuer runs several (`SchmeNm`).
+        pub scheme: Option<Reference>,
+    }
+}
+impl Rules for ProprietaryId {}
+
+impl ProprietaryId {
+    /// Same code from the same issuer; the scheme, when both name one, must agree too.
+    pub fn same_code(&self, other: &ProprietaryId) -> bool {
+        self.id == other.id
+            && self.issuer == other.issuer
+            && match (&self.scheme, &other.scheme) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+ism_object! {
+    /// The instructing party's side of the cash leg (sese.023
+    /// `QtyAndAcctDtls/CshAcct` and `CshPties`; MT `:97A::CASH//` and the E2
+    /// cash parties): the cash account it pays from (RECEIVE) or is paid into
+    /// (DELIVER), the ledger that holds it, and who owns and services it
+    /// (ISM-1 §6.0.9).
+    pub struct CashSide {
+        /// The market whose ledger holds the cash account and settles the cash leg.
+        pub market: Option<Mic>,
+        /// The cash account on that ledger.
+        pub account: Option<Reference>,
+        /// The account's owner, when it is not the instruction's `account_owner`
+        /// (`CshPties/Cdtr` or `Dbtr`; MT `:95P::BENM//` or `:95P::DEBT//`).
+        pub owner: Option<PartyId>,
+        /// The institution that services the account (`CshPties/CdtrAgt` or
+        /// `DbtrAgt`; MT `:95P::ACCW//` or `:95P::PAYE//`).
+        pub servicer: Option<Party>,
+    }
+}
+
+impl Rules for CashSide {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        // ISM-1 §6.0.9 rule 1: an empty cash side says nothing; senders omit it.
+        if self.market.is_none()
+            && self.account.is_none()
+            && self.owner.is_none()
+            && self.servicer.is_none()
+        {
+            return Err(Rejection::at(
+                ReasonCode::MissingField,
+                child_path(path, "account"),
+                "a cash side must name at least its account, market, owner or servicer; leave an empty cash side out",
+            ));
+        }
+        Ok(())
+    }
+}
 
 ism_object! {
     /// An account on a market's ledger: its owner and the account id.

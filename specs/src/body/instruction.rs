@@ -1,6 +1,6 @@
 //! SettlementInstruction ≈ sese.023 (ISM-1 §6.1).
 
-use super::common::{Direction, Party, Payment};
+use super::common::{CashSide, Direction, Party, Payment};
 use crate::decimal::{Money, Quantity};
 use crate::ident::{Bic, Isin, Mic, PartyId};
 use crate::ids::Reference;
@@ -31,14 +31,22 @@ ism_object! {
         /// Cash against the securities; present exactly when `payment` is
         /// `AGAINST_PAYMENT` (`SttlmAmt`; MT `:19A::SETT//`).
         pub settlement_amount: Option<Money>,
-        /// The owner of the safekeeping account (`QtyAndAcctDtls/AcctOwnr`).
-        pub account_owner: PartyId,
+        /// The owner of the safekeeping account (`QtyAndAcctDtls/AcctOwnr`), if
+        /// the message names it; the account servicer knows it from the account.
+        pub account_owner: Option<PartyId>,
         /// The instructing party's safekeeping account (`QtyAndAcctDtls/SfkpgAcct/Id`; MT `:97A::SAFE//`).
         pub safekeeping_account: Reference,
-        /// The delivering agent (`DlvrgSttlmPties/Pty1`; MT `:95P::DEAG//`).
-        pub delivering_agent: Party,
-        /// The receiving agent (`RcvgSttlmPties/Pty1`; MT `:95P::REAG//`).
-        pub receiving_agent: Party,
+        /// The market whose ledger the securities move on (ISM-1 §6.1 duty 7).
+        pub securities_market: Option<Mic>,
+        /// The instructing party's side of the cash leg; never for
+        /// `FREE_OF_PAYMENT` (`QtyAndAcctDtls/CshAcct`, `CshPties`; MT `:97A::CASH//`, E2).
+        pub cash: Option<CashSide>,
+        /// The delivering agent (`DlvrgSttlmPties/Pty1`; MT `:95a::DEAG//`);
+        /// required when the instructing party receives.
+        pub delivering_agent: Option<Party>,
+        /// The receiving agent (`RcvgSttlmPties/Pty1`; MT `:95a::REAG//`);
+        /// required when the instructing party delivers.
+        pub receiving_agent: Option<Party>,
         /// The seller, if named (MT `:95P::SELL//`).
         pub seller: Option<Party>,
         /// The buyer, if named (MT `:95P::BUYR//`).
@@ -64,17 +72,70 @@ impl Rules for SettlementInstruction {
             ));
         }
         match (self.payment, &self.settlement_amount) {
-            (Payment::AgainstPayment, None) => Err(Rejection::at(
-                ReasonCode::AmountRequired,
-                child_path(path, "settlement_amount"),
-                "an AGAINST_PAYMENT instruction must state its settlement amount",
-            )),
-            (Payment::FreeOfPayment, Some(_)) => Err(Rejection::at(
+            (Payment::AgainstPayment, None) => {
+                return Err(Rejection::at(
+                    ReasonCode::AmountRequired,
+                    child_path(path, "settlement_amount"),
+                    "an AGAINST_PAYMENT instruction must state its settlement amount",
+                ))
+            }
+            (Payment::FreeOfPayment, Some(_)) => {
+                return Err(Rejection::at(
+                    ReasonCode::AmountNotAllowed,
+                    child_path(path, "settlement_amount"),
+                    "a FREE_OF_PAYMENT instruction must not carry a settlement amount",
+                ))
+            }
+            _ => {}
+        }
+        if self.payment == Payment::FreeOfPayment && self.cash.is_some() {
+            return Err(Rejection::at(
                 ReasonCode::AmountNotAllowed,
-                child_path(path, "settlement_amount"),
-                "a FREE_OF_PAYMENT instruction must not carry a settlement amount",
-            )),
-            _ => Ok(()),
+                child_path(path, "cash"),
+                "a FREE_OF_PAYMENT instruction moves no cash, so it has no cash side",
+            ));
+        }
+        // ISM-1 §6.1 rule 5: the counterparty's agent is what the other side
+        // matches against; the instructing party's own agent may be implied.
+        let (counterparty_agent, member, role) = match self.direction {
+            Direction::Deliver => (
+                &self.receiving_agent,
+                "receiving_agent",
+                "a DELIVER instruction must name the receiving agent it delivers to",
+            ),
+            Direction::Receive => (
+                &self.delivering_agent,
+                "delivering_agent",
+                "a RECEIVE instruction must name the delivering agent it receives from",
+            ),
+        };
+        if counterparty_agent.is_none() {
+            return Err(Rejection::at(
+                ReasonCode::CounterpartyRequired,
+                child_path(path, member),
+                role,
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl SettlementInstruction {
+    /// The agent on the counterparty's side: the receiving agent of a
+    /// delivery, the delivering agent of a receipt. Always present in a
+    /// decoded instruction (ISM-1 §6.1 rule 5).
+    pub fn counterparty_agent(&self) -> Option<&Party> {
+        match self.direction {
+            Direction::Deliver => self.receiving_agent.as_ref(),
+            Direction::Receive => self.delivering_agent.as_ref(),
+        }
+    }
+
+    /// The agent on the instructing party's own side, if the message names it.
+    pub fn own_agent(&self) -> Option<&Party> {
+        match self.direction {
+            Direction::Deliver => self.delivering_agent.as_ref(),
+            Direction::Receive => self.receiving_agent.as_ref(),
         }
     }
 }

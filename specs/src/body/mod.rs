@@ -10,7 +10,8 @@ mod instruction;
 mod status;
 
 pub use common::{
-    AccountRef, Direction, JournalRef, Leg, Party, Payment, Reason, SecuritiesAmount,
+    AccountRef, CashSide, Direction, JournalRef, Leg, Party, Payment, ProprietaryId, Reason,
+    SecuritiesAmount,
 };
 pub use confirmation::SettlementConfirmation;
 pub use error::ErrorBody;

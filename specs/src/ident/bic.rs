@@ -49,6 +49,24 @@ impl Bic {
     pub fn institution(&self) -> &str {
         &self.text[..8]
     }
+
+    /// The branch code, `None` for an 8-character BIC and for the primary
+    /// office `XXX` (ISO 9362: `DEUTDEFF` and `DEUTDEFFXXX` are one office).
+    pub fn branch(&self) -> Option<&str> {
+        self.text
+            .get(8..)
+            .filter(|branch| !branch.is_empty() && *branch != "XXX")
+    }
+
+    /// Whether two BICs name the same office (ISM-1 §6.1 duty 6): the same
+    /// institution part, and the same branch when both name a branch.
+    pub fn same_institution(&self, other: &Bic) -> bool {
+        self.institution() == other.institution()
+            && match (self.branch(), other.branch()) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
 }
 
 ism_string!(Bic);
@@ -56,6 +74,27 @@ ism_string!(Bic);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_institution_ignores_a_missing_or_primary_branch() {
+        let bic = |text: &str| Bic::parse(text).ok();
+        let same = |a: &str, b: &str| match (bic(a), bic(b)) {
+            (Some(a), Some(b)) => a.same_institution(&b),
+            _ => false,
+        };
+        assert!(same("DEUTDEFF", "DEUTDEFFXXX"));
+        assert!(same("DEUTDEFF", "DEUTDEFF500"));
+        assert!(same("DEUTDEFF500", "DEUTDEFF500"));
+        assert!(!same("DEUTDEFF500", "DEUTDEFF501"));
+        // A BIC without a branch (or with XXX) names the institution, which any of its branches is.
+        assert!(same("DEUTDEFFXXX", "DEUTDEFF501"));
+        assert!(!same("DEUTDEFF", "DEUTDEMM"));
+        assert_eq!(
+            bic("DEUTDEFF500").as_ref().and_then(Bic::branch),
+            Some("500")
+        );
+        assert_eq!(bic("DEUTDEFFXXX").as_ref().and_then(Bic::branch), None);
+    }
 
     #[test]
     fn accepts_eight_and_eleven_characters() {

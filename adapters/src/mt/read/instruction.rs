@@ -93,10 +93,17 @@ pub(super) fn read(
         isin,
         quantity,
         settlement_amount,
-        account_owner,
+        account_owner: Some(account_owner),
         safekeeping_account,
-        delivering_agent: parties.required(reader, "DEAG", "delivering agent", &setdet_path)?,
-        receiving_agent: parties.required(reader, "REAG", "receiving agent", &setdet_path)?,
+        securities_market: None,
+        cash: None,
+        delivering_agent: Some(parties.required(
+            reader,
+            "DEAG",
+            "delivering agent",
+            &setdet_path,
+        )?),
+        receiving_agent: Some(parties.required(reader, "REAG", "receiving agent", &setdet_path)?),
         seller: parties.optional(reader, "SELL")?,
         buyer: parties.optional(reader, "BUYR")?,
         place_of_settlement: parties.place_of_settlement(reader, &setdet_path)?,
@@ -364,7 +371,8 @@ impl<'s> Parties<'s> {
                 _ => None,
             };
         Ok(Party {
-            bic,
+            bic: Some(bic),
+            proprietary_id: None,
             lei,
             safekeeping_account,
         })

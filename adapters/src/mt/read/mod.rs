@@ -43,10 +43,7 @@ pub(crate) fn read(
     let checked = Body::from_json(body.kind(), &body.to_json(), "body")
         .map_err(|rejection| reader.place(kind, rejection))?;
     let unrepresented = reader.finish(root);
-    Ok(Translation {
-        value: checked,
-        unrepresented,
-    })
+    Ok(Translation::lossy(checked, unrepresented))
 }
 
 /// Where an ISM/1 member lives in MT, for refusals of the cross-member rules.

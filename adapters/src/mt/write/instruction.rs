@@ -3,7 +3,7 @@
 use isthmus_spec::body::{Direction, Party, SettlementInstruction};
 
 use super::{amount_19a, decimal, reference_16, Lines};
-use crate::error::{TranslateError, Translation};
+use crate::error::{TranslateCode, TranslateError, Translation, Unrepresented};
 use crate::mt::codes;
 use crate::mt::fields;
 use crate::mt::fin;
@@ -44,24 +44,26 @@ pub(super) fn write(body: &SettlementInstruction) -> Result<Translation<Vec<u8>>
 
     lines.open("FIAC");
     lines.qualified("36B", "SETT", &format!("UNIT/{quantity}"));
-    if body.account_owner.is_lei() {
+    match &body.account_owner {
         // Sequence C gives ACOW options P and R and the LEI under ALTE (MT543 field 95a).
-        lines.qualified("95L", "ALTE", body.account_owner.as_str());
-    } else {
-        lines.qualified("95P", "ACOW", body.account_owner.as_str());
+        Some(owner) if owner.is_lei() => lines.qualified("95L", "ALTE", owner.as_str()),
+        Some(owner) => lines.qualified("95P", "ACOW", owner.as_str()),
+        None => {}
     }
     lines.qualified("97A", "SAFE", body.safekeeping_account.as_str());
     lines.close("FIAC");
 
     lines.open("SETDET");
     lines.qualified("22F", "SETR", "TRAD");
-    party(&mut lines, "DEAG", &body.delivering_agent);
-    if let Some(seller) = &body.seller {
-        party(&mut lines, "SELL", seller);
-    }
-    party(&mut lines, "REAG", &body.receiving_agent);
-    if let Some(buyer) = &body.buyer {
-        party(&mut lines, "BUYR", buyer);
+    for (qualifier, member, entry) in [
+        ("DEAG", "body.delivering_agent", &body.delivering_agent),
+        ("SELL", "body.seller", &body.seller),
+        ("REAG", "body.receiving_agent", &body.receiving_agent),
+        ("BUYR", "body.buyer", &body.buyer),
+    ] {
+        if let Some(entry) = entry {
+            party(&mut lines, qualifier, member, entry)?;
+        }
     }
     lines.open("SETPRTY");
     lines.qualified("95P", "PSET", body.place_of_settlement.as_str());
@@ -75,13 +77,21 @@ pub(super) fn write(body: &SettlementInstruction) -> Result<Translation<Vec<u8>>
 
     // Sender: the account owner by BIC, else the instructing side's agent;
     // receiver: the place of settlement, which MT54x instructions can reach directly.
-    let sender_bic = if body.account_owner.is_lei() {
-        match body.direction {
-            Direction::Deliver => body.delivering_agent.bic.as_str(),
-            Direction::Receive => body.receiving_agent.bic.as_str(),
-        }
-    } else {
-        body.account_owner.as_str()
+    let own_agent_bic = match body.direction {
+        Direction::Deliver => body.delivering_agent.as_ref(),
+        Direction::Receive => body.receiving_agent.as_ref(),
+    }
+    .and_then(|agent| agent.bic.as_ref())
+    .map(|bic| bic.as_str());
+    let sender_bic = match &body.account_owner {
+        Some(owner) if !owner.is_lei() => owner.as_str(),
+        _ => own_agent_bic.ok_or_else(|| {
+            TranslateError::at(
+                TranslateCode::NotRepresentable,
+                "body.account_owner",
+                "an MT54x message is sent by a BIC; this instruction names neither an account owner by BIC nor its own agent by BIC",
+            )
+        })?,
     };
     let bytes = fin::write(
         message_type,
@@ -89,13 +99,38 @@ pub(super) fn write(body: &SettlementInstruction) -> Result<Translation<Vec<u8>>
         &fin::receiver_address(body.place_of_settlement.as_str()),
         &lines.finish(message_type),
     );
-    Ok(Translation::lossless(bytes))
+    let mut unrepresented = Vec::new();
+    if body.securities_market.is_some() {
+        unrepresented.push(Unrepresented {
+            field: "body.securities_market".into(),
+            reason: "not yet written to MT54x".into(),
+        });
+    }
+    if body.cash.is_some() {
+        unrepresented.push(Unrepresented {
+            field: "body.cash".into(),
+            reason: "not yet written to MT54x".into(),
+        });
+    }
+    Ok(Translation::lossy(bytes, unrepresented))
 }
 
 /// One E1 sequence: `:95P:` party, `:95L::ALTE//` LEI, `:97A::SAFE//` account.
-fn party(lines: &mut Lines, qualifier: &str, party: &Party) {
+fn party(
+    lines: &mut Lines,
+    qualifier: &str,
+    member: &str,
+    party: &Party,
+) -> Result<(), TranslateError> {
+    let Some(bic) = &party.bic else {
+        return Err(TranslateError::at(
+            TranslateCode::NotRepresentable,
+            member.to_string(),
+            "a party by proprietary id is not yet written to MT54x",
+        ));
+    };
     lines.open("SETPRTY");
-    lines.qualified("95P", qualifier, party.bic.as_str());
+    lines.qualified("95P", qualifier, bic.as_str());
     if let Some(lei) = &party.lei {
         lines.qualified("95L", "ALTE", lei.as_str());
     }
@@ -103,4 +138,5 @@ fn party(lines: &mut Lines, qualifier: &str, party: &Party) {
         lines.qualified("97A", "SAFE", account.as_str());
     }
     lines.close("SETPRTY");
+    Ok(())
 }

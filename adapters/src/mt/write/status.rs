@@ -98,8 +98,5 @@ pub(super) fn write(body: &InstructionStatus) -> Result<Translation<Vec<u8>>, Tr
         ADVICE_RECEIVER_ADDRESS,
         &lines.finish(548),
     );
-    Ok(Translation {
-        value: bytes,
-        unrepresented,
-    })
+    Ok(Translation::lossy(bytes, unrepresented))
 }

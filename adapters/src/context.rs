@@ -1,0 +1,309 @@
+//! What a gateway knows about an inbound instruction that its message need not
+//! say (ISM-1 §6.1 duty 8): the authenticated participant, the gateway's own
+//! market, and the participant's account static data.
+//!
+//! A dialect reads what the message states and derives what its routing
+//! implies (reporting each derived member); [`complete`] then fills what is
+//! still absent — and replaces what was only derived from routing — with what
+//! the gateway knows for certain, reporting each fill with source `gateway`.
+//! A value the message states is never replaced: a contradiction between the
+//! message and the participant's static data is the gateway's risk check to
+//! refuse, not the adapter's to hide.
+
+use isthmus_spec::body::{CashSide, Direction, Party, Payment, SettlementInstruction};
+use isthmus_spec::ident::{Mic, PartyId};
+use isthmus_spec::Body;
+
+use crate::error::{Derived, TranslateError, Translation};
+
+/// Where a gateway-supplied value is reported to come from.
+pub const GATEWAY_SOURCE: &str = "gateway";
+
+/// What a gateway knows about the participant whose message it translates.
+/// Every member is optional; an empty context changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundContext {
+    /// The participant the gateway authenticated: the owner of the accounts it instructs.
+    pub participant: Option<PartyId>,
+    /// The gateway's own market: the securities market of the participant's
+    /// deliveries and the cash market of its receipts against payment (the
+    /// seller's securities and the buyer's cash are on their own markets, DESIGN.md §3).
+    pub market: Option<Mic>,
+    /// The participant's own settlement agent at the place of settlement, from static data.
+    pub settlement_agent: Option<Party>,
+    /// The participant's cash side, from static data: its cash account, who
+    /// owns and services it, and on which market.
+    pub cash: Option<CashSide>,
+}
+
+impl InboundContext {
+    /// Whether the context knows nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == InboundContext::default()
+    }
+}
+
+/// Completes an inbound translation with what `context` knows (see the module docs).
+/// Only instructions are completed; other bodies pass through unchanged. The
+/// completed body is decoded again, so it obeys every ISM/1 rule.
+pub fn complete(
+    mut translation: Translation<Body>,
+    context: &InboundContext,
+) -> Result<Translation<Body>, TranslateError> {
+    let Body::SettlementInstruction(instruction) = &mut translation.value else {
+        return Ok(translation);
+    };
+    let derived = &mut translation.derived;
+    // Replaces a member absent or only derived from routing; the message's own value stays.
+    let mut fill = |field: &str, absent: bool, what: &str| -> bool {
+        let from_routing = derived.iter().position(|d| d.field == field);
+        if !absent && from_routing.is_none() {
+            return false;
+        }
+        if let Some(index) = from_routing {
+            derived.remove(index);
+        }
+        derived.push(Derived {
+            field: field.to_string(),
+            source: GATEWAY_SOURCE.to_string(),
+            reason: what.to_string(),
+        });
+        true
+    };
+
+    if let Some(participant) = &context.participant {
+        if fill(
+            "body.account_owner",
+            instruction.account_owner.is_none(),
+            "the participant the gateway authenticated owns the accounts it instructs",
+        ) {
+            instruction.account_owner = Some(participant.clone());
+        }
+    }
+    if let Some(market) = &context.market {
+        if instruction.direction == Direction::Deliver
+            && fill(
+                "body.securities_market",
+                instruction.securities_market.is_none(),
+                "a seller's securities are on its own gateway's market",
+            )
+        {
+            instruction.securities_market = Some(market.clone());
+        }
+    }
+    if let Some(agent) = &context.settlement_agent {
+        let (field, own) = match instruction.direction {
+            Direction::Deliver => ("body.delivering_agent", &mut instruction.delivering_agent),
+            Direction::Receive => ("body.receiving_agent", &mut instruction.receiving_agent),
+        };
+        if fill(
+            field,
+            own.is_none(),
+            "the participant's settlement agent, from the gateway's static data",
+        ) {
+            *own = Some(agent.clone());
+        }
+    }
+    if instruction.payment == Payment::AgainstPayment {
+        complete_cash(instruction, context, &mut fill);
+    }
+    let checked = Body::from_json(
+        translation.value.kind(),
+        &translation.value.to_json(),
+        "body",
+    )?;
+    translation.value = checked;
+    Ok(translation)
+}
+
+/// Fills the members of an against-payment instruction's cash side.
+fn complete_cash(
+    instruction: &mut SettlementInstruction,
+    context: &InboundContext,
+    fill: &mut impl FnMut(&str, bool, &str) -> bool,
+) {
+    let mut cash = instruction.cash.clone().unwrap_or(CashSide {
+        market: None,
+        account: None,
+        owner: None,
+        servicer: None,
+    });
+    let known = context.cash.as_ref();
+    let market = known
+        .and_then(|c| c.market.clone())
+        .or_else(|| match instruction.direction {
+            Direction::Receive => context.market.clone(),
+            Direction::Deliver => None,
+        });
+    if let Some(market) = market {
+        if fill(
+            "body.cash.market",
+            cash.market.is_none(),
+            "the market of the participant's cash account, from the gateway",
+        ) {
+            cash.market = Some(market);
+        }
+    }
+    if let Some(known) = known {
+        if let Some(account) = &known.account {
+            if fill(
+                "body.cash.account",
+                cash.account.is_none(),
+                "the participant's cash account, from the gateway's static data",
+            ) {
+                cash.account = Some(account.clone());
+            }
+        }
+        if let Some(owner) = &known.owner {
+            if fill(
+                "body.cash.owner",
+                cash.owner.is_none(),
+                "the owner of the participant's cash account, from the gateway's static data",
+            ) {
+                cash.owner = Some(owner.clone());
+            }
+        }
+        if let Some(servicer) = &known.servicer {
+            if fill(
+                "body.cash.servicer",
+                cash.servicer.is_none(),
+                "the servicer of the participant's cash account, from the gateway's static data",
+            ) {
+                cash.servicer = Some(servicer.clone());
+            }
+        }
+    }
+    let empty = cash.market.is_none()
+        && cash.account.is_none()
+        && cash.owner.is_none()
+        && cash.servicer.is_none();
+    instruction.cash = if empty { None } else { Some(cash) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use isthmus_spec::json::Json;
+    use serde_json::json;
+
+    fn receipt() -> Translation<Body> {
+        let body = json!({
+            "instruction_id": "SEME-1",
+            "direction": "RECEIVE",
+            "payment": "AGAINST_PAYMENT",
+            "trade_date": "2026-11-25",
+            "settlement_date": "2026-11-27",
+            "isin": "US0378331005",
+            "quantity": "10",
+            "settlement_amount": {"amount": "10.00", "currency": "AUD"},
+            "account_owner": "DEUTDEFF",
+            "safekeeping_account": "SAFE-1",
+            "delivering_agent": {"bic": "CHASUS33"},
+            "place_of_settlement": "DTCYUS33"
+        });
+        let instruction =
+            SettlementInstruction::from_json(&body, "body").unwrap_or_else(|r| panic!("{r}"));
+        let mut translation = Translation::lossless(Body::SettlementInstruction(instruction));
+        // As a dialect reports an owner it took from the message's sender.
+        translation.derived.push(Derived {
+            field: "body.account_owner".into(),
+            source: "{1:} sender".into(),
+            reason: "the sender owns the account".into(),
+        });
+        translation
+    }
+
+    fn instruction(translation: &Translation<Body>) -> &SettlementInstruction {
+        match &translation.value {
+            Body::SettlementInstruction(instruction) => instruction,
+            other => panic!("not an instruction: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_context_changes_nothing() {
+        let before = receipt();
+        let after =
+            complete(before.clone(), &InboundContext::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(after, before);
+        assert!(InboundContext::default().is_empty());
+    }
+
+    #[test]
+    fn the_gateway_replaces_routing_guesses_and_fills_gaps_but_never_what_the_message_says() {
+        let context = InboundContext {
+            participant: PartyId::parse("5493001KJTIIGC8Y1R12").ok(),
+            market: Mic::parse("XASX").ok(),
+            settlement_agent: isthmus_spec::ident::Bic::parse("ANZBAU3M")
+                .ok()
+                .map(Party::by_bic),
+            cash: Some(CashSide {
+                market: None,
+                account: isthmus_spec::ids::Reference::parse("AUD-CASH-9").ok(),
+                owner: None,
+                servicer: None,
+            }),
+        };
+        let after = complete(receipt(), &context).unwrap_or_else(|e| panic!("{e}"));
+        let body = instruction(&after);
+        // The owner was only derived from routing: the authenticated participant replaces it.
+        assert_eq!(
+            body.account_owner.as_ref().map(|o| o.as_str()),
+            Some("5493001KJTIIGC8Y1R12")
+        );
+        // A receipt's cash is on the gateway's own market; its securities market is not.
+        assert_eq!(body.securities_market, None);
+        let cash = body.cash.as_ref().unwrap_or_else(|| panic!("a cash side"));
+        assert_eq!(cash.market.as_ref().map(|m| m.as_str()), Some("XASX"));
+        assert_eq!(
+            cash.account.as_ref().map(|a| a.as_str()),
+            Some("AUD-CASH-9")
+        );
+        // The own (receiving) agent was absent; the counterparty's agent stays as written.
+        assert_eq!(
+            body.receiving_agent
+                .as_ref()
+                .and_then(|p| p.bic.as_ref())
+                .map(|b| b.as_str()),
+            Some("ANZBAU3M")
+        );
+        assert_eq!(
+            body.delivering_agent
+                .as_ref()
+                .and_then(|p| p.bic.as_ref())
+                .map(|b| b.as_str()),
+            Some("CHASUS33")
+        );
+        let mut fields: Vec<(&str, &str)> = after
+            .derived
+            .iter()
+            .map(|d| (d.field.as_str(), d.source.as_str()))
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            vec![
+                ("body.account_owner", GATEWAY_SOURCE),
+                ("body.cash.account", GATEWAY_SOURCE),
+                ("body.cash.market", GATEWAY_SOURCE),
+                ("body.receiving_agent", GATEWAY_SOURCE),
+            ]
+        );
+
+        // An owner the message states is kept, and not reported as derived.
+        let mut stated = receipt();
+        stated.derived.clear();
+        let after = complete(stated, &context).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            instruction(&after)
+                .account_owner
+                .as_ref()
+                .map(|o| o.as_str()),
+            Some("DEUTDEFF")
+        );
+        assert!(after
+            .derived
+            .iter()
+            .all(|d| d.field != "body.account_owner"));
+    }
+}

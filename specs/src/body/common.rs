@@ -214,3 +214,75 @@ ism_object! {
     }
 }
 impl Rules for Reason {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::Json;
+    use serde_json::json;
+
+    fn party(value: serde_json::Value) -> Party {
+        Party::from_json(&value, "p").unwrap_or_else(|r| panic!("{r}"))
+    }
+
+    #[test]
+    fn parties_match_on_the_same_kind_of_identification_only() {
+        let by_bic = party(json!({"bic": "CHASUS33"}));
+        let by_branch = party(json!({"bic": "CHASUS33XXX", "lei": "7H6GLXDRUGQFU57RNE97"}));
+        let dtc = party(json!({"proprietary_id": {"id": "0902", "issuer": "DTCYID"}}));
+        let dtc_named = party(
+            json!({"proprietary_id": {"id": "0902", "issuer": "DTCYID", "scheme": "PARTICIPANT"}}),
+        );
+        let dtc_other_scheme = party(
+            json!({"proprietary_id": {"id": "0902", "issuer": "DTCYID", "scheme": "ACCOUNT"}}),
+        );
+        let crest = party(json!({"proprietary_id": {"id": "0902", "issuer": "CRST"}}));
+        assert!(by_bic.same_institution(&by_branch));
+        assert!(
+            dtc.same_institution(&dtc_named),
+            "a scheme only one side names is not compared"
+        );
+        assert!(!dtc_named.same_institution(&dtc_other_scheme));
+        assert!(
+            !dtc.same_institution(&crest),
+            "the same code from another issuer"
+        );
+        assert!(!by_bic.same_institution(&dtc) && !dtc.same_institution(&by_bic));
+    }
+
+    #[test]
+    fn a_party_is_a_bic_or_a_proprietary_id() {
+        let refused = |value| {
+            Party::from_json(&value, "body.seller")
+                .err()
+                .map(|r| (r.code, r.field))
+        };
+        let choice = Some((ReasonCode::PartyIdChoice, Some("body.seller".to_string())));
+        assert_eq!(refused(json!({"lei": "7H6GLXDRUGQFU57RNE97"})), choice);
+        assert_eq!(
+            refused(json!({"bic": "CHASUS33", "proprietary_id": {"id": "1", "issuer": "DTCYID"}})),
+            choice
+        );
+        assert_eq!(refused(json!({"bic": "CHASUS33"})), None);
+    }
+
+    #[test]
+    fn an_empty_cash_side_is_refused_at_its_account() {
+        let refused = CashSide::from_json(&json!({}), "body.cash").err();
+        assert_eq!(
+            refused.map(|r| (r.code, r.field)),
+            Some((
+                ReasonCode::MissingField,
+                Some("body.cash.account".to_string())
+            ))
+        );
+        for member in [
+            json!({"market": "XASX"}),
+            json!({"account": "CASH-1"}),
+            json!({"owner": "DEUTDEFF"}),
+            json!({"servicer": {"bic": "DEUTDEFF"}}),
+        ] {
+            assert!(CashSide::from_json(&member, "c").is_ok(), "{member}");
+        }
+    }
+}

@@ -139,3 +139,44 @@ impl SettlementInstruction {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::Json;
+    use serde_json::json;
+
+    #[test]
+    fn own_and_counterparty_agents_follow_the_direction() {
+        let mut body = json!({
+            "instruction_id": "SEME-1",
+            "direction": "DELIVER",
+            "payment": "FREE_OF_PAYMENT",
+            "trade_date": "2026-11-25",
+            "settlement_date": "2026-11-27",
+            "isin": "US0378331005",
+            "quantity": "10",
+            "safekeeping_account": "SAFE-1",
+            "delivering_agent": {"bic": "CHASUS33"},
+            "receiving_agent": {"bic": "DEUTDEFF"},
+            "place_of_settlement": "DTCYUS33"
+        });
+        let bic_of =
+            |party: Option<&Party>| party.and_then(|p| p.bic.as_ref()).map(|b| b.to_string());
+        let deliver =
+            SettlementInstruction::from_json(&body, "body").unwrap_or_else(|r| panic!("{r}"));
+        assert_eq!(
+            bic_of(deliver.counterparty_agent()).as_deref(),
+            Some("DEUTDEFF")
+        );
+        assert_eq!(bic_of(deliver.own_agent()).as_deref(), Some("CHASUS33"));
+        body["direction"] = json!("RECEIVE");
+        let receive =
+            SettlementInstruction::from_json(&body, "body").unwrap_or_else(|r| panic!("{r}"));
+        assert_eq!(
+            bic_of(receive.counterparty_agent()).as_deref(),
+            Some("CHASUS33")
+        );
+        assert_eq!(bic_of(receive.own_agent()).as_deref(), Some("DEUTDEFF"));
+    }
+}

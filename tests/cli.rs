@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use isthmus_spec::vectors::{Expectation, Vector};
+use isthmus_spec::vectors::{Expectation, TestKeys, Vector};
 use serde_json::Value;
 
 fn isthmus(args: &[&str], stdin: &[u8]) -> Output {
@@ -35,10 +35,39 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// A public key record (ISM-1 §7.4) for every trusted key of keys.json, in
+/// a fresh directory: the crafted keys of the signature-rule vectors have no
+/// file of their own, and must be known for their signatures to be verified.
+fn trusted_key_files(tag: &str) -> (PathBuf, Vec<String>) {
+    let keys =
+        TestKeys::parse(&fs::read_to_string(vectors_dir().join("keys.json")).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("isthmus-cli-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let mut args = Vec::new();
+    for key in &keys.trusted {
+        let path = dir.join(format!("{}.pub.json", key.name));
+        let record =
+            serde_json::json!({"alg": key.alg, "key_id": key.key_id, "public_key": key.public_key});
+        fs::write(&path, record.to_string()).unwrap();
+        args.push("--public-key".to_string());
+        args.push(path.to_str().expect("utf-8 path").to_string());
+    }
+    (dir, args)
+}
+
 #[test]
 fn every_vector_through_spec_validate() {
-    let key = vectors_dir().join("test-key.pub.json");
-    let key = key.to_str().expect("utf-8 path");
+    let (key_dir, key_args) = trusted_key_files("vectors");
+    let with_keys = |json: bool| {
+        let mut args: Vec<&str> = vec!["spec", "validate"];
+        if json {
+            args.push("--json");
+        }
+        args.extend(key_args.iter().map(String::as_str));
+        args.push("-");
+        args
+    };
     let mut checked = 0;
     for dir in ["valid", "invalid"] {
         let mut paths: Vec<PathBuf> = fs::read_dir(vectors_dir().join(dir))
@@ -49,11 +78,8 @@ fn every_vector_through_spec_validate() {
         for path in paths {
             let vector = Vector::parse(&fs::read_to_string(&path).unwrap()).unwrap();
             let input = vector.input_bytes();
-            let plain = isthmus(&["spec", "validate", "--public-key", key, "-"], &input);
-            let json = isthmus(
-                &["spec", "validate", "--json", "--public-key", key, "-"],
-                &input,
-            );
+            let plain = isthmus(&with_keys(false), &input);
+            let json = isthmus(&with_keys(true), &input);
             let report: Value = serde_json::from_slice(&json.stdout)
                 .unwrap_or_else(|e| panic!("{}: --json output: {e}", vector.id));
             match &vector.expect {
@@ -112,6 +138,7 @@ fn every_vector_through_spec_validate() {
         }
     }
     assert!(checked >= 55);
+    fs::remove_dir_all(&key_dir).unwrap();
 }
 
 #[test]

@@ -1485,11 +1485,487 @@ fn main() -> Result<()> {
         write_json(&root.join(format!("{}.json", vector.id)), &out)?;
         count.1 += 1;
     }
+    precision_vectors(&root, &keys, &mut count)?;
     println!(
         "wrote {} valid and {} invalid vectors under {}",
         count.0,
         count.1,
         root.display()
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Precision vectors (issue 7 §5): where an outside implementer had to guess,
+// ISM-1 now says exactly what happens, and these vectors pin each answer.
+// They are numbered from invalid/90 and valid/40, apart from the others.
+// ---------------------------------------------------------------------------
+
+#[path = "../tests/support/curve25519.rs"]
+mod curve25519;
+
+use isthmus_spec::sign::{PublicKey, SignatureValue};
+
+/// The input of a precision vector.
+enum PreciseInput {
+    Value(Value),
+    Text(String),
+    /// Exact bytes, for inputs that are not UTF-8 (`input_hex`, ISM-1 §10.2).
+    Bytes(Vec<u8>),
+}
+
+struct Precise {
+    id: &'static str,
+    description: &'static str,
+    clauses: &'static [&'static str],
+    /// `None` for a valid vector; else the reason and, if any, the path.
+    refusal: Option<(&'static str, Option<&'static str>)>,
+    input: PreciseInput,
+}
+
+fn refused(
+    id: &'static str,
+    description: &'static str,
+    clauses: &'static [&'static str],
+    reason: &'static str,
+    field: Option<&'static str>,
+    input: PreciseInput,
+) -> Precise {
+    Precise {
+        id,
+        description,
+        clauses,
+        refusal: Some((reason, field)),
+        input,
+    }
+}
+
+/// A public key that no seed gives, published in keys.json as trusted so
+/// that verification, not the key lookup, decides (ISM-1 §10.3).
+struct CraftedKey {
+    name: &'static str,
+    bytes: [u8; 32],
+}
+
+impl CraftedKey {
+    fn public(&self) -> PublicKey {
+        PublicKey::from_bytes(self.bytes)
+    }
+}
+
+/// The identity point, canonically encoded: a key of order 1.
+const SMALL_ORDER_KEY: CraftedKey = CraftedKey {
+    name: "small-order-key",
+    bytes: le_bytes_with_low_byte(0x01, 0x00, 0x00),
+};
+/// y = p + 1: a non-canonical encoding of the identity, which lenient
+/// decoders (ring's among them) read as y = 1.
+const NON_CANONICAL_KEY: CraftedKey = CraftedKey {
+    name: "non-canonical-key",
+    bytes: le_bytes_with_low_byte(0xee, 0xff, 0x7f),
+};
+/// y = 2: no point of the curve has it.
+const OFF_CURVE_KEY: CraftedKey = CraftedKey {
+    name: "off-curve-key",
+    bytes: le_bytes_with_low_byte(0x02, 0x00, 0x00),
+};
+
+/// 32 bytes: `low`, then 30 times `fill`, then `high`.
+const fn le_bytes_with_low_byte(low: u8, fill: u8, high: u8) -> [u8; 32] {
+    let mut out = [fill; 32];
+    out[0] = low;
+    out[31] = high;
+    out
+}
+
+fn sha512(parts: &[&[u8]]) -> [u8; 64] {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA512);
+    for part in parts {
+        context.update(part);
+    }
+    let mut out = [0u8; 64];
+    out.copy_from_slice(context.finish().as_ref());
+    out
+}
+
+/// The domain-prefixed signing input of a message value (ISM-1 §7.2).
+fn signing_input_of(message: &Value) -> Vec<u8> {
+    let mut input = SIGNATURE_DOMAIN.to_vec();
+    input.extend_from_slice(&canonical_unsigned_of(message));
+    input
+}
+
+/// `message` with a `signature` member holding exactly these bytes.
+fn with_raw_signature(message: &Value, key: &PublicKey, bytes: [u8; 64]) -> Value {
+    let mut signed = message.clone();
+    signed["signature"] = json!({
+        "alg": "Ed25519",
+        "key_id": key.key_id().as_str(),
+        "value": SignatureValue::from_bytes(bytes).as_str(),
+    });
+    signed
+}
+
+fn join_signature(r: &[u8; 32], s: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(r);
+    out[32..].copy_from_slice(s);
+    out
+}
+
+/// Whether ring, on its own, accepts the signature; the generator records
+/// it so that every description below says what ring alone would do.
+fn ring_accepts(key: &[u8; 32], input: &[u8], signature: &[u8; 64]) -> bool {
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key)
+        .verify(input, signature)
+        .is_ok()
+}
+
+/// The signatures of ISM-1 §7.3 item 2, each breaking one rule in a way a
+/// verifier lacking that rule would accept.
+fn signature_rule_vectors(keys: &Keys) -> Result<Vec<Precise>> {
+    use curve25519::{add_raw, from_le_bytes, to_le_bytes, Point, SCALARS};
+    let message = instruction_message();
+    let input = signing_input_of(&message);
+    let trusted = keys.trusted.public_key();
+    let a_bytes = *trusted.as_bytes();
+    let seed = Hex32::sha256_of(TRUSTED_SEED_PHRASE.as_bytes());
+    let (clamped, prefix) = curve25519::expand_seed(&sha512(&[seed.bytes()]));
+    let a = SCALARS.reduce(&clamped);
+    let honest = *keys.trusted.sign_bytes(&input).as_bytes();
+    let mut honest_r = [0u8; 32];
+    honest_r.copy_from_slice(&honest[..32]);
+    let mut honest_s = [0u8; 32];
+    honest_s.copy_from_slice(&honest[32..]);
+    let k_for = |r: &[u8; 32], public: &[u8; 32]| {
+        curve25519::scalar_from_digest(&sha512(&[r, public, &input]))
+    };
+    // The crafting arithmetic must agree with ring's signer before it is trusted.
+    let r_scalar = curve25519::scalar_from_digest(&sha512(&[&prefix, &input]));
+    if Point::base().times(&r_scalar).encode() != honest_r
+        || Point::base().times(&a).encode() != a_bytes
+    {
+        return Err("the crafting arithmetic disagrees with ring's Ed25519 signer".into());
+    }
+
+    // S + L: the same point [S]B, but S is not reduced.
+    let s_plus_l = to_le_bytes(&add_raw(&from_le_bytes(&honest_s), &curve25519::L).0);
+    // R = the identity, canonically encoded, with S = k·a: [S]B − [k]A = R.
+    let identity_r = Point::identity().encode();
+    let s_identity = to_le_bytes(&SCALARS.mul(&k_for(&identity_r, &a_bytes), &a));
+    // R = the identity as y = p + 1: the same equation for a verifier that
+    // decodes R instead of comparing its bytes.
+    let non_canonical_r = NON_CANONICAL_KEY.bytes;
+    let s_non_canonical = to_le_bytes(&SCALARS.mul(&k_for(&non_canonical_r, &a_bytes), &a));
+    // R′ = R + T with T of order 8, S′ = r + k′·a: only the cofactored
+    // equation [8][S′]B = [8]R′ + [8][k′]A holds.
+    let torsion = curve25519::torsion_points();
+    let mixed_r = Point::decode(&honest_r)
+        .ok_or("ring's R does not decode")?
+        .add(&torsion[1])
+        .encode();
+    let s_mixed =
+        to_le_bytes(&SCALARS.add(&r_scalar, &SCALARS.mul(&k_for(&mixed_r, &a_bytes), &a)));
+    // Under a key of small order, R = A₁ (test-key-1's public key) and
+    // S = a₁ mod L verify for every message, since [k]A is the identity.
+    let forged_s = to_le_bytes(&a);
+
+    let cases: [(&'static str, &'static str, PublicKey, [u8; 64], bool); 7] = [
+        ("invalid/99-signature-s-not-reduced",
+         "Test-key-1's signature with L added to S: the point [S]B is unchanged and the top three bits of S are still clear, but S ≥ L is refused. ring alone refuses it.",
+         trusted.clone(), join_signature(&honest_r, &s_plus_l), false),
+        ("invalid/100-signature-r-small-order",
+         "R is the identity (0100…00) and S = k·a, so [S]B − [k]A = R holds byte for byte; R of small order is refused. ring alone accepts it.",
+         trusted.clone(), join_signature(&identity_r, &s_identity), true),
+        ("invalid/101-signature-r-non-canonical",
+         "R is the identity encoded with y = p + 1 (eeff…ff7f) and S = k·a: a verifier that decodes R and compares points accepts it, one that compares R's bytes with the canonical encoding of [S]B − [k]A does not. ring alone refuses it.",
+         trusted.clone(), join_signature(&non_canonical_r, &s_non_canonical), false),
+        ("invalid/102-signature-cofactored-only",
+         "R′ = R + T with T of order 8, and S′ = r + k′·a: the cofactored equation [8][S]B = [8]R + [8][k]A holds, the cofactorless one of ISM/1 does not. ring alone refuses it.",
+         trusted.clone(), join_signature(&mixed_r, &s_mixed), false),
+        ("invalid/103-key-small-order",
+         "Signed under small-order-key, the identity: R = test-key-1's public key and S = its secret scalar verify for every message under this key, so anyone can make them; keys of small order are refused. ring alone accepts it.",
+         SMALL_ORDER_KEY.public(), join_signature(&a_bytes, &forged_s), true),
+        ("invalid/104-key-non-canonical",
+         "Signed under non-canonical-key, the identity encoded with y = p + 1, with the forgery of invalid/103: refused because the encoding is not canonical and names a point of small order. ring alone accepts it.",
+         NON_CANONICAL_KEY.public(), join_signature(&a_bytes, &forged_s), true),
+        ("invalid/105-key-not-on-curve",
+         "Test-key-1's signature, but the key id names off-curve-key (y = 2), which is no point of the curve: SIGNATURE_INVALID, not KEY_UNKNOWN or SIGNATURE_MALFORMED. ring alone refuses it.",
+         OFF_CURVE_KEY.public(), honest, false),
+    ];
+    let mut vectors = Vec::new();
+    for (id, description, key, signature, ring_expected) in cases {
+        if ring_accepts(key.as_bytes(), &input, &signature) != ring_expected {
+            return Err(
+                format!("{id}: ring's verdict is not the one the description states").into(),
+            );
+        }
+        vectors.push(refused(
+            id,
+            description,
+            &["ISM-1 §7.3"],
+            "SIGNATURE_INVALID",
+            Some("signature"),
+            PreciseInput::Value(with_raw_signature(&message, &key, signature)),
+        ));
+    }
+    Ok(vectors)
+}
+
+/// The JSON vectors of ISM-1 §3.1 item 5 (order of the step-0 checks) and
+/// item 6 (numbers).
+fn step_zero_vectors(keys: &Keys) -> Vec<Precise> {
+    let compact =
+        serde_json::to_string(&sign(instruction_message(), &keys.trusted)).unwrap_or_default();
+    let bytes = |parts: &[&[u8]]| PreciseInput::Bytes(parts.concat());
+    let deep =
+        |levels: usize, inner: &str| format!("{}{inner}{}", "[".repeat(levels), "]".repeat(levels));
+    // A signed Error whose text has an 'A', then that 'A' written as the
+    // overlong two-byte form C1 81: a lenient decoder reads the signed text.
+    let error_message = sign(
+        envelope(
+            90,
+            "Error",
+            "relay.custodian-a",
+            "gw.xnys",
+            json!({"code": "MALFORMED_JSON", "text": "Member A is malformed."}),
+        ),
+        &keys.trusted,
+    );
+    let error_text = serde_json::to_string(&error_message).unwrap_or_default();
+    let (before, after) = error_text
+        .split_once("Member A")
+        .unwrap_or((error_text.as_str(), ""));
+    // A quantity written as a JSON number: the message is signed over its
+    // canonical form, where 1e-400 is the number 0.
+    let mut numeric = instruction_message();
+    numeric["body"]["quantity"] = json!(0);
+    let numeric = serde_json::to_string(&sign(numeric, &keys.trusted)).unwrap_or_default();
+    let quantity_as =
+        |number: &str| numeric.replacen("\"quantity\":0", &format!("\"quantity\":{number}"), 1);
+    vec![
+        refused("invalid/90-duplicate-then-invalid-utf8",
+            "{\"a\":1,\"a\":\"\\xff\"}: the duplicate name comes first in the text, but UTF-8 is checked over the whole input before the text is read.",
+            &["ISM-1 §3.1", "ISM-1 §3.2"], "MALFORMED_JSON", None,
+            bytes(&[b"{\"a\":1,\"a\":\"", b"\xff", b"\"}"])),
+        refused("invalid/91-invalid-utf8-after-deep-nesting",
+            "Arrays nested 20 deep around a string holding ED A0 80, an encoded surrogate (CESU-8), which RFC 3629 forbids: MALFORMED_JSON, although the too-deep array comes first in the text.",
+            &["ISM-1 §3.1"], "MALFORMED_JSON", None,
+            bytes(&[
+                format!("{{\"version\":\"ISM/1\",\"x\":{}\"", "[".repeat(20)).as_bytes(),
+                b"\xed\xa0\x80",
+                format!("\"{}}}", "]".repeat(20)).as_bytes(),
+            ])),
+        refused("invalid/92-overlong-utf8-in-signed-text",
+            "A validly signed Error whose text \"Member A is malformed.\" has its 'A' written as the overlong sequence C1 81: refused, although a lenient decoder would read the signed text.",
+            &["ISM-1 §3.1"], "MALFORMED_JSON", None,
+            bytes(&[before.as_bytes(), b"Member \xc1\x81", after.as_bytes()])),
+        refused("invalid/93-duplicate-name-at-end-of-input",
+            "{\"version\":\"ISM/1\",\"version\" and nothing more: the duplicate is met at the repeated name, before the missing colon and value.",
+            &["ISM-1 §3.1", "ISM-1 §3.2"], "DUPLICATE_KEY", None,
+            PreciseInput::Text("{\"version\":\"ISM/1\",\"version\"".into())),
+        refused("invalid/94-number-out-of-range-before-duplicate",
+            "{\"a\":1e400,\"a\":2}: the number that rounds to infinity is met before the duplicate name.",
+            &["ISM-1 §3.1", "ISM-1 §3.2"], "MALFORMED_JSON", None,
+            PreciseInput::Text("{\"a\":1e400,\"a\":2}".into())),
+        refused("invalid/95-deep-nesting-before-duplicate",
+            "An object whose member \"a\" holds arrays 16 deep (the innermost at level 17), then \"a\" again: the too-deep array is met first.",
+            &["ISM-1 §3.1", "ISM-1 §3.2"], "NESTING_TOO_DEEP", None,
+            PreciseInput::Text(format!("{{\"a\":{},\"a\":1}}", deep(16, "")))),
+        refused("invalid/96-byte-order-mark",
+            "A validly signed message preceded by a byte order mark (EF BB BF), which is UTF-8 but not JSON whitespace.",
+            &["ISM-1 §3.1"], "MALFORMED_JSON", None,
+            PreciseInput::Text(format!("\u{feff}{compact}"))),
+        refused("invalid/97-quantity-underflowing-number",
+            "The quantity written as the JSON number 1e-400, which rounds to zero: the JSON is well formed, and the number is refused as a wrong type.",
+            &["ISM-1 §3.1", "ISM-1 §3.3"], "WRONG_TYPE", Some("body.quantity"),
+            PreciseInput::Text(quantity_as("1e-400"))),
+        refused("invalid/98-quantity-overflowing-number",
+            "The quantity written as the JSON number 1e400, which rounds to infinity: malformed JSON, before any member is looked at.",
+            &["ISM-1 §3.1"], "MALFORMED_JSON", None,
+            PreciseInput::Text(quantity_as("1e400"))),
+    ]
+}
+
+/// Cross-member rules of a body are checked in step 9 of ISM-1 §5.3, before
+/// the signature member's form (step 10).
+fn check_order_vectors(keys: &Keys) -> Vec<Precise> {
+    let proposal = envelope(
+        7,
+        "SettlementProposal",
+        "relay.custodian-a",
+        "gw.xnys",
+        proposal_body(),
+    );
+    let mut late_securities = proposal;
+    late_securities["body"]["securities_leg"]["expires_at"] = json!("2026-11-27T13:00:00Z");
+    let mut expiry = sign(late_securities, &keys.trusted);
+    expiry["signature"]["alg"] = json!("RS256");
+    let lock = envelope(
+        8,
+        "LockRequest",
+        "relay.custodian-a",
+        "gw.xnys",
+        lock_request_securities(),
+    );
+    let mut both_assets = lock;
+    both_assets["body"]["cash"] = json!({"amount": "1.00", "currency": "USD"});
+    let mut asset = sign(both_assets, &keys.trusted);
+    asset["signature"]["value"] = json!("AAAA");
+    vec![
+        refused("invalid/106-expiry-order-before-signature-form",
+            "A proposal whose securities leg expires first and whose signature names the algorithm RS256: the body's cross-member rule (step 9) is reported, not SIGNATURE_MALFORMED (step 10).",
+            &["ISM-1 §5.3", "ISM-1 §6.3"], "EXPIRY_ORDER", Some("body.securities_leg.expires_at"),
+            PreciseInput::Value(expiry)),
+        refused("invalid/107-asset-choice-before-signature-form",
+            "A securities lock that also names cash, whose signature value is four characters: ASSET_CHOICE (step 9), not SIGNATURE_MALFORMED (step 10).",
+            &["ISM-1 §5.3", "ISM-1 §6.4"], "ASSET_CHOICE", Some("body"),
+            PreciseInput::Value(asset)),
+    ]
+}
+
+/// Member names go into paths verbatim, without escaping (ISM-1 §3.3.6).
+fn path_vectors(keys: &Keys) -> Vec<Precise> {
+    let with_member = |parent: Option<&str>, name: &str| {
+        let mut message = instruction_message();
+        let target = match parent {
+            Some(member) => &mut message[member],
+            None => &mut message,
+        };
+        if let Value::Object(members) = target {
+            members.insert(name.to_string(), json!("x"));
+        }
+        PreciseInput::Value(sign(message, &keys.trusted))
+    };
+    vec![
+        refused("invalid/108-unknown-member-with-dot",
+            "The body has an unknown member named \"a.b\": its path is body.a.b, the same text as a member b of a member a.",
+            &["ISM-1 §3.3"], "UNKNOWN_FIELD", Some("body.a.b"), with_member(Some("body"), "a.b")),
+        refused("invalid/109-unknown-member-with-bracket",
+            "The envelope has an unknown member named \"x[0]\": its path is x[0], written as the name is.",
+            &["ISM-1 §3.3"], "UNKNOWN_FIELD", Some("x[0]"), with_member(None, "x[0]")),
+        refused("invalid/110-unknown-body-member-empty-name",
+            "The body has an unknown member whose name is the empty string: its path is \"body.\".",
+            &["ISM-1 §3.3"], "UNKNOWN_FIELD", Some("body."), with_member(Some("body"), "")),
+        refused("invalid/111-unknown-envelope-member-empty-name",
+            "The envelope has an unknown member whose name is the empty string: its path is the empty string.",
+            &["ISM-1 §3.3"], "UNKNOWN_FIELD", Some(""), with_member(None, "")),
+    ]
+}
+
+/// §4.7 step 1 applies only to a well-formed decimal after the minus sign.
+fn decimal_vectors(keys: &Keys) -> Vec<Precise> {
+    let quantity = |text: &str| {
+        let mut message = instruction_message();
+        message["body"]["quantity"] = json!(text);
+        PreciseInput::Value(sign(message, &keys.trusted))
+    };
+    vec![
+        refused("invalid/112-decimal-minus-point",
+            "The quantity \"-.\": what follows the minus sign is not a decimal, so the value is malformed, not negative.",
+            &["ISM-1 §4.7"], "DECIMAL_FORMAT", Some("body.quantity"), quantity("-.")),
+        refused("invalid/113-decimal-negative-two-points",
+            "The quantity \"-1.2.3\": malformed, not negative.",
+            &["ISM-1 §4.7"], "DECIMAL_FORMAT", Some("body.quantity"), quantity("-1.2.3")),
+        refused("invalid/114-decimal-minus-non-ascii-digits",
+            "The quantity \"-١٠٠٠\" (ARABIC-INDIC DIGIT ONE and ZERO): digits are ASCII only, so it is malformed, not negative.",
+            &["ISM-1 §4.7"], "DECIMAL_FORMAT", Some("body.quantity"), quantity("-\u{661}\u{660}\u{660}\u{660}")),
+    ]
+}
+
+/// A valid message given as exact bytes: a text with U+FEFF inside it,
+/// noncharacters, and escapes that the canonical form writes as UTF-8.
+fn valid_byte_vectors(keys: &Keys) -> Vec<Precise> {
+    let text = "Zero\u{feff}width, U+FFFF \u{ffff}, U+10FFFF \u{10ffff}, \u{1f600} and \u{e9}/";
+    let message = sign(
+        envelope(
+            40,
+            "Error",
+            "relay.custodian-a",
+            "gw.xnys",
+            json!({"code": "TEXT_INVALID", "text": text}),
+        ),
+        &keys.trusted,
+    );
+    let compact = serde_json::to_string(&message).unwrap_or_default();
+    // The same text written with escapes where JSON allows them.
+    let escaped = "\"Zero\u{feff}width, U+FFFF \u{ffff}, U+10FFFF \\udbff\\udfff, \\ud83d\\ude00 and \\u00e9\\/\"";
+    let written = compact.replacen(&serde_json::to_string(text).unwrap_or_default(), escaped, 1);
+    vec![Precise {
+        id: "valid/40-text-with-unusual-characters-as-bytes",
+        description: "An Error whose text holds U+FEFF inside it (a byte order mark only at the start of the input is refused), the noncharacters U+FFFF and U+10FFFF, and the escapes \\udbff\\udfff, \\ud83d\\ude00, \\u00e9 and \\/, given as exact bytes: accepted, and the canonical form writes every one of them as UTF-8.",
+        clauses: &["ISM-1 §3.1", "ISM-1 §3.4", "ISM-1 §10.2"],
+        refusal: None,
+        input: PreciseInput::Bytes(written.into_bytes()),
+    }]
+}
+
+/// Writes the precision vectors and adds their crafted keys to keys.json.
+fn precision_vectors(root: &Path, keys: &Keys, count: &mut (usize, usize)) -> Result<()> {
+    let keys_path = root.join("keys.json");
+    let mut key_file: Value = serde_json::from_str(&fs::read_to_string(&keys_path)?)?;
+    if let Some(trusted) = key_file["trusted"].as_array_mut() {
+        for key in [&SMALL_ORDER_KEY, &NON_CANONICAL_KEY, &OFF_CURVE_KEY] {
+            trusted.push(json!({
+                "name": key.name,
+                "alg": "Ed25519",
+                "key_id": key.public().key_id().as_str(),
+                "public_key": key.public().as_str(),
+            }));
+        }
+    }
+    write_json(&keys_path, &key_file)?;
+
+    let mut vectors = step_zero_vectors(keys);
+    vectors.extend(signature_rule_vectors(keys)?);
+    vectors.extend(check_order_vectors(keys));
+    vectors.extend(path_vectors(keys));
+    vectors.extend(decimal_vectors(keys));
+    vectors.extend(valid_byte_vectors(keys));
+    for vector in vectors {
+        let mut out = json!({
+            "schema": VECTOR_SCHEMA,
+            "id": vector.id,
+            "description": vector.description,
+            "clauses": vector.clauses,
+        });
+        let bytes = match &vector.input {
+            PreciseInput::Value(value) => {
+                out["input"] = value.clone();
+                serde_json::to_vec(value)?
+            }
+            PreciseInput::Text(text) => {
+                out["input_text"] = json!(text);
+                text.clone().into_bytes()
+            }
+            PreciseInput::Bytes(bytes) => {
+                out["input_hex"] = json!(hex_lower(bytes));
+                bytes.clone()
+            }
+        };
+        match vector.refusal {
+            Some((reason, field)) => {
+                out["expect"] = json!({"result": "invalid", "reason": reason});
+                if let Some(field) = field {
+                    out["expect"]["field"] = json!(field);
+                }
+                count.1 += 1;
+            }
+            None => {
+                // Expected bytes come from the JSON text itself, parsed by
+                // serde_json, not from the decoder under test.
+                let message: Value = serde_json::from_slice(&bytes)?;
+                let unsigned = canonical_unsigned_of(&message);
+                out["expect"] = json!({
+                    "result": "valid",
+                    "canonical_unsigned": String::from_utf8(unsigned.clone())?,
+                    "canonical_unsigned_sha256": Hex32::sha256_of(&unsigned).as_str(),
+                    "signature": message["signature"]["value"],
+                });
+                count.0 += 1;
+            }
+        }
+        write_json(&root.join(format!("{}.json", vector.id)), &out)?;
+    }
     Ok(())
 }

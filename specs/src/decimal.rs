@@ -5,6 +5,23 @@ use crate::json::{child_path, ism_object, ism_string, Rules};
 use crate::limits::{MAX_DECIMAL_DIGITS, MAX_QUANTITY_DECIMALS};
 use crate::reason::{ReasonCode, Rejection};
 
+/// The integer and fraction digits of a text matching the `decimal` grammar
+/// of ISM-1 §4.7 (`^(0|[1-9][0-9]*)(\.[0-9]+)?$`, ASCII digits only); the
+/// fraction is empty when there is no point.
+fn split_decimal(text: &str) -> Option<(&str, &str)> {
+    let (integer, fraction) = match text.split_once('.') {
+        Some((integer, fraction)) if !fraction.is_empty() => (integer, fraction),
+        Some(_) => return None,
+        None => (text, ""),
+    };
+    let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = !integer.is_empty()
+        && digits_only(integer)
+        && digits_only(fraction)
+        && !(integer.len() > 1 && integer.starts_with('0'));
+    well_formed.then_some((integer, fraction))
+}
+
 /// A positive decimal number written as `digits[.digits]`, held exactly as an
 /// integer mantissa and a scale: the value is `mantissa / 10^scale`.
 ///
@@ -23,13 +40,14 @@ impl Decimal {
     /// zeros, optionally `.` and at least one digit; no sign, exponent, spaces
     /// or thousands separators; at most 18 digits; greater than zero (ISM-1 §4.7).
     pub fn parse(text: &str) -> Result<Decimal, Rejection> {
-        if let Some(rest) = text.strip_prefix('-') {
-            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-                return Err(Rejection::new(
-                    ReasonCode::DecimalNotPositive,
-                    format!("\"{text}\" is negative; quantities and amounts must be greater than zero (the direction says who delivers)"),
-                ));
-            }
+        // ISM-1 §4.7 step 1: a minus sign before a well-formed decimal is a
+        // negative value; anything else after it (`-.`, `-1.2.3`, `-01`,
+        // non-ASCII digits) is malformed, step 2.
+        if text.strip_prefix('-').and_then(split_decimal).is_some() {
+            return Err(Rejection::new(
+                ReasonCode::DecimalNotPositive,
+                format!("\"{text}\" is negative; quantities and amounts must be greater than zero (the direction says who delivers)"),
+            ));
         }
         let format_error = || {
             Rejection::new(
@@ -37,19 +55,7 @@ impl Decimal {
                 format!("\"{text}\" is not a plain decimal string: use digits with an optional '.' and fraction, e.g. 1250 or 99.50 (no sign, exponent, spaces, separators or leading zeros)"),
             )
         };
-        let (integer, fraction) = match text.split_once('.') {
-            Some((integer, fraction)) => (integer, fraction),
-            None => (text, ""),
-        };
-        let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-        if integer.is_empty()
-            || !digits_only(integer)
-            || !digits_only(fraction)
-            || (text.contains('.') && fraction.is_empty())
-            || (integer.len() > 1 && integer.starts_with('0'))
-        {
-            return Err(format_error());
-        }
+        let (integer, fraction) = split_decimal(text).ok_or_else(format_error)?;
         let significant_integer = if integer == "0" { "" } else { integer };
         let digit_count = significant_integer.len() + fraction.len();
         if digit_count > MAX_DECIMAL_DIGITS {
@@ -256,8 +262,15 @@ mod tests {
         ] {
             assert_eq!(code(bad), Some(DecimalFormat), "{bad:?}");
         }
-        for bad in ["0", "0.00", "-1", "-0.5", "-0"] {
+        for bad in ["0", "0.00", "-1", "-0.5", "-0", "-1234567890123456789"] {
             assert_eq!(code(bad), Some(DecimalNotPositive), "{bad:?}");
+        }
+        // ISM-1 §4.7 step 1: only "-" followed by a well-formed decimal is
+        // "not positive"; any other text after the sign is malformed.
+        for bad in [
+            "-", "-.", "-1.2.3", "-.5", "-5.", "-01", "--1", "-1e3", "-١٠٠", "-1 ",
+        ] {
+            assert_eq!(code(bad), Some(DecimalFormat), "{bad:?}");
         }
         assert_eq!(code("1234567890123456789"), Some(DecimalTooManyDigits));
         assert_eq!(code("1.234567890123456789"), Some(DecimalTooManyDigits));

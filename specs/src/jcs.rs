@@ -19,6 +19,11 @@ use crate::reason::{ReasonCode, Rejection};
 /// Parses UTF-8 JSON text into a value, refusing duplicate member names,
 /// inputs larger than [`MAX_MESSAGE_BYTES`] and nesting deeper than `max_depth`
 /// (ISM-1 §3.1, §3.2).
+///
+/// The checks come in the order ISM-1 §3.1 item 5 fixes: the size; then the
+/// UTF-8 of the whole input, wherever a bad sequence is; then one reading of
+/// the text from its start, which reports the first syntax error, duplicate
+/// name or too-deep container it meets.
 pub fn parse_strict(input: &[u8], max_depth: usize) -> Result<Value, Rejection> {
     if input.len() > MAX_MESSAGE_BYTES {
         return Err(Rejection::new(
@@ -29,13 +34,24 @@ pub fn parse_strict(input: &[u8], max_depth: usize) -> Result<Value, Rejection> 
             ),
         ));
     }
+    // ISM-1 §3.1 item 5: the whole input is decoded as UTF-8 before any of it
+    // is parsed, so invalid UTF-8 is reported even after a duplicate name.
+    let text = std::str::from_utf8(input).map_err(|error| {
+        Rejection::new(
+            ReasonCode::MalformedJson,
+            format!(
+                "the input is not UTF-8: the bytes from offset {} are not a well-formed UTF-8 sequence",
+                error.valid_up_to()
+            ),
+        )
+    })?;
     let problem = RefCell::new(None);
     let seed = StrictSeed {
         depth: 1,
         max_depth,
         problem: &problem,
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(input);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     // serde_json's own recursion guard (128) stays on; ours is tighter for messages.
     let parsed = seed
         .deserialize(&mut deserializer)
@@ -268,12 +284,70 @@ mod tests {
     }
 
     #[test]
+    fn utf8_first_then_the_first_problem_in_text_order() {
+        // ISM-1 §3.1 item 5: the UTF-8 of the whole input is checked before
+        // the text is read, so bad UTF-8 wins over an earlier duplicate name.
+        let code = |input: &[u8]| parse_strict(input, 16).map_err(|r| r.code);
+        let bad_utf8 = Err(ReasonCode::MalformedJson);
+        assert_eq!(code(b"{\"a\":1,\"a\":\"\xff\"}"), bad_utf8);
+        assert_eq!(code(b"\"\xed\xa0\x80\""), bad_utf8, "an encoded surrogate");
+        assert_eq!(code(b"\"\xc1\x81\""), bad_utf8, "an overlong 'A'");
+        assert_eq!(code(b"\"\xf4\x90\x80\x80\""), bad_utf8, "above U+10FFFF");
+        assert!(
+            code("\"\u{ffff}\u{10ffff}\"".as_bytes()).is_ok(),
+            "noncharacters are UTF-8"
+        );
+        // Then the text is read once: a duplicate is met at its name, before
+        // what follows it; a number out of range and a container too deep
+        // are met where they are.
+        assert_eq!(code(b"{\"a\":1,\"a\""), Err(ReasonCode::DuplicateKey));
+        assert_eq!(code(b"{\"a\":1,\"a\" 2}"), Err(ReasonCode::DuplicateKey));
+        assert_eq!(
+            code(b"{\"a\":1e400,\"a\":2}"),
+            Err(ReasonCode::MalformedJson)
+        );
+        assert_eq!(
+            code(b"{\"a\":1,\"a\":1e400}"),
+            Err(ReasonCode::DuplicateKey)
+        );
+        let deep_then_duplicate = format!("{{\"a\":{}{},\"a\":1}}", "[".repeat(16), "]".repeat(16));
+        assert_eq!(
+            code(deep_then_duplicate.as_bytes()),
+            Err(ReasonCode::NestingTooDeep)
+        );
+        let deep_then_cut = format!("{{\"a\":{}", "[".repeat(16));
+        assert_eq!(
+            code(deep_then_cut.as_bytes()),
+            Err(ReasonCode::NestingTooDeep)
+        );
+        assert_eq!(
+            code("\u{feff}{}".as_bytes()),
+            Err(ReasonCode::MalformedJson)
+        );
+    }
+
+    #[test]
+    fn numbers_round_to_nearest_even_and_refuse_only_overflow() {
+        // ISM-1 §3.1 item 3: the nearest double, ties to even; only a result
+        // that rounds to an infinity is refused.
+        assert_eq!(canon("[1e-400,-1e-400,5e-324]"), "[0,0,5e-324]");
+        assert_eq!(canon("1.7976931348623158e308"), "1.7976931348623157e+308");
+        assert_eq!(canon("1.7976931348623159e308"), "ERR MALFORMED_JSON");
+        assert_eq!(canon("-1.7976931348623159e308"), "ERR MALFORMED_JSON");
+    }
+
+    #[test]
     fn refuses_duplicates_depth_size_and_garbage() {
         assert_eq!(canon(r#"{"a":1,"a":2}"#), "ERR DUPLICATE_KEY");
         assert_eq!(canon(r#"{"a":{"b":1,"b":1}}"#), "ERR DUPLICATE_KEY");
         assert_eq!(canon("{\"a\":1} x"), "ERR MALFORMED_JSON");
         assert_eq!(canon("1e400"), "ERR MALFORMED_JSON");
         assert_eq!(canon("\"\\ud800\""), "ERR MALFORMED_JSON");
+        assert_eq!(
+            canon("1e-400"),
+            "0",
+            "underflow rounds to zero (ISM-1 §3.1)"
+        );
         let deep = "[".repeat(120) + &"]".repeat(120);
         assert_eq!(canon(&deep), "ERR NESTING_TOO_DEEP");
         let big = vec![b' '; MAX_MESSAGE_BYTES + 1];

@@ -117,11 +117,17 @@ impl SignatureValue {
         })
     }
 
-    fn from_bytes(bytes: [u8; 64]) -> SignatureValue {
+    /// Wraps the 64 bytes R ‖ S of a signature.
+    pub fn from_bytes(bytes: [u8; 64]) -> SignatureValue {
         SignatureValue {
             text: URL_SAFE_NO_PAD.encode(bytes),
             bytes,
         }
+    }
+
+    /// The 64 bytes R ‖ S.
+    pub fn as_bytes(&self) -> &[u8; 64] {
+        &self.bytes
     }
 }
 
@@ -150,17 +156,93 @@ impl PublicKey {
         }
     }
 
+    /// The raw 32-byte key (RFC 8032 encoding of the point A).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+
     /// This key's id.
     pub fn key_id(&self) -> KeyId {
         KeyId::of(&self.bytes)
     }
 
-    /// Checks an Ed25519 signature over `message`.
+    /// Checks an Ed25519 signature over `message` by the rules of ISM-1 §7.3
+    /// item 2. ring checks S < L, decodes A (leniently) and compares R with
+    /// the canonical encoding of [S]B − [k]A byte for byte, without a
+    /// cofactor; ISM/1 adds that A is a canonical encoding and that neither
+    /// A nor R is a point of small order, which ring does not check.
     pub fn verify(&self, message: &[u8], signature: &SignatureValue) -> bool {
+        let mut r = [0u8; 32];
+        r.copy_from_slice(&signature.bytes[..32]);
+        if !is_canonical_point_encoding(&self.bytes)
+            || has_small_order(&self.bytes)
+            || has_small_order(&r)
+        {
+            return false;
+        }
         signature::UnparsedPublicKey::new(&signature::ED25519, &self.bytes)
             .verify(message, &signature.bytes)
             .is_ok()
     }
+}
+
+/// p = 2^255 − 19, little-endian: the field prime of Ed25519.
+const FIELD_PRIME: [u8; 32] = [
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+];
+
+/// The y coordinates, as 32 little-endian bytes, of every encoding of a
+/// point of small order (ISM-1 §7.3 item 2): 0, 1, the two of order 8,
+/// p − 1, and the non-canonical p and p + 1. The sign bit is not part of it.
+const SMALL_ORDER_Y: [[u8; 32]; 7] = [
+    [0; 32],
+    [
+        0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    field_prime_plus(-1),
+    field_prime_plus(0),
+    field_prime_plus(1),
+];
+
+/// p + delta for a small delta, little-endian (only the lowest byte changes).
+const fn field_prime_plus(delta: i8) -> [u8; 32] {
+    let mut out = FIELD_PRIME;
+    out[0] = (FIELD_PRIME[0] as i16 + delta as i16) as u8;
+    out
+}
+
+/// The encoding without its sign bit: y alone.
+fn y_of(encoding: &[u8; 32]) -> [u8; 32] {
+    let mut y = *encoding;
+    y[31] &= 0x7f;
+    y
+}
+
+/// Whether the point encoding's y is below p (RFC 8032 §5.1.3 step 1).
+/// x = 0 with the sign bit set, the other non-canonical form, occurs only
+/// for y = 1 and y = p − 1, which [`has_small_order`] refuses.
+pub fn is_canonical_point_encoding(encoding: &[u8; 32]) -> bool {
+    let y = y_of(encoding);
+    // Compare little-endian numbers from the most significant byte down.
+    y.iter().rev().lt(FIELD_PRIME.iter().rev())
+}
+
+/// Whether the encoding, with any sign bit, names a point of order 1, 2, 4
+/// or 8 (ISM-1 §7.3 item 2); decoding is not needed, its y alone decides.
+pub fn has_small_order(encoding: &[u8; 32]) -> bool {
+    SMALL_ORDER_Y.contains(&y_of(encoding))
 }
 
 ism_string!(AlgorithmName);
@@ -404,6 +486,22 @@ mod tests {
         assert!(!key
             .public_key()
             .verify(b"hello", &SignatureValue::from_bytes(bad)));
+    }
+
+    #[test]
+    fn small_order_and_non_canonical_encodings() {
+        // ISM-1 §7.3 item 2; tests/ed25519_rules.rs tries each rule on ring.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(has_small_order(&identity));
+        identity[31] |= 0x80;
+        assert!(has_small_order(&identity), "the sign bit does not matter");
+        assert!(has_small_order(&field_prime_plus(1)), "y = p + 1 is y = 1");
+        assert!(!is_canonical_point_encoding(&field_prime_plus(0)));
+        assert!(is_canonical_point_encoding(&field_prime_plus(-1)));
+        let key = test_key().public_key();
+        assert!(is_canonical_point_encoding(key.as_bytes()));
+        assert!(!has_small_order(key.as_bytes()));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The test-vector format (ISM-1 §10) and a checker any runner can call.
 //!
-//! A vector is one JSON file: a message (as a JSON value in `input`, or as
-//! exact text in `input_text`), and what a conforming receiver must conclude.
+//! A vector is one JSON file: a message (as a JSON value in `input`, as
+//! exact text in `input_text`, or as exact bytes in `input_hex`), and what a
+//! conforming receiver must conclude.
 //! This module parses vectors and checks one against this implementation; it
 //! reads no files itself.
 
@@ -39,6 +40,10 @@ pub struct Vector {
     /// (malformed JSON, duplicate names, chosen whitespace).
     #[serde(default)]
     pub input_text: Option<String>,
+    /// The message as exact bytes in lower-case hex, for inputs that are not
+    /// UTF-8 text and so cannot be held in a JSON string (ISM-1 §10.2).
+    #[serde(default)]
+    pub input_hex: Option<String>,
     /// Append ASCII spaces to the input until it has this many bytes.
     #[serde(default)]
     pub pad_to_bytes: Option<usize>,
@@ -75,8 +80,10 @@ pub enum Expectation {
 pub struct TestKey {
     /// The key's name.
     pub name: String,
-    /// The 32-byte Ed25519 seed, hex.
-    pub seed: String,
+    /// The 32-byte Ed25519 seed, hex; absent for a crafted public key that
+    /// no private key belongs to (ISM-1 §10.3).
+    #[serde(default)]
+    pub seed: Option<String>,
     /// Always `Ed25519`.
     pub alg: String,
     /// The key id (ISM-1 §7.1).
@@ -100,7 +107,13 @@ pub struct TestKeys {
 impl TestKey {
     /// The signing key for the seed, checked against the published public key and id.
     pub fn signing_key(&self) -> Result<SigningKey, String> {
-        let seed = Hex32::parse(&self.seed).map_err(|r| format!("key {}: seed: {r}", self.name))?;
+        let Some(seed) = &self.seed else {
+            return Err(format!(
+                "key {} has no seed: it is a crafted public key",
+                self.name
+            ));
+        };
+        let seed = Hex32::parse(seed).map_err(|r| format!("key {}: seed: {r}", self.name))?;
         let key =
             SigningKey::from_seed(seed.bytes()).map_err(|e| format!("key {}: {e}", self.name))?;
         if key.public_key().to_string() != self.public_key
@@ -128,12 +141,24 @@ impl TestKeys {
         Ok(keys)
     }
 
-    /// The keyring of trusted keys.
+    /// The keyring of trusted keys. Every key's id must be that of its
+    /// public key; a key with a seed must also be the key of that seed.
     pub fn keyring(&self) -> Result<Keyring, String> {
         let mut ring = Keyring::new();
         for key in &self.trusted {
             let public =
                 PublicKey::parse(&key.public_key).map_err(|r| format!("key {}: {r}", key.name))?;
+            if public.key_id().as_str() != key.key_id {
+                return Err(format!(
+                    "key {}: key_id {} is not the id of its public key, {}",
+                    key.name,
+                    key.key_id,
+                    public.key_id()
+                ));
+            }
+            if key.seed.is_some() {
+                key.signing_key()?;
+            }
             ring.insert(public);
         }
         Ok(ring)
@@ -151,18 +176,32 @@ impl Vector {
                 vector.schema
             ));
         }
-        if vector.input.is_some() == vector.input_text.is_some() {
-            return Err("a vector has exactly one of \"input\" and \"input_text\"".into());
+        let inputs = [
+            vector.input.is_some(),
+            vector.input_text.is_some(),
+            vector.input_hex.is_some(),
+        ];
+        if inputs.iter().filter(|&&given| given).count() != 1 {
+            return Err(
+                "a vector has exactly one of \"input\", \"input_text\" and \"input_hex\"".into(),
+            );
+        }
+        if let Some(hex) = &vector.input_hex {
+            decode_hex(hex).ok_or_else(|| {
+                "\"input_hex\" is not an even number of lower-case hex digits".to_string()
+            })?;
         }
         Ok(vector)
     }
 
-    /// The exact bytes a receiver is given.
+    /// The exact bytes a receiver is given (ISM-1 §10.4 item 1).
     pub fn input_bytes(&self) -> Vec<u8> {
-        let mut bytes = match (&self.input, &self.input_text) {
-            (Some(value), _) => serde_json::to_vec(value).unwrap_or_default(),
-            (None, Some(text)) => text.clone().into_bytes(),
-            (None, None) => Vec::new(),
+        let mut bytes = match (&self.input, &self.input_text, &self.input_hex) {
+            (Some(value), _, _) => serde_json::to_vec(value).unwrap_or_default(),
+            (None, Some(text), _) => text.clone().into_bytes(),
+            // `parse` has checked the digits, so this never falls back.
+            (None, None, Some(hex)) => decode_hex(hex).unwrap_or_default(),
+            (None, None, None) => Vec::new(),
         };
         if let Some(target) = self.pad_to_bytes {
             if target > bytes.len() {
@@ -174,7 +213,8 @@ impl Vector {
 
     /// Checks this implementation against the vector; `Err` says how it differs.
     pub fn check(&self, keys: &dyn KeyLookup, signer: &SigningKey) -> Result<(), String> {
-        let outcome = validate(&self.input_bytes(), Some(keys));
+        let input = self.input_bytes();
+        let outcome = validate(&input, Some(keys));
         match (&self.expect, outcome) {
             (
                 Expectation::Valid {
@@ -207,10 +247,19 @@ impl Vector {
                         "signing with the test key gives {recomputed}, expected {signature}"
                     ));
                 }
-                // Parse → serialise → parse is stable.
-                let again = validate(&envelope.to_canonical_bytes(), Some(keys))
+                // ISM-1 §10.4 item 3: the re-encoding is the canonical form
+                // of the whole message as received, signature included; it is
+                // accepted again and is its own canonical form.
+                let encoded = envelope.to_canonical_bytes();
+                if crate::jcs::canonicalize(&input).ok().as_deref() != Some(encoded.as_slice()) {
+                    return Err(
+                        "the decoded message does not re-encode to the canonical form of the input"
+                            .into(),
+                    );
+                }
+                let again = validate(&encoded, Some(keys))
                     .map_err(|r| format!("re-encoded message refused: {r}"))?;
-                if again != envelope {
+                if again != envelope || again.to_canonical_bytes() != encoded {
                     return Err("re-encoding changed the message".into());
                 }
                 Ok(())
@@ -240,6 +289,25 @@ impl Vector {
             }
         }
     }
+}
+
+/// Decodes lower-case hex digits, two per byte; `None` for anything else.
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| match pair {
+            [high, low] => Some(digit(*high)? << 4 | digit(*low)?),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The canonical unsigned bytes of any message value, for producing vectors of

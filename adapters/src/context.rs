@@ -36,13 +36,6 @@ pub struct InboundContext {
     pub cash: Option<CashSide>,
 }
 
-impl InboundContext {
-    /// Whether the context knows nothing.
-    pub fn is_empty(&self) -> bool {
-        *self == InboundContext::default()
-    }
-}
-
 /// Completes an inbound translation with what `context` knows (see the module docs).
 /// Only instructions are completed; other bodies pass through unchanged. The
 /// completed body is decoded again, so it obeys every ISM/1 rule.
@@ -226,7 +219,42 @@ mod tests {
         let after =
             complete(before.clone(), &InboundContext::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(after, before);
-        assert!(InboundContext::default().is_empty());
+    }
+
+    #[test]
+    fn a_sellers_cash_account_is_filled_without_a_market() {
+        // A delivery's cash is on the buyer's market, which the seller's gateway
+        // does not know: the account is filled, the market stays absent.
+        let mut translation = receipt();
+        if let Body::SettlementInstruction(instruction) = &mut translation.value {
+            instruction.direction = Direction::Deliver;
+            instruction.receiving_agent = instruction.delivering_agent.take();
+        }
+        let context = InboundContext {
+            market: Mic::parse("XNYS").ok(),
+            cash: Some(CashSide {
+                market: None,
+                account: isthmus_spec::ids::Reference::parse("AUD-CASH-SELLER").ok(),
+                owner: None,
+                servicer: None,
+            }),
+            ..InboundContext::default()
+        };
+        let after = complete(translation, &context).unwrap_or_else(|e| panic!("{e}"));
+        let body = instruction(&after);
+        assert_eq!(
+            body.securities_market.as_ref().map(|m| m.as_str()),
+            Some("XNYS")
+        );
+        let cash = body
+            .cash
+            .as_ref()
+            .unwrap_or_else(|| panic!("the cash account is kept"));
+        assert_eq!(cash.market, None);
+        assert_eq!(
+            cash.account.as_ref().map(|a| a.as_str()),
+            Some("AUD-CASH-SELLER")
+        );
     }
 
     #[test]

@@ -32,9 +32,13 @@
 //! described in `read.rs`. Input is bounded in size, depth and element count
 //! (`xml.rs`).
 
+mod cash;
 mod common;
 mod document;
+mod implied;
 mod read;
+mod report;
+mod routing;
 mod schema;
 #[rustfmt::skip]
 mod schema_tables;
@@ -55,8 +59,13 @@ use schema::Message;
 /// Reads one ISO 20022 document (sese.023, sese.024, sese.025 or semt.002,
 /// optionally after a business application header) into an ISM/1 body.
 ///
-/// Nothing of ISM/1 is lost reading, so the result's `unrepresented` is
-/// always empty; ISO 20022 elements ISM/1 has no member for are ignored.
+/// The result's `unrepresented` lists, by XML path, what was read and left
+/// out because ISM/1 cannot hold it (the cash side's leftovers, an optional
+/// party given by name; see `cash.rs`, `sese023.rs`); its `derived` lists the
+/// members the message implies rather than states (the own side of an
+/// instruction from the header, `implied.rs`; a date-time without a time
+/// zone, read as UTC). Other ISO 20022 elements ISM/1 has no member for are
+/// ignored, and content ISM/1 cannot express is refused.
 pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let root = xml::parse(native)?;
     let located = document::locate(&root)?;
@@ -67,13 +76,19 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
         namespace,
         located.message.document(),
     )?;
+    let routing = located.header.as_ref().map(routing::read).transpose()?;
+    let mut report = report::Report::default();
     let body = match located.message {
-        Message::Sese023 => sese023::read(&document)?,
+        Message::Sese023 => sese023::read(&document, routing.as_ref(), &mut report)?,
         Message::Sese024 => sese024::read(&document)?,
-        Message::Sese025 => sese025::read(&document)?,
-        Message::Semt002 => semt002::read(&document)?,
+        Message::Sese025 => sese025::read(&document, &mut report)?,
+        Message::Semt002 => semt002::read(&document, &mut report)?,
     };
-    Ok(Translation::lossless(body))
+    Ok(Translation {
+        value: body,
+        unrepresented: report.unrepresented,
+        derived: report.derived,
+    })
 }
 
 /// Writes an ISM/1 body as an ISO 20022 document: a `SettlementInstruction`

@@ -85,11 +85,47 @@ fn assert_round_trip(label: &str, body: &Body) {
     );
 }
 
+/// The lines of `NN-name.<suffix>` beside `NN-name.xml`, sorted; none if absent.
+fn expected_lines(xml: &Path, suffix: &str) -> Vec<String> {
+    let stem = name(xml);
+    let path = xml.with_file_name(format!("{}.{suffix}", stem.trim_end_matches(".xml")));
+    let mut lines: Vec<String> = match std::fs::read_to_string(path) {
+        Ok(text) => text.lines().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    };
+    lines.sort();
+    lines
+}
+
+/// A translation's left-out elements (by XML path) and derived members
+/// (`field<TAB>source`), each sorted, as the corpus files state them.
+fn reported(translation: &isthmus_adapters::Translation<Body>) -> (Vec<String>, Vec<String>) {
+    let mut left_out: Vec<String> = translation
+        .unrepresented
+        .iter()
+        .map(|note| {
+            assert!(!note.reason.is_empty(), "{note:?}");
+            note.field.clone()
+        })
+        .collect();
+    left_out.sort();
+    let mut derived: Vec<String> = translation
+        .derived
+        .iter()
+        .map(|note| {
+            assert!(!note.reason.is_empty(), "{note:?}");
+            format!("{}\t{}", note.field, note.source)
+        })
+        .collect();
+    derived.sort();
+    (left_out, derived)
+}
+
 #[test]
 fn corpus_documents_translate_to_exactly_their_ism() {
     let documents = files(&corpus_dir(), ".xml");
     assert!(
-        documents.len() >= 20,
+        documents.len() >= 40,
         "the corpus has {} documents",
         documents.len()
     );
@@ -98,12 +134,24 @@ fn corpus_documents_translate_to_exactly_their_ism() {
         let (kind, body) = expected_for(xml);
         let translated =
             to_ism(&std::fs::read(xml).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", name(xml)));
-        assert!(translated.unrepresented.is_empty(), "{}", name(xml));
         assert_eq!(translated.value.kind(), kind, "{}", name(xml));
         assert_eq!(
             translated.value.to_json(),
             body.to_json(),
             "{}: translated body differs from the expected one",
+            name(xml)
+        );
+        let (left_out, derived) = reported(&translated);
+        assert_eq!(
+            left_out,
+            expected_lines(xml, "unrepresented"),
+            "{}: left-out elements",
+            name(xml)
+        );
+        assert_eq!(
+            derived,
+            expected_lines(xml, "derived"),
+            "{}: derived members",
             name(xml)
         );
         kinds.insert(kind.as_str());

@@ -8,7 +8,7 @@ use isthmus_spec::ids::Reference;
 use isthmus_spec::time::Date;
 use isthmus_spec::{Body, Rejection};
 
-use super::read::{missing, not_representable, Leaf, Node};
+use super::read::{invalid, missing, not_representable, Leaf, Node};
 use super::report::Report;
 use super::schema_tables as t;
 use super::write::XmlWriter;
@@ -435,9 +435,20 @@ pub(crate) fn is_iban(text: &str) -> bool {
 }
 
 /// The account of a `CashAccountIdentification5Choice` (`CshAcct`): its
-/// `IBAN` or its `Prtry` text, as an ISM/1 reference.
+/// `IBAN` or its `Prtry` text, as an ISM/1 reference. Both types hold at
+/// most 34 characters; a longer value is `XML_VALUE_INVALID`.
 pub(crate) fn cash_account(node: &Node<'_>) -> Result<Reference, TranslateError> {
     let leaf = node.required_leaf(node.chosen(), "a cash account is an IBAN or Prtry")?;
+    let length = leaf.text().chars().count();
+    if length > MAX_CASH_ACCOUNT_CHARS {
+        return Err(invalid(
+            leaf.path(),
+            format!(
+                "a cash account ({}) holds at most {MAX_CASH_ACCOUNT_CHARS} characters; this one has {length}",
+                node.chosen()
+            ),
+        ));
+    }
     leaf.ism(Reference::parse)
 }
 
@@ -509,4 +520,32 @@ pub(crate) fn checked(
 /// XML (a body assembled in code can break cross-member rules).
 pub(crate) fn valid(body: &Body) -> Result<Body, TranslateError> {
     Body::from_json(body.kind(), &body.to_json(), "body").map_err(TranslateError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ibans_are_recognised_by_their_mod_97_check() {
+        for iban in [
+            "DE89370400440532013000",
+            "GB82WEST12345698765432",
+            "FR7630006000011234567890189",
+            "CH9300762011623852957",
+        ] {
+            assert!(is_iban(iban), "{iban}");
+        }
+        for other in [
+            "DE89370400440532013001", // check digits do not match
+            "AUD-CASH-SELLER-7",
+            "gb82WEST12345698765432", // not in capitals
+            "GB82 WEST 1234 5698 7654 32",
+            "GB82",
+            "0902-SETTLEMENT-USD",
+            "GB82WEST123456987654321234567890123", // 35 characters
+        ] {
+            assert!(!is_iban(other), "{other}");
+        }
+    }
 }

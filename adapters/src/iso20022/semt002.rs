@@ -3,7 +3,7 @@
 //! | ISM/1 member | `/Document/SctiesBalCtdyRpt/…` |
 //! | --- | --- |
 //! | `statement_id` | `StmtGnlDtls/StmtId` |
-//! | `as_of` | `StmtGnlDtls/StmtDtTm/DtTm` |
+//! | `as_of` | `StmtGnlDtls/StmtDtTm/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived) |
 //! | `market` | `AcctSvcr/Id/PrtryId` with `Id` the MIC, `Issr` `ISO 10383`, `SchmeNm` `MIC` (the ledger that services the account) |
 //! | `account.owner` | `AcctOwnr` (`Id/AnyBIC`, or `LEI`) |
 //! | `account.account` | `SfkpgAcct/Id` |

@@ -8,7 +8,7 @@
 //! | `direction` | `TxIdDtls/SctiesMvmntTp` |
 //! | `payment` | `TxIdDtls/Pmt` |
 //! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt` |
-//! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` |
+//! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived) |
 //! | `isin` | `FinInstrmId/ISIN` |
 //! | `quantity` | `QtyAndAcctDtls/SttldQty/Qty/Unit` |
 //! | `settlement_amount` | `SttldAmt/Amt` (`Ccy`), `CdtDbtInd` `CRDT` to deliver, `DBIT` to receive |

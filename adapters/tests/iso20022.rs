@@ -532,7 +532,7 @@ fn bic_of(party: Option<&Party>) -> Option<&str> {
 
 #[test]
 fn the_receiver_is_the_own_agent_and_the_sender_the_account_owner() {
-    // ISM-1 §6.1.8; implied.rs rules 1 and 2: sent to a custodian.
+    // ISM-1 §6.1 duty 8; implied.rs rules 1 and 2: sent to a custodian.
     let read = to_ism(with_header(SELLER_DELIVERS, "CHASUS33XXX", "IRVTUS3N").as_bytes()).unwrap();
     let body = instruction_of(&read);
     assert_eq!(

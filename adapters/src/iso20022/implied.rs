@@ -1,5 +1,5 @@
 //! The instructing party's own side of a sese.023, where the message leaves
-//! it implied by its routing (ISM-1 §6.1.8), derived from the business
+//! it implied by its routing (ISM-1 §6.1 duty 8), derived from the business
 //! application header and reported in [`crate::Translation::derived`].
 //!
 //! Market practice (SMPG settlement common elements; the account servicers'

@@ -983,7 +983,7 @@ def prtry(code, issuer, scheme=None):
 # delivering side only, the delivering agent by DTC participant number (issuer
 # DTCYID), the seller by BIC; no account owner, no own chain; the cash account a DDA.
 participant(30, "sese023-us-dtc-receive-apmt-usd-participant-number-no-header", {
-    "TxId": "IM-RECE-20261125-0042",
+    "TxId": "IM-RECE-0042",
     "SttlmTpAndAddtlParams": params("RECE", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-26", "XNYS"),
     "FinInstrmId": {"ISIN": "US5949181045"},
@@ -1001,8 +1001,8 @@ participant(30, "sese023-us-dtc-receive-apmt-usd-participant-number-no-header", 
 # receiving agent by DTC participant number with its scheme name; the buyer's cash
 # party (Dbtr) is the counterparty's and is reported.
 participant(31, "sese023-us-dtc-deliver-apmt-usd-direct-participant-head02", {
-    "TxId": "CHAS-DELI-2026-0917",
-    "SttlmTpAndAddtlParams": params("DELI", "APMT", "XNYS-20261125-55120"),
+    "TxId": "CHAS-DELI-0917",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT", "XNYS-55120"),
     "TradDtls": trade("2026-11-25", "2026-11-26", "XNYS"),
     "FinInstrmId": {"ISIN": "US0378331005"},
     "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "1000"}}, "SfkpgAcct": {"Id": "0902-PRIN"},
@@ -1019,7 +1019,7 @@ participant(31, "sese023-us-dtc-deliver-apmt-usd-direct-participant-head02", {
 # instructs its custodian (To): no AcctOwnr, no own chain; receiving side by BIC; the
 # cash account an IBAN.
 participant(32, "sese023-fr-euroclear-deliver-apmt-eur-custodian-head04", {
-    "TxId": "CRLY-DELI-FR-000318",
+    "TxId": "CRLY-DELI-0318",
     "SttlmTpAndAddtlParams": params("DELI", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-27", "XPAR"),
     "FinInstrmId": {"ISIN": "FR0000120271"},
@@ -1036,7 +1036,7 @@ participant(32, "sese023-fr-euroclear-deliver-apmt-eur-custodian-head04", {
 # participant account (issuer ECLR); the back office also filled in cash details,
 # which a free instruction does not use: reported, not carried.
 participant(33, "sese023-be-euroclear-bank-receive-free-eurobond-cash-on-fop", {
-    "TxId": "EB-RECE-FOP-88412",
+    "TxId": "EB-RECE-88412",
     "SttlmTpAndAddtlParams": params("RECE", "FREE"),
     "TradDtls": trade("2026-11-24", "2026-11-26"),
     "FinInstrmId": {"ISIN": "XS2075811781"},
@@ -1053,8 +1053,8 @@ participant(33, "sese023-be-euroclear-bank-receive-free-eurobond-cash-on-fop", {
 # CREST participant id (Clearstream's 00XJJ); the cash owner by BIC and LEI (the LEI
 # is kept, the BIC reported), the cash servicer the central bank.
 participant(34, "sese023-gb-crest-deliver-apmt-gbp-crest-ids-head02", {
-    "TxId": "HSBC-DELI-GB-77120",
-    "SttlmTpAndAddtlParams": params("DELI", "APMT", "XLON-20261125-8812"),
+    "TxId": "HSBC-DELI-77120",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT", "XLON-8812"),
     "TradDtls": trade("2026-11-25", "2026-11-26", "XLON"),
     "FinInstrmId": {"ISIN": "GB0002634946"},
     "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "15000"}}, "SfkpgAcct": {"Id": "CREST-HSBC-9021"},
@@ -1072,7 +1072,7 @@ participant(34, "sese023-gb-crest-deliver-apmt-gbp-crest-ids-head02", {
 # Clearstream customer account (issuer CEDE); the cash account only on the debtor,
 # the debtor's agent Clearstream itself; an intermediary, which ISM/1 cannot carry.
 participant(35, "sese023-lu-clearstream-receive-apmt-usd-cash-on-debtor", {
-    "TxId": "DB-RECE-CBL-40017",
+    "TxId": "DB-RECE-40017",
     "SttlmTpAndAddtlParams": params("RECE", "APMT"),
     "TradDtls": trade("2026-11-24", "2026-11-26"),
     "FinInstrmId": {"ISIN": "XS1050461034"},
@@ -1092,7 +1092,7 @@ participant(35, "sese023-lu-clearstream-receive-apmt-usd-cash-on-debtor", {
 # (head.001.001.04, Fr OrgId/LEI) instructs its custodian: the receiving agent by its
 # 4-digit CBF account (issuer DAKV), the trade date as a local date-time without zone.
 participant(36, "sese023-de-cbf-deliver-free-dakv-account-lei-sender-head04", {
-    "TxId": "AMDE-DELI-FOP-2207",
+    "TxId": "AMDE-DELI-2207",
     "SttlmTpAndAddtlParams": params("DELI", "FREE"),
     "TradDtls": trade({"Dt": {"DtTm": "2026-11-25T09:12:30"}}, "2026-11-27", "XETR"),
     "FinInstrmId": {"ISIN": "DE0007236101"},
@@ -1107,7 +1107,7 @@ participant(36, "sese023-de-cbf-deliver-free-dakv-account-lei-sender-head04", {
 # the delivering agent by BIC, the seller by JASDEC participant code; the cash
 # servicer the Bank of Japan; the seller's cash party (Cdtr) is the counterparty's.
 participant(37, "sese023-jp-jasdec-receive-apmt-jpy-custodian-head02", {
-    "TxId": "NMSC-RECE-JP-00812",
+    "TxId": "NMSC-RECE-00812",
     "SttlmTpAndAddtlParams": params("RECE", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-27", "XTKS"),
     "FinInstrmId": {"ISIN": "JP3633400001"},
@@ -1126,7 +1126,7 @@ participant(37, "sese023-jp-jasdec-receive-apmt-jpy-custodian-head02", {
 # its CDP depository agent code; the cash owner by BIC, the servicer by a proprietary
 # code (its MEPS+ participant code).
 participant(38, "sese023-sg-cdp-deliver-apmt-sgd-depository-agent-code", {
-    "TxId": "DBS-DELI-SG-55301",
+    "TxId": "DBS-DELI-55301",
     "SttlmTpAndAddtlParams": params("DELI", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-27", "XSES"),
     "FinInstrmId": {"ISIN": "SG1L01001701"},
@@ -1144,7 +1144,7 @@ participant(38, "sese023-sg-cdp-deliver-apmt-sgd-depository-agent-code", {
 # (head.001.001.04, To = CAETAU21): its own agent and account owner are the sender; the
 # seller by CHESS participant id; the cash servicer the Reserve Bank (RITS).
 participant(39, "sese023-au-chess-receive-apmt-aud-direct-participant-head04", {
-    "TxId": "NAB-RECE-AU-30099",
+    "TxId": "NAB-RECE-30099",
     "SttlmTpAndAddtlParams": params("RECE", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-27", "XASX"),
     "FinInstrmId": {"ISIN": "AU000000BHP4"},
@@ -1163,7 +1163,7 @@ participant(39, "sese023-au-chess-receive-apmt-aud-direct-participant-head04", {
 # agent by BIC with its SIS business partner id as account, the buyer by SECOM BPID
 # (issuer SCOM); the cash account an IBAN, its servicer the SNB.
 participant(40, "sese023-ch-six-sis-deliver-apmt-chf-bpid", {
-    "TxId": "CSZH-DELI-CH-11908",
+    "TxId": "CSZH-DELI-11908",
     "SttlmTpAndAddtlParams": params("DELI", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-27", "XSWX"),
     "FinInstrmId": {"ISIN": "CH0038863350"},
@@ -1182,7 +1182,7 @@ participant(40, "sese023-ch-six-sis-deliver-apmt-chf-bpid", {
 # 41 — US, DTC, the smallest a custodian accepts (head.001.001.04): an asset manager
 # (Fr by organisation BIC) delivers free to a DTC participant number; nothing else.
 participant(41, "sese023-us-dtc-deliver-free-minimal-head04", {
-    "TxId": "FMR-DELI-FOP-0007",
+    "TxId": "FMR-DELI-0007",
     "SttlmTpAndAddtlParams": params("DELI", "FREE"),
     "TradDtls": trade("2026-11-25", "2026-11-25"),
     "FinInstrmId": {"ISIN": "US0378331005"},
@@ -1195,7 +1195,7 @@ participant(41, "sese023-us-dtc-deliver-free-minimal-head04", {
 # 42 — France, Euroclear France. A receipt free from an ESES account (issuer SICV), the
 # seller known only by name: left out and reported, the rest translated.
 participant(42, "sese023-fr-euroclear-receive-free-seller-by-name", {
-    "TxId": "SGSS-RECE-FOP-4471",
+    "TxId": "SGSS-RECE-4471",
     "SttlmTpAndAddtlParams": params("RECE", "FREE"),
     "TradDtls": trade("2026-11-24", "2026-11-26", "XPAR"),
     "FinInstrmId": {"ISIN": "FR0000131104"},
@@ -1210,8 +1210,8 @@ participant(42, "sese023-fr-euroclear-receive-free-seller-by-name", {
 # header is there; the cash side as a back office writes it: the account on the
 # debtor known by name, an agent with contact details, an intermediary.
 participant(43, "sese023-gb-crest-receive-apmt-gbp-stated-own-side-head02", {
-    "TxId": "BARC-RECE-GB-20931",
-    "SttlmTpAndAddtlParams": params("RECE", "APMT", "XLON-20261125-0043"),
+    "TxId": "BARC-RECE-20931",
+    "SttlmTpAndAddtlParams": params("RECE", "APMT", "XLON-0043"),
     "TradDtls": trade("2026-11-25", "2026-11-26", "XLON"),
     "FinInstrmId": {"ISIN": "GB0002634946"},
     "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "2000"}},
@@ -1240,6 +1240,10 @@ def write_list(path, lines):
 def generate_participants():
     message_id = "sese.023.001.11"
     for c in PARTICIPANT_CASES:
+        # The same instruction must also travel as MT54x, whose :20C: references hold 16.
+        references = [c["block"]["TxId"], c["block"]["SttlmTpAndAddtlParams"].get("CmonId", "")]
+        if any(len(reference) > 16 for reference in references):
+            raise SystemExit(f"case {c['number']}: a reference over 16 characters cannot travel as MT54x")
         block = copy.deepcopy(c["block"])
         obj = build(document_class(message_id), {"SctiesSttlmTxInstr": block})
         xml = serialize(obj, c["style"], models.namespace(message_id))

@@ -75,8 +75,9 @@ pub(crate) fn read(
     let account_node = holding.node("CshAcct", &t::CASH_ACCOUNT_IDENTIFICATION_5_CHOICE)?;
     let parties = block.node("CshPties", &t::CASH_PARTIES_36)?;
     if payment == Payment::FreeOfPayment {
+        // Read (their structure was checked) and listed; their values, which
+        // nothing uses, are not judged.
         if let Some(account) = &account_node {
-            common::cash_account(account)?;
             report.left_out(account.path(), FREE);
         }
         if let Some(parties) = &parties {
@@ -87,7 +88,6 @@ pub(crate) fn read(
             }
         }
         if let Some(market) = market {
-            market.ism(Mic::parse)?;
             report.left_out(market.path(), FREE);
         }
         return Ok(None);

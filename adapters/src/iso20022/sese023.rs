@@ -12,7 +12,7 @@
 //! | `place_of_trade` | `TradDtls/PlcOfTrad/MktTpAndId/Id/MktIdrCd` (with `Tp/Cd` `EXCH`) |
 //! | `isin` | `FinInstrmId/ISIN` |
 //! | `quantity` | `QtyAndAcctDtls/SttlmQty/Qty/Unit` |
-//! | `account_owner` | `QtyAndAcctDtls/AcctOwnr` (`Id/AnyBIC`, or `LEI`); optional, as in the schema |
+//! | `account_owner` | `QtyAndAcctDtls/AcctOwnr` (`Id/AnyBIC`, or `LEI`); optional, as in the schema (an owner by `Id/PrtryId` alone is left out and reported) |
 //! | `safekeeping_account` | `QtyAndAcctDtls/SfkpgAcct/Id` |
 //! | `securities_market` | `SplmtryData/Envlp/IsmData/SctiesMkt` (`supplementary.rs`) |
 //! | `cash` | `QtyAndAcctDtls/CshAcct`, `CshPties`, `IsmData/CshMkt` (`cash.rs`) |
@@ -189,21 +189,31 @@ pub(crate) fn read(
     let holding = block.required_node("QtyAndAcctDtls", &t::QUANTITY_AND_ACCOUNT_95, "")?;
     let quantity =
         common::units(&holding.required_node("SttlmQty", &t::QUANTITY_51_CHOICE, "")?)?;
-    let mut account_owner = match holding.node("AcctOwnr", &t::PARTY_IDENTIFICATION_144)? {
+    let stated_owner = holding.node("AcctOwnr", &t::PARTY_IDENTIFICATION_144)?;
+    let mut account_owner = match &stated_owner {
         Some(owner) => {
-            let party = common::party_id(&owner)?;
-            // The LEI decides; a BIC given beside it is not carried.
+            let id = owner.required_node("Id", &t::PARTY_IDENTIFICATION_127_CHOICE, "")?;
             if owner.has("LEI") {
-                if let Some(id) = owner.node("Id", &t::PARTY_IDENTIFICATION_127_CHOICE)? {
-                    if let Some(bic) = id.leaf("AnyBIC") {
-                        report.left_out(
-                            bic.path(),
-                            "the account owner is also given by BIC; ISM/1 keeps one identifier, the LEI",
-                        );
-                    }
+                // The LEI decides; a BIC given beside it is not carried.
+                if let Some(bic) = id.leaf("AnyBIC") {
+                    report.left_out(
+                        bic.path(),
+                        "the account owner is also given by BIC; ISM/1 keeps one identifier, the LEI",
+                    );
                 }
+                Some(common::party_id(owner)?)
+            } else if id.chosen() == "PrtryId" {
+                // An owner by proprietary code only: ISM/1 (BIC or LEI) cannot
+                // hold it, and since the message states an owner, none is derived.
+                id.required_node("PrtryId", &t::GENERIC_IDENTIFICATION_36, "")?;
+                report.left_out(
+                    &format!("{}/PrtryId", id.path()),
+                    "ISM/1 names the account owner by BIC or LEI; a proprietary code cannot be carried, so the account owner is left out",
+                );
+                None
+            } else {
+                Some(common::party_id(owner)?)
             }
-            Some(party)
         }
         None => None,
     };
@@ -310,7 +320,7 @@ pub(crate) fn read(
 
     // The own side the message leaves implied, from its routing (implied.rs).
     if let Some(routing) = routing {
-        if account_owner.is_none() {
+        if stated_owner.is_none() {
             account_owner = implied::account_owner(routing, report);
         }
         if own_pty1.is_none() {

@@ -793,6 +793,8 @@ def expect_sese023(block, header):
             body["account_owner"] = owner["LEI"]
             if "AnyBIC" in owner["Id"]:
                 left_out.append(f"{P023}/QtyAndAcctDtls/AcctOwnr/Id/AnyBIC")
+        elif "PrtryId" in owner["Id"]:
+            left_out.append(f"{P023}/QtyAndAcctDtls/AcctOwnr/Id/PrtryId")  # stated, so not derived either
         else:
             body["account_owner"] = owner["Id"]["AnyBIC"]
     body["safekeeping_account"] = holding["SfkpgAcct"]["Id"]
@@ -833,7 +835,7 @@ def expect_sese023(block, header):
     if header:
         fr = header_address(header["Fr"], "/AppHdr/Fr")
         to = header_address(header["To"], "/AppHdr/To")
-        if "account_owner" not in body:
+        if not owner:
             if fr[0]:
                 body["account_owner"] = fr[0]
                 derived.append(("body.account_owner", fr[1]))
@@ -1104,14 +1106,18 @@ participant(36, "sese023-de-cbf-deliver-free-dakv-account-lei-sender-head04", {
 }, header=("04", {"OrgId": {"Id": {"OrgId": {"LEI": "549300ISTHMUSSELL015"}}}}, "DEUTDEFF"), wrapper="RequestPayload")
 
 # 37 — Japan, JASDEC. A securities firm instructs its custodian (head.001.001.02):
-# the delivering agent by BIC, the seller by JASDEC participant code; the cash
-# servicer the Bank of Japan; the seller's cash party (Cdtr) is the counterparty's.
+# the account owner by the custodian's client number (which ISM/1 cannot hold: left
+# out and reported, and not replaced by the sender), the delivering agent by BIC, the
+# seller by JASDEC participant code; the cash servicer the Bank of Japan; the seller's
+# cash party (Cdtr) is the counterparty's.
 participant(37, "sese023-jp-jasdec-receive-apmt-jpy-custodian-head02", {
     "TxId": "NMSC-RECE-00812",
     "SttlmTpAndAddtlParams": params("RECE", "APMT"),
     "TradDtls": trade("2026-11-25", "2026-11-27", "XTKS"),
     "FinInstrmId": {"ISIN": "JP3633400001"},
-    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "5000"}}, "SfkpgAcct": {"Id": "JASDEC-3321"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "5000"}},
+                       "AcctOwnr": {"Id": prtry("C778812", "MHCB")},
+                       "SfkpgAcct": {"Id": "JASDEC-3321"},
                        "CshAcct": {"Prtry": "JPY-CASH-0042"}},
     "SttlmParams": TRAD,
     "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "JJSDJPJT"}},

@@ -1,9 +1,15 @@
 //! The ISO 20022 dialect against its corpus and properties: every corpus
-//! document translates to exactly its expected ISM/1 body; every expected body
+//! document translates to exactly its expected ISM/1 body, left-out elements
+//! (`.unrepresented`) and derived members (`.derived`); every expected body
 //! survives ISM/1 → XML → ISM/1; our own XML is reproduced byte for byte
 //! through XML → ISM/1 → XML; every invalid document is refused with its
-//! reason code; no input, arbitrary or a mutated corpus document, makes the
-//! reader panic; generated ISM/1 bodies of the four kinds round-trip losslessly.
+//! reason code; the own side of an instruction is derived from the business
+//! application header exactly as `implied.rs` says, and a deliver/receive
+//! pair completed by its gateways (`inbound_with`) gives both legs (ISM-1
+//! §6.1 duties 7, 8); no input, arbitrary or a mutated corpus document, makes
+//! the reader panic; generated ISM/1 bodies of the four kinds — instructions
+//! with proprietary parties, implied own agents, cash sides and markets
+//! included — round-trip losslessly.
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,9 +17,12 @@
 use std::path::{Path, PathBuf};
 
 use isthmus_adapters::iso20022::{from_ism, to_ism};
-use isthmus_adapters::{TranslateCode, TranslateError};
+use isthmus_adapters::{Dialect, InboundContext, TranslateCode, TranslateError};
+use isthmus_spec::body::{AccountRef, Leg, Party, SettlementInstruction};
 use isthmus_spec::decimal::Decimal;
+use isthmus_spec::ident::{Mic, PartyId};
 use isthmus_spec::ids::MessageId;
+use isthmus_spec::legs::settlement_legs;
 use isthmus_spec::{Body, Kind};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -85,11 +94,47 @@ fn assert_round_trip(label: &str, body: &Body) {
     );
 }
 
+/// The lines of `NN-name.<suffix>` beside `NN-name.xml`, sorted; none if absent.
+fn expected_lines(xml: &Path, suffix: &str) -> Vec<String> {
+    let stem = name(xml);
+    let path = xml.with_file_name(format!("{}.{suffix}", stem.trim_end_matches(".xml")));
+    let mut lines: Vec<String> = match std::fs::read_to_string(path) {
+        Ok(text) => text.lines().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    };
+    lines.sort();
+    lines
+}
+
+/// A translation's left-out elements (by XML path) and derived members
+/// (`field<TAB>source`), each sorted, as the corpus files state them.
+fn reported(translation: &isthmus_adapters::Translation<Body>) -> (Vec<String>, Vec<String>) {
+    let mut left_out: Vec<String> = translation
+        .unrepresented
+        .iter()
+        .map(|note| {
+            assert!(!note.reason.is_empty(), "{note:?}");
+            note.field.clone()
+        })
+        .collect();
+    left_out.sort();
+    let mut derived: Vec<String> = translation
+        .derived
+        .iter()
+        .map(|note| {
+            assert!(!note.reason.is_empty(), "{note:?}");
+            format!("{}\t{}", note.field, note.source)
+        })
+        .collect();
+    derived.sort();
+    (left_out, derived)
+}
+
 #[test]
 fn corpus_documents_translate_to_exactly_their_ism() {
     let documents = files(&corpus_dir(), ".xml");
     assert!(
-        documents.len() >= 20,
+        documents.len() >= 40,
         "the corpus has {} documents",
         documents.len()
     );
@@ -98,12 +143,24 @@ fn corpus_documents_translate_to_exactly_their_ism() {
         let (kind, body) = expected_for(xml);
         let translated =
             to_ism(&std::fs::read(xml).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", name(xml)));
-        assert!(translated.unrepresented.is_empty(), "{}", name(xml));
         assert_eq!(translated.value.kind(), kind, "{}", name(xml));
         assert_eq!(
             translated.value.to_json(),
             body.to_json(),
             "{}: translated body differs from the expected one",
+            name(xml)
+        );
+        let (left_out, derived) = reported(&translated);
+        assert_eq!(
+            left_out,
+            expected_lines(xml, "unrepresented"),
+            "{}: left-out elements",
+            name(xml)
+        );
+        assert_eq!(
+            derived,
+            expected_lines(xml, "derived"),
+            "{}: derived members",
             name(xml)
         );
         kinds.insert(kind.as_str());
@@ -381,6 +438,392 @@ fn other_kinds_are_unsupported() {
 }
 
 // ---------------------------------------------------------------------------
+// The instructing party's own side, implied by the business application header.
+// ---------------------------------------------------------------------------
+
+/// A sese.023 delivery from Chase at DTC against AUD, as a participant writes
+/// it: no account owner, no delivering chain, the receiving agent by DTC
+/// participant number, the seller's AUD cash account.
+const SELLER_DELIVERS: &str = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.023.001.11">
+  <SctiesSttlmTxInstr>
+    <TxId>CHAS-DELI-0001</TxId>
+    <SttlmTpAndAddtlParams><SctiesMvmntTp>DELI</SctiesMvmntTp><Pmt>APMT</Pmt></SttlmTpAndAddtlParams>
+    <TradDtls><TradDt><Dt><Dt>2026-11-25</Dt></Dt></TradDt><SttlmDt><Dt><Dt>2026-11-27</Dt></Dt></SttlmDt></TradDtls>
+    <FinInstrmId><ISIN>US0378331005</ISIN></FinInstrmId>
+    <QtyAndAcctDtls>
+      <SttlmQty><Qty><Unit>1000</Unit></Qty></SttlmQty>
+      <SfkpgAcct><Id>SAFE-SELLER-01</Id></SfkpgAcct>
+      <CshAcct><Prtry>AUD-CASH-SELLER-7</Prtry></CshAcct>
+    </QtyAndAcctDtls>
+    <SttlmParams><SctiesTxTp><Cd>TRAD</Cd></SctiesTxTp></SttlmParams>
+    <RcvgSttlmPties>
+      <Dpstry><Id><AnyBIC>DTCYUS33</AnyBIC></Id></Dpstry>
+      <Pty1><Id><PrtryId><Id>0901</Id><Issr>DTCYID</Issr></PrtryId></Id></Pty1>
+    </RcvgSttlmPties>
+    <SttlmAmt><Amt Ccy="AUD">352140.50</Amt><CdtDbtInd>CRDT</CdtDbtInd></SttlmAmt>
+  </SctiesSttlmTxInstr>
+</Document>
+"#;
+
+/// The matching receipt, from the buyer's custodian (DTC participant 0901),
+/// bare: no header, no account owner, no receiving chain, the delivering
+/// agent by BIC, the buyer's AUD cash account.
+const BUYER_RECEIVES: &str = r#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.023.001.11">
+  <SctiesSttlmTxInstr>
+    <TxId>ANZ-RECE-0001</TxId>
+    <SttlmTpAndAddtlParams><SctiesMvmntTp>RECE</SctiesMvmntTp><Pmt>APMT</Pmt></SttlmTpAndAddtlParams>
+    <TradDtls><TradDt><Dt><Dt>2026-11-25</Dt></Dt></TradDt><SttlmDt><Dt><Dt>2026-11-27</Dt></Dt></SttlmDt></TradDtls>
+    <FinInstrmId><ISIN>US0378331005</ISIN></FinInstrmId>
+    <QtyAndAcctDtls>
+      <SttlmQty><Qty><Unit>1000</Unit></Qty></SttlmQty>
+      <SfkpgAcct><Id>SAFE-BUYER-09</Id></SfkpgAcct>
+      <CshAcct><Prtry>AUD-CASH-BUYER-3</Prtry></CshAcct>
+    </QtyAndAcctDtls>
+    <SttlmParams><SctiesTxTp><Cd>TRAD</Cd></SctiesTxTp></SttlmParams>
+    <DlvrgSttlmPties>
+      <Dpstry><Id><AnyBIC>DTCYUS33</AnyBIC></Id></Dpstry>
+      <Pty1><Id><AnyBIC>CHASUS33</AnyBIC></Id></Pty1>
+    </DlvrgSttlmPties>
+    <SttlmAmt><Amt Ccy="AUD">352140.50</Amt><CdtDbtInd>DBIT</CdtDbtInd></SttlmAmt>
+  </SctiesSttlmTxInstr>
+</Document>
+"#;
+
+/// `document` after a head.001.001.02 header from `from` to `to` (BICFI), in a wrapper.
+fn with_header(document: &str, from: &str, to: &str) -> String {
+    format!(
+        r#"<BizMsg>
+  <AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">
+    <Fr><FIId><FinInstnId><BICFI>{from}</BICFI></FinInstnId></FIId></Fr>
+    <To><FIId><FinInstnId><BICFI>{to}</BICFI></FinInstnId></FIId></To>
+    <BizMsgIdr>BIZ-1</BizMsgIdr>
+    <MsgDefIdr>sese.023.001.11</MsgDefIdr>
+    <CreDt>2026-11-25T09:00:00Z</CreDt>
+  </AppHdr>
+{document}</BizMsg>
+"#
+    )
+}
+
+fn instruction_of(translation: &isthmus_adapters::Translation<Body>) -> &SettlementInstruction {
+    match &translation.value {
+        Body::SettlementInstruction(instruction) => instruction,
+        other => panic!("not an instruction: {other:?}"),
+    }
+}
+
+fn derived_pairs(translation: &isthmus_adapters::Translation<Body>) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = translation
+        .derived
+        .iter()
+        .map(|d| (d.field.clone(), d.source.clone()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+fn pair(field: &str, source: &str) -> (String, String) {
+    (field.to_string(), source.to_string())
+}
+
+fn bic_of(party: Option<&Party>) -> Option<&str> {
+    party.and_then(|p| p.bic.as_ref()).map(|b| b.as_str())
+}
+
+#[test]
+fn the_receiver_is_the_own_agent_and_the_sender_the_account_owner() {
+    // ISM-1 §6.1 duty 8; implied.rs rules 1 and 2: sent to a custodian.
+    let read = to_ism(with_header(SELLER_DELIVERS, "CHASUS33XXX", "IRVTUS3N").as_bytes()).unwrap();
+    let body = instruction_of(&read);
+    assert_eq!(
+        body.account_owner.as_ref().map(|o| o.as_str()),
+        Some("CHASUS33")
+    );
+    assert_eq!(bic_of(body.delivering_agent.as_ref()), Some("IRVTUS3N"));
+    assert_eq!(
+        derived_pairs(&read),
+        vec![
+            pair("body.account_owner", "/AppHdr/Fr/FIId/FinInstnId/BICFI"),
+            pair("body.delivering_agent", "/AppHdr/To/FIId/FinInstnId/BICFI"),
+        ]
+    );
+    // The counterparty's side is never derived, and the seller is not either.
+    assert!(body.seller.is_none());
+    assert!(body
+        .receiving_agent
+        .as_ref()
+        .and_then(|p| p.proprietary_id.as_ref())
+        .is_some());
+}
+
+#[test]
+fn sent_straight_to_the_depository_the_sender_is_its_own_agent() {
+    // implied.rs rule 2's exception: To has the place of settlement's first 8 characters.
+    let read = to_ism(with_header(SELLER_DELIVERS, "CHASUS33", "DTCYUS33XXX").as_bytes()).unwrap();
+    let body = instruction_of(&read);
+    assert_eq!(bic_of(body.delivering_agent.as_ref()), Some("CHASUS33"));
+    assert_eq!(
+        derived_pairs(&read),
+        vec![
+            pair("body.account_owner", "/AppHdr/Fr/FIId/FinInstnId/BICFI"),
+            pair("body.delivering_agent", "/AppHdr/Fr/FIId/FinInstnId/BICFI"),
+        ]
+    );
+}
+
+#[test]
+fn without_a_header_nothing_is_derived_and_what_is_stated_is_kept() {
+    let bare = to_ism(SELLER_DELIVERS.as_bytes()).unwrap();
+    let body = instruction_of(&bare);
+    assert!(body.account_owner.is_none() && body.delivering_agent.is_none());
+    assert!(bare.derived.is_empty());
+
+    // An owner and an own agent the message states stay, whatever the header says.
+    let stated = SELLER_DELIVERS
+        .replace(
+            "<SfkpgAcct><Id>SAFE-SELLER-01</Id></SfkpgAcct>",
+            "<AcctOwnr><Id><AnyBIC>GSCMUS33</AnyBIC></Id></AcctOwnr><SfkpgAcct><Id>SAFE-SELLER-01</Id></SfkpgAcct>",
+        )
+        .replace(
+            "<RcvgSttlmPties>",
+            "<DlvrgSttlmPties><Pty1><Id><PrtryId><Id>0005</Id><Issr>DTCYID</Issr></PrtryId></Id></Pty1></DlvrgSttlmPties><RcvgSttlmPties>",
+        );
+    let read = to_ism(with_header(&stated, "CHASUS33", "IRVTUS3N").as_bytes()).unwrap();
+    let body = instruction_of(&read);
+    assert_eq!(
+        body.account_owner.as_ref().map(|o| o.as_str()),
+        Some("GSCMUS33")
+    );
+    assert_eq!(
+        body.delivering_agent
+            .as_ref()
+            .and_then(|p| p.proprietary_id.as_ref())
+            .map(|id| id.id.as_str()),
+        Some("0005")
+    );
+    assert!(read.derived.is_empty(), "{:?}", read.derived);
+
+    // An own agent given only by name is left out and reported, not replaced by a guess.
+    let by_name = SELLER_DELIVERS.replace(
+        "<RcvgSttlmPties>",
+        "<DlvrgSttlmPties><Pty1><Id><NmAndAdr><Nm>Chase Custody</Nm></NmAndAdr></Id></Pty1></DlvrgSttlmPties><RcvgSttlmPties>",
+    );
+    let read = to_ism(with_header(&by_name, "CHASUS33", "IRVTUS3N").as_bytes()).unwrap();
+    assert!(instruction_of(&read).delivering_agent.is_none());
+    assert_eq!(
+        derived_pairs(&read),
+        vec![pair(
+            "body.account_owner",
+            "/AppHdr/Fr/FIId/FinInstnId/BICFI"
+        )]
+    );
+    assert_eq!(read.unrepresented.len(), 1);
+    assert_eq!(
+        read.unrepresented[0].field,
+        "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty1/Id/NmAndAdr"
+    );
+}
+
+#[test]
+fn the_counterpartys_agent_is_required_whatever_the_header_says() {
+    let without = SELLER_DELIVERS.replace(
+        "<Pty1><Id><PrtryId><Id>0901</Id><Issr>DTCYID</Issr></PrtryId></Id></Pty1>",
+        "",
+    );
+    let refused = to_ism(with_header(&without, "CHASUS33", "IRVTUS3N").as_bytes()).unwrap_err();
+    assert_eq!(refused.code.as_str(), "COUNTERPARTY_REQUIRED");
+    assert_eq!(
+        refused.field.as_deref(),
+        Some("/Document/SctiesSttlmTxInstr/RcvgSttlmPties/Pty1")
+    );
+    assert!(refused.message.contains("receiving agent"), "{refused}");
+}
+
+/// What the seller's gateway on XNYS knows: the participant it authenticated.
+fn seller_gateway() -> InboundContext {
+    InboundContext {
+        participant: PartyId::parse("549300ISTHMUSSELL015").ok(),
+        market: Mic::parse("XNYS").ok(),
+        settlement_agent: None,
+        cash: None,
+    }
+}
+
+/// What the buyer's gateway on XASX knows: its participant and its own market.
+fn buyer_gateway() -> InboundContext {
+    InboundContext {
+        participant: PartyId::parse("549300ISTHMUSBUYR064").ok(),
+        market: Mic::parse("XASX").ok(),
+        settlement_agent: None,
+        cash: None,
+    }
+}
+
+fn account(owner: &str, account: &str) -> AccountRef {
+    AccountRef {
+        owner: PartyId::parse(owner).unwrap(),
+        account: isthmus_spec::ids::Reference::parse(account).unwrap(),
+    }
+}
+
+#[test]
+fn a_participants_pair_against_payment_gives_both_legs_once_gateways_complete_it() {
+    // ISM-1 §6.1 duties 7 and 8: read as the participants wrote them, the
+    // instructions lack the account owners and the markets...
+    let deliver = to_ism(with_header(SELLER_DELIVERS, "CHASUS33", "DTCYUS33").as_bytes()).unwrap();
+    let receive = to_ism(BUYER_RECEIVES.as_bytes()).unwrap();
+    let incomplete =
+        settlement_legs(instruction_of(&deliver), instruction_of(&receive)).unwrap_err();
+    assert_eq!(
+        incomplete.code,
+        isthmus_spec::ReasonCode::InstructionIncomplete
+    );
+
+    // ...which each gateway supplies through inbound_with.
+    let deliver = Dialect::Iso20022
+        .inbound_with(
+            with_header(SELLER_DELIVERS, "CHASUS33", "DTCYUS33").as_bytes(),
+            &seller_gateway(),
+        )
+        .unwrap();
+    let receive = Dialect::Iso20022
+        .inbound_with(BUYER_RECEIVES.as_bytes(), &buyer_gateway())
+        .unwrap();
+    // The authenticated participant replaces the owner derived from the header.
+    assert_eq!(
+        derived_pairs(&deliver),
+        vec![
+            pair("body.account_owner", "gateway"),
+            pair("body.delivering_agent", "/AppHdr/Fr/FIId/FinInstnId/BICFI"),
+            pair("body.securities_market", "gateway"),
+        ]
+    );
+    assert_eq!(
+        derived_pairs(&receive),
+        vec![
+            pair("body.account_owner", "gateway"),
+            pair("body.cash.market", "gateway"),
+        ]
+    );
+    let legs = settlement_legs(instruction_of(&deliver), instruction_of(&receive)).unwrap();
+    assert_eq!(legs.securities.leg, Leg::Securities);
+    assert_eq!(legs.securities.market.as_str(), "XNYS");
+    assert_eq!(
+        legs.securities.from,
+        account("549300ISTHMUSSELL015", "SAFE-SELLER-01")
+    );
+    assert_eq!(
+        legs.securities.to,
+        account("549300ISTHMUSBUYR064", "SAFE-BUYER-09")
+    );
+    let (cash, amount) = legs.cash.expect("an against-payment pair has a cash leg");
+    assert_eq!(cash.leg, Leg::Cash);
+    assert_eq!(cash.market.as_str(), "XASX");
+    assert_eq!(
+        cash.from,
+        account("549300ISTHMUSBUYR064", "AUD-CASH-BUYER-3")
+    );
+    assert_eq!(
+        cash.to,
+        account("549300ISTHMUSSELL015", "AUD-CASH-SELLER-7")
+    );
+    assert_eq!(amount.amount.as_str(), "352140.50");
+    assert_eq!(amount.currency.as_str(), "AUD");
+}
+
+#[test]
+fn a_participants_pair_free_of_payment_gives_the_securities_leg_alone() {
+    let free = |document: &str| {
+        document
+            .replace("<Pmt>APMT</Pmt>", "<Pmt>FREE</Pmt>")
+            .replace(
+                r#"<SttlmAmt><Amt Ccy="AUD">352140.50</Amt><CdtDbtInd>CRDT</CdtDbtInd></SttlmAmt>"#,
+                "",
+            )
+            .replace(
+                r#"<SttlmAmt><Amt Ccy="AUD">352140.50</Amt><CdtDbtInd>DBIT</CdtDbtInd></SttlmAmt>"#,
+                "",
+            )
+    };
+    let deliver = Dialect::Iso20022
+        .inbound_with(
+            with_header(&free(SELLER_DELIVERS), "CHASUS33", "IRVTUS3N").as_bytes(),
+            &seller_gateway(),
+        )
+        .unwrap();
+    let receive = Dialect::Iso20022
+        .inbound_with(free(BUYER_RECEIVES).as_bytes(), &buyer_gateway())
+        .unwrap();
+    // A free instruction has no cash side: the cash accounts written are reported.
+    for translation in [&deliver, &receive] {
+        assert!(instruction_of(translation).cash.is_none());
+        assert_eq!(
+            translation
+                .unrepresented
+                .iter()
+                .map(|u| u.field.as_str())
+                .collect::<Vec<_>>(),
+            vec!["/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct"]
+        );
+    }
+    let legs = settlement_legs(instruction_of(&deliver), instruction_of(&receive)).unwrap();
+    assert_eq!(legs.securities.market.as_str(), "XNYS");
+    assert_eq!(
+        legs.securities.from,
+        account("549300ISTHMUSSELL015", "SAFE-SELLER-01")
+    );
+    assert_eq!(
+        legs.securities.to,
+        account("549300ISTHMUSBUYR064", "SAFE-BUYER-09")
+    );
+    assert!(legs.cash.is_none());
+}
+
+#[test]
+fn a_cash_account_iso_20022_cannot_hold_is_reported_not_truncated() {
+    let (_, body) = expected(
+        &corpus_dir().join("38-sese023-sg-cdp-deliver-apmt-sgd-depository-agent-code.ism.json"),
+    );
+    let Body::SettlementInstruction(mut instruction) = body else {
+        panic!("38 is an instruction")
+    };
+    let long = isthmus_spec::ids::Reference::parse(&"A".repeat(35)).unwrap();
+    if let Some(cash) = instruction.cash.as_mut() {
+        cash.account = Some(long.clone());
+        if let Some(servicer) = cash.servicer.as_mut() {
+            servicer.safekeeping_account = Some(long);
+        }
+    }
+    let written = from_ism(&Body::SettlementInstruction(instruction)).unwrap();
+    let lost: Vec<&str> = written
+        .unrepresented
+        .iter()
+        .map(|u| u.field.as_str())
+        .collect();
+    assert_eq!(
+        lost,
+        vec![
+            "body.cash.account",
+            "body.cash.servicer.safekeeping_account"
+        ]
+    );
+    let text = String::from_utf8(written.value).unwrap();
+    assert!(!text.contains(&"A".repeat(34)), "{text}");
+    // And a 35-character cash account in a message is not valid ISO 20022.
+    let document = std::fs::read_to_string(
+        corpus_dir().join("38-sese023-sg-cdp-deliver-apmt-sgd-depository-agent-code.xml"),
+    )
+    .unwrap()
+    .replace("SGD-CASH-SG-311", &"A".repeat(35));
+    let refused = to_ism(document.as_bytes()).unwrap_err();
+    assert_eq!(refused.code, TranslateCode::XmlValueInvalid);
+    assert_eq!(
+        refused.field.as_deref(),
+        Some("/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct/Prtry")
+    );
+}
+
+// ---------------------------------------------------------------------------
 // No input makes the reader panic.
 // ---------------------------------------------------------------------------
 
@@ -605,15 +1048,42 @@ fn money() -> impl Strategy<Value = Value> {
     })
 }
 
-fn party() -> impl Strategy<Value = Value> {
+/// A proprietary identification: a participant code, its issuer, perhaps a scheme.
+fn proprietary_id() -> impl Strategy<Value = Value> {
     (
-        select(BICS),
-        proptest::option::of(select(LEIS)),
+        prop_oneof![Just("0901".to_string()), reference()],
+        prop_oneof![
+            select(&["DTCYID", "CRST", "ECLR", "CEDE", "DAKV", "JASD", "SCOM"][..])
+                .prop_map(str::to_string),
+            reference(),
+        ],
         proptest::option::of(reference()),
     )
-        .prop_map(|(bic, lei, account)| {
+        .prop_map(|(id, issuer, scheme)| {
+            let mut code = Map::new();
+            code.insert("id".into(), json!(id));
+            code.insert("issuer".into(), json!(issuer));
+            if let Some(scheme) = scheme {
+                code.insert("scheme".into(), json!(scheme));
+            }
+            Value::Object(code)
+        })
+}
+
+/// A settlement party: by BIC or by proprietary code (ISM-1 §6.0.1), with an
+/// LEI and an account or not; `account` the strategy of the account.
+fn party_with(account: BoxedStrategy<String>) -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![
+            select(BICS).prop_map(|bic| ("bic", json!(bic))),
+            proprietary_id().prop_map(|id| ("proprietary_id", id)),
+        ],
+        proptest::option::of(select(LEIS)),
+        proptest::option::of(account),
+    )
+        .prop_map(|((key, id), lei, account)| {
             let mut party = Map::new();
-            party.insert("bic".into(), json!(bic));
+            party.insert(key.into(), id);
             if let Some(lei) = lei {
                 party.insert("lei".into(), json!(lei));
             }
@@ -622,6 +1092,49 @@ fn party() -> impl Strategy<Value = Value> {
             }
             Value::Object(party)
         })
+}
+
+fn party() -> impl Strategy<Value = Value> {
+    party_with(reference().boxed())
+}
+
+/// IBANs (ISO 13616 examples), written as `IBAN`; other accounts as `Prtry`.
+const IBANS: &[&str] = &[
+    "DE89370400440532013000",
+    "GB82WEST12345698765432",
+    "FR7630006000011234567890189",
+    "CH9300762011623852957",
+];
+
+/// A cash account ISO 20022 can hold: an IBAN, or a reference of at most 34 characters.
+fn cash_account() -> BoxedStrategy<String> {
+    prop_oneof![
+        select(IBANS).prop_map(str::to_string),
+        "[A-Za-z0-9][A-Za-z0-9/?:().,'+ -]{0,32}[A-Za-z0-9)]"
+            .prop_filter("no //", |text| !text.contains("//")),
+    ]
+    .boxed()
+}
+
+/// A cash side with at least one member (ISM-1 §6.0.9).
+fn cash_side() -> impl Strategy<Value = Value> {
+    (
+        proptest::option::of(select(MICS)),
+        proptest::option::of(cash_account()),
+        proptest::option::of(party_id()),
+        proptest::option::of(party_with(cash_account())),
+    )
+        .prop_filter_map(
+            "a cash side names something",
+            |(market, account, owner, servicer)| {
+                let mut cash = Map::new();
+                insert_some(&mut cash, "market", market.map(Value::from));
+                insert_some(&mut cash, "account", account.map(Value::from));
+                insert_some(&mut cash, "owner", owner.map(Value::from));
+                insert_some(&mut cash, "servicer", servicer);
+                (!cash.is_empty()).then_some(Value::Object(cash))
+            },
+        )
 }
 
 fn party_id() -> impl Strategy<Value = &'static str> {
@@ -648,20 +1161,25 @@ fn instruction() -> impl Strategy<Value = Value> {
             money(),
         ),
         (
-            party_id(),
+            proptest::option::of(party_id()),
             reference(),
             party(),
-            party(),
+            proptest::option::of(party()),
             proptest::option::of(party()),
             proptest::option::of(party()),
             select(BICS),
             proptest::option::of(select(MICS)),
         ),
+        (
+            proptest::option::of(select(MICS)),
+            proptest::option::of(cash_side()),
+        ),
     )
         .prop_map(
             |(
                 (id, common, direction, against, trade, lag, isin, quantity, money),
-                (owner, account, delivering, receiving, seller, buyer, place, market),
+                (owner, account, counterparty, own, seller, buyer, place, market),
+                (securities_market, cash),
             )| {
                 let mut body = Map::new();
                 body.insert("instruction_id".into(), json!(id));
@@ -678,10 +1196,23 @@ fn instruction() -> impl Strategy<Value = Value> {
                 body.insert("isin".into(), json!(isin));
                 body.insert("quantity".into(), json!(quantity));
                 insert_some(&mut body, "settlement_amount", against.then_some(money));
-                body.insert("account_owner".into(), json!(owner));
+                insert_some(&mut body, "account_owner", owner.map(Value::from));
                 body.insert("safekeeping_account".into(), json!(account));
-                body.insert("delivering_agent".into(), delivering);
-                body.insert("receiving_agent".into(), receiving);
+                insert_some(
+                    &mut body,
+                    "securities_market",
+                    securities_market.map(Value::from),
+                );
+                // A free instruction has no cash side (ISM-1 §6.1 rule 4).
+                insert_some(&mut body, "cash", cash.filter(|_| against));
+                // The counterparty's agent is required (rule 5), the own one optional.
+                let (counterparty_member, own_member) = if direction == "DELIVER" {
+                    ("receiving_agent", "delivering_agent")
+                } else {
+                    ("delivering_agent", "receiving_agent")
+                };
+                body.insert(counterparty_member.into(), counterparty);
+                insert_some(&mut body, own_member, own);
                 insert_some(&mut body, "seller", seller);
                 insert_some(&mut body, "buyer", buyer);
                 body.insert("place_of_settlement".into(), json!(place));

@@ -29,7 +29,8 @@ Documents checked:
   1. `$ISTHMUS_BIN translate --from ism --to iso20022 FILE` (default
      ISTHMUS_BIN=target/debug/isthmus) for every `*.ism.json` in
      adapters/tests/data/iso20022/ and adapters/tests/data/mt/ whose kind the
-     dialect writes;
+     dialect writes, and every valid ISM/1 test vector (specs/vectors/valid/) of those
+     kinds;
   2. the round trip of every corpus document: `translate --from iso20022 --to ism`,
      then back `--from ism --to iso20022`;
   3. every valid corpus input `adapters/tests/data/iso20022/*.xml` itself (its
@@ -77,6 +78,7 @@ from xsdata.formats.dataclass.parsers.config import ParserConfig  # noqa: E402
 
 CORPUS = REPO / "adapters" / "tests" / "data" / "iso20022"
 MT_CORPUS = REPO / "adapters" / "tests" / "data" / "mt"
+VECTORS = REPO / "specs" / "vectors" / "valid"
 TABLES = REPO / "adapters" / "src" / "iso20022" / "schema_tables.rs"
 WRITTEN_KINDS = {
     "SettlementInstruction": "sese.023.001.11",
@@ -87,6 +89,7 @@ WRITTEN_KINDS = {
 ISM_SUPPLEMENTARY_NS = "urn:isthmus:ism:1:splmtry"
 # The shape of Isthmus supplementary data (adapters/src/iso20022/supplementary.rs).
 ISM_DATA = {
+    "sese.023.001.11": ["SctiesMkt", "CshMkt"],
     "sese.024.001.12": ["RltdMsgId", "Rsn"],
     "sese.025.001.11": ["SctiesJrnl", "CshJrnl"],
 }
@@ -639,6 +642,18 @@ def main() -> int:
                     continue
                 check(f"{label} -> iso20022", output)
             with tempfile.TemporaryDirectory() as scratch:
+                for vector in sorted(VECTORS.glob("*.json")):
+                    message = json.loads(vector.read_text(encoding="utf-8")).get("input", {})
+                    if message.get("kind") not in WRITTEN_KINDS:
+                        continue
+                    label = str(vector.relative_to(REPO))
+                    ism = Path(scratch) / vector.name
+                    ism.write_text(json.dumps({"kind": message["kind"], "body": message["body"]}), encoding="utf-8")
+                    status, output, error = translate("ism", "iso20022", ism)
+                    if status != 0:
+                        report(False, label, f"translate --from ism --to iso20022 exited {status}: {error}")
+                        continue
+                    check(f"{label} -> iso20022", output)
                 for xml_path in sorted(CORPUS.glob("*.xml")):
                     label = str(xml_path.relative_to(REPO))
                     check(f"{label} (corpus input Document)", unwrap_document(xml_path.read_bytes()))

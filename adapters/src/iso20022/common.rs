@@ -1,14 +1,15 @@
 //! Building blocks several messages share, read and written the same way:
 //! parties, quantities, amounts, dates and codes.
 
-use isthmus_spec::body::{Direction, Party, Payment};
+use isthmus_spec::body::{Direction, Party, Payment, ProprietaryId};
 use isthmus_spec::decimal::{Decimal, Money, Quantity};
 use isthmus_spec::ident::{Bic, Currency, Isin, Lei, PartyId};
 use isthmus_spec::ids::Reference;
 use isthmus_spec::time::Date;
 use isthmus_spec::{Body, Rejection};
 
-use super::read::{missing, not_representable, Leaf, Node};
+use super::read::{invalid, missing, not_representable, Leaf, Node};
+use super::report::Report;
 use super::schema_tables as t;
 use super::write::XmlWriter;
 use crate::error::TranslateError;
@@ -176,26 +177,44 @@ pub(crate) fn write_amount(
     })
 }
 
-/// The date of a `DateAndDateTime2Choice`: `Dt`, or the calendar date of `DtTm`.
-pub(crate) fn date_or_date_time(node: &Node<'_>) -> Result<Date, TranslateError> {
+/// The date of a `DateAndDateTime2Choice`: `Dt`, or the calendar date of
+/// `DtTm` as written; a `DtTm` without a time zone is reported as ISM/1
+/// member `field` derived (its clock value is read as UTC, which gives the
+/// date as written).
+pub(crate) fn date_or_date_time(
+    node: &Node<'_>,
+    field: &str,
+    report: &mut Report,
+) -> Result<Date, TranslateError> {
     match node.leaf("Dt") {
         Some(date) => date.date(),
-        None => node
-            .required_leaf("DtTm", "a date is given as Dt or DtTm")?
-            .date_of_date_time(),
+        None => {
+            let leaf = node.required_leaf("DtTm", "a date is given as Dt or DtTm")?;
+            let (date, zone) = leaf.date_of_date_time()?;
+            report.zone(field, &leaf, zone);
+            Ok(date)
+        }
     }
 }
 
 /// The date of a `TradeDate8Choice` / `SettlementDate17Choice`: `Dt`; a date
 /// code (`VARI`, `WISS`, proprietary) names no calendar date.
-pub(crate) fn coded_date(node: &Node<'_>) -> Result<Date, TranslateError> {
+pub(crate) fn coded_date(
+    node: &Node<'_>,
+    field: &str,
+    report: &mut Report,
+) -> Result<Date, TranslateError> {
     if node.chosen() != "Dt" {
         return Err(not_representable(
             &format!("{}/{}", node.path(), node.chosen()),
             "ISM/1 needs a calendar date here, not a date code",
         ));
     }
-    date_or_date_time(&node.chosen_node(&t::DATE_AND_DATE_TIME_2_CHOICE)?)
+    date_or_date_time(
+        &node.chosen_node(&t::DATE_AND_DATE_TIME_2_CHOICE)?,
+        field,
+        report,
+    )
 }
 
 /// Writes `<name><Dt><Dt>YYYY-MM-DD</Dt></Dt></name>`.
@@ -265,19 +284,31 @@ pub(crate) fn write_account(w: &mut XmlWriter, account: &Reference) -> Result<()
 }
 
 /// A settlement party of a `PartyIdentificationAndAccount196` (`Pty1`…`Pty5`):
-/// `Id/AnyBIC`, `LEI`, `SfkpgAcct/Id`.
+/// `Id/AnyBIC` or `Id/PrtryId`, `LEI`, `SfkpgAcct/Id`. A party given by name
+/// and address (`Id/NmAndAdr`) is `NOT_REPRESENTABLE` at that element; the
+/// caller refuses it when ISM/1 requires the party and leaves it out (and
+/// reports it) when ISM/1 does not.
 pub(crate) fn settlement_party(node: &Node<'_>) -> Result<Party, TranslateError> {
     let id = node.required_node(
         "Id",
         &t::PARTY_IDENTIFICATION_120_CHOICE,
         "a party needs its Id",
     )?;
-    let bic = match id.leaf("AnyBIC") {
-        Some(bic) => bic.ism(Bic::parse)?,
-        None => {
+    let (bic, proprietary_id) = match id.chosen() {
+        "AnyBIC" => (
+            Some(id.required_leaf("AnyBIC", "")?.ism(Bic::parse)?),
+            None,
+        ),
+        "PrtryId" => (
+            None,
+            Some(proprietary_id(
+                &id.required_node("PrtryId", &t::GENERIC_IDENTIFICATION_36, "")?,
+            )?),
+        ),
+        other => {
             return Err(not_representable(
-                &format!("{}/{}", id.path(), id.chosen()),
-                "ISM/1 identifies settlement parties by BIC; a party given by name or proprietary id cannot be translated",
+                &format!("{}/{other}", id.path()),
+                "ISM/1 identifies a party by BIC or by a proprietary code; a party given only by name and address cannot be translated",
             ))
         }
     };
@@ -290,27 +321,57 @@ pub(crate) fn settlement_party(node: &Node<'_>) -> Result<Party, TranslateError>
         .map(|account| account_id(&account))
         .transpose()?;
     Ok(Party {
-        bic: Some(bic),
-        proprietary_id: None,
+        bic,
+        proprietary_id,
         lei,
         safekeeping_account,
     })
 }
 
-/// Writes a `PartyIdentificationAndAccount196`.
+/// A proprietary identification (`GenericIdentification36`): `Id`, `Issr`
+/// (both mandatory, checked by the content model) and `SchmeNm`.
+pub(crate) fn proprietary_id(node: &Node<'_>) -> Result<ProprietaryId, TranslateError> {
+    Ok(ProprietaryId {
+        id: node
+            .required_leaf("Id", "a proprietary identification needs its Id")?
+            .ism(Reference::parse)?,
+        issuer: node
+            .required_leaf(
+                "Issr",
+                "a proprietary identification needs its issuer (Issr)",
+            )?
+            .ism(Reference::parse)?,
+        scheme: node
+            .leaf("SchmeNm")
+            .map(|scheme| scheme.ism(Reference::parse))
+            .transpose()?,
+    })
+}
+
+/// Writes `<PrtryId><Id/><Issr/>[<SchmeNm/>]</PrtryId>`.
+pub(crate) fn write_proprietary_id(
+    w: &mut XmlWriter,
+    id: &ProprietaryId,
+) -> Result<(), TranslateError> {
+    w.element("PrtryId", |w| {
+        w.leaf("Id", id.id.as_str())?;
+        w.leaf("Issr", id.issuer.as_str())?;
+        if let Some(scheme) = &id.scheme {
+            w.leaf("SchmeNm", scheme.as_str())?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes a `PartyIdentificationAndAccount196`: `Id/AnyBIC` or `Id/PrtryId`
+/// (ISM/1 makes a party exactly one of the two), `LEI`, `SfkpgAcct/Id`.
 pub(crate) fn write_settlement_party(
     w: &mut XmlWriter,
     name: &str,
     party: &Party,
 ) -> Result<(), TranslateError> {
-    let Some(bic) = &party.bic else {
-        return Err(not_representable(
-            name,
-            "a party by proprietary id is not yet written to ISO 20022",
-        ));
-    };
     w.element(name, |w| {
-        w.element("Id", |w| w.leaf("AnyBIC", bic.as_str()))?;
+        w.element("Id", |w| write_party_choice(w, "AnyBIC", party))?;
         if let Some(lei) = &party.lei {
             w.leaf("LEI", lei.as_str())?;
         }
@@ -318,6 +379,93 @@ pub(crate) fn write_settlement_party(
             write_account(w, account)?;
         }
         Ok(())
+    })
+}
+
+/// Writes the alternative of a party's `Id` choice: its BIC as element
+/// `bic_name` (`AnyBIC`, or `BICFI` for cash agents) or its `PrtryId`.
+pub(crate) fn write_party_choice(
+    w: &mut XmlWriter,
+    bic_name: &str,
+    party: &Party,
+) -> Result<(), TranslateError> {
+    match (&party.bic, &party.proprietary_id) {
+        (Some(bic), _) => w.leaf(bic_name, bic.as_str()),
+        (None, Some(id)) => write_proprietary_id(w, id),
+        // ISM/1 decoding (PARTY_ID_CHOICE) rules this out before writing.
+        (None, None) => Err(not_representable(
+            bic_name,
+            "a party without a BIC or a proprietary id cannot be written",
+        )),
+    }
+}
+
+/// Most characters ISO 20022's `CashAccountIdentification5Choice/Prtry`
+/// (`Max34Text`) holds; an IBAN has at most 34 as well.
+pub(crate) const MAX_CASH_ACCOUNT_CHARS: usize = 34;
+
+/// Whether `text` is an IBAN (ISO 13616): a country code, two check digits
+/// and up to 30 letters or digits, written in capitals, whose mod-97 check
+/// (the first four characters moved to the end, letters as 10–35) gives 1.
+pub(crate) fn is_iban(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let shaped = (5..=MAX_CASH_ACCOUNT_CHARS).contains(&bytes.len())
+        && bytes[..2].iter().all(u8::is_ascii_uppercase)
+        && bytes[2..4].iter().all(u8::is_ascii_digit)
+        && bytes[4..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    if !shaped {
+        return false;
+    }
+    let mut remainder: u32 = 0;
+    for &byte in bytes[4..].iter().chain(&bytes[..4]) {
+        let value = if byte.is_ascii_digit() {
+            u32::from(byte - b'0')
+        } else {
+            u32::from(byte - b'A') + 10
+        };
+        remainder = if value < 10 {
+            (remainder * 10 + value) % 97
+        } else {
+            (remainder * 100 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+/// The account of a `CashAccountIdentification5Choice` (`CshAcct`): its
+/// `IBAN` or its `Prtry` text, as an ISM/1 reference. Both types hold at
+/// most 34 characters; a longer value is `XML_VALUE_INVALID`.
+pub(crate) fn cash_account(node: &Node<'_>) -> Result<Reference, TranslateError> {
+    let leaf = node.required_leaf(node.chosen(), "a cash account is an IBAN or Prtry")?;
+    let length = leaf.text().chars().count();
+    if length > MAX_CASH_ACCOUNT_CHARS {
+        return Err(invalid(
+            leaf.path(),
+            format!(
+                "a cash account ({}) holds at most {MAX_CASH_ACCOUNT_CHARS} characters; this one has {length}",
+                node.chosen()
+            ),
+        ));
+    }
+    leaf.ism(Reference::parse)
+}
+
+/// Writes `<name>` as a `CashAccountIdentification5Choice`: `IBAN` when the
+/// account is one ([`is_iban`]), `Prtry` otherwise. The caller checks that it
+/// fits ([`MAX_CASH_ACCOUNT_CHARS`]).
+pub(crate) fn write_cash_account(
+    w: &mut XmlWriter,
+    name: &str,
+    account: &Reference,
+) -> Result<(), TranslateError> {
+    w.element(name, |w| {
+        if is_iban(account.as_str()) {
+            w.leaf("IBAN", account.as_str())
+        } else {
+            w.leaf("Prtry", account.as_str())
+        }
     })
 }
 
@@ -372,4 +520,32 @@ pub(crate) fn checked(
 /// XML (a body assembled in code can break cross-member rules).
 pub(crate) fn valid(body: &Body) -> Result<Body, TranslateError> {
     Body::from_json(body.kind(), &body.to_json(), "body").map_err(TranslateError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ibans_are_recognised_by_their_mod_97_check() {
+        for iban in [
+            "DE89370400440532013000",
+            "GB82WEST12345698765432",
+            "FR7630006000011234567890189",
+            "CH9300762011623852957",
+        ] {
+            assert!(is_iban(iban), "{iban}");
+        }
+        for other in [
+            "DE89370400440532013001", // check digits do not match
+            "AUD-CASH-SELLER-7",
+            "gb82WEST12345698765432", // not in capitals
+            "GB82 WEST 1234 5698 7654 32",
+            "GB82",
+            "0902-SETTLEMENT-USD",
+            "GB82WEST123456987654321234567890123", // 35 characters
+        ] {
+            assert!(!is_iban(other), "{other}");
+        }
+    }
 }

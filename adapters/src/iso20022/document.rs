@@ -3,10 +3,11 @@
 //! transport's business) holding a business application header `AppHdr`
 //! (head.001.001.02 or head.001.001.04) and then the `Document`.
 //!
-//! The header carries nothing ISM/1 keeps, but it is checked: its mandatory
-//! elements must be there, in order, and its `MsgDefIdr` must name the
-//! message the `Document` is, because a header that says one thing while the
-//! document is another is a message nobody should act on.
+//! The header is checked: its mandatory elements must be there, in order,
+//! and its `MsgDefIdr` must name the message the `Document` is, because a
+//! header that says one thing while the document is another is a message
+//! nobody should act on. Its routing (`Fr`, `To`) is what an instruction
+//! leaves implied, so it is handed on (`routing.rs`).
 
 use super::read::{invalid, missing, unexpected, Node};
 use super::schema::{app_header, Message};
@@ -20,6 +21,8 @@ pub(crate) struct Located<'a> {
     pub(crate) message: Message,
     /// The `Document` element.
     pub(crate) document: &'a Element,
+    /// The business application header, checked, if one came with the document.
+    pub(crate) header: Option<Node<'a>>,
 }
 
 fn unsupported(message: impl Into<String>) -> TranslateError {
@@ -55,6 +58,7 @@ pub(crate) fn locate(root: &Element) -> Result<Located<'_>, TranslateError> {
         return Ok(Located {
             message,
             document: root,
+            header: None,
         });
     }
     let Some(document) = root.children.iter().find(|child| child.name == "Document") else {
@@ -73,8 +77,9 @@ pub(crate) fn locate(root: &Element) -> Result<Located<'_>, TranslateError> {
     }
     let mut children = root.children.iter();
     let mut next = children.next();
+    let mut checked_header = None;
     if let Some(header) = next.filter(|child| child.name == "AppHdr") {
-        check_header(header, message)?;
+        checked_header = Some(check_header(header, message)?);
         next = children.next();
     }
     match next {
@@ -104,12 +109,16 @@ pub(crate) fn locate(root: &Element) -> Result<Located<'_>, TranslateError> {
             ),
         ));
     }
-    Ok(Located { message, document })
+    Ok(Located {
+        message,
+        document,
+        header: checked_header,
+    })
 }
 
 /// Checks a business application header against head.001.001.02 or .04 and
 /// against the message it announces.
-fn check_header(header: &Element, message: Message) -> Result<(), TranslateError> {
+fn check_header(header: &Element, message: Message) -> Result<Node<'_>, TranslateError> {
     let namespace = header.namespace.as_deref().unwrap_or("");
     let Some(ty) = app_header(namespace) else {
         return Err(unsupported(format!(
@@ -130,5 +139,5 @@ fn check_header(header: &Element, message: Message) -> Result<(), TranslateError
             ),
         ));
     }
-    Ok(())
+    Ok(node)
 }

@@ -15,10 +15,13 @@
 //! message's namespace (no prefix, no `AppHdr`: headers belong to the
 //! transport), elements in XSD sequence order, every mandatory element
 //! present. ISM/1 data without a proper ISO 20022 element travels in the
-//! message's `SplmtryData` (`supplementary.rs`), so every ISM/1 member of the
-//! four bodies is carried; the only loss is a reason text with a character
-//! XML cannot hold (see `sese024.rs`), reported in
-//! [`Translation::unrepresented`]. Output is deterministic.
+//! message's `SplmtryData` (`supplementary.rs`: journal references, the exact
+//! reason, an instruction's securities and cash markets), so every ISM/1
+//! member of the four bodies is carried. The only losses, reported in
+//! [`Translation::unrepresented`] by ISM/1 path, are a reason text with a
+//! character XML cannot hold (see `sese024.rs`) and a cash account of 35
+//! characters, one more than ISO 20022's `Max34Text` (see `cash.rs`).
+//! Output is deterministic.
 //!
 //! **Inbound** ([`to_ism`]): a `Document` with any prefix or a default
 //! namespace, bare or in a wrapper after an `AppHdr` (head.001.001.02 or .04;
@@ -26,15 +29,35 @@
 //! anywhere. Every element on the paths the adapter reads is checked against
 //! the content model generated from the official schemas
 //! (`schema_tables.rs`): names, order, occurrences, choices, mandatory
-//! children, code lists. Optional elements ISM/1 has no member for are
-//! skipped. Values ISM/1 carries go through the ISM/1 parsers, and the body
-//! through ISM/1 decoding, so ISM/1 reason codes apply; the error codes are
-//! described in `read.rs`. Input is bounded in size, depth and element count
-//! (`xml.rs`).
+//! children, code lists. Values ISM/1 carries go through the ISM/1 parsers,
+//! and the body through ISM/1 decoding, so ISM/1 reason codes apply; the
+//! error codes are described in `read.rs`. Input is bounded in size, depth
+//! and element count (`xml.rs`). What the reader does with what it finds:
+//!
+//! - Optional elements ISM/1 has no member for are skipped, and content
+//!   ISM/1 cannot express (another transaction type, a held instruction, a
+//!   counterparty known only by name…) is refused (`NOT_REPRESENTABLE`).
+//! - Cash-related elements ISM/1 cannot hold (the counterparty's cash
+//!   parties, `Intrmy`, a free instruction's cash account…), an optional
+//!   party known only by name, and a BIC given beside an LEI are read, left
+//!   out and listed in [`Translation::unrepresented`] by XML path (`cash.rs`,
+//!   `sese023.rs`), so the cash side is never dropped silently.
+//! - Members the message implies rather than states are derived and listed in
+//!   [`Translation::derived`] with the element they came from: an
+//!   instruction's account owner and own settlement agent from the business
+//!   application header (`implied.rs`, read by `routing.rs`), and any member
+//!   read from an `ISODateTime` without a time zone — a local time, whose
+//!   clock value is read as UTC ("a local time without a UTC offset is read
+//!   as UTC"; an offset is converted exactly; `read.rs`). A gateway completes
+//!   the rest from what it knows ([`crate::Dialect::inbound_with`]).
 
+mod cash;
 mod common;
 mod document;
+mod implied;
 mod read;
+mod report;
+mod routing;
 mod schema;
 #[rustfmt::skip]
 mod schema_tables;
@@ -55,8 +78,13 @@ use schema::Message;
 /// Reads one ISO 20022 document (sese.023, sese.024, sese.025 or semt.002,
 /// optionally after a business application header) into an ISM/1 body.
 ///
-/// Nothing of ISM/1 is lost reading, so the result's `unrepresented` is
-/// always empty; ISO 20022 elements ISM/1 has no member for are ignored.
+/// The result's `unrepresented` lists, by XML path, what was read and left
+/// out because ISM/1 cannot hold it (the cash side's leftovers, an optional
+/// party given by name; see `cash.rs`, `sese023.rs`); its `derived` lists the
+/// members the message implies rather than states (the own side of an
+/// instruction from the header, `implied.rs`; a date-time without a time
+/// zone, read as UTC). Other ISO 20022 elements ISM/1 has no member for are
+/// ignored, and content ISM/1 cannot express is refused.
 pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let root = xml::parse(native)?;
     let located = document::locate(&root)?;
@@ -67,13 +95,19 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
         namespace,
         located.message.document(),
     )?;
+    let routing = located.header.as_ref().map(routing::read).transpose()?;
+    let mut report = report::Report::default();
     let body = match located.message {
-        Message::Sese023 => sese023::read(&document)?,
+        Message::Sese023 => sese023::read(&document, routing.as_ref(), &mut report)?,
         Message::Sese024 => sese024::read(&document)?,
-        Message::Sese025 => sese025::read(&document)?,
-        Message::Semt002 => semt002::read(&document)?,
+        Message::Sese025 => sese025::read(&document, &mut report)?,
+        Message::Semt002 => semt002::read(&document, &mut report)?,
     };
-    Ok(Translation::lossless(body))
+    Ok(Translation {
+        value: body,
+        unrepresented: report.unrepresented,
+        derived: report.derived,
+    })
 }
 
 /// Writes an ISM/1 body as an ISO 20022 document: a `SettlementInstruction`

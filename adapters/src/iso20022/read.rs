@@ -168,6 +168,11 @@ impl<'a> Node<'a> {
         &self.path
     }
 
+    /// The namespace its child elements belong to.
+    pub(crate) fn namespace(&self) -> &'a str {
+        self.namespace
+    }
+
     fn path_of(&self, name: &str) -> String {
         format!("{}/{name}", self.path)
     }
@@ -382,20 +387,28 @@ impl<'a> Leaf<'a> {
             .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))
     }
 
-    /// The calendar date of an `xs:dateTime`, as written (its local date).
-    pub(crate) fn date_of_date_time(&self) -> Result<isthmus_spec::time::Date, TranslateError> {
+    /// The calendar date of an `xs:dateTime`, as written (its local date),
+    /// and whether the value had no time zone. ISM/1 dates are calendar dates
+    /// of the market, so an offset does not move the date; a zone-less value
+    /// gives the same date whether read as local time or as UTC.
+    pub(crate) fn date_of_date_time(
+        &self,
+    ) -> Result<(isthmus_spec::time::Date, Zone), TranslateError> {
         let text = self.text().trim_matches(is_xml_space);
         let date_part = text.get(..10).unwrap_or(text);
         // The whole value must still be a date-time, not just start like one.
-        self.timestamp()?;
-        isthmus_spec::time::Date::parse(date_part)
-            .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))
+        let (_, zone) = self.instant()?;
+        let date = isthmus_spec::time::Date::parse(date_part)
+            .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))?;
+        Ok((date, zone))
     }
 
-    /// An `xs:dateTime` as an ISM/1 UTC timestamp: `Z` is kept, an offset is
-    /// converted to UTC (keeping the fraction digits), and a time without a
-    /// zone is refused because it names no instant.
-    pub(crate) fn timestamp(&self) -> Result<isthmus_spec::time::Timestamp, TranslateError> {
+    /// An `xs:dateTime` as an ISM/1 UTC timestamp, and the zone it was
+    /// written in: `Z` is kept, an offset is converted to UTC exactly
+    /// (keeping the fraction digits), and a time without a zone — a local
+    /// time, whose offset the message does not say — is read as if it were
+    /// UTC ([`Zone::Local`]; the caller reports the member as derived).
+    pub(crate) fn instant(&self) -> Result<(isthmus_spec::time::Timestamp, Zone), TranslateError> {
         let text = self.text().trim_matches(is_xml_space);
         utc_timestamp(text)
             .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))
@@ -436,15 +449,25 @@ pub(crate) fn plain_decimal(raw: &str) -> Option<String> {
     Some(plain)
 }
 
-/// Reads an `xs:dateTime` as a UTC instant in ISM/1's timestamp form.
-fn utc_timestamp(text: &str) -> Result<isthmus_spec::time::Timestamp, Rejection> {
+/// How an `xs:dateTime` named its time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Zone {
+    /// `Z`, or an offset converted exactly.
+    Utc,
+    /// No zone at all: a local time, read as UTC.
+    Local,
+}
+
+/// Reads an `xs:dateTime` as a UTC instant in ISM/1's timestamp form: `Z`
+/// as it is, an offset converted exactly, no zone read as UTC.
+fn utc_timestamp(text: &str) -> Result<(isthmus_spec::time::Timestamp, Zone), Rejection> {
     use isthmus_spec::time::Timestamp;
     use isthmus_spec::ReasonCode;
 
     let refuse =
         |why: &str| Rejection::new(ReasonCode::TimestampInvalid, format!("\"{text}\" {why}"));
     if text.ends_with('Z') {
-        return Timestamp::parse(text);
+        return Timestamp::parse(text).map(|instant| (instant, Zone::Utc));
     }
     let bytes = text.as_bytes();
     let zone_at = bytes.len().checked_sub(6);
@@ -465,9 +488,16 @@ fn utc_timestamp(text: &str) -> Result<isthmus_spec::time::Timestamp, Rejection>
             .then_some((at, sign * (hours * 60 + minutes)))
     });
     let Some((at, offset_minutes)) = offset else {
-        return Err(refuse(
-            "has no time zone, so it names no instant; ISM/1 timestamps are UTC (end them with Z or an offset)",
-        ));
+        if has_zone_designator(text) {
+            return Err(refuse(
+                "ends in a time zone that is neither Z nor an offset ±hh:mm of at most 14 hours",
+            ));
+        }
+        // A local time without an offset: its clock value, read as UTC.
+        let instant = Timestamp::parse(&format!("{text}Z")).map_err(|_| {
+            refuse("is not a date-time of the form YYYY-MM-DDThh:mm:ss[.f][Z|±hh:mm]")
+        })?;
+        return Ok((instant, Zone::Local));
     };
     let local = text.get(..at).ok_or_else(|| refuse("is not a date-time"))?;
     // Validate the local part with ISM/1's own rules by reading it as if it were UTC.
@@ -497,7 +527,20 @@ fn utc_timestamp(text: &str) -> Result<isthmus_spec::time::Timestamp, Rejection>
         utc.push_str(fraction);
     }
     utc.push('Z');
-    Timestamp::parse(&utc)
+    Timestamp::parse(&utc).map(|instant| (instant, Zone::Utc))
+}
+
+/// Whether the text after the seconds (and any fraction) of a date-time is
+/// something other than nothing: a sign or letters that try to name a zone.
+fn has_zone_designator(text: &str) -> bool {
+    // "YYYY-MM-DDThh:mm:ss" is 19 bytes; what follows is a fraction, then the zone.
+    let Some(rest) = text.get(19..) else {
+        return false;
+    };
+    let rest = rest.strip_prefix('.').map_or(rest, |fraction| {
+        fraction.trim_start_matches(|c: char| c.is_ascii_digit())
+    });
+    !rest.is_empty()
 }
 
 #[cfg(test)]
@@ -520,7 +563,14 @@ mod tests {
 
     #[test]
     fn date_times_become_utc() {
-        let utc = |t: &str| utc_timestamp(t).map(|s| s.to_string()).map_err(|r| r.code);
+        let utc = |t: &str| {
+            utc_timestamp(t)
+                .map(|(s, zone)| {
+                    assert_eq!(zone, Zone::Utc, "{t}");
+                    s.to_string()
+                })
+                .map_err(|r| r.code)
+        };
         assert_eq!(
             utc("2026-11-25T12:00:00Z").as_deref(),
             Ok("2026-11-25T12:00:00Z")
@@ -537,9 +587,21 @@ mod tests {
             utc("2026-11-25T12:00:00+00:00").as_deref(),
             Ok("2026-11-25T12:00:00Z")
         );
+        // A local time without an offset: its clock value read as UTC, and said so.
+        let local = |t: &str| utc_timestamp(t).map(|(s, zone)| (s.to_string(), zone));
+        assert_eq!(
+            local("2026-11-25T12:00:00"),
+            Ok(("2026-11-25T12:00:00Z".to_string(), Zone::Local))
+        );
+        assert_eq!(
+            local("2026-11-25T09:30:00.250"),
+            Ok(("2026-11-25T09:30:00.250Z".to_string(), Zone::Local))
+        );
         for bad in [
-            "2026-11-25T12:00:00",
             "2026-11-25T12:00:00+15:00",
+            "2026-11-25T12:00:00Q",
+            "2026-11-25T12:00:00.5+01",
+            "2026-11-25T25:00:00",
             "2026-11-25T12:00:00+1:00",
             "2026-02-30T12:00:00+01:00",
             "0001-01-01T00:30:00+01:00",

@@ -240,6 +240,16 @@ pub(crate) static SECURITIES_ACCOUNT_19: ComplexType = ComplexType {
     ],
 };
 
+/// `CashAccountIdentification5Choice` (sese.023.001.11).
+pub(crate) static CASH_ACCOUNT_IDENTIFICATION_5_CHOICE: ComplexType = ComplexType {
+    name: "CashAccountIdentification5Choice",
+    choice: true,
+    children: &[
+        Particle { name: "IBAN", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "Prtry", min: 0, max: Some(1), kind: Kind::Simple },
+    ],
+};
+
 /// `SettlementDetails201` (sese.023.001.11).
 pub(crate) static SETTLEMENT_DETAILS_201: ComplexType = ComplexType {
     name: "SettlementDetails201",
@@ -352,6 +362,73 @@ pub(crate) static PARTY_IDENTIFICATION_120_CHOICE: ComplexType = ComplexType {
         Particle { name: "AnyBIC", min: 0, max: Some(1), kind: Kind::Simple },
         Particle { name: "PrtryId", min: 0, max: Some(1), kind: Kind::Complex },
         Particle { name: "NmAndAdr", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `GenericIdentification36` (semt.002.001.11, sese.023.001.11).
+pub(crate) static GENERIC_IDENTIFICATION_36: ComplexType = ComplexType {
+    name: "GenericIdentification36",
+    choice: false,
+    children: &[
+        Particle { name: "Id", min: 1, max: Some(1), kind: Kind::Simple },
+        Particle { name: "Issr", min: 1, max: Some(1), kind: Kind::Simple },
+        Particle { name: "SchmeNm", min: 0, max: Some(1), kind: Kind::Simple },
+    ],
+};
+
+/// `CashParties36` (sese.023.001.11).
+pub(crate) static CASH_PARTIES_36: ComplexType = ComplexType {
+    name: "CashParties36",
+    choice: false,
+    children: &[
+        Particle { name: "Dbtr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "DbtrAgt", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "Cdtr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "CdtrAgt", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "Intrmy", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `PartyIdentificationAndAccount164` (sese.023.001.11).
+pub(crate) static PARTY_IDENTIFICATION_AND_ACCOUNT_164: ComplexType = ComplexType {
+    name: "PartyIdentificationAndAccount164",
+    choice: false,
+    children: &[
+        Particle { name: "Id", min: 1, max: Some(1), kind: Kind::Complex },
+        Particle { name: "LEI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "AltrnId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "CshAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "ChrgsAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "ComssnAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "TaxAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "AddtlInf", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `PartyIdentificationAndAccount171` (sese.023.001.11).
+pub(crate) static PARTY_IDENTIFICATION_AND_ACCOUNT_171: ComplexType = ComplexType {
+    name: "PartyIdentificationAndAccount171",
+    choice: false,
+    children: &[
+        Particle { name: "Id", min: 1, max: Some(1), kind: Kind::Complex },
+        Particle { name: "LEI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "AltrnId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "CshAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "ChrgsAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "ComssnAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "TaxAcct", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "AddtlInf", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `PartyIdentification133Choice` (sese.023.001.11).
+pub(crate) static PARTY_IDENTIFICATION_133_CHOICE: ComplexType = ComplexType {
+    name: "PartyIdentification133Choice",
+    choice: true,
+    children: &[
+        Particle { name: "BICFI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "NmAndAdr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "PrtryId", min: 0, max: Some(1), kind: Kind::Complex },
     ],
 };
 
@@ -906,17 +983,6 @@ pub(crate) static PARTY_IDENTIFICATION_136: ComplexType = ComplexType {
     ],
 };
 
-/// `GenericIdentification36` (semt.002.001.11).
-pub(crate) static GENERIC_IDENTIFICATION_36: ComplexType = ComplexType {
-    name: "GenericIdentification36",
-    choice: false,
-    children: &[
-        Particle { name: "Id", min: 1, max: Some(1), kind: Kind::Simple },
-        Particle { name: "Issr", min: 1, max: Some(1), kind: Kind::Simple },
-        Particle { name: "SchmeNm", min: 0, max: Some(1), kind: Kind::Simple },
-    ],
-};
-
 /// `SecuritiesAccount26` (semt.002.001.11).
 pub(crate) static SECURITIES_ACCOUNT_26: ComplexType = ComplexType {
     name: "SecuritiesAccount26",
@@ -1042,6 +1108,74 @@ pub(crate) static BUSINESS_APPLICATION_HEADER_V02: ComplexType = ComplexType {
     ],
 };
 
+/// `Party44Choice` (head.001.001.02).
+pub(crate) static PARTY_44_CHOICE: ComplexType = ComplexType {
+    name: "Party44Choice",
+    choice: true,
+    children: &[
+        Particle { name: "OrgId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "FIId", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `BranchAndFinancialInstitutionIdentification6` (head.001.001.02).
+pub(crate) static BRANCH_AND_FINANCIAL_INSTITUTION_IDENTIFICATION_6: ComplexType = ComplexType {
+    name: "BranchAndFinancialInstitutionIdentification6",
+    choice: false,
+    children: &[
+        Particle { name: "FinInstnId", min: 1, max: Some(1), kind: Kind::Complex },
+        Particle { name: "BrnchId", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `FinancialInstitutionIdentification18` (head.001.001.02).
+pub(crate) static FINANCIAL_INSTITUTION_IDENTIFICATION_18: ComplexType = ComplexType {
+    name: "FinancialInstitutionIdentification18",
+    choice: false,
+    children: &[
+        Particle { name: "BICFI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "ClrSysMmbId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "LEI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "Nm", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "PstlAdr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "Othr", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `PartyIdentification135` (head.001.001.02).
+pub(crate) static PARTY_IDENTIFICATION_135: ComplexType = ComplexType {
+    name: "PartyIdentification135",
+    choice: false,
+    children: &[
+        Particle { name: "Nm", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "PstlAdr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "Id", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "CtryOfRes", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "CtctDtls", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `Party38Choice` (head.001.001.02).
+pub(crate) static PARTY_38_CHOICE: ComplexType = ComplexType {
+    name: "Party38Choice",
+    choice: true,
+    children: &[
+        Particle { name: "OrgId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "PrvtId", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `OrganisationIdentification29` (head.001.001.02).
+pub(crate) static ORGANISATION_IDENTIFICATION_29: ComplexType = ComplexType {
+    name: "OrganisationIdentification29",
+    choice: false,
+    children: &[
+        Particle { name: "AnyBIC", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "LEI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "Othr", min: 0, max: None, kind: Kind::Complex },
+    ],
+};
+
 /// `BusinessApplicationHeaderV04` (head.001.001.04).
 pub(crate) static BUSINESS_APPLICATION_HEADER_V04: ComplexType = ComplexType {
     name: "BusinessApplicationHeaderV04",
@@ -1061,6 +1195,74 @@ pub(crate) static BUSINESS_APPLICATION_HEADER_V04: ComplexType = ComplexType {
         Particle { name: "Prty", min: 0, max: Some(1), kind: Kind::Simple },
         Particle { name: "Sgntr", min: 0, max: Some(1), kind: Kind::Complex },
         Particle { name: "Rltd", min: 0, max: None, kind: Kind::Complex },
+    ],
+};
+
+/// `Party51Choice` (head.001.001.04).
+pub(crate) static PARTY_51_CHOICE: ComplexType = ComplexType {
+    name: "Party51Choice",
+    choice: true,
+    children: &[
+        Particle { name: "OrgId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "FIId", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `BranchAndFinancialInstitutionIdentification8` (head.001.001.04).
+pub(crate) static BRANCH_AND_FINANCIAL_INSTITUTION_IDENTIFICATION_8: ComplexType = ComplexType {
+    name: "BranchAndFinancialInstitutionIdentification8",
+    choice: false,
+    children: &[
+        Particle { name: "FinInstnId", min: 1, max: Some(1), kind: Kind::Complex },
+        Particle { name: "BrnchId", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `FinancialInstitutionIdentification23` (head.001.001.04).
+pub(crate) static FINANCIAL_INSTITUTION_IDENTIFICATION_23: ComplexType = ComplexType {
+    name: "FinancialInstitutionIdentification23",
+    choice: false,
+    children: &[
+        Particle { name: "BICFI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "ClrSysMmbId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "LEI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "Nm", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "PstlAdr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "Othr", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `PartyIdentification272` (head.001.001.04).
+pub(crate) static PARTY_IDENTIFICATION_272: ComplexType = ComplexType {
+    name: "PartyIdentification272",
+    choice: false,
+    children: &[
+        Particle { name: "Nm", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "PstlAdr", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "Id", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "CtryOfRes", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "CtctDtls", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `Party52Choice` (head.001.001.04).
+pub(crate) static PARTY_52_CHOICE: ComplexType = ComplexType {
+    name: "Party52Choice",
+    choice: true,
+    children: &[
+        Particle { name: "OrgId", min: 0, max: Some(1), kind: Kind::Complex },
+        Particle { name: "PrvtId", min: 0, max: Some(1), kind: Kind::Complex },
+    ],
+};
+
+/// `OrganisationIdentification39` (head.001.001.04).
+pub(crate) static ORGANISATION_IDENTIFICATION_39: ComplexType = ComplexType {
+    name: "OrganisationIdentification39",
+    choice: false,
+    children: &[
+        Particle { name: "AnyBIC", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "LEI", min: 0, max: Some(1), kind: Kind::Simple },
+        Particle { name: "Othr", min: 0, max: None, kind: Kind::Complex },
     ],
 };
 

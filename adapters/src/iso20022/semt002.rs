@@ -3,7 +3,7 @@
 //! | ISM/1 member | `/Document/SctiesBalCtdyRpt/…` |
 //! | --- | --- |
 //! | `statement_id` | `StmtGnlDtls/StmtId` |
-//! | `as_of` | `StmtGnlDtls/StmtDtTm/DtTm` |
+//! | `as_of` | `StmtGnlDtls/StmtDtTm/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived) |
 //! | `market` | `AcctSvcr/Id/PrtryId` with `Id` the MIC, `Issr` `ISO 10383`, `SchmeNm` `MIC` (the ledger that services the account) |
 //! | `account.owner` | `AcctOwnr` (`Id/AnyBIC`, or `LEI`) |
 //! | `account.account` | `SfkpgAcct/Id` |
@@ -30,6 +30,7 @@ use isthmus_spec::Body;
 
 use super::common;
 use super::read::{missing, not_representable, Node};
+use super::report::Report;
 use super::schema::Message;
 use super::schema_tables as t;
 use super::write::XmlWriter;
@@ -181,7 +182,7 @@ fn balance(node: &Node<'_>) -> Result<Balance, TranslateError> {
 }
 
 /// Reads a semt.002 `Document` into a `HoldingsStatement`.
-pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
+pub(crate) fn read(document: &Node<'_>, report: &mut Report) -> Result<Body, TranslateError> {
     let block = document.required_node(BLOCK, &t::SECURITIES_BALANCE_CUSTODY_REPORT_V11, "")?;
     check_whole(&block)?;
     let general = block.required_node("StmtGnlDtls", &t::STATEMENT_73, "")?;
@@ -190,7 +191,11 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
         .ism(Reference::parse)?;
     let moment = general.required_node("StmtDtTm", &t::DATE_AND_DATE_TIME_2_CHOICE, "")?;
     let as_of = match moment.leaf("DtTm") {
-        Some(instant) => instant.timestamp()?,
+        Some(instant) => {
+            let (as_of, zone) = instant.instant()?;
+            report.zone("body.as_of", &instant, zone);
+            as_of
+        }
         None => {
             return Err(not_representable(
                 &format!("{}/Dt", moment.path()),

@@ -8,7 +8,7 @@
 //! | `direction` | `TxIdDtls/SctiesMvmntTp` |
 //! | `payment` | `TxIdDtls/Pmt` |
 //! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt` |
-//! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` |
+//! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived) |
 //! | `isin` | `FinInstrmId/ISIN` |
 //! | `quantity` | `QtyAndAcctDtls/SttldQty/Qty/Unit` |
 //! | `settlement_amount` | `SttldAmt/Amt` (`Ccy`), `CdtDbtInd` `CRDT` to deliver, `DBIT` to receive |
@@ -29,6 +29,7 @@ use isthmus_spec::Body;
 
 use super::common;
 use super::read::{missing, not_representable, Node};
+use super::report::Report;
 use super::schema::Message;
 use super::schema_tables as t;
 use super::supplementary;
@@ -38,7 +39,7 @@ use crate::error::{TranslateError, Translation};
 const BLOCK: &str = "SctiesSttlmTxConf";
 
 /// Reads a sese.025 `Document` into a `SettlementConfirmation`.
-pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
+pub(crate) fn read(document: &Node<'_>, report: &mut Report) -> Result<Body, TranslateError> {
     let block = document.required_node(
         BLOCK,
         &t::SECURITIES_SETTLEMENT_TRANSACTION_CONFIRMATION_V11,
@@ -58,11 +59,15 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
     let payment = common::payment(&ids.required_leaf("Pmt", "")?);
 
     let trade = block.required_node("TradDtls", &t::SECURITIES_TRADE_DETAILS_118, "")?;
-    let settlement_date = common::coded_date(&trade.required_node(
-        "SttlmDt",
-        &t::SETTLEMENT_DATE_17_CHOICE,
-        "ISM/1 confirmations carry the settlement date",
-    )?)?;
+    let settlement_date = common::coded_date(
+        &trade.required_node(
+            "SttlmDt",
+            &t::SETTLEMENT_DATE_17_CHOICE,
+            "ISM/1 confirmations carry the settlement date",
+        )?,
+        "body.settlement_date",
+        report,
+    )?;
     let effective = trade.required_node("FctvSttlmDt", &t::SETTLEMENT_DATE_18_CHOICE, "")?;
     if effective.chosen() != "Dt" {
         return Err(not_representable(
@@ -72,7 +77,11 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
     }
     let effective = effective.chosen_node(&t::DATE_AND_DATE_TIME_2_CHOICE)?;
     let settled_at = match effective.leaf("DtTm") {
-        Some(instant) => instant.timestamp()?,
+        Some(instant) => {
+            let (settled_at, zone) = instant.instant()?;
+            report.zone("body.settled_at", &instant, zone);
+            settled_at
+        }
         None => {
             return Err(not_representable(
                 &format!("{}/Dt", effective.path()),

@@ -22,7 +22,11 @@
 //! with `Cd` and `Txt` (sese.024: the exact ISM/1 reason, whose code and
 //! 512-character text do not fit the ISO 20022 reason codes and 210-character
 //! `AddtlRsnInf`), `SctiesJrnl` and `CshJrnl` with `Mkt`, `Seq`, `NtryHash`
-//! (sese.025: the ledger journal entries of the claims). Readers of other
+//! (sese.025: the ledger journal entries of the claims), `SctiesMkt` and
+//! `CshMkt` (sese.023: the MICs of the markets whose ledgers hold the
+//! securities and the cash, which no sese.023 element names; real
+//! participants' messages do not carry them, and a gateway fills them in).
+//! Readers of other
 //! supplementary data ignore it, as ISO 20022 intends; this adapter ignores
 //! theirs.
 
@@ -77,6 +81,16 @@ pub(crate) static CONFIRMATION_DATA: ComplexType = ComplexType {
     children: &[
         one("SctiesJrnl", Kind::Complex),
         optional("CshJrnl", Kind::Complex),
+    ],
+};
+
+/// `IsmData` in an instruction (sese.023): the securities and cash markets.
+pub(crate) static INSTRUCTION_DATA: ComplexType = ComplexType {
+    name: "IsmData",
+    choice: false,
+    children: &[
+        optional("SctiesMkt", Kind::Simple),
+        optional("CshMkt", Kind::Simple),
     ],
 };
 

@@ -292,15 +292,21 @@ def serialize(obj, style: str, namespace: str) -> str:
     raise ValueError(style)
 
 
-def app_header(version: str, message_id: str, reference: str, sender: str, receiver: str, created: str) -> str:
+def routing_party(party):
+    """A header `Fr`/`To`: a BIC string is a financial institution's BICFI; a
+    dict is written as given (e.g. {"OrgId": {"Id": {"OrgId": {"LEI": ...}}}})."""
+    return party if isinstance(party, dict) else {"FIId": {"FinInstnId": {"BICFI": party}}}
+
+
+def app_header(version: str, message_id: str, reference: str, sender, receiver, created: str) -> str:
     head = models.load_head(version)
     suffix = f"Head001001{version}"
     cls = getattr(head, f"BusinessApplicationHeaderV{version}{suffix}")
     meta = type("Meta", (), {"name": "AppHdr", "namespace": f"urn:iso:std:iso:20022:tech:xsd:head.001.001.{version}"})
     root = dataclasses.dataclass(type("AppHdr", (cls,), {"Meta": meta, "__module__": cls.__module__}))
     header = build(root, {
-        "Fr": {"FIId": {"FinInstnId": {"BICFI": sender}}},
-        "To": {"FIId": {"FinInstnId": {"BICFI": receiver}}},
+        "Fr": routing_party(sender),
+        "To": routing_party(receiver),
         "BizMsgIdr": reference,
         "MsgDefIdr": message_id,
         "CreDt": created,
@@ -341,12 +347,16 @@ def instruction(**fields):
 CASES = []
 
 
-def case(number, name, kind_body, style="default", wrapper=None, extras=None, edit=None, expect=None, comments=False):
+def case(number, name, kind_body, style="default", wrapper=None, extras=None, edit=None, expect=None, comments=False,
+         unrepresented=(), derived=()):
     """`extras`: ISO elements ISM/1 ignores, merged into the structure; `edit`: text
     edits of the serialized document (other lexical forms); `expect`: the expected
-    ISM/1 body when it differs from the input body."""
+    ISM/1 body when it differs from the input body; `unrepresented`: the XML paths the
+    reader must report as left out; `derived`: the (member, source) pairs it must
+    report as derived."""
     CASES.append(dict(number=number, name=name, kind=kind_body[0], body=kind_body[1], style=style,
-                      wrapper=wrapper, extras=extras, edit=edit, expect=expect, comments=comments))
+                      wrapper=wrapper, extras=extras, edit=edit, expect=expect, comments=comments,
+                      unrepresented=list(unrepresented), derived=list(derived)))
 
 
 case(1, "sese023-us-dtc-deliver-against-payment-usd", instruction(
@@ -430,6 +440,8 @@ case(8, "sese023-kw-deliver-against-payment-kwd-lexical-variants", instruction(
     # AcctOwnr with both a BIC and an LEI (ISM/1 takes the LEI); quantity and amount
     # in other xs:decimal forms; the trade date as a date-time with an offset.
     extras={"SctiesSttlmTxInstr": {"QtyAndAcctDtls": {"AcctOwnr": {"Id": {"PrtryId": None, "AnyBIC": "NBOKKWKW"}, "LEI": "549300ISTHMUSSELL015"}}}},
+    # The BIC beside the LEI is not carried, and is reported.
+    unrepresented=["/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/AcctOwnr/Id/AnyBIC"],
     edit=[(">5000<", ">+0005000<"), (">1234.500<", "> 01234.500 <"),
           ("<s:TradDt>\n        <s:Dt>\n          <s:Dt>2026-11-24</s:Dt>",
            "<s:TradDt>\n        <s:Dt>\n          <s:DtTm>2026-11-24T10:15:00+03:00</s:DtTm>")])
@@ -604,6 +616,27 @@ case(26, "sese023-gb-crest-receive-against-payment-gbp-requestpayload", instruct
     style="prefix:doc", wrapper=("RequestPayload", "04", "HSBCGB2L", "CRSTGB22"))
 
 
+# Date-times without a time zone, as some back offices write them: read as UTC and
+# reported as derived (ISO 20022 ISODateTime without Z or offset is a local time).
+case(44, "sese025-us-deliver-against-payment-local-time", confirmation(
+    instruction_id="SEME-XNYS-000044", settlement_id="STL-2026-11-27-000044", direction="DELIVER",
+    payment="AGAINST_PAYMENT", isin="US0378331005", quantity="1000",
+    settlement_amount={"amount": "231450.00", "currency": "USD"}, settlement_date="2026-11-27",
+    settled_at="2026-11-27T14:03:07.125Z",
+    securities_journal={"market": "XNYS", "sequence": "1044", "entry_hash": HASH_A},
+    cash_journal={"market": "XASX", "sequence": "91", "entry_hash": HASH_B}),
+    edit=[("2026-11-27T14:03:07.125Z", "2026-11-27T14:03:07.125")],
+    derived=[("body.settled_at", "/Document/SctiesSttlmTxConf/TradDtls/FctvSttlmDt/Dt/DtTm")])
+
+case(45, "semt002-sg-holdings-local-statement-time", holdings(
+    statement_id="CDP-DBS-2026-11-25", market="XSES",
+    account={"owner": "DBSSSGSG", "account": "CDP-DBS-00311"}, as_of="2026-11-25T17:00:00Z",
+    balances=[{"isin": "SG1L01001701", "total": "12000", "locked": "12000"}]),
+    style="prefix:s",
+    edit=[("2026-11-25T17:00:00Z", "2026-11-25T17:00:00")],
+    derived=[("body.as_of", "/Document/SctiesBalCtdyRpt/StmtGnlDtls/StmtDtTm/DtTm")])
+
+
 def merge(base, extra):
     """Merges `extra` into `base` (a `None` value removes the key)."""
     for key, value in extra.items():
@@ -663,8 +696,579 @@ def generate():
             body = dict(body, balances=sorted(body["balances"], key=lambda b: b["isin"]))
         expected = {"kind": c["kind"], "body": body}
         (OUT / f"{stem}.ism.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_list(OUT / f"{stem}.unrepresented", sorted(c["unrepresented"]))
+        write_list(OUT / f"{stem}.derived", sorted(f"{field}\t{source}" for field, source in c["derived"]))
         print(f"wrote {stem}")
 
+
+# ---------------------------------------------------------------------------------------
+# Instructions as participants write them (corpus 30+). Each document is written here
+# as its ISO 20022 structure — the elements a participant sends, following the account
+# servicers' and market practice's sese.023 specifications named in the corpus README —
+# not mapped from an ISM/1 body. Its expected ISM/1 result, derived members and
+# left-out elements are computed by `expect_sese023` below: a second, independent
+# reading of the mapping documented in adapters/src/iso20022/{sese023,cash,implied}.rs.
+# ---------------------------------------------------------------------------------------
+
+P023 = "/Document/SctiesSttlmTxInstr"
+LOCAL_AS_UTC = "a local time without a UTC offset is read as UTC"
+ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+
+
+def bic8(bic):
+    """A header BIC11 with branch XXX names the primary office: its BIC8."""
+    return bic[:8] if len(bic) == 11 and bic.endswith("XXX") else bic
+
+
+def header_address(party, path):
+    """(bic, bic path, lei, lei path) of a header Fr/To."""
+    if "FIId" in party:
+        holder, path = party["FIId"]["FinInstnId"], f"{path}/FIId/FinInstnId"
+        bic_name = "BICFI"
+    else:
+        holder, path = party.get("OrgId", {}).get("Id", {}).get("OrgId", {}), f"{path}/OrgId/Id/OrgId"
+        bic_name = "AnyBIC"
+    bic = holder.get(bic_name)
+    lei = holder.get("LEI")
+    return (bic8(bic) if bic else None, f"{path}/{bic_name}", lei, f"{path}/LEI")
+
+
+def read_prtry(prtry):
+    out = {"id": prtry["Id"], "issuer": prtry["Issr"]}
+    if "SchmeNm" in prtry:
+        out["scheme"] = prtry["SchmeNm"]
+    return out
+
+
+def read_settlement_party(party, path):
+    """An ISM/1 Party of a PartyIdentificationAndAccount196, or (None, left-out path)."""
+    ident = party["Id"]
+    if "AnyBIC" in ident:
+        out = {"bic": ident["AnyBIC"]}
+    elif "PrtryId" in ident:
+        out = {"proprietary_id": read_prtry(ident["PrtryId"])}
+    else:
+        return None, f"{path}/Id/NmAndAdr"
+    if "LEI" in party:
+        out["lei"] = party["LEI"]
+    if "SfkpgAcct" in party:
+        out["safekeeping_account"] = party["SfkpgAcct"]["Id"]
+    return out, None
+
+
+def cash_account(choice):
+    return choice.get("IBAN", choice.get("Prtry"))
+
+
+def read_date(choice, field, path, derived):
+    inner = choice["Dt"]
+    if "Dt" in inner:
+        return inner["Dt"]
+    if not ZONE.search(inner["DtTm"]):
+        derived.append((field, f"{path}/Dt/DtTm"))
+    return inner["DtTm"][:10]
+
+
+def expect_sese023(block, header):
+    """(body, derived [(field, source)], unrepresented [path]) of a participant's sese.023."""
+    derived, left_out = [], []
+    params = block["SttlmTpAndAddtlParams"]
+    direction = {"DELI": "DELIVER", "RECE": "RECEIVE"}[params["SctiesMvmntTp"]]
+    payment = {"APMT": "AGAINST_PAYMENT", "FREE": "FREE_OF_PAYMENT"}[params["Pmt"]]
+    body = {"instruction_id": block["TxId"]}
+    if "CmonId" in params:
+        body["common_reference"] = params["CmonId"]
+    body["direction"], body["payment"] = direction, payment
+    trade = block["TradDtls"]
+    body["trade_date"] = read_date(trade["TradDt"], "body.trade_date", f"{P023}/TradDtls/TradDt", derived)
+    body["settlement_date"] = read_date(trade["SttlmDt"], "body.settlement_date", f"{P023}/TradDtls/SttlmDt", derived)
+    body["isin"] = block["FinInstrmId"]["ISIN"]
+    holding = block["QtyAndAcctDtls"]
+    body["quantity"] = holding["SttlmQty"]["Qty"]["Unit"]
+    if "SttlmAmt" in block:
+        body["settlement_amount"] = {"amount": block["SttlmAmt"]["Amt"]["value"], "currency": block["SttlmAmt"]["Amt"]["Ccy"]}
+    owner = holding.get("AcctOwnr")
+    if owner:
+        if "LEI" in owner:
+            body["account_owner"] = owner["LEI"]
+            if "AnyBIC" in owner["Id"]:
+                left_out.append(f"{P023}/QtyAndAcctDtls/AcctOwnr/Id/AnyBIC")
+        elif "PrtryId" in owner["Id"]:
+            left_out.append(f"{P023}/QtyAndAcctDtls/AcctOwnr/Id/PrtryId")  # stated, so not derived either
+        else:
+            body["account_owner"] = owner["Id"]["AnyBIC"]
+    body["safekeeping_account"] = holding["SfkpgAcct"]["Id"]
+
+    chains = {"DELIVER": ("RcvgSttlmPties", "DlvrgSttlmPties"), "RECEIVE": ("DlvrgSttlmPties", "RcvgSttlmPties")}
+    counter_name, own_name = chains[direction]
+    members = {"DlvrgSttlmPties": ("delivering_agent", "seller"), "RcvgSttlmPties": ("receiving_agent", "buyer")}
+    for name in ("DlvrgSttlmPties", "RcvgSttlmPties"):
+        chain = block.get(name)
+        if not chain:
+            continue
+        agent_member, end_member = members[name]
+        if "Pty1" in chain:
+            party, lost = read_settlement_party(chain["Pty1"], f"{P023}/{name}/Pty1")
+            if lost and name == counter_name:
+                raise SystemExit(f"{block['TxId']}: the counterparty's agent by name is refused, not a corpus document")
+            if party:
+                body[agent_member] = party
+            else:
+                left_out.append(lost)
+        for end in ("Pty5", "Pty4", "Pty3", "Pty2"):
+            if end in chain:
+                party, lost = read_settlement_party(chain[end], f"{P023}/{name}/{end}")
+                if party:
+                    body[end_member] = party
+                else:
+                    left_out.append(lost)
+                break
+    depositories = [block.get(n, {}).get("Dpstry") for n in (counter_name, own_name)]
+    body["place_of_settlement"] = next(d for d in depositories if d)["Id"]["AnyBIC"]
+    place = trade.get("PlcOfTrad")
+    if place:
+        body["place_of_trade"] = place["MktTpAndId"]["Id"]["MktIdrCd"]
+
+    # The own side the routing implies (implied.rs).
+    own_agent_member = members[own_name][0]
+    own_pty1_stated = "Pty1" in block.get(own_name, {})
+    if header:
+        fr = header_address(header["Fr"], "/AppHdr/Fr")
+        to = header_address(header["To"], "/AppHdr/To")
+        if not owner:
+            if fr[0]:
+                body["account_owner"] = fr[0]
+                derived.append(("body.account_owner", fr[1]))
+            elif fr[2]:
+                body["account_owner"] = fr[2]
+                derived.append(("body.account_owner", fr[3]))
+        if not own_pty1_stated and to[0]:
+            if to[0][:8] == body["place_of_settlement"][:8]:
+                if fr[0]:
+                    body[own_agent_member] = {"bic": fr[0]}
+                    derived.append((f"body.{own_agent_member}", fr[1]))
+            else:
+                body[own_agent_member] = {"bic": to[0]}
+                derived.append((f"body.{own_agent_member}", to[1]))
+
+    # The cash side (cash.rs).
+    data = {}
+    for entry in block.get("SplmtryData", []):
+        element = entry["Envlp"]["any_element"]
+        if element.qname == f"{{{ISM_NS}}}IsmData":
+            data = {local_name(child.qname): (child.text, f"{P023}/SplmtryData[1]/Envlp/IsmData/{local_name(child.qname)}") for child in element.children}
+    if "SctiesMkt" in data:
+        body["securities_market"] = data["SctiesMkt"][0]
+    parties = block.get("CshPties", {})
+    own_party, own_agent = {"DELIVER": ("Cdtr", "CdtrAgt"), "RECEIVE": ("Dbtr", "DbtrAgt")}[direction]
+    if payment == "FREE_OF_PAYMENT":
+        if "CshAcct" in holding:
+            left_out.append(f"{P023}/QtyAndAcctDtls/CshAcct")
+        left_out += [f"{P023}/CshPties/{n}" for n in ("Dbtr", "DbtrAgt", "Cdtr", "CdtrAgt", "Intrmy") if n in parties]
+        if "CshMkt" in data:
+            left_out.append(data["CshMkt"][1])
+    else:
+        cash = {}
+        if "CshMkt" in data:
+            cash["market"] = data["CshMkt"][0]
+        if "CshAcct" in holding:
+            cash["account"] = cash_account(holding["CshAcct"])
+        for name in ("Dbtr", "DbtrAgt", "Cdtr", "CdtrAgt", "Intrmy"):
+            if name not in parties:
+                continue
+            party, path = parties[name], f"{P023}/CshPties/{name}"
+            if name == own_party:
+                ident = party["Id"]
+                if "LEI" in party:
+                    cash["owner"] = party["LEI"]
+                    if "AnyBIC" in ident:
+                        left_out.append(f"{path}/Id/AnyBIC")
+                    if "PrtryId" in ident and ident["PrtryId"]["Id"] != party["LEI"]:
+                        left_out.append(f"{path}/Id/PrtryId")
+                elif "AnyBIC" in ident:
+                    cash["owner"] = ident["AnyBIC"]
+                elif "PrtryId" in ident:
+                    left_out.append(f"{path}/Id/PrtryId")
+                if "NmAndAdr" in ident:
+                    left_out.append(f"{path}/Id/NmAndAdr")
+                if "CshAcct" in party:
+                    if "account" not in cash:
+                        cash["account"] = cash_account(party["CshAcct"])
+                    elif cash["account"] != cash_account(party["CshAcct"]):
+                        left_out.append(f"{path}/CshAcct")
+                left_out += [f"{path}/{n}" for n in ("AltrnId", "ChrgsAcct", "ComssnAcct", "TaxAcct", "AddtlInf") if n in party]
+            elif name == own_agent:
+                ident = party["Id"]
+                if "NmAndAdr" in ident:
+                    left_out.append(f"{path}/Id/NmAndAdr")
+                    left_out += [f"{path}/{n}" for n in ("LEI", "CshAcct") if n in party]
+                else:
+                    servicer = {"bic": ident["BICFI"]} if "BICFI" in ident else {"proprietary_id": read_prtry(ident["PrtryId"])}
+                    if "LEI" in party:
+                        servicer["lei"] = party["LEI"]
+                    if "CshAcct" in party:
+                        servicer["safekeeping_account"] = cash_account(party["CshAcct"])
+                    cash["servicer"] = servicer
+                left_out += [f"{path}/{n}" for n in ("AltrnId", "ChrgsAcct", "ComssnAcct", "TaxAcct", "AddtlInf") if n in party]
+            else:
+                left_out.append(path)  # the counterparty's cash party, or the intermediary
+        if cash:
+            body["cash"] = cash
+    return in_ism_order(body), sorted(derived), sorted(left_out)
+
+
+INSTRUCTION_ORDER = ["instruction_id", "common_reference", "direction", "payment", "trade_date",
+                     "settlement_date", "isin", "quantity", "settlement_amount", "account_owner",
+                     "safekeeping_account", "securities_market", "cash", "delivering_agent",
+                     "receiving_agent", "seller", "buyer", "place_of_settlement", "place_of_trade"]
+CASH_ORDER = ["market", "account", "owner", "servicer"]
+
+
+def in_ism_order(body):
+    """The body's members in ISM-1 §6.1 table order (for people reading the file)."""
+    out = {key: body[key] for key in INSTRUCTION_ORDER if key in body}
+    if "cash" in out:
+        out["cash"] = {key: out["cash"][key] for key in CASH_ORDER if key in out["cash"]}
+    assert len(out) == len(body), set(body) - set(out)
+    return out
+
+
+def local_name(qname):
+    return qname.rsplit("}", 1)[-1]
+
+
+def ism_data(**markets):
+    children = [any_element(name, text=value) for name, value in markets.items()]
+    return [{"PlcAndNm": "/Document/SctiesSttlmTxInstr", "Envlp": {"any_element": any_element("IsmData", children)}}]
+
+
+PARTICIPANT_CASES = []
+
+
+def participant(number, name, block, header=None, style="default", wrapper="BizMsg"):
+    """`header`: (version, sender, receiver) of a business application header, the
+    parties as routing_party() takes them."""
+    PARTICIPANT_CASES.append(dict(number=number, name=name, block=block, header=header, style=style, wrapper=wrapper))
+
+
+def trade(trade_date, settlement_date, mic=None):
+    out = {}
+    if mic:
+        out["PlcOfTrad"] = {"MktTpAndId": {"Id": {"MktIdrCd": mic}, "Tp": {"Cd": "EXCH"}}}
+    out["TradDt"] = trade_date if isinstance(trade_date, dict) else {"Dt": {"Dt": trade_date}}
+    out["SttlmDt"] = {"Dt": {"Dt": settlement_date}}
+    return out
+
+
+def params(movement, payment, common=None):
+    out = {"SctiesMvmntTp": movement, "Pmt": payment}
+    if common:
+        out["CmonId"] = common
+    return out
+
+
+def money(amount, currency, indicator):
+    return {"Amt": {"value": amount, "Ccy": currency}, "CdtDbtInd": indicator}
+
+
+TRAD = {"SctiesTxTp": {"Cd": "TRAD"}}
+
+
+def prtry(code, issuer, scheme=None):
+    out = {"Id": code, "Issr": issuer}
+    if scheme:
+        out["SchmeNm"] = scheme
+    return {"PrtryId": out}
+
+
+# 30 — US, DTC. ISITC/Clearstream practice for a receipt against payment: the
+# delivering side only, the delivering agent by DTC participant number (issuer
+# DTCYID), the seller by BIC; no account owner, no own chain; the cash account a DDA.
+participant(30, "sese023-us-dtc-receive-apmt-usd-participant-number-no-header", {
+    "TxId": "IM-RECE-0042",
+    "SttlmTpAndAddtlParams": params("RECE", "APMT"),
+    "TradDtls": trade("2026-11-25", "2026-11-26", "XNYS"),
+    "FinInstrmId": {"ISIN": "US5949181045"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "2500"}}, "SfkpgAcct": {"Id": "SAFE-IM-77120"},
+                       "CshAcct": {"Prtry": "DDA-USD-4410-77120"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "DTCYUS33"}},
+                        "Pty1": {"Id": prtry("0352", "DTCYID")},
+                        "Pty2": {"Id": {"AnyBIC": "GSCMUS33"}}},
+    "SttlmAmt": money("1045312.50", "USD", "DBIT"),
+})
+
+# 31 — US, DTC, straight to the depository (head.001.001.02, To = DTCYUS33XXX): a
+# direct participant delivers; its own agent and account owner are the sender. The
+# receiving agent by DTC participant number with its scheme name; the buyer's cash
+# party (Dbtr) is the counterparty's and is reported.
+participant(31, "sese023-us-dtc-deliver-apmt-usd-direct-participant-head02", {
+    "TxId": "CHAS-DELI-0917",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT", "XNYS-55120"),
+    "TradDtls": trade("2026-11-25", "2026-11-26", "XNYS"),
+    "FinInstrmId": {"ISIN": "US0378331005"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "1000"}}, "SfkpgAcct": {"Id": "0902-PRIN"},
+                       "CshAcct": {"Prtry": "0902-SETTLEMENT-USD"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "DTCYUS33"}},
+                       "Pty1": {"Id": prtry("0901", "DTCYID", "DTC PARTICIPANT")},
+                       "Pty2": {"Id": {"AnyBIC": "IRVTUS3N"}, "SfkpgAcct": {"Id": "BNY-OMNI-1"}}},
+    "CshPties": {"Dbtr": {"Id": {"AnyBIC": "IRVTUS3N"}}},
+    "SttlmAmt": money("231450.00", "USD", "CRDT"),
+}, header=("02", "CHASUS33", "DTCYUS33XXX"), style="python-iso20022", wrapper="BizMsg")
+
+# 32 — France, Euroclear France (ESES). An investment firm (Fr by organisation BIC)
+# instructs its custodian (To): no AcctOwnr, no own chain; receiving side by BIC; the
+# cash account an IBAN.
+participant(32, "sese023-fr-euroclear-deliver-apmt-eur-custodian-head04", {
+    "TxId": "CRLY-DELI-0318",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT"),
+    "TradDtls": trade("2026-11-25", "2026-11-27", "XPAR"),
+    "FinInstrmId": {"ISIN": "FR0000120271"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "4000"}}, "SfkpgAcct": {"Id": "30001-0007123-01"},
+                       "CshAcct": {"IBAN": "FR7630006000011234567890189"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "SICVFRPP"}},
+                       "Pty1": {"Id": {"AnyBIC": "SOGEFRPP"}},
+                       "Pty2": {"Id": {"AnyBIC": "AGRIFRPP"}}},
+    "SttlmAmt": money("238960.00", "EUR", "CRDT"),
+}, header=("04", {"OrgId": {"Id": {"OrgId": {"AnyBIC": "CRLYFRPP"}}}}, "BNPAFRPPXXX"), style="prefix:sese")
+
+# 33 — Euroclear Bank. A receipt free of payment of a Eurobond from a Euroclear
+# participant account (issuer ECLR); the back office also filled in cash details,
+# which a free instruction does not use: reported, not carried.
+participant(33, "sese023-be-euroclear-bank-receive-free-eurobond-cash-on-fop", {
+    "TxId": "EB-RECE-88412",
+    "SttlmTpAndAddtlParams": params("RECE", "FREE"),
+    "TradDtls": trade("2026-11-24", "2026-11-26"),
+    "FinInstrmId": {"ISIN": "XS2075811781"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "500000"}}, "SfkpgAcct": {"Id": "91234"},
+                       "CshAcct": {"Prtry": "91234-EUR"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "MGTCBEBEECL"}},
+                        "Pty1": {"Id": prtry("23456", "ECLR")}},
+    "CshPties": {"Dbtr": {"Id": {"AnyBIC": "KREDBEBB"}}},
+})
+
+# 34 — UK, CREST. A CREST member sends straight to CREST (head.001.001.02, To =
+# CRSTGB22): its own agent and account owner are the sender. The receiving agent by
+# CREST participant id (Clearstream's 00XJJ); the cash owner by BIC and LEI (the LEI
+# is kept, the BIC reported), the cash servicer the central bank.
+participant(34, "sese023-gb-crest-deliver-apmt-gbp-crest-ids-head02", {
+    "TxId": "HSBC-DELI-77120",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT", "XLON-8812"),
+    "TradDtls": trade("2026-11-25", "2026-11-26", "XLON"),
+    "FinInstrmId": {"ISIN": "GB0002634946"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "15000"}}, "SfkpgAcct": {"Id": "CREST-HSBC-9021"},
+                       "CshAcct": {"IBAN": "GB82WEST12345698765432"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "CRSTGB22"}},
+                       "Pty1": {"Id": prtry("00XJJ", "CRST")},
+                       "Pty2": {"Id": {"AnyBIC": "CEDELULL"}, "SfkpgAcct": {"Id": "71234"}}},
+    "CshPties": {"Cdtr": {"Id": {"AnyBIC": "HSBCGB2L"}, "LEI": "MP6I5ZYZBEU3UXPYFY54"},
+                 "CdtrAgt": {"Id": {"BICFI": "BKENGB2L"}}},
+    "SttlmAmt": money("196875.45", "GBP", "CRDT"),
+}, header=("02", "HSBCGB2L", "CRSTGB22"), wrapper="Envelope")
+
+# 35 — Clearstream Banking Luxembourg. A receipt against USD of a Eurobond from a
+# Clearstream customer account (issuer CEDE); the cash account only on the debtor,
+# the debtor's agent Clearstream itself; an intermediary, which ISM/1 cannot carry.
+participant(35, "sese023-lu-clearstream-receive-apmt-usd-cash-on-debtor", {
+    "TxId": "DB-RECE-40017",
+    "SttlmTpAndAddtlParams": params("RECE", "APMT"),
+    "TradDtls": trade("2026-11-24", "2026-11-26"),
+    "FinInstrmId": {"ISIN": "XS1050461034"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "250000"}},
+                       "AcctOwnr": {"Id": {"AnyBIC": "DEUTDEFF"}},
+                       "SfkpgAcct": {"Id": "CBL-12007"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "CEDELULL"}},
+                        "Pty1": {"Id": prtry("54321", "CEDE")}},
+    "CshPties": {"Dbtr": {"Id": {"AnyBIC": "DEUTDEFF"}, "CshAcct": {"Prtry": "CBL-12007-USD"}},
+                 "DbtrAgt": {"Id": {"BICFI": "CEDELULL"}},
+                 "Intrmy": {"Id": {"BICFI": "CITIUS33"}}},
+    "SttlmAmt": money("248125.00", "USD", "DBIT"),
+}, style="prefix:s")
+
+# 36 — Germany, Clearstream Banking Frankfurt. An asset manager known by its LEI
+# (head.001.001.04, Fr OrgId/LEI) instructs its custodian: the receiving agent by its
+# 4-digit CBF account (issuer DAKV), the trade date as a local date-time without zone.
+participant(36, "sese023-de-cbf-deliver-free-dakv-account-lei-sender-head04", {
+    "TxId": "AMDE-DELI-2207",
+    "SttlmTpAndAddtlParams": params("DELI", "FREE"),
+    "TradDtls": trade({"Dt": {"DtTm": "2026-11-25T09:12:30"}}, "2026-11-27", "XETR"),
+    "FinInstrmId": {"ISIN": "DE0007236101"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "300"}}, "SfkpgAcct": {"Id": "CBF-7001-004"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "DAKVDEFF"}},
+                       "Pty1": {"Id": prtry("7259", "DAKV")},
+                       "Pty2": {"Id": {"AnyBIC": "COBADEFF"}}},
+}, header=("04", {"OrgId": {"Id": {"OrgId": {"LEI": "549300ISTHMUSSELL015"}}}}, "DEUTDEFF"), wrapper="RequestPayload")
+
+# 37 — Japan, JASDEC. A securities firm instructs its custodian (head.001.001.02):
+# the account owner by the custodian's client number (which ISM/1 cannot hold: left
+# out and reported, and not replaced by the sender), the delivering agent by BIC, the
+# seller by JASDEC participant code; the cash servicer the Bank of Japan; the seller's
+# cash party (Cdtr) is the counterparty's.
+participant(37, "sese023-jp-jasdec-receive-apmt-jpy-custodian-head02", {
+    "TxId": "NMSC-RECE-00812",
+    "SttlmTpAndAddtlParams": params("RECE", "APMT"),
+    "TradDtls": trade("2026-11-25", "2026-11-27", "XTKS"),
+    "FinInstrmId": {"ISIN": "JP3633400001"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "5000"}},
+                       "AcctOwnr": {"Id": prtry("C778812", "MHCB")},
+                       "SfkpgAcct": {"Id": "JASDEC-3321"},
+                       "CshAcct": {"Prtry": "JPY-CASH-0042"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "JJSDJPJT"}},
+                        "Pty1": {"Id": {"AnyBIC": "SMBCJPJT"}},
+                        "Pty2": {"Id": prtry("10123", "JASD")}},
+    "CshPties": {"DbtrAgt": {"Id": {"BICFI": "BOJPJPJT"}},
+                 "Cdtr": {"Id": {"AnyBIC": "SMBCJPJT"}}},
+    "SttlmAmt": money("14250000", "JPY", "DBIT"),
+}, header=("02", "NMSCJPJT", "MHCBJPJT"))
+
+# 38 — Singapore, CDP. A delivery against SGD without a header: the receiving agent by
+# its CDP depository agent code; the cash owner by BIC, the servicer by a proprietary
+# code (its MEPS+ participant code).
+participant(38, "sese023-sg-cdp-deliver-apmt-sgd-depository-agent-code", {
+    "TxId": "DBS-DELI-55301",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT"),
+    "TradDtls": trade("2026-11-25", "2026-11-27", "XSES"),
+    "FinInstrmId": {"ISIN": "SG1L01001701"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "12000"}}, "SfkpgAcct": {"Id": "CDP-DBS-00311"},
+                       "CshAcct": {"Prtry": "SGD-CASH-SG-311"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "CDPLSGSG"}},
+                       "Pty1": {"Id": prtry("4S", "CDPL")}},
+    "CshPties": {"Cdtr": {"Id": {"AnyBIC": "DBSSSGSG"}},
+                 "CdtrAgt": {"Id": prtry("DBSSSGSGMEP", "MEPS")}},
+    "SttlmAmt": money("455040.00", "SGD", "CRDT"),
+})
+
+# 39 — Australia, ASX CHESS. A participant sends straight to the settlement facility
+# (head.001.001.04, To = CAETAU21): its own agent and account owner are the sender; the
+# seller by CHESS participant id; the cash servicer the Reserve Bank (RITS).
+participant(39, "sese023-au-chess-receive-apmt-aud-direct-participant-head04", {
+    "TxId": "NAB-RECE-30099",
+    "SttlmTpAndAddtlParams": params("RECE", "APMT"),
+    "TradDtls": trade("2026-11-25", "2026-11-27", "XASX"),
+    "FinInstrmId": {"ISIN": "AU000000BHP4"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "8000"}}, "SfkpgAcct": {"Id": "HIN-0081234567"},
+                       "CshAcct": {"Prtry": "AUD-RITS-NAB-0099"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "CAETAU21XXX"}},
+                        "Pty1": {"Id": {"AnyBIC": "ANZBAU3M"}},
+                        "Pty2": {"Id": prtry("01234", "CHES", "PID")}},
+    "CshPties": {"Dbtr": {"Id": {"AnyBIC": "NATAAU33"}},
+                 "DbtrAgt": {"Id": {"BICFI": "RSBKAU2S"}}},
+    "SttlmAmt": money("352140.50", "AUD", "DBIT"),
+}, header=("04", "NATAAU33", "CAETAU21"), style="python-iso20022", wrapper="BizMsg")
+
+# 40 — Switzerland, SIX SIS. As Clearstream's SIX SIS table describes: the receiving
+# agent by BIC with its SIS business partner id as account, the buyer by SECOM BPID
+# (issuer SCOM); the cash account an IBAN, its servicer the SNB.
+participant(40, "sese023-ch-six-sis-deliver-apmt-chf-bpid", {
+    "TxId": "CSZH-DELI-11908",
+    "SttlmTpAndAddtlParams": params("DELI", "APMT"),
+    "TradDtls": trade("2026-11-25", "2026-11-27", "XSWX"),
+    "FinInstrmId": {"ISIN": "CH0038863350"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "1200"}},
+                       "AcctOwnr": {"Id": {"AnyBIC": "CRESCHZZ80A"}},
+                       "SfkpgAcct": {"Id": "SIS-CS-4410"},
+                       "CshAcct": {"IBAN": "CH9300762011623852957"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "INSECHZZXXX"}},
+                       "Pty1": {"Id": {"AnyBIC": "UBSWCHZH80A"}, "SfkpgAcct": {"Id": "CH100123"}},
+                       "Pty2": {"Id": prtry("CH654321", "SCOM")}},
+    "CshPties": {"CdtrAgt": {"Id": {"BICFI": "SNBZCHZZ"}}},
+    "SttlmAmt": money("126360.00", "CHF", "CRDT"),
+})
+
+# 41 — US, DTC, the smallest a custodian accepts (head.001.001.04): an asset manager
+# (Fr by organisation BIC) delivers free to a DTC participant number; nothing else.
+participant(41, "sese023-us-dtc-deliver-free-minimal-head04", {
+    "TxId": "FMR-DELI-0007",
+    "SttlmTpAndAddtlParams": params("DELI", "FREE"),
+    "TradDtls": trade("2026-11-25", "2026-11-25"),
+    "FinInstrmId": {"ISIN": "US0378331005"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "75"}}, "SfkpgAcct": {"Id": "FMR-CUST-1177"}},
+    "SttlmParams": TRAD,
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "DTCYUS33"}},
+                       "Pty1": {"Id": prtry("0902", "DTCYID")}},
+}, header=("04", {"OrgId": {"Id": {"OrgId": {"AnyBIC": "FMRCUS3B"}}}}, "IRVTUS3N"), style="prefix:d")
+
+# 42 — France, Euroclear France. A receipt free from an ESES account (issuer SICV), the
+# seller known only by name: left out and reported, the rest translated.
+participant(42, "sese023-fr-euroclear-receive-free-seller-by-name", {
+    "TxId": "SGSS-RECE-4471",
+    "SttlmTpAndAddtlParams": params("RECE", "FREE"),
+    "TradDtls": trade("2026-11-24", "2026-11-26", "XPAR"),
+    "FinInstrmId": {"ISIN": "FR0000131104"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "1500"}}, "SfkpgAcct": {"Id": "EF-SGSS-22010"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "SICVFRPP"}},
+                        "Pty1": {"Id": prtry("030", "SICV")},
+                        "Pty2": {"Id": {"NmAndAdr": {"Nm": "Caisse de Retraite des Cadres", "Adr": {"TwnNm": "Lyon", "Ctry": "FR"}}}}},
+}, style="python-iso20022")
+
+# 43 — UK, CREST. Everything on the own side stated, so nothing is derived although a
+# header is there; the cash side as a back office writes it: the account on the
+# debtor known by name, an agent with contact details, an intermediary.
+participant(43, "sese023-gb-crest-receive-apmt-gbp-stated-own-side-head02", {
+    "TxId": "BARC-RECE-20931",
+    "SttlmTpAndAddtlParams": params("RECE", "APMT", "XLON-0043"),
+    "TradDtls": trade("2026-11-25", "2026-11-26", "XLON"),
+    "FinInstrmId": {"ISIN": "GB0002634946"},
+    "QtyAndAcctDtls": {"SttlmQty": {"Qty": {"Unit": "2000"}},
+                       "AcctOwnr": {"Id": {"AnyBIC": "BARCGB22"}},
+                       "SfkpgAcct": {"Id": "CREST-BARC-4410"}},
+    "SttlmParams": TRAD,
+    "DlvrgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "CRSTGB22"}},
+                        "Pty1": {"Id": prtry("00XJJ", "CRST")}},
+    "RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "CRSTGB22"}},
+                       "Pty1": {"Id": prtry("3BARC", "CRST")}},
+    "CshPties": {"Dbtr": {"Id": {"NmAndAdr": {"Nm": "Barclays Bank PLC Client Money", "Adr": {"TwnNm": "London", "Ctry": "GB"}}},
+                          "CshAcct": {"Prtry": "GBP-CLIENT-5521"}},
+                 "DbtrAgt": {"Id": {"BICFI": "BARCGB22"}, "AddtlInf": {"PtyCtctDtls": "Settlements desk +44 20 7116 1000"}},
+                 "Intrmy": {"Id": {"BICFI": "BKENGB2L"}}},
+    "SttlmAmt": money("26250.00", "GBP", "DBIT"),
+}, header=("02", "BARCGB22", "CRSTGB22"), wrapper="Envelope")
+
+
+def write_list(path, lines):
+    if lines:
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    elif path.exists():
+        path.unlink()
+
+
+def generate_participants():
+    message_id = "sese.023.001.11"
+    for c in PARTICIPANT_CASES:
+        # The same instruction must also travel as MT54x, whose :20C: references hold 16.
+        references = [c["block"]["TxId"], c["block"]["SttlmTpAndAddtlParams"].get("CmonId", "")]
+        if any(len(reference) > 16 for reference in references):
+            raise SystemExit(f"case {c['number']}: a reference over 16 characters cannot travel as MT54x")
+        block = copy.deepcopy(c["block"])
+        obj = build(document_class(message_id), {"SctiesSttlmTxInstr": block})
+        xml = serialize(obj, c["style"], models.namespace(message_id))
+        header = None
+        if c["header"]:
+            version, sender, receiver = c["header"]
+            header = {"Fr": routing_party(sender), "To": routing_party(receiver)}
+            head = app_header(version, message_id, f"BIZ-{c['number']:02d}-20261125", sender, receiver, "2026-11-25T09:00:00Z")
+            xml = wrap(xml, c["wrapper"], head)
+        if not xml.endswith("\n"):
+            xml += "\n"
+        stem = f"{c['number']:02d}-{c['name']}"
+        (OUT / f"{stem}.xml").write_text(xml, encoding="utf-8")
+        body, derived, left_out = expect_sese023(c["block"], header)
+        expected = {"kind": "SettlementInstruction", "body": body}
+        (OUT / f"{stem}.ism.json").write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_list(OUT / f"{stem}.derived", [f"{field}\t{source}" for field, source in derived])
+        write_list(OUT / f"{stem}.unrepresented", left_out)
+        print(f"wrote {stem}")
 
 # ---------------------------------------------------------------------------------------
 # Invalid documents: a valid corpus document with one defect each, and the reason
@@ -706,7 +1310,8 @@ INVALID = [
     (17, "unmatched-without-reason", 11, [("<PrcgSts>", "<MtchgSts>"), ("</PrcgSts>", "</MtchgSts>"), ("AckdAccptd", "Umtchd")],
      "REASON_REQUIRED", f"{I024}/MtchgSts/Umtchd"),
     (18, "locked-exceeds-total", 22, [("<Unit>1000</Unit>", "<Unit>13000</Unit>")], "BALANCE_INCONSISTENT", f"{I002}/BalForAcct[2]/AddtlBalBrkdwn"),
-    (19, "timestamp-without-zone", 18, [(">2026-11-27T14:03:07.125Z<", ">2026-11-27T14:03:07.125<")], "TIMESTAMP_INVALID", f"{I025}/TradDtls/FctvSttlmDt/Dt/DtTm"),
+    # A time without a zone is read as UTC (and reported); one whose zone is malformed is refused.
+    (19, "timestamp-with-malformed-zone", 18, [(">2026-11-27T14:03:07.125Z<", ">2026-11-27T14:03:07.125+1:00<")], "TIMESTAMP_INVALID", f"{I025}/TradDtls/FctvSttlmDt/Dt/DtTm"),
     (20, "confirmation-without-journals", 18, lambda xml: re.sub(r"    <SplmtryData>.*</SplmtryData>\n", "", xml, flags=re.S),
      "XML_ELEMENT_MISSING", f"{I025}/SplmtryData"),
     (21, "party-known-only-by-name", 3, [("<AnyBIC>MHCBJPJT</AnyBIC>", "<NmAndAdr><Nm>Mizuho Bank</Nm></NmAndAdr>")], "NOT_REPRESENTABLE", f"{I023}/DlvrgSttlmPties/Pty1/Id/NmAndAdr"),
@@ -726,13 +1331,42 @@ INVALID = [
      [("            <SchmeNm>LEI</SchmeNm>\n          </PrtryId>\n", "            <SchmeNm>LEI</SchmeNm>\n          </PrtryId>\n          <AnyBIC>BOTKJPJT</AnyBIC>\n")],
      "XML_ELEMENT_UNEXPECTED", f"{I023}/QtyAndAcctDtls/AcctOwnr/Id"),
     (34, "not-utf8", 3, lambda xml: xml.replace("SEME-XTKS-000042", "SEME-XTKS-\udcff") , "XML_MALFORMED", None),
+    # Participants' instructions (30+) with one defect each.
+    (41, "deliver-without-receiving-agent", 38, lambda xml: re.sub(r"\n\s*<Pty1>.*?</Pty1>", "", xml, count=1, flags=re.S),
+     "COUNTERPARTY_REQUIRED", f"{I023}/RcvgSttlmPties/Pty1"),
+    (42, "receive-without-delivering-chain", 30, lambda xml: re.sub(r"\n\s*<DlvrgSttlmPties>.*?</DlvrgSttlmPties>", "", xml, count=1, flags=re.S),
+     "COUNTERPARTY_REQUIRED", f"{I023}/DlvrgSttlmPties/Pty1"),
+    (43, "proprietary-id-without-issuer", 30, [("          <Issr>DTCYID</Issr>\n", "")],
+     "XML_ELEMENT_MISSING", f"{I023}/DlvrgSttlmPties/Pty1/Id/PrtryId/Issr"),
+    (44, "receiving-agent-known-only-by-name", 38,
+     [("<PrtryId>\n            <Id>4S</Id>\n            <Issr>CDPL</Issr>\n          </PrtryId>", "<NmAndAdr><Nm>Standard Chartered Bank (Singapore)</Nm></NmAndAdr>")],
+     "NOT_REPRESENTABLE", f"{I023}/RcvgSttlmPties/Pty1/Id/NmAndAdr"),
+    (45, "no-place-of-settlement-own-side-implied", 38, lambda xml: re.sub(r"\n\s*<Dpstry>.*?</Dpstry>", "", xml, count=1, flags=re.S),
+     "XML_ELEMENT_MISSING", f"{I023}/RcvgSttlmPties/Dpstry"),
+    (46, "place-of-settlement-by-country", 30, [("<AnyBIC>DTCYUS33</AnyBIC>", "<Ctry>US</Ctry>")],
+     "NOT_REPRESENTABLE", f"{I023}/DlvrgSttlmPties/Dpstry/Id/Ctry"),
+    (47, "cash-account-iban-and-proprietary", 32,
+     [("<sese:IBAN>FR7630006000011234567890189</sese:IBAN>", "<sese:IBAN>FR7630006000011234567890189</sese:IBAN><sese:Prtry>30001-EUR</sese:Prtry>")],
+     "XML_ELEMENT_UNEXPECTED", f"{I023}/QtyAndAcctDtls/CshAcct"),
+    (48, "cash-owner-lei-check-digits", 34, [("<LEI>MP6I5ZYZBEU3UXPYFY54</LEI>", "<LEI>MP6I5ZYZBEU3UXPYFY55</LEI>")],
+     "LEI_CHECK_DIGITS", f"{I023}/CshPties/Cdtr/LEI"),
+    (49, "securities-market-not-a-mic", 38,
+     [("  </SctiesSttlmTxInstr>", "    <SplmtryData><PlcAndNm>/Document/SctiesSttlmTxInstr</PlcAndNm><Envlp><IsmData xmlns=\"urn:isthmus:ism:1:splmtry\"><SctiesMkt>XSE</SctiesMkt></IsmData></Envlp></SplmtryData>\n  </SctiesSttlmTxInstr>")],
+     "MIC_FORMAT", f"{I023}/SplmtryData[1]/Envlp/IsmData/SctiesMkt"),
+    (50, "unknown-element-in-instruction-supplementary-data", 38,
+     [("  </SctiesSttlmTxInstr>", "    <SplmtryData><PlcAndNm>/Document/SctiesSttlmTxInstr</PlcAndNm><Envlp><IsmData xmlns=\"urn:isthmus:ism:1:splmtry\"><CshMkt>XSES</CshMkt><Ldgr>CDP</Ldgr></IsmData></Envlp></SplmtryData>\n  </SctiesSttlmTxInstr>")],
+     "XML_ELEMENT_UNEXPECTED", f"{I023}/SplmtryData[1]/Envlp/IsmData/Ldgr"),
+    (51, "cash-servicer-bic-country", 40, [("<BICFI>SNBZCHZZ</BICFI>", "<BICFI>SNBZZZZZ</BICFI>")],
+     "BIC_COUNTRY", f"{I023}/CshPties/CdtrAgt/Id/BICFI"),
+    (52, "local-trade-time-out-of-range", 36, [("<DtTm>2026-11-25T09:12:30</DtTm>", "<DtTm>2026-11-25T25:12:30</DtTm>")],
+     "TIMESTAMP_INVALID", f"{I023}/TradDtls/TradDt/Dt/DtTm"),
 ]
 
 
 def generate_invalid():
     target = OUT / "invalid"
     target.mkdir(parents=True, exist_ok=True)
-    sources = {c["number"]: OUT / f"{c['number']:02d}-{c['name']}.xml" for c in CASES}
+    sources = {c["number"]: OUT / f"{c['number']:02d}-{c['name']}.xml" for c in CASES + PARTICIPANT_CASES}
     for number, name, source, edits, code, field in INVALID:
         xml = sources[source].read_text(encoding="utf-8")
         if callable(edits):
@@ -750,4 +1384,5 @@ def generate_invalid():
 
 if __name__ == "__main__":
     generate()
+    generate_participants()
     generate_invalid()

@@ -33,11 +33,15 @@ WALKED = {
         "SctiesSttlmTxInstr/QtyAndAcctDtls/SttlmQty/Qty",
         "SctiesSttlmTxInstr/QtyAndAcctDtls/AcctOwnr/Id",
         "SctiesSttlmTxInstr/QtyAndAcctDtls/SfkpgAcct",
+        "SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct",
         "SctiesSttlmTxInstr/SttlmParams/SctiesTxTp",
         "SctiesSttlmTxInstr/DlvrgSttlmPties/Dpstry/Id",
-        "SctiesSttlmTxInstr/DlvrgSttlmPties/Pty1/Id",
+        "SctiesSttlmTxInstr/DlvrgSttlmPties/Pty1/Id/PrtryId",
         "SctiesSttlmTxInstr/DlvrgSttlmPties/Pty1/SfkpgAcct",
         "SctiesSttlmTxInstr/RcvgSttlmPties",
+        "SctiesSttlmTxInstr/CshPties/Dbtr/Id/PrtryId",
+        "SctiesSttlmTxInstr/CshPties/Dbtr/CshAcct",
+        "SctiesSttlmTxInstr/CshPties/DbtrAgt/Id/PrtryId",
         "SctiesSttlmTxInstr/SttlmAmt",
         "SctiesSttlmTxInstr/SplmtryData",
     ],
@@ -79,6 +83,9 @@ WALKED = {
 }
 
 HEADERS = {"02": "BusinessApplicationHeaderV02", "04": "BusinessApplicationHeaderV04"}
+
+# The header paths the adapter walks to read the routing (`Fr`, `To`: the same type).
+HEADER_WALKED = ["Fr/FIId/FinInstnId", "Fr/OrgId/Id/OrgId"]
 
 
 def const_name(type_name: str) -> str:
@@ -131,14 +138,17 @@ class Tables:
     def walk(self, message_id: str, path: str):
         cls = models.root_class(message_id)
         self.add(cls, document_const(message_id), "Document", set(), message_id)
+        self.walk_from(cls, message_id, path)
+
+    def walk_from(self, cls, where: str, path: str):
         for step in path.split("/"):
             match = [c for c in models.element_fields(cls) if c[0] == step]
             if not match:
-                raise SystemExit(f"{message_id}: no element {step} in {cls.__name__}")
+                raise SystemExit(f"{where}: no element {step} in {cls.__name__}")
             cls = match[0][2]
             if not (models.is_complex(cls) and models.element_fields(cls)):
                 break
-            self.add(cls, const_name(models.base_name(cls)), models.base_name(cls), set(), message_id)
+            self.add(cls, const_name(models.base_name(cls)), models.base_name(cls), set(), where)
 
     def render(self) -> str:
         out = [
@@ -184,7 +194,10 @@ def generate() -> str:
     for version, type_name in HEADERS.items():
         head = models.load_head(version)
         cls = getattr(head, f"{type_name}Head001001{version}")
-        tables.add(cls, const_name(type_name), type_name, set(), f"head.001.001.{version}")
+        where = f"head.001.001.{version}"
+        tables.add(cls, const_name(type_name), type_name, set(), where)
+        for path in HEADER_WALKED:
+            tables.walk_from(cls, where, path)
     return tables.render()
 
 

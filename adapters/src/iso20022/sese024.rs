@@ -132,10 +132,7 @@ fn reason_from(
         ))
         .map_err(TranslateError::from)?,
     };
-    Ok(Reason {
-        code: code_text,
-        text,
-    })
+    Ok(Reason::new(code_text, text))
 }
 
 /// The first reason of a status alternative, if it gives one.
@@ -269,10 +266,10 @@ pub(crate) fn read(document: &Node<'_>) -> Result<Body, TranslateError> {
     };
     let exact_reason = match &data {
         Some(data) => match data.node("Rsn", &supplementary::REASON)? {
-            Some(reason) => Some(Reason {
-                code: reason.required_leaf("Cd", "")?.ism(ReasonCodeText::parse)?,
-                text: reason.required_leaf("Txt", "")?.ism(Text::parse)?,
-            }),
+            Some(reason) => Some(Reason::new(
+                reason.required_leaf("Cd", "")?.ism(ReasonCodeText::parse)?,
+                reason.required_leaf("Txt", "")?.ism(Text::parse)?,
+            )),
             None => None,
         },
         None => None,
@@ -379,10 +376,10 @@ mod tests {
 
     #[test]
     fn narrative_fits_max210text() {
-        let reason = Reason {
-            code: ReasonCodeText::parse("UNMATCHED_QUANTITY").unwrap(),
-            text: Text::parse(&"é".repeat(512)).unwrap(),
-        };
+        let reason = Reason::new(
+            ReasonCodeText::parse("UNMATCHED_QUANTITY").unwrap(),
+            Text::parse(&"é".repeat(512)).unwrap(),
+        );
         let text = narrative(&reason);
         assert_eq!(text.chars().count(), MAX_NARRATIVE);
         assert!(text.starts_with("UNMATCHED_QUANTITY: éé") && text.ends_with('…'));

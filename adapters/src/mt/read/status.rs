@@ -199,12 +199,11 @@ fn reason(
 
     let Some((narrative, narrative_generic)) = reader.at_most_one(reas, path, "70", "REAS")? else {
         let text = format!("the MT548 gives reason {given} without a narrative");
-        return Ok(Reason {
-            code: ReasonCodeText::parse(&mt_code)
+        return Ok(Reason::new(
+            ReasonCodeText::parse(&mt_code)
                 .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?,
-            text: Text::parse(&text)
-                .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?,
-        });
+            Text::parse(&text).map_err(|r| TranslateError::from_rejection(r, location.as_str()))?,
+        ));
     };
     let narrative_location = reader.location(path, narrative);
     reader.require_option(narrative, &narrative_location, &["D"])?;
@@ -217,12 +216,12 @@ fn reason(
     reader.consume(narrative);
     if !narrative::is_ours(&lines, narrative::REAS_KEYS) {
         let text = lines.join(" ");
-        return Ok(Reason {
-            code: ReasonCodeText::parse(&mt_code)
+        return Ok(Reason::new(
+            ReasonCodeText::parse(&mt_code)
                 .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?,
-            text: Text::parse(&text)
+            Text::parse(&text)
                 .map_err(|r| TranslateError::from_rejection(r, narrative_location.as_str()))?,
-        });
+        ));
     }
     let items = narrative::read_items(&lines, narrative::REAS_KEYS).map_err(|message| {
         TranslateError::at(
@@ -256,5 +255,5 @@ fn reason(
         )
     })?;
     let text = Text::parse(&text).map_err(|r| TranslateError::from_rejection(r, text_location))?;
-    Ok(Reason { code, text })
+    Ok(Reason::new(code, text))
 }

@@ -55,8 +55,9 @@ use schema::Message;
 /// Reads one ISO 20022 document (sese.023, sese.024, sese.025 or semt.002,
 /// optionally after a business application header) into an ISM/1 body.
 ///
-/// Nothing of ISM/1 is lost reading, so the result's `unrepresented` is
-/// always empty; ISO 20022 elements ISM/1 has no member for are ignored.
+/// ISO 20022 elements ISM/1 has no member for are ignored, except in a
+/// status advice, whose left-out statuses and reasons are listed in the
+/// result's `unrepresented` (`sese024.rs`, ISM-1 §6.2 duty 1).
 pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let root = xml::parse(native)?;
     let located = document::locate(&root)?;
@@ -69,7 +70,7 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     )?;
     let body = match located.message {
         Message::Sese023 => sese023::read(&document)?,
-        Message::Sese024 => sese024::read(&document)?,
+        Message::Sese024 => return sese024::read(&document),
         Message::Sese025 => sese025::read(&document)?,
         Message::Semt002 => semt002::read(&document)?,
     };

@@ -94,10 +94,12 @@ ISM_DATA = {
     "sese.025.001.11": ["SctiesJrnl", "CshJrnl"],
 }
 ISM_DATA_CHILDREN = {
-    "Rsn": ["Cd", "Txt"],
+    "Rsn": ["Cd", "Txt", "Issr", "SchmeNm"],
     "SctiesJrnl": ["Mkt", "Seq", "NtryHash"],
     "CshJrnl": ["Mkt", "Seq", "NtryHash"],
 }
+# Members of the above that may be absent (a reason's issuer and scheme).
+ISM_DATA_OPTIONAL = {"Issr", "SchmeNm"}
 
 STRICT = ParserConfig(
     fail_on_unknown_properties=True,
@@ -285,7 +287,8 @@ class Checker:
             seen.add(name)
             if nested and name in nested:
                 self.raw_simple_sequence(child, child_path, nested[name], namespace)
-                missing = [n for n in nested[name] if child.find(f"{{{namespace}}}{n}") is None]
+                required = [n for n in nested[name] if n not in ISM_DATA_OPTIONAL]
+                missing = [n for n in required if child.find(f"{{{namespace}}}{n}") is None]
                 for n in missing:
                     self.problem(f"{child_path}/{n}", "required element is missing")
             elif not (child.text or "").strip():

@@ -468,8 +468,11 @@ fn targeted_refusals_name_code_and_field() {
             "A/GENL/A1/LINK/:20C::RELA//",
         ),
         (
-            "19-mt548-unmatched-quantity",
-            &[("// units, not 1000.", &["// units, not 1000?ZZ"])],
+            "23-mt548-rejected-escaped-reason-text",
+            &[(
+                "//quant: 100?25 requis ?2F DVP",
+                &["//quant: 100?ZZ requis ?2F DVP"],
+            )],
             "MT_FIELD_FORMAT",
             "A/GENL/A2/STAT/A2a/REAS/:70D::REAS// /TEXT/",
         ),
@@ -725,8 +728,9 @@ fn status_body() -> impl Strategy<Value = Value> {
                 &[
                     "UNMATCHED_QUANTITY",
                     "ISIN_CHECK_DIGIT",
-                    "MT_REJT_DSEC",
-                    "MT_NMAT_XCSD_0042",
+                    "ISO_DSEC",
+                    "ISO_LACK",
+                    "PRTRY_0042",
                     "LATE_INSTRUCTION",
                 ][..],
             ),

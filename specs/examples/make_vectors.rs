@@ -1331,6 +1331,106 @@ fn instruction_side_invalid_vectors() -> Vec<Invalid> {
     ]
 }
 
+/// Vectors for reasons with an issuer and the reason code forms of status
+/// advices (ISM-1 §6.0.6, §6.2, Appendix A.1): written here, beside the
+/// others, and counted into `count` (valid, invalid).
+fn status_reason_vectors(
+    root: &Path,
+    keys: &Keys,
+    count: (usize, usize),
+) -> Result<(usize, usize)> {
+    let relay = "relay.custodian-a";
+    let with_reason = |n: u8, state: &str, reason: Value| {
+        let mut body = status(state, None);
+        body["reason"] = reason;
+        envelope(n, "InstructionStatus", relay, "gw.xlon", body)
+    };
+    // A CSD's own rejection code (MT548 :24B::REJT/CRST/R012, sese.024 Rjctd/Rsn/Cd/Prtry).
+    let proprietary = with_reason(
+        30,
+        "REJECTED",
+        json!({
+            "code": "PRTRY_R012", "text": "Member account suspended for settlement by the depository.", "issuer": "CRST"
+        }),
+    );
+    let valid: Vec<(&str, &str, Vec<&str>, Value)> = vec![
+        ("valid/30-status-rejected-proprietary-reason-with-issuer", "A rejection with a depository's own reason code and its issuer.", vec!["ISM-1 §6.0.6", "ISM-1 §6.2"], proprietary.clone()),
+        ("valid/31-status-pending-standard-iso-reason", "A pending settlement with a standard ISO 15022/20022 reason code that has no ISM/1 name (LACK, lack of securities), written ISO_LACK.", vec!["ISM-1 §6.2"], with_reason(31, "PENDING", json!({
+            "code": "ISO_LACK", "text": "Insufficient securities in the delivering account."
+        }))),
+        ("valid/32-status-matched-proprietary-reason-with-scheme", "A matched status with a proprietary reason naming its issuer and the issuer's code list.", vec!["ISM-1 §6.0.6", "ISM-1 §6.2"], with_reason(32, "MATCHED", json!({
+            "code": "PRTRY_TOLR", "text": "Matched within the depository's amount tolerance.", "issuer": "ECLR", "scheme": "MATCHING TOLERANCE"
+        }))),
+    ];
+    let invalid_vectors = vec![
+        invalid(
+            "invalid/80-reason-issuer-not-a-reference",
+            "A reason whose issuer has a character outside the SWIFT x set.",
+            "ISM-1 §6.0.6",
+            "TEXT_INVALID",
+            Some("body.reason.issuer"),
+            changed(
+                &proprietary,
+                set(&["body", "reason", "issuer"], json!("CRST_UK")),
+            ),
+        ),
+        invalid(
+            "invalid/81-reason-scheme-without-issuer",
+            "A reason that names a code list but not the issuer whose list it is.",
+            "ISM-1 §6.0.6",
+            "MISSING_FIELD",
+            Some("body.reason.issuer"),
+            changed(&proprietary, |m| {
+                m["body"]["reason"]["scheme"] = json!("CREST REASONS");
+                if let Value::Object(reason) = &mut m["body"]["reason"] {
+                    reason.remove("issuer");
+                }
+            }),
+        ),
+    ];
+    let (mut valid_count, mut invalid_count) = count;
+    for (id, description, clauses, message) in valid {
+        let signed = sign(message, &keys.trusted);
+        let unsigned = canonical_unsigned_of(&signed);
+        let vector = json!({
+            "schema": VECTOR_SCHEMA,
+            "id": id,
+            "description": description,
+            "clauses": clauses,
+            "input": signed,
+            "expect": {
+                "result": "valid",
+                "canonical_unsigned": String::from_utf8(unsigned.clone())?,
+                "canonical_unsigned_sha256": Hex32::sha256_of(&unsigned).as_str(),
+                "signature": signed["signature"]["value"],
+            }
+        });
+        write_json(&root.join(format!("{id}.json")), &vector)?;
+        valid_count += 1;
+    }
+    for vector in invalid_vectors {
+        let InvalidInput::Message { value, signer } = vector.input else {
+            return Err("the status reason vectors are messages".into());
+        };
+        let mut out = json!({
+            "schema": VECTOR_SCHEMA,
+            "id": vector.id,
+            "description": vector.description,
+            "clauses": vector.clauses,
+            "expect": {"result": "invalid", "reason": vector.reason, "field": vector.field},
+            "input": signed_by(&value, signer, keys),
+        });
+        if vector.field.is_none() {
+            if let Value::Object(expect) = &mut out["expect"] {
+                expect.remove("field");
+            }
+        }
+        write_json(&root.join(format!("{}.json", vector.id)), &out)?;
+        invalid_count += 1;
+    }
+    Ok((valid_count, invalid_count))
+}
+
 fn signed_by(value: &Value, signer: Signer, keys: &Keys) -> Value {
     match signer {
         Signer::Trusted => sign(value.clone(), &keys.trusted),
@@ -1486,6 +1586,7 @@ fn main() -> Result<()> {
         count.1 += 1;
     }
     precision_vectors(&root, &keys, &mut count)?;
+    count = status_reason_vectors(&root, &keys, count)?;
     println!(
         "wrote {} valid and {} invalid vectors under {}",
         count.0,

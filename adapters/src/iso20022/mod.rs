@@ -80,11 +80,12 @@ use schema::Message;
 ///
 /// The result's `unrepresented` lists, by XML path, what was read and left
 /// out because ISM/1 cannot hold it (the cash side's leftovers, an optional
-/// party given by name; see `cash.rs`, `sese023.rs`); its `derived` lists the
-/// members the message implies rather than states (the own side of an
-/// instruction from the header, `implied.rs`; a date-time without a time
-/// zone, read as UTC). Other ISO 20022 elements ISM/1 has no member for are
-/// ignored, and content ISM/1 cannot express is refused.
+/// party given by name; see `cash.rs`, `sese023.rs`; a status advice's
+/// left-out statuses and reasons, `sese024.rs`, ISM-1 §6.2 duty 1); its
+/// `derived` lists the members the message implies rather than states (the
+/// own side of an instruction from the header, `implied.rs`; a date-time
+/// without a time zone, read as UTC). Other ISO 20022 elements ISM/1 has no
+/// member for are ignored, and content ISM/1 cannot express is refused.
 pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let root = xml::parse(native)?;
     let located = document::locate(&root)?;
@@ -99,7 +100,11 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let mut report = report::Report::default();
     let body = match located.message {
         Message::Sese023 => sese023::read(&document, routing.as_ref(), &mut report)?,
-        Message::Sese024 => sese024::read(&document)?,
+        Message::Sese024 => {
+            let status = sese024::read(&document)?;
+            report.unrepresented.extend(status.unrepresented);
+            status.value
+        }
         Message::Sese025 => sese025::read(&document, &mut report)?,
         Message::Semt002 => semt002::read(&document, &mut report)?,
     };

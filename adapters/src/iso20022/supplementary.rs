@@ -19,9 +19,10 @@
 //!
 //! `IsmData` holds, in this order, `RltdMsgId` (sese.024: the instruction's
 //! ISM/1 message id, a 36-character UUID that `Max35Text` cannot hold), `Rsn`
-//! with `Cd` and `Txt` (sese.024: the exact ISM/1 reason, whose code and
-//! 512-character text do not fit the ISO 20022 reason codes and 210-character
-//! `AddtlRsnInf`), `SctiesJrnl` and `CshJrnl` with `Mkt`, `Seq`, `NtryHash`
+//! with `Cd`, `Txt` and, when the reason has them, `Issr` and `SchmeNm`
+//! (sese.024: the exact ISM/1 reason, written only when the status element's
+//! own reason code and 210-character `AddtlRsnInf` would not read back as it;
+//! ISM-1 Appendix A.1), `SctiesJrnl` and `CshJrnl` with `Mkt`, `Seq`, `NtryHash`
 //! (sese.025: the ledger journal entries of the claims), `SctiesMkt` and
 //! `CshMkt` (sese.023: the MICs of the markets whose ledgers hold the
 //! securities and the cash, which no sese.023 element names; real
@@ -30,9 +31,9 @@
 //! supplementary data ignore it, as ISO 20022 intends; this adapter ignores
 //! theirs.
 
-use isthmus_spec::body::JournalRef;
+use isthmus_spec::body::{JournalRef, Reason};
 use isthmus_spec::ident::Mic;
-use isthmus_spec::ids::{Counter, Hex32};
+use isthmus_spec::ids::{Counter, Hex32, ReasonCodeText, Reference, Text};
 
 use super::read::{missing, unexpected, Node};
 use super::schema::{ComplexType, Kind, Particle};
@@ -94,11 +95,16 @@ pub(crate) static INSTRUCTION_DATA: ComplexType = ComplexType {
     ],
 };
 
-/// An ISM/1 reason: `Cd` and `Txt`.
+/// An ISM/1 reason: `Cd`, `Txt`, and the issuer and scheme of its code.
 pub(crate) static REASON: ComplexType = ComplexType {
     name: "IsmReason",
     choice: false,
-    children: &[one("Cd", Kind::Simple), one("Txt", Kind::Simple)],
+    children: &[
+        one("Cd", Kind::Simple),
+        one("Txt", Kind::Simple),
+        optional("Issr", Kind::Simple),
+        optional("SchmeNm", Kind::Simple),
+    ],
 };
 
 /// An ISM/1 journal reference: `Mkt`, `Seq`, `NtryHash`.
@@ -200,5 +206,43 @@ pub(crate) fn write_journal(
         w.leaf("Mkt", journal.market.as_str())?;
         w.leaf("Seq", journal.sequence.as_str())?;
         w.leaf("NtryHash", journal.entry_hash.as_str())
+    })
+}
+
+/// Reads an exact ISM/1 reason (`Cd`, `Txt`, `Issr`, `SchmeNm`).
+pub(crate) fn reason(node: &Node<'_>) -> Result<Reason, TranslateError> {
+    let issuer = node.leaf("Issr");
+    let scheme = node.leaf("SchmeNm");
+    if issuer.is_none() {
+        if let Some(scheme) = &scheme {
+            return Err(missing(
+                &format!("{}/Issr", node.path()),
+                format!(
+                    "the reason names the code list {:?} but not its issuer (ISM-1 §6.0.6 rule 1)",
+                    scheme.text()
+                ),
+            ));
+        }
+    }
+    Ok(Reason {
+        code: node.required_leaf("Cd", "")?.ism(ReasonCodeText::parse)?,
+        text: node.required_leaf("Txt", "")?.ism(Text::parse)?,
+        issuer: issuer.map(|leaf| leaf.ism(Reference::parse)).transpose()?,
+        scheme: scheme.map(|leaf| leaf.ism(Reference::parse)).transpose()?,
+    })
+}
+
+/// Writes an exact ISM/1 reason as `Rsn`.
+pub(crate) fn write_reason(w: &mut XmlWriter, reason: &Reason) -> Result<(), TranslateError> {
+    w.element("Rsn", |w| {
+        w.leaf("Cd", reason.code.as_str())?;
+        w.leaf("Txt", reason.text.as_str())?;
+        if let Some(issuer) = &reason.issuer {
+            w.leaf("Issr", issuer.as_str())?;
+        }
+        if let Some(scheme) = &reason.scheme {
+            w.leaf("SchmeNm", scheme.as_str())?;
+        }
+        Ok(())
     })
 }

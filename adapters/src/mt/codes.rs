@@ -1,13 +1,14 @@
 //! Code tables: message types, sequence letters, the qualifiers each field
-//! may carry, MT548 statuses and reasons.
+//! may carry. MT548 statuses and reasons are in [`crate::status_codes`],
+//! shared with the ISO 20022 dialect.
 //!
 //! Followed: the MT540–MT548 format specifications and field dictionary of
 //! the SWIFT Standards MT release (iso20022.org/15022/uhb, e.g. MT543 field
 //! 15 `98a` SETT/TRAD/ADEL, MT547 field 14 `98a` ESET/SETT/TRAD, MT548
 //! field 7 `20a` linkage qualifiers, field 10 `25D` status qualifiers,
-//! field 12 `24B` reason codes) and ISM-1 §6.2 for the status mapping.
+//! field 12 `24B` reason codes).
 
-use isthmus_spec::body::{Direction, InstructionState, Payment};
+use isthmus_spec::body::{Direction, Payment};
 
 /// What an MT number stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,130 +137,6 @@ pub(crate) fn known_qualifiers(
     Some(list)
 }
 
-/// The MT548 `:25D:` qualifier and status code of an ISM/1 state (ISM-1 §6.2).
-pub(crate) fn state_to_mt(state: InstructionState) -> (&'static str, &'static str) {
-    match state {
-        InstructionState::Accepted => ("IPRC", "PACK"),
-        InstructionState::Rejected => ("IPRC", "REJT"),
-        InstructionState::Cancelled => ("IPRC", "CAND"),
-        InstructionState::Matched => ("MTCH", "MACH"),
-        InstructionState::Unmatched => ("MTCH", "NMAT"),
-        InstructionState::Pending => ("SETT", "PEND"),
-    }
-}
-
-/// The ISM/1 state of an MT548 status, for the six codes ISM-1 §6.2 names.
-pub(crate) fn state_from_mt(qualifier: &str, code: &str) -> Option<InstructionState> {
-    Some(match (qualifier, code) {
-        ("IPRC", "PACK") => InstructionState::Accepted,
-        ("IPRC", "REJT") => InstructionState::Rejected,
-        ("IPRC", "CAND") => InstructionState::Cancelled,
-        ("MTCH", "MACH") => InstructionState::Matched,
-        ("MTCH", "NMAT") => InstructionState::Unmatched,
-        ("SETT", "PEND") => InstructionState::Pending,
-        _ => return None,
-    })
-}
-
-/// When an MT548 reports several statuses, the one ISM/1 keeps: the furthest
-/// along (a cancellation or rejection ends the instruction; pending
-/// settlement implies matching; a matching result says more than acceptance).
-pub(crate) fn state_rank(state: InstructionState) -> u8 {
-    match state {
-        InstructionState::Accepted => 0,
-        InstructionState::Matched | InstructionState::Unmatched => 1,
-        InstructionState::Pending => 2,
-        InstructionState::Rejected => 3,
-        InstructionState::Cancelled => 4,
-    }
-}
-
-/// The `:24B:` qualifier for a reason of a state: the status code itself
-/// (MT548 usage rule: "the qualifier of the reason code should be in line
-/// with the code used for the status in field 25D"). MT548 has no reason
-/// qualifier for MACH, so a MATCHED status carries no reason.
-pub(crate) fn reason_qualifier(state: InstructionState) -> Option<&'static str> {
-    match state {
-        InstructionState::Matched => None,
-        other => Some(state_to_mt(other).1),
-    }
-}
-
-/// ISM/1 reason codes with an MT548 reason code of the same meaning:
-/// (ISM/1 code, `:24B:` qualifier, MT code). Matching reasons map both ways;
-/// the rejection reasons only from ISM/1 to MT, several ISM/1 codes sharing
-/// one MT code.
-const REASONS: &[(&str, &str, &str, bool)] = &[
-    ("UNMATCHED_QUANTITY", "NMAT", "DQUA", true),
-    ("UNMATCHED_AMOUNT", "NMAT", "DMON", true),
-    ("UNMATCHED_CURRENCY", "NMAT", "NCRR", true),
-    ("UNMATCHED_SETTLEMENT_DATE", "NMAT", "DDAT", true),
-    ("UNMATCHED_TRADE_DATE", "NMAT", "DTRD", true),
-    ("UNMATCHED_ISIN", "NMAT", "DSEC", true),
-    ("UNMATCHED_DIRECTION", "NMAT", "DELN", true),
-    ("UNMATCHED_PLACE_OF_SETTLEMENT", "NMAT", "DEPT", true),
-    ("NO_MATCHING_INSTRUCTION", "NMAT", "CMIS", true),
-    ("ISIN_FORMAT", "REJT", "DSEC", false),
-    ("ISIN_CHECK_DIGIT", "REJT", "DSEC", false),
-    ("SETTLEMENT_BEFORE_TRADE", "REJT", "DDAT", false),
-    ("AMOUNT_REQUIRED", "REJT", "DMON", false),
-    ("AMOUNT_NOT_ALLOWED", "REJT", "DMON", false),
-];
-
-/// Prefix of ISM/1 codes that stand for an MT548 reason code without an
-/// ISM/1 name: `MT_<qualifier>_<code>` or `MT_<qualifier>_<scheme>_<code>`.
-const MT_CODE_PREFIX: &str = "MT_";
-
-/// The `:24B:` data source scheme and code for an ISM/1 reason code under `qualifier`.
-pub(crate) fn reason_to_mt(code: &str, qualifier: &str) -> (Option<String>, String) {
-    if let Some((_, _, mt, _)) = REASONS
-        .iter()
-        .find(|(ism, q, _, _)| *ism == code && *q == qualifier)
-    {
-        return (None, (*mt).to_string());
-    }
-    let parts: Vec<&str> = code
-        .strip_prefix(MT_CODE_PREFIX)
-        .map(|rest| rest.split('_').collect())
-        .unwrap_or_default();
-    let is_code = |part: &&str| {
-        part.len() == 4
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    };
-    let is_scheme = |part: &&str| {
-        (1..=8).contains(&part.len())
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    };
-    match parts.as_slice() {
-        [q, mt] if *q == qualifier && is_code(mt) => (None, (*mt).to_string()),
-        [q, scheme, mt] if *q == qualifier && is_scheme(scheme) && is_code(mt) => {
-            (Some((*scheme).to_string()), (*mt).to_string())
-        }
-        // NARR: "see narrative field for reason", in every MT548 reason list.
-        _ => (None, "NARR".to_string()),
-    }
-}
-
-/// The ISM/1 code for an MT548 reason without our narrative code line.
-pub(crate) fn reason_from_mt(qualifier: &str, scheme: Option<&str>, code: &str) -> String {
-    if scheme.is_none() {
-        if let Some((ism, _, _, _)) = REASONS
-            .iter()
-            .find(|(_, q, mt, both_ways)| *both_ways && *q == qualifier && *mt == code)
-        {
-            return (*ism).to_string();
-        }
-    }
-    match scheme {
-        Some(scheme) => format!("{MT_CODE_PREFIX}{qualifier}_{scheme}_{code}"),
-        None => format!("{MT_CODE_PREFIX}{qualifier}_{code}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,37 +158,5 @@ mod tests {
         }
         assert_eq!(message_kind(548), Some(MessageKind::Status));
         assert_eq!(message_kind(549), None);
-    }
-
-    #[test]
-    fn states_and_reasons_round_trip() {
-        for state in InstructionState::ALL {
-            let (q, c) = state_to_mt(*state);
-            assert_eq!(state_from_mt(q, c), Some(*state));
-        }
-        assert_eq!(
-            reason_to_mt("UNMATCHED_QUANTITY", "NMAT"),
-            (None, "DQUA".into())
-        );
-        assert_eq!(reason_from_mt("NMAT", None, "DQUA"), "UNMATCHED_QUANTITY");
-        assert_eq!(
-            reason_to_mt("ISIN_CHECK_DIGIT", "REJT"),
-            (None, "DSEC".into())
-        );
-        assert_eq!(reason_from_mt("REJT", None, "DSEC"), "MT_REJT_DSEC");
-        assert_eq!(reason_to_mt("MT_REJT_DSEC", "REJT"), (None, "DSEC".into()));
-        assert_eq!(
-            reason_to_mt("MT_REJT_XCSD_0123", "REJT"),
-            (Some("XCSD".into()), "0123".into())
-        );
-        assert_eq!(
-            reason_from_mt("REJT", Some("XCSD"), "0123"),
-            "MT_REJT_XCSD_0123"
-        );
-        assert_eq!(reason_to_mt("MT_NMAT_DSEC", "REJT"), (None, "NARR".into()));
-        assert_eq!(
-            reason_to_mt("SOMETHING_ELSE", "PEND"),
-            (None, "NARR".into())
-        );
     }
 }

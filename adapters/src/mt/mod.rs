@@ -68,9 +68,10 @@
 //! | --- | --- |
 //! | `instruction_id` | `A/GENL/A1/LINK/:20C::RELA//` |
 //! | `settlement_id` | `A/GENL/A1/LINK/:20C::MITI//` if ≤ 16 characters, else reported as unrepresented |
-//! | `status` | `A/GENL/A2/STAT/:25D:` — ACCEPTED `IPRC//PACK`, REJECTED `IPRC//REJT`, CANCELLED `IPRC//CAND`, MATCHED `MTCH//MACH`, UNMATCHED `MTCH//NMAT`, PENDING `SETT//PEND` (ISM-1 §6.2); several statuses read → the furthest along, the others reported |
-//! | `reason.code` | `A2a/REAS/:24B::<status code>//<code>` (mapped code, `MT_<qualifier>_<code>` as is, else `NARR`) and `/ISMC/` in `:70D::REAS//` |
-//! | `reason.text` | `/TEXT/` in `A2a/REAS/:70D::REAS//` |
+//! | `status` | `A/GENL/A2/STAT/:25D:` — ACCEPTED `IPRC//PACK`, REJECTED `IPRC//REJT`, CANCELLED `IPRC//CAND`, MATCHED `MTCH//MACH`, UNMATCHED `MTCH//NMAT`, PENDING `SETT//PEND`, read also from `SETT//PENF` (failing, reported); several statuses read → the most decisive, the others and those without a state reported (ISM-1 §6.2 duty 1; table shared with sese.024 in [`crate::status_codes`]) |
+//! | `reason.code` | `A2a/REAS/:24B::<status code>/[issuer]/<code>`: a standard code is its ISM/1 name or `ISO_<code>` (`NARR` is `ISO_OTHR`), a code with a data source scheme is `PRTRY_<code>` with the scheme as `reason.issuer` (ISM-1 Appendix A.1); written back the same way, else `NARR` |
+//! | `reason.text` | `A2a/REAS/:70D::REAS//`: plain lines joined with a space; without narrative, `Reason code <code>, given without narrative.` |
+//! | exact reason, when the above does not read back as it | `/ISMC/`, `/TEXT/`, `/ISSR/`, `/SCHM/` in `A2a/REAS/:70D::REAS//` |
 //! | `related_message_id` | none: reported as unrepresented |
 //!
 //! # Values carried in narrative
@@ -93,7 +94,8 @@
 //! ```
 //!
 //! A `:70D::REAS//` without `/ISMC/` is read as free text (lines joined with
-//! a space) and the code derived from `:24B:`.
+//! a space) and the code derived from `:24B:`; the writer writes the
+//! Isthmus lines only when that plain form would not read back exactly.
 //!
 //! # Addresses
 //!

@@ -24,8 +24,9 @@ pub(crate) const SPRO_KEYS: &[&str] = &["SEID", "SJNL", "CJNL", "FRAC"];
 /// Lines of `:70E:` (`10*35x`).
 pub(crate) const SPRO_LINES: usize = 10;
 
-/// Keys of `:70D::REAS//` in a status: the ISM/1 reason code and sentence.
-pub(crate) const REAS_KEYS: &[&str] = &["ISMC", "TEXT"];
+/// Keys of `:70D::REAS//` in a status: the ISM/1 reason code and sentence,
+/// and the reason's issuer and scheme (ISM-1 Appendix A.1).
+pub(crate) const REAS_KEYS: &[&str] = &["ISMC", "TEXT", "ISSR", "SCHM"];
 
 /// Lines of `:70D:` (`6*35x`).
 pub(crate) const REAS_LINES: usize = 6;

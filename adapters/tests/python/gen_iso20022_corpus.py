@@ -492,7 +492,7 @@ case(13, "sese024-rejected-by-csd-iso-reason-bizmsg-head02", status(instruction_
          {"Cd": {"Cd": "DSEC"}, "AddtlRsnInf": "Financial instrument GB0002634946 is not eligible at CREST for this account"},
          {"Cd": {"Cd": "SAFE"}}]}}}},
      expect={"instruction_id": "CREST-DELI-FOP-77", "status": "REJECTED",
-             "reason": {"code": "DSEC", "text": "Financial instrument GB0002634946 is not eligible at CREST for this account"}})
+             "reason": {"code": "ISO_DSEC", "text": "Financial instrument GB0002634946 is not eligible at CREST for this account"}})
 
 case(14, "sese024-pending-with-acceptance-and-match-envelope-head04", status(
     instruction_id="DBFFM-RECE-2026-0042", settlement_id="STL-2026-11-25-000314", status="PENDING"),
@@ -503,7 +503,7 @@ case(14, "sese024-pending-with-acceptance-and-match-envelope-head04", status(
         "SttlmSts": {"Pdg": {"NoSpcfdRsn": None, "Rsn": [{"Cd": {"Cd": "LACK"}}]}},
     }},
     expect={"instruction_id": "DBFFM-RECE-2026-0042", "settlement_id": "STL-2026-11-25-000314", "status": "PENDING",
-            "reason": {"code": "LACK", "text": "ISO 20022 reason code LACK, given without narrative"}})
+            "reason": {"code": "ISO_LACK", "text": "Reason code LACK, given without narrative."}})
 
 case(15, "sese024-matched-with-settlement-id", status(
     instruction_id="UBS-RECE-CH-99120", related_message_id="019a7c3e-5f00-7abc-9def-0123456789ab",

@@ -205,16 +205,48 @@ ism_object! {
 impl Rules for JournalRef {}
 
 ism_object! {
-    /// A machine-readable reason code and a sentence a person understands (ISM-1 §9).
+    /// A machine-readable reason code and a sentence a person understands
+    /// (sese.024 `Rsn`; MT548 `:24B:` and `:70D::REAS//`), with who defines
+    /// the code when it is an institution's own (ISM-1 §6.0.6, §9).
     pub struct Reason {
-        /// The reason code (ISM-1 §9.1).
+        /// The reason code (ISM-1 §9.1), in one of the forms of ISM-1
+        /// Appendix A.1 when it comes from a dialect message.
         pub code: ReasonCodeText,
         /// What went wrong, in a sentence.
         pub text: Text,
+        /// Who defines `code` when neither ISM/1 nor the ISO 15022/20022 code
+        /// lists do (`Cd/Prtry/Issr`; the MT `:24B:` data source scheme).
+        pub issuer: Option<Reference>,
+        /// The issuer's code list, if it publishes several (`Cd/Prtry/SchmeNm`).
+        pub scheme: Option<Reference>,
     }
 }
-impl Rules for Reason {}
 
+impl Rules for Reason {
+    fn check(&self, path: &str) -> Result<(), Rejection> {
+        // ISM-1 §6.0.6 rule 1: a scheme names one of an issuer's lists.
+        if self.scheme.is_some() && self.issuer.is_none() {
+            return Err(Rejection::at(
+                ReasonCode::MissingField,
+                child_path(path, "issuer"),
+                "a reason with a scheme must name the issuer whose code list it is",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Reason {
+    /// A reason with a code ISM/1 or the ISO lists define: no issuer, no scheme.
+    pub fn new(code: ReasonCodeText, text: Text) -> Reason {
+        Reason {
+            code,
+            text,
+            issuer: None,
+            scheme: None,
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,9 @@ ism_enum! {
         Matched = "MATCHED",
         /// No counterpart matches; `reason` says which field differs (`NMAT`).
         Unmatched = "UNMATCHED",
-        /// Matched and settling (`PEND`).
+        /// Matched and settling (`PEND`), including a settlement that is
+        /// failing, still pending after its intended settlement date
+        /// (`PENF`, sese.024 `Flng`; ISM-1 §6.2).
         Pending = "PENDING",
         /// Cancelled before settlement (`CAND`).
         Cancelled = "CANCELLED",
@@ -34,7 +36,10 @@ ism_object! {
         pub status: InstructionState,
         /// The settlement the relay created on matching, once it exists.
         pub settlement_id: Option<Reference>,
-        /// Why; required for `REJECTED` and `UNMATCHED` (`Rsn`).
+        /// Why; required for `REJECTED` and `UNMATCHED` (`Rsn`). Its code has
+        /// one of the forms of ISM-1 Appendix A.1 when it comes from a
+        /// sese.024 or MT548 (`UNMATCHED_QUANTITY`, `ISO_LACK`, `PRTRY_R012`
+        /// with its issuer).
         pub reason: Option<Reason>,
     }
 }

@@ -137,6 +137,17 @@ pub const ADVICE_SENDER_ADDRESS: &str = "ISMGXXXXAXXX";
 /// (the participant).
 pub const ADVICE_RECEIVER_ADDRESS: &str = "ISMPXXXXXXXX";
 
+/// The placeholder LT address an MT540–MT543 written from ISM/1 comes from
+/// when the instruction names no account owner by BIC (the participant,
+/// whom the gateway knows); country `XX`, so no real BIC has it, and the
+/// reader derives nothing from it.
+pub const INSTRUCTION_SENDER_ADDRESS: &str = "ISMPXXXXAXXX";
+
+/// The placeholder LT address an MT540–MT543 written from ISM/1 goes to when
+/// it names no own agent but comes from a real institution (the account
+/// servicer, whom the gateway knows).
+pub const INSTRUCTION_RECEIVER_ADDRESS: &str = "ISMGXXXXXXXX";
+
 /// Reads one native message into an ISM/1 body.
 ///
 /// Refusals name the MT location (`B/TRADDET/:35B:`, `{2:}`…) and carry an

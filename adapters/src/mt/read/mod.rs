@@ -394,7 +394,7 @@ impl<'m> Reader<'m> {
                     return Err(TranslateError::at(
                         TranslateCode::MtFieldFormat,
                         location,
-                        format!(":{}: here is a qualified field: it starts with :QUALIFIER// (4 characters, then // or /scheme/)", field.tag),
+                        format!(":{}: here is a qualified field: it starts with :QUALIFIER// or :QUALIFIER/SCHEME/ (a 4-character qualifier, then a data source scheme of 1 to 8 upper-case letters or digits, or none, between slashes)", field.tag),
                     ));
                 };
                 if !known.contains(&generic.qualifier) {

@@ -1,6 +1,7 @@
 //! The MT54x dialect against its corpus (`tests/data/mt/`): every message
-//! translates to its expected ISM/1 body, every expected body survives
-//! ISM/1 → MT → ISM/1 (modulo the fields reported as unrepresented), our own
+//! translates to its expected ISM/1 body with exactly its expected derived and
+//! unrepresented lists, every expected body survives ISM/1 → MT → ISM/1
+//! (modulo the fields reported as unrepresented, and deriving nothing), our own
 //! MT output is re-written byte for byte, every invalid message is refused
 //! with its expected reason code and field, and nothing panics.
 

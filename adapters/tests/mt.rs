@@ -1,6 +1,7 @@
 //! The MT54x dialect against its corpus (`tests/data/mt/`): every message
-//! translates to its expected ISM/1 body, every expected body survives
-//! ISM/1 → MT → ISM/1 (modulo the fields reported as unrepresented), our own
+//! translates to its expected ISM/1 body with exactly its expected derived and
+//! unrepresented lists, every expected body survives ISM/1 → MT → ISM/1
+//! (modulo the fields reported as unrepresented, and deriving nothing), our own
 //! MT output is re-written byte for byte, every invalid message is refused
 //! with its expected reason code and field, and nothing panics.
 
@@ -46,6 +47,26 @@ fn expected_body(name: &str) -> Body {
     let value = expected(name);
     let kind: Kind = serde_json::from_value(value["kind"].clone()).unwrap();
     Body::from_json(kind, &value["body"], "body").unwrap()
+}
+
+/// The members a corpus message is expected to report as derived, as
+/// `field<TAB>source` lines, sorted; no file means none.
+fn expected_derived(name: &str) -> Vec<String> {
+    match fs::read_to_string(corpus_dir().join(format!("{name}.derived"))) {
+        Ok(text) => text.lines().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The derived members of a translation as `field<TAB>source` lines, sorted.
+fn derived_lines(translation: &isthmus_adapters::Translation<Body>) -> Vec<String> {
+    let mut lines: Vec<String> = translation
+        .derived
+        .iter()
+        .map(|d| format!("{}\t{}", d.field, d.source))
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// The MT locations a corpus message is expected to report as left out.
@@ -109,6 +130,14 @@ fn corpus_messages_translate_to_their_ism_bodies() {
         for note in &translation.unrepresented {
             assert!(!note.reason.is_empty(), "{name}: {note:?}");
         }
+        assert_eq!(
+            derived_lines(&translation),
+            expected_derived(&name),
+            "{name}"
+        );
+        for derived in &translation.derived {
+            assert!(!derived.reason.is_empty(), "{name}: {derived:?}");
+        }
     }
 }
 
@@ -151,6 +180,11 @@ fn expected_bodies_survive_ism_to_mt_to_ism() {
             read.unrepresented.is_empty(),
             "{name}: our own output loses nothing more: {:?}",
             read.unrepresented
+        );
+        assert!(
+            read.derived.is_empty(),
+            "{name}: our own output implies nothing the body does not say: {:?}",
+            read.derived
         );
     }
 }
@@ -478,15 +512,37 @@ fn targeted_refusals_name_code_and_field() {
         ),
         (
             "14-mt545-us-receive-against-confirmation-usd",
-            &[("/FRAC/417", &["/FRAC/41a"])],
+            &[
+                (
+                    ":98E::ESET//20261127130211,417/0000",
+                    &[":98E::ESET//20261127130211/0000"],
+                ),
+                ("//9dac1da9e16f", &["//9dac1da9e16f", "/FRAC/41a"]),
+            ],
             "MT_FIELD_FORMAT",
             "B/TRADDET/:70E::SPRO// /FRAC/",
         ),
         (
             "14-mt545-us-receive-against-confirmation-usd",
-            &[("/FRAC/417", &["/XXXX/417"])],
+            &[("//9dac1da9e16f", &["//9dac1da9e16f", "/XXXX/417"])],
             "MT_FIELD_FORMAT",
             "B/TRADDET/:70E::SPRO//",
+        ),
+        (
+            // The decimals of the second given both in :98E: and as /FRAC/.
+            "14-mt545-us-receive-against-confirmation-usd",
+            &[("//9dac1da9e16f", &["//9dac1da9e16f", "/FRAC/417"])],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:98E::ESET//",
+        ),
+        (
+            "14-mt545-us-receive-against-confirmation-usd",
+            &[(
+                ":98E::ESET//20261127130211,417/0000",
+                &[":98E::ESET//20261127130211,417/N2500"],
+            )],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:98E::ESET//",
         ),
     ];
     for (name, edits, code, field) in cases {

@@ -99,6 +99,21 @@ pub(crate) const SETTLEMENT_PARTIES: &[&str] = &[
     "SELL",
 ];
 
+/// `:95a:` party qualifiers of a cash-parties sequence (E2), ALTE aside
+/// (MT543 field 95a in E2: ACCW, BENM, DEBT, INTM, PAYE, options P, Q, R).
+pub(crate) const CASH_PARTIES: &[&str] = &["ACCW", "BENM", "DEBT", "INTM", "PAYE"];
+
+/// The E2 qualifiers of the instructing party's own cash side, `(owner,
+/// servicer)`: a delivery is paid, so its side is the beneficiary of money
+/// and the account with institution; a receipt pays, so its side is the
+/// debtor and the paying institution (ISM-1 §6.0.9).
+pub(crate) fn own_cash_parties(direction: Direction) -> (&'static str, &'static str) {
+    match direction {
+        Direction::Deliver => ("BENM", "ACCW"),
+        Direction::Receive => ("DEBT", "PAYE"),
+    }
+}
+
 /// The qualifiers a field (by sequence and tag number) may carry, where this
 /// adapter knows the complete list; `None` where it does not check them.
 pub(crate) fn known_qualifiers(
@@ -127,6 +142,8 @@ pub(crate) fn known_qualifiers(
             "REI8", "REI9", "SELL", "ALTE",
         ],
         ("SETPRTY", "97") => &["SAFE", "BCAW"],
+        ("CSHPRTY", "95") => &["ACCW", "BENM", "DEBT", "INTM", "PAYE", "ALTE"],
+        ("CSHPRTY", "97") => &["CASH", "CHAR", "COMM", "TAXE"],
         ("STAT", "25") => &[
             "AFFM", "ALOC", "CALL", "CPRC", "EPRC", "INMH", "IPRC", "MTCH", "RERC", "RPRC", "SETT",
             "SPRC", "TPRC",

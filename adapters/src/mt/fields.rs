@@ -6,11 +6,14 @@
 //!
 //! - `:20C:` `:4!c//16x` — must not start or end with `/` nor contain `//` (T26);
 //! - `:98A:` `:4!c//8!n` — a valid date `YYYYMMDD` (T50); `:98C:` `:4!c//8!n6!n`
-//!   adds `HHMMSS` (T38);
+//!   adds `HHMMSS` (T38), a local time; `:98E:` `:4!c//8!n6!n[,3n][/[N]2!n[2!n]]`
+//!   adds up to three decimals of the second and the UTC indicator, the
+//!   offset of that local time from UTC (`N` west of Greenwich);
 //! - `:36B:` `:4!c//4!c/15d` and `:19A:` `:4!c//[N]3!a15d` — the integer part
 //!   has at least one digit, the decimal comma is mandatory and counts in the
 //!   15 characters, at most the currency's minor units after it (C03, T40, T43);
-//! - `:95P:` `:4!c//4!a2!a2!c[3!c]`, `:95L:` `:4!c//18!c2!n`, `:97A:` `:4!c//35x`;
+//! - `:95P:` `:4!c//4!a2!a2!c[3!c]`, `:95L:` `:4!c//18!c2!n`, `:95R:`
+//!   `:4!c/8c/34x` (data source scheme, proprietary code), `:97A:` `:4!c//35x`;
 //! - `:35B:` `[ISIN1!e12!c]` then up to 4 description lines of `35x`;
 //! - `:94B:` `:4!c/[8c]/4!c[/30x]` — for `TRAD` with place code `EXCH`, the
 //!   narrative is the MIC (usage rule; the uhb example is `:94B::TRAD//EXCH/XNYS`).
@@ -18,10 +21,11 @@
 //! Values then go through the ISM/1 parsers, so a wrong ISIN check digit or
 //! an unknown currency gets the ISM/1 reason code, placed at the MT field.
 
+use isthmus_spec::body::ProprietaryId;
 use isthmus_spec::decimal::{Money, Quantity};
 use isthmus_spec::ident::{Bic, Isin, Lei, Mic};
 use isthmus_spec::ids::Reference;
-use isthmus_spec::time::{Date, Timestamp};
+use isthmus_spec::time::{civil_from_days, Date, Timestamp};
 
 use super::text::Field;
 use crate::error::{TranslateCode, TranslateError};
@@ -32,6 +36,12 @@ pub const REFERENCE_CHARS: usize = 16;
 pub const ACCOUNT_CHARS: usize = 35;
 /// Characters of a decimal, comma included (`15d`).
 pub const DECIMAL_CHARS: usize = 15;
+/// Characters of a proprietary code (`:95R:` `34x`).
+pub const PROPRIETARY_CODE_CHARS: usize = 34;
+/// Characters of a data source scheme (`8c`).
+pub const SCHEME_CHARS: usize = 8;
+/// Decimals of the second `:98E:` carries (`[,3n]`).
+pub const TIME_DECIMALS: usize = 3;
 /// Characters of one narrative line (`35x`).
 pub const LINE_CHARS: usize = 35;
 /// Description lines after the ISIN in `:35B:` (`4*35x`).
@@ -177,32 +187,6 @@ pub fn date_8n(value: &str, location: &str) -> Result<Date, TranslateError> {
     Date::parse(&text).map_err(|r| TranslateError::from_rejection(r, location))
 }
 
-/// A date and time `8!n6!n` (`:98C:`) as an ISM/1 timestamp in UTC, with
-/// `fraction` (digits after the seconds) appended when given.
-pub fn date_time_14n(
-    value: &str,
-    fraction: Option<&str>,
-    location: &str,
-) -> Result<Timestamp, TranslateError> {
-    let (date, time) = value.split_at_checked(8).unwrap_or((value, ""));
-    let date = eight_digits(date, location)?;
-    if time.len() != 6 || !time.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format_error(
-            location,
-            format!("\"{value}\" is not a date and time of 14 digits YYYYMMDDHHMMSS"),
-        ));
-    }
-    let part = |range: std::ops::Range<usize>| time.get(range).unwrap_or("");
-    let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
-    let text = format!(
-        "{date}T{}:{}:{}{fraction}Z",
-        part(0..2),
-        part(2..4),
-        part(4..6)
-    );
-    Timestamp::parse(&text).map_err(|r| TranslateError::from_rejection(r, location))
-}
-
 /// ISM/1 date `YYYY-MM-DD` → `YYYYMMDD`.
 pub fn date_to_mt(date: &Date) -> String {
     date.as_str().replace('-', "")
@@ -223,6 +207,198 @@ pub fn timestamp_to_mt(timestamp: &Timestamp) -> (String, Option<String>) {
         .and_then(|rest| rest.strip_suffix('Z'))
         .map(str::to_string);
     (digits, fraction)
+}
+
+/// A date and time `:98C:` or `:98E:` read as an ISM/1 instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DateTime {
+    /// The instant, in UTC.
+    pub timestamp: Timestamp,
+    /// Whether the field gave its UTC offset (`:98E:` with a UTC indicator), so
+    /// the instant is exact; otherwise the local clock time was read as UTC.
+    pub zoned: bool,
+}
+
+/// Whether `text` is a data source scheme (`8c`: 1 to 8 upper-case letters or digits).
+pub fn is_scheme_8c(text: &str) -> bool {
+    (1..=SCHEME_CHARS).contains(&text.len()) && text.bytes().all(is_upper_alnum)
+}
+
+/// Reads `:98C:` (`8!n6!n`, local time) or `:98E:`
+/// (`8!n6!n[,3n][/[N]2!n[2!n]]`): the date and time, the decimals of the
+/// second (or, for `:98C:` and a `:98E:` without decimals, the `fraction`
+/// carried in a narrative) and the UTC indicator. With a UTC indicator the
+/// instant is converted to UTC exactly; without, the clock value is read as
+/// UTC and [`DateTime::zoned`] is false.
+pub(crate) fn date_time_98(
+    option: &str,
+    value: &str,
+    fraction: Option<&str>,
+    location: &str,
+) -> Result<DateTime, TranslateError> {
+    let (clock, rest) = value.split_at_checked(14).unwrap_or((value, ""));
+    if clock.len() != 14 || !clock.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format_error(
+            location,
+            format!("\"{value}\" does not start with a date and time of 14 digits YYYYMMDDHHMMSS"),
+        ));
+    }
+    let (decimals, indicator) = match option {
+        "C" if rest.is_empty() => (None, None),
+        "C" => {
+            return Err(format_error(
+                location,
+                format!("\"{value}\": :98C: is a date and time YYYYMMDDHHMMSS and nothing more; decimals and a UTC offset need :98E:"),
+            ))
+        }
+        _ => {
+            let (decimals, indicator) = match rest.split_once('/') {
+                Some((decimals, indicator)) => (decimals, Some(indicator)),
+                None => (rest, None),
+            };
+            let decimals = match decimals.strip_prefix(',') {
+                Some(digits)
+                    if (1..=TIME_DECIMALS).contains(&digits.len())
+                        && digits.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    Some(digits)
+                }
+                None if decimals.is_empty() => None,
+                _ => {
+                    return Err(format_error(
+                        location,
+                        format!("\"{value}\": after the time come at most {TIME_DECIMALS} decimals of the second after a comma, then /[N]HH[MM], the UTC offset"),
+                    ))
+                }
+            };
+            (decimals, indicator)
+        }
+    };
+    if decimals.is_some() && fraction.is_some() {
+        return Err(format_error(
+            location,
+            "the decimals of the second are given twice, in the field and as /FRAC/ in :70E::SPRO//",
+        ));
+    }
+    let offset_seconds = indicator
+        .map(|indicator| utc_offset_seconds(indicator, value, location))
+        .transpose()?;
+    let part = |range: std::ops::Range<usize>| clock.get(range).unwrap_or("");
+    let fraction = decimals
+        .or(fraction)
+        .map(|f| format!(".{f}"))
+        .unwrap_or_default();
+    let local = format!(
+        "{}-{}-{}T{}:{}:{}{fraction}Z",
+        part(0..4),
+        part(4..6),
+        part(6..8),
+        part(8..10),
+        part(10..12),
+        part(12..14)
+    );
+    // The clock value must be a real date and time before any shift.
+    let timestamp =
+        Timestamp::parse(&local).map_err(|r| TranslateError::from_rejection(r, location))?;
+    let Some(offset_seconds) = offset_seconds else {
+        return Ok(DateTime {
+            timestamp,
+            zoned: false,
+        });
+    };
+    let seconds_local = timestamp.unix_nanos().div_euclid(1_000_000_000);
+    let utc = i64::try_from(seconds_local).unwrap_or(i64::MAX) - offset_seconds;
+    let (year, month, day) = civil_from_days(utc.div_euclid(86_400));
+    let of_day = utc.rem_euclid(86_400);
+    let text = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{fraction}Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60
+    );
+    let timestamp = Timestamp::parse(&text)
+        .ok()
+        .filter(|_| (1..=9999).contains(&year))
+        .ok_or_else(|| {
+            TranslateError::at(
+                TranslateCode::Ism(isthmus_spec::ReasonCode::TimestampInvalid),
+                location,
+                format!("\"{value}\" in UTC falls outside the years 0001 to 9999"),
+            )
+        })?;
+    Ok(DateTime {
+        timestamp,
+        zoned: true,
+    })
+}
+
+/// The UTC indicator `[N]2!n[2!n]` as seconds east of UTC.
+fn utc_offset_seconds(indicator: &str, value: &str, location: &str) -> Result<i64, TranslateError> {
+    let (sign, digits) = match indicator.strip_prefix('N') {
+        Some(digits) => (-1, digits),
+        None => (1, indicator),
+    };
+    let number = |range: std::ops::Range<usize>| {
+        digits
+            .get(range)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<i64>().ok())
+    };
+    let (hours, minutes) = match digits.len() {
+        2 => (number(0..2), Some(0)),
+        4 => (number(0..2), number(2..4)),
+        _ => (None, None),
+    };
+    match (hours, minutes) {
+        (Some(hours), Some(minutes)) if hours <= 23 && minutes <= 59 => {
+            Ok(sign * (hours * 3600 + minutes * 60))
+        }
+        _ => Err(format_error(
+            location,
+            format!("\"{value}\": the UTC indicator \"/{indicator}\" is not [N]HH or [N]HHMM (N for an offset west of UTC)"),
+        )),
+    }
+}
+
+/// ISM/1 timestamp → `:98E:` content in UTC, `YYYYMMDDHHMMSS[,fff]/0000`,
+/// and, when the timestamp has more than three decimals of the second, all
+/// of them for the narrative (the field then carries none).
+pub fn timestamp_to_98e(timestamp: &Timestamp) -> (String, Option<String>) {
+    let (clock, fraction) = timestamp_to_mt(timestamp);
+    match fraction {
+        Some(digits) if digits.len() <= TIME_DECIMALS => (format!("{clock},{digits}/0000"), None),
+        Some(digits) => (format!("{clock}/0000"), Some(digits)),
+        None => (format!("{clock}/0000"), None),
+    }
+}
+
+/// A `:95R:` party `:4!c/8c/34x` as a proprietary id: the data source scheme
+/// is its issuer, the proprietary code its id (ISM-1 §6.0.8).
+pub(crate) fn proprietary_95r(
+    generic: &Generic<'_>,
+    location: &str,
+) -> Result<ProprietaryId, TranslateError> {
+    let Some(scheme) = generic.scheme else {
+        return Err(format_error(
+            location,
+            format!(
+                ":95R::{}// has no data source scheme; option R is :{}/SCHEME/code, e.g. :95R::DEAG/DTCYID/0901",
+                generic.qualifier, generic.qualifier
+            ),
+        ));
+    };
+    check_x(
+        generic.value,
+        PROPRIETARY_CODE_CHARS,
+        location,
+        "proprietary code",
+    )?;
+    let rejected = |r| TranslateError::from_rejection(r, location);
+    Ok(ProprietaryId {
+        id: Reference::parse(generic.value).map_err(rejected)?,
+        issuer: Reference::parse(scheme).map_err(rejected)?,
+        scheme: None,
+    })
 }
 
 /// A `15d` decimal as ISM/1 decimal text: `1000,` → `1000`, `0,50` → `0.50`,
@@ -554,19 +730,121 @@ mod tests {
             code(date_8n("2026-11-27", "f")),
             Some(TranslateCode::MtFieldFormat)
         );
-        let at = date_time_14n("20261127130211", Some("417"), "f").ok();
+        let at = date_time_98("C", "20261127130211", Some("417"), "f").ok();
         assert_eq!(
-            at.as_ref().map(|t| t.to_string()),
-            Some("2026-11-27T13:02:11.417Z".into())
+            at.as_ref().map(|t| (t.timestamp.to_string(), t.zoned)),
+            Some(("2026-11-27T13:02:11.417Z".into(), false))
         );
         assert_eq!(
-            at.map(|t| timestamp_to_mt(&t)),
+            at.map(|t| timestamp_to_mt(&t.timestamp)),
             Some(("20261127130211".into(), Some("417".into())))
         );
         assert_eq!(
-            code(date_time_14n("20261127246000", None, "f")),
+            code(date_time_98("C", "20261127246000", None, "f")),
             Some(TranslateCode::Ism(ReasonCode::TimestampInvalid))
         );
+    }
+
+    fn utc(option: &str, value: &str) -> Option<(String, bool)> {
+        date_time_98(option, value, None, "f")
+            .ok()
+            .map(|t| (t.timestamp.to_string(), t.zoned))
+    }
+
+    #[test]
+    fn date_times_with_and_without_utc_offset() {
+        // :98E: with a UTC indicator is exact: local time minus the offset.
+        assert_eq!(
+            utc("E", "20141113130218/N05"),
+            Some(("2014-11-13T18:02:18Z".into(), true))
+        );
+        assert_eq!(
+            utc("E", "20261127093000,5/0530"),
+            Some(("2026-11-27T04:00:00.5Z".into(), true))
+        );
+        assert_eq!(
+            utc("E", "20261231233000/N0100"),
+            Some(("2027-01-01T00:30:00Z".into(), true))
+        );
+        assert_eq!(
+            utc("E", "20260301003000/0100"),
+            Some(("2026-02-28T23:30:00Z".into(), true))
+        );
+        assert_eq!(
+            utc("E", "20261127130211,417/0000"),
+            Some(("2026-11-27T13:02:11.417Z".into(), true))
+        );
+        // Without one it is a local time, read as UTC and not exact.
+        assert_eq!(
+            utc("E", "20261127130211"),
+            Some(("2026-11-27T13:02:11Z".into(), false))
+        );
+        assert_eq!(
+            utc("C", "20261127130211"),
+            Some(("2026-11-27T13:02:11Z".into(), false))
+        );
+        for bad in [
+            ("C", "20261127130211/0100"),
+            ("C", "202611271302"),
+            ("E", "20261127130211,1234/00"),
+            ("E", "20261127130211/5"),
+            ("E", "20261127130211/2400"),
+            ("E", "20261127130211/0160"),
+            ("E", "20261127130211,/00"),
+            ("E", "20261127130211X"),
+        ] {
+            assert_eq!(
+                code(date_time_98(bad.0, bad.1, None, "f")),
+                Some(TranslateCode::MtFieldFormat),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            code(date_time_98("E", "20261127130211,4/00", Some("41"), "f")),
+            Some(TranslateCode::MtFieldFormat)
+        );
+        assert_eq!(
+            code(date_time_98("E", "00010101003000/0100", None, "f")),
+            Some(TranslateCode::Ism(ReasonCode::TimestampInvalid))
+        );
+        let written = |text: &str| Timestamp::parse(text).ok().map(|t| timestamp_to_98e(&t));
+        assert_eq!(
+            written("2026-11-27T13:02:11Z"),
+            Some(("20261127130211/0000".into(), None))
+        );
+        assert_eq!(
+            written("2026-11-27T13:02:11.417Z"),
+            Some(("20261127130211,417/0000".into(), None))
+        );
+        assert_eq!(
+            written("2026-11-27T13:02:11.417123Z"),
+            Some(("20261127130211/0000".into(), Some("417123".into())))
+        );
+    }
+
+    #[test]
+    fn proprietary_codes() {
+        let f = field("95R", &[":DEAG/DTCYID/0901"]);
+        let id = generic(&f).map(|g| proprietary_95r(&g, "f"));
+        assert_eq!(
+            id.and_then(Result::ok).map(|p| p.to_json().to_string()),
+            Some(r#"{"id":"0901","issuer":"DTCYID"}"#.to_string())
+        );
+        let f = field("95R", &[":DEAG//0901"]);
+        assert_eq!(
+            generic(&f).map(|g| code(proprietary_95r(&g, "f"))),
+            Some(Some(TranslateCode::MtFieldFormat))
+        );
+        let long = format!(":DEAG/CRST/{}", "A".repeat(35));
+        let f = field("95R", &[long.as_str()]);
+        assert_eq!(
+            generic(&f).map(|g| code(proprietary_95r(&g, "f"))),
+            Some(Some(TranslateCode::MtFieldFormat))
+        );
+        assert!(is_scheme_8c("DTCYID"));
+        assert!(!is_scheme_8c("DTC PART"));
+        assert!(!is_scheme_8c("dtcyid"));
+        assert!(!is_scheme_8c("ABCDEFGHI"));
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub(crate) struct FinMessage<'a> {
     pub sender: &'a str,
     /// Where the sender's address was read, for error messages.
     pub sender_location: &'static str,
+    /// The receiver's LT address: block 2 for an input message, block 1
+    /// (the terminal the network delivered it to) for an output message.
+    pub receiver: &'a str,
+    /// Where the receiver's address was read.
+    pub receiver_location: &'static str,
     /// The text block between `{4:` + line break and line break + `-}`.
     pub text: &'a str,
 }
@@ -92,8 +97,8 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
             ),
         ));
     }
-    let sender_block1 = parse_block1(block1)?;
-    let (message_type, sender_block2) = parse_block2(block2)?;
+    let address_block1 = parse_block1(block1)?;
+    let (message_type, block2_address) = parse_block2(block2)?;
     if block4.len() > MAX_TEXT_BLOCK_BYTES {
         return Err(TranslateError::at(
             TranslateCode::InputTooLarge,
@@ -104,14 +109,18 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
             ),
         ));
     }
-    let (sender, sender_location) = match sender_block2 {
-        Some(sender) => (sender, "{2:}"),
-        None => (sender_block1, "{1:}"),
+    // Block 1 names the sender of an input message and the receiver of an
+    // output one; block 2 the other party.
+    let (sender, sender_location, receiver, receiver_location) = match block2_address {
+        Block2Address::Sender(sender) => (sender, "{2:}", address_block1, "{1:}"),
+        Block2Address::Receiver(receiver) => (address_block1, "{1:}", receiver, "{2:}"),
     };
     Ok(FinMessage {
         message_type,
         sender,
         sender_location,
+        receiver,
+        receiver_location,
         text: block4,
     })
 }
@@ -292,9 +301,15 @@ fn parse_block1(content: &str) -> Result<&str, TranslateError> {
     Ok(address)
 }
 
-/// Block 2, input or output; returns the message type and, for an output
-/// message, the sender's LT address from the message input reference.
-fn parse_block2(content: &str) -> Result<(u16, Option<&str>), TranslateError> {
+/// The address block 2 names: the receiver of an input message, the sender
+/// (in the message input reference) of an output message.
+enum Block2Address<'a> {
+    Receiver(&'a str),
+    Sender(&'a str),
+}
+
+/// Block 2, input or output; returns the message type and the address it names.
+fn parse_block2(content: &str) -> Result<(u16, Block2Address<'_>), TranslateError> {
     if !content.is_ascii() {
         return Err(block_error("{2:}", "the application header is not ASCII"));
     }
@@ -332,7 +347,7 @@ fn parse_block2(content: &str) -> Result<(u16, Option<&str>), TranslateError> {
                     format!("\"{content}\" is not an input application header: after the receiver come an optional priority S, U or N, delivery monitoring 1–3 and a 3-digit obsolescence period"),
                 ));
             }
-            Ok((message_type, None))
+            Ok((message_type, Block2Address::Receiver(receiver)))
         }
         "O" => {
             // HHMM, then the message input reference: YYMMDD, LT address, session, sequence.
@@ -356,7 +371,7 @@ fn parse_block2(content: &str) -> Result<(u16, Option<&str>), TranslateError> {
                 ));
             }
             check_lt_address(sender, "{2:}", "sender")?;
-            Ok((message_type, Some(sender)))
+            Ok((message_type, Block2Address::Sender(sender)))
         }
         _ => Err(block_error(
             "{2:}",
@@ -392,6 +407,13 @@ pub(crate) fn bic_of_address(address: &str) -> String {
     }
 }
 
+/// Whether an LT address is an Isthmus placeholder (country code `XX`, which
+/// ISO 3166 never assigns, so no real BIC has it): a gateway replaces it
+/// before the message goes on the network, and nothing is derived from it.
+pub(crate) fn is_placeholder(address: &str) -> bool {
+    address.get(4..6) == Some("XX")
+}
+
 /// Writes a whole input message: blocks 1, 2 and 4, CR LF line ends, no
 /// block 3 or 5, session and sequence numbers zero (the FIN interface
 /// assigns them), normal priority.
@@ -424,11 +446,20 @@ mod tests {
             fin.as_ref().map(|f| (f.message_type, f.sender, f.text)),
             Some((543, "CHASUS33AXXX", ":16R:GENL"))
         );
+        assert_eq!(
+            fin.as_ref().map(|f| (f.receiver, f.receiver_location)),
+            Some(("DTCYUS33XXXX", "{2:}"))
+        );
         let output = "{1:F01DEUTDEFFAXXX0000000000}{2:O5451030261127CHASUS33AXXX12345678902611271031N}{4:\n:16R:GENL\n-}";
         let fin = parse(output.as_bytes()).ok();
         assert_eq!(
-            fin.as_ref().map(|f| (f.message_type, f.sender)),
-            Some((545, "CHASUS33AXXX"))
+            fin.as_ref()
+                .map(|f| (f.message_type, f.sender, f.sender_location)),
+            Some((545, "CHASUS33AXXX", "{2:}"))
+        );
+        assert_eq!(
+            fin.as_ref().map(|f| (f.receiver, f.receiver_location)),
+            Some(("DEUTDEFFAXXX", "{1:}"))
         );
         assert_eq!(
             parse(format!("{HEAD}{{4:\r\n-}}").as_bytes())
@@ -487,6 +518,8 @@ mod tests {
         assert_eq!(receiver_address("DEUTDEFF500"), "DEUTDEFFX500");
         assert_eq!(bic_of_address("CHASUS33AXXX"), "CHASUS33");
         assert_eq!(bic_of_address("DEUTDEFFA500"), "DEUTDEFF500");
+        assert!(is_placeholder("ISMGXXXXAXXX"));
+        assert!(!is_placeholder("CHASUS33AXXX"));
         let bytes = write(540, "CHASUS33AXXX", "DTCYUS33XXXX", &[":16R:GENL".into()]);
         assert_eq!(
             String::from_utf8(bytes).ok().as_deref(),

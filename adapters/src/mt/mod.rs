@@ -8,8 +8,11 @@
 //! `mt543-43-field-97a`, `mt543-72-field-95a`, `mt548-7-field-20a`,
 //! `mt548-26-field-70e`, …), the SWIFT user handbook pages of MT540–MT548
 //! for the format specifications and network rules (C1–C6, E84, E87,
-//! T26, T50), ISM-1 §6.1, §6.2, §6.8 and Appendix A, and public MT54x
-//! samples (prowide-core's `MT543Test` and `MessageCreation2Example`).
+//! T26, T50), ISM-1 §6.0.1, §6.0.8, §6.0.9, §6.1, §6.2, §6.8 and Appendix
+//! A, and public MT54x samples (prowide-core's `MT541Test`, `MT543Test`,
+//! `MessageCreation2Example`; see `adapters/tests/data/mt/README.md`). The
+//! E2 cash parties follow `mt543-72-field-95a` (ACCW, BENM, DEBT, INTM, PAYE;
+//! ALTE) and ISO 15022's `:98E:` format `8!n6!n[,3n][/[N]2!n[2!n]]`.
 //!
 //! Modules: [`fin`] blocks `{1:}`…`{5:}`; [`text`] the fields and
 //! `:16R:`/`:16S:` sequences of block 4; `fields` field formats and value
@@ -31,16 +34,67 @@
 //! | `settlement_date` | `B/TRADDET/:98A::SETT//` (98C/98E read, time reported as left out) |
 //! | `trade_date` | `B/TRADDET/:98A::TRAD//` (optional in MT, required by ISM/1) |
 //! | `isin` | `B/TRADDET/:35B:ISIN <ISIN>` (description lines reported as left out) |
+//! | `securities_market` | `/SMKT/<MIC>` in `B/TRADDET/:70E::SPRO//` (no MT field; see below) |
 //! | `quantity` | `C/FIAC/:36B::SETT//UNIT/<15d>` |
-//! | `account_owner` | BIC: `C/FIAC/:95P::ACOW//`; LEI: `C/FIAC/:95L::ALTE//` (the standard gives ACOW options P and R and the LEI under ALTE; `:95L::ACOW//` is read too); absent: the sender's BIC, as the account owner sends MT540–MT543 |
+//! | `account_owner` | BIC: `C/FIAC/:95P::ACOW//`; LEI: `C/FIAC/:95L::ALTE//` (the standard gives ACOW options P and R and the LEI under ALTE; `:95L::ACOW//` is read too; by proprietary code or name: reported, not derived); absent: derived from the sender (below) |
 //! | `safekeeping_account` | `C/FIAC/:97A::SAFE//` |
+//! | `cash.account` | `C/FIAC/:97A::CASH//`, else `:97A::CASH//` (or `:97E:`) in the own cash owner's E2 sequence, else in the own cash servicer's; a second one is reported |
+//! | `cash.market` | `/CMKT/<MIC>` in `B/TRADDET/:70E::SPRO//` |
+//! | `cash.owner` | E2 `:95P::BENM//` (DELIVER: the party is paid) or `:95P::DEBT//` (RECEIVE: it pays); its `:95L::ALTE//` LEI wins over the BIC, which is then reported; by `:95Q:`/`:95R:` alone: reported |
+//! | `cash.servicer` | E2 `:95a::ACCW//` (DELIVER) or `:95a::PAYE//` (RECEIVE), as a party (P or R, `:95L::ALTE//`) |
 //! | — | `E/SETDET/:22F::SETR//TRAD` (written; other types reported as left out) |
-//! | `delivering_agent` | `E/SETDET/E1/SETPRTY`: `:95P::DEAG//`, `:95L::ALTE//` (`lei`), `:97A::SAFE//` (`safekeeping_account`) |
-//! | `seller` | E1 `:95P::SELL//` (+ ALTE, SAFE) |
-//! | `receiving_agent` | E1 `:95P::REAG//` (+ ALTE, SAFE) |
-//! | `buyer` | E1 `:95P::BUYR//` (+ ALTE, SAFE) |
-//! | `place_of_settlement` | E1 `:95P::PSET//` |
+//! | `delivering_agent` | `E/SETDET/E1/SETPRTY`: `:95P::DEAG//` (BIC) or `:95R::DEAG/<issuer>/<id>`, `:95L::ALTE//` (`lei`), `:97A::SAFE//` (`safekeeping_account`); required for RECEIVE; absent in a DELIVER: derived (below) |
+//! | `seller` | E1 `:95a::SELL//` (+ ALTE, SAFE) |
+//! | `receiving_agent` | E1 `:95a::REAG//` (+ ALTE, SAFE); required for DELIVER; absent in a RECEIVE: derived (below) |
+//! | `buyer` | E1 `:95a::BUYR//` (+ ALTE, SAFE) |
+//! | `place_of_settlement` | E1 `:95P::PSET//` (required; by country or name → `NOT_REPRESENTABLE`) |
 //! | `settlement_amount` | `E/SETDET/E3/AMT/:19A::SETT//<CCY><15d>` |
+//!
+//! **Parties** (ISM-1 §6.0.1, §6.0.8). A party is identified by its BIC
+//! (`:95P::QUAL//BIC`) or by a proprietary code (`:95R::QUAL/<scheme>/<code>`):
+//! the data source scheme (`8c`) is the proprietary id's `issuer` and the code
+//! (`34x`) its `id`, so `:95R::DEAG/DTCYID/0901` is
+//! `{"id": "0901", "issuer": "DTCYID"}`. `scheme` has no MT field and is
+//! reported when written; an issuer that is not `8c` or an id over 34
+//! characters refuses a required party (`NOT_REPRESENTABLE` at the member)
+//! and leaves an optional one out, reported. A party by name and address
+//! (`:95Q:`), alternate id (`:95S:`), LEI alone (`:95L:`) or country (`:95C:`)
+//! has no ISM/1 form: the counterparty's agent is then refused, any other
+//! party left out and reported (and nothing derived in its place).
+//!
+//! **The cash side** (ISM-1 §6.0.9) is the instructing party's own: for a
+//! delivery the beneficiary of money (BENM) and its account with institution
+//! (ACCW), for a receipt the debtor (DEBT) and paying institution (PAYE). The
+//! counterparty's cash parties and intermediaries (INTM) are read, left out
+//! and reported. A free-of-payment message has no cash side: its cash
+//! accounts and cash parties are read, left out and reported, and a `/CMKT/`
+//! line in it is refused (`AMOUNT_NOT_ALLOWED`, ISM-1 §6.1 rule 4). Written,
+//! the account goes in `C/FIAC/:97A::CASH//`, the owner by BIC in its E2
+//! sequence and the servicer in its own; an owner known by LEI alone (E2 names
+//! its party by P, Q or R) and a servicer's safekeeping account (E2 accounts
+//! are cash accounts) have no MT field and are reported.
+//!
+//! **What the message leaves implied** (ISM-1 §6.1 rule 5, duty 8; SWIFT:
+//! MT540–MT543 are "sent by an account owner to an account servicer"), each
+//! reported in [`Translation::derived`] with the location it came from:
+//!
+//! 1. No account owner in sequence C (neither `:95a::ACOW//` nor
+//!    `:95L::ALTE//`): the sender's BIC (`{1:} sender`, or `{2:} sender` from
+//!    the message input reference of an output message).
+//! 2. No E1 sequence for the instructing party's own agent (DEAG of a
+//!    delivery, REAG of a receipt): the receiver's BIC, the account servicer
+//!    (`{2:} receiver`, or `{1:} receiver` of an output message) — unless the
+//!    receiver is the place of settlement (the same first eight characters as
+//!    PSET), when the message goes straight to the depository: its sender is
+//!    a direct participant and its own agent (`{1:} sender`). When the
+//!    receiver is a global custodian, the agent at the depository is in truth
+//!    its sub-custodian, which only static data knows: a gateway's
+//!    [`crate::InboundContext`] replaces what was derived from routing.
+//! 3. Nothing is derived from an Isthmus placeholder address (country `XX`),
+//!    nor in place of a member the message states in a form ISM/1 cannot
+//!    carry; the seller and buyer are never derived; the counterparty's agent
+//!    is never derived but required (`COUNTERPARTY_REQUIRED` at
+//!    `E/SETDET/E1/SETPRTY/:95a::REAG//` or `…DEAG//`, with a sentence).
 //!
 //! ## SettlementConfirmation ↔ MT544 (RECEIVE, FREE), MT545 (RECEIVE, AGAINST), MT546 (DELIVER, FREE), MT547 (DELIVER, AGAINST)
 //!
@@ -50,7 +104,7 @@
 //! | `instruction_id` | `A/GENL/A1/LINK/:20C::RELA//` |
 //! | `settlement_id` | `A/GENL/A1/LINK/:20C::MITI//` (market infrastructure transaction id) if ≤ 16 characters, else `/SEID/` in `:70E::SPRO//` |
 //! | `settlement_date` | `B/TRADDET/:98A::SETT//` |
-//! | `settled_at` | `B/TRADDET/:98C::ESET//YYYYMMDDHHMMSS` in UTC, the digits after the seconds as `/FRAC/` in `:70E::SPRO//`; `:98A::ESET//` is read as midnight UTC |
+//! | `settled_at` | written `B/TRADDET/:98E::ESET//YYYYMMDDHHMMSS[,fff]/0000`, exact UTC with up to three decimals, finer fractions as `/FRAC/` in `:70E::SPRO//` instead; read: `:98E:` with a UTC indicator `/[N]HH[MM]` converted exactly, `:98C:` (and `:98E:` without indicator), a local time, read as UTC and reported as derived ("a local time without a UTC offset is read as UTC"), `:98A::ESET//` read as midnight UTC and reported |
 //! | `isin` | `B/TRADDET/:35B:ISIN` |
 //! | `securities_journal`, `cash_journal` | `/SJNL/`, `/CJNL/` in `B/TRADDET/:70E::SPRO//` |
 //! | `quantity` | `C/FIAC/:36B::ESTT//UNIT/` |
@@ -80,6 +134,8 @@
 //! (35 characters a line, never ending in a space):
 //!
 //! ```text
+//! :70E::SPRO///SMKT/XNYS                     instruction: securities_market
+//! /CMKT/XASX                                 instruction: cash.market
 //! :70E::SPRO///SEID/STL-20261125-0001        settlement id (when over 16 characters)
 //! /SJNL/XNYS/9141/7c7151b562abb5e456a        securities journal: MIC/sequence/entry hash
 //! //adea4549cf8e39590c710df99dbade4c4
@@ -87,7 +143,7 @@
 //! /CJNL/XETR/552/7fc98cd98ee290a1662b        cash journal
 //! //340833549dc05e568a79e4ebdc7a05679
 //! //dac1da9e16f
-//! /FRAC/417                                  settled_at digits after the seconds
+//! /FRAC/417123                               settled_at decimals beyond :98E:'s three
 //! :70D::REAS///ISMC/UNMATCHED-QUANTITY       ISM/1 reason code, '_' written '-'
 //! /TEXT/The counterpart instructs 900 u      reason text; bytes of characters outside
 //! //nits, not 1000.                          the x set, '?' and '/' escaped as ?HH
@@ -95,26 +151,38 @@
 //!
 //! A `:70D::REAS//` without `/ISMC/` is read as free text (lines joined with
 //! a space) and the code derived from `:24B:`; the writer writes the
-//! Isthmus lines only when that plain form would not read back exactly.
+//! Isthmus lines only when that plain form would not read back exactly. An
+//! instruction's `:70E::SPRO//` that does not start with `/SMKT/` or `/CMKT/`
+//! is free text, reported as left out. Real messages carry no market lines:
+//! the gateway fills the markets from what it knows (ISM-1 §6.1 duty 8).
 //!
 //! # Addresses
 //!
-//! An instruction goes from the account owner (its BIC, or for an owner
-//! known by LEI only the instructing side's agent: DEAG for a delivery,
-//! REAG for a receipt; LT code `A`, branch `XXX` unless the BIC has one) to
-//! the place of settlement (LT code `X`). Confirmations and statuses name no
-//! institution by BIC, so they carry the placeholder addresses
-//! [`ADVICE_SENDER_ADDRESS`] and [`ADVICE_RECEIVER_ADDRESS`], which the
-//! gateway replaces. Addresses are not mapped when read, except as the
-//! account owner of last resort.
+//! An instruction goes from the account owner to the place of settlement (LT
+//! code `A` for the sender, `X` for the receiver, branch `XXX` unless the
+//! BIC has one). The writer picks the addresses so that reading the message
+//! back derives nothing the instruction does not say: the sender is the
+//! account owner's BIC; for an owner known by LEI only, the own agent's BIC
+//! (DEAG of a delivery, REAG of a receipt) if written; otherwise — no owner —
+//! the placeholder [`INSTRUCTION_SENDER_ADDRESS`]. The receiver is the place
+//! of settlement, except that an instruction that names no own agent but
+//! comes from a real institution goes to the placeholder
+//! [`INSTRUCTION_RECEIVER_ADDRESS`] (the place of settlement would make the
+//! sender its own agent). Confirmations and statuses name no institution by
+//! BIC, so they carry the placeholder addresses [`ADVICE_SENDER_ADDRESS`] and
+//! [`ADVICE_RECEIVER_ADDRESS`]. A gateway replaces every placeholder with
+//! what it knows before the message goes on the network. Read, addresses
+//! give only the derived members above.
 //!
 //! # What is left out
 //!
 //! Outbound, [`Translation::unrepresented`] lists ISM/1 paths (`body.…`)
-//! MT cannot carry; only InstructionStatus has any (above). Inbound, it
+//! MT cannot carry: a proprietary id's `scheme`, a cash owner by LEI alone, a
+//! cash servicer's safekeeping account, an optional party MT cannot name,
+//! and the InstructionStatus members above. Inbound, it
 //! lists MT locations whose content ISM/1 has no member for (a preparation
 //! date, a deal price, a `:35B:` description, other parties, other
-//! amounts…). Blocks 3 and 5 and the `:20C::SEME//` of an advice are
+//! amounts, the counterparty's cash parties…). Blocks 3 and 5 and the `:20C::SEME//` of an advice are
 //! transport and identity of the MT message itself, which ISM/1 keeps in
 //! its envelope; they are not listed.
 
@@ -138,6 +206,17 @@ pub const ADVICE_SENDER_ADDRESS: &str = "ISMGXXXXAXXX";
 /// The placeholder LT address that MT544–MT548 written from ISM/1 go to
 /// (the participant).
 pub const ADVICE_RECEIVER_ADDRESS: &str = "ISMPXXXXXXXX";
+
+/// The placeholder LT address an MT540–MT543 written from ISM/1 comes from
+/// when the instruction names no account owner by BIC (the participant,
+/// whom the gateway knows); country `XX`, so no real BIC has it, and the
+/// reader derives nothing from it.
+pub const INSTRUCTION_SENDER_ADDRESS: &str = "ISMPXXXXAXXX";
+
+/// The placeholder LT address an MT540–MT543 written from ISM/1 goes to when
+/// it names no own agent but comes from a real institution (the account
+/// servicer, whom the gateway knows).
+pub const INSTRUCTION_RECEIVER_ADDRESS: &str = "ISMGXXXXXXXX";
 
 /// Reads one native message into an ISM/1 body.
 ///

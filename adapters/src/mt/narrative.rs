@@ -21,6 +21,11 @@ use super::fields::{is_x_char, LINE_CHARS};
 /// journal, cash journal, digits after the second of `settled_at`.
 pub(crate) const SPRO_KEYS: &[&str] = &["SEID", "SJNL", "CJNL", "FRAC"];
 
+/// Keys of `:70E::SPRO//` in an instruction: the securities market and the
+/// cash market (ISM-1 §6.1 `securities_market`, §6.0.9 `market`), which no
+/// MT field carries.
+pub(crate) const INSTRUCTION_SPRO_KEYS: &[&str] = &["SMKT", "CMKT"];
+
 /// Lines of `:70E:` (`10*35x`).
 pub(crate) const SPRO_LINES: usize = 10;
 

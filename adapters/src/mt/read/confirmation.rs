@@ -27,7 +27,7 @@ pub(super) fn read(
     check_function(reader, genl, &genl_path, "NEWM")?;
     let links = links(reader, genl, &genl_path)?;
 
-    // B Trade Details: :98C::ESET//, :98A::SETT//, :35B:, :70E::SPRO//.
+    // B Trade Details: :98E::ESET// (or C, A), :98A::SETT//, :35B:, :70E::SPRO//.
     let (trad, trad_path) = reader.one_sequence(root, "", "TRADDET")?;
     let (field, generic) = reader.exactly_one(
         trad,
@@ -296,7 +296,11 @@ fn journal(value: &str, location: &str) -> Result<JournalRef, TranslateError> {
     })
 }
 
-/// `:98C::ESET//` (UTC) with the narrative's fraction, or `:98A::ESET//` at midnight UTC.
+/// The effective settlement: `:98E::ESET//` with its UTC indicator, converted
+/// exactly; `:98C::ESET//` or a `:98E:` without indicator, a local time,
+/// read as UTC and reported as derived; `:98A::ESET//` (a date alone) at
+/// midnight UTC, reported as left out. The narrative's `/FRAC/` adds the
+/// digits after the second that `:98E:`'s three decimals cannot hold.
 fn effective_settlement(
     reader: &mut Reader<'_>,
     field: &Field,
@@ -317,7 +321,19 @@ fn effective_settlement(
         ));
     }
     let timestamp = match field.option() {
-        "C" => fields::date_time_14n(generic.value, fraction, &location)?,
+        option @ ("C" | "E") => {
+            let read = fields::date_time_98(option, generic.value, fraction, &location)?;
+            if !read.zoned {
+                // ISO 15022 :98C: (and :98E: without UTC indicator) is the
+                // local time of the sender; without an offset it is read as UTC.
+                reader.derive(
+                    "body.settled_at",
+                    location.clone(),
+                    "a local time without a UTC offset is read as UTC",
+                );
+            }
+            read.timestamp
+        }
         "A" => {
             if fraction.is_some() {
                 return Err(TranslateError::at(
@@ -337,7 +353,7 @@ fn effective_settlement(
             return Err(TranslateError::at(
                 TranslateCode::MtFieldFormat,
                 location,
-                "the effective settlement date/time is read in option A (date) or C (date and time); option E (with a UTC offset) is not supported yet",
+                "the effective settlement date/time is read in option A (date), C (local date and time) or E (date and time with its UTC offset)",
             ))
         }
     };

@@ -1,16 +1,28 @@
 //! MT540–MT543 → SettlementInstruction.
+//!
+//! Besides the fields every instruction has, this reads what real
+//! participants write and leave out (see the module docs of [`crate::mt`]):
+//! parties by BIC (`:95P:`) or by their code at the place of settlement
+//! (`:95R:`), the instructing party's cash side (`:97A::CASH//` in sequence C
+//! and its own E2 cash parties), the Isthmus market lines `/SMKT/` and
+//! `/CMKT/`, and the own side the message leaves implied, derived from the
+//! message's routing and reported as derived.
 
-use isthmus_spec::body::{Direction, Party, Payment, SettlementInstruction};
+use isthmus_spec::body::{CashSide, Direction, Party, Payment, SettlementInstruction};
 use isthmus_spec::decimal::Money;
 use isthmus_spec::ident::{Bic, Mic, PartyId};
 use isthmus_spec::ids::Reference;
 
-use super::{check_function, date_of, sender_reference, single_line, Reader};
+use super::confirmation::narrative_lines;
+use super::{check_function, date_of, sender_reference, single_line, Reader, Routing};
 use crate::error::{TranslateCode, TranslateError};
 use crate::mt::codes;
 use crate::mt::fields::{self, Generic};
-use crate::mt::fin;
+use crate::mt::narrative;
 use crate::mt::text::{Field, Sequence};
+
+/// Why a free-of-payment message's cash details are left out.
+const FREE_HAS_NO_CASH: &str = "a FREE_OF_PAYMENT instruction moves no cash and has no cash side (ISM-1 §6.1 rule 4); read and left out";
 
 /// Reads MT540 (receive free), MT541 (receive against payment), MT542
 /// (deliver free) or MT543 (deliver against payment).
@@ -26,7 +38,8 @@ pub(super) fn read(
     check_function(reader, genl, &genl_path, "NEWM")?;
     let common_reference = common_reference(reader, genl, &genl_path)?;
 
-    // B Trade Details: :98A::SETT//, :98A::TRAD//, :35B:, :94B::TRAD//EXCH/.
+    // B Trade Details: :98A::SETT//, :98A::TRAD//, :35B:, :94B::TRAD//EXCH/,
+    // the market lines of :70E::SPRO//.
     let (trad, trad_path) = reader.one_sequence(root, "", "TRADDET")?;
     let (field, generic) =
         reader.exactly_one(trad, &trad_path, "98A", "SETT", "settlement date")?;
@@ -43,8 +56,9 @@ pub(super) fn read(
     let trade_date = date_of(reader, field, generic, location)?;
     let isin = security(reader, trad, &trad_path)?;
     let place_of_trade = place_of_trade(reader, trad, &trad_path)?;
+    let markets = markets(reader, trad, &trad_path)?;
 
-    // C Financial Instrument/Account: :36B::SETT//UNIT/, owner, :97A::SAFE//.
+    // C Financial Instrument/Account: :36B::SETT//UNIT/, owner, :97A::SAFE//, :97A::CASH//.
     let (fiac, fiac_path) = reader.single_account(
         root,
         "ISM/1 instructs one quantity from one safekeeping account",
@@ -71,8 +85,9 @@ pub(super) fn read(
     single_line(field, &location)?;
     let safekeeping_account = fields::account_35x(generic.value, &location)?;
     reader.consume(field);
+    let fiac_cash = cash_account(reader, fiac, &fiac_path)?;
 
-    // E Settlement Details: :22F::SETR//TRAD, E1 parties, E3 amount.
+    // E Settlement Details: :22F::SETR//TRAD, E1 parties, E2 cash parties, E3 amount.
     let (setdet, setdet_path) = reader.one_sequence(root, "", "SETDET")?;
     if let Some((field, generic)) = reader.at_most_one(setdet, &setdet_path, "22", "SETR")? {
         // ISM/1 instructions settle trades: TRAD is implied; any other type is reported.
@@ -82,6 +97,58 @@ pub(super) fn read(
     }
     let parties = Parties::read(reader, setdet, &setdet_path)?;
     let settlement_amount = settlement_amount(reader, setdet, &setdet_path, "SETT")?;
+    let place_of_settlement = parties.place_of_settlement(reader, &setdet_path)?;
+
+    // ISM-1 §6.1 rule 5: the counterparty's agent is required, the
+    // instructing party's own agent may be left implied.
+    let (counterparty, own) = match direction {
+        Direction::Deliver => (Role::RECEIVING_AGENT, Role::DELIVERING_AGENT),
+        Direction::Receive => (Role::DELIVERING_AGENT, Role::RECEIVING_AGENT),
+    };
+    let counterparty_agent =
+        parties.counterparty(reader, counterparty, direction, payment, &setdet_path)?;
+    let own_agent = match parties.optional(reader, own.qualifier)? {
+        Stated::Read(party) => Some(party),
+        Stated::LeftOut => None,
+        Stated::Absent => own_agent_from_routing(reader, own, &place_of_settlement)?,
+    };
+    let seller = parties.optional(reader, "SELL")?.read();
+    let buyer = parties.optional(reader, "BUYR")?.read();
+
+    let cash_parties = CashParties::read(reader, setdet, &setdet_path)?;
+    let cash = match payment {
+        Payment::AgainstPayment => cash_side(
+            reader,
+            direction,
+            fiac_cash,
+            &cash_parties,
+            markets.cash.map(|(mic, _)| mic),
+        )?,
+        Payment::FreeOfPayment => {
+            if let Some((_, location)) = markets.cash {
+                return Err(TranslateError::at(
+                    TranslateCode::Ism(isthmus_spec::ReasonCode::AmountNotAllowed),
+                    location,
+                    "the narrative names a cash market (/CMKT/), but a free-of-payment instruction moves no cash and has no cash side (ISM-1 §6.1 rule 4)",
+                ));
+            }
+            if let Some((_, field, location)) = fiac_cash {
+                reader.note(field, location, FREE_HAS_NO_CASH);
+            }
+            cash_parties.leave_out(reader, |_| FREE_HAS_NO_CASH.to_string());
+            None
+        }
+    };
+
+    let account_owner = match account_owner {
+        Stated::Read(owner) => Some(owner),
+        Stated::LeftOut => None,
+        Stated::Absent => owner_from_routing(reader)?,
+    };
+    let (delivering_agent, receiving_agent) = match direction {
+        Direction::Deliver => (own_agent, Some(counterparty_agent)),
+        Direction::Receive => (Some(counterparty_agent), own_agent),
+    };
 
     Ok(SettlementInstruction {
         instruction_id,
@@ -93,22 +160,112 @@ pub(super) fn read(
         isin,
         quantity,
         settlement_amount,
-        account_owner: Some(account_owner),
+        account_owner,
         safekeeping_account,
-        securities_market: None,
-        cash: None,
-        delivering_agent: Some(parties.required(
-            reader,
-            "DEAG",
-            "delivering agent",
-            &setdet_path,
-        )?),
-        receiving_agent: Some(parties.required(reader, "REAG", "receiving agent", &setdet_path)?),
-        seller: parties.optional(reader, "SELL")?,
-        buyer: parties.optional(reader, "BUYR")?,
-        place_of_settlement: parties.place_of_settlement(reader, &setdet_path)?,
+        securities_market: markets.securities,
+        cash,
+        delivering_agent,
+        receiving_agent,
+        seller,
+        buyer,
+        place_of_settlement,
         place_of_trade,
     })
+}
+
+/// A settlement agent's role: its E1 qualifier, its ISM/1 member and its name.
+#[derive(Debug, Clone, Copy)]
+struct Role {
+    qualifier: &'static str,
+    member: &'static str,
+    name: &'static str,
+}
+
+impl Role {
+    const DELIVERING_AGENT: Role = Role {
+        qualifier: "DEAG",
+        member: "body.delivering_agent",
+        name: "delivering agent",
+    };
+    const RECEIVING_AGENT: Role = Role {
+        qualifier: "REAG",
+        member: "body.receiving_agent",
+        name: "receiving agent",
+    };
+}
+
+/// What a message says about an optional member.
+enum Stated<T> {
+    /// It names it in a form ISM/1 carries.
+    Read(T),
+    /// It names it in a form ISM/1 cannot carry (reported as left out):
+    /// nothing is derived in its place.
+    LeftOut,
+    /// It does not name it at all: the routing may imply it.
+    Absent,
+}
+
+impl<T> Stated<T> {
+    fn read(self) -> Option<T> {
+        match self {
+            Stated::Read(value) => Some(value),
+            Stated::LeftOut | Stated::Absent => None,
+        }
+    }
+}
+
+/// The account owner the message leaves implied: the sender, since the
+/// account owner (or an instructing party for it) sends MT540–MT543 to its
+/// account servicer (SWIFT MT540–MT543 scope).
+fn owner_from_routing(reader: &mut Reader<'_>) -> Result<Option<PartyId>, TranslateError> {
+    let Some((bic, source)) = reader.routing_bic(Routing::Sender)? else {
+        return Ok(None);
+    };
+    let owner = PartyId::parse(bic.as_str())
+        .map_err(|r| TranslateError::from_rejection(r, source.as_str()))?;
+    reader.derive(
+        "body.account_owner",
+        source,
+        "sequence C names no account owner (:95P::ACOW//, :95L::ALTE//); MT540–MT543 are sent by the account owner to its account servicer, so the owner is the sender",
+    );
+    Ok(Some(owner))
+}
+
+/// The instructing party's own agent the message leaves implied: the
+/// receiver, its account servicer at the place of settlement, unless the
+/// message goes straight to the place of settlement (same first eight
+/// characters), whose direct participant is its own agent: then the sender.
+fn own_agent_from_routing(
+    reader: &mut Reader<'_>,
+    role: Role,
+    place_of_settlement: &Bic,
+) -> Result<Option<Party>, TranslateError> {
+    let Some((receiver, receiver_source)) = reader.routing_bic(Routing::Receiver)? else {
+        return Ok(None);
+    };
+    if receiver.institution() != place_of_settlement.institution() {
+        reader.derive(
+            role.member,
+            receiver_source,
+            format!(
+                "the message names no {} (:95a::{}//); it is sent to the account servicer, which acts for the instructing party at the place of settlement",
+                role.name, role.qualifier
+            ),
+        );
+        return Ok(Some(Party::by_bic(receiver)));
+    }
+    let Some((sender, sender_source)) = reader.routing_bic(Routing::Sender)? else {
+        return Ok(None);
+    };
+    reader.derive(
+        role.member,
+        sender_source,
+        format!(
+            "the message names no {} (:95a::{}//) and goes straight to the place of settlement {place_of_settlement}, so the sender is a direct participant, its own agent",
+            role.name, role.qualifier
+        ),
+    );
+    Ok(Some(Party::by_bic(sender)))
 }
 
 /// `:20C::COMM//` in one of the A1 linkage sequences.
@@ -202,14 +359,61 @@ fn place_of_trade(
     Ok(None)
 }
 
+/// The markets of `/SMKT/` and `/CMKT/` in `:70E::SPRO//` (ISM-1 Appendix A).
+#[derive(Default)]
+struct Markets {
+    securities: Option<Mic>,
+    /// The cash market and where it was read.
+    cash: Option<(Mic, String)>,
+}
+
+/// Reads `:70E::SPRO//` of sequence B: our market lines, or free text,
+/// which ISM/1 has no member for and is reported.
+fn markets(
+    reader: &mut Reader<'_>,
+    trad: &Sequence,
+    path: &str,
+) -> Result<Markets, TranslateError> {
+    let Some((field, generic)) = reader.at_most_one(trad, path, "70", "SPRO")? else {
+        return Ok(Markets::default());
+    };
+    let location = reader.location(path, field);
+    reader.require_option(field, &location, &["E"])?;
+    let lines = narrative_lines(field, generic, &location, narrative::SPRO_LINES)?;
+    if !narrative::is_ours(&lines, narrative::INSTRUCTION_SPRO_KEYS) {
+        reader.note(
+            field,
+            location,
+            "the narrative is free text; ISM/1 has no member for it",
+        );
+        return Ok(Markets::default());
+    }
+    let items =
+        narrative::read_items(&lines, narrative::INSTRUCTION_SPRO_KEYS).map_err(|message| {
+            TranslateError::at(TranslateCode::MtFieldFormat, location.as_str(), message)
+        })?;
+    let mut markets = Markets::default();
+    for (key, value) in items {
+        let at = format!("{location} /{key}/");
+        let mic = Mic::parse(&value).map_err(|r| TranslateError::from_rejection(r, at.as_str()))?;
+        if key == "SMKT" {
+            markets.securities = Some(mic);
+        } else {
+            markets.cash = Some((mic, at));
+        }
+    }
+    reader.consume(field);
+    Ok(markets)
+}
+
 /// The account owner: `:95L::ALTE//` (LEI); else `:95P::ACOW//` (BIC) in
-/// sequence C; else, as the MT540–MT543 scope says the account owner sends
-/// the message, the sender's BIC.
+/// sequence C. An owner given by a proprietary code or name is left out and
+/// reported; nothing is derived in its place.
 fn account_owner(
     reader: &mut Reader<'_>,
     fiac: &Sequence,
     path: &str,
-) -> Result<PartyId, TranslateError> {
+) -> Result<Stated<PartyId>, TranslateError> {
     // The LEI names the legal owner and wins when both are given, as in the
     // ISO 20022 reader (AcctOwnr/LEI over Id/AnyBIC); the BIC is then reported.
     if let Some((field, generic)) = reader.at_most_one(fiac, path, "95", "ALTE")? {
@@ -227,37 +431,253 @@ fn account_owner(
             );
         }
         return PartyId::parse(lei.as_str())
+            .map(Stated::Read)
             .map_err(|r| TranslateError::from_rejection(r, location));
     }
-    if let Some((field, generic)) = reader.at_most_one(fiac, path, "95", "ACOW")? {
-        let location = reader.location(path, field);
-        single_line(field, &location)?;
-        let owner = match field.option() {
-            "P" if generic.scheme.is_none() => fields::bic_95p(generic.value, &location)?.to_string(),
-            // The standard gives ACOW options P and R (LEI under ALTE); an LEI
-            // under ACOW is unambiguous, so it is read too.
-            "L" if generic.scheme.is_none() => fields::lei_95l(generic.value, &location)?.to_string(),
-            "P" | "L" => {
+    let Some((field, generic)) = reader.at_most_one(fiac, path, "95", "ACOW")? else {
+        return Ok(Stated::Absent);
+    };
+    let location = reader.location(path, field);
+    let owner = match field.option() {
+        "P" if generic.scheme.is_none() => {
+            single_line(field, &location)?;
+            fields::bic_95p(generic.value, &location)?.to_string()
+        }
+        // The standard gives ACOW options P and R (LEI under ALTE); an LEI
+        // under ACOW is unambiguous, so it is read too.
+        "L" if generic.scheme.is_none() => {
+            single_line(field, &location)?;
+            fields::lei_95l(generic.value, &location)?.to_string()
+        }
+        "P" | "L" => {
+            return Err(TranslateError::at(
+                TranslateCode::MtFieldFormat,
+                location,
+                format!(":95{}: takes no data source scheme", field.option()),
+            ))
+        }
+        _ => {
+            reader.note(
+                field,
+                location,
+                "ISM/1 identifies the account owner by BIC or LEI; an owner given by proprietary code or name is left out",
+            );
+            return Ok(Stated::LeftOut);
+        }
+    };
+    reader.consume(field);
+    PartyId::parse(&owner)
+        .map(Stated::Read)
+        .map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// `:97A::CASH//` (or `:97E::CASH//`, an IBAN) of a sequence: the account
+/// number, the field and its location. Not consumed: the caller decides.
+fn cash_account<'s>(
+    reader: &Reader<'_>,
+    sequence: &'s Sequence,
+    path: &str,
+) -> Result<Option<(Reference, &'s Field, String)>, TranslateError> {
+    let Some((field, generic)) = reader.at_most_one(sequence, path, "97", "CASH")? else {
+        return Ok(None);
+    };
+    let location = reader.location(path, field);
+    reader.require_option(field, &location, &["A", "E"])?;
+    single_line(field, &location)?;
+    if generic.scheme.is_some() {
+        return Err(TranslateError::at(
+            TranslateCode::MtFieldFormat,
+            location,
+            format!(":97{}::CASH// takes no data source scheme", field.option()),
+        ));
+    }
+    let account = fields::account_35x(generic.value, &location)?;
+    Ok(Some((account, field, location)))
+}
+
+/// The instructing party's cash side of an against-payment instruction
+/// (ISM-1 §6.0.9): the account of `:97A::CASH//` in sequence C, else in the
+/// own cash owner's E2 sequence, else in the own servicer's; the owner
+/// (BENM for a delivery, DEBT for a receipt) by BIC or, under ALTE, LEI;
+/// the servicer (ACCW, PAYE) as a party; the market of `/CMKT/`. The
+/// counterparty's cash parties and intermediaries are left out and reported.
+fn cash_side(
+    reader: &mut Reader<'_>,
+    direction: Direction,
+    fiac_cash: Option<(Reference, &Field, String)>,
+    parties: &CashParties<'_>,
+    market: Option<Mic>,
+) -> Result<Option<CashSide>, TranslateError> {
+    let (owner_qualifier, servicer_qualifier) = codes::own_cash_parties(direction);
+    let mut accounts: Vec<(Reference, &Field, String)> = fiac_cash.into_iter().collect();
+    let owner = match parties.get(owner_qualifier) {
+        Some(entry) => {
+            accounts.extend(cash_account(reader, entry.sequence, &entry.path)?);
+            cash_owner(reader, entry)?
+        }
+        None => None,
+    };
+    let servicer = match parties.get(servicer_qualifier) {
+        Some(entry) => {
+            accounts.extend(cash_account(reader, entry.sequence, &entry.path)?);
+            match identify(reader, &entry.path, entry.party, entry.generic)? {
+                Identified::Party(party) => {
+                    reader.consume(entry.party);
+                    Some(with_lei(reader, entry.sequence, &entry.path, party)?)
+                }
+                Identified::NotRepresentable(why) => {
+                    let location = reader.location(&entry.path, entry.party);
+                    reader.note(entry.party, location, format!("the cash account's servicer is {why}; ISM/1 names a party by BIC or proprietary code, so it is left out"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let mut accounts = accounts.into_iter();
+    let account = accounts.next().map(|(account, field, _)| {
+        reader.consume(field);
+        account
+    });
+    for (_, field, location) in accounts {
+        reader.note(
+            field,
+            location,
+            "a second cash account of the instructing party; ISM/1 keeps the first, in the order sequence C, owner, servicer",
+        );
+    }
+    parties.leave_out(reader, |qualifier| {
+        if qualifier == owner_qualifier || qualifier == servicer_qualifier {
+            return String::new();
+        }
+        if qualifier == "INTM" {
+            "an intermediary of the payment; ISM/1 carries only the instructing party's own cash account, owner and servicer".to_string()
+        } else {
+            format!("{qualifier} is a cash party of the counterparty's side; ISM/1 carries only the instructing party's own cash side (ISM-1 §6.0.9)")
+        }
+    });
+    let empty = market.is_none() && account.is_none() && owner.is_none() && servicer.is_none();
+    Ok((!empty).then_some(CashSide {
+        market,
+        account,
+        owner,
+        servicer,
+    }))
+}
+
+/// The owner of the cash account: its LEI (`:95L::ALTE//`) over its BIC
+/// (`:95P:`), as for the account owner; an owner by proprietary code or
+/// name alone is left out and reported.
+fn cash_owner(
+    reader: &mut Reader<'_>,
+    entry: &CashPartySequence<'_>,
+) -> Result<Option<PartyId>, TranslateError> {
+    let party_location = reader.location(&entry.path, entry.party);
+    if let Some((field, generic)) = reader.at_most_one(entry.sequence, &entry.path, "95", "ALTE")? {
+        if field.option() == "L" && generic.scheme.is_none() {
+            let location = reader.location(&entry.path, field);
+            single_line(field, &location)?;
+            let lei = fields::lei_95l(generic.value, &location)?;
+            reader.consume(field);
+            reader.note(
+                entry.party,
+                party_location,
+                "the cash account's owner is also given by its LEI; ISM/1 keeps one identifier, the LEI",
+            );
+            return PartyId::parse(lei.as_str())
+                .map(Some)
+                .map_err(|r| TranslateError::from_rejection(r, location));
+        }
+    }
+    if entry.party.option() == "P" && entry.generic.scheme.is_none() {
+        single_line(entry.party, &party_location)?;
+        let bic = fields::bic_95p(entry.generic.value, &party_location)?;
+        reader.consume(entry.party);
+        return PartyId::parse(bic.as_str())
+            .map(Some)
+            .map_err(|r| TranslateError::from_rejection(r, party_location));
+    }
+    // Checks the field's format before reporting it.
+    identify(reader, &entry.path, entry.party, entry.generic)?;
+    reader.note(
+        entry.party,
+        party_location,
+        "ISM/1 identifies a cash account's owner by BIC or LEI; an owner given by proprietary code or name alone is left out",
+    );
+    Ok(None)
+}
+
+/// A party field in a form ISM/1 carries, or why not.
+enum Identified {
+    Party(Party),
+    NotRepresentable(&'static str),
+}
+
+/// Reads the identification of a party field: `:95P:` (BIC) or `:95R:`
+/// (data source scheme and proprietary code); options C, L, Q and S (a
+/// country, an LEI alone, a name and address, an alternate id) have no
+/// ISM/1 party. The field is not consumed.
+fn identify(
+    reader: &Reader<'_>,
+    path: &str,
+    field: &Field,
+    generic: Generic<'_>,
+) -> Result<Identified, TranslateError> {
+    let location = reader.location(path, field);
+    let why = match field.option() {
+        "P" => {
+            single_line(field, &location)?;
+            if generic.scheme.is_some() {
                 return Err(TranslateError::at(
                     TranslateCode::MtFieldFormat,
                     location,
-                    format!(":95{}: takes no data source scheme", field.option()),
-                ))
+                    ":95P: takes no data source scheme: write :QUAL//BIC, or use option R for a proprietary code",
+                ));
             }
-            _ => {
-                return Err(TranslateError::at(
-                    TranslateCode::NotRepresentable,
-                    location,
-                    "the account owner is given by a proprietary code or name; ISM/1 needs its BIC (:95P:) or LEI (:95L::ALTE//)",
-                ))
-            }
-        };
-        reader.consume(field);
-        return PartyId::parse(&owner).map_err(|r| TranslateError::from_rejection(r, location));
+            let bic = fields::bic_95p(generic.value, &location)?;
+            return Ok(Identified::Party(Party::by_bic(bic)));
+        }
+        "R" => {
+            single_line(field, &location)?;
+            let id = fields::proprietary_95r(&generic, &location)?;
+            return Ok(Identified::Party(Party {
+                bic: None,
+                proprietary_id: Some(id),
+                lei: None,
+                safekeeping_account: None,
+            }));
+        }
+        "Q" => "given by name and address only",
+        "S" => "given by an alternate identification only",
+        "L" => "given by its LEI only",
+        "C" => "given by a country only",
+        other => {
+            return Err(TranslateError::at(
+                TranslateCode::MtFieldFormat,
+                location,
+                format!("option {other} is not an option of a party field (95a): use P (BIC) or R (proprietary code)"),
+            ))
+        }
+    };
+    Ok(Identified::NotRepresentable(why))
+}
+
+/// Adds the LEI of `:95L::ALTE//` in the party's sequence.
+fn with_lei(
+    reader: &mut Reader<'_>,
+    sequence: &Sequence,
+    path: &str,
+    mut party: Party,
+) -> Result<Party, TranslateError> {
+    if let Some((field, generic)) = reader.at_most_one(sequence, path, "95", "ALTE")? {
+        if field.option() == "L" && generic.scheme.is_none() {
+            let location = reader.location(path, field);
+            single_line(field, &location)?;
+            party.lei = Some(fields::lei_95l(generic.value, &location)?);
+            reader.consume(field);
+        }
     }
-    let (address, location) = reader.sender();
-    PartyId::parse(&fin::bic_of_address(address))
-        .map_err(|r| TranslateError::from_rejection(r, location))
+    Ok(party)
 }
 
 /// One E1 settlement-parties sequence.
@@ -327,39 +747,16 @@ impl<'s> Parties<'s> {
         self.found.iter().find(|p| p.qualifier == qualifier)
     }
 
-    /// The BIC of a party field, or `None` if it names the party otherwise.
-    fn bic(
-        &self,
-        reader: &Reader<'_>,
-        entry: &PartySequence<'s>,
-    ) -> Result<Option<Bic>, TranslateError> {
-        let location = reader.location(&entry.path, entry.party);
-        single_line(entry.party, &location)?;
-        if entry.party.option() == "P" && entry.generic.scheme.is_none() {
-            return fields::bic_95p(entry.generic.value, &location).map(Some);
-        }
-        Ok(None)
-    }
-
-    /// A party with its BIC, LEI (`:95L::ALTE//`) and account (`:97A::SAFE//`).
+    /// A party with its identification, LEI (`:95L::ALTE//`) and account (`:97A::SAFE//`).
     fn party(
         &self,
         reader: &mut Reader<'_>,
         entry: &PartySequence<'s>,
-        bic: Bic,
+        party: Party,
     ) -> Result<Party, TranslateError> {
         reader.consume(entry.party);
-        let lei = match reader.at_most_one(entry.sequence, &entry.path, "95", "ALTE")? {
-            Some((field, generic)) if field.option() == "L" && generic.scheme.is_none() => {
-                let location = reader.location(&entry.path, field);
-                single_line(field, &location)?;
-                let lei = fields::lei_95l(generic.value, &location)?;
-                reader.consume(field);
-                Some(lei)
-            }
-            _ => None,
-        };
-        let safekeeping_account =
+        let mut party = with_lei(reader, entry.sequence, &entry.path, party)?;
+        party.safekeeping_account =
             match reader.at_most_one(entry.sequence, &entry.path, "97", "SAFE")? {
                 Some((field, generic)) if field.option() == "A" && generic.scheme.is_none() => {
                     let location = reader.location(&entry.path, field);
@@ -370,54 +767,63 @@ impl<'s> Parties<'s> {
                 }
                 _ => None,
             };
-        Ok(Party {
-            bic: Some(bic),
-            proprietary_id: None,
-            lei,
-            safekeeping_account,
-        })
+        Ok(party)
     }
 
-    /// DEAG or REAG, which ISM/1 requires with a BIC.
-    fn required(
+    /// The counterparty's agent, which ISM/1 requires (ISM-1 §6.1 rule 5).
+    fn counterparty(
         &self,
         reader: &mut Reader<'_>,
-        qualifier: &str,
-        role: &str,
+        role: Role,
+        direction: Direction,
+        payment: Payment,
         setdet_path: &str,
     ) -> Result<Party, TranslateError> {
-        let Some(entry) = self.get(qualifier) else {
+        let Some(entry) = self.get(role.qualifier) else {
+            let mt = codes::instruction_type(direction, payment);
+            let what = match direction {
+                Direction::Deliver => {
+                    "delivers securities, so it must name the receiving agent they go to"
+                }
+                Direction::Receive => {
+                    "receives securities, so it must name the delivering agent they come from"
+                }
+            };
             return Err(TranslateError::at(
-                TranslateCode::MtFieldMissing,
-                format!("{setdet_path}/E1/SETPRTY/:95P::{qualifier}//"),
-                format!("no settlement party sequence names the {role} (:95P::{qualifier}//); ISM/1 requires it"),
+                TranslateCode::Ism(isthmus_spec::ReasonCode::CounterpartyRequired),
+                format!("{setdet_path}/E1/SETPRTY/:95a::{}//", role.qualifier),
+                format!(
+                    "this MT{mt} {what} (:95P::{q}// or :95R::{q}/<scheme>/): the counterparty's side is what the other instruction matches against (ISM-1 §6.1 rule 5); no settlement party sequence names it",
+                    q = role.qualifier
+                ),
             ));
         };
-        match self.bic(reader, entry)? {
-            Some(bic) => self.party(reader, entry, bic),
-            None => Err(TranslateError::at(
+        match identify(reader, &entry.path, entry.party, entry.generic)? {
+            Identified::Party(party) => self.party(reader, entry, party),
+            Identified::NotRepresentable(why) => Err(TranslateError::at(
                 TranslateCode::NotRepresentable,
                 reader.location(&entry.path, entry.party),
-                format!("the {role} is given by a proprietary code, name or LEI; ISM/1 identifies it by BIC (:95P::{qualifier}//)"),
+                format!("the {} is {why}; ISM/1 identifies it by BIC (:95P::{q}//) or by a proprietary code (:95R::{q}/<scheme>/)", role.name, q = role.qualifier),
             )),
         }
     }
 
-    /// SELL or BUYR, optional in ISM/1: one not named by BIC is left out and reported.
+    /// The own agent, SELL or BUYR, optional in ISM/1: one named in a form
+    /// ISM/1 cannot carry is left out and reported.
     fn optional(
         &self,
         reader: &mut Reader<'_>,
         qualifier: &str,
-    ) -> Result<Option<Party>, TranslateError> {
+    ) -> Result<Stated<Party>, TranslateError> {
         let Some(entry) = self.get(qualifier) else {
-            return Ok(None);
+            return Ok(Stated::Absent);
         };
-        match self.bic(reader, entry)? {
-            Some(bic) => self.party(reader, entry, bic).map(Some),
-            None => {
+        match identify(reader, &entry.path, entry.party, entry.generic)? {
+            Identified::Party(party) => self.party(reader, entry, party).map(Stated::Read),
+            Identified::NotRepresentable(why) => {
                 let location = reader.location(&entry.path, entry.party);
-                reader.note(entry.party, location, "ISM/1 names a party by BIC; a party given by proprietary code, name or LEI alone is left out");
-                Ok(None)
+                reader.note(entry.party, location, format!("the party is {why}; ISM/1 names a party by BIC or proprietary code, so it is left out"));
+                Ok(Stated::LeftOut)
             }
         }
     }
@@ -432,19 +838,106 @@ impl<'s> Parties<'s> {
             return Err(TranslateError::at(
                 TranslateCode::MtFieldMissing,
                 format!("{setdet_path}/E1/SETPRTY/:95P::PSET//"),
-                "no settlement party sequence names the place of settlement (:95P::PSET//); ISM/1 requires it",
+                "no settlement party sequence names the place of settlement (:95P::PSET//); ISM/1 requires the depository where the instruction settles",
             ));
         };
-        match self.bic(reader, entry)? {
-            Some(bic) => {
-                reader.consume(entry.party);
-                Ok(bic)
+        let location = reader.location(&entry.path, entry.party);
+        if entry.party.option() == "P" && entry.generic.scheme.is_none() {
+            single_line(entry.party, &location)?;
+            let bic = fields::bic_95p(entry.generic.value, &location)?;
+            reader.consume(entry.party);
+            return Ok(bic);
+        }
+        Err(TranslateError::at(
+            TranslateCode::NotRepresentable,
+            location,
+            "the place of settlement is given by country, name or code; ISM/1 identifies the depository by BIC (:95P::PSET//)",
+        ))
+    }
+}
+
+/// One E2 cash-parties sequence.
+struct CashPartySequence<'s> {
+    qualifier: &'s str,
+    party: &'s Field,
+    generic: Generic<'s>,
+    sequence: &'s Sequence,
+    path: String,
+}
+
+/// The E2 sequences by party qualifier.
+struct CashParties<'s> {
+    found: Vec<CashPartySequence<'s>>,
+}
+
+impl<'s> CashParties<'s> {
+    fn read(
+        reader: &Reader<'_>,
+        setdet: &'s Sequence,
+        setdet_path: &str,
+    ) -> Result<CashParties<'s>, TranslateError> {
+        let mut found: Vec<CashPartySequence<'s>> = Vec::new();
+        for sequence in setdet.sequences_named("CSHPRTY") {
+            let path = reader.path(setdet_path, sequence);
+            let mut named = sequence
+                .fields()
+                .filter(|f| f.number() == "95")
+                .filter_map(|f| fields::generic(f).map(|g| (f, g)))
+                .filter(|(_, g)| codes::CASH_PARTIES.contains(&g.qualifier));
+            let Some((party, generic)) = named.next() else {
+                return Err(TranslateError::at(
+                    TranslateCode::MtFieldMissing,
+                    format!("{path}/:95a:"),
+                    format!("the cash party sequence at line {} names no party (:95a::ACCW//, :95a::BENM//, :95a::DEBT//, :95a::PAYE//, :95a::INTM//)", sequence.line),
+                ));
+            };
+            if let Some((second, _)) = named.next() {
+                return Err(TranslateError::at(
+                    TranslateCode::MtQualifierInvalid,
+                    reader.location(&path, second),
+                    format!(
+                        "a cash party sequence names one party; this one names a second at line {}",
+                        second.line
+                    ),
+                ));
             }
-            None => Err(TranslateError::at(
-                TranslateCode::NotRepresentable,
-                reader.location(&entry.path, entry.party),
-                "the place of settlement is given by country or name; ISM/1 identifies the depository by BIC (:95P::PSET//)",
-            )),
+            if let Some(earlier) = found.iter().find(|p| p.qualifier == generic.qualifier) {
+                return Err(TranslateError::at(
+                    TranslateCode::MtQualifierInvalid,
+                    reader.location(&path, party),
+                    format!(
+                        "cash party {} appears again (first at line {}); a party appears once per message",
+                        generic.qualifier, earlier.party.line
+                    ),
+                ));
+            }
+            found.push(CashPartySequence {
+                qualifier: generic.qualifier,
+                party,
+                generic,
+                sequence,
+                path,
+            });
+        }
+        Ok(CashParties { found })
+    }
+
+    fn get(&self, qualifier: &str) -> Option<&CashPartySequence<'s>> {
+        self.found.iter().find(|p| p.qualifier == qualifier)
+    }
+
+    /// Reports every field of the sequences for which `why` gives a reason
+    /// (an empty reason keeps the sequence: the caller reads it).
+    fn leave_out(&self, reader: &mut Reader<'_>, why: impl Fn(&str) -> String) {
+        for entry in &self.found {
+            let reason = why(entry.qualifier);
+            if reason.is_empty() {
+                continue;
+            }
+            for field in entry.sequence.fields() {
+                let location = reader.location(&entry.path, field);
+                reader.note(field, location, reason.clone());
+            }
         }
     }
 }

@@ -4,7 +4,10 @@
 //! does: every field and sequence the body needs is checked (format,
 //! qualifier, value); fields ISM/1 has no member for are read, left out and
 //! listed in [`Translation::unrepresented`] under their MT location, never
-//! dropped silently.
+//! dropped silently. Members the message leaves implied and its routing
+//! supplies (the sender as account owner, the receiver as the instructing
+//! party's own agent), and times read without a UTC offset, are listed in
+//! [`Translation::derived`] with the location they came from.
 
 mod confirmation;
 mod instruction;
@@ -12,13 +15,14 @@ mod status;
 
 use std::collections::BTreeSet;
 
+use isthmus_spec::ident::Bic;
 use isthmus_spec::{Body, Rejection};
 
 use super::codes::{self, MessageKind};
 use super::fields::{self, Generic};
-use super::fin::FinMessage;
+use super::fin::{self, FinMessage};
 use super::text::{Field, Sequence};
-use crate::error::{TranslateCode, TranslateError, Translation, Unrepresented};
+use crate::error::{Derived, TranslateCode, TranslateError, Translation, Unrepresented};
 
 /// Reads one parsed MT message into an ISM/1 body and runs the ISM/1 checks on it.
 pub(crate) fn read(
@@ -42,8 +46,14 @@ pub(crate) fn read(
     // REJECTED and UNMATCHED…); its refusal is placed at the MT field.
     let checked = Body::from_json(body.kind(), &body.to_json(), "body")
         .map_err(|rejection| reader.place(kind, rejection))?;
+    let mut derived = std::mem::take(&mut reader.derived);
+    derived.sort_by(|a, b| a.field.cmp(&b.field));
     let unrepresented = reader.finish(root);
-    Ok(Translation::lossy(checked, unrepresented))
+    Ok(Translation {
+        value: checked,
+        unrepresented,
+        derived,
+    })
 }
 
 /// Where an ISM/1 member lives in MT, for refusals of the cross-member rules.
@@ -51,6 +61,13 @@ fn mt_location_of(kind: MessageKind, ism_path: &str) -> Option<&'static str> {
     Some(match (kind, ism_path) {
         (MessageKind::Instruction(..), "body.settlement_date") => "B/TRADDET/:98A::SETT//",
         (MessageKind::Instruction(..), "body.settlement_amount") => "E/SETDET/E3/AMT/:19A::SETT//",
+        (MessageKind::Instruction(..), "body.receiving_agent") => {
+            "E/SETDET/E1/SETPRTY/:95a::REAG//"
+        }
+        (MessageKind::Instruction(..), "body.delivering_agent") => {
+            "E/SETDET/E1/SETPRTY/:95a::DEAG//"
+        }
+        (MessageKind::Instruction(..), "body.cash") => "B/TRADDET/:70E::SPRO// /CMKT/",
         (MessageKind::Confirmation(..), "body.settlement_amount") => "E/SETDET/E3/AMT/:19A::ESTT//",
         (MessageKind::Confirmation(..), "body.cash_journal") => "B/TRADDET/:70E::SPRO// /CJNL/",
         (MessageKind::Status, "body.reason") => "A/GENL/A2/STAT/A2a/REAS",
@@ -58,13 +75,27 @@ fn mt_location_of(kind: MessageKind, ism_path: &str) -> Option<&'static str> {
     })
 }
 
-/// Reading state: which fields were used, and what was left out.
+/// Reading state: which fields were used, what was left out, and what was
+/// derived rather than read.
 pub(crate) struct Reader<'m> {
     kind: MessageKind,
     sender: &'m str,
     sender_location: &'static str,
+    receiver: &'m str,
+    receiver_location: &'static str,
     consumed: BTreeSet<usize>,
     notes: Vec<(usize, Unrepresented)>,
+    derived: Vec<Derived>,
+}
+
+/// Which address of the message's routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Routing {
+    /// Who sent the message: block 1 of an input message, the message input
+    /// reference in block 2 of an output message.
+    Sender,
+    /// Who it was sent to: block 2 of an input message, block 1 of an output message.
+    Receiver,
 }
 
 /// The name ISM/1 gives a message kind, for sentences.
@@ -82,14 +113,38 @@ impl<'m> Reader<'m> {
             kind,
             sender: fin.sender,
             sender_location: fin.sender_location,
+            receiver: fin.receiver,
+            receiver_location: fin.receiver_location,
             consumed: BTreeSet::new(),
             notes: Vec::new(),
+            derived: Vec::new(),
         }
     }
 
-    /// The sender's LT address and where it was read.
-    pub fn sender(&self) -> (&'m str, &'static str) {
-        (self.sender, self.sender_location)
+    /// The BIC of the sender's or the receiver's address and the location
+    /// it is reported under (`{1:} sender`, `{2:} receiver`…), or `None` for
+    /// an Isthmus placeholder address, from which nothing is derived. An
+    /// address whose BIC breaks ISM/1's BIC rules is refused at its block.
+    pub fn routing_bic(&self, which: Routing) -> Result<Option<(Bic, String)>, TranslateError> {
+        let (address, location, role) = match which {
+            Routing::Sender => (self.sender, self.sender_location, "sender"),
+            Routing::Receiver => (self.receiver, self.receiver_location, "receiver"),
+        };
+        if fin::is_placeholder(address) {
+            return Ok(None);
+        }
+        let bic = Bic::parse(&fin::bic_of_address(address))
+            .map_err(|r| TranslateError::from_rejection(r, location))?;
+        Ok(Some((bic, format!("{location} {role}"))))
+    }
+
+    /// Records a member the message did not state but implies.
+    pub fn derive(&mut self, field: &str, source: impl Into<String>, reason: impl Into<String>) {
+        self.derived.push(Derived {
+            field: field.to_string(),
+            source: source.into(),
+            reason: reason.into(),
+        });
     }
 
     /// The location of a subsequence: `E/SETDET/E1/SETPRTY`.
@@ -339,7 +394,7 @@ impl<'m> Reader<'m> {
                     return Err(TranslateError::at(
                         TranslateCode::MtFieldFormat,
                         location,
-                        format!(":{}: here is a qualified field: it starts with :QUALIFIER// (4 characters, then // or /scheme/)", field.tag),
+                        format!(":{}: here is a qualified field: it starts with :QUALIFIER// or :QUALIFIER/SCHEME/ (a 4-character qualifier, then a data source scheme of 1 to 8 upper-case letters or digits, or none, between slashes)", field.tag),
                     ));
                 };
                 if !known.contains(&generic.qualifier) {

@@ -19,9 +19,12 @@ fn journal(journal: &JournalRef) -> String {
 }
 
 /// Writes a confirmation. The settlement id goes in `:20C::MITI//` when it
-/// fits 16 characters, else in the narrative; the journal references and
-/// the sub-second part of `settled_at` always go in the narrative
-/// `:70E::SPRO//`, so the translation is lossless.
+/// fits 16 characters, else in the narrative; the journal references always
+/// go in the narrative `:70E::SPRO//`. `settled_at` is written exactly, in
+/// UTC: `:98E::ESET//YYYYMMDDHHMMSS[,fff]/0000`, with up to three decimals
+/// of the second in the field and, for a finer timestamp, all its decimals
+/// as `/FRAC/` in the narrative instead. (`:98C:` is a local time in ISO
+/// 15022, so it would not say the instant.) The translation is lossless.
 pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>>, TranslateError> {
     let message_type = codes::instruction_type(body.direction, body.payment) + 4;
     let rela = reference_16(&body.instruction_id, "body.instruction_id", ":20C::RELA//")?;
@@ -29,7 +32,7 @@ pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>
     let amount = amount_19a(body.settlement_amount.as_ref(), "ESTT")?;
     let miti = (body.settlement_id.as_str().chars().count() <= fields::REFERENCE_CHARS)
         .then_some(body.settlement_id.as_str());
-    let (eset, fraction) = fields::timestamp_to_mt(&body.settled_at);
+    let (eset, fraction) = fields::timestamp_to_98e(&body.settled_at);
 
     let securities = journal(&body.securities_journal);
     let cash = body.cash_journal.as_ref().map(journal);
@@ -62,7 +65,7 @@ pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>
 
     lines.open("TRADDET");
     lines.qualified("98A", "SETT", &fields::date_to_mt(&body.settlement_date));
-    lines.qualified("98C", "ESET", &eset);
+    lines.qualified("98E", "ESET", &eset);
     lines.field("35B", &format!("ISIN {}", body.isin));
     lines.narrative("70E", "SPRO", &spro);
     lines.close("TRADDET");

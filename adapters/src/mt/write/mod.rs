@@ -54,6 +54,11 @@ impl Lines {
         self.lines.push(format!(":{tag}:{content}"));
     }
 
+    /// A line already formatted, such as `:95R::DEAG/DTCYID/0901`.
+    pub fn push(&mut self, line: String) {
+        self.lines.push(line);
+    }
+
     /// `:<tag>::<qualifier>//<value>`.
     pub fn qualified(&mut self, tag: &str, qualifier: &str, value: &str) {
         self.lines.push(format!(":{tag}::{qualifier}//{value}"));

@@ -15,6 +15,8 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bodies;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,6 @@ use isthmus_spec::ident::{Mic, PartyId};
 use isthmus_spec::ids::Reference;
 use isthmus_spec::legs::settlement_legs;
 use isthmus_spec::{Body, Kind};
-use serde_json::Value;
 
 fn data(dialect: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -99,50 +100,16 @@ fn the_same_instruction_reads_the_same_in_both_dialects() {
     }
 }
 
-/// Removes the members at `paths` (ISM/1 paths such as `body.cash.owner`) from a body's JSON.
-fn without(mut json: Value, paths: &[String]) -> Value {
-    for path in paths {
-        let names: Vec<&str> = path.trim_start_matches("body.").split('.').collect();
-        let Some((last, parents)) = names.split_last() else {
-            continue;
-        };
-        let mut target = &mut json;
-        for name in parents {
-            target = &mut target[*name];
-        }
-        if let Value::Object(members) = target {
-            members.remove(*last);
-        }
-        // A cash side or party emptied by the removal goes too, as a writer would leave it out.
-        if let Some((parent, grandparents)) = parents.split_last() {
-            let mut holder = &mut json;
-            for name in grandparents {
-                holder = &mut holder[*name];
-            }
-            let empty = holder[*parent].as_object().is_some_and(|m| m.is_empty());
-            if empty {
-                if let Value::Object(members) = holder {
-                    members.remove(*parent);
-                }
-            }
-        }
-    }
-    json
-}
-
 /// ISM/1 → `dialect` → ISM/1: the body comes back as it went, except for what
 /// the writer reports as not carried; reading our own output derives nothing.
 fn through(dialect: Dialect, body: &Body, what: &str) -> Body {
     let written = dialect
         .outbound(body)
         .unwrap_or_else(|e| panic!("{what}: writing {dialect:?}: {e}"));
-    let lost: Vec<String> = written
+    let lost: Vec<&str> = written
         .unrepresented
         .iter()
-        .map(|u| {
-            assert!(u.field.starts_with("body."), "{what}: {u:?}");
-            u.field.clone()
-        })
+        .map(|u| u.field.as_str())
         .collect();
     let back = dialect
         .inbound(&written.value)
@@ -150,7 +117,7 @@ fn through(dialect: Dialect, body: &Body, what: &str) -> Body {
     assert!(back.derived.is_empty(), "{what}: {:?}", back.derived);
     assert_eq!(
         back.value.to_json(),
-        without(body.to_json(), &lost),
+        bodies::without_reported(&body.to_json(), &written.unrepresented),
         "{what}: through {dialect:?}, apart from {lost:?}"
     );
     back.value

@@ -8,6 +8,8 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bodies;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -141,30 +143,6 @@ fn corpus_messages_translate_to_their_ism_bodies() {
     }
 }
 
-/// The expected body without the members MT reported it could not carry.
-fn without(body: &Value, unrepresented: &[isthmus_adapters::Unrepresented]) -> Value {
-    let mut body = body.clone();
-    for note in unrepresented {
-        let path: Vec<&str> = note
-            .field
-            .strip_prefix("body.")
-            .unwrap()
-            .split('.')
-            .collect();
-        let (last, parents) = path.split_last().unwrap();
-        let mut at = &mut body;
-        for member in parents {
-            at = at.get_mut(*member).unwrap();
-        }
-        assert!(
-            at.as_object_mut().unwrap().remove(*last).is_some(),
-            "{} is not in the body",
-            note.field
-        );
-    }
-    body
-}
-
 #[test]
 fn expected_bodies_survive_ism_to_mt_to_ism() {
     for (name, _) in messages(&corpus_dir()) {
@@ -173,7 +151,7 @@ fn expected_bodies_survive_ism_to_mt_to_ism() {
         let read = mt::to_ism(&written.value).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             read.value.to_json(),
-            without(&body.to_json(), &written.unrepresented),
+            bodies::without_reported(&body.to_json(), &written.unrepresented),
             "{name}"
         );
         assert!(
@@ -873,7 +851,7 @@ proptest! {
         match mt::from_ism(&body) {
             Ok(written) => {
                 let read = mt::to_ism(&written.value).unwrap();
-                prop_assert_eq!(read.value.to_json(), without(&body.to_json(), &written.unrepresented));
+                prop_assert_eq!(read.value.to_json(), bodies::without_reported(&body.to_json(), &written.unrepresented));
                 prop_assert_eq!(mt::from_ism(&read.value).unwrap().value, written.value);
             }
             Err(error) => {

@@ -8,6 +8,8 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bodies;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -67,30 +69,6 @@ fn edited(name: &str, old: &str, new: &[&str]) -> Vec<u8> {
         .unwrap_or_else(|| panic!("{old} not in {name}"));
     lines.splice(at..=at, new.iter().map(|l| l.to_string()));
     lines.join("\r\n").into_bytes()
-}
-
-/// The body without the members an MT writer reported it could not carry.
-fn without(body: &Value, unrepresented: &[isthmus_adapters::Unrepresented]) -> Value {
-    let mut body = body.clone();
-    for note in unrepresented {
-        let path: Vec<&str> = note
-            .field
-            .strip_prefix("body.")
-            .unwrap()
-            .split('.')
-            .collect();
-        let (last, parents) = path.split_last().unwrap();
-        let mut at = &mut body;
-        for member in parents {
-            at = at.get_mut(*member).unwrap();
-        }
-        assert!(
-            at.as_object_mut().unwrap().remove(*last).is_some(),
-            "{} is not in the body",
-            note.field
-        );
-    }
-    body
 }
 
 // --- ISM-1 §6.1 duty 8: what the routing implies, reported as derived ------
@@ -338,7 +316,7 @@ fn spec_vectors_19_to_21_survive_ism_to_mt_to_ism() {
         let read = mt::to_ism(&written.value).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             read.value.to_json(),
-            without(&body.to_json(), &written.unrepresented),
+            bodies::without_reported(&body.to_json(), &written.unrepresented),
             "{name}: {}",
             String::from_utf8_lossy(&written.value)
         );

@@ -15,7 +15,7 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod bodies;
+mod dialect_support;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -117,7 +117,7 @@ fn through(dialect: Dialect, body: &Body, what: &str) -> Body {
     assert!(back.derived.is_empty(), "{what}: {:?}", back.derived);
     assert_eq!(
         back.value.to_json(),
-        bodies::without_reported(&body.to_json(), &written.unrepresented),
+        dialect_support::without_reported(&body.to_json(), &written.unrepresented),
         "{what}: through {dialect:?}, apart from {lost:?}"
     );
     back.value
@@ -148,14 +148,7 @@ fn every_corpus_instruction_crosses_to_the_other_dialect_and_back() {
         } else {
             Dialect::Iso20022
         };
-        let mut files: Vec<PathBuf> = fs::read_dir(data(dialect))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.to_string_lossy().ends_with(extension))
-            .collect();
-        files.sort();
-        for path in files {
+        for path in dialect_support::files(&data(dialect), extension) {
             let first = read(own, &path);
             if !matches!(
                 first.value.kind(),

@@ -14,6 +14,8 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod dialect_support;
+
 use std::path::{Path, PathBuf};
 
 use isthmus_adapters::iso20022::{from_ism, to_ism};
@@ -30,16 +32,6 @@ use serde_json::{json, Map, Value};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iso20022")
-}
-
-fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.to_string_lossy().ends_with(suffix))
-        .collect();
-    found.sort();
-    found
 }
 
 fn name(path: &Path) -> String {
@@ -62,7 +54,7 @@ fn expected(json_path: &Path) -> (Kind, Body) {
 }
 
 fn corpus_bodies() -> Vec<(String, Body)> {
-    files(&corpus_dir(), ".ism.json")
+    dialect_support::files(&corpus_dir(), ".ism.json")
         .iter()
         .map(|path| (name(path), expected(path).1))
         .collect()
@@ -132,7 +124,7 @@ fn reported(translation: &isthmus_adapters::Translation<Body>) -> (Vec<String>, 
 
 #[test]
 fn corpus_documents_translate_to_exactly_their_ism() {
-    let documents = files(&corpus_dir(), ".xml");
+    let documents = dialect_support::files(&corpus_dir(), ".xml");
     assert!(
         documents.len() >= 40,
         "the corpus has {} documents",
@@ -234,7 +226,7 @@ fn output_is_deterministic() {
 fn spec_vectors_of_the_four_kinds_round_trip_and_others_are_unsupported() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/vectors/valid");
     let mut translated = 0;
-    for path in files(&dir, ".json") {
+    for path in dialect_support::files(&dir, ".json") {
         let vector: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let input = &vector["input"];
         let Ok(kind) = serde_json::from_value::<Kind>(input["kind"].clone()) else {
@@ -269,7 +261,7 @@ fn spec_vectors_of_the_four_kinds_round_trip_and_others_are_unsupported() {
 #[test]
 fn invalid_documents_are_refused_with_their_code() {
     let dir = corpus_dir().join("invalid");
-    let documents = files(&dir, ".xml");
+    let documents = dialect_support::files(&dir, ".xml");
     assert!(
         documents.len() >= 12,
         "only {} invalid documents",
@@ -828,7 +820,7 @@ fn a_cash_account_iso_20022_cannot_hold_is_reported_not_truncated() {
 // ---------------------------------------------------------------------------
 
 fn corpus_documents() -> Vec<Vec<u8>> {
-    files(&corpus_dir(), ".xml")
+    dialect_support::files(&corpus_dir(), ".xml")
         .iter()
         .map(|path| std::fs::read(path).unwrap())
         .collect()

@@ -8,7 +8,7 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod bodies;
+mod dialect_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -151,7 +151,7 @@ fn expected_bodies_survive_ism_to_mt_to_ism() {
         let read = mt::to_ism(&written.value).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             read.value.to_json(),
-            bodies::without_reported(&body.to_json(), &written.unrepresented),
+            dialect_support::without_reported(&body.to_json(), &written.unrepresented),
             "{name}"
         );
         assert!(
@@ -851,7 +851,7 @@ proptest! {
         match mt::from_ism(&body) {
             Ok(written) => {
                 let read = mt::to_ism(&written.value).unwrap();
-                prop_assert_eq!(read.value.to_json(), bodies::without_reported(&body.to_json(), &written.unrepresented));
+                prop_assert_eq!(read.value.to_json(), dialect_support::without_reported(&body.to_json(), &written.unrepresented));
                 prop_assert_eq!(mt::from_ism(&read.value).unwrap().value, written.value);
             }
             Err(error) => {

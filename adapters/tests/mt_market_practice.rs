@@ -8,7 +8,7 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod bodies;
+mod dialect_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -316,7 +316,7 @@ fn spec_vectors_19_to_21_survive_ism_to_mt_to_ism() {
         let read = mt::to_ism(&written.value).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             read.value.to_json(),
-            bodies::without_reported(&body.to_json(), &written.unrepresented),
+            dialect_support::without_reported(&body.to_json(), &written.unrepresented),
             "{name}: {}",
             String::from_utf8_lossy(&written.value)
         );

@@ -9,6 +9,8 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod dialect_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -24,17 +26,6 @@ fn data(dialect: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(dialect)
-}
-
-/// Files of `dir` whose name ends in `suffix`, sorted.
-fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.to_string_lossy().ends_with(suffix))
-        .collect();
-    found.sort();
-    found
 }
 
 fn number(path: &Path) -> u32 {
@@ -95,11 +86,11 @@ fn through_iso(body: &Body) -> Body {
 
 #[test]
 fn paired_advices_read_to_identical_bodies_in_both_dialects() {
-    let mt_files: Vec<PathBuf> = files(&data("mt"), ".fin")
+    let mt_files: Vec<PathBuf> = dialect_support::files(&data("mt"), ".fin")
         .into_iter()
         .filter(|p| number(p) >= 60)
         .collect();
-    let iso_files: Vec<PathBuf> = files(&data("iso20022"), ".xml")
+    let iso_files: Vec<PathBuf> = dialect_support::files(&data("iso20022"), ".xml")
         .into_iter()
         .filter(|p| number(p) >= 60)
         .collect();
@@ -432,7 +423,7 @@ fn the_isthmus_extension_wins_over_the_dialect_code() {
 fn corpus_status_bodies() -> Vec<(String, Body)> {
     let mut bodies = Vec::new();
     for dialect in ["mt", "iso20022"] {
-        for path in files(&data(dialect), ".ism.json") {
+        for path in dialect_support::files(&data(dialect), ".ism.json") {
             let value: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
             if value["kind"] == "InstructionStatus" {
                 bodies.push((path.display().to_string(), status(value["body"].clone())));

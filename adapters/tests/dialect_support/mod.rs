@@ -1,10 +1,24 @@
-//! Shared by the dialect tests: comparing a body with what came back after a
-//! writer reported members it could not carry.
+//! Shared by the dialect tests: listing corpus files, and comparing a body
+//! with what came back after a writer reported members it could not carry.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::fs;
+use std::path::{Path, PathBuf};
+
 use isthmus_adapters::Unrepresented;
 use serde_json::Value;
+
+/// Files of `dir` whose name ends in `suffix`, sorted.
+pub fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with(suffix))
+        .collect();
+    found.sort();
+    found
+}
 
 /// `body` (an ISM/1 body's JSON) without the members a writer reported as not
 /// carried (`unrepresented`, ISM/1 paths such as `body.cash.owner`). Each

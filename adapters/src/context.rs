@@ -6,15 +6,19 @@
 //! implies (reporting each derived member); [`complete`] then fills what is
 //! still absent — and replaces what was only derived from routing — with what
 //! the gateway knows for certain, reporting each fill with source `gateway`.
-//! A value the message states is never replaced: a contradiction between the
-//! message and the participant's static data is the gateway's risk check to
-//! refuse, not the adapter's to hide.
+//! A value the message states is never replaced, nor is a member it states in
+//! a form ISM/1 cannot carry ([`Translation::withheld`]): a contradiction
+//! between the message and the participant's static data is the gateway's
+//! risk check to refuse, not the adapter's to hide. An own agent still only
+//! guessed from routing is removed and listed as left out: a relay would
+//! match it against the counterparty's statement, and a guess must not make
+//! two honest instructions disagree.
 
 use isthmus_spec::body::{CashSide, Direction, Party, Payment, SettlementInstruction};
 use isthmus_spec::ident::{Mic, PartyId};
 use isthmus_spec::Body;
 
-use crate::error::{Derived, TranslateError, Translation};
+use crate::error::{Derived, TranslateError, Translation, Unrepresented};
 
 /// Where a gateway-supplied value is reported to come from.
 pub const GATEWAY_SOURCE: &str = "gateway";
@@ -47,8 +51,13 @@ pub fn complete(
         return Ok(translation);
     };
     let derived = &mut translation.derived;
-    // Replaces a member absent or only derived from routing; the message's own value stays.
+    let withheld = &translation.withheld;
+    // Replaces a member absent or only derived from routing; the message's own
+    // value stays, and so does a member it states in a form ISM/1 cannot carry.
     let mut fill = |field: &str, absent: bool, what: &str| -> bool {
+        if withheld.iter().any(|w| w == field) {
+            return false;
+        }
         let from_routing = derived.iter().position(|d| d.field == field);
         if !absent && from_routing.is_none() {
             return false;
@@ -100,6 +109,11 @@ pub fn complete(
     if instruction.payment == Payment::AgainstPayment {
         complete_cash(instruction, context, &mut fill);
     }
+    drop_routing_guess_of_own_agent(
+        instruction,
+        &mut translation.derived,
+        &mut translation.unrepresented,
+    );
     let checked = Body::from_json(
         translation.value.kind(),
         &translation.value.to_json(),
@@ -107,6 +121,36 @@ pub fn complete(
     )?;
     translation.value = checked;
     Ok(translation)
+}
+
+/// An own agent derived only from routing (the message's receiver, taken as
+/// the account servicer) is a guess a relay would match against the other
+/// side's statement of it; a gateway never forwards a guess (ISM-1 §6.1 duty
+/// 8). Unless the context replaced it, it is removed and listed as left out.
+fn drop_routing_guess_of_own_agent(
+    instruction: &mut SettlementInstruction,
+    derived: &mut Vec<Derived>,
+    unrepresented: &mut Vec<Unrepresented>,
+) {
+    let (field, own) = match instruction.direction {
+        Direction::Deliver => ("body.delivering_agent", &mut instruction.delivering_agent),
+        Direction::Receive => ("body.receiving_agent", &mut instruction.receiving_agent),
+    };
+    let Some(index) = derived
+        .iter()
+        .position(|d| d.field == field && d.source != GATEWAY_SOURCE)
+    else {
+        return;
+    };
+    let guess = derived.remove(index);
+    *own = None;
+    unrepresented.push(Unrepresented {
+        field: field.to_string(),
+        reason: format!(
+            "the own agent was only derived from {} and the gateway knows no settlement agent for the participant; a guess is not sent to a relay",
+            guess.source
+        ),
+    });
 }
 
 /// Fills the members of an against-payment instruction's cash side.
@@ -219,6 +263,72 @@ mod tests {
         let after =
             complete(before.clone(), &InboundContext::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(after, before);
+    }
+
+    #[test]
+    fn a_member_the_message_states_in_a_form_ism_cannot_carry_is_not_filled() {
+        let mut translation = receipt();
+        translation.withheld.push("body.receiving_agent".into());
+        let context = InboundContext {
+            settlement_agent: isthmus_spec::ident::Bic::parse("ANZBAU3M")
+                .ok()
+                .map(Party::by_bic),
+            ..InboundContext::default()
+        };
+        let after = complete(translation, &context).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(instruction(&after).receiving_agent, None);
+        assert!(after
+            .derived
+            .iter()
+            .all(|d| d.field != "body.receiving_agent"));
+    }
+
+    #[test]
+    fn an_own_agent_guessed_from_routing_is_not_forwarded() {
+        let mut translation = receipt();
+        if let Body::SettlementInstruction(instruction) = &mut translation.value {
+            instruction.receiving_agent = isthmus_spec::ident::Bic::parse("IRVTUS3N")
+                .ok()
+                .map(Party::by_bic);
+        }
+        translation.derived.push(Derived {
+            field: "body.receiving_agent".into(),
+            source: "{2:} receiver".into(),
+            reason: "the receiver services the account".into(),
+        });
+        // Without a settlement agent in the context the guess is removed and listed...
+        let after = complete(translation.clone(), &InboundContext::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(instruction(&after).receiving_agent, None);
+        assert!(after
+            .derived
+            .iter()
+            .all(|d| d.field != "body.receiving_agent"));
+        assert_eq!(
+            after
+                .unrepresented
+                .iter()
+                .map(|u| u.field.as_str())
+                .collect::<Vec<_>>(),
+            vec!["body.receiving_agent"]
+        );
+        // ...and with one, the gateway's agent replaces it.
+        let context = InboundContext {
+            settlement_agent: isthmus_spec::ident::Bic::parse("ANZBAU3M")
+                .ok()
+                .map(Party::by_bic),
+            ..InboundContext::default()
+        };
+        let after = complete(translation, &context).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            instruction(&after)
+                .receiving_agent
+                .as_ref()
+                .and_then(|p| p.bic.as_ref())
+                .map(|b| b.as_str()),
+            Some("ANZBAU3M")
+        );
+        assert!(after.unrepresented.is_empty());
     }
 
     #[test]

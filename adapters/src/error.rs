@@ -170,6 +170,11 @@ pub struct Translation<T> {
     pub unrepresented: Vec<Unrepresented>,
     /// Members of the result the source did not state (inbound translations only).
     pub derived: Vec<Derived>,
+    /// ISM/1 paths of members the source does state, but in a form ISM/1
+    /// cannot carry (a party by name and address, an owner by proprietary
+    /// code): absent from the result and listed in `unrepresented`, and never
+    /// to be filled in from elsewhere, since the message says who it is.
+    pub withheld: Vec<String>,
 }
 
 impl<T> Translation<T> {
@@ -179,6 +184,7 @@ impl<T> Translation<T> {
             value,
             unrepresented: Vec::new(),
             derived: Vec::new(),
+            withheld: Vec::new(),
         }
     }
 
@@ -188,6 +194,7 @@ impl<T> Translation<T> {
             value,
             unrepresented,
             derived: Vec::new(),
+            withheld: Vec::new(),
         }
     }
 }

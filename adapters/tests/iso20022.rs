@@ -681,15 +681,21 @@ fn a_participants_pair_against_payment_gives_both_legs_once_gateways_complete_it
     let receive = Dialect::Iso20022
         .inbound_with(BUYER_RECEIVES.as_bytes(), &buyer_gateway())
         .unwrap();
-    // The authenticated participant replaces the owner derived from the header.
+    // The authenticated participant replaces the owner derived from the header;
+    // the own agent derived from the header is a guess the gateway does not
+    // forward (ISM-1 §6.1 duty 8): it is left out and listed.
     assert_eq!(
         derived_pairs(&deliver),
         vec![
             pair("body.account_owner", "gateway"),
-            pair("body.delivering_agent", "/AppHdr/Fr/FIId/FinInstnId/BICFI"),
             pair("body.securities_market", "gateway"),
         ]
     );
+    assert_eq!(instruction_of(&deliver).delivering_agent, None);
+    assert!(deliver
+        .unrepresented
+        .iter()
+        .any(|u| u.field == "body.delivering_agent"));
     assert_eq!(
         derived_pairs(&receive),
         vec![
@@ -746,16 +752,19 @@ fn a_participants_pair_free_of_payment_gives_the_securities_leg_alone() {
     let receive = Dialect::Iso20022
         .inbound_with(free(BUYER_RECEIVES).as_bytes(), &buyer_gateway())
         .unwrap();
-    // A free instruction has no cash side: the cash accounts written are reported.
-    for translation in [&deliver, &receive] {
+    // A free instruction has no cash side: the cash accounts written are reported
+    // (and the seller's own agent, only guessed from the header, is not forwarded).
+    for (translation, guessed) in [(&deliver, Some("body.delivering_agent")), (&receive, None)] {
         assert!(instruction_of(translation).cash.is_none());
+        let mut expected = vec!["/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct"];
+        expected.extend(guessed);
         assert_eq!(
             translation
                 .unrepresented
                 .iter()
                 .map(|u| u.field.as_str())
                 .collect::<Vec<_>>(),
-            vec!["/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct"]
+            expected
         );
     }
     let legs = settlement_legs(instruction_of(&deliver), instruction_of(&receive)).unwrap();

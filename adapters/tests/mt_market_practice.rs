@@ -434,15 +434,16 @@ fn an_against_payment_pair_read_from_mt_gives_both_legs() {
             },
         )
         .unwrap();
-    // The authenticated participant replaces the owner derived from the routing.
+    // The authenticated participant replaces the owner derived from the
+    // routing; the own agent guessed from it is not forwarded.
     assert_eq!(
         derived(&buyer),
         pairs(&[
             ("body.account_owner", GATEWAY_SOURCE),
             ("body.cash.market", GATEWAY_SOURCE),
-            ("body.receiving_agent", "{2:} receiver"),
         ])
     );
+    assert_eq!(instruction(&buyer).receiving_agent, None);
     assert!(derived(&seller).contains(&("body.securities_market".into(), GATEWAY_SOURCE.into())));
 
     let legs = settlement_legs(instruction(&seller), instruction(&buyer)).unwrap();
@@ -502,19 +503,23 @@ fn a_free_of_payment_pair_read_from_mt_gives_the_securities_leg_only() {
     assert_eq!(legs.securities.to.owner.as_str(), "IMBYCHZZ");
     assert_eq!(legs.securities.to.account.as_str(), "CS-IMBY-7781");
     assert!(legs.cash.is_none());
-    // The two sides name the same agents: the seller's own agent (derived:
-    // it is a direct participant) is the buyer's delivering agent.
+    // Each side names the counterparty's agent; the own agents, only derived
+    // from the routing, are not forwarded (ISM-1 §6.1 duty 8), so a relay
+    // compares only what the participants stated.
     let (d, r) = (instruction(&seller), instruction(&buyer));
-    assert!(d
-        .delivering_agent
-        .as_ref()
-        .zip(r.delivering_agent.as_ref())
-        .is_some_and(|(a, b)| a.same_institution(b)));
-    assert!(d
-        .receiving_agent
-        .as_ref()
-        .zip(r.receiving_agent.as_ref())
-        .is_some_and(|(a, b)| a.same_institution(b)));
+    assert_eq!(d.delivering_agent, None);
+    assert_eq!(r.receiving_agent, None);
+    assert!(r.delivering_agent.is_some() && d.receiving_agent.is_some());
+    for (translation, guessed) in [
+        (&seller, "body.delivering_agent"),
+        (&buyer, "body.receiving_agent"),
+    ] {
+        assert!(
+            translation.unrepresented.iter().any(|u| u.field == guessed),
+            "{guessed}: {:?}",
+            translation.unrepresented
+        );
+    }
 }
 
 #[test]

@@ -112,6 +112,7 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
         value: body,
         unrepresented: report.unrepresented,
         derived: report.derived,
+        withheld: Vec::new(),
     })
 }
 

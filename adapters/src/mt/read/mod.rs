@@ -53,6 +53,7 @@ pub(crate) fn read(
         value: checked,
         unrepresented,
         derived,
+        withheld: Vec::new(),
     })
 }
 

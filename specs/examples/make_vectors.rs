@@ -1148,7 +1148,7 @@ fn instruction_with_cash_side() -> Value {
     body["cash"] = json!({
         "market": "XASX",
         "account": "AUD-CASH-SELLER-7",
-        "owner": "549300ISTHMUSSELL015",
+        "owner": "549300ISTHMUSCASH062",
         "servicer": {"bic": "ANZBAU3M", "safekeeping_account": "ANZ-CASH-01"}
     });
     body["settlement_amount"] = json!({"amount": "352140.50", "currency": "AUD"});

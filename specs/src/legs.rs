@@ -39,32 +39,40 @@ pub struct SettlementLegs {
 
 /// The legs of a matched pair: `deliver` is the seller's instruction, `receive`
 /// the buyer's. Refusals name the member at fault under `deliver.` or
-/// `receive.`: `INSTRUCTION_INCOMPLETE` for a member the legs need and neither
-/// instruction carries, `LEG_MARKET_CONFLICT` for a leg whose market the two
-/// instructions state differently.
-///
-/// # Panics
-/// If `deliver` is not a DELIVER instruction, `receive` not a RECEIVE one, or
-/// their payment types differ: the caller matched them, so a pair that is
-/// not one is a programmer error.
+/// `receive.`, in their field and in their sentence: `PAIR_INVALID` when the
+/// two are not one delivery and one receipt of the same payment type,
+/// `INSTRUCTION_INCOMPLETE` for a member the legs need and neither instruction
+/// carries, `LEG_MARKET_CONFLICT` for a leg whose market the two instructions
+/// state differently.
 pub fn settlement_legs(
     deliver: &SettlementInstruction,
     receive: &SettlementInstruction,
 ) -> Result<SettlementLegs, Rejection> {
-    assert_eq!(
-        deliver.direction,
-        Direction::Deliver,
-        "the deliver side of a pair must deliver"
-    );
-    assert_eq!(
-        receive.direction,
-        Direction::Receive,
-        "the receive side of a pair must receive"
-    );
-    assert_eq!(
-        deliver.payment, receive.payment,
-        "a matched pair has one payment type"
-    );
+    for (side, instruction, expected) in [
+        ("deliver", deliver, Direction::Deliver),
+        ("receive", receive, Direction::Receive),
+    ] {
+        if instruction.direction != expected {
+            return Err(Rejection::at(
+                ReasonCode::PairInvalid,
+                format!("{side}.direction"),
+                format!(
+                    "{side}.direction: instruction {} is a {} instruction; a settlement pairs one DELIVER with one RECEIVE",
+                    instruction.instruction_id, instruction.direction
+                ),
+            ));
+        }
+    }
+    if deliver.payment != receive.payment {
+        return Err(Rejection::at(
+            ReasonCode::PairInvalid,
+            "receive.payment",
+            format!(
+                "receive.payment: the seller's instruction is {} and the buyer's {}; a settlement has one payment type",
+                deliver.payment, receive.payment
+            ),
+        ));
+    }
 
     let securities = LegAccounts {
         leg: Leg::Securities,
@@ -125,13 +133,13 @@ fn leg_market(
         (Some(a), Some(b)) if a != b => Err(Rejection::at(
             ReasonCode::LegMarketConflict,
             format!("receive.{member}"),
-            format!("the seller's instruction settles this leg on {a} and the buyer's on {b}"),
+            format!("receive.{member}: the seller's instruction settles this leg on {a} and the buyer's on {b}"),
         )),
         (Some(market), _) | (None, Some(market)) => Ok(market.clone()),
         (None, None) => Err(Rejection::at(
             ReasonCode::InstructionIncomplete,
             format!("deliver.{member}"),
-            format!("neither instruction names the market of this leg ({member}); the gateway of the market that settles it fills it in"),
+            format!("deliver.{member}: neither instruction names the market of this leg; the gateway of the market that settles it fills it in"),
         )),
     }
 }
@@ -142,7 +150,7 @@ fn owner_of(side: &str, instruction: &SettlementInstruction) -> Result<PartyId, 
             ReasonCode::InstructionIncomplete,
             format!("{side}.account_owner"),
             format!(
-                "instruction {} does not name the owner of safekeeping account {}; its gateway knows the participant and fills it in",
+                "{side}.account_owner: instruction {} does not name the owner of safekeeping account {}; its gateway knows the participant and fills it in",
                 instruction.instruction_id, instruction.safekeeping_account
             ),
         )
@@ -161,7 +169,7 @@ fn cash_account_of(
             ReasonCode::InstructionIncomplete,
             format!("{side}.cash.account"),
             format!(
-                "instruction {} does not name the cash account the cash leg {}",
+                "{side}.cash.account: instruction {} does not name the cash account the cash leg {}",
                 instruction.instruction_id,
                 if side == "deliver" {
                     "pays into"

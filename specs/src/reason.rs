@@ -123,6 +123,8 @@ reason_codes! {
     CounterpartyRequired = "COUNTERPARTY_REQUIRED", "ISM-1 §6.1", "A delivery must name the receiving agent, a receipt the delivering agent.";
     /// Two matched instructions lack a member a settlement leg needs.
     InstructionIncomplete = "INSTRUCTION_INCOMPLETE", "ISM-1 §6.1", "Neither matched instruction names a member a settlement leg needs (an account owner, a cash account, a leg's market).";
+    /// Two instructions are not one delivery and one receipt of the same payment type.
+    PairInvalid = "PAIR_INVALID", "ISM-1 §6.1", "Two instructions that are not one delivery and one receipt of the same payment type cannot settle together.";
     /// Two matched instructions name different markets for one leg.
     LegMarketConflict = "LEG_MARKET_CONFLICT", "ISM-1 §6.1", "The two instructions of a settlement name different markets for the same leg.";
     /// A lock names neither or both of securities and cash.

@@ -279,7 +279,8 @@ impl Vector {
                 if rejection.code.as_str() != reason {
                     return Err(format!("expected {reason}, got {rejection}"));
                 }
-                if field.is_some() && field != &rejection.field {
+                // A vector without a field expects a refusal without a path (ISM-1 §10.4).
+                if field != &rejection.field {
                     return Err(format!(
                         "expected field {field:?}, got {:?} ({rejection})",
                         rejection.field

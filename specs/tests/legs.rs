@@ -234,6 +234,46 @@ fn the_spec_vectors_instructions_pair_up() {
     assert_eq!(cash.from, account("DEUTDEFF", "AUD-CASH-BUYER-3"));
     assert_eq!(
         cash.to,
-        account("549300ISTHMUSSELL015", "AUD-CASH-SELLER-7")
+        account("549300ISTHMUSCASH062", "AUD-CASH-SELLER-7")
+    );
+}
+
+#[test]
+fn a_pair_that_is_not_a_delivery_and_a_receipt_of_one_payment_has_no_legs() {
+    let mut two_deliveries = buyer();
+    two_deliveries["direction"] = json!("DELIVER");
+    two_deliveries["receiving_agent"] = json!({"bic": "DEUTDEFF"});
+    let refused = settlement_legs(&decode(seller()), &decode(two_deliveries)).err();
+    assert_eq!(
+        refused.as_ref().map(|r| (r.code, r.field.as_deref())),
+        Some((ReasonCode::PairInvalid, Some("receive.direction")))
+    );
+
+    let mut free = buyer();
+    free["payment"] = json!("FREE_OF_PAYMENT");
+    free.as_object_mut().map(|m| {
+        m.remove("settlement_amount");
+        m.remove("cash")
+    });
+    let refused = settlement_legs(&decode(seller()), &decode(free)).err();
+    assert_eq!(
+        refused.as_ref().map(|r| (r.code, r.field.as_deref())),
+        Some((ReasonCode::PairInvalid, Some("receive.payment")))
+    );
+    // The sentence names the member too: a relay's Reason carries no field.
+    assert!(refused.is_some_and(|r| r.message.starts_with("receive.payment: ")));
+}
+
+#[test]
+fn every_refusal_names_its_member_in_its_sentence() {
+    let mut receive = buyer();
+    receive.as_object_mut().map(|m| m.remove("account_owner"));
+    let refused = settlement_legs(&decode(seller()), &decode(receive))
+        .err()
+        .unwrap_or_else(|| panic!("refused"));
+    let field = refused.field.clone().unwrap_or_default();
+    assert!(
+        refused.message.starts_with(&format!("{field}: ")),
+        "{refused}"
     );
 }

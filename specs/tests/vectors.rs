@@ -111,6 +111,7 @@ fn vectors_cover_what_the_issue_demands() {
     // reports on a matched pair (ISM-1 §6.1 duty 7) are checked elsewhere.
     let not_message_level = [
         ReasonCode::InstructionIncomplete,
+        ReasonCode::PairInvalid,
         ReasonCode::LegMarketConflict,
         ReasonCode::FrameTooLarge,
         ReasonCode::FrameTruncated,

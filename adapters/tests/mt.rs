@@ -371,6 +371,20 @@ fn targeted_refusals_name_code_and_field() {
             "B/TRADDET/:98A:",
         ),
         (
+            // A date with a time is checked whole (review finding): :98C:
+            // has no UTC indicator, and hours stop at 23.
+            DVP,
+            &[(":98A::SETT//20261127", &[":98C::SETT//20261127130211/0100"])],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:98C::SETT//",
+        ),
+        (
+            DVP,
+            &[(":98A::SETT//20261127", &[":98C::SETT//20261127250211"])],
+            "TIMESTAMP_INVALID",
+            "B/TRADDET/:98C::SETT//",
+        ),
+        (
             DVP,
             &[(":36B::SETT//UNIT/1000,", &[":36B::SETT//FAMT/1000,"])],
             "NOT_REPRESENTABLE",

@@ -548,9 +548,11 @@ pub(crate) fn single_line(field: &Field, location: &str) -> Result<(), Translate
     }
 }
 
-/// A date field `:98a:` as an ISM/1 date: option A `8!n`; options C and E
-/// also carry a time, which ISM/1 dates do not (recorded as left out);
-/// option B (a date code such as WISS, when issued) has no calendar date.
+/// A date field `:98a:` as an ISM/1 date: option A `8!n`; options C
+/// (`8!n6!n`) and E (`8!n6!n[,3n][/[N]2!n[2!n]]`) also carry a time, which
+/// ISM/1 dates do not: the field is checked whole, its calendar date taken
+/// as written and the time recorded as left out; option B (a date code such
+/// as WISS, when issued) has no calendar date.
 pub(crate) fn date_of(
     reader: &mut Reader<'_>,
     field: &Field,
@@ -586,26 +588,15 @@ pub(crate) fn date_of(
             Ok(date)
         }
         "C" | "E" => {
-            let (date, time) = generic
-                .value
-                .split_at_checked(8)
-                .unwrap_or((generic.value, ""));
-            let time_ok = time.len() >= 6 && time.bytes().take(6).all(|b| b.is_ascii_digit());
-            if !time_ok {
-                return Err(TranslateError::at(
-                    TranslateCode::MtFieldFormat,
-                    location,
-                    format!(
-                        "\"{}\" is not a date and time YYYYMMDDHHMMSS",
-                        generic.value
-                    ),
-                ));
-            }
-            let date = fields::date_8n(date, &location)?;
+            // The whole field is checked (hour 00–23, minute, second, the
+            // decimals and UTC indicator of :98E:); the calendar date is
+            // taken as written, never shifted by the indicator, and the time
+            // of day is left out and listed, not derived.
+            let date = fields::date_of_98(option, generic.value, &location)?;
             reader.note(
                 field,
                 location,
-                "ISM/1 keeps the date; the time of day is left out",
+                "ISM/1 keeps the date as written; the time of day (and any UTC indicator) is left out",
             );
             Ok(date)
         }

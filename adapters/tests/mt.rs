@@ -79,6 +79,15 @@ fn expected_unrepresented(name: &str) -> Vec<String> {
     }
 }
 
+/// The ISM/1 members a corpus message states in a form ISM/1 cannot carry
+/// (`Translation::withheld`), one per line, sorted; no file means none.
+fn expected_withheld(name: &str) -> Vec<String> {
+    match fs::read_to_string(corpus_dir().join(format!("{name}.withheld"))) {
+        Ok(text) => text.lines().map(str::to_string).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 fn kind_and_body(body: &Body) -> Value {
     json!({"kind": body.kind().as_str(), "body": body.to_json()})
 }
@@ -140,6 +149,11 @@ fn corpus_messages_translate_to_their_ism_bodies() {
         for derived in &translation.derived {
             assert!(!derived.reason.is_empty(), "{name}: {derived:?}");
         }
+        assert_eq!(
+            translation.withheld,
+            expected_withheld(&name),
+            "{name}: members stated in a form ISM/1 cannot carry"
+        );
     }
 }
 
@@ -369,6 +383,26 @@ fn targeted_refusals_name_code_and_field() {
             &[(":98A::SETT//20261127", &[":98A::SETT/20261127"])],
             "MT_FIELD_FORMAT",
             "B/TRADDET/:98A:",
+        ),
+        (
+            // A date with a time is checked whole (review finding): :98C:
+            // has no UTC indicator, and hours stop at 23.
+            DVP,
+            &[(":98A::SETT//20261127", &[":98C::SETT//20261127130211/0100"])],
+            "MT_FIELD_FORMAT",
+            "B/TRADDET/:98C::SETT//",
+        ),
+        (
+            DVP,
+            &[(":98A::SETT//20261127", &[":98C::SETT//20261127250211"])],
+            "TIMESTAMP_INVALID",
+            "B/TRADDET/:98C::SETT//",
+        ),
+        (
+            DVP,
+            &[(":22F::SETR//TRAD", &[":22F::SETR//SECL"])],
+            "NOT_REPRESENTABLE",
+            "E/SETDET/:22F::SETR//",
         ),
         (
             DVP,

@@ -225,17 +225,15 @@ fn the_own_cash_side_is_read_and_the_counterpartys_reported() {
     ))
     .unwrap();
     let cash = instruction(&read).cash.clone().unwrap();
-    assert_eq!(
-        cash.account.as_ref().map(Reference::as_str),
-        Some("DE89370400440532013000")
-    );
+    // The account in the servicer's (ACCW) sequence is the servicer's own
+    // account, not the instructing party's cash account (D2).
+    assert_eq!(cash.account, None);
     assert_eq!(cash.owner.as_ref().map(PartyId::as_str), Some("IMGRDEFF"));
+    let servicer = cash.servicer.as_ref().unwrap();
+    assert_eq!(servicer.bic.as_ref().map(Bic::as_str), Some("DEUTDEFF"));
     assert_eq!(
-        cash.servicer
-            .as_ref()
-            .and_then(|p| p.bic.as_ref())
-            .map(Bic::as_str),
-        Some("DEUTDEFF")
+        servicer.safekeeping_account.as_ref().map(Reference::as_str),
+        Some("DE89370400440532013000")
     );
     assert!(read.unrepresented.iter().any(
         |u| u.field == "E/SETDET/E2/CSHPRTY/:95P::PAYE//" && u.reason.contains("counterparty")
@@ -251,8 +249,13 @@ fn the_own_cash_side_is_read_and_the_counterpartys_reported() {
         cash.owner.as_ref().map(PartyId::as_str),
         Some("549300ISTHMUSAUBYR90")
     );
+    // PAYE's account is the paying institution's own, as ACCW's is (D2).
+    assert_eq!(cash.account, None);
     assert_eq!(
-        cash.account.as_ref().map(Reference::as_str),
+        cash.servicer
+            .as_ref()
+            .and_then(|p| p.safekeeping_account.as_ref())
+            .map(Reference::as_str),
         Some("AUD-CASH-BUYER-3")
     );
 
@@ -272,10 +275,9 @@ fn the_own_cash_side_is_read_and_the_counterpartys_reported() {
 #[test]
 fn spec_vectors_19_to_21_survive_ism_to_mt_to_ism() {
     let expected_losses: &[(&str, &[&str])] = &[
-        (
-            "19-instruction-with-cash-side",
-            &["body.cash.owner", "body.cash.servicer.safekeeping_account"],
-        ),
+        // The servicer's own account travels as :97A::CASH// in its E2
+        // sequence (D2); an owner known by LEI alone still has no MT field.
+        ("19-instruction-with-cash-side", &["body.cash.owner"]),
         (
             "20-instruction-receive-with-implied-parties",
             &["body.delivering_agent.proprietary_id.scheme"],
@@ -564,6 +566,459 @@ fn a_gateway_fills_the_cash_side_from_static_data() {
     );
 }
 
+// --- review fixes (issue 7): the same business message reads alike in MT and ISO 20022
+
+/// A line of a corpus message and the lines that replace it.
+type LineEdit<'a> = (&'a str, &'a [&'a str]);
+
+/// A corpus message with several lines replaced, each by others.
+fn edited_lines(name: &str, edits: &[LineEdit<'_>]) -> Vec<u8> {
+    let text = String::from_utf8(corpus(name)).unwrap();
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+    for (old, new) in edits {
+        let at = lines
+            .iter()
+            .position(|l| l == old)
+            .unwrap_or_else(|| panic!("{old} not in {name}"));
+        lines.splice(at..=at, new.iter().map(|l| l.to_string()));
+    }
+    lines.join("\r\n").into_bytes()
+}
+
+fn left_out(translation: &Translation<Body>) -> Vec<&str> {
+    translation
+        .unrepresented
+        .iter()
+        .map(|u| u.field.as_str())
+        .collect()
+}
+
+const T70: &str = "70-mt543-fr-euroclear-france-deliver-against-eur-servicer-account";
+const T71: &str = "71-mt541-us-dtc-receive-against-usd-trade-date-with-time";
+const T72: &str = "72-mt542-ch-six-deliver-free-direct-participant-cash-market";
+
+#[test]
+fn cross_member_rules_are_reported_in_their_order_the_counterparty_last() {
+    // D1: ISM-1 §6.1 rule 1 (settlement before trade) comes before rule 5
+    // (no counterparty agent), as the ISO 20022 reader reports them.
+    let both = edited_lines(
+        "30-mt543-us-dtc-deliver-against-usd-implied-own-side",
+        &[
+            (":98A::SETT//20261127", &[":98A::SETT//20261124"]),
+            (":95R::REAG/DTCYID/0901", &[":95P::SELL//IMGRUS33"]),
+        ],
+    );
+    let error = mt::to_ism(&both).unwrap_err();
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (
+            TranslateCode::Ism(ReasonCode::SettlementBeforeTrade),
+            Some("B/TRADDET/:98A::SETT//")
+        )
+    );
+    // Rule 2 (no amount against payment) too comes before rule 5.
+    let no_amount = edited_lines(
+        "30-mt543-us-dtc-deliver-against-usd-implied-own-side",
+        &[
+            (":19A::SETT//USD2061750,00", &[":19A::OCMT//USD2061750,00"]),
+            (":95R::REAG/DTCYID/0901", &[":95P::SELL//IMGRUS33"]),
+        ],
+    );
+    let error = mt::to_ism(&no_amount).unwrap_err();
+    assert_eq!(error.code, TranslateCode::Ism(ReasonCode::AmountRequired));
+    // Alone, the missing agent is reported at its MT location, in MT terms.
+    let alone = edited(
+        "31-mt541-us-dtc-receive-against-usd-implied-own-side",
+        ":95R::DEAG/DTCYID/0902",
+        &[":95P::BUYR//IMBYUS33"],
+    );
+    let error = mt::to_ism(&alone).unwrap_err();
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (
+            TranslateCode::Ism(ReasonCode::CounterpartyRequired),
+            Some("E/SETDET/E1/SETPRTY/:95a::DEAG//")
+        )
+    );
+    assert!(
+        error.message.starts_with("this MT541 receives securities"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_account_in_the_servicers_sequence_is_the_servicers_own() {
+    // D2, T70: :97A::CASH// in C is the instructing party's cash account;
+    // the one in the ACCW sequence is the servicer's own account.
+    let read = mt::to_ism(&corpus(T70)).unwrap();
+    let cash = instruction(&read).cash.clone().unwrap();
+    assert_eq!(
+        cash.account.as_ref().map(Reference::as_str),
+        Some("FR7630006000011234567890189")
+    );
+    assert_eq!(cash.owner.as_ref().map(PartyId::as_str), Some("IMFDFRPP"));
+    let servicer = cash.servicer.unwrap();
+    assert_eq!(servicer.bic.as_ref().map(Bic::as_str), Some("BNPAFRPP"));
+    assert_eq!(
+        servicer.safekeeping_account.as_ref().map(Reference::as_str),
+        Some("BNP-NOSTRO-EUR-9")
+    );
+    assert!(read.unrepresented.is_empty(), "{:?}", read.unrepresented);
+
+    // Written back, it goes to the servicer's sequence again.
+    let text = String::from_utf8(mt::from_ism(&read.value).unwrap().value).unwrap();
+    assert!(
+        text.contains(":95P::ACCW//BNPAFRPP\r\n:97A::CASH//BNP-NOSTRO-EUR-9\r\n"),
+        "{text}"
+    );
+
+    // Without the account in C, the servicer's account is still its own and
+    // never becomes the cash account; the owner's (BENM) account would.
+    let no_fiac = edited(T70, ":97A::CASH//FR7630006000011234567890189", &[]);
+    let read = mt::to_ism(&no_fiac).unwrap();
+    let cash = instruction(&read).cash.clone().unwrap();
+    assert_eq!(cash.account, None);
+    assert_eq!(
+        cash.servicer
+            .and_then(|s| s.safekeeping_account)
+            .map(|a| a.to_string()),
+        Some("BNP-NOSTRO-EUR-9".to_string())
+    );
+    let on_owner = edited_lines(
+        T70,
+        &[
+            (":97A::CASH//FR7630006000011234567890189", &[]),
+            (
+                ":95P::BENM//IMFDFRPP",
+                &[
+                    ":95P::BENM//IMFDFRPP",
+                    ":97A::CASH//FR7630006000011234567890189",
+                ],
+            ),
+        ],
+    );
+    let read = mt::to_ism(&on_owner).unwrap();
+    assert_eq!(
+        instruction(&read)
+            .cash
+            .as_ref()
+            .and_then(|c| c.account.as_ref())
+            .map(Reference::as_str),
+        Some("FR7630006000011234567890189")
+    );
+
+    // A servicer given by name is left out and withheld, and its account
+    // is left out with it — never moved to the cash account.
+    let by_name = edited_lines(
+        T70,
+        &[
+            (":97A::CASH//FR7630006000011234567890189", &[]),
+            (":95P::ACCW//BNPAFRPP", &[":95Q::ACCW//BNP PARIBAS SA"]),
+        ],
+    );
+    let read = mt::to_ism(&by_name).unwrap();
+    let cash = instruction(&read).cash.clone().unwrap();
+    assert_eq!((cash.account, cash.servicer), (None, None));
+    assert_eq!(
+        left_out(&read),
+        [
+            "E/SETDET/E2/CSHPRTY/:95Q::ACCW//",
+            "E/SETDET/E2/CSHPRTY/:97A::CASH//"
+        ]
+    );
+    assert_eq!(read.withheld, ["body.cash.servicer"]);
+}
+
+#[test]
+fn a_free_instructions_cash_market_is_read_left_out_and_listed() {
+    // D3, T72: like its other cash details, not refused.
+    let read = mt::to_ism(&corpus(T72)).unwrap();
+    let body = instruction(&read);
+    assert_eq!(body.cash, None);
+    assert_eq!(left_out(&read), ["B/TRADDET/:70E::SPRO// /CMKT/"]);
+    assert!(
+        read.unrepresented[0].reason.contains("FREE_OF_PAYMENT"),
+        "{:?}",
+        read.unrepresented
+    );
+    // Beside a securities market, which is read.
+    let both = edited_lines(
+        T72,
+        &[(
+            ":70E::SPRO///CMKT/XSWX",
+            &[":70E::SPRO///SMKT/XSWX", "/CMKT/XSWX"],
+        )],
+    );
+    let read = mt::to_ism(&both).unwrap();
+    assert_eq!(
+        instruction(&read)
+            .securities_market
+            .as_ref()
+            .map(Mic::as_str),
+        Some("XSWX")
+    );
+    assert_eq!(left_out(&read), ["B/TRADDET/:70E::SPRO// /CMKT/"]);
+}
+
+#[test]
+fn trade_and_settlement_dates_with_a_time_keep_the_date_as_written() {
+    // D4, T71: the time is left out and listed, never derived.
+    let read = mt::to_ism(&corpus(T71)).unwrap();
+    assert_eq!(instruction(&read).trade_date.as_str(), "2026-11-25");
+    assert_eq!(left_out(&read), ["B/TRADDET/:98C::TRAD//"]);
+    assert!(read.derived.iter().all(|d| d.field != "body.trade_date"));
+    // A UTC indicator does not shift the calendar date (23:30 five hours
+    // west of UTC is the 26th in UTC, but the trade date is the 25th).
+    for (trade, settle) in [
+        (":98E::TRAD//20261125233000/N05", ":98A::SETT//20261127"),
+        (
+            ":98E::TRAD//20261125003000,5/0930",
+            ":98E::SETT//20261127000000/0100",
+        ),
+    ] {
+        let read = mt::to_ism(&edited_lines(
+            T71,
+            &[
+                (":98C::TRAD//20261125103000", &[trade]),
+                (":98A::SETT//20261127", &[settle]),
+            ],
+        ))
+        .unwrap_or_else(|e| panic!("{trade}: {e}"));
+        let body = instruction(&read);
+        assert_eq!(
+            (body.trade_date.as_str(), body.settlement_date.as_str()),
+            ("2026-11-25", "2026-11-27"),
+            "{trade}"
+        );
+        assert!(read.derived.iter().all(|d| !d.field.ends_with("_date")));
+    }
+    // The time is validated fully.
+    for (line, code) in [
+        (":98C::TRAD//20261125253000", "TIMESTAMP_INVALID"),
+        (":98C::TRAD//20261125106000", "TIMESTAMP_INVALID"),
+        (":98C::TRAD//20261125103060", "TIMESTAMP_INVALID"),
+        (":98C::TRAD//20261125103000/0100", "MT_FIELD_FORMAT"),
+        (":98C::TRAD//2026112510300", "MT_FIELD_FORMAT"),
+        (":98E::TRAD//20261125103000,1234", "MT_FIELD_FORMAT"),
+        (":98E::TRAD//20261125103000/N2500", "MT_FIELD_FORMAT"),
+        (":98E::TRAD//20261125103000/0160", "MT_FIELD_FORMAT"),
+        (":98E::TRAD//20261125103000/1", "MT_FIELD_FORMAT"),
+        (":98E::TRAD//20261125103000/X05", "MT_FIELD_FORMAT"),
+    ] {
+        let error = mt::to_ism(&edited(T71, ":98C::TRAD//20261125103000", &[line]))
+            .err()
+            .unwrap_or_else(|| panic!("{line} was accepted"));
+        assert_eq!(error.code.as_str(), code, "{line}: {error}");
+        assert!(
+            error
+                .field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("B/TRADDET/:98")),
+            "{line}: {error}"
+        );
+    }
+    // The reviewer's example: :98C: takes no UTC indicator.
+    let error = mt::to_ism(&edited(
+        T71,
+        ":98A::SETT//20261127",
+        &[":98C::SETT//20261127130211/0100"],
+    ))
+    .unwrap_err();
+    assert_eq!(
+        (error.code, error.field.as_deref()),
+        (TranslateCode::MtFieldFormat, Some("B/TRADDET/:98C::SETT//"))
+    );
+}
+
+#[test]
+fn members_stated_in_a_form_ism_cannot_carry_are_withheld() {
+    // D5: the member's ISM/1 path is listed in `withheld`, and a gateway
+    // does not fill it in from elsewhere.
+    let cases: &[(&str, &[LineEdit<'_>], &[&str])] = &[
+        (
+            // An own agent by name and address, a seller by alternate id.
+            "30-mt543-us-dtc-deliver-against-usd-implied-own-side",
+            &[(
+                ":95R::REAG/DTCYID/0901",
+                &[
+                    ":95R::REAG/DTCYID/0901",
+                    ":16S:SETPRTY",
+                    ":16R:SETPRTY",
+                    ":95Q::DEAG//JPMORGAN CHASE BANK NA",
+                    ":16S:SETPRTY",
+                    ":16R:SETPRTY",
+                    ":95S::SELL//ALTE/US/123456789",
+                ],
+            )],
+            &["body.delivering_agent", "body.seller"],
+        ),
+        (
+            // An account owner by proprietary code; a buyer by name.
+            "30-mt543-us-dtc-deliver-against-usd-implied-own-side",
+            &[
+                (
+                    ":97A::SAFE//IM-US-EQ-0007",
+                    &[":95R::ACOW/DTCYID/7777", ":97A::SAFE//IM-US-EQ-0007"],
+                ),
+                (":95P::BUYR//IMBYUS33", &[":95Q::BUYR//IM BUYER LLC"]),
+            ],
+            &["body.account_owner", "body.buyer"],
+        ),
+        (
+            // A cash owner by name, a cash servicer by proprietary code is read.
+            T70,
+            &[
+                (":95P::BENM//IMFDFRPP", &[":95Q::BENM//IM FUNDS SICAV"]),
+                (":95P::ACCW//BNPAFRPP", &[":95R::ACCW/SICV/0031"]),
+            ],
+            &["body.cash.owner"],
+        ),
+        (
+            // A paying institution by name.
+            "40-mt541-au-chess-receive-against-aud-cash-parties",
+            &[(":95P::PAYE//ANZBAU3M", &[":95Q::PAYE//ANZ BANKING GROUP"])],
+            &["body.cash.servicer"],
+        ),
+    ];
+    for (name, edits, withheld) in cases {
+        let bytes = edited_lines(name, edits);
+        let read = mt::to_ism(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&read.withheld, withheld, "{name}");
+        for member in *withheld {
+            let path = member.strip_prefix("body.").unwrap();
+            let mut at = &read.value.to_json();
+            for part in path.split('.') {
+                at = &at[part];
+            }
+            assert!(at.is_null(), "{member} is absent");
+        }
+        // The gateway knows all of it, yet fills none of the withheld members.
+        let context = InboundContext {
+            participant: PartyId::parse("549300ISTHMUSSELL015").ok(),
+            market: mic("XNYS"),
+            settlement_agent: Bic::parse("CHASUS33").ok().map(Party::by_bic),
+            cash: Some(CashSide {
+                market: None,
+                account: None,
+                owner: PartyId::parse("IMGRUS33").ok(),
+                servicer: Bic::parse("CHASUS33").ok().map(Party::by_bic),
+            }),
+        };
+        let completed = Dialect::Mt.inbound_with(&bytes, &context).unwrap();
+        let json = completed.value.to_json();
+        for member in *withheld {
+            let path = member.strip_prefix("body.").unwrap();
+            let mut at = &json;
+            for part in path.split('.') {
+                at = &at[part];
+            }
+            assert!(at.is_null(), "{name}: the gateway filled {member}: {json}");
+        }
+    }
+    // Nothing is withheld from a message that says all in ISM/1's forms.
+    for name in [T70, T71, T72] {
+        assert!(mt::to_ism(&corpus(name)).unwrap().withheld.is_empty());
+    }
+}
+
+#[test]
+fn a_routing_address_that_is_no_valid_bic_gives_nothing_and_is_listed() {
+    // D6: the message is fine; its routing is not ours to judge. Nothing is
+    // derived from a sender or receiver whose BIC breaks the ISM/1 BIC rules
+    // (here the country ZZ), and the address is listed as left out.
+    let bytes = edited(
+        "31-mt541-us-dtc-receive-against-usd-implied-own-side",
+        "{1:F01IMBYUS33AXXX0000000000}{2:I541IRVTUS3NXXXXN}{4:",
+        &["{1:F01IMBYZZ33AXXX0000000000}{2:I541IRVTZZ3NXXXXN}{4:"],
+    );
+    let read = mt::to_ism(&bytes).unwrap();
+    let body = instruction(&read);
+    assert_eq!(
+        (body.account_owner.as_ref(), body.receiving_agent.as_ref()),
+        (None, None)
+    );
+    assert!(read.derived.is_empty(), "{:?}", read.derived);
+    assert_eq!(left_out(&read), ["{1:} sender", "{2:} receiver"]);
+    assert!(read.unrepresented[0].reason.contains("BIC_COUNTRY"));
+    // Only the invalid one is listed; the valid one still gives its member.
+    let bytes = edited(
+        "31-mt541-us-dtc-receive-against-usd-implied-own-side",
+        "{1:F01IMBYUS33AXXX0000000000}{2:I541IRVTUS3NXXXXN}{4:",
+        &["{1:F01IMBYUS33AXXX0000000000}{2:I541IRVTZZ3NXXXXN}{4:"],
+    );
+    let read = mt::to_ism(&bytes).unwrap();
+    assert_eq!(
+        derived(&read),
+        pairs(&[("body.account_owner", "{1:} sender")])
+    );
+    assert_eq!(left_out(&read), ["{2:} receiver"]);
+    // An address never consulted (the message states owner and agents) is not listed.
+    let stated = mt::to_ism(&edited(
+        "01-mt543-us-dtc-deliver-against-usd",
+        "{1:F01CHASUS33AXXX0000000000}{2:I543DTCYUS33XXXXN}{4:",
+        &["{1:F01CHASZZ33AXXX0000000000}{2:I543DTCYUS33XXXXN}{4:"],
+    ))
+    .unwrap();
+    assert!(
+        stated.unrepresented.is_empty(),
+        "{:?}",
+        stated.unrepresented
+    );
+}
+
+#[test]
+fn own_agents_derived_from_routing_are_reported_by_translate_and_dropped_by_a_gateway() {
+    // D7: `Dialect::inbound` (isthmus translate) derives and reports the own
+    // agent; `inbound_with` (the gateway) does not forward a routing guess.
+    let read = Dialect::Mt.inbound(&corpus(T71)).unwrap();
+    assert_eq!(
+        instruction(&read)
+            .receiving_agent
+            .as_ref()
+            .and_then(|p| p.bic.as_ref())
+            .map(Bic::as_str),
+        Some("IRVTUS3N")
+    );
+    let gateway = Dialect::Mt
+        .inbound_with(&corpus(T71), &InboundContext::default())
+        .unwrap();
+    assert_eq!(instruction(&gateway).receiving_agent, None);
+    assert!(left_out(&gateway).contains(&"body.receiving_agent"));
+    // A direct participant's own agent (T72: derived from the sender) likewise.
+    let gateway = Dialect::Mt
+        .inbound_with(&corpus(T72), &InboundContext::default())
+        .unwrap();
+    assert_eq!(instruction(&gateway).delivering_agent, None);
+}
+
+#[test]
+fn a_settlement_transaction_other_than_a_trade_is_refused() {
+    for line in [
+        ":22F::SETR//REPU",
+        ":22F::SETR//SECL",
+        ":22F::SETR//COLI",
+        ":22F::SETR/XSWX/TRAD",
+    ] {
+        let error = mt::to_ism(&edited(T72, ":22F::SETR//TRAD", &[line]))
+            .err()
+            .unwrap_or_else(|| panic!("{line} was accepted"));
+        assert_eq!(error.code, TranslateCode::NotRepresentable, "{line}");
+        assert!(
+            error
+                .field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("E/SETDET/:22F::SETR/")),
+            "{line}: {error}"
+        );
+        assert!(error.message.contains("trades only"), "{error}");
+    }
+    let error = mt::to_ism(&edited(T72, ":22F::SETR//TRAD", &[":22F::SETR//TRADE"])).unwrap_err();
+    assert_eq!(error.code, TranslateCode::MtFieldFormat);
+    // Absent, the trade is implied.
+    let read = mt::to_ism(&edited(T72, ":22F::SETR//TRAD", &[])).unwrap();
+    assert_eq!(read.value, mt::to_ism(&corpus(T72)).unwrap().value);
+}
+
 // --- properties --------------------------------------------------------------
 
 const BICS: &[&str] = &[
@@ -616,13 +1071,14 @@ fn party(with_account: bool) -> impl Strategy<Value = Value> {
         })
 }
 
-/// A cash side of members MT54x carries: account, market, owner by BIC, servicer.
+/// A cash side of members MT54x carries: account, market, owner by BIC,
+/// servicer with its own account.
 fn cash_side() -> impl Strategy<Value = Option<Value>> {
     (
         proptest::option::of(reference(35)),
         proptest::option::of(select(MICS)),
         proptest::option::of(select(BICS)),
-        proptest::option::of(party(false)),
+        proptest::option::of(party(true)),
     )
         .prop_map(|(account, market, owner, servicer)| {
             let mut members = Map::new();

@@ -224,18 +224,24 @@ pub fn is_scheme_8c(text: &str) -> bool {
     (1..=SCHEME_CHARS).contains(&text.len()) && text.bytes().all(is_upper_alnum)
 }
 
-/// Reads `:98C:` (`8!n6!n`, local time) or `:98E:`
-/// (`8!n6!n[,3n][/[N]2!n[2!n]]`): the date and time, the decimals of the
-/// second (or, for `:98C:` and a `:98E:` without decimals, the `fraction`
-/// carried in a narrative) and the UTC indicator. With a UTC indicator the
-/// instant is converted to UTC exactly; without, the clock value is read as
-/// UTC and [`DateTime::zoned`] is false.
-pub(crate) fn date_time_98(
+/// A `:98C:` or `:98E:` as written: the clock value (local time, as an
+/// ISM/1 timestamp without any shift), the digits of the second's fraction
+/// (`.fff` or empty) and the UTC indicator's offset in seconds east of UTC.
+struct Clock98 {
+    local: Timestamp,
+    fraction: String,
+    offset_seconds: Option<i64>,
+}
+
+/// Checks `:98C:` (`8!n6!n`) or `:98E:` (`8!n6!n[,3n][/[N]2!n[2!n]]`)
+/// completely — a real date, hour 00–23, minute and second 00–59, at most
+/// three decimals, a UTC indicator `[N]HH[MM]` — and returns it unshifted.
+fn clock_98(
     option: &str,
     value: &str,
     fraction: Option<&str>,
     location: &str,
-) -> Result<DateTime, TranslateError> {
+) -> Result<Clock98, TranslateError> {
     let (clock, rest) = value.split_at_checked(14).unwrap_or((value, ""));
     if clock.len() != 14 || !clock.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format_error(
@@ -298,8 +304,46 @@ pub(crate) fn date_time_98(
         part(12..14)
     );
     // The clock value must be a real date and time before any shift.
-    let timestamp =
+    let local =
         Timestamp::parse(&local).map_err(|r| TranslateError::from_rejection(r, location))?;
+    Ok(Clock98 {
+        local,
+        fraction,
+        offset_seconds,
+    })
+}
+
+/// The calendar date of a `:98C:` or `:98E:` trade or settlement date as
+/// written — never shifted by its UTC indicator — after checking the whole
+/// field, time and indicator included (ISM/1 dates carry no time; the caller
+/// reports the time as left out).
+pub(crate) fn date_of_98(
+    option: &str,
+    value: &str,
+    location: &str,
+) -> Result<Date, TranslateError> {
+    let clock = clock_98(option, value, None, location)?;
+    let date = clock.local.as_str().get(..10).unwrap_or("");
+    Date::parse(date).map_err(|r| TranslateError::from_rejection(r, location))
+}
+
+/// Reads `:98C:` (`8!n6!n`, local time) or `:98E:`
+/// (`8!n6!n[,3n][/[N]2!n[2!n]]`): the date and time, the decimals of the
+/// second (or, for `:98C:` and a `:98E:` without decimals, the `fraction`
+/// carried in a narrative) and the UTC indicator. With a UTC indicator the
+/// instant is converted to UTC exactly; without, the clock value is read as
+/// UTC and [`DateTime::zoned`] is false.
+pub(crate) fn date_time_98(
+    option: &str,
+    value: &str,
+    fraction: Option<&str>,
+    location: &str,
+) -> Result<DateTime, TranslateError> {
+    let Clock98 {
+        local: timestamp,
+        fraction,
+        offset_seconds,
+    } = clock_98(option, value, fraction, location)?;
     let Some(offset_seconds) = offset_seconds else {
         return Ok(DateTime {
             timestamp,
@@ -820,6 +864,56 @@ mod tests {
             written("2026-11-27T13:02:11.417123Z"),
             Some(("20261127130211/0000".into(), Some("417123".into())))
         );
+    }
+
+    #[test]
+    fn dates_with_a_time_are_checked_whole_and_never_shifted() {
+        let date = |option: &str, value: &str| {
+            date_of_98(option, value, "f").map(|d| d.as_str().to_string())
+        };
+        // The calendar date as written, whatever the UTC indicator says.
+        assert_eq!(
+            date("C", "20261125103000").ok().as_deref(),
+            Some("2026-11-25")
+        );
+        assert_eq!(
+            date("E", "20261125233000/N05").ok().as_deref(),
+            Some("2026-11-25")
+        );
+        assert_eq!(
+            date("E", "20261125003000,25/0930").ok().as_deref(),
+            Some("2026-11-25")
+        );
+        // Every part of the time is checked, not only its digits.
+        for (option, value, expected) in [
+            (
+                "C",
+                "20261125240000",
+                TranslateCode::Ism(ReasonCode::TimestampInvalid),
+            ),
+            (
+                "C",
+                "20261125235960",
+                TranslateCode::Ism(ReasonCode::TimestampInvalid),
+            ),
+            (
+                "C",
+                "20261131103000",
+                TranslateCode::Ism(ReasonCode::TimestampInvalid),
+            ),
+            ("C", "20261127130211/0100", TranslateCode::MtFieldFormat),
+            ("C", "202611271302", TranslateCode::MtFieldFormat),
+            ("E", "20261127130211,1234", TranslateCode::MtFieldFormat),
+            ("E", "20261127130211/N2400", TranslateCode::MtFieldFormat),
+            ("E", "20261127130211/0100X", TranslateCode::MtFieldFormat),
+            ("E", "20261127130211/", TranslateCode::MtFieldFormat),
+        ] {
+            assert_eq!(
+                code(date(option, value)),
+                Some(expected),
+                "{option} {value}"
+            );
+        }
     }
 
     #[test]

@@ -31,18 +31,19 @@
 //! | `common_reference` | `A/GENL/A1/LINK/:20C::COMM//` (16x; longer → `NOT_REPRESENTABLE`, ISM-1 Appendix A) |
 //! | `direction`, `payment` | the message type |
 //! | `place_of_trade` | `B/TRADDET/:94B::TRAD//EXCH/<MIC>` |
-//! | `settlement_date` | `B/TRADDET/:98A::SETT//` (98C/98E read, time reported as left out) |
-//! | `trade_date` | `B/TRADDET/:98A::TRAD//` (optional in MT, required by ISM/1) |
+//! | `settlement_date` | `B/TRADDET/:98A::SETT//` (`:98C:`/`:98E:` read: see *Dates with a time*) |
+//! | `trade_date` | `B/TRADDET/:98A::TRAD//` (optional in MT, required by ISM/1; `:98C:`/`:98E:` as for the settlement date) |
 //! | `isin` | `B/TRADDET/:35B:ISIN <ISIN>` (description lines reported as left out) |
 //! | `securities_market` | `/SMKT/<MIC>` in `B/TRADDET/:70E::SPRO//` (no MT field; see below) |
 //! | `quantity` | `C/FIAC/:36B::SETT//UNIT/<15d>` |
 //! | `account_owner` | BIC: `C/FIAC/:95P::ACOW//`; LEI: `C/FIAC/:95L::ALTE//` (the standard gives ACOW options P and R and the LEI under ALTE; `:95L::ACOW//` is read too; by proprietary code or name: reported, not derived); absent: derived from the sender (below) |
 //! | `safekeeping_account` | `C/FIAC/:97A::SAFE//` |
-//! | `cash.account` | `C/FIAC/:97A::CASH//`, else `:97A::CASH//` (or `:97E:`) in the own cash owner's E2 sequence, else in the own cash servicer's; a second one is reported |
+//! | `cash.account` | `C/FIAC/:97A::CASH//`, else `:97A::CASH//` (or `:97E:`) in the own cash owner's E2 sequence (BENM of a delivery, DEBT of a receipt); a second one is reported; never the servicer's (below) |
 //! | `cash.market` | `/CMKT/<MIC>` in `B/TRADDET/:70E::SPRO//` |
 //! | `cash.owner` | E2 `:95P::BENM//` (DELIVER: the party is paid) or `:95P::DEBT//` (RECEIVE: it pays); its `:95L::ALTE//` LEI wins over the BIC, which is then reported; by `:95Q:`/`:95R:` alone: reported |
 //! | `cash.servicer` | E2 `:95a::ACCW//` (DELIVER) or `:95a::PAYE//` (RECEIVE), as a party (P or R, `:95L::ALTE//`) |
-//! | — | `E/SETDET/:22F::SETR//TRAD` (written; other types reported as left out) |
+//! | `cash.servicer.safekeeping_account` | `:97A::CASH//` in the servicer's own E2 sequence: the servicer's own account, in both directions |
+//! | — | `E/SETDET/:22F::SETR//TRAD` (written; absent, a trade is implied; any other type, or a proprietary one, → `NOT_REPRESENTABLE`, as ISO 20022 refuses a `SctiesTxTp` other than `TRAD`) |
 //! | `delivering_agent` | `E/SETDET/E1/SETPRTY`: `:95P::DEAG//` (BIC) or `:95R::DEAG/<issuer>/<id>`, `:95L::ALTE//` (`lei`), `:97A::SAFE//` (`safekeeping_account`); required for RECEIVE; absent in a DELIVER: derived (below) |
 //! | `seller` | E1 `:95a::SELL//` (+ ALTE, SAFE) |
 //! | `receiving_agent` | E1 `:95a::REAG//` (+ ALTE, SAFE); required for DELIVER; absent in a RECEIVE: derived (below) |
@@ -60,19 +61,46 @@
 //! and leaves an optional one out, reported. A party by name and address
 //! (`:95Q:`), alternate id (`:95S:`), LEI alone (`:95L:`) or country (`:95C:`)
 //! has no ISM/1 form: the counterparty's agent is then refused, any other
-//! party left out and reported (and nothing derived in its place).
+//! party left out and reported (and nothing derived in its place). Such a
+//! member — an own agent, seller, buyer or cash servicer so given, an
+//! account owner by proprietary code or name, a cash owner by name or
+//! proprietary code — is also listed by its ISM/1 path
+//! (`body.delivering_agent`, `body.cash.servicer`…) in
+//! [`Translation::withheld`]: the message says who it is, so a gateway's
+//! [`crate::context::complete`] never fills it in from elsewhere.
 //!
 //! **The cash side** (ISM-1 §6.0.9) is the instructing party's own: for a
 //! delivery the beneficiary of money (BENM) and its account with institution
 //! (ACCW), for a receipt the debtor (DEBT) and paying institution (PAYE). The
 //! counterparty's cash parties and intermediaries (INTM) are read, left out
-//! and reported. A free-of-payment message has no cash side: its cash
-//! accounts and cash parties are read, left out and reported, and a `/CMKT/`
-//! line in it is refused (`AMOUNT_NOT_ALLOWED`, ISM-1 §6.1 rule 4). Written,
-//! the account goes in `C/FIAC/:97A::CASH//`, the owner by BIC in its E2
-//! sequence and the servicer in its own; an owner known by LEI alone (E2 names
-//! its party by P, Q or R) and a servicer's safekeeping account (E2 accounts
-//! are cash accounts) have no MT field and are reported.
+//! and reported. `cash.account` is the instructing party's own cash account:
+//! `:97A::CASH//` in sequence C, else in its own cash owner's E2 sequence. A
+//! `:97A::CASH//` in the servicer's sequence (ACCW, PAYE) is the servicer's
+//! own account, `cash.servicer.safekeeping_account`, as ISO 20022's
+//! `CdtrAgt/CshAcct` and `DbtrAgt/CshAcct` are; when the servicer itself is
+//! left out (given by name…), its account is left out and reported with it,
+//! never taken as the cash account. A free-of-payment message has no cash
+//! side: its cash accounts, cash parties and a `/CMKT/` cash market line are
+//! read, left out and reported (ISM-1 §6.1 rule 4), as ISO 20022 does with
+//! `IsmData/CshMkt`. Written, the account goes in `C/FIAC/:97A::CASH//`, the
+//! owner by BIC in its E2 sequence and the servicer in its own with its
+//! account as `:97A::CASH//`; an owner known by LEI alone (E2 names its party
+//! by P, Q or R) has no MT field and is reported.
+//!
+//! **Dates with a time.** A trade or settlement date given as `:98C:`
+//! (`8!n6!n`) or `:98E:` (`8!n6!n[,3n][/[N]2!n[2!n]]`) is checked whole —
+//! hour 00–23, minutes and seconds 00–59, at most three decimals, a UTC
+//! indicator `[N]HH` or `[N]HHMM` only in `:98E:` — and its calendar date is
+//! taken as written, never shifted by the indicator; the time of day is
+//! left out and listed in [`Translation::unrepresented`], not derived. (The
+//! effective settlement of a confirmation, an instant, follows its own rule
+//! below.)
+//!
+//! **Rule order.** The ISM/1 cross-member rules are reported in their order
+//! (ISM-1 §6.1 rules 1–5): the reader builds the body with a missing
+//! counterparty agent absent and lets the decoder refuse it after rules 1–4,
+//! placed at the party's MT location and said in MT terms; a settlement date
+//! before the trade date is reported first.
 //!
 //! **What the message leaves implied** (ISM-1 §6.1 rule 5, duty 8; SWIFT:
 //! MT540–MT543 are "sent by an account owner to an account servicer"), each
@@ -95,6 +123,17 @@
 //!    carry; the seller and buyer are never derived; the counterparty's agent
 //!    is never derived but required (`COUNTERPARTY_REQUIRED` at
 //!    `E/SETDET/E1/SETPRTY/:95a::REAG//` or `…DEAG//`, with a sentence).
+//! 4. Nothing is derived from an address whose BIC breaks the ISM/1 BIC
+//!    rules (an unknown country…): the message itself is fine and its
+//!    routing is not the adapter's to judge, so it is not refused; where a
+//!    member would have been derived from it, the address is listed as left
+//!    out (`{1:} sender`, `{2:} receiver`) with the reason. The rule is the
+//!    same for ISO 20022's `AppHdr` `Fr`/`To` (issue 7 review, decision D6):
+//!    a FIN header's address is checked by the network, not by ISM/1.
+//!
+//! `Dialect::inbound` (`isthmus translate`) keeps and reports what was
+//! derived; a gateway's [`crate::context::complete`] replaces it with what it
+//! knows, and drops an own agent only guessed from routing.
 //!
 //! ## SettlementConfirmation ↔ MT544 (RECEIVE, FREE), MT545 (RECEIVE, AGAINST), MT546 (DELIVER, FREE), MT547 (DELIVER, AGAINST)
 //!
@@ -177,14 +216,15 @@
 //! # What is left out
 //!
 //! Outbound, [`Translation::unrepresented`] lists ISM/1 paths (`body.…`)
-//! MT cannot carry: a proprietary id's `scheme`, a cash owner by LEI alone, a
-//! cash servicer's safekeeping account, an optional party MT cannot name,
-//! and the InstructionStatus members above. Inbound, it
+//! MT cannot carry: a proprietary id's `scheme`, a cash owner by LEI alone,
+//! an optional party MT cannot name, and the InstructionStatus members
+//! above. Inbound, it
 //! lists MT locations whose content ISM/1 has no member for (a preparation
 //! date, a deal price, a `:35B:` description, other parties, other
-//! amounts, the counterparty's cash parties…). Blocks 3 and 5 and the `:20C::SEME//` of an advice are
-//! transport and identity of the MT message itself, which ISM/1 keeps in
-//! its envelope; they are not listed.
+//! amounts, the counterparty's cash parties, the time of a trade date…) and
+//! a routing address nothing could be derived from. Blocks 3 and 5 and the
+//! `:20C::SEME//` of an advice are transport and identity of the MT message
+//! itself, which ISM/1 keeps in its envelope; they are not listed.
 
 pub(crate) mod codes;
 pub(crate) mod fields;

@@ -6,7 +6,11 @@
 //! (`:95R:`), the instructing party's cash side (`:97A::CASH//` in sequence C
 //! and its own E2 cash parties), the Isthmus market lines `/SMKT/` and
 //! `/CMKT/`, and the own side the message leaves implied, derived from the
-//! message's routing and reported as derived.
+//! message's routing and reported as derived. A cash servicer's own account
+//! (`:97A::CASH//` in its E2 sequence) is its `safekeeping_account`, never the
+//! instructing party's cash account; a member stated in a form ISM/1 cannot
+//! carry is left out, reported and withheld; a missing counterparty agent is
+//! left to the decoder (rule 5 after rules 1–4).
 
 use isthmus_spec::body::{CashSide, Direction, Party, Payment, SettlementInstruction};
 use isthmus_spec::decimal::Money;
@@ -89,12 +93,7 @@ pub(super) fn read(
 
     // E Settlement Details: :22F::SETR//TRAD, E1 parties, E2 cash parties, E3 amount.
     let (setdet, setdet_path) = reader.one_sequence(root, "", "SETDET")?;
-    if let Some((field, generic)) = reader.at_most_one(setdet, &setdet_path, "22", "SETR")? {
-        // ISM/1 instructions settle trades: TRAD is implied; any other type is reported.
-        if generic.scheme.is_none() && generic.value == "TRAD" && field.lines.len() == 1 {
-            reader.consume(field);
-        }
-    }
+    settlement_transaction_type(reader, setdet, &setdet_path)?;
     let parties = Parties::read(reader, setdet, &setdet_path)?;
     let settlement_amount = settlement_amount(reader, setdet, &setdet_path, "SETT")?;
     let place_of_settlement = parties.place_of_settlement(reader, &setdet_path)?;
@@ -105,15 +104,14 @@ pub(super) fn read(
         Direction::Deliver => (Role::RECEIVING_AGENT, Role::DELIVERING_AGENT),
         Direction::Receive => (Role::DELIVERING_AGENT, Role::RECEIVING_AGENT),
     };
-    let counterparty_agent =
-        parties.counterparty(reader, counterparty, direction, payment, &setdet_path)?;
-    let own_agent = match parties.optional(reader, own.qualifier)? {
+    let counterparty_agent = parties.counterparty(reader, counterparty, direction, payment)?;
+    let own_agent = match parties.optional(reader, own.qualifier, own.member)? {
         Stated::Read(party) => Some(party),
         Stated::LeftOut => None,
         Stated::Absent => own_agent_from_routing(reader, own, &place_of_settlement)?,
     };
-    let seller = parties.optional(reader, "SELL")?.read();
-    let buyer = parties.optional(reader, "BUYR")?.read();
+    let seller = parties.optional(reader, "SELL", "body.seller")?.read();
+    let buyer = parties.optional(reader, "BUYR", "body.buyer")?.read();
 
     let cash_parties = CashParties::read(reader, setdet, &setdet_path)?;
     let cash = match payment {
@@ -122,15 +120,13 @@ pub(super) fn read(
             direction,
             fiac_cash,
             &cash_parties,
-            markets.cash.map(|(mic, _)| mic),
+            markets.cash.map(|(mic, _, _)| mic),
         )?,
         Payment::FreeOfPayment => {
-            if let Some((_, location)) = markets.cash {
-                return Err(TranslateError::at(
-                    TranslateCode::Ism(isthmus_spec::ReasonCode::AmountNotAllowed),
-                    location,
-                    "the narrative names a cash market (/CMKT/), but a free-of-payment instruction moves no cash and has no cash side (ISM-1 §6.1 rule 4)",
-                ));
+            // Like its other cash details, a free instruction's cash market
+            // is read, left out and listed (not refused).
+            if let Some((_, field, location)) = markets.cash {
+                reader.note(field, location, FREE_HAS_NO_CASH);
             }
             if let Some((_, field, location)) = fiac_cash {
                 reader.note(field, location, FREE_HAS_NO_CASH);
@@ -145,9 +141,11 @@ pub(super) fn read(
         Stated::LeftOut => None,
         Stated::Absent => owner_from_routing(reader)?,
     };
+    // A missing counterparty agent stays absent here: the decoder reports
+    // it (ISM-1 §6.1 rule 5) after rules 1–4, at the MT location of the party.
     let (delivering_agent, receiving_agent) = match direction {
-        Direction::Deliver => (own_agent, Some(counterparty_agent)),
-        Direction::Receive => (Some(counterparty_agent), own_agent),
+        Direction::Deliver => (own_agent, counterparty_agent),
+        Direction::Receive => (counterparty_agent, own_agent),
     };
 
     Ok(SettlementInstruction {
@@ -218,7 +216,7 @@ impl<T> Stated<T> {
 /// account owner (or an instructing party for it) sends MT540–MT543 to its
 /// account servicer (SWIFT MT540–MT543 scope).
 fn owner_from_routing(reader: &mut Reader<'_>) -> Result<Option<PartyId>, TranslateError> {
-    let Some((bic, source)) = reader.routing_bic(Routing::Sender)? else {
+    let Some((bic, source)) = reader.routing_bic(Routing::Sender) else {
         return Ok(None);
     };
     let owner = PartyId::parse(bic.as_str())
@@ -240,7 +238,7 @@ fn own_agent_from_routing(
     role: Role,
     place_of_settlement: &Bic,
 ) -> Result<Option<Party>, TranslateError> {
-    let Some((receiver, receiver_source)) = reader.routing_bic(Routing::Receiver)? else {
+    let Some((receiver, receiver_source)) = reader.routing_bic(Routing::Receiver) else {
         return Ok(None);
     };
     if receiver.institution() != place_of_settlement.institution() {
@@ -254,7 +252,7 @@ fn own_agent_from_routing(
         );
         return Ok(Some(Party::by_bic(receiver)));
     }
-    let Some((sender, sender_source)) = reader.routing_bic(Routing::Sender)? else {
+    let Some((sender, sender_source)) = reader.routing_bic(Routing::Sender) else {
         return Ok(None);
     };
     reader.derive(
@@ -266,6 +264,62 @@ fn own_agent_from_routing(
         ),
     );
     Ok(Some(Party::by_bic(sender)))
+}
+
+/// `:22F::SETR//` (`:4!c/[8c]/4!c`), the type of settlement transaction:
+/// ISM/1 instructions settle trades, so only `TRAD` is read (absent, it is
+/// implied). A repo, a securities loan, a collateral movement or any other
+/// type — or a proprietary type with a data source scheme — is refused
+/// rather than translated as a trade, as ISO 20022 refuses a `SctiesTxTp`
+/// other than `TRAD`.
+fn settlement_transaction_type(
+    reader: &mut Reader<'_>,
+    setdet: &Sequence,
+    setdet_path: &str,
+) -> Result<(), TranslateError> {
+    let Some((field, generic)) = reader.at_most_one(setdet, setdet_path, "22", "SETR")? else {
+        return Ok(());
+    };
+    let location = reader.location(setdet_path, field);
+    reader.require_option(field, &location, &["F"])?;
+    single_line(field, &location)?;
+    fields::code_4c(generic.value, &location)?;
+    if let Some(scheme) = generic.scheme {
+        return Err(TranslateError::at(
+            TranslateCode::NotRepresentable,
+            location,
+            format!(
+                "the type of settlement transaction is the proprietary code \"{}\" of scheme {scheme}; ISM/1 settles trades only (:22F::SETR//TRAD), so it is not translated as one",
+                generic.value
+            ),
+        ));
+    }
+    if generic.value != "TRAD" {
+        let what = match generic.value {
+            "REPU" => " (a repo)",
+            "RVPO" => " (a reverse repo)",
+            "TRPO" | "TRVO" => " (a triparty repo)",
+            "BSBK" => " (a buy/sell-back)",
+            "SBBK" => " (a sell/buy-back)",
+            "SECL" => " (a securities loan)",
+            "SECB" => " (a securities borrowing)",
+            "COLI" | "COLO" => " (a collateral movement)",
+            "CORP" => " (a corporate action)",
+            "OWNI" | "OWNE" => " (a transfer between accounts)",
+            "PORT" => " (a portfolio transfer)",
+            _ => "",
+        };
+        return Err(TranslateError::at(
+            TranslateCode::NotRepresentable,
+            location,
+            format!(
+                "the type of settlement transaction is {}{what}; ISM/1 settles trades only (:22F::SETR//TRAD), so it is refused rather than translated as a trade",
+                generic.value
+            ),
+        ));
+    }
+    reader.consume(field);
+    Ok(())
 }
 
 /// `:20C::COMM//` in one of the A1 linkage sequences.
@@ -361,19 +415,19 @@ fn place_of_trade(
 
 /// The markets of `/SMKT/` and `/CMKT/` in `:70E::SPRO//` (ISM-1 Appendix A).
 #[derive(Default)]
-struct Markets {
+struct Markets<'s> {
     securities: Option<Mic>,
-    /// The cash market and where it was read.
-    cash: Option<(Mic, String)>,
+    /// The cash market, its field and where in it it was read.
+    cash: Option<(Mic, &'s Field, String)>,
 }
 
 /// Reads `:70E::SPRO//` of sequence B: our market lines, or free text,
 /// which ISM/1 has no member for and is reported.
-fn markets(
+fn markets<'s>(
     reader: &mut Reader<'_>,
-    trad: &Sequence,
+    trad: &'s Sequence,
     path: &str,
-) -> Result<Markets, TranslateError> {
+) -> Result<Markets<'s>, TranslateError> {
     let Some((field, generic)) = reader.at_most_one(trad, path, "70", "SPRO")? else {
         return Ok(Markets::default());
     };
@@ -399,7 +453,7 @@ fn markets(
         if key == "SMKT" {
             markets.securities = Some(mic);
         } else {
-            markets.cash = Some((mic, at));
+            markets.cash = Some((mic, field, at));
         }
     }
     reader.consume(field);
@@ -462,6 +516,7 @@ fn account_owner(
                 location,
                 "ISM/1 identifies the account owner by BIC or LEI; an owner given by proprietary code or name is left out",
             );
+            reader.withhold("body.account_owner");
             return Ok(Stated::LeftOut);
         }
     };
@@ -497,10 +552,12 @@ fn cash_account<'s>(
 
 /// The instructing party's cash side of an against-payment instruction
 /// (ISM-1 §6.0.9): the account of `:97A::CASH//` in sequence C, else in the
-/// own cash owner's E2 sequence, else in the own servicer's; the owner
-/// (BENM for a delivery, DEBT for a receipt) by BIC or, under ALTE, LEI;
-/// the servicer (ACCW, PAYE) as a party; the market of `/CMKT/`. The
-/// counterparty's cash parties and intermediaries are left out and reported.
+/// own cash owner's E2 sequence (BENM for a delivery, DEBT for a receipt);
+/// the owner by BIC or, under ALTE, LEI; the servicer (ACCW, PAYE) as a
+/// party, with the `:97A::CASH//` of its own sequence as its own account
+/// (`cash.servicer.safekeeping_account`, never `cash.account`); the market
+/// of `/CMKT/`. The counterparty's cash parties and intermediaries are left
+/// out and reported.
 fn cash_side(
     reader: &mut Reader<'_>,
     direction: Direction,
@@ -518,20 +575,7 @@ fn cash_side(
         None => None,
     };
     let servicer = match parties.get(servicer_qualifier) {
-        Some(entry) => {
-            accounts.extend(cash_account(reader, entry.sequence, &entry.path)?);
-            match identify(reader, &entry.path, entry.party, entry.generic)? {
-                Identified::Party(party) => {
-                    reader.consume(entry.party);
-                    Some(with_lei(reader, entry.sequence, &entry.path, party)?)
-                }
-                Identified::NotRepresentable(why) => {
-                    let location = reader.location(&entry.path, entry.party);
-                    reader.note(entry.party, location, format!("the cash account's servicer is {why}; ISM/1 names a party by BIC or proprietary code, so it is left out"));
-                    None
-                }
-            }
-        }
+        Some(entry) => cash_servicer(reader, entry)?,
         None => None,
     };
     let mut accounts = accounts.into_iter();
@@ -543,7 +587,7 @@ fn cash_side(
         reader.note(
             field,
             location,
-            "a second cash account of the instructing party; ISM/1 keeps the first, in the order sequence C, owner, servicer",
+            "a second cash account of the instructing party; ISM/1 keeps the first, in the order sequence C, then the cash owner's sequence",
         );
     }
     parties.leave_out(reader, |qualifier| {
@@ -563,6 +607,42 @@ fn cash_side(
         owner,
         servicer,
     }))
+}
+
+/// The servicer of the cash account (ACCW, PAYE) as a party, with its LEI
+/// (`:95L::ALTE//`) and the `:97A::CASH//` of its sequence, the servicer's
+/// own account. A servicer ISM/1 cannot name (by name and address…) is left
+/// out and withheld, and its account with it: it is the servicer's, not
+/// the instructing party's.
+fn cash_servicer(
+    reader: &mut Reader<'_>,
+    entry: &CashPartySequence<'_>,
+) -> Result<Option<Party>, TranslateError> {
+    let own_account = cash_account(reader, entry.sequence, &entry.path)?;
+    match identify(reader, &entry.path, entry.party, entry.generic)? {
+        Identified::Party(party) => {
+            reader.consume(entry.party);
+            let mut party = with_lei(reader, entry.sequence, &entry.path, party)?;
+            if let Some((account, field, _)) = own_account {
+                reader.consume(field);
+                party.safekeeping_account = Some(account);
+            }
+            Ok(Some(party))
+        }
+        Identified::NotRepresentable(why) => {
+            let location = reader.location(&entry.path, entry.party);
+            reader.note(entry.party, location, format!("the cash account's servicer is {why}; ISM/1 names a party by BIC or proprietary code, so it is left out"));
+            reader.withhold("body.cash.servicer");
+            if let Some((_, field, location)) = own_account {
+                reader.note(
+                    field,
+                    location,
+                    "the account in the cash servicer's sequence is the servicer's own account, not the instructing party's cash account; the servicer is left out, and so is its account",
+                );
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// The owner of the cash account: its LEI (`:95L::ALTE//`) over its BIC
@@ -604,6 +684,7 @@ fn cash_owner(
         party_location,
         "ISM/1 identifies a cash account's owner by BIC or LEI; an owner given by proprietary code or name alone is left out",
     );
+    reader.withhold("body.cash.owner");
     Ok(None)
 }
 
@@ -771,14 +852,15 @@ impl<'s> Parties<'s> {
     }
 
     /// The counterparty's agent, which ISM/1 requires (ISM-1 §6.1 rule 5).
+    /// Absent, it is left to the decoder, which reports it after the rules
+    /// before it; the sentence it then gives is said here, in MT terms.
     fn counterparty(
         &self,
         reader: &mut Reader<'_>,
         role: Role,
         direction: Direction,
         payment: Payment,
-        setdet_path: &str,
-    ) -> Result<Party, TranslateError> {
+    ) -> Result<Option<Party>, TranslateError> {
         let Some(entry) = self.get(role.qualifier) else {
             let mt = codes::instruction_type(direction, payment);
             let what = match direction {
@@ -789,17 +871,18 @@ impl<'s> Parties<'s> {
                     "receives securities, so it must name the delivering agent they come from"
                 }
             };
-            return Err(TranslateError::at(
-                TranslateCode::Ism(isthmus_spec::ReasonCode::CounterpartyRequired),
-                format!("{setdet_path}/E1/SETPRTY/:95a::{}//", role.qualifier),
+            reader.explain(
+                role.member,
+                isthmus_spec::ReasonCode::CounterpartyRequired,
                 format!(
                     "this MT{mt} {what} (:95P::{q}// or :95R::{q}/<scheme>/): the counterparty's side is what the other instruction matches against (ISM-1 §6.1 rule 5); no settlement party sequence names it",
                     q = role.qualifier
                 ),
-            ));
+            );
+            return Ok(None);
         };
         match identify(reader, &entry.path, entry.party, entry.generic)? {
-            Identified::Party(party) => self.party(reader, entry, party),
+            Identified::Party(party) => self.party(reader, entry, party).map(Some),
             Identified::NotRepresentable(why) => Err(TranslateError::at(
                 TranslateCode::NotRepresentable,
                 reader.location(&entry.path, entry.party),
@@ -808,12 +891,13 @@ impl<'s> Parties<'s> {
         }
     }
 
-    /// The own agent, SELL or BUYR, optional in ISM/1: one named in a form
-    /// ISM/1 cannot carry is left out and reported.
+    /// The own agent, SELL or BUYR (ISM/1 `member`), optional in ISM/1: one
+    /// named in a form ISM/1 cannot carry is left out, reported and withheld.
     fn optional(
         &self,
         reader: &mut Reader<'_>,
         qualifier: &str,
+        member: &str,
     ) -> Result<Stated<Party>, TranslateError> {
         let Some(entry) = self.get(qualifier) else {
             return Ok(Stated::Absent);
@@ -823,6 +907,7 @@ impl<'s> Parties<'s> {
             Identified::NotRepresentable(why) => {
                 let location = reader.location(&entry.path, entry.party);
                 reader.note(entry.party, location, format!("the party is {why}; ISM/1 names a party by BIC or proprietary code, so it is left out"));
+                reader.withhold(member);
                 Ok(Stated::LeftOut)
             }
         }

@@ -7,7 +7,10 @@
 //! dropped silently. Members the message leaves implied and its routing
 //! supplies (the sender as account owner, the receiver as the instructing
 //! party's own agent), and times read without a UTC offset, are listed in
-//! [`Translation::derived`] with the location they came from.
+//! [`Translation::derived`] with the location they came from; members the
+//! message states in a form ISM/1 cannot carry, in [`Translation::withheld`].
+//! Cross-member rules are left to the ISM/1 decoder, so they are reported in
+//! ISM-1's order, each placed at its MT field.
 
 mod confirmation;
 mod instruction;
@@ -16,7 +19,7 @@ mod status;
 use std::collections::BTreeSet;
 
 use isthmus_spec::ident::Bic;
-use isthmus_spec::{Body, Rejection};
+use isthmus_spec::{Body, ReasonCode, Rejection};
 
 use super::codes::{self, MessageKind};
 use super::fields::{self, Generic};
@@ -44,16 +47,22 @@ pub(crate) fn read(
     // The ISM/1 decoder applies the cross-member rules (settlement date not
     // before trade date, amount exactly for AGAINST_PAYMENT, a reason for
     // REJECTED and UNMATCHED…); its refusal is placed at the MT field.
+    // A missing counterparty agent (rule 5) is left to the decoder too, so
+    // the rules are reported in their order (a settlement date before the
+    // trade date first).
     let checked = Body::from_json(body.kind(), &body.to_json(), "body")
         .map_err(|rejection| reader.place(kind, rejection))?;
     let mut derived = std::mem::take(&mut reader.derived);
     derived.sort_by(|a, b| a.field.cmp(&b.field));
+    let mut withheld = std::mem::take(&mut reader.withheld);
+    withheld.sort();
+    withheld.dedup();
     let unrepresented = reader.finish(root);
     Ok(Translation {
         value: checked,
         unrepresented,
         derived,
-        withheld: Vec::new(),
+        withheld,
     })
 }
 
@@ -68,7 +77,6 @@ fn mt_location_of(kind: MessageKind, ism_path: &str) -> Option<&'static str> {
         (MessageKind::Instruction(..), "body.delivering_agent") => {
             "E/SETDET/E1/SETPRTY/:95a::DEAG//"
         }
-        (MessageKind::Instruction(..), "body.cash") => "B/TRADDET/:70E::SPRO// /CMKT/",
         (MessageKind::Confirmation(..), "body.settlement_amount") => "E/SETDET/E3/AMT/:19A::ESTT//",
         (MessageKind::Confirmation(..), "body.cash_journal") => "B/TRADDET/:70E::SPRO// /CJNL/",
         (MessageKind::Status, "body.reason") => "A/GENL/A2/STAT/A2a/REAS",
@@ -86,7 +94,13 @@ pub(crate) struct Reader<'m> {
     receiver_location: &'static str,
     consumed: BTreeSet<usize>,
     notes: Vec<(usize, Unrepresented)>,
+    /// Addresses of blocks 1 and 2 that were consulted but give nothing.
+    routing_notes: Vec<Unrepresented>,
     derived: Vec<Derived>,
+    withheld: Vec<String>,
+    /// The reader's own sentence for an ISM/1 rule the decoder reports at a
+    /// member (`body.receiving_agent`…), said in MT terms.
+    explanations: Vec<(String, ReasonCode, String)>,
 }
 
 /// Which address of the message's routing.
@@ -118,25 +132,59 @@ impl<'m> Reader<'m> {
             receiver_location: fin.receiver_location,
             consumed: BTreeSet::new(),
             notes: Vec::new(),
+            routing_notes: Vec::new(),
             derived: Vec::new(),
+            withheld: Vec::new(),
+            explanations: Vec::new(),
         }
     }
 
     /// The BIC of the sender's or the receiver's address and the location
     /// it is reported under (`{1:} sender`, `{2:} receiver`…), or `None` for
     /// an Isthmus placeholder address, from which nothing is derived. An
-    /// address whose BIC breaks ISM/1's BIC rules is refused at its block.
-    pub fn routing_bic(&self, which: Routing) -> Result<Option<(Bic, String)>, TranslateError> {
+    /// address whose BIC breaks ISM/1's BIC rules (an unknown country…) gives
+    /// nothing either: the message itself is fine and its routing is not the
+    /// adapter's to judge, so nothing is derived from it and the address is
+    /// listed as left out (`{1:} sender`), once.
+    pub fn routing_bic(&mut self, which: Routing) -> Option<(Bic, String)> {
         let (address, location, role) = match which {
             Routing::Sender => (self.sender, self.sender_location, "sender"),
             Routing::Receiver => (self.receiver, self.receiver_location, "receiver"),
         };
         if fin::is_placeholder(address) {
-            return Ok(None);
+            return None;
         }
-        let bic = Bic::parse(&fin::bic_of_address(address))
-            .map_err(|r| TranslateError::from_rejection(r, location))?;
-        Ok(Some((bic, format!("{location} {role}"))))
+        let source = format!("{location} {role}");
+        match Bic::parse(&fin::bic_of_address(address)) {
+            Ok(bic) => Some((bic, source)),
+            Err(rejection) => {
+                if self.routing_notes.iter().all(|n| n.field != source) {
+                    self.routing_notes.push(Unrepresented {
+                        field: source,
+                        reason: format!(
+                            "the {role}'s address {address} is no BIC ISM/1 accepts ({}: {}); nothing is derived from it",
+                            rejection.code.as_str(),
+                            rejection.message
+                        ),
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    /// Records a member the message states in a form ISM/1 cannot carry (it
+    /// is listed as left out by [`Reader::note`]): a gateway must not fill
+    /// it in from elsewhere (`Translation::withheld`).
+    pub fn withhold(&mut self, member: &str) {
+        self.withheld.push(member.to_string());
+    }
+
+    /// Says in MT terms why the decoder's rule `code` at `member` fails,
+    /// should it fail (the decoder's own sentence is kept otherwise).
+    pub fn explain(&mut self, member: &str, code: ReasonCode, message: impl Into<String>) {
+        self.explanations
+            .push((member.to_string(), code, message.into()));
     }
 
     /// Records a member the message did not state but implies.
@@ -419,8 +467,9 @@ impl<'m> Reader<'m> {
         Ok(())
     }
 
-    /// Places an ISM/1 cross-member refusal at its MT field.
-    fn place(&self, kind: MessageKind, rejection: Rejection) -> TranslateError {
+    /// Places an ISM/1 cross-member refusal at its MT field, with the
+    /// reader's own sentence for a member it explained.
+    fn place(&self, kind: MessageKind, mut rejection: Rejection) -> TranslateError {
         let location = rejection
             .field
             .as_deref()
@@ -428,11 +477,19 @@ impl<'m> Reader<'m> {
             .map(str::to_string)
             .or(rejection.field.clone())
             .unwrap_or_else(|| "body".to_string());
+        if let Some((_, _, message)) = self.explanations.iter().find(|(member, code, _)| {
+            *code == rejection.code && rejection.field.as_deref() == Some(member.as_str())
+        }) {
+            rejection.message = message.clone();
+        }
         TranslateError::from_rejection(rejection, location)
     }
 
     /// What ISM/1 does not carry: the notes, and every field never used, in message order.
+    /// Addresses of blocks 1 and 2 come first, sender before receiver.
     fn finish(mut self, root: &Sequence) -> Vec<Unrepresented> {
+        let mut routing = std::mem::take(&mut self.routing_notes);
+        routing.sort_by_key(|note| note.field.ends_with("receiver"));
         let mut left: Vec<(usize, Unrepresented)> = std::mem::take(&mut self.notes);
         let kind_name = ism_kind_name(self.kind);
         let mut stack: Vec<(&Sequence, String)> =
@@ -458,7 +515,8 @@ impl<'m> Reader<'m> {
             stack.extend(children);
         }
         left.sort_by_key(|(id, _)| *id);
-        left.into_iter().map(|(_, note)| note).collect()
+        routing.extend(left.into_iter().map(|(_, note)| note));
+        routing
     }
 }
 
@@ -548,9 +606,11 @@ pub(crate) fn single_line(field: &Field, location: &str) -> Result<(), Translate
     }
 }
 
-/// A date field `:98a:` as an ISM/1 date: option A `8!n`; options C and E
-/// also carry a time, which ISM/1 dates do not (recorded as left out);
-/// option B (a date code such as WISS, when issued) has no calendar date.
+/// A date field `:98a:` as an ISM/1 date: option A `8!n`; options C
+/// (`8!n6!n`) and E (`8!n6!n[,3n][/[N]2!n[2!n]]`) also carry a time, which
+/// ISM/1 dates do not: the field is checked whole, its calendar date taken
+/// as written and the time recorded as left out; option B (a date code such
+/// as WISS, when issued) has no calendar date.
 pub(crate) fn date_of(
     reader: &mut Reader<'_>,
     field: &Field,
@@ -586,26 +646,15 @@ pub(crate) fn date_of(
             Ok(date)
         }
         "C" | "E" => {
-            let (date, time) = generic
-                .value
-                .split_at_checked(8)
-                .unwrap_or((generic.value, ""));
-            let time_ok = time.len() >= 6 && time.bytes().take(6).all(|b| b.is_ascii_digit());
-            if !time_ok {
-                return Err(TranslateError::at(
-                    TranslateCode::MtFieldFormat,
-                    location,
-                    format!(
-                        "\"{}\" is not a date and time YYYYMMDDHHMMSS",
-                        generic.value
-                    ),
-                ));
-            }
-            let date = fields::date_8n(date, &location)?;
+            // The whole field is checked (hour 00–23, minute, second, the
+            // decimals and UTC indicator of :98E:); the calendar date is
+            // taken as written, never shifted by the indicator, and the time
+            // of day is left out and listed, not derived.
+            let date = fields::date_of_98(option, generic.value, &location)?;
             reader.note(
                 field,
                 location,
-                "ISM/1 keeps the date; the time of day is left out",
+                "ISM/1 keeps the date as written; the time of day (and any UTC indicator) is left out",
             );
             Ok(date)
         }

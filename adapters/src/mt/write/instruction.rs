@@ -11,9 +11,8 @@ use crate::mt::narrative;
 use crate::mt::{INSTRUCTION_RECEIVER_ADDRESS, INSTRUCTION_SENDER_ADDRESS};
 
 /// Writes an instruction. Members MT has no field for travel as narrative
-/// lines (`/SMKT/`, `/CMKT/`); a proprietary id's `scheme`, a cash owner
-/// known only by LEI and a cash servicer's safekeeping account have no MT
-/// field and are reported as unrepresented; a value MT cannot hold whole (a
+/// lines (`/SMKT/`, `/CMKT/`); a proprietary id's `scheme` and a cash owner
+/// known only by LEI have no MT field and are reported as unrepresented; a value MT cannot hold whole (a
 /// reference over 16 characters, a quantity or amount over 15 characters, a
 /// required party's proprietary code over 34 characters or issuer that is
 /// no data source scheme) is refused.
@@ -151,7 +150,8 @@ pub(super) fn write(body: &SettlementInstruction) -> Result<Translation<Vec<u8>>
 
 /// The E2 cash parties of the instructing party's cash side: the owner
 /// (BENM for a delivery, DEBT for a receipt) by BIC, and the servicer
-/// (ACCW, PAYE) as a party. The account itself is written in sequence C.
+/// (ACCW, PAYE) as a party with its own account. The instructing party's
+/// cash account itself is written in sequence C.
 fn cash_parties(
     lines: &mut Lines,
     direction: Direction,
@@ -190,13 +190,14 @@ fn cash_parties(
 enum Sequence {
     /// E1 SETPRTY: party, LEI, `:97A::SAFE//`.
     Settlement,
-    /// E2 CSHPRTY: party and LEI; E2 accounts are cash accounts, so a
-    /// party's safekeeping account has no field there.
+    /// E2 CSHPRTY: party, LEI and, for the cash servicer, its own account
+    /// (`:97A::CASH//`; ISM/1 `cash.servicer.safekeeping_account`).
     Cash,
 }
 
 /// One party sequence: `:95P:` (BIC) or `:95R:` (issuer as data source
-/// scheme, proprietary code), `:95L::ALTE//` LEI, and in E1 `:97A::SAFE//`.
+/// scheme, proprietary code), `:95L::ALTE//` LEI, and the party's account:
+/// in E1 `:97A::SAFE//`, in E2 `:97A::CASH//`.
 /// Returns whether the party was written: a party whose proprietary id MT
 /// cannot hold is refused when `required`, else left out and reported.
 fn party(
@@ -267,10 +268,9 @@ fn party(
     if let Some(account) = &party.safekeeping_account {
         match sequence {
             Sequence::Settlement => lines.qualified("97A", "SAFE", account.as_str()),
-            Sequence::Cash => unrepresented.push(Unrepresented {
-                field: format!("{member}.safekeeping_account"),
-                reason: "the accounts of an E2 cash party are cash accounts (:97A::CASH//, written in sequence C); a safekeeping account has no field there".into(),
-            }),
+            // The cash servicer's own account: :97A::CASH// in its own E2
+            // sequence (the instructing party's is written in sequence C).
+            Sequence::Cash => lines.qualified("97A", "CASH", account.as_str()),
         }
     }
     lines.close(name);

@@ -1191,6 +1191,16 @@ fn d6_a_header_bic_that_breaks_ism_rules_derives_nothing_and_is_listed() {
     );
     assert_eq!(left_out(&read), vec!["/AppHdr/Fr/FIId/FinInstnId/BICFI"]);
     assert!(read.derived.is_empty());
+    // An organisation's LEI with bad check digits, likewise (head.001.001.04).
+    let header = with_header(SELLER_DELIVERS, "CHASUS33", "IRVTUS3N")
+        .replace("head.001.001.02", "head.001.001.04")
+        .replace(
+            "<Fr><FIId><FinInstnId><BICFI>CHASUS33</BICFI></FinInstnId></FIId></Fr>",
+            "<Fr><OrgId><Id><OrgId><LEI>549300ISTHMUSSELL016</LEI></OrgId></Id></OrgId></Fr>",
+        );
+    let read = to_ism(header.as_bytes()).unwrap();
+    assert_eq!(instruction_of(&read).account_owner, None);
+    assert_eq!(left_out(&read), vec!["/AppHdr/Fr/OrgId/Id/OrgId/LEI"]);
     // A header nothing is derived from is not judged at all.
     let stated = SELLER_DELIVERS
         .replace(

@@ -9,7 +9,12 @@
 //! §6.1 duties 7, 8); no input, arbitrary or a mutated corpus document, makes
 //! the reader panic; generated ISM/1 bodies of the four kinds — instructions
 //! with proprietary parties, implied own agents, cash sides and markets
-//! included — round-trip losslessly.
+//! included — round-trip losslessly. The issue 7 review's decisions have a
+//! test each (`d1_…`–`d7_…`: rules in ISM/1 order, the servicer's account,
+//! a free instruction's cash market, dates with a time, withheld members,
+//! invalid header BICs, routing guesses at the gateway), and so do the
+//! settlement chain's intermediaries, what parties carry beyond ISM/1, and
+//! the two chains' depositories.
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -822,6 +827,516 @@ fn a_cash_account_iso_20022_cannot_hold_is_reported_not_truncated() {
         refused.field.as_deref(),
         Some("/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct/Prtry")
     );
+}
+
+// ---------------------------------------------------------------------------
+// The same business message reads the same in both dialects (issue 7 review,
+// decisions D1–D7), and nothing of the settlement chain vanishes.
+// ---------------------------------------------------------------------------
+
+fn left_out(translation: &isthmus_adapters::Translation<Body>) -> Vec<&str> {
+    let mut fields: Vec<&str> = translation
+        .unrepresented
+        .iter()
+        .map(|u| u.field.as_str())
+        .collect();
+    fields.sort_unstable();
+    fields
+}
+
+fn withheld(translation: &isthmus_adapters::Translation<Body>) -> Vec<&str> {
+    let mut fields: Vec<&str> = translation.withheld.iter().map(String::as_str).collect();
+    fields.sort_unstable();
+    fields
+}
+
+const P: &str = "/Document/SctiesSttlmTxInstr";
+
+fn refusal(document: &str) -> TranslateError {
+    match to_ism(document.as_bytes()) {
+        Ok(read) => panic!("accepted: {:?}", read.value),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn d1_the_rules_of_an_instruction_are_reported_in_their_order() {
+    // No receiving agent and nothing else wrong: rule 5, at the missing Pty1.
+    let without = SELLER_DELIVERS.replace(
+        "<Pty1><Id><PrtryId><Id>0901</Id><Issr>DTCYID</Issr></PrtryId></Id></Pty1>",
+        "",
+    );
+    let refused = refusal(&without);
+    assert_eq!(refused.code.as_str(), "COUNTERPARTY_REQUIRED");
+    assert_eq!(
+        refused.field.as_deref(),
+        Some("/Document/SctiesSttlmTxInstr/RcvgSttlmPties/Pty1")
+    );
+    // Settling before the trade (rule 1) comes first, as it does in MT and in JSON.
+    let early = without.replace(
+        "<SttlmDt><Dt><Dt>2026-11-27</Dt></Dt></SttlmDt>",
+        "<SttlmDt><Dt><Dt>2026-11-24</Dt></Dt></SttlmDt>",
+    );
+    let refused = refusal(&early);
+    assert_eq!(refused.code.as_str(), "SETTLEMENT_BEFORE_TRADE");
+    assert_eq!(
+        refused.field.as_deref(),
+        Some(&*format!("{P}/TradDtls/SttlmDt"))
+    );
+    let refused = refusal(&with_header(&early, "CHASUS33", "IRVTUS3N"));
+    assert_eq!(refused.code.as_str(), "SETTLEMENT_BEFORE_TRADE");
+    // So do the amount rules (2, 3): a free delivery with an amount and no receiving agent.
+    let free = without.replace("<Pmt>APMT</Pmt>", "<Pmt>FREE</Pmt>");
+    let refused = refusal(&free);
+    assert_eq!(refused.code.as_str(), "AMOUNT_NOT_ALLOWED");
+    assert_eq!(refused.field.as_deref(), Some(&*format!("{P}/SttlmAmt")));
+    // A receipt without a delivering agent: the delivering chain's Pty1.
+    let receipt = BUYER_RECEIVES.replace("<Pty1><Id><AnyBIC>CHASUS33</AnyBIC></Id></Pty1>", "");
+    let refused = refusal(&receipt);
+    assert_eq!(refused.code.as_str(), "COUNTERPARTY_REQUIRED");
+    assert_eq!(
+        refused.field.as_deref(),
+        Some(&*format!("{P}/DlvrgSttlmPties/Pty1"))
+    );
+    assert!(refused.message.contains("delivering agent"), "{refused}");
+}
+
+/// `SELLER_DELIVERS` with its cash parties replaced by `parties` and no cash
+/// account in `QtyAndAcctDtls`.
+fn delivery_with_cash_parties(parties: &str) -> String {
+    SELLER_DELIVERS
+        .replace(
+            "\n      <CshAcct><Prtry>AUD-CASH-SELLER-7</Prtry></CshAcct>",
+            "",
+        )
+        .replace(
+            "    <SttlmAmt>",
+            &format!("    <CshPties>{parties}</CshPties>\n    <SttlmAmt>"),
+        )
+}
+
+/// `BUYER_RECEIVES` likewise.
+fn receipt_with_cash_parties(parties: &str) -> String {
+    BUYER_RECEIVES
+        .replace(
+            "\n      <CshAcct><Prtry>AUD-CASH-BUYER-3</Prtry></CshAcct>",
+            "",
+        )
+        .replace(
+            "    <SttlmAmt>",
+            &format!("    <CshPties>{parties}</CshPties>\n    <SttlmAmt>"),
+        )
+}
+
+#[test]
+fn d2_the_servicers_account_is_the_servicers_in_both_directions() {
+    let delivery = delivery_with_cash_parties(
+        "<CdtrAgt><Id><BICFI>ANZBAU3M</BICFI></Id><CshAcct><Prtry>ANZ-NOSTRO-AUD-1</Prtry></CshAcct></CdtrAgt>",
+    );
+    let receipt = receipt_with_cash_parties(
+        "<DbtrAgt><Id><BICFI>ANZBAU3M</BICFI></Id><CshAcct><Prtry>ANZ-NOSTRO-AUD-1</Prtry></CshAcct></DbtrAgt>",
+    );
+    for document in [delivery, receipt] {
+        let read = to_ism(document.as_bytes()).unwrap();
+        let cash = instruction_of(&read).cash.as_ref().expect("a cash side");
+        assert_eq!(cash.account, None, "never the instructing party's account");
+        let servicer = cash.servicer.as_ref().expect("a servicer");
+        assert_eq!(bic_of(Some(servicer)), Some("ANZBAU3M"));
+        assert_eq!(
+            servicer.safekeeping_account.as_ref().map(|a| a.as_str()),
+            Some("ANZ-NOSTRO-AUD-1")
+        );
+        assert!(read.unrepresented.is_empty(), "{:?}", read.unrepresented);
+    }
+    // The own owner's account is the instructing party's cash account.
+    let read = to_ism(
+        receipt_with_cash_parties(
+            "<Dbtr><Id><AnyBIC>ANZBAU3M</AnyBIC></Id><CshAcct><Prtry>AUD-CASH-BUYER-3</Prtry></CshAcct></Dbtr>",
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let cash = instruction_of(&read).cash.as_ref().unwrap();
+    assert_eq!(
+        cash.account.as_ref().map(|a| a.as_str()),
+        Some("AUD-CASH-BUYER-3")
+    );
+    // A servicer given by name is left out with its account, which is not moved.
+    let read = to_ism(
+        delivery_with_cash_parties(
+            "<CdtrAgt><Id><NmAndAdr><Nm>ANZ Custody</Nm></NmAndAdr></Id><CshAcct><Prtry>ANZ-NOSTRO-AUD-1</Prtry></CshAcct></CdtrAgt>",
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(instruction_of(&read).cash, None);
+    assert_eq!(
+        left_out(&read),
+        vec![
+            "/Document/SctiesSttlmTxInstr/CshPties/CdtrAgt/CshAcct",
+            "/Document/SctiesSttlmTxInstr/CshPties/CdtrAgt/Id/NmAndAdr",
+        ]
+    );
+    assert_eq!(withheld(&read), vec!["body.cash.servicer"]);
+}
+
+#[test]
+fn d3_a_free_instructions_cash_market_is_left_out_not_refused() {
+    let free = SELLER_DELIVERS
+        .replace("<Pmt>APMT</Pmt>", "<Pmt>FREE</Pmt>")
+        .replace(
+            r#"    <SttlmAmt><Amt Ccy="AUD">352140.50</Amt><CdtDbtInd>CRDT</CdtDbtInd></SttlmAmt>"#,
+            r#"    <SplmtryData><Envlp><IsmData xmlns="urn:isthmus:ism:1:splmtry"><CshMkt>XASX</CshMkt></IsmData></Envlp></SplmtryData>"#,
+        );
+    let read = to_ism(free.as_bytes()).unwrap();
+    assert_eq!(instruction_of(&read).cash, None);
+    assert_eq!(
+        left_out(&read),
+        vec![
+            "/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/CshAcct",
+            "/Document/SctiesSttlmTxInstr/SplmtryData[1]/Envlp/IsmData/CshMkt",
+        ]
+    );
+}
+
+#[test]
+fn d4_a_trade_or_settlement_date_with_a_time_keeps_its_date_and_lists_the_time() {
+    let timed = |trade: &str, settlement: &str| {
+        SELLER_DELIVERS
+            .replace(
+                "<TradDt><Dt><Dt>2026-11-25</Dt></Dt></TradDt>",
+                &format!("<TradDt><Dt><DtTm>{trade}</DtTm></Dt></TradDt>"),
+            )
+            .replace(
+                "<SttlmDt><Dt><Dt>2026-11-27</Dt></Dt></SttlmDt>",
+                &format!("<SttlmDt><Dt><DtTm>{settlement}</DtTm></Dt></SttlmDt>"),
+            )
+    };
+    // Local, UTC and offsets that would move the date if it were shifted: it is not.
+    for (trade, settlement) in [
+        ("2026-11-25T10:30:00", "2026-11-27T00:00:00Z"),
+        ("2026-11-25T23:30:00-05:00", "2026-11-27T00:15:00.125+09:00"),
+        (
+            "2026-11-25T00:00:00+14:00",
+            "2026-11-27T23:59:59.999999-12:00",
+        ),
+    ] {
+        let read = to_ism(timed(trade, settlement).as_bytes())
+            .unwrap_or_else(|e| panic!("{trade} {settlement}: {e}"));
+        let body = instruction_of(&read);
+        assert_eq!(body.trade_date.as_str(), "2026-11-25", "{trade}");
+        assert_eq!(body.settlement_date.as_str(), "2026-11-27", "{settlement}");
+        assert!(read.derived.is_empty(), "never derived: {:?}", read.derived);
+        assert_eq!(
+            left_out(&read),
+            vec![
+                "/Document/SctiesSttlmTxInstr/TradDtls/SttlmDt/Dt/DtTm",
+                "/Document/SctiesSttlmTxInstr/TradDtls/TradDt/Dt/DtTm",
+            ]
+        );
+    }
+    // The whole time is validated.
+    for bad in [
+        "2026-11-25T24:00:00",
+        "2026-11-25T23:60:00",
+        "2026-11-25T23:59:61",
+        "2026-11-25T10:30",
+        "2026-11-25T10:30:00.",
+        "2026-11-25T10:30:00+3:00",
+        "2026-11-25T10:30:00+03",
+        "2026-11-25T10:30:00+14:30",
+        "2026-11-25T10:30:00 UTC",
+        "2026-11-25",
+    ] {
+        let refused = refusal(&timed(bad, "2026-11-27T00:00:00Z"));
+        assert_eq!(
+            refused.code.as_str(),
+            "TIMESTAMP_INVALID",
+            "{bad}: {refused}"
+        );
+        assert_eq!(
+            refused.field.as_deref(),
+            Some(&*format!("{P}/TradDtls/TradDt/Dt/DtTm")),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn d4_a_confirmations_settlement_date_with_a_time_lists_the_time_and_settled_at_keeps_its_rule() {
+    let path = corpus_dir().join("18-sese025-us-deliver-against-payment-usd.xml");
+    let document = std::fs::read_to_string(&path).unwrap();
+    let (_, expected_body) = expected_for(&path);
+    let date = document
+        .split("<SttlmDt>")
+        .nth(1)
+        .and_then(|rest| rest.split("</SttlmDt>").next())
+        .unwrap()
+        .to_string();
+    let day = date
+        .split("<Dt>")
+        .last()
+        .and_then(|rest| rest.split("</Dt>").next())
+        .unwrap()
+        .to_string();
+    let timed = document.replacen(
+        &date,
+        &date.replace(
+            &format!("<Dt>{day}</Dt>"),
+            &format!("<DtTm>{day}T18:00:00-05:00</DtTm>"),
+        ),
+        1,
+    );
+    assert_ne!(timed, document);
+    let read = to_ism(timed.as_bytes()).unwrap();
+    assert_eq!(read.value, expected_body);
+    assert_eq!(
+        left_out(&read),
+        vec!["/Document/SctiesSttlmTxConf/TradDtls/SttlmDt/Dt/DtTm"]
+    );
+    assert!(read.derived.is_empty(), "{:?}", read.derived);
+}
+
+#[test]
+fn d5_members_stated_in_a_form_ism_cannot_carry_are_withheld() {
+    // An own agent by name.
+    let own_by_name = SELLER_DELIVERS.replace(
+        "<RcvgSttlmPties>",
+        "<DlvrgSttlmPties><Pty1><Id><NmAndAdr><Nm>Chase Custody</Nm></NmAndAdr></Id></Pty1></DlvrgSttlmPties><RcvgSttlmPties>",
+    );
+    let read = to_ism(with_header(&own_by_name, "CHASUS33", "IRVTUS3N").as_bytes()).unwrap();
+    assert_eq!(withheld(&read), vec!["body.delivering_agent"]);
+    // ...which the gateway then does not fill in from its static data.
+    let context = InboundContext {
+        settlement_agent: isthmus_spec::ident::Bic::parse("CHASUS33")
+            .ok()
+            .map(Party::by_bic),
+        ..seller_gateway()
+    };
+    let completed = Dialect::Iso20022
+        .inbound_with(
+            with_header(&own_by_name, "CHASUS33", "IRVTUS3N").as_bytes(),
+            &context,
+        )
+        .unwrap();
+    assert_eq!(instruction_of(&completed).delivering_agent, None);
+    assert!(completed
+        .derived
+        .iter()
+        .all(|d| d.field != "body.delivering_agent"));
+
+    // A seller and a buyer by name; a cash owner by name and a servicer by name.
+    let by_name = SELLER_DELIVERS
+        .replace(
+            "<RcvgSttlmPties>",
+            "<DlvrgSttlmPties><Pty2><Id><NmAndAdr><Nm>Fund A</Nm></NmAndAdr></Id></Pty2></DlvrgSttlmPties><RcvgSttlmPties>",
+        )
+        .replace(
+            "</Pty1>\n    </RcvgSttlmPties>",
+            "</Pty1>\n      <Pty2><Id><NmAndAdr><Nm>Fund B</Nm></NmAndAdr></Id></Pty2>\n    </RcvgSttlmPties>\n    <CshPties><Cdtr><Id><NmAndAdr><Nm>Fund A</Nm></NmAndAdr></Id></Cdtr><CdtrAgt><Id><NmAndAdr><Nm>Cash Bank</Nm></NmAndAdr></Id></CdtrAgt></CshPties>",
+        );
+    let read = to_ism(by_name.as_bytes()).unwrap();
+    assert_eq!(
+        withheld(&read),
+        vec![
+            "body.buyer",
+            "body.cash.owner",
+            "body.cash.servicer",
+            "body.seller"
+        ]
+    );
+    // An account owner by proprietary code (corpus 37), and one by name for a cash owner (43).
+    for (number, expected) in [
+        ("37-", vec!["body.account_owner"]),
+        ("43-", vec!["body.cash.owner"]),
+        ("42-", vec!["body.seller"]),
+        ("70-", vec![]),
+    ] {
+        let path = dialect_support::files(&corpus_dir(), ".xml")
+            .into_iter()
+            .find(|path| name(path).starts_with(number))
+            .unwrap();
+        let read = to_ism(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(withheld(&read), expected, "{}", name(&path));
+    }
+}
+
+#[test]
+fn d6_a_header_bic_that_breaks_ism_rules_derives_nothing_and_is_listed() {
+    // Fr with an unknown country: no owner derived, the element listed; the
+    // own agent still comes from To.
+    let read = to_ism(with_header(SELLER_DELIVERS, "CHASZZ33", "IRVTUS3N").as_bytes()).unwrap();
+    let body = instruction_of(&read);
+    assert_eq!(body.account_owner, None);
+    assert_eq!(bic_of(body.delivering_agent.as_ref()), Some("IRVTUS3N"));
+    assert_eq!(left_out(&read), vec!["/AppHdr/Fr/FIId/FinInstnId/BICFI"]);
+    assert!(read.unrepresented[0].reason.contains("CHASZZ33"));
+    assert_eq!(
+        derived_pairs(&read),
+        vec![pair(
+            "body.delivering_agent",
+            "/AppHdr/To/FIId/FinInstnId/BICFI"
+        )]
+    );
+    // To malformed: no own agent.
+    let read = to_ism(with_header(SELLER_DELIVERS, "CHASUS33", "irvtus3n").as_bytes()).unwrap();
+    assert_eq!(instruction_of(&read).delivering_agent, None);
+    assert_eq!(left_out(&read), vec!["/AppHdr/To/FIId/FinInstnId/BICFI"]);
+    // Straight to the depository from a bad sender: neither member, the sender listed once.
+    let read = to_ism(with_header(SELLER_DELIVERS, "CHASZZ33", "DTCYUS33").as_bytes()).unwrap();
+    let body = instruction_of(&read);
+    assert_eq!(
+        (body.account_owner.as_ref(), body.delivering_agent.as_ref()),
+        (None, None)
+    );
+    assert_eq!(left_out(&read), vec!["/AppHdr/Fr/FIId/FinInstnId/BICFI"]);
+    assert!(read.derived.is_empty());
+    // An organisation's LEI with bad check digits, likewise (head.001.001.04).
+    let header = with_header(SELLER_DELIVERS, "CHASUS33", "IRVTUS3N")
+        .replace("head.001.001.02", "head.001.001.04")
+        .replace(
+            "<Fr><FIId><FinInstnId><BICFI>CHASUS33</BICFI></FinInstnId></FIId></Fr>",
+            "<Fr><OrgId><Id><OrgId><LEI>549300ISTHMUSSELL016</LEI></OrgId></Id></OrgId></Fr>",
+        );
+    let read = to_ism(header.as_bytes()).unwrap();
+    assert_eq!(instruction_of(&read).account_owner, None);
+    assert_eq!(left_out(&read), vec!["/AppHdr/Fr/OrgId/Id/OrgId/LEI"]);
+    // A header nothing is derived from is not judged at all.
+    let stated = SELLER_DELIVERS
+        .replace(
+            "<SfkpgAcct><Id>SAFE-SELLER-01</Id></SfkpgAcct>",
+            "<AcctOwnr><Id><AnyBIC>CHASUS33</AnyBIC></Id></AcctOwnr><SfkpgAcct><Id>SAFE-SELLER-01</Id></SfkpgAcct>",
+        )
+        .replace(
+            "<RcvgSttlmPties>",
+            "<DlvrgSttlmPties><Pty1><Id><AnyBIC>IRVTUS3N</AnyBIC></Id></Pty1></DlvrgSttlmPties><RcvgSttlmPties>",
+        );
+    let read = to_ism(with_header(&stated, "CHASZZ33", "IRVTZZ3N").as_bytes()).unwrap();
+    assert!(read.unrepresented.is_empty() && read.derived.is_empty());
+}
+
+#[test]
+fn d7_translate_derives_the_own_agent_and_a_gateway_does_not_forward_the_guess() {
+    let document = with_header(SELLER_DELIVERS, "CHASUS33", "IRVTUS3N");
+    let read = Dialect::Iso20022.inbound(document.as_bytes()).unwrap();
+    assert_eq!(
+        bic_of(instruction_of(&read).delivering_agent.as_ref()),
+        Some("IRVTUS3N")
+    );
+    let completed = Dialect::Iso20022
+        .inbound_with(document.as_bytes(), &seller_gateway())
+        .unwrap();
+    assert_eq!(instruction_of(&completed).delivering_agent, None);
+    assert!(completed
+        .unrepresented
+        .iter()
+        .any(|u| u.field == "body.delivering_agent"));
+}
+
+#[test]
+fn intermediaries_of_a_chain_and_what_parties_carry_beyond_ism_are_listed() {
+    let chain = SELLER_DELIVERS.replace(
+        "<RcvgSttlmPties>",
+        "<DlvrgSttlmPties>\
+<Pty1><Id><AnyBIC>IRVTUS3N</AnyBIC></Id><AltrnId><IdTp><Cd>CORP</Cd></IdTp><Ctry>US</Ctry><AltrnId>12-3456789</AltrnId></AltrnId><PrcgId>REF-1</PrcgId></Pty1>\
+<Pty2><Id><AnyBIC>BOFAUS3N</AnyBIC></Id></Pty2>\
+<Pty3><Id><PrtryId><Id>0005</Id><Issr>DTCYID</Issr></PrtryId></Id></Pty3>\
+<Pty4><Id><NmAndAdr><Nm>Pension Fund</Nm></NmAndAdr></Id><LEI>549300ISTHMUSSELL015</LEI><SfkpgAcct><Id>PF-1</Id></SfkpgAcct><AddtlInf><PtyCtctDtls>desk</PtyCtctDtls></AddtlInf></Pty4>\
+</DlvrgSttlmPties><RcvgSttlmPties>",
+    );
+    let read = to_ism(chain.as_bytes()).unwrap();
+    let body = instruction_of(&read);
+    assert_eq!(bic_of(body.delivering_agent.as_ref()), Some("IRVTUS3N"));
+    assert_eq!(body.seller, None);
+    assert_eq!(
+        left_out(&read),
+        vec![
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty1/AltrnId",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty1/PrcgId",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty2",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty3",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty4/AddtlInf",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty4/Id/NmAndAdr",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty4/LEI",
+            "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty4/SfkpgAcct",
+        ]
+    );
+    assert_eq!(withheld(&read), vec!["body.seller"]);
+    // With the seller by BIC the intermediaries are still listed.
+    let read = to_ism(
+        chain
+            .replace(
+                "<NmAndAdr><Nm>Pension Fund</Nm></NmAndAdr>",
+                "<AnyBIC>GSCMUS33</AnyBIC>",
+            )
+            .as_bytes(),
+    )
+    .unwrap();
+    let seller = instruction_of(&read).seller.as_ref().unwrap();
+    assert_eq!(bic_of(Some(seller)), Some("GSCMUS33"));
+    assert_eq!(
+        seller.safekeeping_account.as_ref().map(|a| a.as_str()),
+        Some("PF-1")
+    );
+    assert!(read.withheld.is_empty());
+    assert!(left_out(&read).contains(&"/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty2"));
+    assert!(left_out(&read).contains(&"/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty4/AddtlInf"));
+}
+
+#[test]
+fn both_chains_name_one_place_of_settlement_or_the_instruction_is_refused() {
+    let own_chain = |depository: &str| {
+        SELLER_DELIVERS.replace(
+            "<RcvgSttlmPties>",
+            &format!(
+                "<DlvrgSttlmPties><Dpstry><Id>{depository}</Id><LEI>213800FNQ2R4YA8Z5D86</LEI></Dpstry></DlvrgSttlmPties><RcvgSttlmPties>"
+            ),
+        )
+    };
+    let own_dpstry = "/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Dpstry";
+    // Written alike: one member, nothing lost but the depository's LEI.
+    let read = to_ism(own_chain("<AnyBIC>DTCYUS33</AnyBIC>").as_bytes()).unwrap();
+    assert_eq!(
+        instruction_of(&read).place_of_settlement.as_str(),
+        "DTCYUS33"
+    );
+    assert_eq!(left_out(&read), vec![format!("{own_dpstry}/LEI").as_str()]);
+    // The same office written otherwise: the counterparty chain's spelling is kept.
+    let read = to_ism(own_chain("<AnyBIC>DTCYUS33XXX</AnyBIC>").as_bytes()).unwrap();
+    assert_eq!(
+        instruction_of(&read).place_of_settlement.as_str(),
+        "DTCYUS33"
+    );
+    assert_eq!(
+        left_out(&read),
+        vec![
+            format!("{own_dpstry}/Id/AnyBIC").as_str(),
+            format!("{own_dpstry}/LEI").as_str()
+        ]
+    );
+    // By country: listed.
+    let read = to_ism(own_chain("<Ctry>US</Ctry>").as_bytes()).unwrap();
+    assert!(left_out(&read).contains(&format!("{own_dpstry}/Id/Ctry").as_str()));
+    // Another depository: refused, with both named.
+    let refused = refusal(&own_chain("<AnyBIC>DAKVDEFF</AnyBIC>"));
+    assert_eq!(refused.code, TranslateCode::NotRepresentable);
+    assert_eq!(
+        refused.field.as_deref(),
+        Some(&*format!("{own_dpstry}/Id/AnyBIC"))
+    );
+    assert!(
+        refused.message.contains("DTCYUS33") && refused.message.contains("DAKVDEFF"),
+        "{refused}"
+    );
+    // An invalid BIC in the own chain is no longer ignored.
+    let refused = refusal(&own_chain("<AnyBIC>DTCYZZ33</AnyBIC>"));
+    assert_eq!(refused.code.as_str(), "BIC_COUNTRY");
+    // Our own writer names the depository in both chains and reads back losslessly.
+    let read = to_ism(own_chain("<AnyBIC>DTCYUS33</AnyBIC>").as_bytes()).unwrap();
+    let written = from_ism(&read.value).unwrap();
+    let back = to_ism(&written.value).unwrap();
+    assert!(back.unrepresented.is_empty());
+    assert_eq!(back.value, read.value);
 }
 
 // ---------------------------------------------------------------------------

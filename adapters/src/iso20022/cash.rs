@@ -8,6 +8,13 @@
 //! | `cash.servicer` | a DELIVER's `CshPties/CdtrAgt`, a RECEIVE's `CshPties/DbtrAgt`: `Id/BICFI` or `Id/PrtryId`, `LEI`, and its `CshAcct` as the servicer's `safekeeping_account` |
 //! | `cash.market` | `SplmtryData/Envlp/IsmData/CshMkt` (no sese.023 element names a cash ledger; see `supplementary.rs`) |
 //!
+//! `cash.account` is the instructing party's own cash account: never the
+//! servicer's. A `CshAcct` on the servicer (`CdtrAgt`/`DbtrAgt`) is the
+//! servicer's own account, read as `cash.servicer.safekeeping_account`, in
+//! both directions — as the MT reader reads `:97A::CASH//` in the ACCW/PAYE
+//! sequence — and when the servicer itself is left out (given by name), its
+//! account is listed as left out with it, never moved to `cash.account`.
+//!
 //! Reading keeps the cash side lossless by reporting, never dropping: the
 //! counterparty's cash parties (a DELIVER's `Dbtr`/`DbtrAgt`, a RECEIVE's
 //! `Cdtr`/`CdtrAgt`), `Intrmy`, an owner given by name or by a proprietary
@@ -16,8 +23,12 @@
 //! party's `CshAcct` that differs from `QtyAndAcctDtls/CshAcct`, and the
 //! parties' `AltrnId`, `ChrgsAcct`, `ComssnAcct`, `TaxAcct` and `AddtlInf`
 //! are read, left out and listed in [`crate::Translation::unrepresented`] by
-//! XML path. A FREE_OF_PAYMENT instruction has no cash side in ISM/1: any
-//! cash account, cash party or cash market it carries is listed the same way.
+//! XML path. An owner or a servicer the message states in a form ISM/1
+//! cannot carry is also withheld (`body.cash.owner`, `body.cash.servicer` in
+//! [`crate::Translation::withheld`]): a gateway does not fill it in. A
+//! FREE_OF_PAYMENT instruction has no cash side in ISM/1: any cash account,
+//! cash party or cash market (`IsmData/CshMkt`) it carries is read, left
+//! out and listed the same way, not refused, its values not judged.
 //!
 //! Writing: a cash account or servicer account longer than `Max34Text`
 //! cannot be written and is reported (`body.cash.account`,
@@ -52,14 +63,12 @@ fn own_names(direction: Direction) -> (&'static str, &'static str) {
 const UNCARRIED: [&str; 5] = ["AltrnId", "ChrgsAcct", "ComssnAcct", "TaxAcct", "AddtlInf"];
 
 fn report_uncarried(party: &Node<'_>, report: &mut Report) {
-    for name in UNCARRIED {
-        for child in party.element().children.iter().filter(|c| c.name == name) {
-            report.left_out(
-                &format!("{}/{}", party.path(), child.name),
-                format!("ISM/1 has no member for a cash party's {name}"),
-            );
-        }
-    }
+    common::left_out_children(
+        party,
+        &UNCARRIED,
+        |name| format!("ISM/1 has no member for a cash party's {name}"),
+        report,
+    );
 }
 
 /// Reads the cash side of an instruction: `holding` is `QtyAndAcctDtls`,
@@ -220,6 +229,10 @@ fn cash_owner(
         }
     }
     report_uncarried(party, report);
+    if owner.is_none() {
+        // Stated, by a name or a code ISM/1 cannot carry: never filled in.
+        report.withhold("body.cash.owner");
+    }
     Ok(owner)
 }
 
@@ -255,9 +268,14 @@ fn cash_servicer(party: &Node<'_>, report: &mut Report) -> Result<Option<Party>,
                 report.left_out(leaf.path(), "the cash servicer is left out");
             }
             if let Some((_, path)) = &account {
-                report.left_out(path, "the cash servicer is left out");
+                // The servicer's own account, never the instructing party's.
+                report.left_out(
+                    path,
+                    "the cash servicer's own account; the servicer is left out, and so is its account",
+                );
             }
             report_uncarried(party, report);
+            report.withhold("body.cash.servicer");
             return Ok(None);
         }
     };

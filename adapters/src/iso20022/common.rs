@@ -9,7 +9,7 @@ use isthmus_spec::time::Date;
 use isthmus_spec::{Body, Rejection};
 
 use super::read::{invalid, missing, not_representable, Leaf, Node};
-use super::report::Report;
+use super::report::{Report, TIME_OF_DAY_LEFT_OUT};
 use super::schema_tables as t;
 use super::write::XmlWriter;
 use crate::error::TranslateError;
@@ -178,44 +178,68 @@ pub(crate) fn write_amount(
 }
 
 /// The date of a `DateAndDateTime2Choice`: `Dt`, or the calendar date of
-/// `DtTm` as written; a `DtTm` without a time zone is reported as ISM/1
-/// member `field` derived (its clock value is read as UTC, which gives the
-/// date as written).
+/// `DtTm` as written — an offset does not move it, since ISM/1 dates are
+/// calendar dates of the market. The whole `DtTm` is still validated (hour
+/// 00–23, minutes, seconds, fraction, and a zone that is `Z` or `±hh:mm` of
+/// at most 14 hours), and its time of day, which an ISM/1 date cannot hold,
+/// is left out and reported (never as derived: the date is what was written).
 pub(crate) fn date_or_date_time(
     node: &Node<'_>,
-    field: &str,
     report: &mut Report,
 ) -> Result<Date, TranslateError> {
     match node.leaf("Dt") {
         Some(date) => date.date(),
         None => {
             let leaf = node.required_leaf("DtTm", "a date is given as Dt or DtTm")?;
-            let (date, zone) = leaf.date_of_date_time()?;
-            report.zone(field, &leaf, zone);
+            let date = leaf.date_of_date_time()?;
+            report.left_out(leaf.path(), TIME_OF_DAY_LEFT_OUT);
             Ok(date)
         }
     }
 }
 
-/// The date of a `TradeDate8Choice` / `SettlementDate17Choice`: `Dt`; a date
-/// code (`VARI`, `WISS`, proprietary) names no calendar date.
-pub(crate) fn coded_date(
-    node: &Node<'_>,
-    field: &str,
-    report: &mut Report,
-) -> Result<Date, TranslateError> {
+/// The date of a `TradeDate8Choice` / `SettlementDate17Choice`: `Dt` (see
+/// [`date_or_date_time`]); a date code (`VARI`, `WISS`, proprietary) names
+/// no calendar date.
+pub(crate) fn coded_date(node: &Node<'_>, report: &mut Report) -> Result<Date, TranslateError> {
     if node.chosen() != "Dt" {
         return Err(not_representable(
             &format!("{}/{}", node.path(), node.chosen()),
             "ISM/1 needs a calendar date here, not a date code",
         ));
     }
-    date_or_date_time(
-        &node.chosen_node(&t::DATE_AND_DATE_TIME_2_CHOICE)?,
-        field,
-        report,
-    )
+    date_or_date_time(&node.chosen_node(&t::DATE_AND_DATE_TIME_2_CHOICE)?, report)
 }
+
+/// Lists every child of `node` named in `names` as left out, with the
+/// sentence `why` gives for its name (elements ISM/1 has no member for).
+pub(crate) fn left_out_children(
+    node: &Node<'_>,
+    names: &[&str],
+    why: impl Fn(&str) -> String,
+    report: &mut Report,
+) {
+    for child in &node.element().children {
+        if names.contains(&child.name.as_str()) {
+            report.left_out(&format!("{}/{}", node.path(), child.name), why(&child.name));
+        }
+    }
+}
+
+/// Children of a settlement party (`PartyIdentificationAndAccount196`) that
+/// ISM/1's `Party` has no member for.
+pub(crate) const SETTLEMENT_PARTY_UNCARRIED: [&str; 5] = [
+    "AltrnId",
+    "BlckChainAdrOrWllt",
+    "PrcgDt",
+    "PrcgId",
+    "AddtlInf",
+];
+
+/// Children of a depository (`PartyIdentification146`) that ISM/1's place of
+/// settlement, a BIC, has no member for.
+pub(crate) const DEPOSITORY_UNCARRIED: [&str; 5] =
+    ["LEI", "AltrnId", "PrcgDt", "PrcgId", "AddtlInf"];
 
 /// Writes `<name><Dt><Dt>YYYY-MM-DD</Dt></Dt></name>`.
 pub(crate) fn write_coded_date(
@@ -284,11 +308,16 @@ pub(crate) fn write_account(w: &mut XmlWriter, account: &Reference) -> Result<()
 }
 
 /// A settlement party of a `PartyIdentificationAndAccount196` (`Pty1`…`Pty5`):
-/// `Id/AnyBIC` or `Id/PrtryId`, `LEI`, `SfkpgAcct/Id`. A party given by name
-/// and address (`Id/NmAndAdr`) is `NOT_REPRESENTABLE` at that element; the
-/// caller refuses it when ISM/1 requires the party and leaves it out (and
-/// reports it) when ISM/1 does not.
-pub(crate) fn settlement_party(node: &Node<'_>) -> Result<Party, TranslateError> {
+/// `Id/AnyBIC` or `Id/PrtryId`, `LEI`, `SfkpgAcct/Id`; its other children
+/// ([`SETTLEMENT_PARTY_UNCARRIED`]: alternate id, processing id and date,
+/// wallet, additional information) are listed as left out. A party given by
+/// name and address (`Id/NmAndAdr`) is `NOT_REPRESENTABLE` at that element;
+/// the caller refuses it when ISM/1 requires the party and leaves it out
+/// (and reports it) when ISM/1 does not.
+pub(crate) fn settlement_party(
+    node: &Node<'_>,
+    report: &mut Report,
+) -> Result<Party, TranslateError> {
     let id = node.required_node(
         "Id",
         &t::PARTY_IDENTIFICATION_120_CHOICE,
@@ -320,6 +349,12 @@ pub(crate) fn settlement_party(node: &Node<'_>) -> Result<Party, TranslateError>
         .node("SfkpgAcct", &t::SECURITIES_ACCOUNT_19)?
         .map(|account| account_id(&account))
         .transpose()?;
+    left_out_children(
+        node,
+        &SETTLEMENT_PARTY_UNCARRIED,
+        |name| format!("ISM/1 has no member for a settlement party's {name}"),
+        report,
+    );
     Ok(Party {
         bic,
         proprietary_id,

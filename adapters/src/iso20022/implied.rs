@@ -28,6 +28,11 @@
 //!    as ISM/1 allows; a gateway completes them from what it knows,
 //!    [`crate::context::complete`]).
 //!
+//! A header BIC or LEI that breaks ISM/1's rules (`routing.rs`) gives
+//! nothing: where rule 1 or 2 would have used it, the member stays absent
+//! and the header element is listed as left out; the message is not
+//! refused, since its routing is the transport's, not ours, to judge.
+//!
 //! A member the message states is never replaced, even when the header says
 //! otherwise, and an own `Pty1` the message states but ISM/1 cannot hold (a
 //! name and address) is reported as left out, not replaced by a guess.
@@ -42,7 +47,7 @@ use isthmus_spec::body::{Direction, Party};
 use isthmus_spec::ident::{Bic, PartyId};
 
 use super::report::Report;
-use super::routing::Routing;
+use super::routing::{Located, Routing};
 
 /// The ISM/1 member of the instructing party's own agent.
 pub(crate) fn own_agent_member(direction: Direction) -> &'static str {
@@ -52,14 +57,33 @@ pub(crate) fn own_agent_member(direction: Direction) -> &'static str {
     }
 }
 
+/// Lists a header identification that breaks ISM/1's rules, where a member
+/// would have been derived from it (once, though two members may need it).
+fn not_used(invalid: Option<&Located<String>>, member: &str, report: &mut Report) {
+    if let Some(invalid) = invalid {
+        report.left_out_once(
+            &invalid.path,
+            format!(
+                "{}; the message is read, but {member} is not derived from this header element",
+                invalid.value
+            ),
+        );
+    }
+}
+
 /// Rule 1: the account owner a message without `AcctOwnr` implies.
 pub(crate) fn account_owner(routing: &Routing, report: &mut Report) -> Option<PartyId> {
     let from = &routing.from;
+    if from.bic.is_none() {
+        not_used(from.invalid_bic.as_ref(), "body.account_owner", report);
+    }
     let (owner, path) = if let Some(bic) = &from.bic {
         (PartyId::parse(bic.value.as_str()).ok()?, &bic.path)
-    } else {
-        let lei = from.lei.as_ref()?;
+    } else if let Some(lei) = &from.lei {
         (PartyId::parse(lei.value.as_str()).ok()?, &lei.path)
+    } else {
+        not_used(from.invalid_lei.as_ref(), "body.account_owner", report);
+        return None;
     };
     report.derived(
         "body.account_owner",
@@ -76,10 +100,16 @@ pub(crate) fn own_agent(
     place_of_settlement: &Bic,
     report: &mut Report,
 ) -> Option<Party> {
-    let to = routing.to.bic.as_ref()?;
     let member = own_agent_member(direction);
+    let Some(to) = routing.to.bic.as_ref() else {
+        not_used(routing.to.invalid_bic.as_ref(), member, report);
+        return None;
+    };
     if to.value.institution() == place_of_settlement.institution() {
-        let from = routing.from.bic.as_ref()?;
+        let Some(from) = routing.from.bic.as_ref() else {
+            not_used(routing.from.invalid_bic.as_ref(), member, report);
+            return None;
+        };
         report.derived(
             member,
             from.path.as_str(),

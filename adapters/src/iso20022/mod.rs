@@ -36,20 +36,35 @@
 //!
 //! - Optional elements ISM/1 has no member for are skipped, and content
 //!   ISM/1 cannot express (another transaction type, a held instruction, a
-//!   counterparty known only by name…) is refused (`NOT_REPRESENTABLE`).
+//!   counterparty known only by name, two different places of settlement…)
+//!   is refused (`NOT_REPRESENTABLE`). An instruction's cross-member rules
+//!   (ISM-1 §6.1 rules 1–5) are those of ISM/1 decoding, reported in their
+//!   order (`sese023.rs`).
 //! - Cash-related elements ISM/1 cannot hold (the counterparty's cash
-//!   parties, `Intrmy`, a free instruction's cash account…), an optional
-//!   party known only by name, and a BIC given beside an LEI are read, left
-//!   out and listed in [`Translation::unrepresented`] by XML path (`cash.rs`,
-//!   `sese023.rs`), so the cash side is never dropped silently.
+//!   parties, `Intrmy`, a free instruction's cash account or cash market…),
+//!   an optional party known only by name with all it carries, the
+//!   intermediaries of a settlement chain, the children of a settlement
+//!   party or depository ISM/1 has no member for (`AltrnId`, `PrcgId`,
+//!   `AddtlInf`…), a BIC given beside an LEI, and the time of day of a trade
+//!   or settlement date are read, left out and listed in
+//!   [`Translation::unrepresented`] by XML path (`cash.rs`, `sese023.rs`),
+//!   so nothing of the settlement chain or the cash side is dropped silently.
+//! - A member the message states in a form ISM/1 cannot carry (an own agent,
+//!   seller, buyer or cash servicer by name, an account owner by
+//!   proprietary code, a cash owner by name or code) is listed by its ISM/1
+//!   path in [`Translation::withheld`], so that a gateway never fills it in
+//!   ([`crate::context::complete`]).
 //! - Members the message implies rather than states are derived and listed in
 //!   [`Translation::derived`] with the element they came from: an
 //!   instruction's account owner and own settlement agent from the business
-//!   application header (`implied.rs`, read by `routing.rs`), and any member
-//!   read from an `ISODateTime` without a time zone — a local time, whose
-//!   clock value is read as UTC ("a local time without a UTC offset is read
-//!   as UTC"; an offset is converted exactly; `read.rs`). A gateway completes
-//!   the rest from what it knows ([`crate::Dialect::inbound_with`]).
+//!   application header (`implied.rs`, read by `routing.rs`; a header BIC or
+//!   LEI that breaks ISM/1's rules gives nothing and, where it would have
+//!   given a member, is listed as left out — the message is not refused),
+//!   and a confirmation's `settled_at` or a statement's `as_of` read from an
+//!   `ISODateTime` without a time zone — a local time, whose clock value is
+//!   read as UTC ("a local time without a UTC offset is read as UTC"; an
+//!   offset is converted exactly; `read.rs`). A gateway completes the rest
+//!   from what it knows ([`crate::Dialect::inbound_with`]).
 
 mod cash;
 mod common;
@@ -80,11 +95,13 @@ use schema::Message;
 ///
 /// The result's `unrepresented` lists, by XML path, what was read and left
 /// out because ISM/1 cannot hold it (the cash side's leftovers, an optional
-/// party given by name; see `cash.rs`, `sese023.rs`; a status advice's
-/// left-out statuses and reasons, `sese024.rs`, ISM-1 §6.2 duty 1); its
-/// `derived` lists the members the message implies rather than states (the
-/// own side of an instruction from the header, `implied.rs`; a date-time
-/// without a time zone, read as UTC). Other ISO 20022 elements ISM/1 has no
+/// party given by name, a chain's intermediaries, a date's time of day; see
+/// `cash.rs`, `sese023.rs`; a status advice's left-out statuses and reasons,
+/// `sese024.rs`, ISM-1 §6.2 duty 1); its `derived` lists the members the
+/// message implies rather than states (the own side of an instruction from
+/// the header, `implied.rs`; a settlement or statement time without a time
+/// zone, read as UTC); its `withheld` lists the members it states in a form
+/// ISM/1 cannot carry. Other ISO 20022 elements ISM/1 has no
 /// member for are ignored, and content ISM/1 cannot express is refused.
 pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
     let root = xml::parse(native)?;
@@ -112,7 +129,7 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
         value: body,
         unrepresented: report.unrepresented,
         derived: report.derived,
-        withheld: Vec::new(),
+        withheld: report.withheld,
     })
 }
 

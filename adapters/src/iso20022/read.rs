@@ -387,20 +387,18 @@ impl<'a> Leaf<'a> {
             .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))
     }
 
-    /// The calendar date of an `xs:dateTime`, as written (its local date),
-    /// and whether the value had no time zone. ISM/1 dates are calendar dates
-    /// of the market, so an offset does not move the date; a zone-less value
-    /// gives the same date whether read as local time or as UTC.
-    pub(crate) fn date_of_date_time(
-        &self,
-    ) -> Result<(isthmus_spec::time::Date, Zone), TranslateError> {
+    /// The calendar date of an `xs:dateTime`, as written (its local date).
+    /// ISM/1 dates are calendar dates of the market, so an offset does not
+    /// move the date. The whole value is validated as a date-time first
+    /// ([`Leaf::instant`]), so a time out of range or a malformed zone is
+    /// refused even though only the date is kept.
+    pub(crate) fn date_of_date_time(&self) -> Result<isthmus_spec::time::Date, TranslateError> {
         let text = self.text().trim_matches(is_xml_space);
         let date_part = text.get(..10).unwrap_or(text);
         // The whole value must still be a date-time, not just start like one.
-        let (_, zone) = self.instant()?;
-        let date = isthmus_spec::time::Date::parse(date_part)
-            .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))?;
-        Ok((date, zone))
+        self.instant()?;
+        isthmus_spec::time::Date::parse(date_part)
+            .map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))
     }
 
     /// An `xs:dateTime` as an ISM/1 UTC timestamp, and the zone it was

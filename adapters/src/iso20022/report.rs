@@ -1,13 +1,19 @@
 //! What a reader reports besides the body: elements it read and left out
-//! because ISM/1 cannot hold them ([`Unrepresented`], by XML path), and ISM/1
+//! because ISM/1 cannot hold them ([`Unrepresented`], by XML path), ISM/1
 //! members it derived rather than read ([`Derived`]: from the business
-//! application header, or from a date-time without a time zone).
+//! application header, or from a date-time without a time zone), and ISM/1
+//! members the message states in a form ISM/1 cannot carry (withheld: never
+//! to be filled in from elsewhere, [`crate::Translation::withheld`]).
 
 use super::read::{Leaf, Zone};
 use crate::error::{Derived, Unrepresented};
 
 /// Why a zone-less date-time is reported (the wording both dialects use).
 pub(crate) const LOCAL_TIME_AS_UTC: &str = "a local time without a UTC offset is read as UTC";
+
+/// Why the time of a trade or settlement date given as a date-time is left out.
+pub(crate) const TIME_OF_DAY_LEFT_OUT: &str =
+    "ISM/1 keeps the calendar date as written; the time of day is left out";
 
 /// The notes a reader collects while it reads one document.
 #[derive(Debug, Default)]
@@ -16,6 +22,8 @@ pub(crate) struct Report {
     pub(crate) unrepresented: Vec<Unrepresented>,
     /// Members derived rather than read.
     pub(crate) derived: Vec<Derived>,
+    /// ISM/1 paths of members stated in a form ISM/1 cannot carry.
+    pub(crate) withheld: Vec<String>,
 }
 
 impl Report {
@@ -25,6 +33,23 @@ impl Report {
             field: path.to_string(),
             reason: reason.into(),
         });
+    }
+
+    /// Notes the element at `path` as left out, unless it already is (one
+    /// element can be the reason for leaving out two members).
+    pub(crate) fn left_out_once(&mut self, path: &str, reason: impl Into<String>) {
+        if self.unrepresented.iter().all(|note| note.field != path) {
+            self.left_out(path, reason);
+        }
+    }
+
+    /// Notes that the message states ISM/1 member `field` (e.g.
+    /// `body.seller`) in a form ISM/1 cannot carry: it stays absent, and a
+    /// gateway must not fill it in (`context::complete`).
+    pub(crate) fn withhold(&mut self, field: &str) {
+        if self.withheld.iter().all(|member| member != field) {
+            self.withheld.push(field.to_string());
+        }
     }
 
     /// Notes that ISM/1 member `field` was derived from `source`.

@@ -7,8 +7,13 @@
 //! `Party51Choice`): `FIId/FinInstnId/BICFI` and `FIId/FinInstnId/LEI` of a
 //! financial institution, `OrgId/Id/OrgId/AnyBIC` and `OrgId/Id/OrgId/LEI`
 //! of an organisation. Other identifications (clearing system member ids,
-//! names, proprietary ids) identify nobody ISM/1 can name, and a value that
-//! is not a valid BIC or LEI is not used: nothing is derived from it.
+//! names, proprietary ids) identify nobody ISM/1 can name. A value that
+//! breaks ISM/1's BIC or LEI rules (a bad country code, check digits…) is
+//! kept apart ([`Address::invalid_bic`], [`Address::invalid_lei`]): the message itself is fine — its routing
+//! is the transport's to judge, not ours — so it is not refused, but nothing
+//! is derived from it, and where a member would have been derived from it
+//! the header element is listed as left out (`implied.rs`). The MT reader
+//! treats a block 1 or 2 address the same way.
 //!
 //! A BIC of 11 characters whose branch is `XXX` (the primary office) is
 //! taken as its 8-character form, as the MT reader takes the BIC of a
@@ -38,6 +43,10 @@ pub(crate) struct Address {
     pub(crate) bic: Option<Located<Bic>>,
     /// Its LEI, if the header gives a valid one.
     pub(crate) lei: Option<Located<Lei>>,
+    /// A BIC the header gives that breaks ISM/1's BIC rules, with why.
+    pub(crate) invalid_bic: Option<Located<String>>,
+    /// An LEI the header gives that breaks ISM/1's LEI rules, with why.
+    pub(crate) invalid_lei: Option<Located<String>>,
 }
 
 /// Sender and receiver of a message with a business application header.
@@ -109,22 +118,35 @@ fn address(header: &Node<'_>, name: &str, types: &Types) -> Result<Address, Tran
     let Some(holder) = holder else {
         return Ok(Address::default());
     };
-    let bic = holder.leaf(bic_name).and_then(|leaf| {
+    let mut address = Address::default();
+    if let Some(leaf) = holder.leaf(bic_name) {
         let text = leaf.text().trim();
         let text = match text.strip_suffix("XXX") {
             Some(institution) if text.len() == 11 => institution,
             _ => text,
         };
-        Bic::parse(text).ok().map(|value| Located {
-            value,
-            path: leaf.path().to_string(),
-        })
-    });
-    let lei = holder.leaf("LEI").and_then(|leaf| {
-        Lei::parse(leaf.text().trim()).ok().map(|value| Located {
-            value,
-            path: leaf.path().to_string(),
-        })
-    });
-    Ok(Address { bic, lei })
+        let path = leaf.path().to_string();
+        match Bic::parse(text) {
+            Ok(value) => address.bic = Some(Located { value, path }),
+            Err(rejection) => {
+                address.invalid_bic = Some(Located {
+                    value: rejection.message,
+                    path,
+                })
+            }
+        }
+    }
+    if let Some(leaf) = holder.leaf("LEI") {
+        let path = leaf.path().to_string();
+        match Lei::parse(leaf.text().trim()) {
+            Ok(value) => address.lei = Some(Located { value, path }),
+            Err(rejection) => {
+                address.invalid_lei = Some(Located {
+                    value: rejection.message,
+                    path,
+                })
+            }
+        }
+    }
+    Ok(address)
 }

@@ -7,44 +7,71 @@
 //! | `common_reference` | `SttlmTpAndAddtlParams/CmonId` |
 //! | `direction` | `SttlmTpAndAddtlParams/SctiesMvmntTp` (`DELI`, `RECE`) |
 //! | `payment` | `SttlmTpAndAddtlParams/Pmt` (`APMT`, `FREE`) |
-//! | `trade_date` | `TradDtls/TradDt/Dt/Dt`, or the date of `TradDtls/TradDt/Dt/DtTm` |
-//! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt` (or `…/DtTm`) |
+//! | `trade_date` | `TradDtls/TradDt/Dt/Dt`, or the date of `TradDtls/TradDt/Dt/DtTm` as written (its time left out) |
+//! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt` (or the date of `…/DtTm`, likewise) |
 //! | `place_of_trade` | `TradDtls/PlcOfTrad/MktTpAndId/Id/MktIdrCd` (with `Tp/Cd` `EXCH`) |
 //! | `isin` | `FinInstrmId/ISIN` |
 //! | `quantity` | `QtyAndAcctDtls/SttlmQty/Qty/Unit` |
-//! | `account_owner` | `QtyAndAcctDtls/AcctOwnr` (`Id/AnyBIC`, or `LEI`); optional, as in the schema (an owner by `Id/PrtryId` alone is left out and reported) |
+//! | `account_owner` | `QtyAndAcctDtls/AcctOwnr` (`Id/AnyBIC`, or `LEI`); optional, as in the schema (an owner by `Id/PrtryId` alone is left out, reported and withheld) |
 //! | `safekeeping_account` | `QtyAndAcctDtls/SfkpgAcct/Id` |
 //! | `securities_market` | `SplmtryData/Envlp/IsmData/SctiesMkt` (`supplementary.rs`) |
 //! | `cash` | `QtyAndAcctDtls/CshAcct`, `CshPties`, `IsmData/CshMkt` (`cash.rs`) |
 //! | `place_of_settlement` | `DlvrgSttlmPties/Dpstry/Id/AnyBIC` and `RcvgSttlmPties/Dpstry/Id/AnyBIC` |
 //! | `delivering_agent` | `DlvrgSttlmPties/Pty1` (`Id/AnyBIC` or `Id/PrtryId` {`Id`, `Issr`, `SchmeNm`}, `LEI`, `SfkpgAcct/Id`) |
-//! | `seller` | `DlvrgSttlmPties/Pty2` |
+//! | `seller` | `DlvrgSttlmPties/Pty2` (read: the highest-numbered of `Pty2`…`Pty5`) |
 //! | `receiving_agent` | `RcvgSttlmPties/Pty1` |
-//! | `buyer` | `RcvgSttlmPties/Pty2` |
+//! | `buyer` | `RcvgSttlmPties/Pty2` (read: likewise) |
 //! | `settlement_amount` | `SttlmAmt/Amt` (`Ccy`), with `CdtDbtInd` `CRDT` to deliver, `DBIT` to receive |
 //!
 //! Written always: `SttlmParams/SctiesTxTp/Cd` `TRAD` (mandatory; ISM/1 settles trades).
+//!
+//! Dates: a trade or settlement date given as a date-time (`DtTm`) is the
+//! calendar date as written — an offset does not move it — and its time of
+//! day, which ISM/1 dates do not hold, is listed as left out (never reported
+//! as derived). The whole value is validated (hour 00–23, minutes, seconds,
+//! fraction, a `Z` or `±hh:mm` zone): a malformed one is `TIMESTAMP_INVALID`.
 //!
 //! Parties: every settlement party (`Pty1`…`Pty5`) is read by BIC
 //! (`Id/AnyBIC`) or by proprietary code (`Id/PrtryId`: a DTC participant
 //! number issued by `DTCYID`, a CREST id by `CRST`, a Euroclear or
 //! Clearstream participant account by `ECLR` or `CEDE`…), and written the
-//! same way. A party known only by name (`Id/NmAndAdr`) has no ISM/1 form:
-//! the counterparty's agent is then refused (`NOT_REPRESENTABLE`), while an
-//! own agent, seller or buyer so given is left out and reported.
+//! same way. Its `AltrnId`, `BlckChainAdrOrWllt`, `PrcgDt`, `PrcgId` and
+//! `AddtlInf` have no ISM/1 member: read, left out and listed, as `cash.rs`
+//! lists a cash party's. A party known only by name (`Id/NmAndAdr`) has no
+//! ISM/1 form: the counterparty's agent is then refused
+//! (`NOT_REPRESENTABLE`), while an own agent, seller or buyer so given is
+//! left out together with everything it carries (`LEI`, `SfkpgAcct`…), each
+//! listed, and its member (`body.delivering_agent`, `body.seller`…) is
+//! withheld ([`crate::Translation::withheld`]): the message says who it is,
+//! so a gateway never fills it in.
 //!
 //! Settlement chains (SMPG): `Pty1` is the agent facing the depository and
 //! each further party faces the one before; the seller (buyer) is the end of
 //! the delivering (receiving) chain. Isthmus writes it as `Pty2`; reading
-//! takes the highest-numbered party after `Pty1` as the seller or buyer.
-//! The place of settlement is written in both chains; reading takes the
-//! counterparty's chain first (the receiving chain of a delivery, the
-//! delivering chain of a receipt), as SMPG places it, then the other.
+//! takes the highest-numbered party after `Pty1` as the seller or buyer, and
+//! lists the parties between them — intermediaries, which ISM/1 has no
+//! member for, as the MT reader lists `DECU`, `DEI1`… — as left out.
 //!
-//! The counterparty's side must be there: a DELIVER without
-//! `RcvgSttlmPties/Pty1` or a RECEIVE without `DlvrgSttlmPties/Pty1` is
-//! refused with `COUNTERPARTY_REQUIRED` at that element (ISM-1 §6.1 rule 5),
-//! and the place of settlement with `XML_ELEMENT_MISSING` (or
+//! Place of settlement: written in both chains (T2S and SMPG name the
+//! depository of each side). Reading takes the counterparty's chain first
+//! (the receiving chain of a delivery, the delivering chain of a receipt),
+//! as SMPG places it, then the other. When both chains name one they must
+//! agree: written alike, the own chain's is the same member (and written
+//! back); the same office written otherwise (`INSECHZZ`/`INSECHZZXXX`,
+//! [`Bic::same_institution`]) lists the own chain's spelling as left out,
+//! and so does one given by country or name; two different depositories —
+//! a cross-CSD settlement, each side at its own CSD — are
+//! `NOT_REPRESENTABLE` at the own chain's `Dpstry/Id/AnyBIC`, since an ISM/1
+//! instruction settles at one place. A depository's `LEI`, `AltrnId`,
+//! `PrcgDt`, `PrcgId` and `AddtlInf` are listed as left out.
+//!
+//! The counterparty's side must be there (ISM-1 §6.1 rule 5): a DELIVER
+//! without `RcvgSttlmPties/Pty1` or a RECEIVE without `DlvrgSttlmPties/Pty1`
+//! is refused with `COUNTERPARTY_REQUIRED` at that element — by ISM/1
+//! decoding of the body read without it, so that rules 1–4 (a settlement
+//! date before the trade date, a missing or unexpected amount, cash on a
+//! free instruction) are reported first, in their order, as for a body in
+//! JSON. The place of settlement is refused with `XML_ELEMENT_MISSING` (or
 //! `NOT_REPRESENTABLE` for a depository given by country). The instructing
 //! party's own side — `AcctOwnr`, its own chain, its own `Pty1` — may be
 //! left implied, as market practice does; what the business application
@@ -53,7 +80,7 @@
 use isthmus_spec::body::{Direction, Party, SettlementInstruction};
 use isthmus_spec::ident::{Bic, Mic};
 use isthmus_spec::ids::Reference;
-use isthmus_spec::{Body, ReasonCode};
+use isthmus_spec::Body;
 
 use super::cash;
 use super::common;
@@ -69,50 +96,220 @@ use crate::error::{TranslateCode, TranslateError, Translation, Unrepresented};
 
 const BLOCK: &str = "SctiesSttlmTxInstr";
 
-/// The XML element an ISM/1 member of a refused body came from.
-fn xml_path(ism: &str) -> Option<String> {
-    let block = format!("/Document/{BLOCK}");
-    let tail = match ism {
-        "body.settlement_date" => "TradDtls/SttlmDt",
-        "body.settlement_amount" => "SttlmAmt",
-        _ => return None,
-    };
-    Some(format!("{block}/{tail}"))
+/// One of the two settlement chains: its element, and the ISM/1 members of
+/// its agent (`Pty1`) and of the party at its end.
+#[derive(Debug, Clone, Copy)]
+struct Chain {
+    name: &'static str,
+    agent_member: &'static str,
+    agent_role: &'static str,
+    end_member: &'static str,
+    end_role: &'static str,
 }
 
-/// An optional party: one ISM/1 cannot hold (given by name) is left out
-/// and reported rather than refused.
+const DELIVERING: Chain = Chain {
+    name: "DlvrgSttlmPties",
+    agent_member: "body.delivering_agent",
+    agent_role: "delivering agent",
+    end_member: "body.seller",
+    end_role: "seller",
+};
+
+const RECEIVING: Chain = Chain {
+    name: "RcvgSttlmPties",
+    agent_member: "body.receiving_agent",
+    agent_role: "receiving agent",
+    end_member: "body.buyer",
+    end_role: "buyer",
+};
+
+/// The counterparty's chain and the instructing party's own chain.
+fn chains(direction: Direction) -> (Chain, Chain) {
+    match direction {
+        Direction::Deliver => (RECEIVING, DELIVERING),
+        Direction::Receive => (DELIVERING, RECEIVING),
+    }
+}
+
+/// The XML element an ISM/1 member of a refused body came from; the
+/// counterparty's agent of a `direction` instruction (ISM-1 §6.1 rule 5) is
+/// the counterparty chain's `Pty1`.
+fn xml_path(direction: Direction) -> impl Fn(&str) -> Option<String> {
+    move |ism: &str| {
+        let block = format!("/Document/{BLOCK}");
+        let (counterparty, _) = chains(direction);
+        let tail = match ism {
+            "body.settlement_date" => "TradDtls/SttlmDt".to_string(),
+            "body.settlement_amount" => "SttlmAmt".to_string(),
+            member if member == counterparty.agent_member => format!("{}/Pty1", counterparty.name),
+            _ => return None,
+        };
+        Some(format!("{block}/{tail}"))
+    }
+}
+
+/// An optional party (an own agent, the seller, the buyer): one ISM/1
+/// cannot hold (given by name and address) is left out rather than refused;
+/// what it carries (`LEI`, `SfkpgAcct` and the rest) is listed with it, and
+/// its member is withheld, since the message does say who it is.
 fn optional_party(
     node: &Node<'_>,
+    member: &str,
     role: &str,
     report: &mut Report,
 ) -> Result<Option<Party>, TranslateError> {
-    match common::settlement_party(node) {
+    match common::settlement_party(node, report) {
         Ok(party) => Ok(Some(party)),
         Err(error) if error.code == TranslateCode::NotRepresentable => {
             let at = error.field.unwrap_or_else(|| node.path().to_string());
             report.left_out(&at, format!("{}; the {role} is left out", error.message));
+            // The account's structure is checked even though it is not kept.
+            node.node("SfkpgAcct", &t::SECURITIES_ACCOUNT_19)?;
+            let mut carried = vec!["LEI", "SfkpgAcct"];
+            carried.extend(common::SETTLEMENT_PARTY_UNCARRIED);
+            common::left_out_children(
+                node,
+                &carried,
+                |name| {
+                    format!("the {role} is given by name and address and left out, and its {name} with it")
+                },
+                report,
+            );
+            report.withhold(member);
             Ok(None)
         }
         Err(error) => Err(error),
     }
 }
 
-/// The party at the end of a settlement chain after `Pty1`, if any.
+/// The party at the end of a settlement chain after `Pty1` (the seller or
+/// the buyer): the highest-numbered of `Pty2`…`Pty5`. The parties between it
+/// and `Pty1` are intermediaries, which ISM/1 has no member for: listed as
+/// left out (as the MT reader lists `DECU`, `DEI1`…).
 fn chain_end(
     parties: Option<&Node<'_>>,
-    role: &str,
+    chain: Chain,
     report: &mut Report,
 ) -> Result<Option<Party>, TranslateError> {
     let Some(parties) = parties else {
         return Ok(None);
     };
+    let mut end: Option<(&str, Option<Party>)> = None;
     for name in ["Pty5", "Pty4", "Pty3", "Pty2"] {
-        if let Some(party) = parties.node(name, &t::PARTY_IDENTIFICATION_AND_ACCOUNT_196)? {
-            return optional_party(&party, role, report);
+        let Some(party) = parties.node(name, &t::PARTY_IDENTIFICATION_AND_ACCOUNT_196)? else {
+            continue;
+        };
+        match end {
+            None => {
+                let read = optional_party(&party, chain.end_member, chain.end_role, report)?;
+                end = Some((name, read));
+            }
+            Some((end_name, _)) => report.left_out(
+                party.path(),
+                format!(
+                    "an intermediary of the {} chain, between the {} (Pty1) and the {} ({end_name}); ISM/1 has no member for it",
+                    chain.name, chain.agent_role, chain.end_role
+                ),
+            ),
         }
     }
-    Ok(None)
+    Ok(end.and_then(|(_, party)| party))
+}
+
+/// A chain's child `name`, checked as `ty`, if the chain is there.
+fn in_chain<'a>(
+    chain: Option<&Node<'a>>,
+    name: &str,
+    ty: &'static super::schema::ComplexType,
+) -> Result<Option<Node<'a>>, TranslateError> {
+    match chain {
+        Some(chain) => chain.node(name, ty),
+        None => Ok(None),
+    }
+}
+
+/// Lists what a depository carries besides its BIC.
+fn report_depository_extras(depository: &Node<'_>, report: &mut Report) {
+    common::left_out_children(
+        depository,
+        &common::DEPOSITORY_UNCARRIED,
+        |name| {
+            format!("ISM/1 names the place of settlement by BIC only; the depository's {name} is left out")
+        },
+        report,
+    );
+}
+
+/// The place of settlement: the counterparty chain's `Dpstry` (where SMPG
+/// places it), else the own chain's. When both chains name one, they must
+/// name the same depository (the same office, [`Bic::same_institution`]):
+/// written alike, the own one is the same member; written otherwise (with or
+/// without the branch `XXX`) its spelling is listed as left out; by country
+/// or name it is listed as left out; a different depository — a cross-CSD
+/// settlement, each side at its own CSD — is `NOT_REPRESENTABLE`, since an
+/// ISM/1 instruction settles at one place.
+fn place_of_settlement(
+    block: &Node<'_>,
+    counterparty_chain: Option<&Node<'_>>,
+    own_chain: Option<&Node<'_>>,
+    counterparty: Chain,
+    report: &mut Report,
+) -> Result<Bic, TranslateError> {
+    let theirs = in_chain(counterparty_chain, "Dpstry", &t::PARTY_IDENTIFICATION_146)?;
+    let ours = in_chain(own_chain, "Dpstry", &t::PARTY_IDENTIFICATION_146)?;
+    let (chosen, other) = match (theirs, ours) {
+        (Some(theirs), ours) => (theirs, ours),
+        (None, Some(ours)) => (ours, None),
+        (None, None) => {
+            return Err(missing(
+                &format!("{}/{}/Dpstry", block.path(), counterparty.name),
+                "ISM/1 instructions name the place of settlement (the depository)",
+            ))
+        }
+    };
+    let place = common::depository(&chosen)?;
+    report_depository_extras(&chosen, report);
+    let Some(other) = other else {
+        return Ok(place);
+    };
+    let id = other.required_node(
+        "Id",
+        &t::PARTY_IDENTIFICATION_122_CHOICE,
+        "a depository needs its Id",
+    )?;
+    if id.chosen() != "AnyBIC" {
+        report.left_out(
+            &format!("{}/{}", id.path(), id.chosen()),
+            format!(
+                "the own chain also names its depository, by {}; ISM/1 keeps the place of settlement {place} of {}/Dpstry",
+                if id.chosen() == "Ctry" { "country" } else { "name and address" },
+                counterparty.name
+            ),
+        );
+    } else {
+        let leaf = id.required_leaf("AnyBIC", "")?;
+        let own = leaf.ism(Bic::parse)?;
+        if !own.same_institution(&place) {
+            return Err(not_representable(
+                leaf.path(),
+                format!(
+                    "{}/Dpstry names {place} but this chain's depository is {own}: two places of settlement (a cross-CSD settlement, each side at its own depository) cannot be translated, since an ISM/1 instruction settles at one place",
+                    counterparty.name
+                ),
+            ));
+        }
+        if own != place {
+            report.left_out(
+                leaf.path(),
+                format!(
+                    "the same depository as {}/Dpstry, written {own} rather than {place}; ISM/1 keeps one place of settlement, as the counterparty's chain writes it",
+                    counterparty.name
+                ),
+            );
+        }
+    }
+    report_depository_extras(&other, report);
+    Ok(place)
 }
 
 /// Reads a sese.023 `Document` into a `SettlementInstruction`; `routing` is
@@ -148,12 +345,10 @@ pub(crate) fn read(
             &t::TRADE_DATE_8_CHOICE,
             "ISM/1 instructions carry the trade date",
         )?,
-        "body.trade_date",
         report,
     )?;
     let settlement_date = common::coded_date(
         &trade.required_node("SttlmDt", &t::SETTLEMENT_DATE_17_CHOICE, "")?,
-        "body.settlement_date",
         report,
     )?;
     let place_of_trade = match trade.node("PlcOfTrad", &t::PLACE_OF_TRADE_IDENTIFICATION_1)? {
@@ -210,6 +405,7 @@ pub(crate) fn read(
                     &format!("{}/PrtryId", id.path()),
                     "ISM/1 names the account owner by BIC or LEI; a proprietary code cannot be carried, so the account owner is left out",
                 );
+                report.withhold("body.account_owner");
                 None
             } else {
                 Some(common::party_id(owner)?)
@@ -256,67 +452,32 @@ pub(crate) fn read(
 
     let delivering = block.node("DlvrgSttlmPties", &t::SETTLEMENT_PARTIES_100)?;
     let receiving = block.node("RcvgSttlmPties", &t::SETTLEMENT_PARTIES_100)?;
-    let (counterparty_chain, own_chain, counterparty_name, counterparty_role) = match direction {
-        Direction::Deliver => (&receiving, &delivering, "RcvgSttlmPties", "receiving agent"),
-        Direction::Receive => (
-            &delivering,
-            &receiving,
-            "DlvrgSttlmPties",
-            "delivering agent",
-        ),
+    let (counterparty, own) = chains(direction);
+    let (counterparty_chain, own_chain) = match direction {
+        Direction::Deliver => (receiving.as_ref(), delivering.as_ref()),
+        Direction::Receive => (delivering.as_ref(), receiving.as_ref()),
     };
     // ISM-1 §6.1 rule 5: the counterparty's agent is what the other side
-    // matches against; nothing in the routing can stand in for it.
-    let counterparty_agent = match counterparty_chain {
-        Some(chain) => chain.node("Pty1", &t::PARTY_IDENTIFICATION_AND_ACCOUNT_196)?,
+    // matches against; nothing in the routing can stand in for it. Its
+    // absence is left to ISM/1 decoding below, so that rules 1–4 are
+    // reported first, as for a body in JSON; one given by name is refused.
+    let counterparty_agent = match in_chain(
+        counterparty_chain,
+        "Pty1",
+        &t::PARTY_IDENTIFICATION_AND_ACCOUNT_196,
+    )? {
+        Some(node) => Some(common::settlement_party(&node, report)?),
         None => None,
     };
-    let Some(counterparty_agent) = counterparty_agent else {
-        return Err(TranslateError::at(
-            TranslateCode::Ism(ReasonCode::CounterpartyRequired),
-            format!("{}/{counterparty_name}/Pty1", block.path()),
-            format!(
-                "a {} instruction must name the counterparty's {counterparty_role} ({counterparty_name}/Pty1); this one does not, and its routing cannot say who the counterparty is",
-                common::movement_code(direction)
-            ),
-        ));
-    };
-    let counterparty_agent = common::settlement_party(&counterparty_agent)?;
-    let own_pty1 = match own_chain {
-        Some(chain) => chain.node("Pty1", &t::PARTY_IDENTIFICATION_AND_ACCOUNT_196)?,
-        None => None,
-    };
-    let own_role = match direction {
-        Direction::Deliver => "delivering agent",
-        Direction::Receive => "receiving agent",
-    };
+    let own_pty1 = in_chain(own_chain, "Pty1", &t::PARTY_IDENTIFICATION_AND_ACCOUNT_196)?;
     let mut own_agent = match &own_pty1 {
-        Some(node) => optional_party(node, own_role, report)?,
+        Some(node) => optional_party(node, own.agent_member, own.agent_role, report)?,
         None => None,
     };
-    let seller = chain_end(delivering.as_ref(), "seller", report)?;
-    let buyer = chain_end(receiving.as_ref(), "buyer", report)?;
-    let depository = |chain: &Option<Node<'_>>| -> Result<Option<Bic>, TranslateError> {
-        match chain {
-            Some(chain) => chain
-                .node("Dpstry", &t::PARTY_IDENTIFICATION_146)?
-                .map(|depository| common::depository(&depository))
-                .transpose(),
-            None => Ok(None),
-        }
-    };
-    let place_of_settlement: Bic = match depository(counterparty_chain)? {
-        Some(bic) => bic,
-        None => match depository(own_chain)? {
-            Some(bic) => bic,
-            None => {
-                return Err(missing(
-                    &format!("{}/{counterparty_name}/Dpstry", block.path()),
-                    "ISM/1 instructions name the place of settlement (the depository)",
-                ))
-            }
-        },
-    };
+    let seller = chain_end(delivering.as_ref(), DELIVERING, report)?;
+    let buyer = chain_end(receiving.as_ref(), RECEIVING, report)?;
+    let place_of_settlement =
+        place_of_settlement(&block, counterparty_chain, own_chain, counterparty, report)?;
 
     // The own side the message leaves implied, from its routing (implied.rs).
     if let Some(routing) = routing {
@@ -328,8 +489,8 @@ pub(crate) fn read(
         }
     }
     let (delivering_agent, receiving_agent) = match direction {
-        Direction::Deliver => (own_agent, Some(counterparty_agent)),
-        Direction::Receive => (Some(counterparty_agent), own_agent),
+        Direction::Deliver => (own_agent, counterparty_agent),
+        Direction::Receive => (counterparty_agent, own_agent),
     };
 
     let settlement_amount = match block.node("SttlmAmt", &t::AMOUNT_AND_DIRECTION_94)? {
@@ -378,7 +539,10 @@ pub(crate) fn read(
         place_of_settlement,
         place_of_trade,
     };
-    common::checked(Body::SettlementInstruction(instruction), xml_path)
+    common::checked(
+        Body::SettlementInstruction(instruction),
+        xml_path(direction),
+    )
 }
 
 /// Writes a `SettlementInstruction` as a sese.023 document. Every member has

@@ -7,7 +7,7 @@
 //! | `settlement_id` | `TxIdDtls/MktInfrstrctrTxId` (the relay is the market infrastructure that settled) |
 //! | `direction` | `TxIdDtls/SctiesMvmntTp` |
 //! | `payment` | `TxIdDtls/Pmt` |
-//! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt` |
+//! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt`, or the date of `TradDtls/SttlmDt/Dt/DtTm` as written (its time of day left out and reported) |
 //! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived) |
 //! | `isin` | `FinInstrmId/ISIN` |
 //! | `quantity` | `QtyAndAcctDtls/SttldQty/Qty/Unit` |
@@ -65,7 +65,6 @@ pub(crate) fn read(document: &Node<'_>, report: &mut Report) -> Result<Body, Tra
             &t::SETTLEMENT_DATE_17_CHOICE,
             "ISM/1 confirmations carry the settlement date",
         )?,
-        "body.settlement_date",
         report,
     )?;
     let effective = trade.required_node("FctvSttlmDt", &t::SETTLEMENT_DATE_18_CHOICE, "")?;

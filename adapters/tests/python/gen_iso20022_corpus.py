@@ -440,8 +440,10 @@ case(8, "sese023-kw-deliver-against-payment-kwd-lexical-variants", instruction(
     # AcctOwnr with both a BIC and an LEI (ISM/1 takes the LEI); quantity and amount
     # in other xs:decimal forms; the trade date as a date-time with an offset.
     extras={"SctiesSttlmTxInstr": {"QtyAndAcctDtls": {"AcctOwnr": {"Id": {"PrtryId": None, "AnyBIC": "NBOKKWKW"}, "LEI": "549300ISTHMUSSELL015"}}}},
-    # The BIC beside the LEI is not carried, and is reported.
-    unrepresented=["/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/AcctOwnr/Id/AnyBIC"],
+    # The BIC beside the LEI is not carried, and is reported; so is the time of the
+    # trade date (ISM/1 keeps the date as written).
+    unrepresented=["/Document/SctiesSttlmTxInstr/QtyAndAcctDtls/AcctOwnr/Id/AnyBIC",
+                   "/Document/SctiesSttlmTxInstr/TradDtls/TradDt/Dt/DtTm"],
     edit=[(">5000<", ">+0005000<"), (">1234.500<", "> 01234.500 <"),
           ("<s:TradDt>\n        <s:Dt>\n          <s:Dt>2026-11-24</s:Dt>",
            "<s:TradDt>\n        <s:Dt>\n          <s:DtTm>2026-11-24T10:15:00+03:00</s:DtTm>")])
@@ -456,10 +458,12 @@ case(9, "sese023-us-deliver-long-chain-depository-in-own-chain", instruction(
     seller={"bic": "GSCMUS33", "lei": "549300ISTHMUSSELL015"},
     place_of_settlement="DTCYUS33", place_of_trade="XNAS"),
     # SMPG chain: Pty2 the agent's client (a custodian), Pty3 the seller; the depository
-    # only in the instructing party's own (delivering) chain.
+    # only in the instructing party's own (delivering) chain. The intermediary Pty2 has
+    # no ISM/1 member: reported.
     extras={"SctiesSttlmTxInstr": {"DlvrgSttlmPties": {"Pty2": {"Id": {"AnyBIC": "BOFAUS3N"}},
                                                        "Pty3": {"Id": {"AnyBIC": "GSCMUS33"}, "LEI": "549300ISTHMUSSELL015"}},
-                                   "RcvgSttlmPties": {"Dpstry": None}}})
+                                   "RcvgSttlmPties": {"Dpstry": None}}},
+    unrepresented=["/Document/SctiesSttlmTxInstr/DlvrgSttlmPties/Pty2"])
 
 case(10, "sese023-de-receive-cross-border-from-euroclear-bank", instruction(
     instruction_id="DBFFM-XBORDER-0009", direction="RECEIVE", payment="AGAINST_PAYMENT",
@@ -469,9 +473,12 @@ case(10, "sese023-de-receive-cross-border-from-euroclear-bank", instruction(
     delivering_agent={"bic": "BNPAFRPP"}, receiving_agent={"bic": "DEUTDEFF"},
     place_of_settlement="MGTCBEBE"),
     style="python-iso20022",
-    # The counterparty (delivering) chain settles at Euroclear Bank; Isthmus takes that
-    # depository, not the instructing party's own (Clearstream).
-    extras={"SctiesSttlmTxInstr": {"RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "DAKVDEFF"}}}}})
+    # Both chains settle at Euroclear Bank, the instructing party's own chain naming it
+    # by its SMPG place-of-settlement BIC MGTCBEBEECL: the same depository written
+    # otherwise, whose spelling is reported. (Two different depositories — a cross-CSD
+    # settlement — are refused: invalid/54.)
+    extras={"SctiesSttlmTxInstr": {"RcvgSttlmPties": {"Dpstry": {"Id": {"AnyBIC": "MGTCBEBEECL"}}}}},
+    unrepresented=["/Document/SctiesSttlmTxInstr/RcvgSttlmPties/Dpstry/Id/AnyBIC"])
 
 
 def status(**fields):
@@ -492,7 +499,9 @@ case(13, "sese024-rejected-by-csd-iso-reason-bizmsg-head02", status(instruction_
          {"Cd": {"Cd": "DSEC"}, "AddtlRsnInf": "Financial instrument GB0002634946 is not eligible at CREST for this account"},
          {"Cd": {"Cd": "SAFE"}}]}}}},
      expect={"instruction_id": "CREST-DELI-FOP-77", "status": "REJECTED",
-             "reason": {"code": "ISO_DSEC", "text": "Financial instrument GB0002634946 is not eligible at CREST for this account"}})
+             "reason": {"code": "ISO_DSEC", "text": "Financial instrument GB0002634946 is not eligible at CREST for this account"}},
+     # ISM-1 §6.2 duty 1: the second reason is read and left out.
+     unrepresented=["/Document/SctiesSttlmTxStsAdvc/PrcgSts/Rjctd/Rsn[2]"])
 
 case(14, "sese024-pending-with-acceptance-and-match-envelope-head04", status(
     instruction_id="DBFFM-RECE-2026-0042", settlement_id="STL-2026-11-25-000314", status="PENDING"),
@@ -503,7 +512,9 @@ case(14, "sese024-pending-with-acceptance-and-match-envelope-head04", status(
         "SttlmSts": {"Pdg": {"NoSpcfdRsn": None, "Rsn": [{"Cd": {"Cd": "LACK"}}]}},
     }},
     expect={"instruction_id": "DBFFM-RECE-2026-0042", "settlement_id": "STL-2026-11-25-000314", "status": "PENDING",
-            "reason": {"code": "ISO_LACK", "text": "Reason code LACK, given without narrative."}})
+            "reason": {"code": "ISO_LACK", "text": "Reason code LACK, given without narrative."}},
+    # The statuses other than the one ISM/1 keeps are read and left out.
+    unrepresented=["/Document/SctiesSttlmTxStsAdvc/PrcgSts/AckdAccptd", "/Document/SctiesSttlmTxStsAdvc/MtchgSts/Mtchd"])
 
 case(15, "sese024-matched-with-settlement-id", status(
     instruction_id="UBS-RECE-CH-99120", related_message_id="019a7c3e-5f00-7abc-9def-0123456789ab",
@@ -516,7 +527,9 @@ case(16, "sese024-cancelled-with-reason", status(
     style="prefix:ism")
 
 case(17, "sese024-failing-is-pending", status(instruction_id="SEME-XNAS-000777", settlement_id="STL-2026-11-27-000009", status="PENDING"),
-     extras={"SctiesSttlmTxStsAdvc": {"SttlmSts": {"Pdg": None, "Flng": {"NoSpcfdRsn": "NORE"}}}})
+     extras={"SctiesSttlmTxStsAdvc": {"SttlmSts": {"Pdg": None, "Flng": {"NoSpcfdRsn": "NORE"}}}},
+     # Failing reads as pending; the failing status itself is listed.
+     unrepresented=["/Document/SctiesSttlmTxStsAdvc/SttlmSts/Flng"])
 
 
 def confirmation(**fields):
@@ -711,8 +724,6 @@ def generate():
 # ---------------------------------------------------------------------------------------
 
 P023 = "/Document/SctiesSttlmTxInstr"
-LOCAL_AS_UTC = "a local time without a UTC offset is read as UTC"
-ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
 
 
 def bic8(bic):
@@ -740,32 +751,48 @@ def read_prtry(prtry):
     return out
 
 
-def read_settlement_party(party, path):
-    """An ISM/1 Party of a PartyIdentificationAndAccount196, or (None, left-out path)."""
+SETTLEMENT_PARTY_UNCARRIED = ("AltrnId", "BlckChainAdrOrWllt", "PrcgDt", "PrcgId", "AddtlInf")
+DEPOSITORY_UNCARRIED = ("LEI", "AltrnId", "PrcgDt", "PrcgId", "AddtlInf")
+
+
+def read_settlement_party(party, path, left_out):
+    """An ISM/1 Party of a PartyIdentificationAndAccount196, or None when it is given
+    by name and address; what ISM/1 does not carry is appended to `left_out`."""
     ident = party["Id"]
     if "AnyBIC" in ident:
         out = {"bic": ident["AnyBIC"]}
     elif "PrtryId" in ident:
         out = {"proprietary_id": read_prtry(ident["PrtryId"])}
     else:
-        return None, f"{path}/Id/NmAndAdr"
+        # Left out with everything it carries.
+        left_out.append(f"{path}/Id/NmAndAdr")
+        left_out += [f"{path}/{n}" for n in ("LEI", "SfkpgAcct") + SETTLEMENT_PARTY_UNCARRIED if n in party]
+        return None
     if "LEI" in party:
         out["lei"] = party["LEI"]
     if "SfkpgAcct" in party:
         out["safekeeping_account"] = party["SfkpgAcct"]["Id"]
-    return out, None
+    left_out += [f"{path}/{n}" for n in SETTLEMENT_PARTY_UNCARRIED if n in party]
+    return out
+
+
+def same_office(a, b):
+    """ISM-1 §6.1 duty 6: the same institution, and the same branch when both name one
+    (XXX is the primary office, no branch)."""
+    branch = lambda bic: bic[8:] if len(bic) == 11 and bic[8:] != "XXX" else None
+    return a[:8] == b[:8] and (branch(a) is None or branch(b) is None or branch(a) == branch(b))
 
 
 def cash_account(choice):
     return choice.get("IBAN", choice.get("Prtry"))
 
 
-def read_date(choice, field, path, derived):
+def read_date(choice, path, left_out):
+    """The calendar date as written; the time of a DtTm is left out (never derived)."""
     inner = choice["Dt"]
     if "Dt" in inner:
         return inner["Dt"]
-    if not ZONE.search(inner["DtTm"]):
-        derived.append((field, f"{path}/Dt/DtTm"))
+    left_out.append(f"{path}/Dt/DtTm")
     return inner["DtTm"][:10]
 
 
@@ -780,8 +807,8 @@ def expect_sese023(block, header):
         body["common_reference"] = params["CmonId"]
     body["direction"], body["payment"] = direction, payment
     trade = block["TradDtls"]
-    body["trade_date"] = read_date(trade["TradDt"], "body.trade_date", f"{P023}/TradDtls/TradDt", derived)
-    body["settlement_date"] = read_date(trade["SttlmDt"], "body.settlement_date", f"{P023}/TradDtls/SttlmDt", derived)
+    body["trade_date"] = read_date(trade["TradDt"], f"{P023}/TradDtls/TradDt", left_out)
+    body["settlement_date"] = read_date(trade["SttlmDt"], f"{P023}/TradDtls/SttlmDt", left_out)
     body["isin"] = block["FinInstrmId"]["ISIN"]
     holding = block["QtyAndAcctDtls"]
     body["quantity"] = holding["SttlmQty"]["Qty"]["Unit"]
@@ -808,23 +835,31 @@ def expect_sese023(block, header):
             continue
         agent_member, end_member = members[name]
         if "Pty1" in chain:
-            party, lost = read_settlement_party(chain["Pty1"], f"{P023}/{name}/Pty1")
-            if lost and name == counter_name:
+            if name == counter_name and "NmAndAdr" in chain["Pty1"]["Id"]:
                 raise SystemExit(f"{block['TxId']}: the counterparty's agent by name is refused, not a corpus document")
+            party = read_settlement_party(chain["Pty1"], f"{P023}/{name}/Pty1", left_out)
             if party:
                 body[agent_member] = party
-            else:
-                left_out.append(lost)
-        for end in ("Pty5", "Pty4", "Pty3", "Pty2"):
-            if end in chain:
-                party, lost = read_settlement_party(chain[end], f"{P023}/{name}/{end}")
-                if party:
-                    body[end_member] = party
-                else:
-                    left_out.append(lost)
-                break
-    depositories = [block.get(n, {}).get("Dpstry") for n in (counter_name, own_name)]
-    body["place_of_settlement"] = next(d for d in depositories if d)["Id"]["AnyBIC"]
+        ends = [end for end in ("Pty5", "Pty4", "Pty3", "Pty2") if end in chain]
+        if ends:
+            party = read_settlement_party(chain[ends[0]], f"{P023}/{name}/{ends[0]}", left_out)
+            if party:
+                body[end_member] = party
+            # The intermediaries between the agent and the seller or buyer.
+            left_out += [f"{P023}/{name}/{end}" for end in ends[1:]]
+    theirs = block.get(counter_name, {}).get("Dpstry")
+    ours = block.get(own_name, {}).get("Dpstry")
+    chosen, chosen_name = (theirs, counter_name) if theirs else (ours, own_name)
+    body["place_of_settlement"] = chosen["Id"]["AnyBIC"]
+    left_out += [f"{P023}/{chosen_name}/Dpstry/{n}" for n in DEPOSITORY_UNCARRIED if n in chosen]
+    if theirs and ours:
+        if "AnyBIC" not in ours["Id"]:
+            left_out += [f"{P023}/{own_name}/Dpstry/Id/{n}" for n in ours["Id"]]
+        elif not same_office(ours["Id"]["AnyBIC"], body["place_of_settlement"]):
+            raise SystemExit(f"{block['TxId']}: two places of settlement are refused, not a corpus document")
+        elif ours["Id"]["AnyBIC"] != body["place_of_settlement"]:
+            left_out.append(f"{P023}/{own_name}/Dpstry/Id/AnyBIC")
+        left_out += [f"{P023}/{own_name}/Dpstry/{n}" for n in DEPOSITORY_UNCARRIED if n in ours]
     place = trade.get("PlcOfTrad")
     if place:
         body["place_of_trade"] = place["MktTpAndId"]["Id"]["MktIdrCd"]
@@ -1334,7 +1369,10 @@ INVALID = [
     # Participants' instructions (30+) with one defect each.
     (41, "deliver-without-receiving-agent", 38, lambda xml: re.sub(r"\n\s*<Pty1>.*?</Pty1>", "", xml, count=1, flags=re.S),
      "COUNTERPARTY_REQUIRED", f"{I023}/RcvgSttlmPties/Pty1"),
-    (42, "receive-without-delivering-chain", 30, lambda xml: re.sub(r"\n\s*<DlvrgSttlmPties>.*?</DlvrgSttlmPties>", "", xml, count=1, flags=re.S),
+    # The depository stays, in the own (receiving) chain: the place of settlement is
+    # read before ISM/1's rule 5 reports the missing counterparty.
+    (42, "receive-without-delivering-chain", 30,
+     lambda xml: re.sub(r"<DlvrgSttlmPties>(\s*<Dpstry>.*?</Dpstry>).*?</DlvrgSttlmPties>", r"<RcvgSttlmPties>\1\n    </RcvgSttlmPties>", xml, count=1, flags=re.S),
      "COUNTERPARTY_REQUIRED", f"{I023}/DlvrgSttlmPties/Pty1"),
     (43, "proprietary-id-without-issuer", 30, [("          <Issr>DTCYID</Issr>\n", "")],
      "XML_ELEMENT_MISSING", f"{I023}/DlvrgSttlmPties/Pty1/Id/PrtryId/Issr"),
@@ -1359,6 +1397,17 @@ INVALID = [
     (51, "cash-servicer-bic-country", 40, [("<BICFI>SNBZCHZZ</BICFI>", "<BICFI>SNBZZZZZ</BICFI>")],
      "BIC_COUNTRY", f"{I023}/CshPties/CdtrAgt/Id/BICFI"),
     (52, "local-trade-time-out-of-range", 36, [("<DtTm>2026-11-25T09:12:30</DtTm>", "<DtTm>2026-11-25T25:12:30</DtTm>")],
+     "TIMESTAMP_INVALID", f"{I023}/TradDtls/TradDt/Dt/DtTm"),
+    # ISM-1 §6.1 rules in their order: settling before the trade (rule 1) is reported
+    # before the missing counterparty's agent (rule 5).
+    (53, "receive-without-delivering-agent-settling-before-trade", 30,
+     lambda xml: re.sub(r"\n\s*<Pty1>.*?</Pty1>", "", xml, count=1, flags=re.S).replace("<Dt>2026-11-26</Dt>", "<Dt>2026-11-24</Dt>"),
+     "SETTLEMENT_BEFORE_TRADE", f"{I023}/TradDtls/SttlmDt"),
+    # Each chain at its own depository (a cross-CSD settlement): ISM/1 settles at one place.
+    (54, "two-places-of-settlement-cross-csd", 10, [("<ns0:AnyBIC>MGTCBEBEECL</ns0:AnyBIC>", "<ns0:AnyBIC>DAKVDEFF</ns0:AnyBIC>")],
+     "NOT_REPRESENTABLE", f"{I023}/RcvgSttlmPties/Dpstry/Id/AnyBIC"),
+    # A trade time whose zone is an hour off the ±hh:mm form.
+    (55, "trade-time-with-malformed-offset", 8, [("2026-11-24T10:15:00+03:00", "2026-11-24T10:15:00+3:00")],
      "TIMESTAMP_INVALID", f"{I023}/TradDtls/TradDt/Dt/DtTm"),
 ]
 

@@ -50,64 +50,36 @@ pub fn complete(
     let Body::SettlementInstruction(instruction) = &mut translation.value else {
         return Ok(translation);
     };
-    let derived = &mut translation.derived;
-    let withheld = &translation.withheld;
-    // Replaces a member absent or only derived from routing; the message's own
-    // value stays, and so does a member it states in a form ISM/1 cannot carry.
-    let mut fill = |field: &str, absent: bool, what: &str| -> bool {
-        if withheld.iter().any(|w| w == field) {
-            return false;
-        }
-        let from_routing = derived.iter().position(|d| d.field == field);
-        if !absent && from_routing.is_none() {
-            return false;
-        }
-        if let Some(index) = from_routing {
-            derived.remove(index);
-        }
-        derived.push(Derived {
-            field: field.to_string(),
-            source: GATEWAY_SOURCE.to_string(),
-            reason: what.to_string(),
-        });
-        true
+    let mut filler = Filler {
+        derived: &mut translation.derived,
+        withheld: &translation.withheld,
     };
-
-    if let Some(participant) = &context.participant {
-        if fill(
-            "body.account_owner",
-            instruction.account_owner.is_none(),
-            "the participant the gateway authenticated owns the accounts it instructs",
-        ) {
-            instruction.account_owner = Some(participant.clone());
-        }
+    filler.fill(
+        "body.account_owner",
+        &mut instruction.account_owner,
+        context.participant.as_ref(),
+        "the participant the gateway authenticated owns the accounts it instructs",
+    );
+    if instruction.direction == Direction::Deliver {
+        filler.fill(
+            "body.securities_market",
+            &mut instruction.securities_market,
+            context.market.as_ref(),
+            "a seller's securities are on its own gateway's market",
+        );
     }
-    if let Some(market) = &context.market {
-        if instruction.direction == Direction::Deliver
-            && fill(
-                "body.securities_market",
-                instruction.securities_market.is_none(),
-                "a seller's securities are on its own gateway's market",
-            )
-        {
-            instruction.securities_market = Some(market.clone());
-        }
-    }
-    if let Some(agent) = &context.settlement_agent {
-        let (field, own) = match instruction.direction {
-            Direction::Deliver => ("body.delivering_agent", &mut instruction.delivering_agent),
-            Direction::Receive => ("body.receiving_agent", &mut instruction.receiving_agent),
-        };
-        if fill(
-            field,
-            own.is_none(),
-            "the participant's settlement agent, from the gateway's static data",
-        ) {
-            *own = Some(agent.clone());
-        }
-    }
+    let (field, own) = match instruction.direction {
+        Direction::Deliver => ("body.delivering_agent", &mut instruction.delivering_agent),
+        Direction::Receive => ("body.receiving_agent", &mut instruction.receiving_agent),
+    };
+    filler.fill(
+        field,
+        own,
+        context.settlement_agent.as_ref(),
+        "the participant's settlement agent, from the gateway's static data",
+    );
     if instruction.payment == Payment::AgainstPayment {
-        complete_cash(instruction, context, &mut fill);
+        complete_cash(instruction, context, &mut filler);
     }
     drop_routing_guess_of_own_agent(
         instruction,
@@ -121,6 +93,39 @@ pub fn complete(
     )?;
     translation.value = checked;
     Ok(translation)
+}
+
+/// Fills members from the context and reports each fill.
+struct Filler<'t> {
+    derived: &'t mut Vec<Derived>,
+    withheld: &'t [String],
+}
+
+impl Filler<'_> {
+    /// Puts `known` into `slot` when the member is absent or only derived from
+    /// routing; the message's own value stays, and so does a member it states
+    /// in a form ISM/1 cannot carry.
+    fn fill<T: Clone>(&mut self, field: &str, slot: &mut Option<T>, known: Option<&T>, why: &str) {
+        let Some(known) = known else {
+            return;
+        };
+        if self.withheld.iter().any(|w| w == field) {
+            return;
+        }
+        let from_routing = self.derived.iter().position(|d| d.field == field);
+        if slot.is_some() && from_routing.is_none() {
+            return;
+        }
+        if let Some(index) = from_routing {
+            self.derived.remove(index);
+        }
+        self.derived.push(Derived {
+            field: field.to_string(),
+            source: GATEWAY_SOURCE.to_string(),
+            reason: why.to_string(),
+        });
+        *slot = Some(known.clone());
+    }
 }
 
 /// An own agent derived only from routing (the message's receiver, taken as
@@ -157,7 +162,7 @@ fn drop_routing_guess_of_own_agent(
 fn complete_cash(
     instruction: &mut SettlementInstruction,
     context: &InboundContext,
-    fill: &mut impl FnMut(&str, bool, &str) -> bool,
+    filler: &mut Filler<'_>,
 ) {
     let mut cash = instruction.cash.clone().unwrap_or(CashSide {
         market: None,
@@ -167,49 +172,35 @@ fn complete_cash(
     });
     let known = context.cash.as_ref();
     let market = known
-        .and_then(|c| c.market.clone())
-        .or_else(|| match instruction.direction {
-            Direction::Receive => context.market.clone(),
+        .and_then(|c| c.market.as_ref())
+        .or(match instruction.direction {
+            Direction::Receive => context.market.as_ref(),
             Direction::Deliver => None,
         });
-    if let Some(market) = market {
-        if fill(
-            "body.cash.market",
-            cash.market.is_none(),
-            "the market of the participant's cash account, from the gateway",
-        ) {
-            cash.market = Some(market);
-        }
-    }
-    if let Some(known) = known {
-        if let Some(account) = &known.account {
-            if fill(
-                "body.cash.account",
-                cash.account.is_none(),
-                "the participant's cash account, from the gateway's static data",
-            ) {
-                cash.account = Some(account.clone());
-            }
-        }
-        if let Some(owner) = &known.owner {
-            if fill(
-                "body.cash.owner",
-                cash.owner.is_none(),
-                "the owner of the participant's cash account, from the gateway's static data",
-            ) {
-                cash.owner = Some(owner.clone());
-            }
-        }
-        if let Some(servicer) = &known.servicer {
-            if fill(
-                "body.cash.servicer",
-                cash.servicer.is_none(),
-                "the servicer of the participant's cash account, from the gateway's static data",
-            ) {
-                cash.servicer = Some(servicer.clone());
-            }
-        }
-    }
+    filler.fill(
+        "body.cash.market",
+        &mut cash.market,
+        market,
+        "the market of the participant's cash account, from the gateway",
+    );
+    filler.fill(
+        "body.cash.account",
+        &mut cash.account,
+        known.and_then(|c| c.account.as_ref()),
+        "the participant's cash account, from the gateway's static data",
+    );
+    filler.fill(
+        "body.cash.owner",
+        &mut cash.owner,
+        known.and_then(|c| c.owner.as_ref()),
+        "the owner of the participant's cash account, from the gateway's static data",
+    );
+    filler.fill(
+        "body.cash.servicer",
+        &mut cash.servicer,
+        known.and_then(|c| c.servicer.as_ref()),
+        "the servicer of the participant's cash account, from the gateway's static data",
+    );
     let empty = cash.market.is_none()
         && cash.account.is_none()
         && cash.owner.is_none()

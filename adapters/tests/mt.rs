@@ -363,15 +363,7 @@ type Case<'a> = (&'a str, &'a [Edit<'a>], &'a str, &'a str);
 /// Corpus message `name` with each `(old line, new lines)` replaced.
 fn edited(name: &str, edits: &[Edit<'_>]) -> Vec<u8> {
     let text = fs::read_to_string(corpus_dir().join(format!("{name}.fin"))).unwrap();
-    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
-    for (old, new) in edits {
-        let at = lines
-            .iter()
-            .position(|l| l == old)
-            .unwrap_or_else(|| panic!("{old} not in {name}"));
-        lines.splice(at..=at, new.iter().map(|l| l.to_string()));
-    }
-    lines.join("\r\n").into_bytes()
+    dialect_support::with_lines_replaced(&text, name, edits)
 }
 
 #[test]

@@ -20,6 +20,20 @@ pub fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     found
 }
 
+/// An MT message (CR LF lines) with each `(old line, new lines)` replaced;
+/// `name` names the message in the failure when a line is not there.
+pub fn with_lines_replaced(text: &str, name: &str, edits: &[(&str, &[&str])]) -> Vec<u8> {
+    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
+    for (old, new) in edits {
+        let at = lines
+            .iter()
+            .position(|l| l == old)
+            .unwrap_or_else(|| panic!("{old} not in {name}"));
+        lines.splice(at..=at, new.iter().map(|l| l.to_string()));
+    }
+    lines.join("\r\n").into_bytes()
+}
+
 /// `body` (an ISM/1 body's JSON) without the members a writer reported as not
 /// carried (`unrepresented`, ISM/1 paths such as `body.cash.owner`). Each
 /// reported member must be in the body; an object the removal leaves empty

@@ -160,6 +160,15 @@ pub struct Derived {
     pub reason: String,
 }
 
+/// Why a time without a UTC offset (MT `:98C:`, a zone-less ISO 20022
+/// `ISODateTime`) is a derived instant: both dialects report it in these words.
+pub const LOCAL_TIME_AS_UTC: &str = "a local time without a UTC offset is read as UTC";
+
+/// Why an instant given as a date alone (MT `:98A::ESET//`, ISO 20022
+/// `FctvSttlmDt/Dt/Dt`) is derived: both dialects report it in these words.
+pub const DATE_ONLY_AS_MIDNIGHT_UTC: &str =
+    "only the date is given; ISM/1 carries an instant, read as 00:00:00 UTC of that date";
+
 /// A translated value, the fields that did not survive the translation and
 /// the members that were derived rather than read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -287,3 +287,24 @@ fn a_pair_instructed_in_two_dialects_gives_both_legs() {
         }
     }
 }
+
+#[test]
+fn a_date_only_settlement_reads_the_same_in_both_dialects() {
+    // MT corpus 15 gives only `:98A::ESET//`; the same confirmation in
+    // ISO 20022 gives only `FctvSttlmDt/Dt/Dt`. Both read midnight UTC of
+    // that date and report the instant as derived.
+    let from_mt = read(Dialect::Mt, &corpus_file("mt", "15", ".fin"));
+    let written = Dialect::Iso20022.outbound(&from_mt.value).unwrap();
+    let xml = String::from_utf8(written.value).unwrap();
+    let instant = "<DtTm>2026-12-02T00:00:00Z</DtTm>";
+    assert!(xml.contains(instant), "{xml}");
+    let date_only = xml.replace(instant, "<Dt>2026-12-02</Dt>");
+    let from_iso = Dialect::Iso20022.inbound(date_only.as_bytes()).unwrap();
+    assert_eq!(from_mt.value.to_json(), from_iso.value.to_json());
+    for translation in [&from_mt, &from_iso] {
+        assert_eq!(
+            derived_fields(translation),
+            BTreeSet::from(["body.settled_at".to_string()])
+        );
+    }
+}

@@ -6,10 +6,7 @@
 //! to be filled in from elsewhere, [`crate::Translation::withheld`]).
 
 use super::read::{Leaf, Zone};
-use crate::error::{Derived, Unrepresented};
-
-/// Why a zone-less date-time is reported (the wording both dialects use).
-pub(crate) const LOCAL_TIME_AS_UTC: &str = "a local time without a UTC offset is read as UTC";
+use crate::error::{Derived, Unrepresented, LOCAL_TIME_AS_UTC};
 
 /// Why the time of a trade or settlement date given as a date-time is left out.
 pub(crate) const TIME_OF_DAY_LEFT_OUT: &str =

@@ -8,7 +8,7 @@
 //! | `direction` | `TxIdDtls/SctiesMvmntTp` |
 //! | `payment` | `TxIdDtls/Pmt` |
 //! | `settlement_date` | `TradDtls/SttlmDt/Dt/Dt`, or the date of `TradDtls/SttlmDt/Dt/DtTm` as written (its time of day left out and reported) |
-//! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived) |
+//! | `settled_at` | `TradDtls/FctvSttlmDt/Dt/DtTm` (UTC; an offset converted exactly; a time without a zone read as UTC and reported as derived); a date alone (`FctvSttlmDt/Dt/Dt`) is read as its midnight UTC and reported as derived, as MT reads `:98A::ESET//` |
 //! | `isin` | `FinInstrmId/ISIN` |
 //! | `quantity` | `QtyAndAcctDtls/SttldQty/Qty/Unit` |
 //! | `settlement_amount` | `SttldAmt/Amt` (`Ccy`), `CdtDbtInd` `CRDT` to deliver, `DBIT` to receive |
@@ -34,7 +34,9 @@ use super::schema::Message;
 use super::schema_tables as t;
 use super::supplementary;
 use super::write::XmlWriter;
-use crate::error::{TranslateError, Translation};
+use isthmus_spec::time::Timestamp;
+
+use crate::error::{TranslateError, Translation, DATE_ONLY_AS_MIDNIGHT_UTC};
 
 const BLOCK: &str = "SctiesSttlmTxConf";
 
@@ -82,10 +84,13 @@ pub(crate) fn read(document: &Node<'_>, report: &mut Report) -> Result<Body, Tra
             settled_at
         }
         None => {
-            return Err(not_representable(
-                &format!("{}/Dt", effective.path()),
-                "ISM/1 needs the instant of settlement (DtTm); a date alone names no instant",
-            ))
+            // ISM/1 needs an instant; a date alone is read as its midnight UTC
+            // and reported as derived, as the MT reader does for `:98A::ESET//`.
+            let day = effective.required_leaf("Dt", "the effective settlement date")?;
+            let date = day.date()?;
+            report.derived("body.settled_at", day.path(), DATE_ONLY_AS_MIDNIGHT_UTC);
+            Timestamp::parse(&format!("{date}T00:00:00Z"))
+                .map_err(|r| TranslateError::from_rejection(r, day.path()))?
         }
     };
 

@@ -7,7 +7,7 @@ use isthmus_spec::time::Timestamp;
 
 use super::instruction::{security, settlement_amount};
 use super::{check_function, date_of, sender_reference, single_line, Reader};
-use crate::error::{TranslateCode, TranslateError};
+use crate::error::{TranslateCode, TranslateError, DATE_ONLY_AS_MIDNIGHT_UTC, LOCAL_TIME_AS_UTC};
 use crate::mt::fields::{self, Generic};
 use crate::mt::narrative;
 use crate::mt::text::{Field, Sequence};
@@ -329,7 +329,7 @@ fn effective_settlement(
                 reader.derive(
                     "body.settled_at",
                     location.clone(),
-                    "a local time without a UTC offset is read as UTC",
+                    LOCAL_TIME_AS_UTC,
                 );
             }
             read.timestamp
@@ -344,8 +344,13 @@ fn effective_settlement(
             }
             let date = fields::date_8n(generic.value, &location)?;
             // ISM/1 needs an instant; the date alone is read as its midnight
-            // UTC, and that assumption is reported rather than made silently.
-            reader.note(field, location.clone(), "only the date of effective settlement is given; ISM/1 carries an instant, read as 00:00:00 UTC of that date");
+            // UTC, and that assumption is reported as derived, as the ISO
+            // 20022 reader does for `FctvSttlmDt/Dt/Dt`.
+            reader.derive(
+                "body.settled_at",
+                location.clone(),
+                DATE_ONLY_AS_MIDNIGHT_UTC,
+            );
             Timestamp::parse(&format!("{date}T00:00:00Z"))
                 .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?
         }

@@ -61,8 +61,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// A corpus message with one line replaced by others (CR LF messages).
 fn edited(name: &str, old: &str, new: &[&str]) -> Vec<u8> {
-    let text = String::from_utf8(corpus(name)).unwrap();
-    dialect_support::with_lines_replaced(&text, name, &[(old, new)])
+    edited_lines(name, &[(old, new)])
 }
 
 // --- ISM-1 §6.1 duty 8: what the routing implies, reported as derived ------
@@ -568,15 +567,7 @@ type LineEdit<'a> = (&'a str, &'a [&'a str]);
 /// A corpus message with several lines replaced, each by others.
 fn edited_lines(name: &str, edits: &[LineEdit<'_>]) -> Vec<u8> {
     let text = String::from_utf8(corpus(name)).unwrap();
-    let mut lines: Vec<String> = text.split("\r\n").map(str::to_string).collect();
-    for (old, new) in edits {
-        let at = lines
-            .iter()
-            .position(|l| l == old)
-            .unwrap_or_else(|| panic!("{old} not in {name}"));
-        lines.splice(at..=at, new.iter().map(|l| l.to_string()));
-    }
-    lines.join("\r\n").into_bytes()
+    dialect_support::with_lines_replaced(&text, name, edits)
 }
 
 fn left_out(translation: &Translation<Body>) -> Vec<&str> {

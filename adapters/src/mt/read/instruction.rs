@@ -616,7 +616,7 @@ fn cash_side(
 /// the instructing party's.
 fn cash_servicer(
     reader: &mut Reader<'_>,
-    entry: &CashPartySequence<'_>,
+    entry: &PartySequence<'_>,
 ) -> Result<Option<Party>, TranslateError> {
     let own_account = cash_account(reader, entry.sequence, &entry.path)?;
     match identify(reader, &entry.path, entry.party, entry.generic)? {
@@ -650,7 +650,7 @@ fn cash_servicer(
 /// name alone is left out and reported.
 fn cash_owner(
     reader: &mut Reader<'_>,
-    entry: &CashPartySequence<'_>,
+    entry: &PartySequence<'_>,
 ) -> Result<Option<PartyId>, TranslateError> {
     let party_location = reader.location(&entry.path, entry.party);
     if let Some((field, generic)) = reader.at_most_one(entry.sequence, &entry.path, "95", "ALTE")? {
@@ -761,13 +761,104 @@ fn with_lei(
     Ok(party)
 }
 
-/// One E1 settlement-parties sequence.
+/// One E1 settlement-party or E2 cash-party sequence.
 struct PartySequence<'s> {
     qualifier: &'s str,
     party: &'s Field,
     generic: Generic<'s>,
     sequence: &'s Sequence,
     path: String,
+}
+
+/// A kind of party sequence of sequence E and how its refusals read.
+struct PartyBlock {
+    /// `SETPRTY` (E1) or `CSHPRTY` (E2).
+    name: &'static str,
+    /// The qualifiers that name its party.
+    qualifiers: &'static [&'static str],
+    /// "settlement party" or "cash party", for sentences.
+    what: &'static str,
+    /// The qualifiers a sentence lists as examples.
+    examples: &'static str,
+    /// How the sentence refusing a repeated party names it.
+    repeated: &'static str,
+    /// Appended to that sentence.
+    repeat_rule: &'static str,
+}
+
+const SETTLEMENT_PARTY_BLOCK: PartyBlock = PartyBlock {
+    name: "SETPRTY",
+    qualifiers: codes::SETTLEMENT_PARTIES,
+    what: "settlement party",
+    examples: ":95a::DEAG//, :95a::REAG//, :95a::PSET//…",
+    repeated: "party",
+    repeat_rule: " (SWIFT rule E84)",
+};
+
+const CASH_PARTY_BLOCK: PartyBlock = PartyBlock {
+    name: "CSHPRTY",
+    qualifiers: codes::CASH_PARTIES,
+    what: "cash party",
+    examples: ":95a::ACCW//, :95a::BENM//, :95a::DEBT//, :95a::PAYE//, :95a::INTM//",
+    repeated: "cash party",
+    repeat_rule: "",
+};
+
+/// The party sequences of one kind in sequence E: each names exactly one
+/// party, and no party appears twice.
+fn read_party_sequences<'s>(
+    reader: &Reader<'_>,
+    setdet: &'s Sequence,
+    setdet_path: &str,
+    block: &PartyBlock,
+) -> Result<Vec<PartySequence<'s>>, TranslateError> {
+    let mut found: Vec<PartySequence<'s>> = Vec::new();
+    for sequence in setdet.sequences_named(block.name) {
+        let path = reader.path(setdet_path, sequence);
+        let mut named = sequence
+            .fields()
+            .filter(|f| f.number() == "95")
+            .filter_map(|f| fields::generic(f).map(|g| (f, g)))
+            .filter(|(_, g)| block.qualifiers.contains(&g.qualifier));
+        let Some((party, generic)) = named.next() else {
+            return Err(TranslateError::at(
+                TranslateCode::MtFieldMissing,
+                format!("{path}/:95a:"),
+                format!(
+                    "the {} sequence at line {} names no party ({})",
+                    block.what, sequence.line, block.examples
+                ),
+            ));
+        };
+        if let Some((second, _)) = named.next() {
+            return Err(TranslateError::at(
+                TranslateCode::MtQualifierInvalid,
+                reader.location(&path, second),
+                format!(
+                    "a {} sequence names one party; this one names a second at line {}",
+                    block.what, second.line
+                ),
+            ));
+        }
+        if let Some(earlier) = found.iter().find(|p| p.qualifier == generic.qualifier) {
+            return Err(TranslateError::at(
+                TranslateCode::MtQualifierInvalid,
+                reader.location(&path, party),
+                format!(
+                    "{} {} appears again (first at line {}); a party appears once per message{}",
+                    block.repeated, generic.qualifier, earlier.party.line, block.repeat_rule
+                ),
+            ));
+        }
+        found.push(PartySequence {
+            qualifier: generic.qualifier,
+            party,
+            generic,
+            sequence,
+            path,
+        });
+    }
+    Ok(found)
 }
 
 /// The E1 sequences by party qualifier.
@@ -781,46 +872,7 @@ impl<'s> Parties<'s> {
         setdet: &'s Sequence,
         setdet_path: &str,
     ) -> Result<Parties<'s>, TranslateError> {
-        let mut found: Vec<PartySequence<'s>> = Vec::new();
-        for sequence in setdet.sequences_named("SETPRTY") {
-            let path = reader.path(setdet_path, sequence);
-            let mut named = sequence
-                .fields()
-                .filter(|f| f.number() == "95")
-                .filter_map(|f| fields::generic(f).map(|g| (f, g)))
-                .filter(|(_, g)| codes::SETTLEMENT_PARTIES.contains(&g.qualifier));
-            let Some((party, generic)) = named.next() else {
-                return Err(TranslateError::at(
-                    TranslateCode::MtFieldMissing,
-                    format!("{path}/:95a:"),
-                    format!("the settlement party sequence at line {} names no party (:95a::DEAG//, :95a::REAG//, :95a::PSET//…)", sequence.line),
-                ));
-            };
-            if let Some((second, _)) = named.next() {
-                return Err(TranslateError::at(
-                    TranslateCode::MtQualifierInvalid,
-                    reader.location(&path, second),
-                    format!("a settlement party sequence names one party; this one names a second at line {}", second.line),
-                ));
-            }
-            if let Some(earlier) = found.iter().find(|p| p.qualifier == generic.qualifier) {
-                return Err(TranslateError::at(
-                    TranslateCode::MtQualifierInvalid,
-                    reader.location(&path, party),
-                    format!(
-                        "party {} appears again (first at line {}); a party appears once per message (SWIFT rule E84)",
-                        generic.qualifier, earlier.party.line
-                    ),
-                ));
-            }
-            found.push(PartySequence {
-                qualifier: generic.qualifier,
-                party,
-                generic,
-                sequence,
-                path,
-            });
-        }
+        let found = read_party_sequences(reader, setdet, setdet_path, &SETTLEMENT_PARTY_BLOCK)?;
         Ok(Parties { found })
     }
 
@@ -941,18 +993,9 @@ impl<'s> Parties<'s> {
     }
 }
 
-/// One E2 cash-parties sequence.
-struct CashPartySequence<'s> {
-    qualifier: &'s str,
-    party: &'s Field,
-    generic: Generic<'s>,
-    sequence: &'s Sequence,
-    path: String,
-}
-
 /// The E2 sequences by party qualifier.
 struct CashParties<'s> {
-    found: Vec<CashPartySequence<'s>>,
+    found: Vec<PartySequence<'s>>,
 }
 
 impl<'s> CashParties<'s> {
@@ -961,53 +1004,11 @@ impl<'s> CashParties<'s> {
         setdet: &'s Sequence,
         setdet_path: &str,
     ) -> Result<CashParties<'s>, TranslateError> {
-        let mut found: Vec<CashPartySequence<'s>> = Vec::new();
-        for sequence in setdet.sequences_named("CSHPRTY") {
-            let path = reader.path(setdet_path, sequence);
-            let mut named = sequence
-                .fields()
-                .filter(|f| f.number() == "95")
-                .filter_map(|f| fields::generic(f).map(|g| (f, g)))
-                .filter(|(_, g)| codes::CASH_PARTIES.contains(&g.qualifier));
-            let Some((party, generic)) = named.next() else {
-                return Err(TranslateError::at(
-                    TranslateCode::MtFieldMissing,
-                    format!("{path}/:95a:"),
-                    format!("the cash party sequence at line {} names no party (:95a::ACCW//, :95a::BENM//, :95a::DEBT//, :95a::PAYE//, :95a::INTM//)", sequence.line),
-                ));
-            };
-            if let Some((second, _)) = named.next() {
-                return Err(TranslateError::at(
-                    TranslateCode::MtQualifierInvalid,
-                    reader.location(&path, second),
-                    format!(
-                        "a cash party sequence names one party; this one names a second at line {}",
-                        second.line
-                    ),
-                ));
-            }
-            if let Some(earlier) = found.iter().find(|p| p.qualifier == generic.qualifier) {
-                return Err(TranslateError::at(
-                    TranslateCode::MtQualifierInvalid,
-                    reader.location(&path, party),
-                    format!(
-                        "cash party {} appears again (first at line {}); a party appears once per message",
-                        generic.qualifier, earlier.party.line
-                    ),
-                ));
-            }
-            found.push(CashPartySequence {
-                qualifier: generic.qualifier,
-                party,
-                generic,
-                sequence,
-                path,
-            });
-        }
+        let found = read_party_sequences(reader, setdet, setdet_path, &CASH_PARTY_BLOCK)?;
         Ok(CashParties { found })
     }
 
-    fn get(&self, qualifier: &str) -> Option<&CashPartySequence<'s>> {
+    fn get(&self, qualifier: &str) -> Option<&PartySequence<'s>> {
         self.found.iter().find(|p| p.qualifier == qualifier)
     }
 

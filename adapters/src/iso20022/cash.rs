@@ -331,20 +331,7 @@ pub(crate) fn write_parties(
     w.element("CshPties", |w| {
         // Schema order: Dbtr, DbtrAgt, Cdtr, CdtrAgt; a side's party before its agent.
         if let Some(owner) = &cash.owner {
-            w.element(own_party, |w| {
-                if owner.is_lei() {
-                    w.element("Id", |w| {
-                        w.element("PrtryId", |w| {
-                            w.leaf("Id", owner.as_str())?;
-                            w.leaf("Issr", "GLEIF")?;
-                            w.leaf("SchmeNm", "LEI")
-                        })
-                    })?;
-                    w.leaf("LEI", owner.as_str())
-                } else {
-                    w.element("Id", |w| w.leaf("AnyBIC", owner.as_str()))
-                }
-            })?;
+            common::write_party_id(w, own_party, owner)?;
         }
         if let Some(servicer) = &cash.servicer {
             w.element(own_agent, |w| {

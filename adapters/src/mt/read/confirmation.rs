@@ -195,23 +195,11 @@ fn processing_narrative(
     trad: &Sequence,
     path: &str,
 ) -> Result<Processing, TranslateError> {
-    let Some((field, generic)) = reader.at_most_one(trad, path, "70", "SPRO")? else {
+    let Some((field, location, items)) =
+        isthmus_spro_items(reader, trad, path, narrative::SPRO_KEYS)?
+    else {
         return Ok(Processing::default());
     };
-    let location = reader.location(path, field);
-    reader.require_option(field, &location, &["E"])?;
-    let lines = narrative_lines(field, generic, &location, narrative::SPRO_LINES)?;
-    if !narrative::is_ours(&lines, narrative::SPRO_KEYS) {
-        reader.note(
-            field,
-            location,
-            "the narrative is free text; ISM/1 has no member for it",
-        );
-        return Ok(Processing::default());
-    }
-    let items = narrative::read_items(&lines, narrative::SPRO_KEYS).map_err(|message| {
-        TranslateError::at(TranslateCode::MtFieldFormat, location.as_str(), message)
-    })?;
     let mut processing = Processing::default();
     for (key, value) in items {
         let at = format!("{location} /{key}/");
@@ -234,6 +222,38 @@ fn processing_narrative(
     }
     reader.consume(field);
     Ok(processing)
+}
+
+/// An Isthmus narrative's field, its location and its `/KEY/value` items.
+pub(super) type SproItems<'s> = (&'s Field, String, Vec<(String, String)>);
+
+/// The Isthmus `/KEY/value` items of sequence B's `:70E::SPRO//` (`keys`
+/// being those the message kind uses), with the field and its location;
+/// `None` when the field is absent, or free text, which is noted as left out.
+pub(super) fn isthmus_spro_items<'s>(
+    reader: &mut Reader<'_>,
+    trad: &'s Sequence,
+    path: &str,
+    keys: &[&str],
+) -> Result<Option<SproItems<'s>>, TranslateError> {
+    let Some((field, generic)) = reader.at_most_one(trad, path, "70", "SPRO")? else {
+        return Ok(None);
+    };
+    let location = reader.location(path, field);
+    reader.require_option(field, &location, &["E"])?;
+    let lines = narrative_lines(field, generic, &location, narrative::SPRO_LINES)?;
+    if !narrative::is_ours(&lines, keys) {
+        reader.note(
+            field,
+            location,
+            "the narrative is free text; ISM/1 has no member for it",
+        );
+        return Ok(None);
+    }
+    let items = narrative::read_items(&lines, keys).map_err(|message| {
+        TranslateError::at(TranslateCode::MtFieldFormat, location.as_str(), message)
+    })?;
+    Ok(Some((field, location, items)))
 }
 
 /// The lines of a narrative field `:4!c//n*35x`, the first after the qualifier.

@@ -17,7 +17,7 @@ use isthmus_spec::decimal::Money;
 use isthmus_spec::ident::{Bic, Mic, PartyId};
 use isthmus_spec::ids::Reference;
 
-use super::confirmation::narrative_lines;
+use super::confirmation::isthmus_spro_items;
 use super::{check_function, date_of, sender_reference, single_line, Reader, Routing};
 use crate::error::{TranslateCode, TranslateError};
 use crate::mt::codes;
@@ -428,24 +428,11 @@ fn markets<'s>(
     trad: &'s Sequence,
     path: &str,
 ) -> Result<Markets<'s>, TranslateError> {
-    let Some((field, generic)) = reader.at_most_one(trad, path, "70", "SPRO")? else {
+    let Some((field, location, items)) =
+        isthmus_spro_items(reader, trad, path, narrative::INSTRUCTION_SPRO_KEYS)?
+    else {
         return Ok(Markets::default());
     };
-    let location = reader.location(path, field);
-    reader.require_option(field, &location, &["E"])?;
-    let lines = narrative_lines(field, generic, &location, narrative::SPRO_LINES)?;
-    if !narrative::is_ours(&lines, narrative::INSTRUCTION_SPRO_KEYS) {
-        reader.note(
-            field,
-            location,
-            "the narrative is free text; ISM/1 has no member for it",
-        );
-        return Ok(Markets::default());
-    }
-    let items =
-        narrative::read_items(&lines, narrative::INSTRUCTION_SPRO_KEYS).map_err(|message| {
-            TranslateError::at(TranslateCode::MtFieldFormat, location.as_str(), message)
-        })?;
     let mut markets = Markets::default();
     for (key, value) in items {
         let at = format!("{location} /{key}/");

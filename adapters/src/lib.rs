@@ -14,6 +14,7 @@ pub mod error;
 pub mod iso20022;
 pub mod mt;
 pub mod native;
+mod routing;
 pub mod status_codes;
 
 pub use adapter::{Dialect, LedgerSide, LockOrder, LockReceiptInfo, MarketAdapter};

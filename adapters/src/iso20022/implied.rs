@@ -43,6 +43,7 @@
 //! cannot say so, which is why the value is reported as derived and why a
 //! gateway's static data replaces it.
 
+use crate::routing::{own_agent_from, OwnAgentFrom};
 use isthmus_spec::body::{Direction, Party};
 use isthmus_spec::ident::{Bic, PartyId};
 
@@ -105,7 +106,7 @@ pub(crate) fn own_agent(
         not_used(routing.to.invalid_bic.as_ref(), member, report);
         return None;
     };
-    if to.value.institution() == place_of_settlement.institution() {
+    if own_agent_from(&to.value, place_of_settlement) == OwnAgentFrom::Sender {
         let Some(from) = routing.from.bic.as_ref() else {
             not_used(routing.from.invalid_bic.as_ref(), member, report);
             return None;

@@ -24,6 +24,7 @@ use crate::mt::codes;
 use crate::mt::fields::{self, Generic};
 use crate::mt::narrative;
 use crate::mt::text::{Field, Sequence};
+use crate::routing::{own_agent_from, OwnAgentFrom};
 
 /// Why a free-of-payment message's cash details are left out.
 const FREE_HAS_NO_CASH: &str = "a FREE_OF_PAYMENT instruction moves no cash and has no cash side (ISM-1 §6.1 rule 4); read and left out";
@@ -241,7 +242,7 @@ fn own_agent_from_routing(
     let Some((receiver, receiver_source)) = reader.routing_bic(Routing::Receiver) else {
         return Ok(None);
     };
-    if receiver.institution() != place_of_settlement.institution() {
+    if own_agent_from(&receiver, place_of_settlement) == OwnAgentFrom::Receiver {
         reader.derive(
             role.member,
             receiver_source,

@@ -7,11 +7,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use isthmus_ledger::clock::ManualClock;
 use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
-use isthmus_ledger::store::{KvStore, SledStore};
 use isthmus_ledger::{Ledger, Operation, Request};
 use isthmus_spec::ids::Hex32;
+use isthmus_store::ManualClock;
+use isthmus_store::{KvStore, SledStore};
 use serde_json::Value;
 
 const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";

@@ -17,14 +17,14 @@
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use isthmus_ledger::clock::Clock;
 use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::state::Balance;
-use isthmus_ledger::store::{KvStore, StoreError};
 use isthmus_ledger::{AccountId, Asset, LedgerError, LedgerReason, Operation, Receipt};
 use isthmus_spec::body::JournalRef;
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{hex_lower, Counter, Hex32};
+use isthmus_store::Clock;
+use isthmus_store::{KvStore, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::{LedgerSide, LockOrder, LockReceiptInfo};

@@ -42,13 +42,13 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::state::Balance;
-use isthmus_ledger::store::KvStore;
 use isthmus_ledger::{
     AccountId, Asset, Effect, Ledger, LedgerError, LedgerReason, Operation, Receipt, Request,
 };
 use isthmus_spec::body::JournalRef;
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{Counter, Hex32};
+use isthmus_store::KvStore;
 
 use crate::adapter::{LedgerSide, LockOrder, LockReceiptInfo};
 

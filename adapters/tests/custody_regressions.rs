@@ -7,48 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::*;
 use isthmus_adapters::adapter::{LedgerSide, LockOrder};
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::clock::ManualClock;
-use isthmus_ledger::store::{KvPair, KvStore, MemoryStore, StoreError, WriteBatch};
 use isthmus_ledger::{AccountId, Asset, Ledger, LedgerReason, Operation, Request};
-
-/// A memory store whose flush can be made to fail after apply succeeded (an fsync error).
-#[derive(Clone, Default)]
-struct FlakyFlush {
-    inner: MemoryStore,
-    fail_flush: Arc<AtomicBool>,
-}
-impl KvStore for FlakyFlush {
-    fn get(&self, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(k)
-    }
-    fn get_floor(&self, p: &[u8], k: &[u8]) -> Result<Option<KvPair>, StoreError> {
-        self.inner.get_floor(p, k)
-    }
-    fn scan_prefix(
-        &self,
-        p: &[u8],
-        v: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-    ) -> Result<(), StoreError> {
-        self.inner.scan_prefix(p, v)
-    }
-    fn apply(&self, b: WriteBatch) -> Result<(), StoreError> {
-        self.inner.apply(b)
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        if self.fail_flush.load(Ordering::SeqCst) {
-            Err(StoreError("fsync: EIO".into()))
-        } else {
-            Ok(())
-        }
-    }
-}
+use isthmus_store::ManualClock;
+use isthmus_store::{KvStore, MemoryStore};
 
 /// A 5-share order from the seller to `beneficiary`.
 fn order_to(key: &str, beneficiary: &str) -> LockOrder {
@@ -160,7 +127,7 @@ async fn a_refused_claim_transfer_sticks_forever() {
 #[tokio::test]
 async fn a_failed_flush_during_lock_orphans_escrowed_units() {
     let clock = ManualClock::new(T0);
-    let store = FlakyFlush::default();
+    let store = MemoryStore::new();
     let records = MemoryStore::new();
     let custody = CustodyLedger::open(
         mic(),
@@ -170,14 +137,14 @@ async fn a_failed_flush_during_lock_orphans_escrowed_units() {
         Box::new(clock.clone()),
     )
     .unwrap();
-    store.fail_flush.store(true, Ordering::SeqCst);
+    store.fail_flushes(true);
     let failed = custody.lock(&order_to("lock-1", BUYER)).await;
     assert_eq!(
         failed.err().map(|e| e.reason),
         Some(LedgerReason::StoreFailed)
     );
     drop(custody);
-    store.fail_flush.store(false, Ordering::SeqCst);
+    store.fail_flushes(false);
     let reopened = NativeLedger::new(
         mic(),
         Ledger::open(store.clone(), Box::new(clock.clone())).unwrap(),

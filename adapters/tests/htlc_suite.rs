@@ -12,11 +12,11 @@ use common::*;
 use isthmus_adapters::adapter::{ComposedAdapter, Dialect, LedgerSide, LockOrder, MarketAdapter};
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::clock::ManualClock;
 use isthmus_ledger::state::Balance;
-use isthmus_ledger::store::{MemoryStore, SledStore};
 use isthmus_ledger::{Asset, Ledger, LedgerReason};
 use isthmus_spec::ids::Hex32;
+use isthmus_store::ManualClock;
+use isthmus_store::{MemoryStore, SledStore};
 
 fn native(clock: &ManualClock) -> Box<dyn LedgerSide> {
     Box::new(market(clock, MemoryStore::new()))

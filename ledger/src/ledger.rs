@@ -7,7 +7,6 @@ use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountId;
 use crate::asset::Asset;
-use crate::clock::Clock;
 use crate::error::{LedgerError, LedgerReason};
 use crate::journal::{
     append_record, chunk_key, corrupt, find_in_chunk, seq_of_key, JournalEntry, GENESIS_HASH,
@@ -15,8 +14,9 @@ use crate::journal::{
 };
 use crate::operation::{Operation, Outcome};
 use crate::state::{Balance, Htlc, LedgerState};
-use crate::store::{KvStore, WriteBatch};
 use crate::verify::replay;
+use isthmus_store::Clock;
+use isthmus_store::{KvStore, WriteBatch};
 
 /// Most operations in one batch: bounds the memory a batch holds before its flush.
 pub const MAX_BATCH_OPERATIONS: usize = 10_000;

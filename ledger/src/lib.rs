@@ -8,22 +8,20 @@
 //! The split follows quinn and rust-lightning:
 //! - [`state::LedgerState`] is the pure core: `apply(operation, time)`
 //!   changes in-memory state and returns what happened; no I/O, no clock.
-//! - [`store::KvStore`] is a small key-value trait the shell writes through,
-//!   with [`store::SledStore`] (durable, default) and [`store::MemoryStore`]
-//!   (tests and simulation).
-//! - [`Ledger`] is the shell: it takes time from an injected [`clock::Clock`],
+//! - [`isthmus_store::KvStore`] is the small key-value trait the shell writes
+//!   through (sled, or memory for tests and simulation), shared with every
+//!   other Isthmus shell.
+//! - [`Ledger`] is the shell: it takes time from an injected [`isthmus_store::Clock`],
 //!   handles idempotency keys, appends journal entries and makes them durable
 //!   before returning a [`Receipt`].
 
 pub mod account;
 pub mod asset;
-pub mod clock;
 pub mod error;
 pub mod journal;
 mod ledger;
 pub mod operation;
 pub mod state;
-pub mod store;
 pub mod verify;
 
 pub use account::AccountId;

@@ -15,7 +15,7 @@ use crate::journal::{
     chunk_records, decode_record, seq_of_key, RawRecord, GENESIS_HASH, JOURNAL_PREFIX,
 };
 use crate::state::LedgerState;
-use crate::store::KvStore;
+use isthmus_store::KvStore;
 
 /// The state a journal replays to, and the first problem found, if any.
 #[derive(Debug, Default)]

@@ -16,10 +16,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use isthmus_ledger::clock::SystemClock;
-use isthmus_ledger::store::SledStore;
 use isthmus_ledger::{verify_journal, Ledger, Operation, Request};
 use isthmus_spec::ids::Hex32;
+use isthmus_store::SledStore;
+use isthmus_store::SystemClock;
 
 const CHILD_DIR: &str = "ISTHMUS_CRASH_CHILD_DIR";
 const CHILD_ROUND: &str = "ISTHMUS_CRASH_CHILD_ROUND";

@@ -9,13 +9,13 @@
 
 use std::collections::HashMap;
 
-use isthmus_ledger::clock::ManualClock;
 use isthmus_ledger::operation::Outcome;
-use isthmus_ledger::store::MemoryStore;
 use isthmus_ledger::{
     verify_journal, AccountId, Asset, Effect, Ledger, LedgerReason, Operation, Request,
 };
 use isthmus_spec::ids::Hex32;
+use isthmus_store::ManualClock;
+use isthmus_store::MemoryStore;
 use proptest::prelude::*;
 
 const ACCOUNTS: [&str; 4] = [

@@ -4,14 +4,14 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use isthmus_ledger::clock::ManualClock;
 use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
 use isthmus_ledger::operation::Outcome;
-use isthmus_ledger::store::{KvStore, MemoryStore, SledStore};
 use isthmus_ledger::{
     verify_journal, AccountId, Asset, Effect, Ledger, LedgerReason, Operation, Request,
 };
 use isthmus_spec::ids::Hex32;
+use isthmus_store::ManualClock;
+use isthmus_store::{KvStore, MemoryStore, SledStore};
 
 const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
 const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";

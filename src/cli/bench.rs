@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use isthmus_ledger::clock::SystemClock;
-use isthmus_ledger::store::SledStore;
 use isthmus_ledger::{Ledger, Operation, Request, MAX_BATCH_OPERATIONS};
 use isthmus_spec::ids::Hex32;
+use isthmus_store::SledStore;
+use isthmus_store::SystemClock;
 use serde_json::json;
 
 /// Options of `isthmus bench ledger`.
@@ -322,7 +322,7 @@ trait FarFuture {
 
 impl FarFuture for SystemClock {
     fn now_ms_far_future(&self) -> u64 {
-        use isthmus_ledger::clock::Clock;
+        use isthmus_store::Clock;
         self.now_ms() + 365 * 24 * 3600 * 1000
     }
 }

@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use isthmus_ledger::clock::SystemClock;
 use isthmus_ledger::state::Balance;
-use isthmus_ledger::store::SledStore;
 use isthmus_ledger::{verify_journal, AccountId, Asset, Ledger};
 use isthmus_spec::ident::Isin;
+use isthmus_store::SledStore;
+use isthmus_store::SystemClock;
 use serde_json::json;
 
 use super::EXIT_REJECTED;

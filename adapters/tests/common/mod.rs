@@ -5,11 +5,11 @@
 
 use isthmus_adapters::adapter::LockOrder;
 use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::clock::ManualClock;
-use isthmus_ledger::store::KvStore;
 use isthmus_ledger::{AccountId, Asset, Ledger, Operation, Request};
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::Hex32;
+use isthmus_store::KvStore;
+use isthmus_store::ManualClock;
 
 pub const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
 pub const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";

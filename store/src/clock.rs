@@ -1,13 +1,14 @@
-//! Ledger time, injected so tests and simulations control it.
+//! Time, injected so tests and simulations control it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A source of ledger time in Unix milliseconds.
+/// A source of time in Unix milliseconds.
 pub trait Clock: Send + Sync {
-    /// The current time. The ledger never lets its own time go backwards,
-    /// whatever this returns.
+    /// The current time. It may go backwards (a machine's clock is set);
+    /// whoever needs monotonic time keeps the greatest time it has recorded
+    /// and never goes below it, as the ledger and the custody adapter do.
     fn now_ms(&self) -> u64;
 }
 

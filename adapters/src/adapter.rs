@@ -2,8 +2,8 @@
 //! for translation and a [`LedgerSide`] for locks.
 
 use async_trait::async_trait;
-use isthmus_ledger::state::Balance;
-use isthmus_ledger::{AccountId, Asset, LedgerError};
+use isthmus_ledger::state::Holding;
+use isthmus_ledger::{AccountRef, Asset, LedgerError};
 use isthmus_spec::body::JournalRef;
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::Hex32;
@@ -62,9 +62,9 @@ pub struct LockOrder {
     /// Unique per lock; repeating an order with the same key returns the first receipt.
     pub idempotency_key: String,
     /// The locker, refunded after expiry.
-    pub from: AccountId,
+    pub from: AccountRef,
     /// The only account a claim may credit.
-    pub beneficiary: AccountId,
+    pub beneficiary: AccountRef,
     /// What is locked.
     pub asset: Asset,
     /// How much, as decimal text in the asset's precision.
@@ -106,7 +106,7 @@ pub trait LedgerSide: Send + Sync {
         lock_id: &str,
     ) -> Result<LockReceiptInfo, LedgerError>;
     /// What an account holds, available and under open locks, by asset.
-    async fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError>;
+    async fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError>;
 }
 
 /// What a gateway hosts for one market: the market it serves, inbound and

@@ -18,8 +18,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use isthmus_ledger::operation::Outcome;
-use isthmus_ledger::state::Balance;
-use isthmus_ledger::{AccountId, Asset, LedgerError, LedgerReason, Operation, Receipt};
+use isthmus_ledger::state::Holding;
+use isthmus_ledger::{AccountRef, Asset, LedgerError, LedgerReason, Operation, Receipt};
 use isthmus_spec::body::JournalRef;
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{hex_lower, Counter, Hex32};
@@ -33,30 +33,30 @@ use crate::native::{lock_id_text, NativeLedger};
 /// What the custody adapter needs from a ledger: accounts and free transfers, nothing more.
 pub trait TransferLedger: Send + Sync {
     /// `Some(frozen)` for an existing account, `None` for an unknown one.
-    fn account_frozen(&self, account: &AccountId) -> Result<Option<bool>, LedgerError>;
+    fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerError>;
     /// Moves units free of payment; idempotent by `key`.
     fn transfer(
         &self,
         key: &str,
-        from: &AccountId,
-        to: &AccountId,
+        from: &AccountRef,
+        to: &AccountRef,
         asset: &Asset,
         units: u64,
     ) -> Result<Receipt, LedgerError>;
     /// What an account holds.
-    fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError>;
+    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError>;
 }
 
 impl<S: KvStore + Send + Sync> TransferLedger for NativeLedger<S> {
-    fn account_frozen(&self, account: &AccountId) -> Result<Option<bool>, LedgerError> {
+    fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerError> {
         self.with_ledger(|ledger| ledger.account_frozen(account))?
     }
 
     fn transfer(
         &self,
         key: &str,
-        from: &AccountId,
-        to: &AccountId,
+        from: &AccountRef,
+        to: &AccountRef,
         asset: &Asset,
         units: u64,
     ) -> Result<Receipt, LedgerError> {
@@ -74,7 +74,7 @@ impl<S: KvStore + Send + Sync> TransferLedger for NativeLedger<S> {
         }
     }
 
-    fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
+    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
         self.with_ledger(|ledger| ledger.holdings(account))?
     }
 }
@@ -115,8 +115,8 @@ struct StoredJournal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct EscrowLock {
     order_key: String,
-    from: AccountId,
-    beneficiary: AccountId,
+    from: AccountRef,
+    beneficiary: AccountRef,
     asset: Asset,
     units: u64,
     hashlock: Hex32,
@@ -187,7 +187,7 @@ struct Inner<L: TransferLedger, R: KvStore> {
 /// Hashed timelocks through a custodian's escrow account on a ledger that cannot lock.
 pub struct CustodyLedger<L: TransferLedger, R: KvStore + Send> {
     market: Mic,
-    escrow: AccountId,
+    escrow: AccountRef,
     inner: Mutex<Inner<L, R>>,
 }
 
@@ -196,7 +196,7 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
     /// production), and finishes any step a crash interrupted.
     pub fn open(
         market: Mic,
-        escrow: AccountId,
+        escrow: AccountRef,
         ledger: L,
         records: R,
         clock: Box<dyn Clock>,
@@ -416,7 +416,7 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
         inner: &Inner<L, R>,
         record: &mut EscrowLock,
         step: &str,
-        to: &AccountId,
+        to: &AccountRef,
     ) -> Result<StoredJournal, LedgerError> {
         let key = format!(
             "custody:{}:{step}:{}",
@@ -610,9 +610,9 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
         }
     }
 
-    fn holdings_sync(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
+    fn holdings_sync(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
         let inner = self.inner()?;
-        let mut holdings: std::collections::BTreeMap<Asset, Balance> =
+        let mut holdings: std::collections::BTreeMap<Asset, Holding> =
             inner.ledger.holdings(account)?.into_iter().collect();
         let mut problem = None;
         inner
@@ -662,7 +662,7 @@ impl<L: TransferLedger, R: KvStore + Send + Sync> LedgerSide for CustodyLedger<L
         self.settle_sync(idempotency_key, lock_id, None)
     }
 
-    async fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
+    async fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
         self.holdings_sync(account)
     }
 }

@@ -41,9 +41,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use isthmus_ledger::operation::Outcome;
-use isthmus_ledger::state::Balance;
+use isthmus_ledger::state::Holding;
 use isthmus_ledger::{
-    AccountId, Asset, Effect, Ledger, LedgerError, LedgerReason, Operation, Receipt, Request,
+    AccountRef, Asset, Effect, Ledger, LedgerError, LedgerReason, Operation, Receipt, Request,
 };
 use isthmus_spec::body::JournalRef;
 use isthmus_spec::ident::Mic;
@@ -193,7 +193,7 @@ impl<S: KvStore + Send + Sync> LedgerSide for NativeLedger<S> {
         })
     }
 
-    async fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
+    async fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
         self.with_ledger(|ledger| ledger.holdings(account))?
     }
 }

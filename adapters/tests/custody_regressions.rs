@@ -13,7 +13,7 @@ use common::*;
 use isthmus_adapters::adapter::{LedgerSide, LockOrder};
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::{AccountId, Asset, Ledger, LedgerReason, Operation, Request};
+use isthmus_ledger::{AccountRef, Asset, Ledger, LedgerReason, Operation, Request};
 use isthmus_store::ManualClock;
 use isthmus_store::{KvStore, MemoryStore};
 
@@ -58,15 +58,15 @@ async fn a_refused_claim_transfer_sticks_forever() {
     impl<S: KvStore + Send + Sync> isthmus_adapters::custody::TransferLedger for Shared<S> {
         fn account_frozen(
             &self,
-            a: &AccountId,
+            a: &AccountRef,
         ) -> Result<Option<bool>, isthmus_ledger::LedgerError> {
             self.0.account_frozen(a)
         }
         fn transfer(
             &self,
             k: &str,
-            f: &AccountId,
-            t: &AccountId,
+            f: &AccountRef,
+            t: &AccountRef,
             a: &Asset,
             u: u64,
         ) -> Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerError> {
@@ -74,8 +74,8 @@ async fn a_refused_claim_transfer_sticks_forever() {
         }
         fn holdings(
             &self,
-            a: &AccountId,
-        ) -> Result<Vec<(Asset, isthmus_ledger::state::Balance)>, isthmus_ledger::LedgerError>
+            a: &AccountRef,
+        ) -> Result<Vec<(Asset, isthmus_ledger::state::Holding)>, isthmus_ledger::LedgerError>
         {
             isthmus_adapters::custody::TransferLedger::holdings(&*self.0, a)
         }

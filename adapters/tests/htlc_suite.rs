@@ -12,7 +12,7 @@ use common::*;
 use isthmus_adapters::adapter::{ComposedAdapter, Dialect, LedgerSide, LockOrder, MarketAdapter};
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::state::Balance;
+use isthmus_ledger::state::Holding;
 use isthmus_ledger::{Asset, Ledger, LedgerReason};
 use isthmus_spec::ids::Hex32;
 use isthmus_store::ManualClock;
@@ -39,11 +39,11 @@ fn custody(clock: &ManualClock) -> Box<dyn LedgerSide> {
 /// What a scenario observed: each step's outcome (ok, or the refusal's reason) and final holdings.
 type Trace = (
     Vec<Result<(), LedgerReason>>,
-    Vec<(Asset, Balance)>,
-    Vec<(Asset, Balance)>,
+    Vec<(Asset, Holding)>,
+    Vec<(Asset, Holding)>,
 );
 
-async fn holdings(side: &dyn LedgerSide) -> (Vec<(Asset, Balance)>, Vec<(Asset, Balance)>) {
+async fn holdings(side: &dyn LedgerSide) -> (Vec<(Asset, Holding)>, Vec<(Asset, Holding)>) {
     (
         side.holdings(&account(SELLER)).await.unwrap(),
         side.holdings(&account(BUYER)).await.unwrap(),
@@ -64,7 +64,7 @@ async fn lock_and_claim(side: &dyn LedgerSide, clock: &ManualClock) -> Trace {
     let (seller, _) = holdings(side).await;
     assert_eq!(
         seller[0].1,
-        Balance {
+        Holding {
             available: 600_000_000,
             locked: 400_000_000
         },
@@ -198,7 +198,7 @@ async fn lock_and_claim_is_the_same_on_both_ledgers() {
     assert_eq!(native, custody);
     assert_eq!(
         native.2[0].1,
-        Balance {
+        Holding {
             available: 400_000_000,
             locked: 0
         },
@@ -224,7 +224,7 @@ async fn expiry_boundary_is_the_same_on_both_ledgers() {
     assert_eq!(native, custody);
     assert_eq!(
         native.1[0].1,
-        Balance {
+        Holding {
             available: 1_000_000_000,
             locked: 0
         },
@@ -284,7 +284,7 @@ async fn custody_records_survive_a_restart_on_sled() {
     let seller = custody.holdings(&account(SELLER)).await.unwrap();
     assert_eq!(
         seller[0].1,
-        Balance {
+        Holding {
             available: 995_000_000,
             locked: 5_000_000
         }
@@ -297,7 +297,7 @@ async fn custody_records_survive_a_restart_on_sled() {
     let buyer = custody.holdings(&account(BUYER)).await.unwrap();
     assert_eq!(
         buyer[0].1,
-        Balance {
+        Holding {
             available: 5_000_000,
             locked: 0
         }
@@ -345,7 +345,7 @@ async fn an_interrupted_claim_completes_after_restart() {
     let buyer = custody.holdings(&account(BUYER)).await.unwrap();
     assert_eq!(
         buyer[0].1,
-        Balance {
+        Holding {
             available: 7_000_000,
             locked: 0
         },

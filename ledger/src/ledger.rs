@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::Hex32;
 
-use crate::account::AccountId;
+use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{LedgerError, LedgerReason};
 use crate::journal::{
@@ -13,7 +13,7 @@ use crate::journal::{
     JOURNAL_PREFIX, MAX_CHUNK_ENTRIES,
 };
 use crate::operation::{Operation, Outcome};
-use crate::state::{Balance, Htlc, LedgerState};
+use crate::state::{Holding, Htlc, LedgerState};
 use crate::verify::replay;
 use isthmus_store::Clock;
 use isthmus_store::{KvStore, WriteBatch};
@@ -68,7 +68,7 @@ pub struct Ledger<S: KvStore> {
     head_hash: Hex32,
     head_time_ms: u64,
     idempotency: HashMap<String, u64>,
-    history: HashMap<AccountId, Vec<u64>>,
+    history: HashMap<AccountRef, Vec<u64>>,
     /// Set when a write failed after the state changed in memory: the
     /// in-memory state may be ahead of the store, so the ledger refuses all
     /// further work until reopened from the store.
@@ -289,31 +289,31 @@ impl<S: KvStore> Ledger<S> {
     }
 
     /// An account's balance of one asset.
-    pub fn balance(&self, account: &AccountId, asset: &Asset) -> Result<Balance, LedgerError> {
+    pub fn balance(&self, account: &AccountRef, asset: &Asset) -> Result<Holding, LedgerError> {
         self.readable()?
             .balance_of(account, asset)
             .ok_or_else(|| unknown_account(account))
     }
 
     /// Everything an account holds, available and locked, by asset.
-    pub fn holdings(&self, account: &AccountId) -> Result<Vec<(Asset, Balance)>, LedgerError> {
+    pub fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
         self.readable()?
             .holdings(account)
             .ok_or_else(|| unknown_account(account))
     }
 
     /// Every holder of a security and their balance (the register of holders).
-    pub fn register(&self, isin: &Isin) -> Result<Vec<(AccountId, Balance)>, LedgerError> {
+    pub fn register(&self, isin: &Isin) -> Result<Vec<(AccountRef, Holding)>, LedgerError> {
         Ok(self.readable()?.register(isin))
     }
 
     /// `Some(frozen)` for an existing account, `None` for an unknown one.
-    pub fn account_frozen(&self, account: &AccountId) -> Result<Option<bool>, LedgerError> {
+    pub fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerError> {
         Ok(self.readable()?.is_frozen(account))
     }
 
     /// Every journal entry that touched an account, oldest first.
-    pub fn history(&self, account: &AccountId) -> Result<Vec<JournalEntry>, LedgerError> {
+    pub fn history(&self, account: &AccountRef) -> Result<Vec<JournalEntry>, LedgerError> {
         if !self.readable()?.has_account(account) {
             return Err(unknown_account(account));
         }
@@ -354,7 +354,7 @@ impl<S: KvStore> Ledger<S> {
     }
 }
 
-fn unknown_account(account: &AccountId) -> LedgerError {
+fn unknown_account(account: &AccountRef) -> LedgerError {
     LedgerError::new(
         LedgerReason::AccountUnknown,
         format!("no account {account} on this ledger"),

@@ -24,7 +24,7 @@ pub mod operation;
 pub mod state;
 pub mod verify;
 
-pub use account::AccountId;
+pub use account::{parse_account, AccountRef};
 pub use asset::Asset;
 pub use error::{LedgerError, LedgerReason};
 pub use ledger::{Ledger, Receipt, Request, MAX_BATCH_OPERATIONS};

@@ -3,7 +3,7 @@
 use isthmus_spec::ids::Hex32;
 use serde::{Deserialize, Serialize};
 
-use crate::account::AccountId;
+use crate::account::{parse_account, AccountRef};
 use crate::asset::Asset;
 use crate::error::{LedgerError, LedgerReason};
 
@@ -43,12 +43,14 @@ pub enum Operation {
     /// Opens an empty account.
     OpenAccount {
         /// The new account.
-        account: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        account: AccountRef,
     },
     /// Creates securities (a registrar) or money (a cash agent) in an account.
     Issue {
         /// Where the new units go.
-        account: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        account: AccountRef,
         /// What is issued.
         asset: Asset,
         /// How many units.
@@ -60,9 +62,11 @@ pub enum Operation {
         /// What moves.
         asset: Asset,
         /// Debited account.
-        from: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        from: AccountRef,
         /// Credited account.
-        to: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        to: AccountRef,
         /// How many units.
         #[serde(with = "u64_text")]
         units: u64,
@@ -73,12 +77,14 @@ pub enum Operation {
         /// What is locked.
         asset: Asset,
         /// The only account a claim credits.
-        beneficiary: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        beneficiary: AccountRef,
         /// Ledger time (Unix ms) from which the lock can be refunded and no longer claimed.
         #[serde(with = "u64_text")]
         expiry_ms: u64,
         /// The locker, refunded after expiry.
-        from: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        from: AccountRef,
         /// SHA-256 of the secret.
         hashlock: Hex32,
         /// How many units.
@@ -102,12 +108,14 @@ pub enum Operation {
     /// Freezes an account: it can no longer transfer or lock.
     Freeze {
         /// The account.
-        account: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        account: AccountRef,
     },
     /// Lifts a freeze.
     Unfreeze {
         /// The account.
-        account: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        account: AccountRef,
     },
 }
 
@@ -125,7 +133,7 @@ impl Operation {
     /// `OpenAccount` from text.
     pub fn open_account(account: &str) -> Result<Operation, LedgerError> {
         Ok(Operation::OpenAccount {
-            account: account.parse()?,
+            account: parse_account(account)?,
         })
     }
 
@@ -133,7 +141,7 @@ impl Operation {
     pub fn issue(account: &str, asset: &str, amount: &str) -> Result<Operation, LedgerError> {
         let asset = Asset::parse(asset)?;
         Ok(Operation::Issue {
-            account: account.parse()?,
+            account: parse_account(account)?,
             units: asset.units(amount)?,
             asset,
         })
@@ -148,8 +156,8 @@ impl Operation {
     ) -> Result<Operation, LedgerError> {
         let asset = Asset::parse(asset)?;
         Ok(Operation::Transfer {
-            from: from.parse()?,
-            to: to.parse()?,
+            from: parse_account(from)?,
+            to: parse_account(to)?,
             units: asset.units(amount)?,
             asset,
         })
@@ -166,8 +174,8 @@ impl Operation {
     ) -> Result<Operation, LedgerError> {
         let asset = Asset::parse(asset)?;
         Ok(Operation::Lock {
-            from: from.parse()?,
-            beneficiary: beneficiary.parse()?,
+            from: parse_account(from)?,
+            beneficiary: parse_account(beneficiary)?,
             units: asset.units(amount)?,
             asset,
             hashlock: hash32(hashlock, "hashlock")?,
@@ -217,12 +225,14 @@ pub enum Effect {
     /// The lock was claimed for its beneficiary.
     Claimed {
         /// Who was credited.
-        beneficiary: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        beneficiary: AccountRef,
     },
     /// The lock went back to its locker.
     Refunded {
         /// Who was credited.
-        locker: AccountId,
+        #[serde(with = "crate::account::account_text")]
+        locker: AccountRef,
     },
     /// The account was frozen.
     Frozen,

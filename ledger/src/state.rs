@@ -10,21 +10,21 @@ use std::collections::{BTreeMap, HashMap};
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::Hex32;
 
-use crate::account::AccountId;
+use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{LedgerError, LedgerReason};
 use crate::operation::{Effect, Operation, Outcome};
 
 /// An account's holding of one asset.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Balance {
+pub struct Holding {
     /// Units that can be transferred or locked.
     pub available: u64,
     /// Units under open locks from this account.
     pub locked: u64,
 }
 
-impl Balance {
+impl Holding {
     /// Available plus locked.
     pub fn total(&self) -> u128 {
         u128::from(self.available) + u128::from(self.locked)
@@ -56,9 +56,9 @@ pub struct Htlc {
     /// The journal sequence number of the lock.
     pub lock_id: u64,
     /// The locker.
-    pub from: AccountId,
+    pub from: AccountRef,
     /// The only account a claim credits.
-    pub beneficiary: AccountId,
+    pub beneficiary: AccountRef,
     /// What is locked.
     pub asset: Asset,
     /// How many units.
@@ -74,7 +74,7 @@ pub struct Htlc {
 #[derive(Debug, Clone, Default)]
 struct AccountState {
     frozen: bool,
-    holdings: BTreeMap<Asset, Balance>,
+    holdings: BTreeMap<Asset, Holding>,
 }
 
 /// The whole state of one ledger, rebuilt by folding the journal.
@@ -82,7 +82,7 @@ struct AccountState {
 pub struct LedgerState {
     /// Hashed, not ordered: every operation looks accounts up, and ordered
     /// listings (the register) sort their own results.
-    accounts: HashMap<AccountId, AccountState>,
+    accounts: HashMap<AccountRef, AccountState>,
     issued: BTreeMap<Asset, u128>,
     locks: HashMap<u64, Htlc>,
 }
@@ -106,7 +106,7 @@ impl LedgerState {
         LedgerState::default()
     }
 
-    fn account(&self, id: &AccountId) -> Result<&AccountState, Outcome> {
+    fn account(&self, id: &AccountRef) -> Result<&AccountState, Outcome> {
         self.accounts.get(id).ok_or_else(|| {
             refuse(
                 LedgerReason::AccountUnknown,
@@ -115,7 +115,7 @@ impl LedgerState {
         })
     }
 
-    fn balance(&self, id: &AccountId, asset: &Asset) -> Balance {
+    fn balance(&self, id: &AccountRef, asset: &Asset) -> Holding {
         self.accounts
             .get(id)
             .and_then(|a| a.holdings.get(asset))
@@ -124,9 +124,9 @@ impl LedgerState {
     }
 
     /// Writes a balance; zero balances are removed so holdings list only what is held.
-    fn set_balance(&mut self, id: &AccountId, asset: &Asset, balance: Balance) {
+    fn set_balance(&mut self, id: &AccountRef, asset: &Asset, balance: Holding) {
         if let Some(account) = self.accounts.get_mut(id) {
-            if balance == Balance::default() {
+            if balance == Holding::default() {
                 account.holdings.remove(asset);
             } else {
                 account.holdings.insert(asset.clone(), balance);
@@ -208,7 +208,7 @@ impl LedgerState {
         }
     }
 
-    fn issue(&mut self, account: &AccountId, asset: &Asset, units: u64) -> Outcome {
+    fn issue(&mut self, account: &AccountRef, asset: &Asset, units: u64) -> Outcome {
         ensure!(
             units > 0,
             LedgerReason::AmountInvalid,
@@ -237,7 +237,7 @@ impl LedgerState {
     /// Checks that two distinct accounts exist and the sender is not frozen.
     /// A frozen account may still receive: a freeze stops an owner moving
     /// assets out, and a settlement in flight must complete or refund, never hang.
-    fn check_pair(&self, from: &AccountId, to: &AccountId) -> Result<(), Outcome> {
+    fn check_pair(&self, from: &AccountRef, to: &AccountRef) -> Result<(), Outcome> {
         if from == to {
             return Err(refuse(
                 LedgerReason::SameAccount,
@@ -258,10 +258,10 @@ impl LedgerState {
     /// The sender's balance, if it has `units` available to send or lock.
     fn available_for(
         &self,
-        from: &AccountId,
+        from: &AccountRef,
         asset: &Asset,
         units: u64,
-    ) -> Result<Balance, Outcome> {
+    ) -> Result<Holding, Outcome> {
         let balance = self.balance(from, asset);
         if balance.available < units {
             return Err(refuse(
@@ -276,7 +276,13 @@ impl LedgerState {
         Ok(balance)
     }
 
-    fn transfer(&mut self, from: &AccountId, to: &AccountId, asset: &Asset, units: u64) -> Outcome {
+    fn transfer(
+        &mut self,
+        from: &AccountRef,
+        to: &AccountRef,
+        asset: &Asset,
+        units: u64,
+    ) -> Outcome {
         ensure!(
             units > 0,
             LedgerReason::AmountInvalid,
@@ -307,8 +313,8 @@ impl LedgerState {
     fn lock(
         &mut self,
         seq: u64,
-        from: &AccountId,
-        beneficiary: &AccountId,
+        from: &AccountRef,
+        beneficiary: &AccountRef,
         asset: &Asset,
         units: u64,
         hashlock: &Hex32,
@@ -382,7 +388,7 @@ impl LedgerState {
     }
 
     /// Moves a lock's units out of the locker's locked balance into `to`'s available balance.
-    fn release(&mut self, lock_id: u64, to: &AccountId, status: HtlcStatus) -> Outcome {
+    fn release(&mut self, lock_id: u64, to: &AccountRef, status: HtlcStatus) -> Outcome {
         // Taken out of the map while balances change (no clone on this hot
         // path), and always put back before returning.
         let Some(mut lock) = self.locks.remove(&lock_id) else {
@@ -406,7 +412,7 @@ impl LedgerState {
         &mut self,
         lock_id: u64,
         lock: &Htlc,
-        to: &AccountId,
+        to: &AccountRef,
         claimed: bool,
     ) -> Outcome {
         let mut source = self.balance(&lock.from, &lock.asset);
@@ -485,7 +491,7 @@ impl LedgerState {
     }
 
     /// The accounts an operation touches, for the history index.
-    pub fn accounts_touched(&self, operation: &Operation) -> Vec<AccountId> {
+    pub fn accounts_touched(&self, operation: &Operation) -> Vec<AccountRef> {
         match operation {
             Operation::OpenAccount { account }
             | Operation::Issue { account, .. }
@@ -506,24 +512,24 @@ impl LedgerState {
     // ---- queries -------------------------------------------------------
 
     /// Whether the account exists.
-    pub fn has_account(&self, id: &AccountId) -> bool {
+    pub fn has_account(&self, id: &AccountRef) -> bool {
         self.accounts.contains_key(id)
     }
 
     /// Whether the account is frozen (`None` if it does not exist).
-    pub fn is_frozen(&self, id: &AccountId) -> Option<bool> {
+    pub fn is_frozen(&self, id: &AccountRef) -> Option<bool> {
         self.accounts.get(id).map(|a| a.frozen)
     }
 
     /// An account's balance of one asset (`None` if the account does not exist).
-    pub fn balance_of(&self, id: &AccountId, asset: &Asset) -> Option<Balance> {
+    pub fn balance_of(&self, id: &AccountRef, asset: &Asset) -> Option<Holding> {
         self.accounts
             .get(id)
             .map(|a| a.holdings.get(asset).copied().unwrap_or_default())
     }
 
     /// Everything an account holds, by asset (`None` if the account does not exist).
-    pub fn holdings(&self, id: &AccountId) -> Option<Vec<(Asset, Balance)>> {
+    pub fn holdings(&self, id: &AccountRef) -> Option<Vec<(Asset, Holding)>> {
         self.accounts.get(id).map(|a| {
             a.holdings
                 .iter()
@@ -533,9 +539,9 @@ impl LedgerState {
     }
 
     /// Every holder of a security with its balance, sorted by account.
-    pub fn register(&self, isin: &Isin) -> Vec<(AccountId, Balance)> {
+    pub fn register(&self, isin: &Isin) -> Vec<(AccountRef, Holding)> {
         let asset = Asset::Security(isin.clone());
-        let mut holders: Vec<(AccountId, Balance)> = self
+        let mut holders: Vec<(AccountRef, Holding)> = self
             .accounts
             .iter()
             .filter_map(|(id, account)| account.holdings.get(&asset).map(|b| (id.clone(), *b)))
@@ -569,13 +575,13 @@ impl LedgerState {
     /// account's locked balance equals the sum of its open locks.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut held: BTreeMap<&Asset, u128> = BTreeMap::new();
-        let mut locked_by_lock: BTreeMap<(&AccountId, &Asset), u128> = BTreeMap::new();
+        let mut locked_by_lock: BTreeMap<(&AccountRef, &Asset), u128> = BTreeMap::new();
         for lock in self.locks.values().filter(|l| l.status == HtlcStatus::Open) {
             *locked_by_lock.entry((&lock.from, &lock.asset)).or_default() += u128::from(lock.units);
         }
         for (id, account) in &self.accounts {
             for (asset, balance) in &account.holdings {
-                if *balance == Balance::default() {
+                if *balance == Holding::default() {
                     return Err(format!("{id} keeps an empty {asset} holding"));
                 }
                 *held.entry(asset).or_default() += balance.total();

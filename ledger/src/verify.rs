@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use isthmus_spec::ids::Hex32;
 
-use crate::account::AccountId;
+use crate::account::AccountRef;
 use crate::error::{LedgerError, LedgerReason};
 use crate::journal::{
     chunk_records, decode_record, seq_of_key, RawRecord, GENESIS_HASH, JOURNAL_PREFIX,
@@ -28,7 +28,7 @@ pub(crate) struct Replay {
     /// Time of the last verified entry.
     pub head_time_ms: u64,
     pub idempotency: HashMap<String, u64>,
-    pub history: HashMap<AccountId, Vec<u64>>,
+    pub history: HashMap<AccountRef, Vec<u64>>,
     /// `(entry, what is wrong)`.
     pub problem: Option<(u64, String)>,
 }

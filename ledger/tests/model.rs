@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::{
-    verify_journal, AccountId, Asset, Effect, Ledger, LedgerReason, Operation, Request,
+    verify_journal, AccountRef, Asset, Effect, Ledger, LedgerReason, Operation, Request,
 };
 use isthmus_spec::ids::Hex32;
 use isthmus_store::ManualClock;
@@ -230,7 +230,7 @@ fn secret() -> [u8; 32] {
     *Hex32::sha256_of(b"model secret").bytes()
 }
 
-fn account(index: usize) -> AccountId {
+fn account(index: usize) -> AccountRef {
     ACCOUNTS[index].parse().unwrap()
 }
 

@@ -7,7 +7,7 @@
 use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
 use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::{
-    verify_journal, AccountId, Asset, Effect, Ledger, LedgerReason, Operation, Request,
+    verify_journal, AccountRef, Asset, Effect, Ledger, LedgerReason, Operation, Request,
 };
 use isthmus_spec::ids::Hex32;
 use isthmus_store::ManualClock;
@@ -348,7 +348,7 @@ fn queries_answer_holdings_register_history_and_locks() {
     assert_eq!((htlc.units, htlc.expiry_ms), (units(100), T0 + 60_000));
     assert!(w
         .ledger
-        .holdings(&"DEUTDEFF/NONE".parse::<AccountId>().unwrap())
+        .holdings(&"DEUTDEFF/NONE".parse::<AccountRef>().unwrap())
         .is_err());
 }
 
@@ -450,7 +450,7 @@ fn a_failed_write_acknowledges_nothing_and_stops_the_ledger() {
         "a poisoned ledger refuses work"
     );
     // Nor does it report state that was never acknowledged.
-    let seller: AccountId = SELLER.parse().unwrap();
+    let seller: AccountRef = SELLER.parse().unwrap();
     assert_eq!(
         w.ledger
             .balance(&seller, &Asset::parse(APPLE).unwrap())

@@ -217,6 +217,89 @@ fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
+/// Declares a 32-byte value with its own meaning, written as [`Hex32`] text.
+macro_rules! hex32_meaning {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Hex32);
+
+        impl $name {
+            /// Parses 64 lower-case hexadecimal digits.
+            pub fn parse(text: &str) -> Result<$name, Rejection> {
+                Hex32::parse(text).map($name)
+            }
+
+            /// Wraps 32 bytes.
+            pub fn from_bytes(bytes: [u8; 32]) -> $name {
+                $name(Hex32::from_bytes(bytes))
+            }
+
+            /// The 32 bytes.
+            pub fn bytes(&self) -> &[u8; 32] {
+                self.0.bytes()
+            }
+
+            /// The 64 hex digits.
+            pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
+
+            /// The value as a plain [`Hex32`].
+            pub fn as_hex32(&self) -> &Hex32 {
+                &self.0
+            }
+        }
+
+        impl From<Hex32> for $name {
+            fn from(value: Hex32) -> $name {
+                $name(value)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl crate::json::Json for $name {
+            fn from_json(value: &serde_json::Value, path: &str) -> Result<Self, Rejection> {
+                Hex32::from_json(value, path).map($name)
+            }
+            fn to_json(&self) -> serde_json::Value {
+                self.0.to_json()
+            }
+        }
+
+        crate::json::serde_via_json!($name);
+    };
+}
+
+hex32_meaning! {
+    /// The SHA-256 of an HTLC's secret: whoever shows the 32 bytes hashing to
+    /// it can claim the lock (ISM-1 §4.11, §6.6).
+    Hashlock
+}
+
+hex32_meaning! {
+    /// An HTLC's 32-byte secret *p*. Its hashlock is the SHA-256 of the 32
+    /// bytes, not of their hex text (ISM-1 §6.6).
+    Preimage
+}
+
+impl Preimage {
+    /// The hashlock this secret opens.
+    pub fn hashlock(&self) -> Hashlock {
+        Hashlock(Hex32::sha256_of(self.bytes()))
+    }
+
+    /// Whether this secret opens `hashlock`.
+    pub fn opens(&self, hashlock: &Hashlock) -> bool {
+        &self.hashlock() == hashlock
+    }
+}
+
 /// Lower-case hex of any bytes.
 pub fn hex_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use isthmus_ledger::state::Balance;
-use isthmus_ledger::{verify_journal, AccountId, Asset, Ledger};
+use isthmus_ledger::state::Holding;
+use isthmus_ledger::{verify_journal, Asset, Ledger};
 use isthmus_spec::ident::Isin;
 use isthmus_store::SledStore;
 use isthmus_store::SystemClock;
@@ -67,7 +67,7 @@ pub fn verify(data: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn balance_json(asset: &Asset, balance: &Balance) -> serde_json::Value {
+fn balance_json(asset: &Asset, balance: &Holding) -> serde_json::Value {
     json!({
         "available": asset.format_units(balance.available),
         "locked": asset.format_units(balance.locked),
@@ -77,7 +77,7 @@ fn balance_json(asset: &Asset, balance: &Balance) -> serde_json::Value {
 
 /// `isthmus ledger holdings`.
 pub fn holdings(data: &Path, account: &str, as_json: bool) -> anyhow::Result<ExitCode> {
-    let account: AccountId = account.parse()?;
+    let account = isthmus_ledger::parse_account(account)?;
     let ledger = open_ledger(data)?;
     let holdings = ledger.holdings(&account)?;
     if as_json {

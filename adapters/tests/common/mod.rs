@@ -5,7 +5,7 @@
 
 use isthmus_adapters::adapter::LockOrder;
 use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::{AccountId, Asset, Ledger, Operation, Request};
+use isthmus_ledger::{AccountRef, Asset, Ledger, Operation, Request};
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::Hex32;
 use isthmus_store::KvStore;
@@ -27,7 +27,7 @@ pub fn hashlock() -> Hex32 {
     Hex32::sha256_of(secret().bytes())
 }
 
-pub fn account(text: &str) -> AccountId {
+pub fn account(text: &str) -> AccountRef {
     text.parse().unwrap()
 }
 

@@ -169,7 +169,10 @@ impl Rules for CashSide {
 }
 
 ism_object! {
-    /// An account on a market's ledger: its owner and the account id.
+    /// An account on a market's ledger: its owner and the account id. On the
+    /// wire it is an object; ledgers, journals and command lines write it as
+    /// `OWNER/ACCOUNT` (see [`AccountRef::parse_text`]).
+    #[derive(Hash, PartialOrd, Ord)]
     pub struct AccountRef {
         /// The owner, by LEI or BIC.
         pub owner: PartyId,
@@ -178,6 +181,43 @@ ism_object! {
     }
 }
 impl Rules for AccountRef {}
+
+impl AccountRef {
+    /// Builds an account from its owner's LEI or BIC and its account id.
+    pub fn from_parts(owner: &str, account: &str) -> Result<AccountRef, Rejection> {
+        let owner = PartyId::parse(owner).map_err(|r| r.in_field("owner"))?;
+        let account = Reference::parse(account).map_err(|r| r.in_field("account"))?;
+        Ok(AccountRef { owner, account })
+    }
+
+    /// Parses the text form `OWNER/ACCOUNT`, e.g.
+    /// `549300ISTHMUSSELL015/SAFE-SELLER-01`; the owner never contains `/`,
+    /// the account id may.
+    pub fn parse_text(text: &str) -> Result<AccountRef, Rejection> {
+        let Some((owner, account)) = text.split_once('/') else {
+            return Err(Rejection::new(
+                ReasonCode::TextInvalid,
+                format!("\"{text}\" is not an account: write OWNER/ACCOUNT, e.g. 549300ISTHMUSSELL015/SAFE-1"),
+            ));
+        };
+        AccountRef::from_parts(owner, account)
+    }
+}
+
+/// Parses the text form `OWNER/ACCOUNT` ([`AccountRef::parse_text`]).
+impl std::str::FromStr for AccountRef {
+    type Err = Rejection;
+    fn from_str(text: &str) -> Result<AccountRef, Rejection> {
+        AccountRef::parse_text(text)
+    }
+}
+
+/// The text form `OWNER/ACCOUNT`.
+impl std::fmt::Display for AccountRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.account)
+    }
+}
 
 ism_object! {
     /// A quantity of one security.

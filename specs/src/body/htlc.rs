@@ -4,7 +4,7 @@
 use super::common::{AccountRef, JournalRef, Leg, SecuritiesAmount};
 use crate::decimal::{Money, Quantity};
 use crate::ident::{Isin, Mic};
-use crate::ids::{Hex32, Reference};
+use crate::ids::{Hashlock, Preimage, Reference};
 use crate::json::{child_path, ism_object, Rules};
 use crate::reason::{ReasonCode, Rejection};
 use crate::time::{Date, Timestamp};
@@ -44,7 +44,7 @@ ism_object! {
         /// The agreed settlement date.
         pub settlement_date: Date,
         /// SHA-256 of the relay's secret.
-        pub hashlock: Hex32,
+        pub hashlock: Hashlock,
         /// Securities from seller to buyer, expiring at T2.
         pub securities_leg: LegTerms,
         /// Cash from buyer to seller, expiring at T1.
@@ -87,7 +87,7 @@ ism_object! {
         /// What to lock, for the cash leg.
         pub cash: Option<Money>,
         /// SHA-256 of the secret that claims the lock.
-        pub hashlock: Hex32,
+        pub hashlock: Hashlock,
         /// When the lock expires.
         pub expires_at: Timestamp,
     }
@@ -141,7 +141,7 @@ ism_object! {
         /// The ledger's id for the lock.
         pub lock_id: Reference,
         /// The hashlock the ledger recorded.
-        pub hashlock: Hex32,
+        pub hashlock: Hashlock,
         /// The expiry the ledger recorded.
         pub expires_at: Timestamp,
         /// The journal entry of the lock.
@@ -157,16 +157,16 @@ ism_object! {
         /// The settlement.
         pub settlement_id: Reference,
         /// The hashlock being opened.
-        pub hashlock: Hex32,
+        pub hashlock: Hashlock,
         /// The 32-byte secret; its SHA-256 must equal `hashlock`.
-        pub preimage: Hex32,
+        pub preimage: Preimage,
     }
 }
 
 /// ISM-1 §6.6: a preimage travels with the hashlock it opens, so any receiver
 /// can check it without looking anything up.
-fn check_preimage(path: &str, hashlock: &Hex32, preimage: &Hex32) -> Result<(), Rejection> {
-    if &Hex32::sha256_of(preimage.bytes()) != hashlock {
+fn check_preimage(path: &str, hashlock: &Hashlock, preimage: &Preimage) -> Result<(), Rejection> {
+    if !preimage.opens(hashlock) {
         return Err(Rejection::at(
             ReasonCode::PreimageMismatch,
             child_path(path, "preimage"),
@@ -192,9 +192,9 @@ ism_object! {
         /// The ledger's id for the lock.
         pub lock_id: Reference,
         /// The hashlock opened.
-        pub hashlock: Hex32,
+        pub hashlock: Hashlock,
         /// The secret that opened it.
-        pub preimage: Hex32,
+        pub preimage: Preimage,
         /// The journal entry of the claim.
         pub journal: JournalRef,
     }

@@ -48,10 +48,11 @@ fn make_ledger(dir: &Path) {
         Operation::lock(SELLER, BUYER, APPLE, "25.5", &hashlock, 1_900_000_000_000).unwrap(),
     ];
     for (index, op) in ops.into_iter().enumerate() {
+        // A refusal is an error now: unwrap asserts the operation applied.
         let receipt = ledger
             .execute(Request::new(format!("op-{index}"), op))
             .unwrap();
-        assert!(receipt.outcome.is_applied(), "{receipt:?}");
+        assert!(!receipt.replayed, "{receipt:?}");
     }
 }
 

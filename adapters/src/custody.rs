@@ -1,4 +1,4 @@
-//! The custody adapter: hashed timelocks for a ledger that cannot lock,
+//! The custody ledger side: hashed timelocks for a ledger that cannot lock,
 //! through a custodian's escrow account (DESIGN.md §4).
 //!
 //! lock   = free delivery from the locker into escrow, with the hashlock and expiry recorded;
@@ -12,70 +12,119 @@
 //! `Open`, `Claimed` or `Refunded` after. Transfers carry idempotency keys
 //! derived from the lock, so redoing an interrupted step after a crash moves
 //! nothing twice; [`CustodyLedger::open`] finishes every interrupted step.
-//! Refusals use the same reasons, in the same order, as a native lock.
+//!
+//! It behaves as a native ledger does, to the reason code: the same checks
+//! in the same order, every key's first answer kept (a refusal is recorded
+//! against its key before it is returned, so a retry after the cause was
+//! fixed gets the same refusal), and a clock that never goes backwards (the
+//! latest time used is stored with every record). One difference is
+//! inherent: once a claim or refund is accepted it is committed, and if the
+//! ledger refuses the delivery out of escrow (the escrow account frozen, say)
+//! the answer is `OutcomeUnknown` — repeat with the same key — until the
+//! delivery goes through; a committed claim is never turned into a refund.
+//!
+//! # Records (JSON values)
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `key/<token>` | every idempotency key used: what it asked, and its refusal if refused |
+//! | `lock/<token>` | one escrow lock, under its lock order's key token |
+//! | `id/<lock seq>` | the lock order's key token of lock `HTLC-<seq>` |
+//! | `open/<expiry><lock seq>` | a lock whose units are in escrow, by expiry |
+//! | `held/<account>\0<token>` | a lock holding the account's units in escrow |
+//! | `pending/<token>` | a lock with an announced step not yet done |
+//! | `event/<cursor>` | the watcher's lock events, in order |
+//! | `meta/next_event`, `meta/time` | the next event cursor; the latest ledger time used |
+//!
+//! Numbers in keys are 8 bytes big-endian, so keys sort as the numbers do;
+//! `<token>` is the first 16 bytes of the SHA-256 of a key, in hex.
 
-use std::sync::Mutex;
-
-use async_trait::async_trait;
-use isthmus_ledger::operation::Outcome;
-use isthmus_ledger::state::Holding;
-use isthmus_ledger::{AccountRef, Asset, LedgerError, LedgerReason, Operation, Receipt};
-use isthmus_spec::body::JournalRef;
+use isthmus_ledger::operation::Operation;
+use isthmus_ledger::state::{Holding, Htlc, HtlcStatus};
+use isthmus_ledger::{
+    AccountRef, Asset, IdempotencyKey, JournalPosition, LedgerError, LedgerFailure, LedgerReason,
+};
 use isthmus_spec::ident::Mic;
-use isthmus_spec::ids::{hex_lower, Counter, Hex32};
-use isthmus_store::Clock;
-use isthmus_store::{KvStore, StoreError};
+use isthmus_spec::ids::{hex_lower, Hashlock, Hex32, Preimage};
+use isthmus_store::{Clock, KvStore, StoreError, WriteBatch};
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::{LedgerSide, LockOrder, LockReceiptInfo};
-use crate::native::{lock_id_text, NativeLedger};
+use crate::ledger_side::{
+    journal_ref, ClaimOrder, Claimed, EventPage, LedgerSide, LockChange, LockEvent, LockId,
+    LockOrder, Locked, RefundOrder, Refunded, MAX_EVENTS_PER_PAGE,
+};
+use crate::native_ledger::NativeLedger;
 
 /// What the custody adapter needs from a ledger: accounts and free transfers, nothing more.
-pub trait TransferLedger: Send + Sync {
+pub trait TransferLedger: Send {
     /// `Some(frozen)` for an existing account, `None` for an unknown one.
-    fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerError>;
+    fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerFailure>;
     /// Moves units free of payment; idempotent by `key`.
     fn transfer(
-        &self,
+        &mut self,
         key: &str,
         from: &AccountRef,
         to: &AccountRef,
         asset: &Asset,
         units: u64,
-    ) -> Result<Receipt, LedgerError>;
+    ) -> Result<JournalPosition, LedgerFailure>;
     /// What an account holds.
-    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError>;
+    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure>;
 }
 
-impl<S: KvStore + Send + Sync> TransferLedger for NativeLedger<S> {
-    fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerError> {
-        self.with_ledger(|ledger| ledger.account_frozen(account))?
+impl<S: KvStore + Send> TransferLedger for NativeLedger<S> {
+    fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerFailure> {
+        self.ledger().account_frozen(account)
     }
 
     fn transfer(
-        &self,
+        &mut self,
         key: &str,
         from: &AccountRef,
         to: &AccountRef,
         asset: &Asset,
         units: u64,
-    ) -> Result<Receipt, LedgerError> {
+    ) -> Result<JournalPosition, LedgerFailure> {
         let operation = Operation::Transfer {
             asset: asset.clone(),
             from: from.clone(),
             to: to.clone(),
             units,
         };
-        let receipt = self
-            .with_ledger(|ledger| ledger.execute(isthmus_ledger::Request::new(key, operation)))??;
-        match &receipt.outcome {
-            Outcome::Applied(_) => Ok(receipt),
-            Outcome::Refused(error) => Err(error.clone()),
-        }
+        self.execute(key, operation)
+            .map(|receipt| receipt.position())
     }
 
-    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
-        self.with_ledger(|ledger| ledger.holdings(account))?
+    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure> {
+        self.ledger().holdings(account)
+    }
+}
+
+/// A journal position on the underlying ledger, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    seq: u64,
+    entry_hash: Hex32,
+    time_ms: u64,
+}
+
+impl From<JournalPosition> for Position {
+    fn from(p: JournalPosition) -> Position {
+        Position {
+            seq: p.seq,
+            entry_hash: p.entry_hash,
+            time_ms: p.time_ms,
+        }
+    }
+}
+
+impl From<&Position> for JournalPosition {
+    fn from(p: &Position) -> JournalPosition {
+        JournalPosition {
+            seq: p.seq,
+            entry_hash: p.entry_hash.clone(),
+            time_ms: p.time_ms,
+        }
     }
 }
 
@@ -88,69 +137,138 @@ enum EscrowState {
     Open,
     Claiming {
         key: String,
-        preimage: Hex32,
+        preimage: Preimage,
+        at_ms: u64,
     },
     Claimed {
         key: String,
-        preimage: Hex32,
-        journal: StoredJournal,
+        preimage: Preimage,
+        at_ms: u64,
+        delivered: Position,
     },
     Refunding {
         key: String,
+        at_ms: u64,
     },
     Refunded {
         key: String,
-        journal: StoredJournal,
+        at_ms: u64,
+        delivered: Position,
     },
 }
 
-/// A journal position on the underlying ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct StoredJournal {
-    seq: u64,
-    entry_hash: Hex32,
-}
-
-/// One escrow lock, stored as JSON under `lock/<hash of its order's key>`.
+/// One escrow lock, stored under `lock/<token of its order's key>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct EscrowLock {
     order_key: String,
-    from: AccountRef,
-    beneficiary: AccountRef,
-    asset: Asset,
-    units: u64,
-    hashlock: Hex32,
-    expiry_ms: u64,
-    /// Set once the delivery into escrow is journaled.
-    lock_journal: Option<StoredJournal>,
+    asked: Asked,
+    /// Set once the delivery into escrow is journaled: the lock's id is its sequence number.
+    locked: Option<Position>,
     state: EscrowState,
-    /// Claim or refund deliveries the ledger refused so far; part of the
-    /// derived transfer key, so that a retry after the cause is fixed is a new
-    /// transfer instead of a replay of the refusal.
-    #[serde(default)]
-    refused_attempts: u32,
+    /// Deliveries out of escrow the ledger refused so far; part of the
+    /// derived transfer key, so that the next attempt is a new transfer
+    /// rather than a replay of the refusal.
+    refused_deliveries: u32,
+}
+
+/// What a key asked for; a key is bound to its first request forever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Asked {
+    Lock {
+        from: AccountRef,
+        beneficiary: AccountRef,
+        asset: Asset,
+        units: u64,
+        hashlock: Hashlock,
+        expiry_ms: u64,
+    },
+    Claim {
+        lock_id: LockId,
+        preimage: Preimage,
+    },
+    Refund {
+        lock_id: LockId,
+    },
+}
+
+impl Asked {
+    fn of_lock(order: &LockOrder) -> Asked {
+        Asked::Lock {
+            from: order.from.clone(),
+            beneficiary: order.beneficiary.clone(),
+            asset: order.asset.clone(),
+            units: order.units,
+            hashlock: order.hashlock.clone(),
+            expiry_ms: order.expiry_ms,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Asked::Lock { .. } => "lock",
+            Asked::Claim { .. } => "claim",
+            Asked::Refund { .. } => "refund",
+        }
+    }
+}
+
+/// Every key the custodian answered, under `key/<token>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeyUse {
+    key: String,
+    asked: Asked,
+    /// The final refusal, if the request was refused.
+    refusal: Option<LedgerError>,
 }
 
 impl EscrowLock {
-    fn lock_id(&self) -> Option<String> {
-        self.lock_journal.as_ref().map(|j| lock_id_text(j.seq))
+    fn lock_id(&self) -> Option<LockId> {
+        self.locked.as_ref().map(|p| LockId::of_entry(p.seq))
     }
 
-    /// Whether the escrow account holds this lock's units for the locker.
-    fn holds_units(&self) -> bool {
-        matches!(
-            self.state,
-            EscrowState::Open | EscrowState::Claiming { .. } | EscrowState::Refunding { .. }
-        )
+    fn terms(&self) -> (&AccountRef, &AccountRef, &Asset, u64, &Hashlock, u64) {
+        match &self.asked {
+            Asked::Lock {
+                from,
+                beneficiary,
+                asset,
+                units,
+                hashlock,
+                expiry_ms,
+            } => (from, beneficiary, asset, *units, hashlock, *expiry_ms),
+            other => unreachable!("an escrow lock was stored for a {}", other.name()),
+        }
     }
 
-    fn same_order(&self, order: &LockOrder, units: u64) -> bool {
-        self.from == order.from
-            && self.beneficiary == order.beneficiary
-            && self.asset == order.asset
-            && self.units == units
-            && self.hashlock == order.hashlock
-            && self.expiry_ms == order.expiry_ms
+    /// The lock as a watcher sees it; `None` before the delivery into escrow.
+    fn view(&self) -> Option<Htlc> {
+        let lock_id = self.lock_id()?;
+        let (from, beneficiary, asset, units, hashlock, expiry_ms) = self.terms();
+        let status = match &self.state {
+            // Units still in escrow: the lock has not moved yet.
+            EscrowState::Locking
+            | EscrowState::Open
+            | EscrowState::Claiming { .. }
+            | EscrowState::Refunding { .. } => HtlcStatus::Open,
+            EscrowState::Claimed {
+                preimage, at_ms, ..
+            } => HtlcStatus::Claimed {
+                at_ms: *at_ms,
+                preimage: preimage.clone(),
+            },
+            EscrowState::Refunded { at_ms, .. } => HtlcStatus::Refunded { at_ms: *at_ms },
+        };
+        Some(Htlc {
+            lock_id: lock_id.seq(),
+            from: from.clone(),
+            beneficiary: beneficiary.clone(),
+            asset: asset.clone(),
+            units,
+            hashlock: hashlock.clone(),
+            expiry_ms,
+            status,
+        })
     }
 }
 
@@ -159,39 +277,107 @@ fn key_token(key: &str) -> String {
     hex_lower(&Hex32::sha256_of(key.as_bytes()).bytes()[..16])
 }
 
-fn record_key(order_key: &str) -> Vec<u8> {
-    format!("lock/{}", key_token(order_key)).into_bytes()
+fn prefixed(prefix: &str, rest: &[u8]) -> Vec<u8> {
+    let mut key = prefix.as_bytes().to_vec();
+    key.extend_from_slice(rest);
+    key
 }
 
-fn id_key(lock_id: &str) -> Vec<u8> {
-    format!("id/{lock_id}").into_bytes()
+fn key_use_key(token: &str) -> Vec<u8> {
+    prefixed("key/", token.as_bytes())
 }
 
-fn store_failed(error: StoreError) -> LedgerError {
-    LedgerError::new(LedgerReason::StoreFailed, error.to_string())
+fn lock_key(token: &str) -> Vec<u8> {
+    prefixed("lock/", token.as_bytes())
 }
 
-fn refuse(reason: LedgerReason, message: String) -> LedgerError {
+fn id_key(lock_id: LockId) -> Vec<u8> {
+    prefixed("id/", &lock_id.seq().to_be_bytes())
+}
+
+fn open_key(expiry_ms: u64, lock_id: LockId) -> Vec<u8> {
+    let mut key = prefixed("open/", &expiry_ms.to_be_bytes());
+    key.extend_from_slice(&lock_id.seq().to_be_bytes());
+    key
+}
+
+fn held_prefix(account: &AccountRef) -> Vec<u8> {
+    let mut key = prefixed("held/", account.to_string().as_bytes());
+    // Account text never contains NUL, so no account's prefix is another's.
+    key.push(0);
+    key
+}
+
+fn held_key(account: &AccountRef, token: &str) -> Vec<u8> {
+    let mut key = held_prefix(account);
+    key.extend_from_slice(token.as_bytes());
+    key
+}
+
+fn pending_key(token: &str) -> Vec<u8> {
+    prefixed("pending/", token.as_bytes())
+}
+
+fn event_key(cursor: u64) -> Vec<u8> {
+    prefixed("event/", &cursor.to_be_bytes())
+}
+
+const NEXT_EVENT_KEY: &[u8] = b"meta/next_event";
+const TIME_KEY: &[u8] = b"meta/time";
+
+fn put<T: Serialize>(key: Vec<u8>, value: &T) -> (Vec<u8>, Option<Vec<u8>>) {
+    // Records hold strings, numbers and objects only: serialising cannot fail.
+    (key, Some(serde_json::to_vec(value).unwrap_or_default()))
+}
+
+fn delete(key: Vec<u8>) -> (Vec<u8>, Option<Vec<u8>>) {
+    (key, None)
+}
+
+fn u64_of(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn store_unavailable(error: &StoreError) -> LedgerFailure {
+    LedgerFailure::unavailable(
+        LedgerReason::StoreFailed,
+        format!("the custodian's records: {error}"),
+    )
+}
+
+fn store_write_failed(error: &StoreError) -> LedgerFailure {
+    let message = format!("the custodian's records: {error}");
+    if error.may_have_written() {
+        LedgerFailure::unknown(LedgerReason::StoreFailed, message)
+    } else {
+        LedgerFailure::unavailable(LedgerReason::StoreFailed, message)
+    }
+}
+
+fn unreadable(what: &str, error: impl std::fmt::Display) -> LedgerFailure {
+    LedgerFailure::unavailable(
+        LedgerReason::JournalCorrupt,
+        format!("the custodian cannot read {what}, so it cannot account for its escrow: {error}"),
+    )
+}
+
+fn refusal(reason: LedgerReason, message: String) -> LedgerError {
     LedgerError::new(reason, message)
 }
 
-/// Longest idempotency key, as on a native ledger.
-const MAX_KEY_BYTES: usize = 128;
-
-struct Inner<L: TransferLedger, R: KvStore> {
+/// Hashed timelocks through a custodian's escrow account on a ledger that cannot lock.
+pub struct CustodyLedger<L: TransferLedger, R: KvStore> {
+    market: Mic,
+    escrow: AccountRef,
     ledger: L,
     records: R,
     clock: Box<dyn Clock>,
+    /// The latest ledger time used; stored with every record written.
+    time_floor_ms: u64,
+    next_event: u64,
 }
 
-/// Hashed timelocks through a custodian's escrow account on a ledger that cannot lock.
-pub struct CustodyLedger<L: TransferLedger, R: KvStore + Send> {
-    market: Mic,
-    escrow: AccountRef,
-    inner: Mutex<Inner<L, R>>,
-}
-
-impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
+impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
     /// Opens the adapter on `ledger` with HTLC `records` (a sled store in
     /// production), and finishes any step a crash interrupted.
     pub fn open(
@@ -200,275 +386,462 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
         ledger: L,
         records: R,
         clock: Box<dyn Clock>,
-    ) -> Result<CustodyLedger<L, R>, LedgerError> {
-        let custody = CustodyLedger {
+    ) -> Result<CustodyLedger<L, R>, LedgerFailure> {
+        let read_u64 = |key: &[u8]| -> Result<u64, LedgerFailure> {
+            match records.get(key).map_err(|e| store_unavailable(&e))? {
+                None => Ok(0),
+                Some(bytes) => u64_of(&bytes).ok_or_else(|| {
+                    unreadable(&String::from_utf8_lossy(key), "not an 8-byte number")
+                }),
+            }
+        };
+        let time_floor_ms = read_u64(TIME_KEY)?;
+        let next_event = read_u64(NEXT_EVENT_KEY)?;
+        let mut custody = CustodyLedger {
             market,
             escrow,
-            inner: Mutex::new(Inner {
-                ledger,
-                records,
-                clock,
-            }),
+            ledger,
+            records,
+            clock,
+            time_floor_ms,
+            next_event,
         };
         custody.recover()?;
         Ok(custody)
     }
 
-    fn inner(&self) -> Result<std::sync::MutexGuard<'_, Inner<L, R>>, LedgerError> {
-        self.inner.lock().map_err(|_| {
-            LedgerError::new(
-                LedgerReason::StoreFailed,
-                "the custody adapter's lock is poisoned",
-            )
-        })
+    /// The underlying ledger, e.g. to open accounts or freeze one.
+    pub fn underlying(&self) -> &L {
+        &self.ledger
     }
 
-    fn journal_ref(&self, journal: &StoredJournal) -> Result<JournalRef, LedgerError> {
-        let sequence = Counter::new(journal.seq).ok_or_else(|| {
-            refuse(
-                LedgerReason::AmountOverflow,
-                "journal sequence beyond 2^63 - 1".into(),
-            )
-        })?;
-        Ok(JournalRef {
-            market: self.market.clone(),
-            sequence,
-            entry_hash: journal.entry_hash.clone(),
-        })
+    /// The underlying ledger, mutably.
+    pub fn underlying_mut(&mut self) -> &mut L {
+        &mut self.ledger
     }
 
-    fn receipt(
-        &self,
-        lock_id: String,
-        journal: &StoredJournal,
-    ) -> Result<LockReceiptInfo, LedgerError> {
-        Ok(LockReceiptInfo {
-            lock_id,
-            journal: self.journal_ref(journal)?,
-        })
+    /// Custody time: the clock, never below the latest time used.
+    fn now(&self) -> u64 {
+        self.clock.now_ms().max(self.time_floor_ms)
+    }
+
+    /// Writes a batch durably, with the time it was decided at.
+    fn commit(&mut self, mut batch: WriteBatch, now_ms: u64) -> Result<(), LedgerFailure> {
+        debug_assert!(now_ms >= self.time_floor_ms, "custody time went backwards");
+        batch.push((TIME_KEY.to_vec(), Some(now_ms.to_be_bytes().to_vec())));
+        self.records
+            .commit(batch)
+            .map_err(|e| store_write_failed(&e))?;
+        self.time_floor_ms = now_ms;
+        Ok(())
+    }
+
+    fn load<T: for<'de> Deserialize<'de>>(&self, key: &[u8]) -> Result<Option<T>, LedgerFailure> {
+        match self.records.get(key).map_err(|e| store_unavailable(&e))? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| unreadable(&String::from_utf8_lossy(key), e)),
+        }
+    }
+
+    fn load_lock(&self, token: &str) -> Result<Option<EscrowLock>, LedgerFailure> {
+        self.load(&lock_key(token))
+    }
+
+    /// The token of the lock order that made lock `lock_id`, if any.
+    fn token_of(&self, lock_id: LockId) -> Result<Option<String>, LedgerFailure> {
+        match self
+            .records
+            .get(&id_key(lock_id))
+            .map_err(|e| store_unavailable(&e))?
+        {
+            None => Ok(None),
+            Some(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|e| unreadable("a lock id record", e)),
+        }
     }
 
     /// Finishes every step that was announced but not completed.
-    fn recover(&self) -> Result<(), LedgerError> {
-        let inner = self.inner()?;
-        let mut pending = Vec::new();
-        let mut unreadable = None;
-        inner
-            .records
-            .scan_prefix(
-                b"lock/",
-                &mut |key, value| match serde_json::from_slice::<EscrowLock>(value) {
-                    Ok(record) => {
-                        if matches!(
-                            record.state,
-                            EscrowState::Locking
-                                | EscrowState::Claiming { .. }
-                                | EscrowState::Refunding { .. }
-                        ) {
-                            pending.push(record);
-                        }
-                        true
-                    }
-                    Err(error) => {
-                        unreadable = Some(format!("{}: {error}", String::from_utf8_lossy(key)));
-                        false
-                    }
-                },
-            )
-            .map_err(store_failed)?;
-        if let Some(problem) = unreadable {
-            // Refuse to run over an escrow we cannot account for.
-            return Err(refuse(LedgerReason::JournalCorrupt, format!("an escrow record is unreadable, so the custodian cannot account for its escrow: {problem}")));
-        }
-        for record in pending {
-            // A refused redo leaves the record as it was (a refused delivery into
-            // escrow moved nothing and forgets the lock); the next call on it retries.
-            let _ = self.advance(&inner, record);
+    fn recover(&mut self) -> Result<(), LedgerFailure> {
+        let mut tokens = Vec::new();
+        self.records
+            .scan_prefix(b"pending/", &mut |key, _| {
+                tokens.push(String::from_utf8_lossy(&key[b"pending/".len()..]).into_owned());
+                true
+            })
+            .map_err(|e| store_unavailable(&e))?;
+        for token in tokens {
+            let Some(record) = self.load_lock(&token)? else {
+                return Err(unreadable(
+                    "a pending step",
+                    format!("lock record {token} is missing"),
+                ));
+            };
+            // A redo that fails leaves the intent in place; the next call on
+            // the lock, or the next start, tries again.
+            let _ = self.advance(&token, record);
         }
         Ok(())
     }
 
-    fn save(&self, inner: &Inner<L, R>, record: &EscrowLock) -> Result<(), LedgerError> {
-        let value = serde_json::to_vec(record)
-            .map_err(|e| refuse(LedgerReason::StoreFailed, e.to_string()))?;
-        let mut batch = vec![(record_key(&record.order_key), Some(value))];
-        if let Some(lock_id) = record.lock_id() {
-            batch.push((
-                id_key(&lock_id),
-                Some(record.order_key.clone().into_bytes()),
+    /// The first answer to a key, if it was used: `Err` for a key reused for
+    /// something else or for a recorded refusal, `Ok(true)` for a key whose
+    /// request was accepted, `Ok(false)` for an unused key.
+    fn earlier_answer(&self, key: &IdempotencyKey, asked: &Asked) -> Result<bool, LedgerFailure> {
+        let Some(used) = self.load::<KeyUse>(&key_use_key(&key_token(key.as_str())))? else {
+            return Ok(false);
+        };
+        if used.key != key.as_str() {
+            return Err(unreadable(
+                "its key index",
+                format!("keys \"{}\" and \"{key}\" share a token", used.key),
             ));
         }
-        inner
-            .records
-            .apply(batch)
-            .and_then(|()| inner.records.flush())
-            .map_err(store_failed)
-    }
-
-    fn load(
-        &self,
-        inner: &Inner<L, R>,
-        order_key: &str,
-    ) -> Result<Option<EscrowLock>, LedgerError> {
-        match inner
-            .records
-            .get(&record_key(order_key))
-            .map_err(store_failed)?
-        {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                refuse(
-                    LedgerReason::JournalCorrupt,
-                    format!("escrow record for \"{order_key}\" is unreadable: {e}"),
-                )
+        if &used.asked != asked {
+            return Err(LedgerFailure::refused(
+                LedgerReason::IdempotencyKeyReused,
+                format!(
+                    "idempotency key \"{key}\" was used for a different {}",
+                    used.asked.name()
+                ),
+            ));
+        }
+        match used.refusal {
+            Some(error) => Err(LedgerFailure::Refused {
+                error,
+                journaled: None,
             }),
+            None => Ok(true),
         }
     }
 
-    fn load_by_id(&self, inner: &Inner<L, R>, lock_id: &str) -> Result<EscrowLock, LedgerError> {
-        let order_key = inner
-            .records
-            .get(&id_key(lock_id))
-            .map_err(store_failed)?
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| {
-                refuse(
-                    LedgerReason::LockUnknown,
-                    format!("no lock {lock_id} on this ledger"),
-                )
-            })?;
-        self.load(inner, &order_key)?.ok_or_else(|| {
-            refuse(
-                LedgerReason::LockUnknown,
-                format!("no lock {lock_id} on this ledger"),
-            )
-        })
+    /// Records a final refusal against its key, then returns it.
+    fn refuse(
+        &mut self,
+        key: &IdempotencyKey,
+        asked: Asked,
+        error: LedgerError,
+        mut batch: WriteBatch,
+        now_ms: u64,
+    ) -> LedgerFailure {
+        let used = KeyUse {
+            key: key.as_str().to_string(),
+            asked,
+            refusal: Some(error.clone()),
+        };
+        batch.push(put(key_use_key(&key_token(key.as_str())), &used));
+        match self.commit(batch, now_ms) {
+            Ok(()) => LedgerFailure::Refused {
+                error,
+                journaled: None,
+            },
+            // Unrecorded, the refusal is not final yet: the caller repeats the request.
+            Err(failure) => failure,
+        }
+    }
+
+    fn push_event(
+        &mut self,
+        batch: &mut WriteBatch,
+        lock_id: LockId,
+        hashlock: &Hashlock,
+        change: LockChange,
+        at_ms: u64,
+        delivered: &Position,
+    ) -> Result<(), LedgerFailure> {
+        let event = LockEvent {
+            cursor: self.next_event,
+            lock_id,
+            hashlock: hashlock.clone(),
+            change,
+            at_ms,
+            journal: journal_ref(&self.market, &JournalPosition::from(delivered))?,
+        };
+        batch.push(put(event_key(event.cursor), &event));
+        batch.push((
+            NEXT_EVENT_KEY.to_vec(),
+            Some((event.cursor + 1).to_be_bytes().to_vec()),
+        ));
+        Ok(())
     }
 
     /// Performs the transfer a `…ing` state announces and records its result.
     fn advance(
-        &self,
-        inner: &Inner<L, R>,
+        &mut self,
+        token: &str,
         mut record: EscrowLock,
-    ) -> Result<EscrowLock, LedgerError> {
-        let token = key_token(&record.order_key);
+    ) -> Result<EscrowLock, LedgerFailure> {
+        let (from, beneficiary, asset, units, hashlock, expiry_ms) = {
+            let (f, b, a, u, h, e) = record.terms();
+            (f.clone(), b.clone(), a.clone(), u, h.clone(), e)
+        };
+        let now_ms = self.now();
         match record.state.clone() {
             EscrowState::Locking => {
-                let receipt = inner.ledger.transfer(
+                let escrow = self.escrow.clone();
+                let delivered = self.ledger.transfer(
                     &format!("custody:{token}:lock"),
-                    &record.from,
-                    &self.escrow,
-                    &record.asset,
-                    record.units,
+                    &from,
+                    &escrow,
+                    &asset,
+                    units,
                 );
-                match receipt {
-                    Ok(receipt) => {
-                        record.lock_journal = Some(StoredJournal {
-                            seq: receipt.seq,
-                            entry_hash: receipt.entry_hash,
-                        });
+                match delivered {
+                    Ok(position) => {
+                        let lock_id = LockId::of_entry(position.seq);
+                        let position = Position::from(position);
                         record.state = EscrowState::Open;
-                        self.save(inner, &record)?;
+                        record.locked = Some(position.clone());
+                        let mut batch = vec![
+                            put(lock_key(token), &record),
+                            (id_key(lock_id), Some(token.as_bytes().to_vec())),
+                            (open_key(expiry_ms, lock_id), Some(Vec::new())),
+                            (held_key(&from, token), Some(Vec::new())),
+                            delete(pending_key(token)),
+                        ];
+                        self.push_event(
+                            &mut batch,
+                            lock_id,
+                            &hashlock,
+                            LockChange::Locked { expiry_ms },
+                            now_ms,
+                            &position,
+                        )?;
+                        self.commit(batch, now_ms)?;
+                        self.next_event += 1;
                     }
-                    Err(error) if error.reason == LedgerReason::StoreFailed => {
-                        // The delivery may or may not have been journaled: keep the
-                        // intent, so that recovery or a retry finishes it.
-                        return Err(error);
+                    Err(LedgerFailure::Refused { error, .. }) => {
+                        // The ledger refused the delivery for good: nothing
+                        // moved, so the lock is forgotten and its key refused.
+                        let key = IdempotencyKey::new(record.order_key.clone())?;
+                        let batch = vec![delete(lock_key(token)), delete(pending_key(token))];
+                        return Err(self.refuse(&key, record.asked.clone(), error, batch, now_ms));
                     }
-                    Err(error) => {
-                        // A journaled refusal: nothing moved, so forget the lock.
-                        inner
-                            .records
-                            .apply(vec![(record_key(&record.order_key), None)])
-                            .and_then(|()| inner.records.flush())
-                            .map_err(store_failed)?;
-                        return Err(error);
-                    }
+                    // The delivery may or may not be journaled: keep the
+                    // intent, so that recovery or a retry finishes it.
+                    Err(failure) => return Err(failure),
                 }
             }
-            EscrowState::Claiming { key, preimage } => {
-                let to = record.beneficiary.clone();
-                let journal = self.deliver_from_escrow(inner, &mut record, "claim", &to)?;
+            EscrowState::Claiming {
+                key,
+                preimage,
+                at_ms,
+            } => {
+                let delivered =
+                    self.deliver_from_escrow(token, &mut record, "claim", &beneficiary)?;
                 record.state = EscrowState::Claimed {
                     key,
-                    preimage,
-                    journal,
+                    preimage: preimage.clone(),
+                    at_ms,
+                    delivered: delivered.clone(),
                 };
-                self.save(inner, &record)?;
+                self.finish(
+                    token,
+                    &record,
+                    &from,
+                    expiry_ms,
+                    &hashlock,
+                    LockChange::Claimed { preimage },
+                    at_ms,
+                    &delivered,
+                    now_ms,
+                )?;
             }
-            EscrowState::Refunding { key } => {
-                let to = record.from.clone();
-                let journal = self.deliver_from_escrow(inner, &mut record, "refund", &to)?;
-                record.state = EscrowState::Refunded { key, journal };
-                self.save(inner, &record)?;
+            EscrowState::Refunding { key, at_ms } => {
+                let delivered = self.deliver_from_escrow(token, &mut record, "refund", &from)?;
+                record.state = EscrowState::Refunded {
+                    key,
+                    at_ms,
+                    delivered: delivered.clone(),
+                };
+                self.finish(
+                    token,
+                    &record,
+                    &from,
+                    expiry_ms,
+                    &hashlock,
+                    LockChange::Refunded,
+                    at_ms,
+                    &delivered,
+                    now_ms,
+                )?;
             }
             EscrowState::Open | EscrowState::Claimed { .. } | EscrowState::Refunded { .. } => {}
         }
         Ok(record)
     }
 
-    /// Delivers a lock's units out of escrow. A journaled refusal (escrow
-    /// frozen, say) puts the lock back to `Open` and counts the attempt, so it
-    /// can be claimed or refunded again once the cause is fixed; a store
-    /// failure keeps the intent for recovery.
+    /// Records a lock's delivery out of escrow: the lock is settled and no
+    /// longer holds the locker's units.
+    #[allow(clippy::too_many_arguments)] // one settled lock's record, indexes and event
+    fn finish(
+        &mut self,
+        token: &str,
+        record: &EscrowLock,
+        from: &AccountRef,
+        expiry_ms: u64,
+        hashlock: &Hashlock,
+        change: LockChange,
+        at_ms: u64,
+        delivered: &Position,
+        now_ms: u64,
+    ) -> Result<(), LedgerFailure> {
+        let Some(lock_id) = record.lock_id() else {
+            unreachable!("a lock was settled before it was made")
+        };
+        let mut batch = vec![
+            put(lock_key(token), record),
+            delete(open_key(expiry_ms, lock_id)),
+            delete(held_key(from, token)),
+            delete(pending_key(token)),
+        ];
+        self.push_event(&mut batch, lock_id, hashlock, change, at_ms, delivered)?;
+        self.commit(batch, now_ms)?;
+        self.next_event += 1;
+        Ok(())
+    }
+
+    /// Delivers a lock's units out of escrow. A refusal by the ledger (the
+    /// escrow frozen, say) does not undo the accepted claim or refund: the
+    /// attempt is counted, so that the next one is a new transfer, and the
+    /// answer is `OutcomeUnknown` until a delivery goes through.
     fn deliver_from_escrow(
-        &self,
-        inner: &Inner<L, R>,
+        &mut self,
+        token: &str,
         record: &mut EscrowLock,
         step: &str,
         to: &AccountRef,
-    ) -> Result<StoredJournal, LedgerError> {
-        let key = format!(
-            "custody:{}:{step}:{}",
-            key_token(&record.order_key),
-            record.refused_attempts
-        );
-        match inner
-            .ledger
-            .transfer(&key, &self.escrow, to, &record.asset, record.units)
-        {
-            Ok(receipt) => Ok(StoredJournal {
-                seq: receipt.seq,
-                entry_hash: receipt.entry_hash,
-            }),
-            Err(error) if error.reason == LedgerReason::StoreFailed => Err(error),
-            Err(error) => {
-                record.state = EscrowState::Open;
-                record.refused_attempts += 1;
-                self.save(inner, record)?;
-                Err(error)
+    ) -> Result<Position, LedgerFailure> {
+        let (_, _, asset, units, _, _) = record.terms();
+        let (asset, units) = (asset.clone(), units);
+        let key = format!("custody:{token}:{step}:{}", record.refused_deliveries);
+        let escrow = self.escrow.clone();
+        match self.ledger.transfer(&key, &escrow, to, &asset, units) {
+            Ok(position) => Ok(position.into()),
+            Err(LedgerFailure::Refused { error, .. }) => {
+                record.refused_deliveries += 1;
+                let now_ms = self.now();
+                self.commit(vec![put(lock_key(token), &*record)], now_ms)?;
+                Err(LedgerFailure::OutcomeUnknown(refusal(
+                    error.reason,
+                    format!(
+                        "the {step} is recorded and will be delivered, but the ledger refused the delivery out of escrow ({}); repeat the {step} with the same key once that is fixed",
+                        error.message
+                    ),
+                )))
             }
+            Err(failure) => Err(failure),
         }
     }
 
-    fn lock_sync(&self, order: &LockOrder) -> Result<LockReceiptInfo, LedgerError> {
-        let key = &order.idempotency_key;
-        if key.is_empty() || key.len() > MAX_KEY_BYTES || !key.bytes().all(|b| b.is_ascii_graphic())
-        {
-            return Err(refuse(LedgerReason::IdempotencyKeyInvalid, format!("an idempotency key is 1 to {MAX_KEY_BYTES} printable ASCII characters without spaces; got {key:?}")));
+    /// Settles an open lock: a claim with `preimage`, or a refund.
+    fn settle(
+        &mut self,
+        key: &IdempotencyKey,
+        lock_id: LockId,
+        claim_with: Option<&Preimage>,
+    ) -> Result<(EscrowLock, String), LedgerFailure> {
+        let asked = match claim_with {
+            Some(preimage) => Asked::Claim {
+                lock_id,
+                preimage: preimage.clone(),
+            },
+            None => Asked::Refund { lock_id },
+        };
+        let accepted_before = self.earlier_answer(key, &asked)?;
+        let now_ms = self.now();
+        let Some(token) = self.token_of(lock_id)? else {
+            let error = refusal(
+                LedgerReason::LockUnknown,
+                format!("no lock {lock_id} on this ledger"),
+            );
+            return Err(self.refuse(key, asked, error, Vec::new(), now_ms));
+        };
+        let Some(record) = self.load_lock(&token)? else {
+            return Err(unreadable(
+                "a lock",
+                format!("lock {lock_id} has an id but no record"),
+            ));
+        };
+        // Finish anything in flight first: an announced step always completes.
+        let record = self.advance(&token, record)?;
+        if accepted_before {
+            return Ok((record, token));
         }
-        let units = order.asset.units(&order.amount)?;
-        let inner = self.inner()?;
-        if let Some(existing) = self.load(&inner, key)? {
-            if !existing.same_order(order, units) {
-                return Err(refuse(
-                    LedgerReason::IdempotencyKeyReused,
-                    format!("idempotency key \"{key}\" was used for a different lock"),
-                ));
-            }
-            let record = self.advance(&inner, existing)?;
-            return match (record.lock_id(), &record.lock_journal) {
-                (Some(lock_id), Some(journal)) => self.receipt(lock_id, journal),
-                _ => Err(refuse(
-                    LedgerReason::StoreFailed,
-                    "the lock was not completed".into(),
-                )),
-            };
+        let (_, _, _, _, hashlock, expiry_ms) = record.terms();
+        let (hashlock, expiry_ms) = (hashlock.clone(), expiry_ms);
+        // The same checks, in the same order, as a native ledger.
+        let refused = match (&record.state, claim_with) {
+            (EscrowState::Claimed { .. }, _) => Some(refusal(
+                LedgerReason::LockSettled,
+                format!("lock {lock_id} was claimed already"),
+            )),
+            (EscrowState::Refunded { .. }, _) => Some(refusal(
+                LedgerReason::LockSettled,
+                format!("lock {lock_id} was refunded already"),
+            )),
+            (_, Some(_)) if now_ms >= expiry_ms => Some(refusal(
+                LedgerReason::LockExpired,
+                format!("lock {lock_id} expired at {expiry_ms}; it is {now_ms} and it can only be refunded"),
+            )),
+            (_, Some(preimage)) if !preimage.opens(&hashlock) => Some(refusal(
+                LedgerReason::PreimageMismatch,
+                format!("the preimage does not hash to lock {lock_id}'s hashlock {hashlock}"),
+            )),
+            (_, None) if now_ms < expiry_ms => Some(refusal(
+                LedgerReason::LockNotExpired,
+                format!("lock {lock_id} expires at {expiry_ms}; it is {now_ms} and only a claim can move it before then"),
+            )),
+            _ => None,
+        };
+        if let Some(error) = refused {
+            return Err(self.refuse(key, asked, error, Vec::new(), now_ms));
         }
-        // The same checks, in the same order, as a native lock.
-        let now_ms = inner.clock.now_ms();
+        debug_assert_eq!(
+            record.state,
+            EscrowState::Open,
+            "advance leaves no step announced"
+        );
+        let mut record = record;
+        record.state = match claim_with {
+            Some(preimage) => EscrowState::Claiming {
+                key: key.as_str().to_string(),
+                preimage: preimage.clone(),
+                at_ms: now_ms,
+            },
+            None => EscrowState::Refunding {
+                key: key.as_str().to_string(),
+                at_ms: now_ms,
+            },
+        };
+        let used = KeyUse {
+            key: key.as_str().to_string(),
+            asked,
+            refusal: None,
+        };
+        self.commit(
+            vec![
+                put(key_use_key(&key_token(key.as_str())), &used),
+                put(lock_key(&token), &record),
+                (pending_key(&token), Some(Vec::new())),
+            ],
+            now_ms,
+        )?;
+        let record = self.advance(&token, record)?;
+        Ok((record, token))
+    }
+
+    fn check_lock_order(&self, order: &LockOrder, now_ms: u64) -> Result<(), LedgerError> {
+        if order.units == 0 {
+            return Err(refusal(
+                LedgerReason::AmountInvalid,
+                "a lock must hold at least one unit".into(),
+            ));
+        }
         if order.expiry_ms <= now_ms {
-            return Err(refuse(
+            return Err(refusal(
                 LedgerReason::ExpiryInPast,
                 format!(
                     "the expiry {} is not after the ledger time {now_ms}",
@@ -477,7 +850,7 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
             ));
         }
         if order.from == self.escrow || order.beneficiary == self.escrow {
-            return Err(refuse(
+            return Err(refusal(
                 LedgerReason::SameAccount,
                 format!(
                     "the custodian's escrow account {} cannot be a party to a lock it holds",
@@ -486,183 +859,208 @@ impl<L: TransferLedger, R: KvStore + Send> CustodyLedger<L, R> {
             ));
         }
         if order.from == order.beneficiary {
-            return Err(refuse(
+            return Err(refusal(
                 LedgerReason::SameAccount,
                 format!("{} cannot deliver to itself", order.from),
             ));
         }
         for account in [&order.from, &order.beneficiary] {
-            if inner.ledger.account_frozen(account)?.is_none() {
-                return Err(refuse(
+            let exists = self
+                .ledger
+                .account_frozen(account)
+                .map_err(|failure| failure.error().clone())?;
+            if exists.is_none() {
+                return Err(refusal(
                     LedgerReason::AccountUnknown,
                     format!("no account {account} on this ledger"),
                 ));
             }
         }
-        let record = EscrowLock {
-            order_key: key.clone(),
-            from: order.from.clone(),
-            beneficiary: order.beneficiary.clone(),
-            asset: order.asset.clone(),
-            units,
-            hashlock: order.hashlock.clone(),
-            expiry_ms: order.expiry_ms,
-            lock_journal: None,
-            state: EscrowState::Locking,
-            refused_attempts: 0,
-        };
-        self.save(&inner, &record)?;
-        let record = self.advance(&inner, record)?;
-        match (record.lock_id(), &record.lock_journal) {
-            (Some(lock_id), Some(journal)) => self.receipt(lock_id, journal),
-            _ => Err(refuse(
-                LedgerReason::StoreFailed,
-                "the lock was not completed".into(),
-            )),
-        }
+        // Frozen locker and available units: the delivery into escrow checks
+        // them, with the same reasons as a native lock.
+        Ok(())
     }
 
-    fn settle_sync(
+    fn position_of(
         &self,
-        key: &str,
-        lock_id: &str,
-        claim_with: Option<&Hex32>,
-    ) -> Result<LockReceiptInfo, LedgerError> {
-        let inner = self.inner()?;
-        let record = self.load_by_id(&inner, lock_id)?;
-        // Finish anything in flight first: an announced step always completes.
-        let record = self.advance(&inner, record)?;
-        // A settled lock replays the receipt of the identical request (same
-        // key, same kind, same preimage); the same key for anything else is
-        // a reused key, as on a native ledger; any other request finds it settled.
-        let replay = |done_key: &str, same_request: bool, journal: &StoredJournal, what: &str| {
-            if done_key != key {
-                Err(refuse(
-                    LedgerReason::LockSettled,
-                    format!("lock {lock_id} was {what} already"),
-                ))
-            } else if same_request {
-                self.receipt(lock_id.to_string(), journal)
-            } else {
-                Err(refuse(LedgerReason::IdempotencyKeyReused, format!("idempotency key \"{key}\" was used for a different operation on lock {lock_id}")))
-            }
+        record: &EscrowLock,
+        what: &str,
+    ) -> Result<JournalPosition, LedgerFailure> {
+        let delivered = match (&record.state, what) {
+            (_, "lock") => record.locked.as_ref(),
+            (EscrowState::Claimed { delivered, .. }, _)
+            | (EscrowState::Refunded { delivered, .. }, _) => Some(delivered),
+            _ => None,
         };
-        match &record.state {
-            EscrowState::Claimed {
-                key: done,
-                preimage,
-                journal,
-            } => {
-                return replay(done, claim_with == Some(preimage), journal, "claimed");
-            }
-            EscrowState::Refunded { key: done, journal } => {
-                return replay(done, claim_with.is_none(), journal, "refunded")
-            }
-            EscrowState::Open => {}
-            _ => {
-                return Err(refuse(
-                    LedgerReason::StoreFailed,
-                    format!("lock {lock_id} is not in a settled or open state"),
-                ))
-            }
-        }
-        let now_ms = inner.clock.now_ms();
-        let next = match claim_with {
-            Some(preimage) => {
-                if now_ms >= record.expiry_ms {
-                    return Err(refuse(LedgerReason::LockExpired, format!("lock {lock_id} expired at {}; it is {now_ms} and it can only be refunded", record.expiry_ms)));
-                }
-                if Hex32::sha256_of(preimage.bytes()) != record.hashlock {
-                    return Err(refuse(
-                        LedgerReason::PreimageMismatch,
-                        format!(
-                            "the preimage does not hash to lock {lock_id}'s hashlock {}",
-                            record.hashlock
-                        ),
-                    ));
-                }
-                EscrowState::Claiming {
-                    key: key.to_string(),
-                    preimage: preimage.clone(),
-                }
-            }
-            None => {
-                if now_ms < record.expiry_ms {
-                    return Err(refuse(LedgerReason::LockNotExpired, format!("lock {lock_id} expires at {}; it is {now_ms} and only a claim can move it before then", record.expiry_ms)));
-                }
-                EscrowState::Refunding {
-                    key: key.to_string(),
-                }
-            }
-        };
-        let mut record = record;
-        record.state = next;
-        self.save(&inner, &record)?;
-        let record = self.advance(&inner, record)?;
-        match &record.state {
-            EscrowState::Claimed { journal, .. } | EscrowState::Refunded { journal, .. } => {
-                self.receipt(lock_id.to_string(), journal)
-            }
-            _ => Err(refuse(
+        delivered.map(JournalPosition::from).ok_or_else(|| {
+            LedgerFailure::unknown(
                 LedgerReason::StoreFailed,
-                format!("lock {lock_id} did not settle"),
-            )),
-        }
-    }
-
-    fn holdings_sync(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
-        let inner = self.inner()?;
-        let mut holdings: std::collections::BTreeMap<Asset, Holding> =
-            inner.ledger.holdings(account)?.into_iter().collect();
-        let mut problem = None;
-        inner
-            .records
-            .scan_prefix(b"lock/", &mut |_, value| {
-                match serde_json::from_slice::<EscrowLock>(value) {
-                    Ok(record) if record.from == *account && record.holds_units() => {
-                        let balance = holdings.entry(record.asset.clone()).or_default();
-                        balance.locked = balance.locked.saturating_add(record.units);
-                    }
-                    Ok(_) => {}
-                    Err(e) => problem = Some(e.to_string()),
-                }
-                true
-            })
-            .map_err(store_failed)?;
-        if let Some(problem) = problem {
-            return Err(refuse(
-                LedgerReason::JournalCorrupt,
-                format!("an escrow record is unreadable: {problem}"),
-            ));
-        }
-        Ok(holdings.into_iter().collect())
+                format!("the {what} is recorded but not yet done; repeat it with the same key"),
+            )
+        })
     }
 }
 
-#[async_trait]
-impl<L: TransferLedger, R: KvStore + Send + Sync> LedgerSide for CustodyLedger<L, R> {
-    async fn lock(&self, order: &LockOrder) -> Result<LockReceiptInfo, LedgerError> {
-        self.lock_sync(order)
+impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
+    fn market(&self) -> &Mic {
+        &self.market
     }
 
-    async fn claim(
-        &self,
-        idempotency_key: &str,
-        lock_id: &str,
-        preimage: &Hex32,
-    ) -> Result<LockReceiptInfo, LedgerError> {
-        self.settle_sync(idempotency_key, lock_id, Some(preimage))
+    fn lock(&mut self, order: &LockOrder) -> Result<Locked, LedgerFailure> {
+        let asked = Asked::of_lock(order);
+        let token = key_token(order.key.as_str());
+        let accepted_before = self.earlier_answer(&order.key, &asked)?;
+        let record = match (accepted_before, self.load_lock(&token)?) {
+            (true, Some(record)) => record,
+            (true, None) => {
+                return Err(unreadable(
+                    "a lock",
+                    format!("key \"{}\" was accepted but its lock is missing", order.key),
+                ))
+            }
+            (false, _) => {
+                let now_ms = self.now();
+                if let Err(error) = self.check_lock_order(order, now_ms) {
+                    return Err(self.refuse(&order.key, asked, error, Vec::new(), now_ms));
+                }
+                let record = EscrowLock {
+                    order_key: order.key.as_str().to_string(),
+                    asked: asked.clone(),
+                    locked: None,
+                    state: EscrowState::Locking,
+                    refused_deliveries: 0,
+                };
+                let used = KeyUse {
+                    key: order.key.as_str().to_string(),
+                    asked,
+                    refusal: None,
+                };
+                self.commit(
+                    vec![
+                        put(key_use_key(&token), &used),
+                        put(lock_key(&token), &record),
+                        (pending_key(&token), Some(Vec::new())),
+                    ],
+                    now_ms,
+                )?;
+                record
+            }
+        };
+        let record = self.advance(&token, record)?;
+        let position = self.position_of(&record, "lock")?;
+        Ok(Locked {
+            lock_id: LockId::of_entry(position.seq),
+            hashlock: order.hashlock.clone(),
+            expiry_ms: order.expiry_ms,
+            journal: journal_ref(&self.market, &position)?,
+        })
     }
 
-    async fn refund(
-        &self,
-        idempotency_key: &str,
-        lock_id: &str,
-    ) -> Result<LockReceiptInfo, LedgerError> {
-        self.settle_sync(idempotency_key, lock_id, None)
+    fn claim(&mut self, order: &ClaimOrder) -> Result<Claimed, LedgerFailure> {
+        let (record, _) = self.settle(&order.key, order.lock_id, Some(&order.preimage))?;
+        let position = self.position_of(&record, "claim")?;
+        Ok(Claimed {
+            lock_id: order.lock_id,
+            hashlock: order.preimage.hashlock(),
+            preimage: order.preimage.clone(),
+            journal: journal_ref(&self.market, &position)?,
+        })
     }
 
-    async fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
-        self.holdings_sync(account)
+    fn refund(&mut self, order: &RefundOrder) -> Result<Refunded, LedgerFailure> {
+        let (record, _) = self.settle(&order.key, order.lock_id, None)?;
+        let position = self.position_of(&record, "refund")?;
+        Ok(Refunded {
+            lock_id: order.lock_id,
+            journal: journal_ref(&self.market, &position)?,
+        })
+    }
+
+    fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure> {
+        let mut holdings: std::collections::BTreeMap<Asset, Holding> =
+            self.ledger.holdings(account)?.into_iter().collect();
+        let prefix = held_prefix(account);
+        let mut tokens = Vec::new();
+        self.records
+            .scan_prefix(&prefix, &mut |key, _| {
+                tokens.push(String::from_utf8_lossy(&key[prefix.len()..]).into_owned());
+                true
+            })
+            .map_err(|e| store_unavailable(&e))?;
+        for token in tokens {
+            let Some(record) = self.load_lock(&token)? else {
+                return Err(unreadable(
+                    "a lock",
+                    format!("held lock {token} is missing"),
+                ));
+            };
+            let (_, _, asset, units, _, _) = record.terms();
+            let holding = holdings.entry(asset.clone()).or_default();
+            holding.locked = holding.locked.saturating_add(units);
+        }
+        Ok(holdings.into_iter().collect())
+    }
+
+    fn lock_status(&self, lock_id: LockId) -> Result<Option<Htlc>, LedgerFailure> {
+        let Some(token) = self.token_of(lock_id)? else {
+            return Ok(None);
+        };
+        Ok(self.load_lock(&token)?.and_then(|record| record.view()))
+    }
+
+    fn open_locks(&self, max: usize) -> Result<Vec<Htlc>, LedgerFailure> {
+        let mut ids = Vec::new();
+        self.records
+            .scan_prefix(b"open/", &mut |key, _| {
+                if ids.len() == max {
+                    return false;
+                }
+                ids.push(key.get(b"open/".len() + 8..).and_then(u64_of));
+                true
+            })
+            .map_err(|e| store_unavailable(&e))?;
+        let mut locks = Vec::with_capacity(ids.len());
+        for id in ids {
+            let lock_id = id
+                .map(LockId::of_entry)
+                .ok_or_else(|| unreadable("the open-lock index", "a malformed key"))?;
+            match self.lock_status(lock_id)? {
+                Some(lock) => locks.push(lock),
+                None => {
+                    return Err(unreadable(
+                        "the open-lock index",
+                        format!("lock {lock_id} is missing"),
+                    ))
+                }
+            }
+        }
+        Ok(locks)
+    }
+
+    fn events_since(&self, cursor: u64, max: usize) -> Result<EventPage, LedgerFailure> {
+        let max = max.min(MAX_EVENTS_PER_PAGE);
+        let mut raw = Vec::new();
+        self.records
+            .scan_from(b"event/", &event_key(cursor), &mut |_, value| {
+                if raw.len() == max {
+                    return false;
+                }
+                raw.push(value.to_vec());
+                true
+            })
+            .map_err(|e| store_unavailable(&e))?;
+        let events = raw
+            .iter()
+            .map(|bytes| {
+                serde_json::from_slice::<LockEvent>(bytes)
+                    .map_err(|e| unreadable("a lock event", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = events.last().map_or(cursor, |event| event.cursor + 1);
+        Ok(EventPage { events, next })
+    }
+
+    fn now_ms(&self) -> Result<u64, LedgerFailure> {
+        Ok(self.now())
     }
 }

@@ -1,204 +1,196 @@
 //! Regression tests for custody-adapter defects found in review: a lock
 //! naming the escrow account, a claim delivery the ledger refused once, a
-//! lock whose delivery into escrow was applied but not flushed, and a key
-//! reused across claim and refund.
+//! lock whose delivery into escrow was applied but not flushed, a key reused
+//! across claim and refund, and the custodian's own records losing their
+//! last write in a crash.
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
-use isthmus_adapters::adapter::{LedgerSide, LockOrder};
 use isthmus_adapters::custody::CustodyLedger;
-use isthmus_adapters::native::NativeLedger;
-use isthmus_ledger::{AccountRef, Asset, Ledger, LedgerReason, Operation, Request};
-use isthmus_store::ManualClock;
-use isthmus_store::{KvStore, MemoryStore};
+use isthmus_adapters::ledger_side::{LedgerSide, LockOrder};
+use isthmus_ledger::{FailureKind, LedgerReason, Operation};
+use isthmus_store::{ManualClock, MemoryStore};
 
 /// A 5-share order from the seller to `beneficiary`.
 fn order_to(key: &str, beneficiary: &str) -> LockOrder {
     LockOrder {
         beneficiary: account(beneficiary),
-        ..order(key, "5", EXPIRY)
+        ..order(key, "5", EXPIRY).unwrap()
     }
 }
 
 /// A lock naming the escrow account as a party is refused before anything moves;
 /// it could otherwise be neither claimed nor refunded.
-#[tokio::test]
-async fn the_escrow_account_cannot_be_a_party() {
+#[test]
+fn the_escrow_account_cannot_be_a_party() {
     let clock = ManualClock::new(T0);
-    let custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        market(&clock, MemoryStore::new()),
-        MemoryStore::new(),
-        Box::new(clock.clone()),
-    )
-    .unwrap();
-    let refused = custody.lock(&order_to("lock-1", ESCROW)).await;
+    let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
+    let refused = custody.lock(&order_to("lock-1", ESCROW));
     assert_eq!(
-        refused.err().map(|e| e.reason),
+        refused.err().map(|e| e.reason()),
         Some(LedgerReason::SameAccount)
     );
-    let seller = custody.holdings(&account(SELLER)).await.unwrap();
+    let seller = custody.holdings(&account(SELLER)).unwrap();
     assert_eq!(seller[0].1.available, 1_000_000_000, "nothing moved");
 }
 
 /// A claim delivery the ledger refuses once (escrow frozen for a moment) does not
-/// stick: once the cause is fixed, the same claim goes through.
-#[tokio::test]
-async fn a_refused_claim_transfer_sticks_forever() {
+/// stick: once the cause is fixed, the same claim goes through. Until then the
+/// claim is accepted but not delivered: outcome unknown, never a refund.
+#[test]
+fn a_refused_claim_transfer_sticks_forever() {
     let clock = ManualClock::new(T0);
-    let native = market(&clock, MemoryStore::new());
-    let custody_market = Arc::new(native);
-    struct Shared<S: KvStore + Send + Sync>(Arc<NativeLedger<S>>);
-    impl<S: KvStore + Send + Sync> isthmus_adapters::custody::TransferLedger for Shared<S> {
-        fn account_frozen(
-            &self,
-            a: &AccountRef,
-        ) -> Result<Option<bool>, isthmus_ledger::LedgerError> {
-            self.0.account_frozen(a)
-        }
-        fn transfer(
-            &self,
-            k: &str,
-            f: &AccountRef,
-            t: &AccountRef,
-            a: &Asset,
-            u: u64,
-        ) -> Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerError> {
-            self.0.transfer(k, f, t, a, u)
-        }
-        fn holdings(
-            &self,
-            a: &AccountRef,
-        ) -> Result<Vec<(Asset, isthmus_ledger::state::Holding)>, isthmus_ledger::LedgerError>
-        {
-            isthmus_adapters::custody::TransferLedger::holdings(&*self.0, a)
-        }
-    }
-    let custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        Shared(custody_market.clone()),
-        MemoryStore::new(),
-        Box::new(clock.clone()),
-    )
-    .unwrap();
-    let lock = custody.lock(&order_to("lock-1", BUYER)).await.unwrap();
-    let op = |o: Operation, k: &str| {
-        custody_market
-            .with_ledger(|l| l.execute(Request::new(k, o)))
-            .unwrap()
-            .unwrap()
+    let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
+    let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
+    let freeze = Operation::Freeze {
+        account: account(ESCROW),
     };
-    op(
-        Operation::Freeze {
-            account: account(ESCROW),
-        },
-        "freeze",
-    );
-    let first = custody.claim("claim-1", &lock.lock_id, &secret()).await;
+    custody.underlying_mut().execute("freeze", freeze).unwrap();
+    let first = custody.claim(&claim("claim-1", lock.lock_id, secret()));
+    let first = first.err().unwrap();
+    assert_eq!(first.reason(), LedgerReason::AccountFrozen);
+    assert_eq!(first.kind(), FailureKind::OutcomeUnknown, "{first}");
+    // Past expiry a refund cannot take the claimed units back.
+    clock.set(EXPIRY);
+    let refund_attempt = custody.refund(&refund("refund-1", lock.lock_id));
     assert_eq!(
-        first.err().map(|e| e.reason),
-        Some(LedgerReason::AccountFrozen)
+        refund_attempt.err().map(|e| e.kind()),
+        Some(FailureKind::OutcomeUnknown),
+        "the committed claim is still being delivered"
     );
-    op(
-        Operation::Unfreeze {
-            account: account(ESCROW),
-        },
-        "unfreeze",
-    );
-    let again = custody.claim("claim-1", &lock.lock_id, &secret()).await;
+    let unfreeze = Operation::Unfreeze {
+        account: account(ESCROW),
+    };
+    custody
+        .underlying_mut()
+        .execute("unfreeze", unfreeze)
+        .unwrap();
+    let again = custody.claim(&claim("claim-1", lock.lock_id, secret()));
     assert!(
         again.is_ok(),
         "the claim goes through after the unfreeze: {:?}",
         again.err()
     );
-    let buyer = custody.holdings(&account(BUYER)).await.unwrap();
+    let buyer = custody.holdings(&account(BUYER)).unwrap();
     assert_eq!(buyer[0].1.available, 5_000_000);
+    assert_eq!(
+        custody
+            .refund(&refund("refund-2", lock.lock_id))
+            .err()
+            .map(|e| e.reason()),
+        Some(LedgerReason::LockSettled)
+    );
 }
 
 /// The delivery into escrow is applied but its flush fails: the custodian keeps
 /// its intent, and after a restart the lock exists and accounts for the shares.
-#[tokio::test]
-async fn a_failed_flush_during_lock_orphans_escrowed_units() {
+#[test]
+fn a_failed_flush_during_lock_orphans_escrowed_units() {
     let clock = ManualClock::new(T0);
     let store = MemoryStore::new();
     let records = MemoryStore::new();
-    let custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        market(&clock, store.clone()),
-        records.clone(),
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_over(&clock, store.clone(), records.clone());
     store.fail_flushes(true);
-    let failed = custody.lock(&order_to("lock-1", BUYER)).await;
+    let failed = custody.lock(&order_to("lock-1", BUYER));
     assert_eq!(
-        failed.err().map(|e| e.reason),
-        Some(LedgerReason::StoreFailed)
+        failed.err().map(|e| (e.kind(), e.reason())),
+        Some((FailureKind::OutcomeUnknown, LedgerReason::StoreFailed))
     );
     drop(custody);
     store.fail_flushes(false);
-    let reopened = NativeLedger::new(
-        mic(),
-        Ledger::open(store.clone(), Box::new(clock.clone())).unwrap(),
-    );
-    let custody = CustodyLedger::open(
+    let mut custody = CustodyLedger::open(
         mic(),
         account(ESCROW),
-        reopened,
+        reopened(&clock, store.clone()),
         records,
         Box::new(clock.clone()),
     )
     .unwrap();
-    let seller = custody.holdings(&account(SELLER)).await.unwrap();
+    let seller = custody.holdings(&account(SELLER)).unwrap();
     let total: u128 = seller.iter().map(|(_, b)| b.total()).sum();
     assert_eq!(
         total, 1_000_000_000,
         "every share is held or locked, none orphaned in escrow"
     );
     // The order's retry returns the lock the recovery completed.
-    let lock = custody.lock(&order_to("lock-1", BUYER)).await.unwrap();
+    let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
     clock.set(EXPIRY);
-    custody.refund("refund-1", &lock.lock_id).await.unwrap();
-    let seller = custody.holdings(&account(SELLER)).await.unwrap();
+    custody.refund(&refund("refund-1", lock.lock_id)).unwrap();
+    let seller = custody.holdings(&account(SELLER)).unwrap();
     assert_eq!(seller[0].1.available, 1_000_000_000);
 }
 
 /// refund(K) after claim(K) is a reused key, on custody as on a native ledger.
-#[tokio::test]
-async fn refund_with_a_claim_key_reports_success() {
+#[test]
+fn refund_with_a_claim_key_reports_success() {
     let clock = ManualClock::new(T0);
-    let custody = CustodyLedger::open(
+    let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
+    let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
+    custody.claim(&claim("k", lock.lock_id, secret())).unwrap();
+    clock.set(EXPIRY + 1);
+    let refund_result = custody.refund(&refund("k", lock.lock_id));
+    let native_clock = ManualClock::new(T0);
+    let mut native = market(&native_clock, MemoryStore::new());
+    let nlock = native.lock(&order_to("lock-1", BUYER)).unwrap();
+    native.claim(&claim("k", nlock.lock_id, secret())).unwrap();
+    native_clock.set(EXPIRY + 1);
+    let nrefund = native.refund(&refund("k", nlock.lock_id));
+    assert_eq!(
+        refund_result.err().map(|e| e.reason()),
+        Some(LedgerReason::IdempotencyKeyReused)
+    );
+    assert_eq!(
+        nrefund.err().map(|e| e.reason()),
+        Some(LedgerReason::IdempotencyKeyReused)
+    );
+}
+
+/// The custodian's records lose the write that recorded the finished lock:
+/// after the restart its intent is still there, the redo finds the delivery
+/// into escrow already journaled (same derived key), and nothing moves twice.
+#[test]
+fn a_crash_of_the_custodians_records_redoes_nothing_twice() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::new();
+    let records = MemoryStore::new();
+    let mut custody = custody_over(&clock, store.clone(), records.clone());
+    // The intent is written and flushed; the delivery into escrow is made;
+    // the record of its result is applied but its flush fails.
+    records.fail_flushes_after(1);
+    let failed = custody.lock(&order_to("lock-1", BUYER));
+    assert_eq!(
+        failed.err().map(|e| e.kind()),
+        Some(FailureKind::OutcomeUnknown)
+    );
+    drop(custody);
+    records.crash();
+    records.fail_flushes(false);
+    let mut custody = CustodyLedger::open(
         mic(),
         account(ESCROW),
-        market(&clock, MemoryStore::new()),
-        MemoryStore::new(),
+        reopened(&clock, store.clone()),
+        records.clone(),
         Box::new(clock.clone()),
     )
     .unwrap();
-    let lock = custody.lock(&order_to("lock-1", BUYER)).await.unwrap();
-    custody.claim("k", &lock.lock_id, &secret()).await.unwrap();
-    clock.set(EXPIRY + 1);
-    let refund = custody.refund("k", &lock.lock_id).await;
-    let native_clock = ManualClock::new(T0);
-    let native = market(&native_clock, MemoryStore::new());
-    let nlock = native.lock(&order_to("lock-1", BUYER)).await.unwrap();
-    native.claim("k", &nlock.lock_id, &secret()).await.unwrap();
-    native_clock.set(EXPIRY + 1);
-    let nrefund = native.refund("k", &nlock.lock_id).await;
+    let seller = custody.holdings(&account(SELLER)).unwrap();
+    assert_eq!(seller[0].1.locked, 5_000_000, "recovery finished the lock");
+    let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
     assert_eq!(
-        refund.err().map(|e| e.reason),
-        Some(LedgerReason::IdempotencyKeyReused)
+        custody.lock_status(lock.lock_id).unwrap().map(|l| l.units),
+        Some(5_000_000)
     );
+    let escrow = custody
+        .underlying()
+        .ledger()
+        .holdings(&account(ESCROW))
+        .unwrap();
     assert_eq!(
-        nrefund.err().map(|e| e.reason),
-        Some(LedgerReason::IdempotencyKeyReused)
+        escrow[0].1.available, 5_000_000,
+        "delivered into escrow once"
     );
+    assert_eq!(custody.open_locks(10).unwrap().len(), 1);
 }

@@ -59,11 +59,17 @@ impl Asset {
     pub fn units(&self, text: &str) -> Result<u64, LedgerError> {
         let decimal = Decimal::parse(text)
             .map_err(|r| LedgerError::new(LedgerReason::AmountInvalid, r.message))?;
+        self.units_of(&decimal)
+    }
+
+    /// Converts an ISM/1 decimal (a quantity or an amount) to integer units
+    /// of this asset, refusing digits finer than the asset's unit.
+    pub fn units_of(&self, decimal: &Decimal) -> Result<u64, LedgerError> {
         if decimal.scale() > self.scale() {
             return Err(LedgerError::new(
                 LedgerReason::AmountInvalid,
                 format!(
-                    "{text} has {} digits after the point; {self} allows {}",
+                    "{decimal} has {} digits after the point; {self} allows {}",
                     decimal.scale(),
                     self.scale()
                 ),
@@ -72,7 +78,7 @@ impl Asset {
         decimal.to_minor_units(self.scale()).ok_or_else(|| {
             LedgerError::new(
                 LedgerReason::AmountOverflow,
-                format!("{text} {self} does not fit the ledger's 64-bit unit counter"),
+                format!("{decimal} {self} does not fit the ledger's 64-bit unit counter"),
             )
         })
     }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use isthmus_spec::ids::Hex32;
+
 use serde::{Deserialize, Serialize};
 
 macro_rules! ledger_reasons {
@@ -54,6 +56,8 @@ ledger_reasons! {
     SameAccount = "SAME_ACCOUNT";
     /// No lock has this id.
     LockUnknown = "LOCK_UNKNOWN";
+    /// The journal has no entry with this sequence number.
+    EntryUnknown = "ENTRY_UNKNOWN";
     /// The lock was claimed or refunded already.
     LockSettled = "LOCK_SETTLED";
     /// The lock's expiry has passed: it can no longer be claimed.
@@ -70,6 +74,12 @@ ledger_reasons! {
     StoreFailed = "STORE_FAILED";
     /// The stored journal does not verify.
     JournalCorrupt = "JOURNAL_CORRUPT";
+    /// The journal holds 2^63 - 1 entries, the most an ISM/1 counter can name.
+    JournalFull = "JOURNAL_FULL";
+    /// A lock's expiry is finer than the ledger's millisecond clock can record.
+    ExpiryPrecision = "EXPIRY_PRECISION";
+    /// A lock request names another market than the ledger's.
+    MarketMismatch = "MARKET_MISMATCH";
 }
 
 impl fmt::Display for LedgerReason {
@@ -97,4 +107,121 @@ impl LedgerError {
             message: message.into(),
         }
     }
+}
+
+/// Where a ledger journaled an operation or its refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalPosition {
+    /// The journal entry's sequence number.
+    pub seq: u64,
+    /// The journal entry's hash.
+    pub entry_hash: Hex32,
+    /// Ledger time of the entry, Unix milliseconds.
+    pub time_ms: u64,
+}
+
+/// Which of the three ways a ledger call can fail; callers decide on this
+/// alone whether to retry (see [`LedgerFailure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// Refused, and final.
+    Refused,
+    /// Perhaps applied: repeat with the same idempotency key.
+    OutcomeUnknown,
+    /// Not applied: the ledger cannot serve now.
+    Unavailable,
+}
+
+/// Why a ledger call did not apply — one convention for the ledger, the
+/// native and the custody ledger sides:
+///
+/// - [`Refused`](LedgerFailure::Refused): nothing changed, and the same
+///   request with the same idempotency key will always get this answer
+///   (a refusal the ledger could journal is journaled against the key);
+/// - [`OutcomeUnknown`](LedgerFailure::OutcomeUnknown): the request may or may
+///   not have been applied (a write was under way when the store failed);
+///   repeat it with the same idempotency key, which applies it at most once;
+/// - [`Unavailable`](LedgerFailure::Unavailable): nothing was applied because
+///   the ledger cannot serve (its store is unreadable, an earlier write failed
+///   and it must be reopened); retry later, after the operator's fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerFailure {
+    /// Refused, and final.
+    #[error("refused: {error}")]
+    Refused {
+        /// The reason.
+        error: LedgerError,
+        /// The journal entry recording the refusal, when it was journaled.
+        journaled: Option<JournalPosition>,
+    },
+    /// Perhaps applied: repeat with the same idempotency key to learn which.
+    #[error("outcome unknown (repeat the request with the same idempotency key): {0}")]
+    OutcomeUnknown(LedgerError),
+    /// Not applied: the ledger cannot serve now.
+    #[error("ledger unavailable: {0}")]
+    Unavailable(LedgerError),
+}
+
+impl LedgerFailure {
+    /// A final refusal that was not journaled (bad input, a reused key).
+    pub fn refused(reason: LedgerReason, message: impl Into<String>) -> LedgerFailure {
+        LedgerFailure::Refused {
+            error: LedgerError::new(reason, message),
+            journaled: None,
+        }
+    }
+
+    /// An outcome the caller must learn by repeating the request.
+    pub fn unknown(reason: LedgerReason, message: impl Into<String>) -> LedgerFailure {
+        LedgerFailure::OutcomeUnknown(LedgerError::new(reason, message))
+    }
+
+    /// A ledger that cannot serve now.
+    pub fn unavailable(reason: LedgerReason, message: impl Into<String>) -> LedgerFailure {
+        LedgerFailure::Unavailable(LedgerError::new(reason, message))
+    }
+
+    /// Which kind of failure this is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            LedgerFailure::Refused { .. } => FailureKind::Refused,
+            LedgerFailure::OutcomeUnknown(_) => FailureKind::OutcomeUnknown,
+            LedgerFailure::Unavailable(_) => FailureKind::Unavailable,
+        }
+    }
+
+    /// The reason code and sentence.
+    pub fn error(&self) -> &LedgerError {
+        match self {
+            LedgerFailure::Refused { error, .. }
+            | LedgerFailure::OutcomeUnknown(error)
+            | LedgerFailure::Unavailable(error) => error,
+        }
+    }
+
+    /// The reason code.
+    pub fn reason(&self) -> LedgerReason {
+        self.error().reason
+    }
+
+    /// Whether the answer is final: repeating the request cannot change it.
+    pub fn is_final(&self) -> bool {
+        self.kind() == FailureKind::Refused
+    }
+}
+
+/// Input the ledger can check without its state (a malformed account, asset
+/// or amount) is refused before anything is journaled, and finally.
+impl From<LedgerError> for LedgerFailure {
+    fn from(error: LedgerError) -> LedgerFailure {
+        LedgerFailure::Refused {
+            error,
+            journaled: None,
+        }
+    }
+}
+
+/// A failed read of the store: nothing was applied.
+pub(crate) fn store_unavailable(error: &isthmus_store::StoreError) -> LedgerFailure {
+    LedgerFailure::unavailable(LedgerReason::StoreFailed, error.to_string())
 }

@@ -7,22 +7,26 @@ use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountRef;
 use crate::asset::Asset;
-use crate::error::{LedgerError, LedgerReason};
+use crate::error::{store_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
 use crate::journal::{
     append_record, chunk_key, corrupt, find_in_chunk, seq_of_key, JournalEntry, GENESIS_HASH,
     JOURNAL_PREFIX, MAX_CHUNK_ENTRIES,
 };
-use crate::operation::{Operation, Outcome};
+use crate::key;
+use crate::operation::{Effect, Operation, Outcome};
 use crate::state::{Holding, Htlc, LedgerState};
 use crate::verify::replay;
-use isthmus_store::Clock;
-use isthmus_store::{KvStore, WriteBatch};
+use isthmus_store::{Clock, KvStore, WriteBatch};
 
 /// Most operations in one batch: bounds the memory a batch holds before its flush.
 pub const MAX_BATCH_OPERATIONS: usize = 10_000;
 
-/// Longest idempotency key, in bytes.
-pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 128;
+/// Most journal entries one read returns ([`Ledger::entries`], [`Ledger::history`]).
+pub const MAX_PAGE_ENTRIES: usize = 1_000;
+
+/// The most entries a journal can hold: an ISM/1 counter (§4.12) names
+/// sequence numbers up to 2^63 - 1, and every entry's number must be nameable.
+pub const MAX_JOURNAL_ENTRIES: u64 = i64::MAX as u64;
 
 /// An operation with the caller's idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +48,9 @@ impl Request {
     }
 }
 
-/// Proof that an operation was journaled durably.
+/// Proof that an operation was applied and journaled durably. A refusal is
+/// a [`LedgerFailure::Refused`] carrying the position of the entry that
+/// journaled it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
     /// The journal entry's sequence number (a lock's id for `Lock`).
@@ -53,10 +59,43 @@ pub struct Receipt {
     pub entry_hash: Hex32,
     /// Ledger time of the operation.
     pub time_ms: u64,
-    /// Applied with an effect, or refused with a reason (refusals are journaled too).
-    pub outcome: Outcome,
+    /// What the operation did.
+    pub effect: Effect,
     /// True when this is the stored receipt of an earlier request with the same key.
     pub replayed: bool,
+}
+
+impl Receipt {
+    /// Where the operation was journaled.
+    pub fn position(&self) -> JournalPosition {
+        JournalPosition {
+            seq: self.seq,
+            entry_hash: self.entry_hash.clone(),
+            time_ms: self.time_ms,
+        }
+    }
+}
+
+/// A journaled outcome as the caller sees it: the receipt of an applied
+/// operation, or the final refusal with the entry that recorded it.
+fn receipt_or_refusal(
+    position: JournalPosition,
+    outcome: Outcome,
+    replayed: bool,
+) -> Result<Receipt, LedgerFailure> {
+    match outcome {
+        Outcome::Applied(effect) => Ok(Receipt {
+            seq: position.seq,
+            entry_hash: position.entry_hash,
+            time_ms: position.time_ms,
+            effect,
+            replayed,
+        }),
+        Outcome::Refused(error) => Err(LedgerFailure::Refused {
+            error,
+            journaled: Some(position),
+        }),
+    }
 }
 
 /// A ledger on a store, with an injected clock.
@@ -67,7 +106,10 @@ pub struct Ledger<S: KvStore> {
     next_seq: u64,
     head_hash: Hex32,
     head_time_ms: u64,
+    /// Looked up, never iterated: hashing cannot make any output depend on order.
     idempotency: HashMap<String, u64>,
+    /// Per account, the sequence numbers of the entries touching it, in
+    /// order; looked up, never iterated.
     history: HashMap<AccountRef, Vec<u64>>,
     /// Set when a write failed after the state changed in memory: the
     /// in-memory state may be ahead of the store, so the ledger refuses all
@@ -75,26 +117,17 @@ pub struct Ledger<S: KvStore> {
     poisoned: bool,
 }
 
-fn valid_key(key: &str) -> Result<(), LedgerError> {
-    if key.is_empty()
-        || key.len() > MAX_IDEMPOTENCY_KEY_BYTES
-        || !key.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err(LedgerError::new(
-            LedgerReason::IdempotencyKeyInvalid,
-            format!("an idempotency key is 1 to {MAX_IDEMPOTENCY_KEY_BYTES} printable ASCII characters without spaces; got {key:?}"),
-        ));
-    }
-    Ok(())
-}
-
 impl<S: KvStore> Ledger<S> {
     /// Opens a ledger, replaying and verifying its whole journal.
-    pub fn open(store: S, clock: Box<dyn Clock>) -> Result<Ledger<S>, LedgerError> {
+    pub fn open(store: S, clock: Box<dyn Clock>) -> Result<Ledger<S>, LedgerFailure> {
         let replay = replay(&store)?;
         if let Some((seq, problem)) = replay.problem {
-            return Err(corrupt(seq, &problem));
+            return Err(LedgerFailure::Unavailable(corrupt(seq, &problem)));
         }
+        // The journal just read may hold writes an earlier flush failed to
+        // make durable; the ledger acknowledges what it read (a repeated key
+        // returns its receipt), so it makes it durable first.
+        store.flush().map_err(|e| store_unavailable(&e))?;
         Ok(Ledger {
             store,
             clock,
@@ -110,31 +143,30 @@ impl<S: KvStore> Ledger<S> {
         })
     }
 
-    /// Applies one request durably.
-    pub fn execute(&mut self, request: Request) -> Result<Receipt, LedgerError> {
-        let mut receipts = self.execute_batch(vec![request])?;
-        // execute_batch returns exactly one result per request.
-        receipts
-            .pop()
-            .unwrap_or_else(|| Err(LedgerError::new(LedgerReason::StoreFailed, "no receipt")))
+    /// Applies one request durably: its receipt, or why it did not apply.
+    pub fn execute(&mut self, request: Request) -> Result<Receipt, LedgerFailure> {
+        let mut results = self.execute_batch(vec![request])?;
+        assert_eq!(results.len(), 1, "execute_batch answers every request");
+        results.remove(0)
     }
 
     /// Applies requests in order and makes them durable with one flush. The
-    /// outer error means nothing was acknowledged (store failure, batch too
-    /// large); each inner result is one request's receipt, or its refusal when
-    /// it could not be journaled (bad or reused idempotency key).
+    /// outer error means nothing in the batch was acknowledged (the store
+    /// failed: outcome unknown; the ledger is unavailable; the batch is too
+    /// large: refused); each inner result is one request's receipt or its
+    /// final refusal.
     pub fn execute_batch(
         &mut self,
         requests: Vec<Request>,
-    ) -> Result<Vec<Result<Receipt, LedgerError>>, LedgerError> {
+    ) -> Result<Vec<Result<Receipt, LedgerFailure>>, LedgerFailure> {
         if self.poisoned {
-            return Err(LedgerError::new(
+            return Err(LedgerFailure::unavailable(
                 LedgerReason::StoreFailed,
                 "an earlier write failed; reopen the ledger from its store",
             ));
         }
         if requests.len() > MAX_BATCH_OPERATIONS {
-            return Err(LedgerError::new(
+            return Err(LedgerFailure::refused(
                 LedgerReason::BatchTooLarge,
                 format!(
                     "{} operations in one batch; at most {MAX_BATCH_OPERATIONS}",
@@ -142,15 +174,25 @@ impl<S: KvStore> Ledger<S> {
                 ),
             ));
         }
+        if self.next_seq.saturating_add(requests.len() as u64) > MAX_JOURNAL_ENTRIES {
+            return Err(LedgerFailure::unavailable(
+                LedgerReason::JournalFull,
+                format!(
+                    "the journal holds {} entries and cannot take {} more; at most {MAX_JOURNAL_ENTRIES}",
+                    self.next_seq,
+                    requests.len()
+                ),
+            ));
+        }
         // One ledger time per batch, never earlier than the journal's last.
-        let now_ms = self.clock.now_ms().max(self.head_time_ms);
+        let now_ms = self.now_ms();
         // This batch's entries, grouped into chunks of at most MAX_CHUNK_ENTRIES.
         let batch_first_seq = self.next_seq;
         let mut chunks: Vec<Vec<u8>> = Vec::new();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
-            if let Err(error) = valid_key(&request.idempotency_key) {
-                results.push(Err(error));
+            if let Err(error) = key::check(&request.idempotency_key) {
+                results.push(Err(error.into()));
                 continue;
             }
             if let Some(&seq) = self.idempotency.get(&request.idempotency_key) {
@@ -186,7 +228,7 @@ impl<S: KvStore> Ledger<S> {
             if chunk_index == chunks.len() {
                 chunks.push(Vec::with_capacity(MAX_CHUNK_ENTRIES * 512));
             }
-            // chunk_index <= chunks.len() - 1: entries fill chunks in order, and one was pushed above if needed.
+            debug_assert!(chunk_index < chunks.len(), "entries fill chunks in order");
             let hash = append_record(&mut chunks[chunk_index], &entry.to_bytes());
             for account in touched {
                 self.history.entry(account).or_default().push(seq);
@@ -195,13 +237,15 @@ impl<S: KvStore> Ledger<S> {
             self.next_seq += 1;
             self.head_hash = hash.clone();
             self.head_time_ms = now_ms;
-            results.push(Ok(Receipt {
-                seq,
-                entry_hash: hash,
-                time_ms: now_ms,
+            results.push(receipt_or_refusal(
+                JournalPosition {
+                    seq,
+                    entry_hash: hash,
+                    time_ms: now_ms,
+                },
                 outcome,
-                replayed: false,
-            }));
+                false,
+            ));
         }
         let batch: WriteBatch = chunks
             .into_iter()
@@ -215,12 +259,16 @@ impl<S: KvStore> Ledger<S> {
             .collect();
         if !batch.is_empty() {
             // Durable before acknowledged: apply atomically, then flush.
-            if let Err(error) = self.store.apply(batch).and_then(|()| self.store.flush()) {
+            if let Err(error) = self.store.commit(batch) {
+                // The state in memory is ahead of what the store is known to
+                // hold: refuse everything until reopened from the store.
                 self.poisoned = true;
-                return Err(LedgerError::new(
-                    LedgerReason::StoreFailed,
-                    format!("nothing in this batch is acknowledged: {error}"),
-                ));
+                let failure = format!("nothing in this batch is acknowledged: {error}");
+                return Err(if error.may_have_written() {
+                    LedgerFailure::unknown(LedgerReason::StoreFailed, failure)
+                } else {
+                    LedgerFailure::unavailable(LedgerReason::StoreFailed, failure)
+                });
             }
         }
         Ok(results)
@@ -232,15 +280,14 @@ impl<S: KvStore> Ledger<S> {
         seq: u64,
         request: &Request,
         in_batch: Option<(u64, &[u8])>,
-    ) -> Result<Receipt, LedgerError> {
+    ) -> Result<Receipt, LedgerFailure> {
         let (hash, entry) = match in_batch {
-            Some((chunk_first, chunk)) => {
-                find_in_chunk(chunk, chunk_first, seq).map_err(|problem| corrupt(seq, &problem))?
-            }
+            Some((chunk_first, chunk)) => find_in_chunk(chunk, chunk_first, seq)
+                .map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))?,
             None => self.entry_with_hash(seq)?,
         };
         if entry.operation != request.operation {
-            return Err(LedgerError::new(
+            return Err(LedgerFailure::refused(
                 LedgerReason::IdempotencyKeyReused,
                 format!(
                     "idempotency key \"{}\" was used by journal entry {seq} for a different {}",
@@ -249,33 +296,36 @@ impl<S: KvStore> Ledger<S> {
                 ),
             ));
         }
-        Ok(Receipt {
-            seq,
-            entry_hash: hash,
-            time_ms: entry.time_ms,
-            outcome: entry.outcome,
-            replayed: true,
-        })
+        receipt_or_refusal(
+            JournalPosition {
+                seq,
+                entry_hash: hash,
+                time_ms: entry.time_ms,
+            },
+            entry.outcome,
+            true,
+        )
     }
 
-    fn entry_with_hash(&self, seq: u64) -> Result<(Hex32, JournalEntry), LedgerError> {
+    fn entry_with_hash(&self, seq: u64) -> Result<(Hex32, JournalEntry), LedgerFailure> {
+        let unavailable = |problem: &str| LedgerFailure::Unavailable(corrupt(seq, problem));
         let (key, chunk) = self
             .store
             .get_floor(JOURNAL_PREFIX, &chunk_key(seq))
-            .map_err(|e| LedgerError::new(LedgerReason::StoreFailed, e.to_string()))?
-            .ok_or_else(|| corrupt(seq, "missing from the store"))?;
+            .map_err(|e| store_unavailable(&e))?
+            .ok_or_else(|| unavailable("missing from the store"))?;
         let first_seq =
-            seq_of_key(&key).ok_or_else(|| corrupt(seq, "its chunk key is malformed"))?;
-        find_in_chunk(&chunk, first_seq, seq).map_err(|problem| corrupt(seq, &problem))
+            seq_of_key(&key).ok_or_else(|| unavailable("its chunk key is malformed"))?;
+        find_in_chunk(&chunk, first_seq, seq).map_err(|problem| unavailable(&problem))
     }
 
     // ---- queries -------------------------------------------------------
 
     /// Refuses queries once a write failed: the in-memory state may hold
     /// changes that were never acknowledged, and must not be reported.
-    fn readable(&self) -> Result<&LedgerState, LedgerError> {
+    fn readable(&self) -> Result<&LedgerState, LedgerFailure> {
         if self.poisoned {
-            return Err(LedgerError::new(
+            return Err(LedgerFailure::unavailable(
                 LedgerReason::StoreFailed,
                 "an earlier write failed; reopen the ledger from its store before querying it",
             ));
@@ -284,51 +334,103 @@ impl<S: KvStore> Ledger<S> {
     }
 
     /// One journal entry.
-    pub fn entry(&self, seq: u64) -> Result<JournalEntry, LedgerError> {
+    pub fn entry(&self, seq: u64) -> Result<JournalEntry, LedgerFailure> {
+        // After a failed write the store may hold entries never acknowledged.
+        self.readable()?;
+        if seq >= self.next_seq {
+            return Err(LedgerFailure::refused(
+                LedgerReason::EntryUnknown,
+                format!(
+                    "the journal has {} entries; there is no entry {seq}",
+                    self.next_seq
+                ),
+            ));
+        }
         self.entry_with_hash(seq).map(|(_, entry)| entry)
     }
 
+    /// Journal entries from `from_seq` on, oldest first, with their hashes,
+    /// at most `max` of them (and at most [`MAX_PAGE_ENTRIES`]): a cursor over
+    /// the journal, from which a watcher learns of claims (and their
+    /// preimages) as they happen. An empty page means nothing new yet.
+    pub fn entries(
+        &self,
+        from_seq: u64,
+        max: usize,
+    ) -> Result<Vec<(Hex32, JournalEntry)>, LedgerFailure> {
+        self.readable()?;
+        let end = from_seq
+            .saturating_add(max.min(MAX_PAGE_ENTRIES) as u64)
+            .min(self.next_seq);
+        (from_seq..end)
+            .map(|seq| self.entry_with_hash(seq))
+            .collect()
+    }
+
+    /// The time this ledger would give an operation now: its clock, but never
+    /// earlier than the last journal entry's time (ledger time is monotonic).
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms().max(self.head_time_ms)
+    }
+
     /// An account's balance of one asset.
-    pub fn balance(&self, account: &AccountRef, asset: &Asset) -> Result<Holding, LedgerError> {
+    pub fn balance(&self, account: &AccountRef, asset: &Asset) -> Result<Holding, LedgerFailure> {
         self.readable()?
             .balance_of(account, asset)
-            .ok_or_else(|| unknown_account(account))
+            .ok_or_else(|| unknown_account(account).into())
     }
 
     /// Everything an account holds, available and locked, by asset.
-    pub fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerError> {
+    pub fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure> {
         self.readable()?
             .holdings(account)
-            .ok_or_else(|| unknown_account(account))
+            .ok_or_else(|| unknown_account(account).into())
     }
 
     /// Every holder of a security and their balance (the register of holders).
-    pub fn register(&self, isin: &Isin) -> Result<Vec<(AccountRef, Holding)>, LedgerError> {
+    pub fn register(&self, isin: &Isin) -> Result<Vec<(AccountRef, Holding)>, LedgerFailure> {
         Ok(self.readable()?.register(isin))
     }
 
     /// `Some(frozen)` for an existing account, `None` for an unknown one.
-    pub fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerError> {
+    pub fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerFailure> {
         Ok(self.readable()?.is_frozen(account))
     }
 
-    /// Every journal entry that touched an account, oldest first.
-    pub fn history(&self, account: &AccountRef) -> Result<Vec<JournalEntry>, LedgerError> {
+    /// The journal entries that touched an account from `from_seq` on,
+    /// oldest first, at most `max` (and at most [`MAX_PAGE_ENTRIES`]); pass
+    /// the last entry's `seq + 1` for the next page.
+    pub fn history(
+        &self,
+        account: &AccountRef,
+        from_seq: u64,
+        max: usize,
+    ) -> Result<Vec<JournalEntry>, LedgerFailure> {
         if !self.readable()?.has_account(account) {
-            return Err(unknown_account(account));
+            return Err(unknown_account(account).into());
         }
-        self.history
+        let touched = self
+            .history
             .get(account)
             .map(Vec::as_slice)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        // Sequence numbers are appended in order, so the page starts at a binary search.
+        let start = touched.partition_point(|&seq| seq < from_seq);
+        touched[start..]
             .iter()
+            .take(max.min(MAX_PAGE_ENTRIES))
             .map(|&seq| self.entry(seq))
             .collect()
     }
 
     /// A lock by id.
-    pub fn htlc(&self, lock_id: u64) -> Result<Option<&Htlc>, LedgerError> {
+    pub fn htlc(&self, lock_id: u64) -> Result<Option<&Htlc>, LedgerFailure> {
         Ok(self.readable()?.htlc(lock_id))
+    }
+
+    /// The open locks, earliest expiry first, at most `max`.
+    pub fn open_locks(&self, max: usize) -> Result<Vec<&Htlc>, LedgerFailure> {
+        Ok(self.readable()?.open_locks().take(max).collect())
     }
 
     /// The pure state, for checks and simulations. After a failed write it

@@ -19,6 +19,7 @@ pub mod account;
 pub mod asset;
 pub mod error;
 pub mod journal;
+pub mod key;
 mod ledger;
 pub mod operation;
 pub mod state;
@@ -26,7 +27,10 @@ pub mod verify;
 
 pub use account::{parse_account, AccountRef};
 pub use asset::Asset;
-pub use error::{LedgerError, LedgerReason};
-pub use ledger::{Ledger, Receipt, Request, MAX_BATCH_OPERATIONS};
+pub use error::{FailureKind, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
+pub use key::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_BYTES};
+pub use ledger::{
+    Ledger, Receipt, Request, MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES, MAX_PAGE_ENTRIES,
+};
 pub use operation::{Effect, Operation};
 pub use verify::{verify_journal, VerifyReport};

@@ -1,6 +1,6 @@
 //! Operations a ledger applies, and what each one did.
 
-use isthmus_spec::ids::Hex32;
+use isthmus_spec::ids::{Hashlock, Preimage};
 use serde::{Deserialize, Serialize};
 
 use crate::account::{parse_account, AccountRef};
@@ -86,7 +86,7 @@ pub enum Operation {
         #[serde(with = "crate::account::account_text")]
         from: AccountRef,
         /// SHA-256 of the secret.
-        hashlock: Hex32,
+        hashlock: Hashlock,
         /// How many units.
         #[serde(with = "u64_text")]
         units: u64,
@@ -97,7 +97,7 @@ pub enum Operation {
         #[serde(with = "u64_text")]
         lock_id: u64,
         /// The 32-byte secret.
-        preimage: Hex32,
+        preimage: Preimage,
     },
     /// Returns an expired lock to its locker.
     Refund {
@@ -119,14 +119,14 @@ pub enum Operation {
     },
 }
 
-fn hash32(bytes: &[u8], what: &str) -> Result<Hex32, LedgerError> {
+fn hash32(bytes: &[u8], what: &str) -> Result<[u8; 32], LedgerError> {
     let array: [u8; 32] = bytes.try_into().map_err(|_| {
         LedgerError::new(
             LedgerReason::HashLength,
             format!("a {what} is 32 bytes; {} were given", bytes.len()),
         )
     })?;
-    Ok(Hex32::from_bytes(array))
+    Ok(array)
 }
 
 impl Operation {
@@ -178,7 +178,7 @@ impl Operation {
             beneficiary: parse_account(beneficiary)?,
             units: asset.units(amount)?,
             asset,
-            hashlock: hash32(hashlock, "hashlock")?,
+            hashlock: Hashlock::from_bytes(hash32(hashlock, "hashlock")?),
             expiry_ms,
         })
     }
@@ -187,7 +187,7 @@ impl Operation {
     pub fn claim(lock_id: u64, preimage: &[u8]) -> Result<Operation, LedgerError> {
         Ok(Operation::Claim {
             lock_id,
-            preimage: hash32(preimage, "preimage")?,
+            preimage: Preimage::from_bytes(hash32(preimage, "preimage")?),
         })
     }
 

@@ -5,10 +5,10 @@
 //! or changes nothing and returns the reason. It does no I/O and reads no
 //! clock, so tests, the journal verifier and a simulator all drive it alike.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use isthmus_spec::ident::Isin;
-use isthmus_spec::ids::Hex32;
+use isthmus_spec::ids::{Hashlock, Preimage};
 
 use crate::account::AccountRef;
 use crate::asset::Asset;
@@ -41,7 +41,7 @@ pub enum HtlcStatus {
         /// Ledger time of the claim.
         at_ms: u64,
         /// The secret that opened it, now public on this ledger.
-        preimage: Hex32,
+        preimage: Preimage,
     },
     /// Refunded to the locker.
     Refunded {
@@ -64,7 +64,7 @@ pub struct Htlc {
     /// How many units.
     pub units: u64,
     /// SHA-256 of the secret.
-    pub hashlock: Hex32,
+    pub hashlock: Hashlock,
     /// Refundable from, and no longer claimable at, this ledger time.
     pub expiry_ms: u64,
     /// Open, claimed or refunded.
@@ -78,13 +78,17 @@ struct AccountState {
 }
 
 /// The whole state of one ledger, rebuilt by folding the journal.
+///
+/// Every map is ordered, so that whatever iterates it — listings, the
+/// invariant check, a simulator comparing two runs — sees the same order on
+/// every run.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerState {
-    /// Hashed, not ordered: every operation looks accounts up, and ordered
-    /// listings (the register) sort their own results.
-    accounts: HashMap<AccountRef, AccountState>,
+    accounts: BTreeMap<AccountRef, AccountState>,
     issued: BTreeMap<Asset, u128>,
-    locks: HashMap<u64, Htlc>,
+    locks: BTreeMap<u64, Htlc>,
+    /// `(expiry, lock id)` of every open lock: what a watcher refunds next.
+    open_by_expiry: BTreeSet<(u64, u64)>,
 }
 
 fn refuse(reason: LedgerReason, message: String) -> Outcome {
@@ -317,7 +321,7 @@ impl LedgerState {
         beneficiary: &AccountRef,
         asset: &Asset,
         units: u64,
-        hashlock: &Hex32,
+        hashlock: &Hashlock,
         expiry_ms: u64,
         now_ms: u64,
     ) -> Outcome {
@@ -348,6 +352,12 @@ impl LedgerState {
         source.available -= units;
         source.locked = locked;
         self.set_balance(from, asset, source);
+        // The journal sequence number is new, so no lock has this id yet.
+        let fresh = self.open_by_expiry.insert((expiry_ms, seq));
+        debug_assert!(
+            fresh && !self.locks.contains_key(&seq),
+            "lock {seq} exists already"
+        );
         self.locks.insert(
             seq,
             Htlc {
@@ -387,57 +397,50 @@ impl LedgerState {
         Ok(lock)
     }
 
-    /// Moves a lock's units out of the locker's locked balance into `to`'s available balance.
+    /// Moves a lock's units out of the locker's locked balance into `to`'s
+    /// available balance and records how the lock ended, or changes nothing.
     fn release(&mut self, lock_id: u64, to: &AccountRef, status: HtlcStatus) -> Outcome {
-        // Taken out of the map while balances change (no clone on this hot
-        // path), and always put back before returning.
-        let Some(mut lock) = self.locks.remove(&lock_id) else {
-            return refuse(
-                LedgerReason::LockUnknown,
-                format!("no lock {lock_id} on this ledger"),
-            );
+        // Only called for a lock `open_lock` found open.
+        let Some(lock) = self.locks.get(&lock_id) else {
+            unreachable!("release of lock {lock_id}, which open_lock found")
         };
-        let claimed = matches!(status, HtlcStatus::Claimed { .. });
-        let outcome = self.move_locked_units(lock_id, &lock, to, claimed);
-        if outcome.is_applied() {
-            lock.status = status;
-        }
-        self.locks.insert(lock_id, lock);
-        outcome
-    }
-
-    /// Moves a lock's units from the locker's locked balance to `to`'s
-    /// available balance, or changes nothing.
-    fn move_locked_units(
-        &mut self,
-        lock_id: u64,
-        lock: &Htlc,
-        to: &AccountRef,
-        claimed: bool,
-    ) -> Outcome {
-        let mut source = self.balance(&lock.from, &lock.asset);
-        // Claim to self is refused at lock time, so `to` differs from `from` for claims;
-        // for refunds `to` is `from` and the same balance is read back below.
-        let Some(locked) = source.locked.checked_sub(lock.units) else {
-            return refuse(
-                LedgerReason::JournalCorrupt,
-                format!("lock {lock_id} holds more than {} has locked", lock.from),
-            );
+        let (from, asset, units, expiry_ms) = (
+            lock.from.clone(),
+            lock.asset.clone(),
+            lock.units,
+            lock.expiry_ms,
+        );
+        let mut source = self.balance(&from, &asset);
+        // An open lock's units are always in its locker's locked balance
+        // (checked by check_invariants); anything else is a bug in this file.
+        assert!(
+            source.locked >= units,
+            "lock {lock_id} holds {units} {asset} but {from} has only {} locked",
+            source.locked
+        );
+        source.locked -= units;
+        let mut target = if *to == from {
+            source
+        } else {
+            self.balance(to, &asset)
         };
-        source.locked = locked;
-        self.set_balance(&lock.from, &lock.asset, source);
-        let mut target = self.balance(to, &lock.asset);
-        let Some(available) = target.available.checked_add(lock.units) else {
-            // Undo the debit: a refused operation changes nothing.
-            source.locked += lock.units;
-            self.set_balance(&lock.from, &lock.asset, source);
+        let Some(available) = target.available.checked_add(units) else {
+            // Nothing was written yet: a refused operation changes nothing.
             return refuse(
                 LedgerReason::AmountOverflow,
-                format!("crediting {to} would overflow its {} balance", lock.asset),
+                format!("crediting {to} would overflow its {asset} balance"),
             );
         };
         target.available = available;
-        self.set_balance(to, &lock.asset, target);
+        if *to != from {
+            self.set_balance(&from, &asset, source);
+        }
+        self.set_balance(to, &asset, target);
+        let claimed = matches!(status, HtlcStatus::Claimed { .. });
+        self.open_by_expiry.remove(&(expiry_ms, lock_id));
+        if let Some(lock) = self.locks.get_mut(&lock_id) {
+            lock.status = status;
+        }
         Outcome::Applied(if claimed {
             Effect::Claimed {
                 beneficiary: to.clone(),
@@ -447,7 +450,7 @@ impl LedgerState {
         })
     }
 
-    fn claim(&mut self, lock_id: u64, preimage: &Hex32, now_ms: u64) -> Outcome {
+    fn claim(&mut self, lock_id: u64, preimage: &Preimage, now_ms: u64) -> Outcome {
         let lock = match self.open_lock(lock_id) {
             Ok(lock) => lock,
             Err(refusal) => return refusal,
@@ -459,7 +462,7 @@ impl LedgerState {
             lock.expiry_ms
         );
         ensure!(
-            Hex32::sha256_of(preimage.bytes()) == lock.hashlock,
+            preimage.opens(&lock.hashlock),
             LedgerReason::PreimageMismatch,
             "the preimage does not hash to lock {lock_id}'s hashlock {}",
             lock.hashlock
@@ -555,9 +558,16 @@ impl LedgerState {
         self.locks.get(&lock_id)
     }
 
-    /// Every lock, in no particular order.
+    /// Every lock, by id (the journal order of the locks).
     pub fn htlcs(&self) -> impl Iterator<Item = &Htlc> {
         self.locks.values()
+    }
+
+    /// The open locks, earliest expiry first (ties by lock id).
+    pub fn open_locks(&self) -> impl Iterator<Item = &Htlc> {
+        self.open_by_expiry
+            .iter()
+            .filter_map(|(_, lock_id)| self.locks.get(lock_id))
     }
 
     /// Units of each asset ever issued.
@@ -608,6 +618,169 @@ impl LedgerState {
         if let Some((asset, total)) = held.into_iter().next() {
             return Err(format!("{asset}: {total} held but none issued"));
         }
+        let open: BTreeSet<(u64, u64)> = self
+            .locks
+            .values()
+            .filter(|l| l.status == HtlcStatus::Open)
+            .map(|l| (l.expiry_ms, l.lock_id))
+            .collect();
+        if open != self.open_by_expiry {
+            return Err(format!(
+                "the expiry index lists {} open locks but {} are open",
+                self.open_by_expiry.len(),
+                open.len()
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_800_000_000_000;
+
+    fn account(text: &str) -> AccountRef {
+        text.parse().expect("account")
+    }
+
+    fn yen() -> Asset {
+        Asset::parse("JPY").expect("asset")
+    }
+
+    /// A and B open, A issued 100 yen and locked 30 of it to B (lock 3).
+    fn sound() -> LedgerState {
+        let (a, b) = (account("DEUTDEFF/A"), account("CHASUS33/B"));
+        let mut state = LedgerState::new();
+        let operations = [
+            Operation::OpenAccount { account: a.clone() },
+            Operation::OpenAccount { account: b.clone() },
+            Operation::Issue {
+                account: a.clone(),
+                asset: yen(),
+                units: 100,
+            },
+            Operation::Lock {
+                from: a,
+                beneficiary: b,
+                asset: yen(),
+                units: 30,
+                hashlock: Preimage::from_bytes([7; 32]).hashlock(),
+                expiry_ms: T0 + 1,
+            },
+        ];
+        for (seq, operation) in operations.iter().enumerate() {
+            assert!(state.apply(seq as u64, operation, T0).is_applied());
+        }
+        assert_eq!(state.check_invariants(), Ok(()));
+        state
+    }
+
+    fn holding_of_a(state: &mut LedgerState) -> &mut Holding {
+        state
+            .accounts
+            .get_mut(&account("DEUTDEFF/A"))
+            .and_then(|a| a.holdings.get_mut(&yen()))
+            .expect("A holds yen")
+    }
+
+    fn broken(break_it: impl FnOnce(&mut LedgerState)) -> String {
+        let mut state = sound();
+        break_it(&mut state);
+        state
+            .check_invariants()
+            .expect_err("the broken state is reported")
+    }
+
+    #[test]
+    fn an_extra_issued_unit_is_reported() {
+        let problem = broken(|s| *s.issued.get_mut(&yen()).expect("issued") += 1);
+        assert!(problem.contains("101 issued but 100 held"), "{problem}");
+        let problem = broken(|s| holding_of_a(s).available += 1);
+        assert!(problem.contains("100 issued but 101 held"), "{problem}");
+        let problem = broken(|s| {
+            s.issued.clear();
+        });
+        assert!(problem.contains("held but none issued"), "{problem}");
+    }
+
+    #[test]
+    fn a_locked_balance_without_its_lock_is_reported() {
+        // More locked than the open locks hold (issued kept equal to held).
+        let problem = broken(|s| {
+            holding_of_a(s).locked += 5;
+            *s.issued.get_mut(&yen()).expect("issued") += 5;
+        });
+        assert!(
+            problem.contains("35 JPY locked but its open locks hold 30"),
+            "{problem}"
+        );
+        // A locked balance whose lock was settled behind its back.
+        let problem = broken(|s| {
+            if let Some(lock) = s.locks.get_mut(&3) {
+                lock.status = HtlcStatus::Refunded { at_ms: T0 + 1 };
+            }
+            s.open_by_expiry.clear();
+        });
+        assert!(
+            problem.contains("locked but its open locks hold 0"),
+            "{problem}"
+        );
+        // An open lock whose units are in nobody's locked balance.
+        let problem = broken(|s| {
+            let a = holding_of_a(s);
+            a.available += a.locked;
+            a.locked = 0;
+        });
+        assert!(problem.contains("open locks hold 30"), "{problem}");
+    }
+
+    #[test]
+    fn an_open_lock_missing_from_the_expiry_index_is_reported() {
+        let problem = broken(|s| {
+            s.open_by_expiry.clear();
+        });
+        assert!(
+            problem.contains("lists 0 open locks but 1 are open"),
+            "{problem}"
+        );
+        // A stale entry for a lock no longer open, or one under a wrong expiry.
+        let problem = broken(|s| {
+            s.open_by_expiry.insert((T0 + 9, 42));
+        });
+        assert!(problem.contains("expiry index"), "{problem}");
+        let problem = broken(|s| {
+            s.open_by_expiry.clear();
+            s.open_by_expiry.insert((T0 + 2, 3));
+        });
+        assert!(problem.contains("expiry index"), "{problem}");
+    }
+
+    #[test]
+    fn an_empty_holding_kept_is_reported() {
+        let problem = broken(|s| {
+            if let Some(b) = s.accounts.get_mut(&account("CHASUS33/B")) {
+                b.holdings.insert(yen(), Holding::default());
+            }
+        });
+        assert!(problem.contains("keeps an empty JPY holding"), "{problem}");
+    }
+
+    #[test]
+    #[should_panic(expected = "holds 30 JPY but DEUTDEFF/A has only 0 locked")]
+    fn releasing_a_lock_whose_units_are_not_locked_is_a_bug_that_stops() {
+        let mut state = sound();
+        let a = holding_of_a(&mut state);
+        a.available += a.locked;
+        a.locked = 0;
+        let _ = state.apply(
+            4,
+            &Operation::Claim {
+                lock_id: 3,
+                preimage: Preimage::from_bytes([7; 32]),
+            },
+            T0,
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountRef;
-use crate::error::{LedgerError, LedgerReason};
+use crate::error::{store_unavailable, LedgerFailure};
 use crate::journal::{
     chunk_records, decode_record, seq_of_key, RawRecord, GENESIS_HASH, JOURNAL_PREFIX,
 };
@@ -33,7 +33,7 @@ pub(crate) struct Replay {
     pub problem: Option<(u64, String)>,
 }
 
-pub(crate) fn replay(store: &dyn KvStore) -> Result<Replay, LedgerError> {
+pub(crate) fn replay(store: &dyn KvStore) -> Result<Replay, LedgerFailure> {
     let mut replay = Replay::default();
     let mut prev_hash = Hex32::from_bytes(GENESIS_HASH);
     let mut visit = |key: &[u8], chunk: &[u8]| -> bool {
@@ -73,7 +73,7 @@ pub(crate) fn replay(store: &dyn KvStore) -> Result<Replay, LedgerError> {
     };
     store
         .scan_prefix(JOURNAL_PREFIX, &mut visit)
-        .map_err(|e| LedgerError::new(LedgerReason::StoreFailed, e.to_string()))?;
+        .map_err(|e| store_unavailable(&e))?;
     if replay.problem.is_none() {
         if let Err(problem) = replay.state.check_invariants() {
             replay.problem = Some((
@@ -153,7 +153,7 @@ pub struct VerifyReport {
 }
 
 /// Verifies a stored journal without opening a ledger on it.
-pub fn verify_journal(store: &dyn KvStore) -> Result<VerifyReport, LedgerError> {
+pub fn verify_journal(store: &dyn KvStore) -> Result<VerifyReport, LedgerFailure> {
     let replay = replay(store)?;
     Ok(VerifyReport {
         entries_verified: replay.entries,

@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use isthmus_ledger::{verify_journal, Ledger, Operation, Request};
+use isthmus_ledger::{verify_journal, Ledger, LedgerFailure, Operation, Request};
 use isthmus_spec::ids::Hex32;
 use isthmus_store::SledStore;
 use isthmus_store::SystemClock;
@@ -93,10 +93,19 @@ fn crash_child() {
                 .collect()
         });
         let results = ledger.execute_batch(batch).unwrap();
-        // Only now, after the flush, is anything acknowledged.
-        for receipt in results.into_iter().flatten() {
-            let key = ledger.entry(receipt.seq).unwrap().idempotency_key;
-            writeln!(stdout, "ACK {key} {} {}", receipt.seq, receipt.entry_hash).unwrap();
+        // Only now, after the flush, is anything acknowledged: every journaled
+        // entry, applied or refused (a refusal is journaled as durably).
+        for result in results {
+            let position = match result {
+                Ok(receipt) => receipt.position(),
+                Err(LedgerFailure::Refused {
+                    journaled: Some(position),
+                    ..
+                }) => position,
+                Err(other) => panic!("the batch was durable, yet: {other}"),
+            };
+            let key = ledger.entry(position.seq).unwrap().idempotency_key;
+            writeln!(stdout, "ACK {key} {} {}", position.seq, position.entry_hash).unwrap();
         }
         stdout.flush().unwrap();
     }

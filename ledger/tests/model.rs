@@ -9,11 +9,11 @@
 
 use std::collections::HashMap;
 
-use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::{
-    verify_journal, AccountRef, Asset, Effect, Ledger, LedgerReason, Operation, Request,
+    verify_journal, AccountRef, Asset, Effect, Ledger, LedgerFailure, LedgerReason, Operation,
+    Request,
 };
-use isthmus_spec::ids::Hex32;
+use isthmus_spec::ids::{Hex32, Preimage};
 use isthmus_store::ManualClock;
 use isthmus_store::MemoryStore;
 use proptest::prelude::*;
@@ -271,12 +271,12 @@ fn operation(step: &Step, model: &Model, now_ms: u64) -> Option<Operation> {
             beneficiary: account(to),
             asset: asset(s),
             units,
-            hashlock: Hex32::sha256_of(&secret()),
+            hashlock: Preimage::from_bytes(secret()).hashlock(),
             expiry_ms: now_ms + expiry_in_ms,
         },
         Step::Claim { lock, right_secret } => Operation::Claim {
             lock_id: model.locks.get(lock).map_or(999_999, |(id, _)| *id),
-            preimage: Hex32::from_bytes(if right_secret { secret() } else { [7; 32] }),
+            preimage: Preimage::from_bytes(if right_secret { secret() } else { [7; 32] }),
         },
         Step::Refund { lock } => Operation::Refund {
             lock_id: model.locks.get(lock).map_or(999_999, |(id, _)| *id),
@@ -334,15 +334,21 @@ proptest! {
             let op = operation(step, &model, now_ms).unwrap();
             let seq = ledger.journal_len();
             let expected = model.predict(step, now_ms, seq);
-            let receipt = ledger.execute(Request::new(format!("step-{index}"), op)).unwrap();
-            match (&expected, &receipt.outcome) {
-                (Ok(()), Outcome::Applied(effect)) => {
+            let result = ledger.execute(Request::new(format!("step-{index}"), op));
+            // Every step is journaled, applied or refused.
+            prop_assert_eq!(ledger.journal_len(), seq + 1);
+            match (&expected, &result) {
+                (Ok(()), Ok(receipt)) => {
+                    prop_assert_eq!(receipt.seq, seq);
                     if let Step::Lock { .. } = step {
-                        prop_assert_eq!(effect, &Effect::Locked { lock_id: seq });
+                        prop_assert_eq!(&receipt.effect, &Effect::Locked { lock_id: seq });
                     }
                 }
-                (Err(reason), Outcome::Refused(error)) => prop_assert_eq!(*reason, error.reason, "step {}: {:?}: {}", index, step, error),
-                _ => prop_assert!(false, "step {}: {:?}: model says {:?}, ledger says {:?}", index, step, expected, receipt.outcome),
+                (Err(reason), Err(LedgerFailure::Refused { error, journaled: Some(position) })) => {
+                    prop_assert_eq!(*reason, error.reason, "step {}: {:?}: {}", index, step, error);
+                    prop_assert_eq!(position.seq, seq);
+                }
+                _ => prop_assert!(false, "step {}: {:?}: model says {:?}, ledger says {:?}", index, step, expected, result),
             }
             ledger.state().check_invariants().map_err(TestCaseError::fail)?;
             for (&(a, s), &(available, locked)) in &model.balances {

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
-use isthmus_ledger::operation::Outcome;
 use isthmus_ledger::{
-    verify_journal, AccountRef, Asset, Effect, Ledger, LedgerReason, Operation, Request,
+    verify_journal, AccountRef, Asset, Effect, FailureKind, Ledger, LedgerFailure, LedgerReason,
+    Operation, Request,
 };
 use isthmus_spec::ids::Hex32;
 use isthmus_store::ManualClock;
@@ -47,33 +47,45 @@ impl<S: KvStore> World<S> {
         world
     }
 
-    fn run(&mut self, operation: Operation) -> Outcome {
+    /// Executes an operation under a fresh key: its effect, or the refusal
+    /// the ledger journaled (any other failure fails the test).
+    fn run(&mut self, operation: Operation) -> Result<Effect, LedgerReason> {
         self.next_key += 1;
-        let receipt = self
+        let result = self
             .ledger
-            .execute(Request::new(format!("k-{}", self.next_key), operation))
-            .expect("durable and journaled");
+            .execute(Request::new(format!("k-{}", self.next_key), operation));
         self.ledger
             .state()
             .check_invariants()
             .expect("invariants hold after every operation");
-        receipt.outcome
+        match result {
+            Ok(receipt) => {
+                assert!(!receipt.replayed);
+                Ok(receipt.effect)
+            }
+            Err(LedgerFailure::Refused {
+                error,
+                journaled: Some(position),
+            }) => {
+                assert!(!error.message.is_empty());
+                assert_eq!(position.seq + 1, self.ledger.journal_len());
+                Err(error.reason)
+            }
+            Err(other) => panic!("not durable and journaled: {other}"),
+        }
     }
 
     fn ok(&mut self, operation: Operation) -> Effect {
         match self.run(operation) {
-            Outcome::Applied(effect) => effect,
-            Outcome::Refused(error) => panic!("refused: {error}"),
+            Ok(effect) => effect,
+            Err(reason) => panic!("refused: {reason}"),
         }
     }
 
     fn refused(&mut self, operation: Operation) -> LedgerReason {
         match self.run(operation) {
-            Outcome::Refused(error) => {
-                assert!(!error.message.is_empty());
-                error.reason
-            }
-            Outcome::Applied(effect) => panic!("applied: {effect:?}"),
+            Err(reason) => reason,
+            Ok(effect) => panic!("applied: {effect:?}"),
         }
     }
 
@@ -269,9 +281,16 @@ fn bad_requests_are_refused_with_reasons() {
         Operation::open_account("DEUTDEFF/X").unwrap(),
     ));
     assert_eq!(
-        bad_key.err().map(|e| e.reason),
+        bad_key.as_ref().err().map(LedgerFailure::reason),
         Some(LedgerReason::IdempotencyKeyInvalid)
     );
+    assert!(matches!(
+        bad_key,
+        Err(LedgerFailure::Refused {
+            journaled: None,
+            ..
+        })
+    ));
     let too_many = w.ledger.execute_batch(vec![
         Request::new(
             "x",
@@ -280,9 +299,10 @@ fn bad_requests_are_refused_with_reasons() {
         10_001
     ]);
     assert_eq!(
-        too_many.err().map(|e| e.reason),
+        too_many.as_ref().err().map(LedgerFailure::reason),
         Some(LedgerReason::BatchTooLarge)
     );
+    assert_eq!(too_many.err().map(|e| e.kind()), Some(FailureKind::Refused));
 }
 
 #[test]
@@ -294,8 +314,8 @@ fn repeating_a_request_returns_the_first_receipt_and_changes_nothing() {
     let again = w.ledger.execute(Request::new("pay-1", op.clone())).unwrap();
     assert!(again.replayed && !first.replayed);
     assert_eq!(
-        (again.seq, &again.entry_hash, &again.outcome),
-        (first.seq, &first.entry_hash, &first.outcome)
+        (again.seq, &again.entry_hash, again.time_ms, &again.effect),
+        (first.seq, &first.entry_hash, first.time_ms, &first.effect)
     );
     assert_eq!(w.ledger.journal_len(), len);
     assert_eq!(w.balance(BUYER), (units(5), 0));
@@ -304,9 +324,10 @@ fn repeating_a_request_returns_the_first_receipt_and_changes_nothing() {
         Operation::transfer(SELLER, BUYER, APPLE, "6").unwrap(),
     ));
     assert_eq!(
-        other.err().map(|e| e.reason),
+        other.as_ref().err().map(LedgerFailure::reason),
         Some(LedgerReason::IdempotencyKeyReused)
     );
+    assert!(other.is_err_and(|e| e.is_final()));
     // Within one batch, too.
     let results = w
         .ledger
@@ -336,7 +357,10 @@ fn queries_answer_holdings_register_history_and_locks() {
         u128::from(units(1000))
     );
     assert_eq!(register.len(), 2);
-    let history = w.ledger.history(&SELLER.parse().unwrap()).unwrap();
+    let history = w
+        .ledger
+        .history(&SELLER.parse().unwrap(), 0, usize::MAX)
+        .unwrap();
     assert_eq!(
         history
             .iter()
@@ -414,11 +438,12 @@ fn tampering_with_one_byte_names_the_entry() {
             let refused = Ledger::open(store.clone(), Box::new(ManualClock::new(T0)))
                 .err()
                 .expect("a corrupt journal does not open");
-            assert_eq!(refused.reason, LedgerReason::JournalCorrupt);
+            assert_eq!(refused.reason(), LedgerReason::JournalCorrupt);
+            assert_eq!(refused.kind(), FailureKind::Unavailable);
             assert!(
-                refused.message.contains(&format!("entry {target}")),
+                refused.error().message.contains(&format!("entry {target}")),
                 "{}",
-                refused.message
+                refused.error().message
             );
             store.poke(&key, chunk.clone());
         }
@@ -436,8 +461,13 @@ fn a_failed_write_acknowledges_nothing_and_stops_the_ledger() {
         Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap(),
     ));
     assert_eq!(
-        failed.err().map(|e| e.reason),
+        failed.as_ref().err().map(LedgerFailure::reason),
         Some(LedgerReason::StoreFailed)
+    );
+    // A failed write may have reached the store: the caller must repeat it.
+    assert_eq!(
+        failed.err().map(|e| e.kind()),
+        Some(FailureKind::OutcomeUnknown)
     );
     store.fail_writes(false);
     let after = w.ledger.execute(Request::new(
@@ -445,26 +475,28 @@ fn a_failed_write_acknowledges_nothing_and_stops_the_ledger() {
         Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap(),
     ));
     assert_eq!(
-        after.err().map(|e| e.reason),
-        Some(LedgerReason::StoreFailed),
+        after.as_ref().err().map(|e| (e.kind(), e.reason())),
+        Some((FailureKind::Unavailable, LedgerReason::StoreFailed)),
         "a poisoned ledger refuses work"
     );
     // Nor does it report state that was never acknowledged.
     let seller: AccountRef = SELLER.parse().unwrap();
+    let unavailable = Some((FailureKind::Unavailable, LedgerReason::StoreFailed));
+    let kind_and_reason = |e: LedgerFailure| (e.kind(), e.reason());
     assert_eq!(
         w.ledger
             .balance(&seller, &Asset::parse(APPLE).unwrap())
             .err()
-            .map(|e| e.reason),
-        Some(LedgerReason::StoreFailed)
+            .map(kind_and_reason),
+        unavailable
     );
     assert_eq!(
-        w.ledger.holdings(&seller).err().map(|e| e.reason),
-        Some(LedgerReason::StoreFailed)
+        w.ledger.holdings(&seller).err().map(kind_and_reason),
+        unavailable
     );
     assert_eq!(
-        w.ledger.account_frozen(&seller).err().map(|e| e.reason),
-        Some(LedgerReason::StoreFailed)
+        w.ledger.account_frozen(&seller).err().map(kind_and_reason),
+        unavailable
     );
     let reopened = Ledger::open(store, Box::new(ManualClock::new(T0))).unwrap();
     assert_eq!(

@@ -92,16 +92,11 @@ impl Accounts {
 }
 
 fn check_all_applied(
-    results: Vec<Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerError>>,
+    results: Vec<Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerFailure>>,
 ) -> anyhow::Result<()> {
-    for result in results {
-        let receipt = result?;
-        if !receipt.outcome.is_applied() {
-            bail!(
-                "benchmark operation {} was refused: {:?}",
-                receipt.seq,
-                receipt.outcome
-            );
+    for (index, result) in results.into_iter().enumerate() {
+        if let Err(failure) = result {
+            bail!("benchmark operation {index} of its batch did not apply: {failure}");
         }
     }
     Ok(())

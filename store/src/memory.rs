@@ -2,7 +2,7 @@
 //! crash simulation.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{StoreError, StoreOp};
@@ -26,17 +26,38 @@ struct Contents {
 /// Writes are applied at once and become durable at the next successful
 /// [`KvStore::flush`]; [`MemoryStore::crash`] throws away everything applied
 /// since then, as a power loss would.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MemoryStore {
     contents: Arc<Mutex<Contents>>,
     fail_writes: Arc<AtomicBool>,
     fail_flushes: Arc<AtomicBool>,
+    /// Flushes that still succeed before `fail_flushes` turns on (`u64::MAX`: no countdown).
+    flushes_before_failing: Arc<AtomicU64>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore {
+            contents: Arc::default(),
+            fail_writes: Arc::default(),
+            fail_flushes: Arc::default(),
+            flushes_before_failing: Arc::new(AtomicU64::new(u64::MAX)),
+        }
+    }
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// Lets `successful` more flushes succeed, then fails every later one
+    /// (as [`MemoryStore::fail_flushes`]), to fail a chosen step of a
+    /// multi-step operation.
+    pub fn fail_flushes_after(&self, successful: u64) {
+        self.flushes_before_failing
+            .store(successful, Ordering::SeqCst);
     }
 
     /// Makes every later `apply` fail (or succeed again) without writing anything.
@@ -48,6 +69,8 @@ impl MemoryStore {
     /// would: writes applied before stay visible but are not durable.
     pub fn fail_flushes(&self, fail: bool) {
         self.fail_flushes.store(fail, Ordering::SeqCst);
+        self.flushes_before_failing
+            .store(u64::MAX, Ordering::SeqCst);
     }
 
     /// Simulates a crash: every write applied since the last successful flush
@@ -145,6 +168,13 @@ impl KvStore for MemoryStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
+        let countdown = self.flushes_before_failing.load(Ordering::SeqCst);
+        if countdown == 0 {
+            self.fail_flushes.store(true, Ordering::SeqCst);
+        } else if countdown != u64::MAX {
+            self.flushes_before_failing
+                .store(countdown - 1, Ordering::SeqCst);
+        }
         if self.fail_flushes.load(Ordering::SeqCst) {
             return Err(StoreError::Injected { op: StoreOp::Flush });
         }
@@ -198,6 +228,13 @@ mod tests {
         assert_eq!(value(&store, "a").as_deref(), Some("1"));
         store.crash();
         assert_eq!(value(&store, "a"), None);
+        store.fail_flushes(false);
+        store.fail_flushes_after(1);
+        assert!(store.commit(vec![put("c", "1")]).is_ok());
+        assert!(store.commit(vec![put("d", "1")]).is_err());
+        store.crash();
+        assert_eq!(value(&store, "c").as_deref(), Some("1"));
+        assert_eq!(value(&store, "d"), None);
         store.fail_flushes(false);
         store.fail_writes(true);
         let failed = store.apply(vec![put("b", "1")]);

@@ -833,52 +833,54 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         Ok((record, token))
     }
 
-    fn check_lock_order(&self, order: &LockOrder, now_ms: u64) -> Result<(), LedgerError> {
+    /// The refusal a lock order gets before anything moves, if any; `Err` when
+    /// the underlying ledger could not answer (nothing is recorded then).
+    fn check_lock_order(
+        &self,
+        order: &LockOrder,
+        now_ms: u64,
+    ) -> Result<Option<LedgerError>, LedgerFailure> {
         if order.units == 0 {
-            return Err(refusal(
+            return Ok(Some(refusal(
                 LedgerReason::AmountInvalid,
                 "a lock must hold at least one unit".into(),
-            ));
+            )));
         }
         if order.expiry_ms <= now_ms {
-            return Err(refusal(
+            return Ok(Some(refusal(
                 LedgerReason::ExpiryInPast,
                 format!(
                     "the expiry {} is not after the ledger time {now_ms}",
                     order.expiry_ms
                 ),
-            ));
+            )));
         }
         if order.from == self.escrow || order.beneficiary == self.escrow {
-            return Err(refusal(
+            return Ok(Some(refusal(
                 LedgerReason::SameAccount,
                 format!(
                     "the custodian's escrow account {} cannot be a party to a lock it holds",
                     self.escrow
                 ),
-            ));
+            )));
         }
         if order.from == order.beneficiary {
-            return Err(refusal(
+            return Ok(Some(refusal(
                 LedgerReason::SameAccount,
                 format!("{} cannot deliver to itself", order.from),
-            ));
+            )));
         }
         for account in [&order.from, &order.beneficiary] {
-            let exists = self
-                .ledger
-                .account_frozen(account)
-                .map_err(|failure| failure.error().clone())?;
-            if exists.is_none() {
-                return Err(refusal(
+            if self.ledger.account_frozen(account)?.is_none() {
+                return Ok(Some(refusal(
                     LedgerReason::AccountUnknown,
                     format!("no account {account} on this ledger"),
-                ));
+                )));
             }
         }
         // Frozen locker and available units: the delivery into escrow checks
         // them, with the same reasons as a native lock.
-        Ok(())
+        Ok(None)
     }
 
     fn position_of(
@@ -920,7 +922,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
             }
             (false, _) => {
                 let now_ms = self.now();
-                if let Err(error) = self.check_lock_order(order, now_ms) {
+                if let Some(error) = self.check_lock_order(order, now_ms)? {
                     return Err(self.refuse(&order.key, asked, error, Vec::new(), now_ms));
                 }
                 let record = EscrowLock {

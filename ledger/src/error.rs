@@ -7,7 +7,7 @@ use isthmus_spec::ids::Hex32;
 use serde::{Deserialize, Serialize};
 
 macro_rules! ledger_reasons {
-    ($( $(#[$doc:meta])* $variant:ident = $text:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, final: $final:literal; )*) => {
         /// Why the ledger refused an operation. The text form is stable and is
         /// recorded in the journal for refused operations.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,63 +23,70 @@ macro_rules! ledger_reasons {
             pub fn as_str(self) -> &'static str {
                 match self { $( LedgerReason::$variant => $text, )* }
             }
+
+            /// Whether a refusal for this reason is final for its key (ISM-1
+            /// §9.3): `false` for the reasons that say the ledger could not
+            /// answer now (its store failed, it is full or damaged).
+            pub fn is_final(self) -> bool {
+                match self { $( LedgerReason::$variant => $final, )* }
+            }
         }
     };
 }
 
 ledger_reasons! {
     /// An account id is malformed.
-    AccountIdInvalid = "ACCOUNT_ID_INVALID";
+    AccountIdInvalid = "ACCOUNT_ID_INVALID", final: true;
     /// An asset is neither a valid ISIN nor a settleable currency.
-    AssetInvalid = "ASSET_INVALID";
+    AssetInvalid = "ASSET_INVALID", final: true;
     /// An amount is not a positive decimal with the asset's precision.
-    AmountInvalid = "AMOUNT_INVALID";
+    AmountInvalid = "AMOUNT_INVALID", final: true;
     /// An amount or a balance would not fit 64 bits.
-    AmountOverflow = "AMOUNT_OVERFLOW";
+    AmountOverflow = "AMOUNT_OVERFLOW", final: true;
     /// A hashlock or preimage is not 32 bytes.
-    HashLength = "HASH_LENGTH";
+    HashLength = "HASH_LENGTH", final: true;
     /// The idempotency key is malformed.
-    IdempotencyKeyInvalid = "IDEMPOTENCY_KEY_INVALID";
+    IdempotencyKeyInvalid = "IDEMPOTENCY_KEY_INVALID", final: true;
     /// The idempotency key was used before for a different operation.
-    IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";
+    IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED", final: true;
     /// The account does not exist.
-    AccountUnknown = "ACCOUNT_UNKNOWN";
+    AccountUnknown = "ACCOUNT_UNKNOWN", final: true;
     /// The account exists already.
-    AccountExists = "ACCOUNT_EXISTS";
+    AccountExists = "ACCOUNT_EXISTS", final: true;
     /// The account is frozen.
-    AccountFrozen = "ACCOUNT_FROZEN";
+    AccountFrozen = "ACCOUNT_FROZEN", final: true;
     /// The account is not frozen.
-    AccountNotFrozen = "ACCOUNT_NOT_FROZEN";
+    AccountNotFrozen = "ACCOUNT_NOT_FROZEN", final: true;
     /// Not enough available balance.
-    InsufficientFunds = "INSUFFICIENT_FUNDS";
+    InsufficientFunds = "INSUFFICIENT_FUNDS", final: true;
     /// Source and destination are the same account.
-    SameAccount = "SAME_ACCOUNT";
+    SameAccount = "SAME_ACCOUNT", final: true;
     /// No lock has this id.
-    LockUnknown = "LOCK_UNKNOWN";
+    LockUnknown = "LOCK_UNKNOWN", final: true;
     /// The journal has no entry with this sequence number.
-    EntryUnknown = "ENTRY_UNKNOWN";
+    EntryUnknown = "ENTRY_UNKNOWN", final: true;
     /// The lock was claimed or refunded already.
-    LockSettled = "LOCK_SETTLED";
+    LockSettled = "LOCK_SETTLED", final: true;
     /// The lock's expiry has passed: it can no longer be claimed.
-    LockExpired = "LOCK_EXPIRED";
+    LockExpired = "LOCK_EXPIRED", final: true;
     /// The lock's expiry has not come: it cannot be refunded yet.
-    LockNotExpired = "LOCK_NOT_EXPIRED";
+    LockNotExpired = "LOCK_NOT_EXPIRED", final: true;
     /// The expiry is not in the future.
-    ExpiryInPast = "EXPIRY_IN_PAST";
+    ExpiryInPast = "EXPIRY_IN_PAST", final: true;
     /// The preimage does not hash to the lock's hashlock.
-    PreimageMismatch = "PREIMAGE_MISMATCH";
+    PreimageMismatch = "PREIMAGE_MISMATCH", final: true;
     /// Too many operations in one batch.
-    BatchTooLarge = "BATCH_TOO_LARGE";
+    BatchTooLarge = "BATCH_TOO_LARGE", final: true;
     /// The store failed; nothing was acknowledged.
-    StoreFailed = "STORE_FAILED";
+    StoreFailed = "STORE_FAILED", final: false;
     /// The stored journal does not verify.
-    JournalCorrupt = "JOURNAL_CORRUPT";
+    JournalCorrupt = "JOURNAL_CORRUPT", final: false;
     /// The journal holds 2^63 - 1 entries, the most an ISM/1 counter can name.
-    JournalFull = "JOURNAL_FULL";
+    JournalFull = "JOURNAL_FULL", final: false;
     /// A lock's expiry is finer than the ledger's millisecond clock can record.
-    ExpiryPrecision = "EXPIRY_PRECISION";
+    ExpiryPrecision = "EXPIRY_PRECISION", final: true;
     /// A lock request names another market than the ledger's.
-    MarketMismatch = "MARKET_MISMATCH";
+    MarketMismatch = "MARKET_MISMATCH", final: true;
 }
 
 impl fmt::Display for LedgerReason {
@@ -165,6 +172,7 @@ pub enum LedgerFailure {
 impl LedgerFailure {
     /// A final refusal that was not journaled (bad input, a reused key).
     pub fn refused(reason: LedgerReason, message: impl Into<String>) -> LedgerFailure {
+        debug_assert!(reason.is_final(), "{reason} is not a final refusal");
         LedgerFailure::Refused {
             error: LedgerError::new(reason, message),
             journaled: None,
@@ -214,6 +222,7 @@ impl LedgerFailure {
 /// or amount) is refused before anything is journaled, and finally.
 impl From<LedgerError> for LedgerFailure {
     fn from(error: LedgerError) -> LedgerFailure {
+        debug_assert!(error.reason.is_final(), "{error} is not a final refusal");
         LedgerFailure::Refused {
             error,
             journaled: None,

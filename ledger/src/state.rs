@@ -141,6 +141,55 @@ impl LedgerState {
     /// Applies one operation at ledger time `now_ms`; `seq` is its journal
     /// sequence number, which becomes the id of a new lock.
     pub fn apply(&mut self, seq: u64, operation: &Operation, now_ms: u64) -> Outcome {
+        // Conservation, checked per operation in debug builds (the whole-ledger
+        // check is `check_invariants`): only an applied issue changes how much
+        // of an asset the accounts it touches hold.
+        #[cfg(debug_assertions)]
+        let before = self.held_by_touched(operation);
+        let outcome = self.apply_unchecked(seq, operation, now_ms);
+        #[cfg(debug_assertions)]
+        {
+            let issued = match (operation, &outcome) {
+                (Operation::Issue { units, .. }, Outcome::Applied(_)) => u128::from(*units),
+                _ => 0,
+            };
+            debug_assert_eq!(
+                before.map(|held| held + issued),
+                self.held_by_touched(operation),
+                "{} changed the units its accounts hold: {outcome:?}",
+                operation.name()
+            );
+        }
+        outcome
+    }
+
+    /// Units of the operation's asset held (available and locked) by the
+    /// accounts it touches; `None` for operations without an asset.
+    #[cfg(debug_assertions)]
+    fn held_by_touched(&self, operation: &Operation) -> Option<u128> {
+        let asset = match operation {
+            Operation::Issue { asset, .. }
+            | Operation::Transfer { asset, .. }
+            | Operation::Lock { asset, .. } => asset.clone(),
+            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => {
+                self.locks.get(lock_id)?.asset.clone()
+            }
+            Operation::OpenAccount { .. }
+            | Operation::Freeze { .. }
+            | Operation::Unfreeze { .. } => return None,
+        };
+        let mut accounts = self.accounts_touched(operation);
+        accounts.sort();
+        accounts.dedup();
+        Some(
+            accounts
+                .iter()
+                .map(|account| self.balance(account, &asset).total())
+                .sum(),
+        )
+    }
+
+    fn apply_unchecked(&mut self, seq: u64, operation: &Operation, now_ms: u64) -> Outcome {
         match operation {
             Operation::OpenAccount { account } => {
                 ensure!(

@@ -47,7 +47,7 @@ use isthmus_ledger::{
     AccountRef, Asset, IdempotencyKey, JournalPosition, LedgerError, LedgerFailure, LedgerReason,
 };
 use isthmus_spec::ident::Mic;
-use isthmus_spec::ids::{Hashlock, Preimage};
+use isthmus_spec::ids::Preimage;
 use isthmus_store::{Clock, KvStore, StoreError, WriteBatch};
 use serde::Deserialize;
 
@@ -57,8 +57,8 @@ use crate::ledger_side::{
 };
 use records::{
     delete, event_key, held_key, held_prefix, id_key, key_token, key_use_key, lock_key, open_key,
-    pending_key, put, u64_of, Asked, EscrowLock, EscrowState, KeyUse, Position, NEXT_EVENT_KEY,
-    TIME_KEY,
+    pending_key, put, u64_of, Asked, EscrowLock, EscrowState, KeyUse, LockTerms, Position,
+    NEXT_EVENT_KEY, TIME_KEY,
 };
 pub use transfer::TransferLedger;
 
@@ -266,19 +266,23 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         }
     }
 
+    /// Adds a lock's event to `batch`; the caller moves the cursor on once
+    /// the batch is durable.
     fn push_event(
-        &mut self,
+        &self,
         batch: &mut WriteBatch,
-        lock_id: LockId,
-        hashlock: &Hashlock,
+        record: &EscrowLock,
         change: LockChange,
         at_ms: u64,
         delivered: &Position,
     ) -> Result<(), LedgerFailure> {
+        let Some(lock_id) = record.lock_id() else {
+            unreachable!("an event of a lock not yet made")
+        };
         let event = LockEvent {
             cursor: self.next_event,
             lock_id,
-            hashlock: hashlock.clone(),
+            hashlock: record.terms.hashlock.clone(),
             change,
             at_ms,
             journal: journal_ref(&self.market, &JournalPosition::from(delivered))?,
@@ -297,20 +301,16 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         token: &str,
         mut record: EscrowLock,
     ) -> Result<EscrowLock, LedgerFailure> {
-        let (from, beneficiary, asset, units, hashlock, expiry_ms) = {
-            let (f, b, a, u, h, e) = record.terms();
-            (f.clone(), b.clone(), a.clone(), u, h.clone(), e)
-        };
         let now_ms = self.now();
         match record.state.clone() {
             EscrowState::Locking => {
-                let escrow = self.escrow.clone();
+                let (escrow, terms) = (self.escrow.clone(), record.terms.clone());
                 let delivered = self.ledger.transfer(
                     &format!("custody:{token}:lock"),
-                    &from,
+                    &terms.from,
                     &escrow,
-                    &asset,
-                    units,
+                    &terms.asset,
+                    terms.units,
                 );
                 match delivered {
                     Ok(position) => {
@@ -321,18 +321,14 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                         let mut batch = vec![
                             put(lock_key(token), &record),
                             (id_key(lock_id), Some(token.as_bytes().to_vec())),
-                            (open_key(expiry_ms, lock_id), Some(Vec::new())),
-                            (held_key(&from, token), Some(Vec::new())),
+                            (open_key(terms.expiry_ms, lock_id), Some(Vec::new())),
+                            (held_key(&terms.from, token), Some(Vec::new())),
                             delete(pending_key(token)),
                         ];
-                        self.push_event(
-                            &mut batch,
-                            lock_id,
-                            &hashlock,
-                            LockChange::Locked { expiry_ms },
-                            now_ms,
-                            &position,
-                        )?;
+                        let change = LockChange::Locked {
+                            expiry_ms: terms.expiry_ms,
+                        };
+                        self.push_event(&mut batch, &record, change, now_ms, &position)?;
                         self.commit(batch, now_ms)?;
                         self.next_event += 1;
                     }
@@ -341,7 +337,8 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                         // moved, so the lock is forgotten and its key refused.
                         let key = IdempotencyKey::new(record.order_key.clone())?;
                         let batch = vec![delete(lock_key(token)), delete(pending_key(token))];
-                        return Err(self.refuse(&key, record.asked.clone(), error, batch, now_ms));
+                        let asked = Asked::Lock(terms);
+                        return Err(self.refuse(&key, asked, error, batch, now_ms));
                     }
                     // The delivery may or may not be journaled: keep the
                     // intent, so that recovery or a retry finishes it.
@@ -353,44 +350,27 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                 preimage,
                 at_ms,
             } => {
-                let delivered =
-                    self.deliver_from_escrow(token, &mut record, "claim", &beneficiary)?;
+                let to = record.terms.beneficiary.clone();
+                let delivered = self.deliver_from_escrow(token, &mut record, "claim", &to)?;
                 record.state = EscrowState::Claimed {
                     key,
                     preimage: preimage.clone(),
                     at_ms,
                     delivered: delivered.clone(),
                 };
-                self.finish(
-                    token,
-                    &record,
-                    &from,
-                    expiry_ms,
-                    &hashlock,
-                    LockChange::Claimed { preimage },
-                    at_ms,
-                    &delivered,
-                    now_ms,
-                )?;
+                let change = LockChange::Claimed { preimage };
+                self.finish(token, &record, change, at_ms, &delivered, now_ms)?;
             }
             EscrowState::Refunding { key, at_ms } => {
-                let delivered = self.deliver_from_escrow(token, &mut record, "refund", &from)?;
+                let to = record.terms.from.clone();
+                let delivered = self.deliver_from_escrow(token, &mut record, "refund", &to)?;
                 record.state = EscrowState::Refunded {
                     key,
                     at_ms,
                     delivered: delivered.clone(),
                 };
-                self.finish(
-                    token,
-                    &record,
-                    &from,
-                    expiry_ms,
-                    &hashlock,
-                    LockChange::Refunded,
-                    at_ms,
-                    &delivered,
-                    now_ms,
-                )?;
+                let change = LockChange::Refunded;
+                self.finish(token, &record, change, at_ms, &delivered, now_ms)?;
             }
             EscrowState::Open | EscrowState::Claimed { .. } | EscrowState::Refunded { .. } => {}
         }
@@ -399,14 +379,10 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
 
     /// Records a lock's delivery out of escrow: the lock is settled and no
     /// longer holds the locker's units.
-    #[allow(clippy::too_many_arguments)] // one settled lock's record, indexes and event
     fn finish(
         &mut self,
         token: &str,
         record: &EscrowLock,
-        from: &AccountRef,
-        expiry_ms: u64,
-        hashlock: &Hashlock,
         change: LockChange,
         at_ms: u64,
         delivered: &Position,
@@ -417,11 +393,11 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         };
         let mut batch = vec![
             put(lock_key(token), record),
-            delete(open_key(expiry_ms, lock_id)),
-            delete(held_key(from, token)),
+            delete(open_key(record.terms.expiry_ms, lock_id)),
+            delete(held_key(&record.terms.from, token)),
             delete(pending_key(token)),
         ];
-        self.push_event(&mut batch, lock_id, hashlock, change, at_ms, delivered)?;
+        self.push_event(&mut batch, record, change, at_ms, delivered)?;
         self.commit(batch, now_ms)?;
         self.next_event += 1;
         Ok(())
@@ -438,11 +414,10 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         step: &str,
         to: &AccountRef,
     ) -> Result<Position, LedgerFailure> {
-        let (_, _, asset, units, _, _) = record.terms();
-        let (asset, units) = (asset.clone(), units);
         let key = format!("custody:{token}:{step}:{}", record.refused_deliveries);
         let escrow = self.escrow.clone();
-        match self.ledger.transfer(&key, &escrow, to, &asset, units) {
+        let (asset, units) = (&record.terms.asset, record.terms.units);
+        match self.ledger.transfer(&key, &escrow, to, asset, units) {
             Ok(position) => Ok(position.into()),
             Err(LedgerFailure::Refused { error, .. }) => {
                 record.refused_deliveries += 1;
@@ -494,8 +469,7 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         if accepted_before {
             return Ok((record, token));
         }
-        let (_, _, _, _, hashlock, expiry_ms) = record.terms();
-        let (hashlock, expiry_ms) = (hashlock.clone(), expiry_ms);
+        let (hashlock, expiry_ms) = (record.terms.hashlock.clone(), record.terms.expiry_ms);
         // The same checks, in the same order, as a native ledger.
         let refused = match (&record.state, claim_with) {
             (EscrowState::Claimed { .. }, _) => Some(refusal(
@@ -633,7 +607,8 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn lock(&mut self, order: &LockOrder) -> Result<Locked, LedgerFailure> {
-        let asked = Asked::of_lock(order);
+        let terms = LockTerms::of(order);
+        let asked = Asked::Lock(terms.clone());
         let token = key_token(order.key.as_str());
         let accepted_before = self.earlier_answer(&order.key, &asked)?;
         let record = match (accepted_before, self.load_lock(&token)?) {
@@ -651,7 +626,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
                 }
                 let record = EscrowLock {
                     order_key: order.key.as_str().to_string(),
-                    asked: asked.clone(),
+                    terms,
                     locked: None,
                     state: EscrowState::Locking,
                     refused_deliveries: 0,
@@ -720,9 +695,8 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
                     format!("held lock {token} is missing"),
                 ));
             };
-            let (_, _, asset, units, _, _) = record.terms();
-            let holding = holdings.entry(asset.clone()).or_default();
-            holding.locked = holding.locked.saturating_add(units);
+            let holding = holdings.entry(record.terms.asset.clone()).or_default();
+            holding.locked = holding.locked.saturating_add(record.terms.units);
         }
         Ok(holdings.into_iter().collect())
     }

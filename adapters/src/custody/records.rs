@@ -69,7 +69,7 @@ pub(super) enum EscrowState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct EscrowLock {
     pub(super) order_key: String,
-    pub(super) asked: Asked,
+    pub(super) terms: LockTerms,
     /// Set once the delivery into escrow is journaled: the lock's id is its sequence number.
     pub(super) locked: Option<Position>,
     pub(super) state: EscrowState,
@@ -79,30 +79,20 @@ pub(super) struct EscrowLock {
     pub(super) refused_deliveries: u32,
 }
 
-/// What a key asked for; a key is bound to its first request forever.
+/// What a lock order asked: the lock's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Asked {
-    Lock {
-        from: AccountRef,
-        beneficiary: AccountRef,
-        asset: Asset,
-        units: u64,
-        hashlock: Hashlock,
-        expiry_ms: u64,
-    },
-    Claim {
-        lock_id: LockId,
-        preimage: Preimage,
-    },
-    Refund {
-        lock_id: LockId,
-    },
+pub(super) struct LockTerms {
+    pub(super) from: AccountRef,
+    pub(super) beneficiary: AccountRef,
+    pub(super) asset: Asset,
+    pub(super) units: u64,
+    pub(super) hashlock: Hashlock,
+    pub(super) expiry_ms: u64,
 }
 
-impl Asked {
-    pub(super) fn of_lock(order: &LockOrder) -> Asked {
-        Asked::Lock {
+impl LockTerms {
+    pub(super) fn of(order: &LockOrder) -> LockTerms {
+        LockTerms {
             from: order.from.clone(),
             beneficiary: order.beneficiary.clone(),
             asset: order.asset.clone(),
@@ -111,10 +101,21 @@ impl Asked {
             expiry_ms: order.expiry_ms,
         }
     }
+}
 
+/// What a key asked for; a key is bound to its first request forever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum Asked {
+    Lock(LockTerms),
+    Claim { lock_id: LockId, preimage: Preimage },
+    Refund { lock_id: LockId },
+}
+
+impl Asked {
     pub(super) fn name(&self) -> &'static str {
         match self {
-            Asked::Lock { .. } => "lock",
+            Asked::Lock(_) => "lock",
             Asked::Claim { .. } => "claim",
             Asked::Refund { .. } => "refund",
         }
@@ -135,24 +136,10 @@ impl EscrowLock {
         self.locked.as_ref().map(|p| LockId::of_entry(p.seq))
     }
 
-    pub(super) fn terms(&self) -> (&AccountRef, &AccountRef, &Asset, u64, &Hashlock, u64) {
-        match &self.asked {
-            Asked::Lock {
-                from,
-                beneficiary,
-                asset,
-                units,
-                hashlock,
-                expiry_ms,
-            } => (from, beneficiary, asset, *units, hashlock, *expiry_ms),
-            other => unreachable!("an escrow lock was stored for a {}", other.name()),
-        }
-    }
-
     /// The lock as a watcher sees it; `None` before the delivery into escrow.
     pub(super) fn view(&self) -> Option<Htlc> {
         let lock_id = self.lock_id()?;
-        let (from, beneficiary, asset, units, hashlock, expiry_ms) = self.terms();
+        let terms = &self.terms;
         let status = match &self.state {
             // Units still in escrow: the lock has not moved yet.
             EscrowState::Locking
@@ -169,12 +156,12 @@ impl EscrowLock {
         };
         Some(Htlc {
             lock_id: lock_id.seq(),
-            from: from.clone(),
-            beneficiary: beneficiary.clone(),
-            asset: asset.clone(),
-            units,
-            hashlock: hashlock.clone(),
-            expiry_ms,
+            from: terms.from.clone(),
+            beneficiary: terms.beneficiary.clone(),
+            asset: terms.asset.clone(),
+            units: terms.units,
+            hashlock: terms.hashlock.clone(),
+            expiry_ms: terms.expiry_ms,
             status,
         })
     }

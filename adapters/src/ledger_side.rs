@@ -203,8 +203,8 @@ pub fn expiry_ms_of(expires_at: &Timestamp) -> Result<u64, LedgerFailure> {
 /// Ledger milliseconds as an ISM/1 timestamp.
 pub fn timestamp_of(ms: u64) -> Result<Timestamp, LedgerFailure> {
     Timestamp::from_unix_millis(ms).ok_or_else(|| {
-        LedgerFailure::unavailable(
-            LedgerReason::ExpiryInPast,
+        LedgerFailure::refused(
+            LedgerReason::ExpiryPrecision,
             format!("ledger time {ms} ms is after the year 9999, which ISM/1 cannot write"),
         )
     })
@@ -356,8 +356,11 @@ pub struct LockEvent {
     pub change: LockChange,
     /// Ledger time of the change, Unix milliseconds.
     pub at_ms: u64,
-    /// Where the ledger journaled it.
-    pub journal: JournalRef,
+    /// Where the ledger journaled it; `None` while a custody claim or refund
+    /// is committed but not yet delivered out of escrow (the event is
+    /// announced at once, so that a claim's secret is public as soon as the
+    /// claim is irrevocable; the journal reference is filled in on delivery).
+    pub journal: Option<JournalRef>,
 }
 
 /// A page of lock events and where to continue.

@@ -105,7 +105,7 @@ impl<S: KvStore> NativeLedger<S> {
             hashlock,
             change,
             at_ms: position.time_ms,
-            journal: journal_ref(&self.market, &position)?,
+            journal: Some(journal_ref(&self.market, &position)?),
         }))
     }
 }
@@ -200,6 +200,6 @@ impl<S: KvStore + Send> LedgerSide for NativeLedger<S> {
     }
 
     fn now_ms(&self) -> Result<u64, LedgerFailure> {
-        Ok(self.ledger.now_ms())
+        self.ledger.now_ms()
     }
 }

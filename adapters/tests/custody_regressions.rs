@@ -10,7 +10,8 @@ mod common;
 
 use common::*;
 use isthmus_adapters::custody::CustodyLedger;
-use isthmus_adapters::ledger_side::{LedgerSide, LockOrder};
+use isthmus_adapters::ledger_side::{LedgerSide, LockChange, LockOrder};
+use isthmus_ledger::state::HtlcStatus;
 use isthmus_ledger::{FailureKind, LedgerReason, Operation};
 use isthmus_store::{ManualClock, MemoryStore};
 
@@ -39,7 +40,8 @@ fn the_escrow_account_cannot_be_a_party() {
 
 /// A claim delivery the ledger refuses once (escrow frozen for a moment) does not
 /// stick: once the cause is fixed, the same claim goes through. Until then the
-/// claim is accepted but not delivered: outcome unknown, never a refund.
+/// claim is committed but not delivered: `DELIVERY_PENDING`, never a refund, and
+/// its secret is public at once (status and event say claimed).
 #[test]
 fn a_refused_claim_transfer_sticks_forever() {
     let clock = ManualClock::new(T0);
@@ -51,15 +53,37 @@ fn a_refused_claim_transfer_sticks_forever() {
     custody.underlying_mut().execute("freeze", freeze).unwrap();
     let first = custody.claim(&claim("claim-1", lock.lock_id, secret()));
     let first = first.err().unwrap();
-    assert_eq!(first.reason(), LedgerReason::AccountFrozen);
-    assert_eq!(first.kind(), FailureKind::OutcomeUnknown, "{first}");
+    assert_eq!(
+        (first.kind(), first.reason()),
+        (FailureKind::OutcomeUnknown, LedgerReason::DeliveryPending)
+    );
+    assert!(
+        first.error().message.contains("ACCOUNT_FROZEN"),
+        "the cause is named: {first}"
+    );
+    // The claim is irrevocable: a watcher sees it, with its secret, at once.
+    let status = custody.lock_status(lock.lock_id).unwrap().unwrap().status;
+    assert_eq!(
+        status,
+        HtlcStatus::Claimed {
+            at_ms: T0,
+            preimage: secret()
+        }
+    );
+    assert!(custody.open_locks(10).unwrap().is_empty());
+    let events = custody.events_since(0, 10).unwrap().events;
+    assert_eq!(
+        events.last().map(|e| (&e.change, e.journal.is_some())),
+        Some((&LockChange::Claimed { preimage: secret() }, false)),
+        "announced before it is delivered"
+    );
     // Past expiry a refund cannot take the claimed units back.
     clock.set(EXPIRY);
     let refund_attempt = custody.refund(&refund("refund-1", lock.lock_id));
     assert_eq!(
-        refund_attempt.err().map(|e| e.kind()),
-        Some(FailureKind::OutcomeUnknown),
-        "the committed claim is still being delivered"
+        refund_attempt.err().map(|e| (e.kind(), e.reason())),
+        Some((FailureKind::Refused, LedgerReason::LockSettled)),
+        "the committed claim settled the lock"
     );
     let unfreeze = Operation::Unfreeze {
         account: account(ESCROW),
@@ -76,6 +100,16 @@ fn a_refused_claim_transfer_sticks_forever() {
     );
     let buyer = custody.holdings(&account(BUYER)).unwrap();
     assert_eq!(buyer[0].1.available, 5_000_000);
+    let events = custody.events_since(0, 10).unwrap().events;
+    assert_eq!(
+        events.len(),
+        2,
+        "the claim's event is completed, not repeated"
+    );
+    assert!(
+        events[1].journal.is_some(),
+        "delivered: the journal reference is filled in"
+    );
     assert_eq!(
         custody
             .refund(&refund("refund-2", lock.lock_id))
@@ -193,4 +227,150 @@ fn a_crash_of_the_custodians_records_redoes_nothing_twice() {
         "delivered into escrow once"
     );
     assert_eq!(custody.open_locks(10).unwrap().len(), 1);
+}
+
+/// The custodian's records fail to flush a claim: the adapter refuses
+/// everything until reopened, so it never acts on a record that may be lost;
+/// after a crash the claim never happened and the lock can be refunded, while
+/// another lock's units stay in escrow.
+#[test]
+fn a_failed_write_of_the_records_stops_the_adapter_until_reopened() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::new();
+    let records = MemoryStore::new();
+    let mut custody = custody_over(&clock, store.clone(), records.clone());
+    let a = custody.lock(&order_to("lock-a", BUYER)).unwrap();
+    let b = custody.lock(&order_to("lock-b", BUYER)).unwrap();
+    records.fail_flushes(true);
+    let failed = custody.claim(&claim("claim-a", a.lock_id, secret()));
+    assert_eq!(
+        failed.err().map(|e| e.kind()),
+        Some(FailureKind::OutcomeUnknown)
+    );
+    let retried = custody.claim(&claim("claim-a", a.lock_id, secret()));
+    assert_eq!(
+        retried.err().map(|e| (e.kind(), e.reason())),
+        Some((FailureKind::Unavailable, LedgerReason::StoreFailed))
+    );
+    assert!(
+        custody.holdings(&account(SELLER)).is_err(),
+        "no query either"
+    );
+    drop(custody);
+    records.crash();
+    records.fail_flushes(false);
+    clock.set(EXPIRY);
+    let mut custody = CustodyLedger::open(
+        mic(),
+        account(ESCROW),
+        reopened(&clock, store.clone()),
+        records,
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    custody.refund(&refund("refund-a", a.lock_id)).unwrap();
+    let buyer = custody.holdings(&account(BUYER)).unwrap();
+    assert!(
+        buyer.is_empty(),
+        "the lost claim delivered nothing: {buyer:?}"
+    );
+    let escrow = custody
+        .underlying()
+        .ledger()
+        .holdings(&account(ESCROW))
+        .unwrap();
+    assert_eq!(
+        escrow[0].1.available, 5_000_000,
+        "lock b's units, still in escrow"
+    );
+    custody.refund(&refund("refund-b", b.lock_id)).unwrap();
+    let seller = custody.holdings(&account(SELLER)).unwrap();
+    assert_eq!(seller[0].1.available, 1_000_000_000);
+}
+
+/// The write recording a finished lock is applied but not flushed; the
+/// adapter stops, and once reopened (without a crash) that write is durable
+/// and the next lock's event takes the next cursor: no event is overwritten.
+#[test]
+fn events_survive_a_failed_flush_and_a_reopen() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::new();
+    let records = MemoryStore::new();
+    let mut custody = custody_over(&clock, store.clone(), records.clone());
+    records.fail_flushes_after(1);
+    assert!(custody.lock(&order_to("lock-a", BUYER)).is_err());
+    records.fail_flushes(false);
+    assert_eq!(
+        custody
+            .lock(&order_to("lock-a", BUYER))
+            .err()
+            .map(|e| e.kind()),
+        Some(FailureKind::Unavailable)
+    );
+    drop(custody);
+    let mut custody = CustodyLedger::open(
+        mic(),
+        account(ESCROW),
+        reopened(&clock, store),
+        records,
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let a = custody.lock(&order_to("lock-a", BUYER)).unwrap();
+    let b = custody.lock(&order_to("lock-b", BUYER)).unwrap();
+    let events = custody.events_since(0, 10).unwrap().events;
+    let seen: Vec<_> = events.iter().map(|e| (e.cursor, e.lock_id)).collect();
+    assert_eq!(seen, vec![(0, a.lock_id), (1, b.lock_id)]);
+}
+
+/// A clock that moves on every reading: custody time still never goes back,
+/// whatever order its steps read and write it in.
+#[test]
+fn custody_time_never_goes_back_with_a_clock_that_ticks() {
+    #[derive(Clone)]
+    struct Ticking(std::sync::Arc<std::sync::atomic::AtomicU64>);
+    impl isthmus_store::Clock for Ticking {
+        fn now_ms(&self) -> u64 {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+    let ticking = Ticking(std::sync::Arc::new(std::sync::atomic::AtomicU64::new(T0)));
+    let setup_clock = ManualClock::new(T0);
+    let mut custody = CustodyLedger::open(
+        mic(),
+        account(ESCROW),
+        market(&setup_clock, MemoryStore::new()),
+        MemoryStore::new(),
+        Box::new(ticking.clone()),
+    )
+    .unwrap();
+    let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
+    let freeze = Operation::Freeze {
+        account: account(ESCROW),
+    };
+    custody.underlying_mut().execute("freeze", freeze).unwrap();
+    assert!(custody
+        .claim(&claim("claim-1", lock.lock_id, secret()))
+        .is_err());
+    let unfreeze = Operation::Unfreeze {
+        account: account(ESCROW),
+    };
+    custody
+        .underlying_mut()
+        .execute("unfreeze", unfreeze)
+        .unwrap();
+    let mut last = custody.now_ms().unwrap();
+    let second = custody.claim(&claim("claim-2", lock.lock_id, secret()));
+    assert_eq!(
+        second.err().map(|e| e.reason()),
+        Some(LedgerReason::LockSettled)
+    );
+    for _ in 0..3 {
+        let now = custody.now_ms().unwrap();
+        assert!(now >= last, "{now} after {last}");
+        last = now;
+    }
+    custody
+        .claim(&claim("claim-1", lock.lock_id, secret()))
+        .unwrap();
 }

@@ -422,7 +422,11 @@ fn watcher_view(world: &mut World) -> Trace {
             T0 + 1_000
         )
     );
-    assert_eq!(event.journal.market, mic());
+    assert_eq!(
+        event.journal.as_ref().map(|j| j.market.clone()),
+        Some(mic()),
+        "a delivered claim's event says where the ledger journaled it"
+    );
     assert_eq!(
         side.lock_status(early).unwrap().unwrap().status,
         HtlcStatus::Claimed {
@@ -481,6 +485,33 @@ fn a_crash_during_a_lock_ends_the_same_on_both_ledgers() {
             locked: 5_000_000
         }
     );
+}
+
+/// A crash loses the lock's write, and by the time the lock is asked for
+/// again its expiry has passed: refused, on both ledgers, and nothing is locked.
+fn crash_then_expiry(world: &mut World) -> Trace {
+    let mut steps = Vec::new();
+    world.market_store.fail_flushes(true);
+    steps.push(step(world.lock(order("lock-1", "5", EXPIRY))));
+    world.clock.set(EXPIRY);
+    world.crash_and_restart();
+    steps.push(step(world.lock(order("lock-1", "5", EXPIRY))));
+    assert!(world.side().open_locks(10).unwrap().is_empty());
+    trace(world, steps)
+}
+
+#[test]
+fn a_lock_lost_in_a_crash_and_expired_meanwhile_is_refused_on_both_ledgers() {
+    let (native, custody) = both(crash_then_expiry);
+    assert_eq!(
+        native.0,
+        vec![
+            Err((OutcomeUnknown, StoreFailed)),
+            Err((Refused, ExpiryInPast))
+        ]
+    );
+    assert_eq!(native, custody);
+    assert_eq!(native.1[0].1.available, 1_000_000_000, "nothing locked");
 }
 
 /// A crash while a claim's write is being made durable: after a restart the

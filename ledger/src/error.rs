@@ -83,10 +83,12 @@ ledger_reasons! {
     JournalCorrupt = "JOURNAL_CORRUPT", final: false;
     /// The journal holds 2^63 - 1 entries, the most an ISM/1 counter can name.
     JournalFull = "JOURNAL_FULL", final: false;
-    /// A lock's expiry is finer than the ledger's millisecond clock can record.
+    /// A lock's expiry is not an instant the ledger records exactly: finer than its millisecond clock, or past what ISM/1 can write.
     ExpiryPrecision = "EXPIRY_PRECISION", final: true;
     /// A lock request names another market than the ledger's.
     MarketMismatch = "MARKET_MISMATCH", final: true;
+    /// A claim or refund is committed, but the ledger has not yet delivered it out of escrow.
+    DeliveryPending = "DELIVERY_PENDING", final: false;
 }
 
 impl fmt::Display for LedgerReason {
@@ -181,11 +183,19 @@ impl LedgerFailure {
 
     /// An outcome the caller must learn by repeating the request.
     pub fn unknown(reason: LedgerReason, message: impl Into<String>) -> LedgerFailure {
+        debug_assert!(
+            !reason.is_final(),
+            "{reason} is final, not an unknown outcome"
+        );
         LedgerFailure::OutcomeUnknown(LedgerError::new(reason, message))
     }
 
     /// A ledger that cannot serve now.
     pub fn unavailable(reason: LedgerReason, message: impl Into<String>) -> LedgerFailure {
+        debug_assert!(
+            !reason.is_final(),
+            "{reason} is final, not an unavailable ledger"
+        );
         LedgerFailure::Unavailable(LedgerError::new(reason, message))
     }
 

@@ -185,7 +185,7 @@ impl<S: KvStore> Ledger<S> {
             ));
         }
         // One ledger time per batch, never earlier than the journal's last.
-        let now_ms = self.now_ms();
+        let now_ms = self.ledger_time();
         // This batch's entries, grouped into chunks of at most MAX_CHUNK_ENTRIES.
         let batch_first_seq = self.next_seq;
         let mut chunks: Vec<Vec<u8>> = Vec::new();
@@ -369,8 +369,36 @@ impl<S: KvStore> Ledger<S> {
 
     /// The time this ledger would give an operation now: its clock, but never
     /// earlier than the last journal entry's time (ledger time is monotonic).
-    pub fn now_ms(&self) -> u64 {
+    /// Unavailable after a failed write: the last entry in memory may never
+    /// have been acknowledged.
+    pub fn now_ms(&self) -> Result<u64, LedgerFailure> {
+        self.readable()?;
+        Ok(self.ledger_time())
+    }
+
+    fn ledger_time(&self) -> u64 {
         self.clock.now_ms().max(self.head_time_ms)
+    }
+
+    /// What the journal recorded for an idempotency key: `None` if the key
+    /// was never journaled, else the entry's position and its outcome (the
+    /// effect, or the refusal). How a caller that lost an answer in a crash
+    /// learns it without asking again.
+    pub fn journaled(
+        &self,
+        idempotency_key: &str,
+    ) -> Result<Option<(JournalPosition, Outcome)>, LedgerFailure> {
+        self.readable()?;
+        let Some(&seq) = self.idempotency.get(idempotency_key) else {
+            return Ok(None);
+        };
+        let (entry_hash, entry) = self.entry_with_hash(seq)?;
+        let position = JournalPosition {
+            seq,
+            entry_hash,
+            time_ms: entry.time_ms,
+        };
+        Ok(Some((position, entry.outcome)))
     }
 
     /// An account's balance of one asset.

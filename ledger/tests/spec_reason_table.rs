@@ -82,6 +82,11 @@ fn only_the_could_not_answer_reasons_are_not_final() {
         .collect();
     assert_eq!(
         not_final,
-        ["STORE_FAILED", "JOURNAL_CORRUPT", "JOURNAL_FULL"]
+        [
+            "STORE_FAILED",
+            "JOURNAL_CORRUPT",
+            "JOURNAL_FULL",
+            "DELIVERY_PENDING"
+        ]
     );
 }

@@ -47,3 +47,49 @@ pub trait KvStore {
         self.flush()
     }
 }
+
+/// The first key after every key that starts with `prefix`, or `None` when
+/// no key is (a prefix of only `0xFF` bytes, or none).
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A range of keys, as its two bounds.
+pub(crate) type KeyRange = (std::ops::Bound<Vec<u8>>, std::ops::Bound<Vec<u8>>);
+
+/// The key range `get_floor(prefix, key)` searches backwards from: up to and
+/// including `key` when it starts with `prefix`, else every key with the
+/// prefix (a key past the prefix's range has all of them before it). `None`
+/// when `key` sorts before the prefix.
+pub(crate) fn floor_range(prefix: &[u8], key: &[u8]) -> Option<KeyRange> {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+    if key < prefix {
+        return None;
+    }
+    let end = if key.starts_with(prefix) {
+        Included(key.to_vec())
+    } else {
+        prefix_end(prefix).map_or(Unbounded, Excluded)
+    };
+    Some((Included(prefix.to_vec()), end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ends_step_the_last_byte_that_can_step() {
+        assert_eq!(prefix_end(b"j/"), Some(b"j0".to_vec()));
+        assert_eq!(prefix_end(&[1, 0xFF]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xFF, 0xFF]), None);
+        assert_eq!(prefix_end(b""), None);
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{StoreError, StoreOp};
-use crate::kv::{KvPair, KvStore, WriteBatch};
+use crate::kv::{floor_range, KvPair, KvStore, WriteBatch};
 
 type Table = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -94,7 +94,10 @@ impl MemoryStore {
     /// Overwrites a value directly and durably, bypassing whatever runs on
     /// the store, to test tamper detection.
     pub fn poke(&self, key: &[u8], value: Vec<u8>) {
-        self.contents().data.insert(key.to_vec(), value);
+        let mut contents = self.contents();
+        // Durable at once: a later crash must not undo it to an older value.
+        contents.undo.retain(|(undone, _)| undone != key);
+        contents.data.insert(key.to_vec(), value);
     }
 
     /// Every stored pair, for tests that compare contents.
@@ -121,13 +124,13 @@ impl KvStore for MemoryStore {
     }
 
     fn get_floor(&self, prefix: &[u8], key: &[u8]) -> Result<Option<KvPair>, StoreError> {
-        if key < prefix {
+        let Some(range) = floor_range(prefix, key) else {
             return Ok(None);
-        }
+        };
         Ok(self
             .contents()
             .data
-            .range(prefix.to_vec()..=key.to_vec())
+            .range(range)
             .next_back()
             .map(|(k, v)| (k.clone(), v.clone())))
     }
@@ -263,5 +266,10 @@ mod tests {
         let floor = store.get_floor(b"j/", b"j/25").ok().flatten();
         assert_eq!(floor.map(|(k, _)| k), Some(b"j/2".to_vec()));
         assert_eq!(store.get_floor(b"k/", b"j/9").ok().flatten(), None);
+        // A key past the prefix's range finds the prefix's last key, not a
+        // key of another prefix that sorts between them.
+        assert!(store.commit(vec![put("jz", "")]).is_ok());
+        let floor = store.get_floor(b"j/", b"k").ok().flatten();
+        assert_eq!(floor.map(|(k, _)| k), Some(b"j/3".to_vec()));
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::{StoreError, StoreOp};
-use crate::kv::{KvPair, KvStore, WriteBatch};
+use crate::kv::{floor_range, KvPair, KvStore, WriteBatch};
 
 /// Longest wait for another holder of a sled store's lock to let go.
 pub const SLED_LOCK_WAIT_MS: u64 = 5_000;
@@ -81,10 +81,10 @@ impl KvStore for SledStore {
     }
 
     fn get_floor(&self, prefix: &[u8], key: &[u8]) -> Result<Option<KvPair>, StoreError> {
-        if key < prefix {
+        let Some(range) = floor_range(prefix, key) else {
             return Ok(None);
-        }
-        match self.db.range(prefix..=key).next_back() {
+        };
+        match self.db.range::<Vec<u8>, _>(range).next_back() {
             Some(Ok((k, v))) => Ok(Some((k.to_vec(), v.to_vec()))),
             Some(Err(e)) => Err(classify(StoreOp::Read, e)),
             None => Ok(None),
@@ -159,5 +159,10 @@ mod tests {
             Some(b"a/2".to_vec())
         );
         assert_eq!(store.get_floor(b"b/", b"a/9").unwrap(), None);
+        assert_eq!(
+            store.get_floor(b"a/", b"c").unwrap().map(|(k, _)| k),
+            Some(b"a/2".to_vec()),
+            "past the prefix, the prefix's last key, not b/1"
+        );
     }
 }

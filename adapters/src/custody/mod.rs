@@ -98,7 +98,11 @@ pub struct CustodyLedger<L: TransferLedger, R: KvStore> {
     clock: Box<dyn Clock>,
     /// The latest ledger time used; stored with every record written.
     time_floor_ms: u64,
+    /// The cursor of the next lock event; stored with every event written.
     next_event: u64,
+    /// Set when a write to the records failed: what the store holds may be
+    /// ahead of what is durable, so nothing is read or done until reopened.
+    poisoned: bool,
 }
 
 impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
@@ -111,6 +115,9 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         records: R,
         clock: Box<dyn Clock>,
     ) -> Result<CustodyLedger<L, R>, LedgerFailure> {
+        // Whatever the store shows must be durable before it is acted on: a
+        // write applied before a failed flush is visible but may be lost.
+        records.flush().map_err(|e| store_unavailable(&e))?;
         let read_u64 = |key: &[u8]| -> Result<u64, LedgerFailure> {
             match records.get(key).map_err(|e| store_unavailable(&e))? {
                 None => Ok(0),
@@ -129,6 +136,7 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
             clock,
             time_floor_ms,
             next_event,
+            poisoned: false,
         };
         custody.recover()?;
         Ok(custody)
@@ -144,19 +152,76 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         &mut self.ledger
     }
 
+    /// Refuses everything once a write to the records failed.
+    fn usable(&self) -> Result<(), LedgerFailure> {
+        if self.poisoned {
+            return Err(LedgerFailure::unavailable(
+                LedgerReason::StoreFailed,
+                "an earlier write to the custodian's records failed; reopen the custody adapter",
+            ));
+        }
+        Ok(())
+    }
+
     /// Custody time: the clock, never below the latest time used.
     fn now(&self) -> u64 {
         self.clock.now_ms().max(self.time_floor_ms)
     }
 
-    /// Writes a batch durably, with the time it was decided at.
+    /// Writes a batch durably, with the time it was decided at (never below
+    /// the latest time already stored). A failure poisons the adapter.
     fn commit(&mut self, mut batch: WriteBatch, now_ms: u64) -> Result<(), LedgerFailure> {
-        debug_assert!(now_ms >= self.time_floor_ms, "custody time went backwards");
+        self.usable()?;
+        let now_ms = now_ms.max(self.time_floor_ms);
         batch.push((TIME_KEY.to_vec(), Some(now_ms.to_be_bytes().to_vec())));
-        self.records
-            .commit(batch)
-            .map_err(|e| store_write_failed(&e))?;
+        if let Err(error) = self.records.commit(batch) {
+            self.poisoned = true;
+            return Err(store_write_failed(&error));
+        }
         self.time_floor_ms = now_ms;
+        Ok(())
+    }
+
+    /// Adds a lock event to `batch` and returns its cursor; the cursor moves
+    /// on only when the batch is durable ([`CustodyLedger::commit_with_event`]).
+    fn event_write(
+        &self,
+        record: &EscrowLock,
+        cursor: u64,
+        change: LockChange,
+        at_ms: u64,
+        delivered: Option<&Position>,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), LedgerFailure> {
+        let lock_id = record
+            .lock_id()
+            .ok_or_else(|| unreadable("a lock", "an event of a lock not yet made"))?;
+        let journal = match delivered {
+            Some(position) => Some(journal_ref(&self.market, &JournalPosition::from(position))?),
+            None => None,
+        };
+        let event = LockEvent {
+            cursor,
+            lock_id,
+            hashlock: record.terms.hashlock.clone(),
+            change,
+            at_ms,
+            journal,
+        };
+        Ok(put(event_key(cursor), &event))
+    }
+
+    /// Commits a batch that appends one new event.
+    fn commit_with_event(
+        &mut self,
+        mut batch: WriteBatch,
+        now_ms: u64,
+    ) -> Result<(), LedgerFailure> {
+        batch.push((
+            NEXT_EVENT_KEY.to_vec(),
+            Some((self.next_event + 1).to_be_bytes().to_vec()),
+        ));
+        self.commit(batch, now_ms)?;
+        self.next_event += 1;
         Ok(())
     }
 
@@ -204,8 +269,10 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                 ));
             };
             // A redo that fails leaves the intent in place; the next call on
-            // the lock, or the next start, tries again.
+            // the lock, or the next start, tries again. A failed write is
+            // different: the adapter must be reopened.
             let _ = self.advance(&token, record);
+            self.usable()?;
         }
         Ok(())
     }
@@ -266,35 +333,6 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         }
     }
 
-    /// Adds a lock's event to `batch`; the caller moves the cursor on once
-    /// the batch is durable.
-    fn push_event(
-        &self,
-        batch: &mut WriteBatch,
-        record: &EscrowLock,
-        change: LockChange,
-        at_ms: u64,
-        delivered: &Position,
-    ) -> Result<(), LedgerFailure> {
-        let Some(lock_id) = record.lock_id() else {
-            unreachable!("an event of a lock not yet made")
-        };
-        let event = LockEvent {
-            cursor: self.next_event,
-            lock_id,
-            hashlock: record.terms.hashlock.clone(),
-            change,
-            at_ms,
-            journal: journal_ref(&self.market, &JournalPosition::from(delivered))?,
-        };
-        batch.push(put(event_key(event.cursor), &event));
-        batch.push((
-            NEXT_EVENT_KEY.to_vec(),
-            Some((event.cursor + 1).to_be_bytes().to_vec()),
-        ));
-        Ok(())
-    }
-
     /// Performs the transfer a `…ing` state announces and records its result.
     fn advance(
         &mut self,
@@ -304,33 +342,64 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         let now_ms = self.now();
         match record.state.clone() {
             EscrowState::Locking => {
-                let (escrow, terms) = (self.escrow.clone(), record.terms.clone());
-                let delivered = self.ledger.transfer(
-                    &format!("custody:{token}:lock"),
-                    &terms.from,
-                    &escrow,
-                    &terms.asset,
-                    terms.units,
-                );
+                let transfer_key = format!("custody:{token}:lock");
+                let terms = record.terms.clone();
+                let delivered = if now_ms < terms.expiry_ms {
+                    let escrow = self.escrow.clone();
+                    self.ledger.transfer(
+                        &transfer_key,
+                        &terms.from,
+                        &escrow,
+                        &terms.asset,
+                        terms.units,
+                    )
+                } else {
+                    // Expired before the delivery into escrow was known to be
+                    // made (a redo after a crash): a native ledger would refuse
+                    // the lock now, unless it was journaled; so does custody.
+                    match self.ledger.transfer_outcome(&transfer_key)? {
+                        Some(Ok(position)) => Ok(position),
+                        Some(Err(error)) => Err(LedgerFailure::Refused {
+                            error,
+                            journaled: None,
+                        }),
+                        None => Err(LedgerFailure::Refused {
+                            error: refusal(
+                                LedgerReason::ExpiryInPast,
+                                format!(
+                                    "the expiry {} is not after the ledger time {now_ms}",
+                                    terms.expiry_ms
+                                ),
+                            ),
+                            journaled: None,
+                        }),
+                    }
+                };
                 match delivered {
                     Ok(position) => {
                         let lock_id = LockId::of_entry(position.seq);
                         let position = Position::from(position);
                         record.state = EscrowState::Open;
                         record.locked = Some(position.clone());
-                        let mut batch = vec![
+                        let change = LockChange::Locked {
+                            expiry_ms: terms.expiry_ms,
+                        };
+                        let event = self.event_write(
+                            &record,
+                            self.next_event,
+                            change,
+                            now_ms,
+                            Some(&position),
+                        )?;
+                        let batch = vec![
                             put(lock_key(token), &record),
                             (id_key(lock_id), Some(token.as_bytes().to_vec())),
                             (open_key(terms.expiry_ms, lock_id), Some(Vec::new())),
                             (held_key(&terms.from, token), Some(Vec::new())),
                             delete(pending_key(token)),
+                            event,
                         ];
-                        let change = LockChange::Locked {
-                            expiry_ms: terms.expiry_ms,
-                        };
-                        self.push_event(&mut batch, &record, change, now_ms, &position)?;
-                        self.commit(batch, now_ms)?;
-                        self.next_event += 1;
+                        self.commit_with_event(batch, now_ms)?;
                     }
                     Err(LedgerFailure::Refused { error, .. }) => {
                         // The ledger refused the delivery for good: nothing
@@ -349,6 +418,7 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                 key,
                 preimage,
                 at_ms,
+                event,
             } => {
                 let to = record.terms.beneficiary.clone();
                 let delivered = self.deliver_from_escrow(token, &mut record, "claim", &to)?;
@@ -356,57 +426,63 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                     key,
                     preimage: preimage.clone(),
                     at_ms,
+                    event,
                     delivered: delivered.clone(),
                 };
                 let change = LockChange::Claimed { preimage };
-                self.finish(token, &record, change, at_ms, &delivered, now_ms)?;
+                self.finish(token, &record, event, change, at_ms, &delivered, now_ms)?;
             }
-            EscrowState::Refunding { key, at_ms } => {
+            EscrowState::Refunding { key, at_ms, event } => {
                 let to = record.terms.from.clone();
                 let delivered = self.deliver_from_escrow(token, &mut record, "refund", &to)?;
                 record.state = EscrowState::Refunded {
                     key,
                     at_ms,
+                    event,
                     delivered: delivered.clone(),
                 };
-                let change = LockChange::Refunded;
-                self.finish(token, &record, change, at_ms, &delivered, now_ms)?;
+                self.finish(
+                    token,
+                    &record,
+                    event,
+                    LockChange::Refunded,
+                    at_ms,
+                    &delivered,
+                    now_ms,
+                )?;
             }
             EscrowState::Open | EscrowState::Claimed { .. } | EscrowState::Refunded { .. } => {}
         }
         Ok(record)
     }
 
-    /// Records a lock's delivery out of escrow: the lock is settled and no
-    /// longer holds the locker's units.
+    /// Records a lock's delivery out of escrow: the locker's units are no
+    /// longer held, and the event announced at commit gets its journal reference.
+    #[allow(clippy::too_many_arguments)] // one settled lock: its record, its event and times
     fn finish(
         &mut self,
         token: &str,
         record: &EscrowLock,
+        event: u64,
         change: LockChange,
         at_ms: u64,
         delivered: &Position,
         now_ms: u64,
     ) -> Result<(), LedgerFailure> {
-        let Some(lock_id) = record.lock_id() else {
-            unreachable!("a lock was settled before it was made")
-        };
-        let mut batch = vec![
+        let event = self.event_write(record, event, change, at_ms, Some(delivered))?;
+        let batch = vec![
             put(lock_key(token), record),
-            delete(open_key(record.terms.expiry_ms, lock_id)),
             delete(held_key(&record.terms.from, token)),
             delete(pending_key(token)),
+            event,
         ];
-        self.push_event(&mut batch, record, change, at_ms, delivered)?;
-        self.commit(batch, now_ms)?;
-        self.next_event += 1;
-        Ok(())
+        self.commit(batch, now_ms)
     }
 
     /// Delivers a lock's units out of escrow. A refusal by the ledger (the
-    /// escrow frozen, say) does not undo the accepted claim or refund: the
+    /// escrow frozen, say) does not undo the committed claim or refund: the
     /// attempt is counted, so that the next one is a new transfer, and the
-    /// answer is `OutcomeUnknown` until a delivery goes through.
+    /// answer is `DELIVERY_PENDING` until a delivery goes through.
     fn deliver_from_escrow(
         &mut self,
         token: &str,
@@ -423,13 +499,13 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                 record.refused_deliveries += 1;
                 let now_ms = self.now();
                 self.commit(vec![put(lock_key(token), &*record)], now_ms)?;
-                Err(LedgerFailure::OutcomeUnknown(refusal(
-                    error.reason,
+                Err(LedgerFailure::unknown(
+                    LedgerReason::DeliveryPending,
                     format!(
-                        "the {step} is recorded and will be delivered, but the ledger refused the delivery out of escrow ({}); repeat the {step} with the same key once that is fixed",
-                        error.message
+                        "the {step} is committed and will be delivered, but the ledger refused the delivery out of escrow ({}); repeat the {step} with the same key once that is fixed",
+                        error
                     ),
-                )))
+                ))
             }
             Err(failure) => Err(failure),
         }
@@ -441,7 +517,8 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         key: &IdempotencyKey,
         lock_id: LockId,
         claim_with: Option<&Preimage>,
-    ) -> Result<(EscrowLock, String), LedgerFailure> {
+    ) -> Result<EscrowLock, LedgerFailure> {
+        self.usable()?;
         let asked = match claim_with {
             Some(preimage) => Asked::Claim {
                 lock_id,
@@ -450,12 +527,12 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
             None => Asked::Refund { lock_id },
         };
         let accepted_before = self.earlier_answer(key, &asked)?;
-        let now_ms = self.now();
         let Some(token) = self.token_of(lock_id)? else {
             let error = refusal(
                 LedgerReason::LockUnknown,
                 format!("no lock {lock_id} on this ledger"),
             );
+            let now_ms = self.now();
             return Err(self.refuse(key, asked, error, Vec::new(), now_ms));
         };
         let Some(record) = self.load_lock(&token)? else {
@@ -464,25 +541,28 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
                 format!("lock {lock_id} has an id but no record"),
             ));
         };
-        // Finish anything in flight first: an announced step always completes.
-        let record = self.advance(&token, record)?;
         if accepted_before {
-            return Ok((record, token));
+            // This key's own claim or refund: finish its delivery.
+            return self.advance(&token, record);
         }
+        // Another key's committed step is that key's to finish; this one
+        // finds the lock settled, as on a native ledger.
+        let now_ms = self.now();
         let (hashlock, expiry_ms) = (record.terms.hashlock.clone(), record.terms.expiry_ms);
-        // The same checks, in the same order, as a native ledger.
         let refused = match (&record.state, claim_with) {
-            (EscrowState::Claimed { .. }, _) => Some(refusal(
+            (EscrowState::Claiming { .. } | EscrowState::Claimed { .. }, _) => Some(refusal(
                 LedgerReason::LockSettled,
                 format!("lock {lock_id} was claimed already"),
             )),
-            (EscrowState::Refunded { .. }, _) => Some(refusal(
+            (EscrowState::Refunding { .. } | EscrowState::Refunded { .. }, _) => Some(refusal(
                 LedgerReason::LockSettled,
                 format!("lock {lock_id} was refunded already"),
             )),
             (_, Some(_)) if now_ms >= expiry_ms => Some(refusal(
                 LedgerReason::LockExpired,
-                format!("lock {lock_id} expired at {expiry_ms}; it is {now_ms} and it can only be refunded"),
+                format!(
+                    "lock {lock_id} expired at {expiry_ms}; it is {now_ms} and it can only be refunded"
+                ),
             )),
             (_, Some(preimage)) if !preimage.opens(&hashlock) => Some(refusal(
                 LedgerReason::PreimageMismatch,
@@ -490,45 +570,63 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
             )),
             (_, None) if now_ms < expiry_ms => Some(refusal(
                 LedgerReason::LockNotExpired,
-                format!("lock {lock_id} expires at {expiry_ms}; it is {now_ms} and only a claim can move it before then"),
+                format!(
+                    "lock {lock_id} expires at {expiry_ms}; it is {now_ms} and only a claim can move it before then"
+                ),
             )),
             _ => None,
         };
         if let Some(error) = refused {
             return Err(self.refuse(key, asked, error, Vec::new(), now_ms));
         }
+        // A lock with an id was delivered into escrow: it is open here.
         debug_assert_eq!(
             record.state,
             EscrowState::Open,
-            "advance leaves no step announced"
+            "a lock with an id is open or settled"
         );
         let mut record = record;
-        record.state = match claim_with {
-            Some(preimage) => EscrowState::Claiming {
-                key: key.as_str().to_string(),
-                preimage: preimage.clone(),
-                at_ms: now_ms,
-            },
-            None => EscrowState::Refunding {
-                key: key.as_str().to_string(),
-                at_ms: now_ms,
-            },
+        let event = self.next_event;
+        let change = match claim_with {
+            Some(preimage) => {
+                record.state = EscrowState::Claiming {
+                    key: key.as_str().to_string(),
+                    preimage: preimage.clone(),
+                    at_ms: now_ms,
+                    event,
+                };
+                LockChange::Claimed {
+                    preimage: preimage.clone(),
+                }
+            }
+            None => {
+                record.state = EscrowState::Refunding {
+                    key: key.as_str().to_string(),
+                    at_ms: now_ms,
+                    event,
+                };
+                LockChange::Refunded
+            }
         };
         let used = KeyUse {
             key: key.as_str().to_string(),
             asked,
             refusal: None,
         };
-        self.commit(
+        // The commit that makes the step irrevocable also announces it and
+        // takes the lock off the open list; the delivery follows.
+        let announcement = self.event_write(&record, event, change, now_ms, None)?;
+        self.commit_with_event(
             vec![
                 put(key_use_key(&key_token(key.as_str())), &used),
                 put(lock_key(&token), &record),
                 (pending_key(&token), Some(Vec::new())),
+                delete(open_key(expiry_ms, lock_id)),
+                announcement,
             ],
             now_ms,
         )?;
-        let record = self.advance(&token, record)?;
-        Ok((record, token))
+        self.advance(&token, record)
     }
 
     /// The refusal a lock order gets before anything moves, if any; `Err` when
@@ -581,6 +679,7 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         Ok(None)
     }
 
+    /// Where the step `what` of a lock was journaled on the ledger.
     fn position_of(
         &self,
         record: &EscrowLock,
@@ -594,8 +693,10 @@ impl<L: TransferLedger, R: KvStore> CustodyLedger<L, R> {
         };
         delivered.map(JournalPosition::from).ok_or_else(|| {
             LedgerFailure::unknown(
-                LedgerReason::StoreFailed,
-                format!("the {what} is recorded but not yet done; repeat it with the same key"),
+                LedgerReason::DeliveryPending,
+                format!(
+                    "the {what} is recorded but not yet delivered; repeat it with the same key"
+                ),
             )
         })
     }
@@ -607,6 +708,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn lock(&mut self, order: &LockOrder) -> Result<Locked, LedgerFailure> {
+        self.usable()?;
         let terms = LockTerms::of(order);
         let asked = Asked::Lock(terms.clone());
         let token = key_token(order.key.as_str());
@@ -658,7 +760,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn claim(&mut self, order: &ClaimOrder) -> Result<Claimed, LedgerFailure> {
-        let (record, _) = self.settle(&order.key, order.lock_id, Some(&order.preimage))?;
+        let record = self.settle(&order.key, order.lock_id, Some(&order.preimage))?;
         let position = self.position_of(&record, "claim")?;
         Ok(Claimed {
             lock_id: order.lock_id,
@@ -669,7 +771,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn refund(&mut self, order: &RefundOrder) -> Result<Refunded, LedgerFailure> {
-        let (record, _) = self.settle(&order.key, order.lock_id, None)?;
+        let record = self.settle(&order.key, order.lock_id, None)?;
         let position = self.position_of(&record, "refund")?;
         Ok(Refunded {
             lock_id: order.lock_id,
@@ -678,6 +780,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure> {
+        self.usable()?;
         let mut holdings: std::collections::BTreeMap<Asset, Holding> =
             self.ledger.holdings(account)?.into_iter().collect();
         let prefix = held_prefix(account);
@@ -702,6 +805,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn lock_status(&self, lock_id: LockId) -> Result<Option<Htlc>, LedgerFailure> {
+        self.usable()?;
         let Some(token) = self.token_of(lock_id)? else {
             return Ok(None);
         };
@@ -709,6 +813,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn open_locks(&self, max: usize) -> Result<Vec<Htlc>, LedgerFailure> {
+        self.usable()?;
         let mut ids = Vec::new();
         self.records
             .scan_prefix(b"open/", &mut |key, _| {
@@ -738,6 +843,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn events_since(&self, cursor: u64, max: usize) -> Result<EventPage, LedgerFailure> {
+        self.usable()?;
         let max = max.min(MAX_EVENTS_PER_PAGE);
         let mut raw = Vec::new();
         self.records
@@ -761,6 +867,7 @@ impl<L: TransferLedger, R: KvStore + Send> LedgerSide for CustodyLedger<L, R> {
     }
 
     fn now_ms(&self) -> Result<u64, LedgerFailure> {
+        self.usable()?;
         Ok(self.now())
     }
 }

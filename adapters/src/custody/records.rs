@@ -37,7 +37,10 @@ impl From<&Position> for JournalPosition {
 }
 
 /// Where an escrow lock stands. The `…ing` states are written before the
-/// transfer they announce, the others after it.
+/// transfer they announce, the others after it. A claim or refund is
+/// committed once its `…ing` state is durable: from then on the lock reads
+/// as claimed (its secret public) or refunded, and the delivery out of escrow
+/// only catches up. `event` is the cursor of the lock event announcing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum EscrowState {
@@ -47,20 +50,24 @@ pub(super) enum EscrowState {
         key: String,
         preimage: Preimage,
         at_ms: u64,
+        event: u64,
     },
     Claimed {
         key: String,
         preimage: Preimage,
         at_ms: u64,
+        event: u64,
         delivered: Position,
     },
     Refunding {
         key: String,
         at_ms: u64,
+        event: u64,
     },
     Refunded {
         key: String,
         at_ms: u64,
+        event: u64,
         delivered: Position,
     },
 }
@@ -141,18 +148,19 @@ impl EscrowLock {
         let lock_id = self.lock_id()?;
         let terms = &self.terms;
         let status = match &self.state {
-            // Units still in escrow: the lock has not moved yet.
-            EscrowState::Locking
-            | EscrowState::Open
-            | EscrowState::Claiming { .. }
-            | EscrowState::Refunding { .. } => HtlcStatus::Open,
-            EscrowState::Claimed {
+            EscrowState::Locking | EscrowState::Open => HtlcStatus::Open,
+            EscrowState::Claiming {
+                preimage, at_ms, ..
+            }
+            | EscrowState::Claimed {
                 preimage, at_ms, ..
             } => HtlcStatus::Claimed {
                 at_ms: *at_ms,
                 preimage: preimage.clone(),
             },
-            EscrowState::Refunded { at_ms, .. } => HtlcStatus::Refunded { at_ms: *at_ms },
+            EscrowState::Refunding { at_ms, .. } | EscrowState::Refunded { at_ms, .. } => {
+                HtlcStatus::Refunded { at_ms: *at_ms }
+            }
         };
         Some(Htlc {
             lock_id: lock_id.seq(),

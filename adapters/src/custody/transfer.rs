@@ -2,7 +2,7 @@
 
 use isthmus_ledger::operation::Operation;
 use isthmus_ledger::state::Holding;
-use isthmus_ledger::{AccountRef, Asset, JournalPosition, LedgerFailure};
+use isthmus_ledger::{AccountRef, Asset, JournalPosition, LedgerError, LedgerFailure};
 use isthmus_store::KvStore;
 
 use crate::native_ledger::NativeLedger;
@@ -20,6 +20,14 @@ pub trait TransferLedger: Send {
         asset: &Asset,
         units: u64,
     ) -> Result<JournalPosition, LedgerFailure>;
+    /// What became of the transfer with `key`: `None` if the ledger never
+    /// journaled it, else where it was journaled or why it was refused.
+    /// How the custodian learns, after a crash, whether a delivery it
+    /// announced reached the ledger, without making it.
+    fn transfer_outcome(
+        &self,
+        key: &str,
+    ) -> Result<Option<Result<JournalPosition, LedgerError>>, LedgerFailure>;
     /// What an account holds.
     fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure>;
 }
@@ -45,6 +53,16 @@ impl<S: KvStore + Send> TransferLedger for NativeLedger<S> {
         };
         self.execute(key, operation)
             .map(|receipt| receipt.position())
+    }
+
+    fn transfer_outcome(
+        &self,
+        key: &str,
+    ) -> Result<Option<Result<JournalPosition, LedgerError>>, LedgerFailure> {
+        Ok(self
+            .ledger()
+            .journaled(key)?
+            .map(|(position, outcome)| outcome.into_result().map(|_| position)))
     }
 
     fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure> {

@@ -94,6 +94,22 @@ mod tests {
     }
 
     #[test]
+    fn all_codes_is_the_table_in_table_order_and_each_code_names_its_entry() {
+        let codes: Vec<&str> = Currency::all_codes().collect();
+        let table: Vec<&str> = CURRENCIES.iter().map(|entry| entry.code).collect();
+        assert_eq!(codes, table);
+        for entry in CURRENCIES {
+            let currency = Currency::parse(entry.code).ok();
+            assert_eq!(currency.as_ref().map(Currency::name), Some(entry.name));
+            assert!(!entry.name.is_empty(), "{}", entry.code);
+        }
+        assert_eq!(
+            Currency::parse("USD").ok().map(|c| c.name()),
+            Some("US Dollar")
+        );
+    }
+
+    #[test]
     fn refuses_unknown_and_withdrawn_codes() {
         for code in ["ABC", "usd", "US", "USDD", "HRK", "DEM", "", "BGN"] {
             assert_eq!(

@@ -1,0 +1,417 @@
+//! Behaviours of identifiers, decimals and strict JSON pinned at their exact
+//! boundaries, with published real-world identifiers (ISM-1 §3.1, §4.1, §4.6,
+//! §4.7). Each test states one rule; the values sit where a wrong operator or
+//! an off-by-one would change the outcome.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use isthmus_spec::decimal::Decimal;
+use isthmus_spec::ident::{Currency, Isin};
+use isthmus_spec::jcs::{canonicalize, parse_strict};
+use isthmus_spec::limits::{MAX_MESSAGE_BYTES, MAX_NESTING_DEPTH};
+use isthmus_spec::ReasonCode;
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------- ISIN (ISM-1 §4.1)
+
+/// Published ISINs with their issuer. Several put a letter's second digit (or
+/// a digit after a letter in the body) where the Luhn step doubles it, so
+/// both the letter expansion and the doubling are exercised.
+const PUBLISHED_ISINS: &[(&str, &str)] = &[
+    ("AU000000BHP4", "BHP Group"),
+    ("GB0002634946", "BAE Systems"),
+    ("US0378331005", "Apple"),
+    ("DE000BAY0017", "Bayer"),
+    ("CH0012032048", "Roche"),
+    ("JP3633400001", "Toyota"),
+    ("NL0000235190", "Airbus"),
+    ("KYG875721634", "Tencent"),
+    ("US02079K3059", "Alphabet class A"),
+    ("IE00B4L5Y983", "iShares Core MSCI World UCITS ETF"),
+    ("GB00BH4HKS39", "Vodafone"),
+    ("US0231351067", "Amazon"),
+    ("FR0000120271", "TotalEnergies"),
+];
+
+/// An independent ISO 6166 check, written from the rule rather than from the
+/// crate's code: expand every character of the *whole* twelve-character ISIN
+/// (letters A=10 … Z=35), then the classic Luhn validation, which doubles
+/// every second digit counting from the right *excluding* the check digit, and
+/// accepts when the total is a multiple of ten.
+fn luhn_valid_isin(isin: &str) -> bool {
+    let mut expanded = String::new();
+    for ch in isin.chars() {
+        let value = ch.to_digit(36).expect("alphanumeric");
+        expanded.push_str(&value.to_string());
+    }
+    let mut total = 0;
+    for (index_from_right, ch) in expanded.chars().rev().enumerate() {
+        let digit = ch.to_digit(10).expect("digit");
+        total += if index_from_right % 2 == 1 {
+            let twice = digit * 2;
+            if twice > 9 {
+                twice - 9
+            } else {
+                twice
+            }
+        } else {
+            digit
+        };
+    }
+    total % 10 == 0
+}
+
+/// Whether some letter of the payload has a digit in a position the Luhn step
+/// doubles (counted from the right of the expanded payload, rightmost doubled).
+fn has_letter_digit_in_doubled_position(isin: &str) -> bool {
+    let mut digits_from_letters = Vec::new();
+    for ch in isin[..11].chars() {
+        let value = ch.to_digit(36).expect("alphanumeric");
+        for _ in value.to_string().chars() {
+            digits_from_letters.push(value >= 10);
+        }
+    }
+    digits_from_letters
+        .iter()
+        .rev()
+        .enumerate()
+        .any(|(position, &from_letter)| from_letter && position % 2 == 0)
+}
+
+fn with_check_digit(isin: &str, digit: char) -> String {
+    format!("{}{digit}", &isin[..11])
+}
+
+#[test]
+fn published_isins_pass_an_independent_luhn_check_and_parse() {
+    for &(isin, issuer) in PUBLISHED_ISINS {
+        assert!(luhn_valid_isin(isin), "{isin} ({issuer}) fails ISO 6166");
+        let parsed = Isin::parse(isin).unwrap_or_else(|r| panic!("{isin} ({issuer}): {r:?}"));
+        assert_eq!(parsed.as_str(), isin);
+    }
+    // The set really does put letters where the doubling happens, and in
+    // positions where it does not.
+    assert!(
+        PUBLISHED_ISINS
+            .iter()
+            .filter(|(isin, _)| has_letter_digit_in_doubled_position(isin))
+            .count()
+            >= 5
+    );
+}
+
+#[test]
+fn isin_with_any_other_check_digit_is_refused_for_its_check_digit() {
+    for &(isin, issuer) in PUBLISHED_ISINS {
+        let mut accepted = Vec::new();
+        for digit in '0'..='9' {
+            let candidate = with_check_digit(isin, digit);
+            // The oracle and the parser agree on every one of the ten endings.
+            assert_eq!(
+                luhn_valid_isin(&candidate),
+                Isin::parse(&candidate).is_ok(),
+                "{candidate} ({issuer})"
+            );
+            match Isin::parse(&candidate) {
+                Ok(_) => accepted.push(candidate),
+                Err(rejection) => assert_eq!(
+                    rejection.code,
+                    ReasonCode::IsinCheckDigit,
+                    "{candidate} ({issuer})"
+                ),
+            }
+        }
+        assert_eq!(accepted, vec![isin.to_string()], "{issuer}");
+    }
+}
+
+#[test]
+fn isin_check_digit_depends_on_every_letter_of_the_body() {
+    // Replacing one body letter by another changes the check digit unless
+    // the two letters expand to digits with the same Luhn contribution; the
+    // oracle and the parser must agree on every such variant.
+    for &(isin, issuer) in PUBLISHED_ISINS {
+        for position in 0..11 {
+            for replacement in ('A'..='Z').chain('0'..='9') {
+                if position < 2 && !replacement.is_ascii_uppercase() {
+                    continue;
+                }
+                let mut changed: Vec<char> = isin.chars().collect();
+                changed[position] = replacement;
+                let changed: String = changed.into_iter().collect();
+                let expected = luhn_valid_isin(&changed);
+                let result = Isin::parse(&changed);
+                assert_eq!(result.is_ok(), expected, "{changed} (from {issuer})");
+                if !expected {
+                    assert_eq!(
+                        result.err().map(|r| r.code),
+                        Some(ReasonCode::IsinCheckDigit)
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn isin_prefix_is_its_first_two_letters() {
+    let prefix = |isin: &str| Isin::parse(isin).map(|i| i.prefix().to_string()).unwrap();
+    assert_eq!(prefix("AU000000BHP4"), "AU");
+    assert_eq!(prefix("GB0002634946"), "GB");
+    assert_eq!(prefix("US0378331005"), "US");
+    assert_eq!(prefix("DE000BAY0017"), "DE");
+    assert_eq!(prefix("CH0012032048"), "CH");
+    assert_eq!(prefix("JP3633400001"), "JP");
+    assert_eq!(prefix("NL0000235190"), "NL");
+    assert_eq!(prefix("KYG875721634"), "KY");
+}
+
+// ------------------------------------------------------------- Decimal (ISM-1 §4.7)
+
+fn decimal(text: &str) -> Decimal {
+    Decimal::parse(text).unwrap_or_else(|r| panic!("{text}: {r:?}"))
+}
+
+fn decimal_code(text: &str) -> Option<ReasonCode> {
+    Decimal::parse(text).err().map(|r| r.code)
+}
+
+#[test]
+fn decimal_needs_integer_digits_before_the_point() {
+    assert_eq!(decimal_code(".5"), Some(ReasonCode::DecimalFormat));
+    assert_eq!(decimal_code(".05"), Some(ReasonCode::DecimalFormat));
+    assert_eq!(decimal("0.5").mantissa(), 5);
+}
+
+#[test]
+fn decimal_integer_part_must_be_all_digits_even_when_the_fraction_is() {
+    // A non-digit integer part with a well-formed fraction, and a non-digit
+    // integer part without any fraction, are both malformed.
+    for bad in ["1x.5", "x.5", "1e3", "1x", "+1", "1-"] {
+        assert_eq!(decimal_code(bad), Some(ReasonCode::DecimalFormat), "{bad}");
+    }
+    assert_eq!(decimal("12.5").mantissa(), 125);
+}
+
+#[test]
+fn decimal_fraction_must_be_all_digits_even_when_the_integer_is() {
+    for bad in ["1.x", "1.5x", "12.x5", "1.5e3", "1.-5", "0.+5"] {
+        assert_eq!(decimal_code(bad), Some(ReasonCode::DecimalFormat), "{bad}");
+    }
+    assert_eq!(decimal("1.25").mantissa(), 125);
+}
+
+#[test]
+fn decimal_leading_zero_is_allowed_only_as_the_whole_integer_part() {
+    // One-character integer part "0": allowed (it is not a leading zero).
+    let half = decimal("0.5");
+    assert_eq!((half.mantissa(), half.scale()), (5, 1));
+    // Several characters starting with '0': refused, with or without fraction.
+    for bad in ["00", "01", "05.5", "00.5", "007"] {
+        assert_eq!(decimal_code(bad), Some(ReasonCode::DecimalFormat), "{bad}");
+    }
+    // Several characters not starting with '0', and a single non-zero digit:
+    // both fine, including zeros after the first digit.
+    assert_eq!(decimal("10").mantissa(), 10);
+    assert_eq!(decimal("100.05").mantissa(), 10005);
+    assert_eq!(decimal("7").mantissa(), 7);
+}
+
+#[test]
+fn decimal_negative_only_when_the_text_after_the_sign_is_a_decimal() {
+    assert_eq!(decimal_code("-12.5"), Some(ReasonCode::DecimalNotPositive));
+    assert_eq!(decimal_code("-0.5"), Some(ReasonCode::DecimalNotPositive));
+    assert_eq!(decimal_code("-1x.5"), Some(ReasonCode::DecimalFormat));
+    assert_eq!(decimal_code("-1.x"), Some(ReasonCode::DecimalFormat));
+    assert_eq!(decimal_code("-05"), Some(ReasonCode::DecimalFormat));
+}
+
+#[test]
+fn decimal_from_minor_units_when_digits_exactly_fill_the_fraction() {
+    let text = |minor, scale| Decimal::from_minor_units(minor, scale).map(|d| d.to_string());
+    // As many digits as the scale: "0." then all of them.
+    assert_eq!(text(12, 2).as_deref(), Some("0.12"));
+    assert_eq!(text(5, 1).as_deref(), Some("0.5"));
+    assert_eq!(text(999_999, 6).as_deref(), Some("0.999999"));
+    // One digit more than the scale: the first digit is the integer part.
+    assert_eq!(text(123, 2).as_deref(), Some("1.23"));
+    assert_eq!(text(10, 1).as_deref(), Some("1.0"));
+    // One digit fewer: zeros are padded after the point.
+    assert_eq!(text(5, 2).as_deref(), Some("0.05"));
+    // The value is kept: 0.12 is 12 hundredths.
+    let cents = Decimal::from_minor_units(12, 2).unwrap();
+    assert_eq!(cents.to_minor_units(2), Some(12));
+}
+
+#[test]
+fn decimals_of_different_value_are_not_the_same_value() {
+    let pairs = [
+        ("1.5", "1.05"),
+        ("1", "2"),
+        ("10", "1"),
+        ("0.1", "0.01"),
+        ("123456789012345678", "123456789012345677"),
+    ];
+    for (a, b) in pairs {
+        assert!(!decimal(a).same_value(&decimal(b)), "{a} vs {b}");
+        assert!(!decimal(b).same_value(&decimal(a)), "{b} vs {a}");
+    }
+}
+
+#[test]
+fn decimals_of_equal_value_are_the_same_value_at_any_scale() {
+    let pairs = [
+        ("1", "1.000"),
+        ("1.50", "1.5"),
+        ("0.10", "0.1000000"),
+        ("100", "100.0"),
+    ];
+    for (a, b) in pairs {
+        let (a, b) = (decimal(a), decimal(b));
+        assert_ne!(a, b, "different texts are different decimals");
+        assert!(a.same_value(&b) && b.same_value(&a), "{a} vs {b}");
+    }
+    assert!(decimal("2.5").same_value(&decimal("2.5")));
+}
+
+// ----------------------------------------------------------- Strict JSON (ISM-1 §3.1)
+
+/// A JSON string literal of exactly `len` bytes (`len >= 2`).
+fn string_document(len: usize) -> Vec<u8> {
+    let mut document = vec![b'a'; len];
+    document[0] = b'"';
+    document[len - 1] = b'"';
+    document
+}
+
+#[test]
+fn input_of_exactly_the_maximum_size_is_accepted() {
+    let document = string_document(MAX_MESSAGE_BYTES);
+    assert_eq!(document.len(), MAX_MESSAGE_BYTES);
+    let value = parse_strict(&document, MAX_NESTING_DEPTH).unwrap();
+    assert_eq!(value.as_str().map(str::len), Some(MAX_MESSAGE_BYTES - 2));
+    assert_eq!(canonicalize(&document).unwrap(), document);
+}
+
+#[test]
+fn input_one_byte_over_the_maximum_size_is_refused_as_too_large() {
+    // Otherwise well-formed, so only the size can be the reason.
+    let document = string_document(MAX_MESSAGE_BYTES + 1);
+    assert_eq!(
+        parse_strict(&document, MAX_NESTING_DEPTH).map_err(|r| r.code),
+        Err(ReasonCode::InputTooLarge)
+    );
+    assert_eq!(
+        canonicalize(&document).map_err(|r| r.code),
+        Err(ReasonCode::InputTooLarge)
+    );
+}
+
+fn strict(text: &str) -> Value {
+    parse_strict(text.as_bytes(), MAX_NESTING_DEPTH).unwrap_or_else(|r| panic!("{text}: {r:?}"))
+}
+
+#[test]
+fn strict_parse_keeps_booleans() {
+    assert_eq!(strict("true"), Value::Bool(true));
+    assert_eq!(strict("false"), Value::Bool(false));
+    assert_eq!(strict("[true,false]"), json!([true, false]));
+}
+
+#[test]
+fn strict_parse_keeps_negative_integers_as_signed_integers() {
+    let value = strict("-5");
+    assert_eq!(value.as_i64(), Some(-5));
+    assert!(value.is_i64() && !value.is_u64() && !value.is_f64());
+    assert_eq!(strict("-9223372036854775808").as_i64(), Some(i64::MIN));
+    assert_eq!(strict(r#"{"n":-1}"#), json!({"n": -1}));
+}
+
+#[test]
+fn strict_parse_keeps_non_negative_integers_as_unsigned_integers() {
+    let value = strict("42");
+    assert_eq!(value.as_u64(), Some(42));
+    assert!(value.is_u64() && !value.is_f64());
+    assert_eq!(strict("0").as_u64(), Some(0));
+    assert_eq!(strict("18446744073709551615").as_u64(), Some(u64::MAX));
+    assert_eq!(strict("[7]"), json!([7]));
+}
+
+#[test]
+fn strict_parse_keeps_fractional_and_exponent_numbers_as_doubles() {
+    let value = strict("1.5");
+    assert_eq!(value.as_f64(), Some(1.5));
+    assert!(value.is_f64());
+    assert_eq!(strict("-2.25").as_f64(), Some(-2.25));
+    assert_eq!(strict("1e3").as_f64(), Some(1000.0));
+    // Beyond u64 the integer becomes the nearest double.
+    assert_eq!(
+        strict("18446744073709551616").as_f64(),
+        Some(18_446_744_073_709_551_616.0)
+    );
+}
+
+#[test]
+fn strict_parse_keeps_strings_with_and_without_escapes() {
+    // Without escapes the text is borrowed from the input.
+    assert_eq!(strict(r#""plain""#), Value::String("plain".into()));
+    assert_eq!(strict(r#""""#), Value::String(String::new()));
+    // With escapes it is decoded into a buffer first.
+    assert_eq!(strict(r#""a\nb""#), Value::String("a\nb".into()));
+    assert_eq!(strict(r#""\u00e9\"""#), Value::String("é\"".into()));
+    assert_eq!(
+        strict(r#"{"k":"v\t","w":"x"}"#),
+        json!({"k": "v\t", "w": "x"})
+    );
+}
+
+#[test]
+fn strict_parse_keeps_null_arrays_and_objects() {
+    assert_eq!(strict("null"), Value::Null);
+    assert_eq!(strict("[]"), json!([]));
+    assert_eq!(strict("{}"), json!({}));
+    assert_eq!(
+        strict(r#"{"a":[1,-1,1.5,"s",true,null,{}],"b":{"c":false}}"#),
+        json!({"a": [1, -1, 1.5, "s", true, null, {}], "b": {"c": false}})
+    );
+}
+
+// ------------------------------------------------------------ Currency (ISM-1 §4.6)
+
+#[test]
+fn currency_names_are_the_iso_4217_names() {
+    let name = |code: &str| Currency::parse(code).unwrap().name();
+    assert_eq!(name("USD"), "US Dollar");
+    assert_eq!(name("EUR"), "Euro");
+    assert_eq!(name("JPY"), "Yen");
+    assert_eq!(name("GBP"), "Pound Sterling");
+    assert_eq!(name("CHF"), "Swiss Franc");
+    assert_eq!(name("AED"), "UAE Dirham");
+    assert_eq!(name("XAU"), "Gold");
+    assert_eq!(name("XCG"), "Caribbean Guilder");
+    assert_eq!(name("ZWG"), "Zimbabwe Gold");
+}
+
+#[test]
+fn all_codes_lists_every_active_code_once_in_sorted_order() {
+    let codes: Vec<&str> = Currency::all_codes().collect();
+    // 178 distinct alphabetic codes in ISO 4217 List One of 2026-01-01.
+    assert_eq!(codes.len(), 178);
+    assert_eq!(codes.first(), Some(&"AED"));
+    assert_eq!(codes.last(), Some(&"ZWG"));
+    for pair in codes.windows(2) {
+        assert!(pair[0] < pair[1], "{} then {}", pair[0], pair[1]);
+    }
+    for code in &codes {
+        let currency = Currency::parse(code).unwrap();
+        assert_eq!(currency.as_str(), *code);
+        assert!(!currency.name().is_empty(), "{code}");
+    }
+    for expected in ["USD", "EUR", "JPY", "XAD", "XCG", "ZWG"] {
+        assert!(codes.contains(&expected), "{expected}");
+    }
+    for withdrawn in ["ANG", "BGN", "CUC", "HRK", "ZWL"] {
+        assert!(!codes.contains(&withdrawn), "{withdrawn}");
+    }
+}

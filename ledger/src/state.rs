@@ -449,29 +449,39 @@ impl LedgerState {
     /// Moves a lock's units out of the locker's locked balance into `to`'s
     /// available balance and records how the lock ended, or changes nothing.
     fn release(&mut self, lock_id: u64, to: &AccountRef, status: HtlcStatus) -> Outcome {
-        // Only called for a lock `open_lock` found open.
-        let Some(lock) = self.locks.get(&lock_id) else {
+        // Taken out of the map while balances change (no clone on this hot
+        // path), and always put back before returning. Only called for a
+        // lock `open_lock` found open.
+        let Some(mut lock) = self.locks.remove(&lock_id) else {
             unreachable!("release of lock {lock_id}, which open_lock found")
         };
-        let (from, asset, units, expiry_ms) = (
-            lock.from.clone(),
-            lock.asset.clone(),
-            lock.units,
-            lock.expiry_ms,
-        );
-        let mut source = self.balance(&from, &asset);
+        let outcome = self.move_locked_units(&lock, to);
+        if outcome.is_applied() {
+            self.open_by_expiry.remove(&(lock.expiry_ms, lock_id));
+            lock.status = status;
+        }
+        self.locks.insert(lock_id, lock);
+        outcome
+    }
+
+    /// Moves a lock's units from the locker's locked balance to `to`'s
+    /// available balance, or changes nothing.
+    fn move_locked_units(&mut self, lock: &Htlc, to: &AccountRef) -> Outcome {
+        let (from, asset, units) = (&lock.from, &lock.asset, lock.units);
+        let mut source = self.balance(from, asset);
         // An open lock's units are always in its locker's locked balance
         // (checked by check_invariants); anything else is a bug in this file.
         assert!(
             source.locked >= units,
-            "lock {lock_id} holds {units} {asset} but {from} has only {} locked",
+            "lock {} holds {units} {asset} but {from} has only {} locked",
+            lock.lock_id,
             source.locked
         );
         source.locked -= units;
-        let mut target = if *to == from {
+        let mut target = if to == from {
             source
         } else {
-            self.balance(to, &asset)
+            self.balance(to, asset)
         };
         let Some(available) = target.available.checked_add(units) else {
             // Nothing was written yet: a refused operation changes nothing.
@@ -481,16 +491,11 @@ impl LedgerState {
             );
         };
         target.available = available;
-        if *to != from {
-            self.set_balance(&from, &asset, source);
+        if to != from {
+            self.set_balance(from, asset, source);
         }
-        self.set_balance(to, &asset, target);
-        let claimed = matches!(status, HtlcStatus::Claimed { .. });
-        self.open_by_expiry.remove(&(expiry_ms, lock_id));
-        if let Some(lock) = self.locks.get_mut(&lock_id) {
-            lock.status = status;
-        }
-        Outcome::Applied(if claimed {
+        self.set_balance(to, asset, target);
+        Outcome::Applied(if to == &lock.beneficiary {
             Effect::Claimed {
                 beneficiary: to.clone(),
             }

@@ -124,11 +124,10 @@ impl<'de> Visitor<'de> for StrictSeed<'_> {
             .map(Value::Number)
             .ok_or_else(|| E::custom("number is not finite"))
     }
+    // serde_json hands strings over borrowed or copied, never as an owned
+    // String, so serde's default visit_string (which calls this) suffices.
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
     }
     fn visit_unit<E>(self) -> Result<Value, E> {
         Ok(Value::Null)

@@ -64,8 +64,14 @@ pub(crate) fn check_digit(body: &[u8]) -> u32 {
         .enumerate()
         .map(|(position, &digit)| {
             if position % 2 == 0 {
+                // Luhn adds the digits of the doubled digit: 2d for d < 5,
+                // 1 + (2d - 10) = 2d - 9 from 5 on.
                 let doubled = digit * 2;
-                doubled / 10 + doubled % 10
+                if digit > 4 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
             } else {
                 digit
             }

@@ -374,3 +374,38 @@ fn custody_time_never_goes_back_with_a_clock_that_ticks() {
         .claim(&claim("claim-1", lock.lock_id, secret()))
         .unwrap();
 }
+
+/// The delivery into escrow reached the ledger, but the record of it was
+/// lost, and the lock's expiry passed before the restart: the custodian finds
+/// the delivery on the ledger by its key and keeps the lock (now refundable)
+/// instead of refusing it and orphaning the units in escrow.
+#[test]
+fn a_delivered_lock_whose_record_was_lost_survives_its_expiry() {
+    let clock = ManualClock::new(T0);
+    let store = MemoryStore::new();
+    let records = MemoryStore::new();
+    let mut custody = custody_over(&clock, store.clone(), records.clone());
+    records.fail_flushes_after(1);
+    assert!(custody.lock(&order_to("lock-1", BUYER)).is_err());
+    drop(custody);
+    records.crash();
+    records.fail_flushes(false);
+    clock.set(EXPIRY + 1);
+    let mut custody = CustodyLedger::open(
+        mic(),
+        account(ESCROW),
+        reopened(&clock, store),
+        records,
+        Box::new(clock.clone()),
+    )
+    .unwrap();
+    let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
+    let seller = custody.holdings(&account(SELLER)).unwrap();
+    assert_eq!(
+        seller[0].1.locked, 5_000_000,
+        "the escrowed units are the seller's"
+    );
+    custody.refund(&refund("refund-1", lock.lock_id)).unwrap();
+    let seller = custody.holdings(&account(SELLER)).unwrap();
+    assert_eq!(seller[0].1.available, 1_000_000_000);
+}

@@ -286,6 +286,32 @@ fn refusals(world: &mut World) -> Trace {
     trace(world, steps)
 }
 
+/// A key reused for another kind of operation: the sentence tells a person
+/// what the key was used for.
+#[test]
+fn a_reused_key_names_what_it_was_used_for_on_both_ledgers() {
+    for kind in [Kind::Native, Kind::Custody] {
+        let mut world = World::new(kind);
+        let lock = world.lock(order("lock-1", "1", EXPIRY)).unwrap();
+        world.side().claim(&claim("k", lock, secret())).unwrap();
+        let other = world.lock(order("k", "1", EXPIRY)).unwrap_err();
+        assert_eq!(other.reason(), IdempotencyKeyReused);
+        assert!(
+            other.error().message.contains("for a different claim"),
+            "{other}"
+        );
+        world.clock.set(EXPIRY);
+        let refund_with_lock_key = world.side().refund(&refund("lock-1", lock)).unwrap_err();
+        assert!(
+            refund_with_lock_key
+                .error()
+                .message
+                .contains("for a different lock"),
+            "{refund_with_lock_key}"
+        );
+    }
+}
+
 #[test]
 fn refusals_are_the_same_on_both_ledgers() {
     let (native, custody) = both(refusals);
@@ -436,11 +462,28 @@ fn watcher_view(world: &mut World) -> Trace {
     );
     assert_eq!(side.open_locks(10).unwrap().len(), 2);
 
+    // A refund appears on the cursor too, and empties the open list of that lock.
+    world.clock.set(EXPIRY + 5_000);
+    let side = world.side();
+    side.refund(&refund("refund-late", late)).unwrap();
+    let refunded = side.events_since(claimed.next, 100).unwrap();
+    assert_eq!(
+        refunded
+            .events
+            .iter()
+            .map(|e| (e.lock_id, e.change.clone(), e.at_ms))
+            .collect::<Vec<_>>(),
+        vec![(late, LockChange::Refunded, EXPIRY + 5_000)]
+    );
+    assert_eq!(side.open_locks(10).unwrap().len(), 1);
+    world.clock.set(T0 + 1_000);
+    let side = world.side();
+
     // Ledger time follows the clock but never goes back.
-    assert_eq!(side.now_ms().unwrap(), T0 + 1_000);
+    assert_eq!(side.now_ms().unwrap(), EXPIRY + 5_000);
     world.clock.set(T0 - 50_000);
-    assert_eq!(world.side().now_ms().unwrap(), T0 + 1_000);
-    let step = step(world.lock(order("after-clock-jump", "1", T0 + 500)));
+    assert_eq!(world.side().now_ms().unwrap(), EXPIRY + 5_000);
+    let step = step(world.lock(order("after-clock-jump", "1", EXPIRY + 4_000)));
     trace(world, vec![step])
 }
 

@@ -55,3 +55,37 @@ impl Clock for ManualClock {
         self.now_ms.load(Ordering::SeqCst)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_reads_what_it_was_set_to_and_moves_only_when_told() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        assert_eq!(clock.now_ms(), 1_700_000_000_000);
+        clock.advance(250);
+        assert_eq!(clock.now_ms(), 1_700_000_000_250);
+        clock.set(42);
+        assert_eq!(clock.now_ms(), 42, "set may move time backwards");
+        // Clones share the time: a test moves the clock a ledger reads.
+        let shared = clock.clone();
+        shared.advance(8);
+        assert_eq!(clock.now_ms(), 50);
+        assert_eq!(ManualClock::default().now_ms(), 0);
+    }
+
+    #[test]
+    fn the_system_clock_reads_the_machines_time_in_unix_milliseconds() {
+        let os_ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let before = os_ms(SystemTime::now());
+        let read = u128::from(SystemClock.now_ms());
+        let after = os_ms(SystemTime::now());
+        // Within a few seconds of the OS clock either side (it may be set
+        // between the reads), and in milliseconds, not seconds or micros.
+        assert!(
+            read + 5_000 >= before && read <= after + 5_000,
+            "SystemClock read {read}, the OS clock {before}..{after}"
+        );
+    }
+}

@@ -92,3 +92,64 @@ impl StoreError {
         matches!(self.op(), StoreOp::Write | StoreOp::Flush)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_the_store_was_doing() {
+        for (op, word) in [
+            (StoreOp::Open, "opening"),
+            (StoreOp::Read, "reading"),
+            (StoreOp::Write, "writing"),
+            (StoreOp::Flush, "flushing"),
+        ] {
+            assert_eq!(op.to_string(), word);
+            let injected = StoreError::Injected { op }.to_string();
+            assert_eq!(
+                injected,
+                format!("{word} the store failed: injected failure")
+            );
+            let corrupt = StoreError::Corrupt {
+                op,
+                detail: "bad page".into(),
+            };
+            assert_eq!(
+                corrupt.to_string(),
+                format!("{word} the store found damaged data: bad page")
+            );
+        }
+        let busy = StoreError::Busy {
+            path: PathBuf::from("/var/lib/isthmus"),
+            waited_ms: 5_000,
+        };
+        assert_eq!(
+            busy.to_string(),
+            "the store at /var/lib/isthmus is in use by another process (waited 5000 ms for it)"
+        );
+    }
+
+    #[test]
+    fn only_failed_writes_and_flushes_may_have_written() {
+        let failed = |op| StoreError::Io {
+            op,
+            source: std::io::Error::other("disk"),
+        };
+        assert!(!failed(StoreOp::Open).may_have_written());
+        assert!(!failed(StoreOp::Read).may_have_written());
+        assert!(failed(StoreOp::Write).may_have_written());
+        assert!(failed(StoreOp::Flush).may_have_written());
+        let busy = StoreError::Busy {
+            path: PathBuf::from("db"),
+            waited_ms: 0,
+        };
+        assert_eq!(busy.op(), StoreOp::Open);
+        assert!(!busy.may_have_written());
+        assert!(!StoreError::Backend {
+            op: StoreOp::Read,
+            detail: String::new()
+        }
+        .may_have_written());
+    }
+}

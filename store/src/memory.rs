@@ -272,4 +272,48 @@ mod tests {
         let floor = store.get_floor(b"j/", b"k").ok().flatten();
         assert_eq!(floor.map(|(k, _)| k), Some(b"j/3".to_vec()));
     }
+
+    #[test]
+    fn a_poke_is_durable_at_once_and_leaves_other_keys_unflushed_writes_undoable() {
+        let store = MemoryStore::new();
+        assert!(store.commit(vec![put("a", "1"), put("b", "1")]).is_ok());
+        // Unflushed writes to the key about to be poked, and to another key.
+        assert!(store.apply(vec![put("a", "2"), put("b", "2")]).is_ok());
+        assert!(store
+            .apply(vec![(b"a".to_vec(), None), put("c", "2")])
+            .is_ok());
+        store.poke(b"a", b"tampered".to_vec());
+        assert_eq!(value(&store, "a").as_deref(), Some("tampered"));
+        assert_eq!(
+            store.unflushed_writes(),
+            2,
+            "b's and c's writes stay unflushed"
+        );
+        store.crash();
+        assert_eq!(value(&store, "a").as_deref(), Some("tampered"));
+        assert_eq!(value(&store, "b").as_deref(), Some("1"));
+        assert_eq!(value(&store, "c"), None);
+        // A poke of a key that was never written creates it durably too.
+        store.poke(b"d", b"new".to_vec());
+        store.crash();
+        assert_eq!(value(&store, "d").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn a_snapshot_holds_every_visible_pair_in_key_order() {
+        let store = MemoryStore::new();
+        assert_eq!(store.snapshot(), Vec::<KvPair>::new());
+        assert!(store
+            .commit(vec![put("m", "3"), put("a", "1"), put("z", "4")])
+            .is_ok());
+        assert!(store
+            .apply(vec![put("b", "2"), (b"z".to_vec(), None)])
+            .is_ok());
+        let pair = |k: &str, v: &str| (k.as_bytes().to_vec(), v.as_bytes().to_vec());
+        assert_eq!(
+            store.snapshot(),
+            vec![pair("a", "1"), pair("b", "2"), pair("m", "3")],
+            "unflushed writes included, deleted keys gone"
+        );
+    }
 }

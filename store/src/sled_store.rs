@@ -32,6 +32,18 @@ fn classify(op: StoreOp, error: sled::Error) -> StoreError {
     }
 }
 
+/// Whether sled could not open a store because another handle holds its
+/// file lock. sled 0.34 reports that as an `ErrorKind::Other` error whose
+/// message quotes the lock's `WouldBlock` error; a plain `WouldBlock` (should
+/// a later sled pass the lock's error on as it is) counts too.
+fn is_lock_contention(error: &std::io::Error) -> bool {
+    if error.kind() == std::io::ErrorKind::WouldBlock {
+        return true;
+    }
+    let message = error.to_string();
+    message.starts_with("could not acquire lock on") && message.contains("WouldBlock")
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
     ///
@@ -40,6 +52,13 @@ impl SledStore {
     /// dropped; a process that restarts, or a tool opening a store another
     /// process just closed, waits up to [`SLED_LOCK_WAIT_MS`] for it.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        SledStore::open_waiting(dir, Duration::from_millis(SLED_LOCK_WAIT_MS))
+    }
+
+    /// Opens (or creates) the store in `dir`, waiting up to `wait` for
+    /// another holder of its lock to let go, then failing with
+    /// [`StoreError::Busy`].
+    pub fn open_waiting(dir: &Path, wait: Duration) -> Result<SledStore, StoreError> {
         let started = Instant::now();
         loop {
             let opened = sled::Config::new()
@@ -49,17 +68,15 @@ impl SledStore {
                 .open();
             match opened {
                 Ok(db) => return Ok(SledStore { db }),
-                Err(sled::Error::Io(error))
-                    if error.kind() == std::io::ErrorKind::WouldBlock
-                        && started.elapsed() < Duration::from_millis(SLED_LOCK_WAIT_MS) =>
-                {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err(sled::Error::Io(error)) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                    return Err(StoreError::Busy {
-                        path: dir.to_path_buf(),
-                        waited_ms: SLED_LOCK_WAIT_MS,
-                    })
+                Err(sled::Error::Io(error)) if is_lock_contention(&error) => {
+                    let left = wait.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(StoreError::Busy {
+                            path: dir.to_path_buf(),
+                            waited_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        });
+                    }
+                    std::thread::sleep(left.min(Duration::from_millis(10)));
                 }
                 Err(error) => return Err(classify(StoreOp::Open, error)),
             }
@@ -129,7 +146,7 @@ impl KvStore for SledStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -163,6 +180,93 @@ mod tests {
             store.get_floor(b"a/", b"c").unwrap().map(|(k, _)| k),
             Some(b"a/2".to_vec()),
             "past the prefix, the prefix's last key, not b/1"
+        );
+    }
+
+    #[test]
+    fn an_open_waits_for_another_handle_to_let_go_of_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = SledStore::open(dir.path()).unwrap();
+        holder
+            .commit(vec![(b"k".to_vec(), Some(b"v".to_vec()))])
+            .unwrap();
+        // Another thread lets go while this one is waiting; sled's background
+        // threads release the file lock shortly after.
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(holder);
+        });
+        let reopened = SledStore::open_waiting(dir.path(), Duration::from_secs(60));
+        releaser.join().unwrap();
+        let reopened = reopened.unwrap();
+        assert_eq!(reopened.get(b"k").unwrap(), Some(b"v".to_vec()));
+    }
+
+    #[test]
+    fn an_open_gives_up_as_busy_once_its_wait_is_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = SledStore::open(dir.path()).unwrap();
+        let path = dir.path().to_path_buf();
+        let (outcome_tx, outcome_rx) = std::sync::mpsc::channel();
+        let opener = std::thread::spawn(move || {
+            let outcome = SledStore::open_waiting(&path, Duration::from_millis(50));
+            outcome_tx.send(outcome.map(drop)).unwrap();
+        });
+        // The holder stays open until the opener answers (or, should it wait
+        // on and on, until long after its wait, so the test ends either way).
+        let outcome = outcome_rx.recv_timeout(Duration::from_secs(30));
+        drop(holder);
+        opener.join().unwrap();
+        match outcome {
+            Ok(Err(StoreError::Busy { path, waited_ms })) => {
+                assert_eq!(path, dir.path());
+                assert_eq!(waited_ms, 50);
+            }
+            Ok(other) => {
+                panic!("expected Busy while another handle holds the store, got {other:?}")
+            }
+            Err(_) => panic!("the open went on waiting past its wait"),
+        }
+    }
+
+    #[test]
+    fn only_the_locks_would_block_error_counts_as_contention() {
+        use std::io::{Error, ErrorKind};
+        // What sled 0.34 returns when the lock is held.
+        let held = Error::other(
+            "could not acquire lock on \"/tmp/x/db\": Os { code: 11, kind: WouldBlock, \
+             message: \"Resource temporarily unavailable\" }",
+        );
+        assert!(is_lock_contention(&held));
+        assert!(is_lock_contention(&Error::from(ErrorKind::WouldBlock)));
+        let lock_failed = Error::other(
+            "could not acquire lock on \"/tmp/x/db\": Os { code: 37, kind: Uncategorized, \
+             message: \"No locks available\" }",
+        );
+        assert!(
+            !is_lock_contention(&lock_failed),
+            "the lock failed, nobody holds it"
+        );
+        assert!(!is_lock_contention(&Error::other("read WouldBlock")));
+        assert!(!is_lock_contention(&Error::from(ErrorKind::NotADirectory)));
+    }
+
+    #[test]
+    fn an_open_the_system_refuses_is_an_io_error_not_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"not a directory").unwrap();
+        // Not retried: an error other than the lock's comes back at once.
+        let refused = SledStore::open_waiting(&file.join("db"), Duration::from_secs(2));
+        assert!(
+            matches!(
+                refused,
+                Err(StoreError::Io {
+                    op: StoreOp::Open,
+                    ..
+                })
+            ),
+            "{refused:?}"
         );
     }
 }

@@ -76,6 +76,20 @@ impl Receipt {
     }
 }
 
+/// Refuses a batch of `requested` entries that could take the journal past
+/// [`MAX_JOURNAL_ENTRIES`] (every request may journal one entry).
+fn journal_room(entries: u64, requested: usize) -> Result<(), LedgerFailure> {
+    if entries.saturating_add(requested as u64) > MAX_JOURNAL_ENTRIES {
+        return Err(LedgerFailure::unavailable(
+            LedgerReason::JournalFull,
+            format!(
+                "the journal holds {entries} entries and cannot take {requested} more; at most {MAX_JOURNAL_ENTRIES}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A journaled outcome as the caller sees it: the receipt of an applied
 /// operation, or the final refusal with the entry that recorded it.
 fn receipt_or_refusal(
@@ -174,16 +188,7 @@ impl<S: KvStore> Ledger<S> {
                 ),
             ));
         }
-        if self.next_seq.saturating_add(requests.len() as u64) > MAX_JOURNAL_ENTRIES {
-            return Err(LedgerFailure::unavailable(
-                LedgerReason::JournalFull,
-                format!(
-                    "the journal holds {} entries and cannot take {} more; at most {MAX_JOURNAL_ENTRIES}",
-                    self.next_seq,
-                    requests.len()
-                ),
-            ));
-        }
+        journal_room(self.next_seq, requests.len())?;
         // One ledger time per batch, never earlier than the journal's last.
         let now_ms = self.ledger_time();
         // This batch's entries, grouped into chunks of at most MAX_CHUNK_ENTRIES.
@@ -489,4 +494,29 @@ fn unknown_account(account: &AccountRef) -> LedgerError {
         LedgerReason::AccountUnknown,
         format!("no account {account} on this ledger"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FailureKind;
+
+    #[test]
+    fn the_journal_takes_entries_up_to_its_maximum_and_not_one_more() {
+        assert!(journal_room(MAX_JOURNAL_ENTRIES - 2, 2).is_ok());
+        assert!(journal_room(MAX_JOURNAL_ENTRIES - 1, 1).is_ok());
+        assert!(journal_room(MAX_JOURNAL_ENTRIES, 0).is_ok());
+        for (entries, requested) in [
+            (MAX_JOURNAL_ENTRIES - 1, 2),
+            (MAX_JOURNAL_ENTRIES, 1),
+            (u64::MAX, 1),
+        ] {
+            let full = journal_room(entries, requested).unwrap_err();
+            assert_eq!(
+                (full.kind(), full.reason()),
+                (FailureKind::Unavailable, LedgerReason::JournalFull),
+                "{entries} + {requested}"
+            );
+        }
+    }
 }

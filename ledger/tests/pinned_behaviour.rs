@@ -217,13 +217,26 @@ fn verify_reports_a_missing_entry_and_the_open_locks() {
             1_900_000_000_000,
         )
         .unwrap(),
+        Operation::lock(
+            "DEUTDEFF/A",
+            "DEUTDEFF/B",
+            "USD",
+            "3",
+            &hashlock,
+            1_900_000_000_000,
+        )
+        .unwrap(),
         Operation::claim(3, &secret).unwrap(),
     ];
     for (i, op) in ops.into_iter().enumerate() {
         ledger.execute(Request::new(format!("op-{i}"), op)).unwrap();
     }
     let report = verify_journal(&store).unwrap();
-    assert_eq!((report.entries_verified, report.open_locks), (6, 1));
+    assert_eq!(
+        (report.entries_verified, report.open_locks),
+        (7, 2),
+        "three locks, one claimed"
+    );
     assert_eq!(report.accounts, 2);
     assert_eq!(report.first_problem, None);
     // Each single execute stores its entry under its own chunk key.

@@ -415,3 +415,22 @@ fn all_codes_lists_every_active_code_once_in_sorted_order() {
         assert!(!codes.contains(&withdrawn), "{withdrawn}");
     }
 }
+
+/// A frame of exactly the largest message size decodes; a length prefix one
+/// byte larger is refused before any payload is read (ISM-1 §8.2).
+#[test]
+fn a_frame_of_exactly_the_maximum_decodes_and_one_byte_more_is_refused() {
+    use isthmus_spec::frame::{encode_frame, FrameDecoder};
+    use isthmus_spec::limits::MAX_MESSAGE_BYTES;
+    let payload = vec![b'x'; MAX_MESSAGE_BYTES];
+    let frame = encode_frame(&payload).unwrap();
+    let mut decoder = FrameDecoder::new();
+    decoder.push(&frame);
+    assert_eq!(decoder.next_frame().unwrap(), Some(payload));
+    let mut decoder = FrameDecoder::new();
+    decoder.push(&(MAX_MESSAGE_BYTES as u32 + 1).to_be_bytes());
+    assert_eq!(
+        decoder.next_frame().unwrap_err().code,
+        isthmus_spec::ReasonCode::FrameTooLarge
+    );
+}

@@ -434,3 +434,38 @@ fn a_frame_of_exactly_the_maximum_decodes_and_one_byte_more_is_refused() {
         isthmus_spec::ReasonCode::FrameTooLarge
     );
 }
+
+/// A member of the wrong JSON type is refused with a sentence naming what
+/// was expected and what was found.
+#[test]
+fn a_wrong_type_names_what_was_found() {
+    use isthmus_spec::json::Json;
+    let cases = [
+        (serde_json::json!(7), "a number"),
+        (serde_json::json!(true), "a boolean"),
+        (serde_json::json!(null), "null"),
+        (serde_json::json!([]), "an array"),
+        (serde_json::json!({}), "an object"),
+    ];
+    for (value, found) in cases {
+        let refused = isthmus_spec::ids::Reference::from_json(&value, "settlement_id").unwrap_err();
+        assert_eq!(refused.code, isthmus_spec::ReasonCode::WrongType);
+        assert!(
+            refused
+                .message
+                .contains(&format!("expected a string, found {found}")),
+            "{}",
+            refused.message
+        );
+    }
+    let refused =
+        isthmus_spec::body::AccountRef::from_json(&serde_json::json!("DEUTDEFF/A"), "from")
+            .unwrap_err();
+    assert!(
+        refused
+            .message
+            .contains("expected an object, found a string"),
+        "{}",
+        refused.message
+    );
+}

@@ -469,3 +469,125 @@ fn a_wrong_type_names_what_was_found() {
         refused.message
     );
 }
+
+/// A confirmation carries a settlement amount and a cash journal exactly
+/// when it is against payment (ISM-1 §6.8).
+#[test]
+fn a_confirmation_carries_cash_exactly_when_against_payment() {
+    use isthmus_spec::json::Json;
+    let body_of = |vector: &str| {
+        let path = format!("{}/vectors/valid/{vector}", env!("CARGO_MANIFEST_DIR"));
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        file["input"]["body"].clone()
+    };
+    let decode = |body: &Value| isthmus_spec::body::SettlementConfirmation::from_json(body, "body");
+    let against = body_of("14-confirmation-against-payment.json");
+    let free = body_of("15-confirmation-free-of-payment.json");
+    assert!(decode(&against).is_ok() && decode(&free).is_ok());
+    for missing in ["settlement_amount", "cash_journal"] {
+        let mut body = against.clone();
+        body.as_object_mut().unwrap().remove(missing);
+        let refused = decode(&body).unwrap_err();
+        assert_eq!(
+            (refused.code, refused.field.as_deref()),
+            (
+                ReasonCode::AmountRequired,
+                Some(format!("body.{missing}").as_str())
+            )
+        );
+    }
+    for extra in ["settlement_amount", "cash_journal"] {
+        let mut body = free.clone();
+        body[extra] = against[extra].clone();
+        let refused = decode(&body).unwrap_err();
+        assert_eq!(
+            (refused.code, refused.field.as_deref()),
+            (
+                ReasonCode::AmountNotAllowed,
+                Some(format!("body.{extra}").as_str())
+            )
+        );
+    }
+}
+
+/// A public key record whose key id is not its key's is refused (ISM-1 §7.4).
+#[test]
+fn a_public_key_record_must_name_its_own_key_id() {
+    use isthmus_spec::json::Json;
+    use isthmus_spec::sign::PublicKeyRecord;
+    let path = format!("{}/vectors/test-key.pub.json", env!("CARGO_MANIFEST_DIR"));
+    let mut record: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(PublicKeyRecord::from_json(&record, "").is_ok());
+    record["key_id"] = json!("00000000000000000000000000000000");
+    let refused = PublicKeyRecord::from_json(&record, "").unwrap_err();
+    assert_eq!(
+        (refused.code, refused.field.as_deref()),
+        (ReasonCode::SignatureMalformed, Some("key_id"))
+    );
+}
+
+/// A list of exactly the maximum length decodes; one more entry is refused.
+#[test]
+fn a_list_of_exactly_the_maximum_length_decodes() {
+    use isthmus_spec::ids::Reference;
+    use isthmus_spec::json::Json;
+    use isthmus_spec::limits::MAX_LIST_ITEMS;
+    let list = |n: usize| Value::Array(vec![json!("REF-1"); n]);
+    assert_eq!(
+        Vec::<Reference>::from_json(&list(MAX_LIST_ITEMS), "refs")
+            .unwrap()
+            .len(),
+        MAX_LIST_ITEMS
+    );
+    assert_eq!(
+        Vec::<Reference>::from_json(&list(MAX_LIST_ITEMS + 1), "refs")
+            .unwrap_err()
+            .code,
+        ReasonCode::TooManyItems
+    );
+}
+
+/// An optional value writes as its inner value, or as nothing at all.
+#[test]
+fn an_optional_value_writes_as_its_inner_value_or_null() {
+    use isthmus_spec::ids::Reference;
+    use isthmus_spec::json::Json;
+    let some = Some(Reference::parse("REF-1").unwrap());
+    assert_eq!(some.to_json(), json!("REF-1"));
+    assert_eq!(None::<Reference>.to_json(), Value::Null);
+    let mut members = serde_json::Map::new();
+    None::<Reference>.write_member("absent", &mut members);
+    some.write_member("present", &mut members);
+    assert_eq!(Value::Object(members), json!({"present": "REF-1"}));
+}
+
+/// A keyring counts its keys; a signing key's debug form shows its key id,
+/// never the private key.
+#[test]
+fn keyrings_count_keys_and_signing_keys_never_print_their_secret() {
+    use isthmus_spec::sign::{Keyring, SigningKey};
+    let key = SigningKey::from_seed(&[5; 32]).unwrap();
+    let mut keyring = Keyring::new();
+    assert!(keyring.is_empty());
+    assert_eq!(keyring.len(), 0);
+    keyring.insert(key.public_key());
+    keyring.insert(SigningKey::from_seed(&[6; 32]).unwrap().public_key());
+    keyring.insert(key.public_key());
+    assert!(!keyring.is_empty());
+    assert_eq!(keyring.len(), 2, "one entry per key");
+    let shown = format!("{key:?}");
+    assert_eq!(shown, format!("SigningKey({})", key.public_key().key_id()));
+}
+
+/// An account reads and writes as OWNER/ACCOUNT.
+#[test]
+fn an_account_displays_as_owner_slash_account() {
+    use isthmus_spec::body::AccountRef;
+    let account = AccountRef::parse_text("549300ISTHMUSSELL015/SAFE/7").unwrap();
+    assert_eq!(account.to_string(), "549300ISTHMUSSELL015/SAFE/7");
+    assert_eq!(account.account.as_str(), "SAFE/7");
+    assert_eq!(
+        AccountRef::parse_text(&account.to_string()).unwrap(),
+        account
+    );
+}

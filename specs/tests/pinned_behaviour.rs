@@ -591,3 +591,69 @@ fn an_account_displays_as_owner_slash_account() {
         account
     );
 }
+
+fn vector_body(vector: &str) -> Value {
+    let path = format!("{}/vectors/valid/{vector}", env!("CARGO_MANIFEST_DIR"));
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    file["input"]["body"].clone()
+}
+
+/// A lock names exactly the asset of its leg: a securities lock that also
+/// names cash, or a cash lock that also names securities, is refused (ISM-1 §6.4).
+#[test]
+fn a_lock_naming_both_assets_is_refused() {
+    use isthmus_spec::body::LockRequest;
+    use isthmus_spec::json::Json;
+    let securities = vector_body("08-lock-request-securities.json");
+    let cash = vector_body("09-lock-request-cash.json");
+    for (mut body, other) in [
+        (securities.clone(), ("cash", cash["cash"].clone())),
+        (
+            cash.clone(),
+            ("securities", securities["securities"].clone()),
+        ),
+    ] {
+        assert!(LockRequest::from_json(&body, "body").is_ok());
+        body[other.0] = other.1;
+        assert_eq!(
+            LockRequest::from_json(&body, "body").unwrap_err().code,
+            ReasonCode::AssetChoice
+        );
+    }
+}
+
+/// A claim receipt's preimage must open its hashlock, as a claim request's
+/// must (ISM-1 §6.6).
+#[test]
+fn a_claim_receipt_with_a_wrong_preimage_is_refused() {
+    use isthmus_spec::body::ClaimReceipt;
+    use isthmus_spec::json::Json;
+    let mut body = vector_body("12-claim-receipt.json");
+    assert!(ClaimReceipt::from_json(&body, "body").is_ok());
+    body["preimage"] = json!("00".repeat(32));
+    let refused = ClaimReceipt::from_json(&body, "body").unwrap_err();
+    assert_eq!(
+        (refused.code, refused.field.as_deref()),
+        (ReasonCode::PreimageMismatch, Some("body.preimage"))
+    );
+}
+
+/// A holdings statement lists each ISIN once, in ISIN order (ISM-1 §6.9).
+#[test]
+fn a_holdings_statement_lists_each_isin_once_in_order() {
+    use isthmus_spec::body::HoldingsStatement;
+    use isthmus_spec::json::Json;
+    let body = vector_body("16-holdings-statement.json");
+    assert!(HoldingsStatement::from_json(&body, "body").is_ok());
+    let mut reversed = body.clone();
+    reversed["balances"].as_array_mut().unwrap().reverse();
+    let mut repeated = body.clone();
+    let first = repeated["balances"][0].clone();
+    repeated["balances"][1] = first;
+    for bad in [reversed, repeated] {
+        assert_eq!(
+            HoldingsStatement::from_json(&bad, "body").unwrap_err().code,
+            ReasonCode::BalanceInconsistent
+        );
+    }
+}

@@ -135,14 +135,7 @@ fn a_failed_flush_during_lock_orphans_escrowed_units() {
     );
     drop(custody);
     store.fail_flushes(false);
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, store.clone()),
-        records,
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, store.clone(), records);
     let seller = custody.holdings(&account(SELLER)).unwrap();
     let total: u128 = seller.iter().map(|(_, b)| b.total()).sum();
     assert_eq!(
@@ -202,14 +195,7 @@ fn a_crash_of_the_custodians_records_redoes_nothing_twice() {
     drop(custody);
     records.crash();
     records.fail_flushes(false);
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, store.clone()),
-        records.clone(),
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, store.clone(), records.clone());
     let seller = custody.holdings(&account(SELLER)).unwrap();
     assert_eq!(seller[0].1.locked, 5_000_000, "recovery finished the lock");
     let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
@@ -260,14 +246,7 @@ fn a_failed_write_of_the_records_stops_the_adapter_until_reopened() {
     records.crash();
     records.fail_flushes(false);
     clock.set(EXPIRY);
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, store.clone()),
-        records,
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, store.clone(), records);
     custody.refund(&refund("refund-a", a.lock_id)).unwrap();
     let buyer = custody.holdings(&account(BUYER)).unwrap();
     assert!(
@@ -308,14 +287,7 @@ fn events_survive_a_failed_flush_and_a_reopen() {
         Some(FailureKind::Unavailable)
     );
     drop(custody);
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, store),
-        records,
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, store, records);
     let a = custody.lock(&order_to("lock-a", BUYER)).unwrap();
     let b = custody.lock(&order_to("lock-b", BUYER)).unwrap();
     let events = custody.events_since(0, 10).unwrap().events;
@@ -391,14 +363,7 @@ fn a_delivered_lock_whose_record_was_lost_survives_its_expiry() {
     records.crash();
     records.fail_flushes(false);
     clock.set(EXPIRY + 1);
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, store),
-        records,
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, store, records);
     let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
     let seller = custody.holdings(&account(SELLER)).unwrap();
     assert_eq!(

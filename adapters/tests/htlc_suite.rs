@@ -661,14 +661,7 @@ fn custody_records_survive_a_restart_on_sled() {
             .unwrap()
     };
     // Restart both: the market ledger from its store, the custody adapter from its sled records.
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, market_store),
-        SledStore::open(dir.path()).unwrap(),
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, market_store, SledStore::open(dir.path()).unwrap());
     let seller = custody.holdings(&account(SELLER)).unwrap();
     assert_eq!(
         seller[0].1,
@@ -712,14 +705,7 @@ fn an_interrupted_claim_completes_after_restart() {
     market_store.fail_writes(false);
     // Past expiry now: a fresh claim would be refused, but the announced one still completes.
     clock.set(EXPIRY + 1);
-    let mut custody = CustodyLedger::open(
-        mic(),
-        account(ESCROW),
-        reopened(&clock, market_store),
-        records,
-        Box::new(clock.clone()),
-    )
-    .unwrap();
+    let mut custody = custody_reopened(&clock, market_store, records);
     let buyer = custody.holdings(&account(BUYER)).unwrap();
     assert_eq!(
         buyer[0].1,

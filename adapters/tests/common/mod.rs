@@ -79,6 +79,23 @@ pub fn custody_over(
     .unwrap()
 }
 
+/// A custody adapter reopened on both stores, as after a restart of the
+/// custodian and the market ledger.
+pub fn custody_reopened<R: KvStore>(
+    clock: &ManualClock,
+    market_store: MemoryStore,
+    records: R,
+) -> CustodyLedger<NativeLedger<MemoryStore>, R> {
+    CustodyLedger::open(
+        mic(),
+        account(ESCROW),
+        reopened(clock, market_store),
+        records,
+        Box::new(clock.clone()),
+    )
+    .unwrap()
+}
+
 /// An order from the seller to the buyer, built as a gateway builds one:
 /// the key and the amount are checked on the way (a bad one is refused here,
 /// with the ledger's reason, before any ledger sees it).

@@ -125,6 +125,8 @@ impl<S: KvStore + Send> LedgerSide for NativeLedger<S> {
             units: order.units,
         };
         let receipt = self.execute(order.key.as_str(), operation)?;
+        // An applied Lock journals Effect::Locked, and a replayed key returns
+        // the effect of the same operation (a different one is refused).
         let Effect::Locked { lock_id } = receipt.effect else {
             unreachable!("a lock journaled {:?}", receipt.effect)
         };

@@ -11,9 +11,21 @@ mod common;
 use common::*;
 use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::ledger_side::{LedgerSide, LockChange, LockOrder};
+use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_ledger::state::HtlcStatus;
 use isthmus_ledger::{FailureKind, LedgerReason, Operation};
 use isthmus_store::{ManualClock, MemoryStore};
+
+/// Freezes or unfreezes the custodian's escrow account on the market's ledger.
+fn freeze_escrow(market: &mut NativeLedger<MemoryStore>, frozen: bool) {
+    let account = account(ESCROW);
+    let (key, operation) = if frozen {
+        ("freeze-escrow", Operation::Freeze { account })
+    } else {
+        ("unfreeze-escrow", Operation::Unfreeze { account })
+    };
+    market.execute(key, operation).unwrap();
+}
 
 /// A 5-share order from the seller to `beneficiary`.
 fn order_to(key: &str, beneficiary: &str) -> LockOrder {
@@ -47,10 +59,7 @@ fn a_refused_claim_transfer_sticks_forever() {
     let clock = ManualClock::new(T0);
     let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
     let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
-    let freeze = Operation::Freeze {
-        account: account(ESCROW),
-    };
-    custody.underlying_mut().execute("freeze", freeze).unwrap();
+    freeze_escrow(custody.underlying_mut(), true);
     let first = custody.claim(&claim("claim-1", lock.lock_id, secret()));
     let first = first.err().unwrap();
     assert_eq!(
@@ -85,13 +94,7 @@ fn a_refused_claim_transfer_sticks_forever() {
         Some((FailureKind::Refused, LedgerReason::LockSettled)),
         "the committed claim settled the lock"
     );
-    let unfreeze = Operation::Unfreeze {
-        account: account(ESCROW),
-    };
-    custody
-        .underlying_mut()
-        .execute("unfreeze", unfreeze)
-        .unwrap();
+    freeze_escrow(custody.underlying_mut(), false);
     let again = custody.claim(&claim("claim-1", lock.lock_id, secret()));
     assert!(
         again.is_ok(),
@@ -317,20 +320,11 @@ fn custody_time_never_goes_back_with_a_clock_that_ticks() {
     )
     .unwrap();
     let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
-    let freeze = Operation::Freeze {
-        account: account(ESCROW),
-    };
-    custody.underlying_mut().execute("freeze", freeze).unwrap();
+    freeze_escrow(custody.underlying_mut(), true);
     assert!(custody
         .claim(&claim("claim-1", lock.lock_id, secret()))
         .is_err());
-    let unfreeze = Operation::Unfreeze {
-        account: account(ESCROW),
-    };
-    custody
-        .underlying_mut()
-        .execute("unfreeze", unfreeze)
-        .unwrap();
+    freeze_escrow(custody.underlying_mut(), false);
     let mut last = custody.now_ms().unwrap();
     let second = custody.claim(&claim("claim-2", lock.lock_id, secret()));
     assert_eq!(

@@ -44,16 +44,18 @@ fn an_idempotency_key_reads_back_as_written() {
     assert_eq!(key.as_str(), "lock:STL-1:SECURITIES");
 }
 
+/// A request opening account number `i`.
+fn open(i: usize) -> Request {
+    Request::new(
+        format!("open-{i}"),
+        Operation::open_account(&format!("DEUTDEFF/ACC-{i}")).unwrap(),
+    )
+}
+
 #[test]
 fn a_batch_of_exactly_the_maximum_is_applied_and_one_more_refused() {
     let clock = ManualClock::new(1_800_000_000_000);
     let mut ledger = Ledger::open(MemoryStore::new(), Box::new(clock)).unwrap();
-    let open = |i: usize| {
-        Request::new(
-            format!("open-{i}"),
-            Operation::open_account(&format!("DEUTDEFF/ACC-{i}")).unwrap(),
-        )
-    };
     let too_many: Vec<Request> = (0..=MAX_BATCH_OPERATIONS).map(open).collect();
     assert_eq!(
         ledger.execute_batch(too_many).err().map(|f| f.reason()),
@@ -78,12 +80,6 @@ fn repeats_within_one_batch_replay_entries_from_any_chunk() {
     use isthmus_ledger::journal::MAX_CHUNK_ENTRIES;
     let clock = ManualClock::new(1_800_000_000_000);
     let mut ledger = Ledger::open(MemoryStore::new(), Box::new(clock)).unwrap();
-    let open = |i: usize| {
-        Request::new(
-            format!("open-{i}"),
-            Operation::open_account(&format!("DEUTDEFF/ACC-{i}")).unwrap(),
-        )
-    };
     let count = 3 * MAX_CHUNK_ENTRIES + 5;
     let repeated = [
         0,

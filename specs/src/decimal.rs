@@ -3,6 +3,7 @@
 use crate::ident::Currency;
 use crate::json::{child_path, ism_object, ism_string, Rules};
 use crate::limits::{MAX_DECIMAL_DIGITS, MAX_QUANTITY_DECIMALS};
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// The integer and fraction digits of a text matching the `decimal` grammar
@@ -46,13 +47,13 @@ impl Decimal {
         if text.strip_prefix('-').and_then(split_decimal).is_some() {
             return Err(Rejection::new(
                 ReasonCode::DecimalNotPositive,
-                format!("\"{text}\" is negative; quantities and amounts must be greater than zero (the direction says who delivers)"),
+                format!("{text} is negative; quantities and amounts must be greater than zero (the direction says who delivers)", text = quoted(text)),
             ));
         }
         let format_error = || {
             Rejection::new(
                 ReasonCode::DecimalFormat,
-                format!("\"{text}\" is not a plain decimal string: use digits with an optional '.' and fraction, e.g. 1250 or 99.50 (no sign, exponent, spaces, separators or leading zeros)"),
+                format!("{text} is not a plain decimal string: use digits with an optional '.' and fraction, e.g. 1250 or 99.50 (no sign, exponent, spaces, separators or leading zeros)", text = quoted(text)),
             )
         };
         let (integer, fraction) = split_decimal(text).ok_or_else(format_error)?;
@@ -62,7 +63,8 @@ impl Decimal {
             return Err(Rejection::new(
                 ReasonCode::DecimalTooManyDigits,
                 format!(
-                    "\"{text}\" has {digit_count} digits; at most {MAX_DECIMAL_DIGITS} are allowed"
+                    "{text} has {digit_count} digits; at most {MAX_DECIMAL_DIGITS} are allowed",
+                    text = quoted(text)
                 ),
             ));
         }
@@ -74,7 +76,10 @@ impl Decimal {
         if mantissa == 0 {
             return Err(Rejection::new(
                 ReasonCode::DecimalNotPositive,
-                format!("\"{text}\" is zero; quantities and amounts must be greater than zero"),
+                format!(
+                    "{text} is zero; quantities and amounts must be greater than zero",
+                    text = quoted(text)
+                ),
             ));
         }
         // fraction.len() <= 18 by the digit count above.

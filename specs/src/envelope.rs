@@ -8,6 +8,7 @@ use crate::ids::{MessageId, NodeId};
 use crate::jcs::{canonical_bytes, parse_strict};
 use crate::json::{child_path, expect_str, Json, ObjectReader};
 use crate::limits::MAX_NESTING_DEPTH;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 use crate::sign::{KeyLookup, Signature, SigningKey, SIGNATURE_DOMAIN};
 use crate::time::Timestamp;
@@ -102,7 +103,10 @@ impl Envelope {
             return Err(Rejection::at(
                 ReasonCode::VersionUnsupported,
                 "version",
-                format!("version \"{version}\" is not supported; this node speaks {ISM_VERSION}"),
+                format!(
+                    "version {version} is not supported; this node speaks {ISM_VERSION}",
+                    version = quoted(version)
+                ),
             ));
         }
         let reader = ObjectReader::new(value, "", MEMBERS)?;
@@ -122,7 +126,10 @@ impl Envelope {
             return Err(Rejection::at(
                 ReasonCode::SenderIsReceiver,
                 "receiver",
-                format!("the message is addressed to its own sender \"{sender}\""),
+                format!(
+                    "the message is addressed to its own sender {sender}",
+                    sender = quoted(sender.as_str())
+                ),
             ));
         }
         let created_at: Timestamp = reader.field("created_at")?;

@@ -5,6 +5,7 @@ use ring::digest;
 
 use crate::json::ism_string;
 use crate::limits::{MAX_REFERENCE_CHARS, MAX_TEXT_CHARS};
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// A message id: a UUID version 7 in lower-case hyphenated form (ISM-1 §4.9).
@@ -28,7 +29,7 @@ impl MessageId {
         if !shape || bytes[14] != b'7' || !matches!(bytes[19], b'8' | b'9' | b'a' | b'b') {
             return Err(Rejection::new(
                 ReasonCode::MessageIdInvalid,
-                format!("\"{text}\" is not a lower-case UUID version 7 (xxxxxxxx-xxxx-7xxx-[89ab]xxx-xxxxxxxxxxxx)"),
+                format!("{text} is not a lower-case UUID version 7 (xxxxxxxx-xxxx-7xxx-[89ab]xxx-xxxxxxxxxxxx)", text = quoted(text)),
             ));
         }
         Ok(MessageId {
@@ -84,7 +85,7 @@ impl NodeId {
         if !valid {
             return Err(Rejection::new(
                 ReasonCode::NodeIdInvalid,
-                format!("\"{text}\" is not a node id: use 3 to 64 characters of a-z, 0-9, '.' and '-', starting with a letter"),
+                format!("{text} is not a node id: use 3 to 64 characters of a-z, 0-9, '.' and '-', starting with a letter", text = quoted(text)),
             ));
         }
         Ok(NodeId {
@@ -118,7 +119,7 @@ impl Reference {
         if !valid {
             return Err(Rejection::new(
                 ReasonCode::TextInvalid,
-                format!("\"{text}\" is not a reference: use 1 to {MAX_REFERENCE_CHARS} characters of A-Z a-z 0-9 / - ? : ( ) . , ' + and space, not starting or ending with '/' or space, without '//'"),
+                format!("{text} is not a reference: use 1 to {MAX_REFERENCE_CHARS} characters of A-Z a-z 0-9 / - ? : ( ) . , ' + and space, not starting or ending with '/' or space, without '//'", text = quoted(text)),
             ));
         }
         Ok(Reference {
@@ -330,7 +331,7 @@ impl Counter {
             Ok(value) if well_formed && i64::try_from(value).is_ok() => Ok(Counter { text: text.to_string(), value }),
             _ => Err(Rejection::new(
                 ReasonCode::IntegerInvalid,
-                format!("\"{text}\" is not a decimal integer between 0 and 9223372036854775807 without leading zeros"),
+                format!("{text} is not a decimal integer between 0 and 9223372036854775807 without leading zeros", text = quoted(text)),
             )),
         }
     }
@@ -369,7 +370,7 @@ impl ReasonCodeText {
         if !valid {
             return Err(Rejection::new(
                 ReasonCode::ReasonCodeInvalid,
-                format!("\"{text}\" is not a reason code: use 3 to 48 characters of A-Z, 0-9 and '_', starting with a letter"),
+                format!("{text} is not a reason code: use 3 to 48 characters of A-Z, 0-9 and '_', starting with a letter", text = quoted(text)),
             ));
         }
         Ok(ReasonCodeText {

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::limits::MAX_LIST_ITEMS;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// A type with an exact ISM/1 JSON form.
@@ -95,8 +96,9 @@ impl<'a> ObjectReader<'a> {
                 ReasonCode::UnknownField,
                 child_path(path, unknown),
                 format!(
-                    "\"{unknown}\" is not a member of this object; expected only {}",
-                    declared.join(", ")
+                    "{unknown} is not a member of this object; expected only {}",
+                    declared.join(", "),
+                    unknown = quoted(unknown)
                 ),
             ));
         }
@@ -259,8 +261,8 @@ macro_rules! ism_enum {
                         $crate::reason::ReasonCode::UnknownCode,
                         path,
                         format!(
-                            "\"{other}\" is not one of {}",
-                            [$($text),*].join(", ")
+                            "{other} is not one of {}",
+                            [$($text),*].join(", "), other = $crate::quote::quoted(other)
                         ),
                     )),
                 }

@@ -27,6 +27,7 @@ pub mod jcs;
 pub mod json;
 pub mod legs;
 pub mod limits;
+pub mod quote;
 pub mod reason;
 pub mod sign;
 pub mod time;

@@ -29,9 +29,26 @@ pub const MAX_QUANTITY_DECIMALS: u8 = 6;
 /// Length of a frame's length prefix in bytes (ISM-1 §8.2).
 pub const FRAME_PREFIX_BYTES: usize = 4;
 
+/// Most characters of the input one error message quotes at a time, escapes
+/// counted as written; what is cut is marked `…` (`quote`).
+pub const MAX_QUOTED_CHARS: usize = 40;
+
+/// Most characters of a location (a member path, an XML path, an MT field)
+/// written in an error message; every location ISM/1 and the dialects define
+/// is shorter.
+pub const MAX_LOCATION_CHARS: usize = 256;
+
+/// Most characters in one error message (`Rejection::message`, and the
+/// adapters' errors), `…` included.
+pub const MAX_SENTENCE_CHARS: usize = 1024;
+
 const _: () = assert!(
     MAX_MESSAGE_BYTES <= u32::MAX as usize,
     "a frame length must fit its u32 prefix"
 );
 const _: () = assert!(MAX_NESTING_DEPTH <= MAX_GENERIC_NESTING_DEPTH);
 const _: () = assert!((MAX_QUANTITY_DECIMALS as usize) < MAX_DECIMAL_DIGITS);
+const _: () = assert!(
+    MAX_QUOTED_CHARS * 4 < MAX_SENTENCE_CHARS,
+    "a sentence holds several quotations whole"
+);

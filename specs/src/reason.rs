@@ -169,6 +169,11 @@ impl fmt::Display for ReasonCode {
 ///
 /// `field` is a dotted path such as `body.delivering_party.bic` (array
 /// entries as `body.balances[2].isin`), or `None` for the message as a whole.
+/// It is the exact path of ISM-1 §3.3.6, which may name an unknown member as
+/// the input wrote it; its [`fmt::Display`] writes it through
+/// [`crate::quote::location`], escaped and bounded. `message` quotes the input
+/// only through [`crate::quote`], and the constructors pass it through
+/// [`crate::quote::sentence`], so it is always safe to print.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {}{message}", field_prefix(.field))]
 pub struct Rejection {
@@ -182,7 +187,7 @@ pub struct Rejection {
 
 fn field_prefix(field: &Option<String>) -> String {
     match field {
-        Some(path) => format!("{path}: "),
+        Some(path) => format!("{}: ", crate::quote::location(path)),
         None => String::new(),
     }
 }
@@ -193,7 +198,7 @@ impl Rejection {
         Rejection {
             code,
             field: None,
-            message: message.into(),
+            message: crate::quote::sentence(&message.into()),
         }
     }
 
@@ -202,7 +207,7 @@ impl Rejection {
         Rejection {
             code,
             field: Some(field.into()),
-            message: message.into(),
+            message: crate::quote::sentence(&message.into()),
         }
     }
 
@@ -238,5 +243,22 @@ mod tests {
         assert_eq!(r.to_string(), "ISIN_FORMAT: body.isin: too short");
         let r = Rejection::new(ReasonCode::MalformedJson, "eof").in_field("x");
         assert_eq!(r.field.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn display_and_message_are_safe_to_print() {
+        // The path stays exact (ISM-1 §3.3.6); only its display is escaped.
+        let r = Rejection::at(
+            ReasonCode::UnknownField,
+            "body.a\u{1b}]0;x\u{7}",
+            "bell \u{7}",
+        );
+        assert_eq!(r.field.as_deref(), Some("body.a\u{1b}]0;x\u{7}"));
+        assert_eq!(r.message, "bell \\u{7}");
+        let shown = r.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        let long = format!("body.{}", "n".repeat(100_000));
+        let r = Rejection::at(ReasonCode::UnknownField, long, "m".repeat(100_000));
+        assert!(r.to_string().len() < 2_000);
     }
 }

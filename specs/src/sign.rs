@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::ids::{hex_lower, Hex32, NodeId};
 use crate::json::{child_path, ism_object, ism_string, Rules};
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// Prepended to the canonical bytes before signing (ISM-1 §7.2): the 24 ASCII
@@ -38,7 +39,10 @@ impl AlgorithmName {
     /// Accepts exactly `Ed25519`.
     pub fn parse(text: &str) -> Result<AlgorithmName, Rejection> {
         if text != ALGORITHM {
-            return Err(malformed(format!("the signature algorithm \"{text}\" is not supported; ISM/1 signs with Ed25519 only")));
+            return Err(malformed(format!(
+                "the signature algorithm {text} is not supported; ISM/1 signs with Ed25519 only",
+                text = quoted(text)
+            )));
         }
         Ok(AlgorithmName {
             text: text.to_string(),
@@ -69,7 +73,8 @@ impl KeyId {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid {
             return Err(malformed(format!(
-                "\"{text}\" is not a key id: expected 32 lower-case hexadecimal digits"
+                "{text} is not a key id: expected 32 lower-case hexadecimal digits",
+                text = quoted(text)
             )));
         }
         Ok(KeyId {

@@ -1,6 +1,7 @@
 //! Calendar dates and UTC timestamps (ISM-1 §4.8).
 
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// A calendar date `YYYY-MM-DD` (ISO 8601), years 0001 to 9999.
@@ -78,7 +79,10 @@ impl Date {
             }),
             None => Err(Rejection::new(
                 ReasonCode::DateInvalid,
-                format!("\"{text}\" is not a real calendar date of the form YYYY-MM-DD"),
+                format!(
+                    "{text} is not a real calendar date of the form YYYY-MM-DD",
+                    text = quoted(text)
+                ),
             )),
         }
     }
@@ -109,7 +113,7 @@ impl Timestamp {
             .ok_or_else(|| {
                 Rejection::new(
                     ReasonCode::TimestampInvalid,
-                    format!("\"{text}\" is not a UTC timestamp of the form YYYY-MM-DDThh:mm:ssZ or YYYY-MM-DDThh:mm:ss.fffZ naming a real instant"),
+                    format!("{text} is not a UTC timestamp of the form YYYY-MM-DDThh:mm:ssZ or YYYY-MM-DDThh:mm:ss.fffZ naming a real instant", text = quoted(text)),
                 )
             })
     }

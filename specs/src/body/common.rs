@@ -4,6 +4,7 @@ use crate::decimal::Quantity;
 use crate::ident::{Bic, Isin, Lei, Mic, PartyId};
 use crate::ids::{Counter, Hex32, ReasonCodeText, Reference, Text};
 use crate::json::{child_path, ism_enum, ism_object, Rules};
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 ism_enum! {
@@ -197,7 +198,7 @@ impl AccountRef {
         let Some((owner, account)) = text.split_once('/') else {
             return Err(Rejection::new(
                 ReasonCode::TextInvalid,
-                format!("\"{text}\" is not an account: write OWNER/ACCOUNT, e.g. 549300ISTHMUSSELL015/SAFE-1"),
+                format!("{text} is not an account: write OWNER/ACCOUNT, e.g. 549300ISTHMUSSELL015/SAFE-1", text = quoted(text)),
             ));
         };
         AccountRef::from_parts(owner, account)

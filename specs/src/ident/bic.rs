@@ -3,6 +3,7 @@
 use super::country_table::COUNTRY_CODES;
 use super::is_upper_alnum;
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// A Business Identifier Code of 8 or 11 characters.
@@ -25,14 +26,14 @@ impl Bic {
         if !well_formed {
             return Err(Rejection::new(
                 ReasonCode::BicFormat,
-                format!("\"{text}\" is not a BIC: expected 4 letters or digits, a 2-letter country, 2 letters or digits, and optionally a 3-character branch"),
+                format!("{text} is not a BIC: expected 4 letters or digits, a 2-letter country, 2 letters or digits, and optionally a 3-character branch", text = quoted(text)),
             ));
         }
         let country = &text[4..6];
         if COUNTRY_CODES.binary_search(&country).is_err() {
             return Err(Rejection::new(
                 ReasonCode::BicCountry,
-                format!("the BIC \"{text}\" names country \"{country}\", which is not an ISO 3166-1 country code"),
+                format!("the BIC {text} names country {country}, which is not an ISO 3166-1 country code", text = quoted(text), country = quoted(country)),
             ));
         }
         Ok(Bic {

@@ -2,6 +2,7 @@
 
 use super::currency_table::{CurrencyEntry, CURRENCIES};
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// An active ISO 4217 alphabetic currency code.
@@ -16,7 +17,7 @@ impl Currency {
         if lookup(text).is_none() {
             return Err(Rejection::new(
                 ReasonCode::CurrencyUnknown,
-                format!("\"{text}\" is not an active ISO 4217 currency code (three upper-case letters such as USD, EUR, JPY)"),
+                format!("{text} is not an active ISO 4217 currency code (three upper-case letters such as USD, EUR, JPY)", text = quoted(text)),
             ));
         }
         Ok(Currency {

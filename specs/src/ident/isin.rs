@@ -2,6 +2,7 @@
 
 use super::{alphanumeric_value, is_upper_alnum};
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// An International Securities Identification Number with a verified check digit.
@@ -22,7 +23,7 @@ impl Isin {
         if !well_formed {
             return Err(Rejection::new(
                 ReasonCode::IsinFormat,
-                format!("\"{text}\" is not an ISIN: expected 2 upper-case letters, 9 upper-case letters or digits, then a check digit (12 characters)"),
+                format!("{text} is not an ISIN: expected 2 upper-case letters, 9 upper-case letters or digits, then a check digit (12 characters)", text = quoted(text)),
             ));
         }
         let expected = check_digit(&bytes[..11]);
@@ -30,7 +31,7 @@ impl Isin {
         if expected != found {
             return Err(Rejection::new(
                 ReasonCode::IsinCheckDigit,
-                format!("the ISIN \"{text}\" ends in check digit {found}, but its first eleven characters give {expected}"),
+                format!("the ISIN {text} ends in check digit {found}, but its first eleven characters give {expected}", text = quoted(text)),
             ));
         }
         Ok(Isin {

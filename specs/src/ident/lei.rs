@@ -2,6 +2,7 @@
 
 use super::{alphanumeric_value, is_upper_alnum};
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// A Legal Entity Identifier whose ISO 7064 MOD 97-10 check holds.
@@ -21,13 +22,17 @@ impl Lei {
         if !well_formed {
             return Err(Rejection::new(
                 ReasonCode::LeiFormat,
-                format!("\"{text}\" is not an LEI: expected 18 upper-case letters or digits then 2 check digits (20 characters)"),
+                format!("{text} is not an LEI: expected 18 upper-case letters or digits then 2 check digits (20 characters)", text = quoted(text)),
             ));
         }
         if mod97(bytes) != 1 {
             return Err(Rejection::new(
                 ReasonCode::LeiCheckDigits,
-                format!("the LEI \"{text}\" fails its MOD 97-10 check: its check digits should be {:02}", check_digits(&bytes[..18])),
+                format!(
+                    "the LEI {text} fails its MOD 97-10 check: its check digits should be {:02}",
+                    check_digits(&bytes[..18]),
+                    text = quoted(text)
+                ),
             ));
         }
         Ok(Lei {

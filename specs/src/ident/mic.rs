@@ -2,6 +2,7 @@
 
 use super::is_upper_alnum;
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// A Market Identifier Code: four upper-case letters or digits.
@@ -50,7 +51,10 @@ impl Mic {
         if bytes.len() != 4 || !bytes.iter().all(is_upper_alnum) {
             return Err(Rejection::new(
                 ReasonCode::MicFormat,
-                format!("\"{text}\" is not a MIC: expected exactly 4 upper-case letters or digits"),
+                format!(
+                    "{text} is not a MIC: expected exactly 4 upper-case letters or digits",
+                    text = quoted(text)
+                ),
             ));
         }
         Ok(Mic {
@@ -65,7 +69,7 @@ impl Mic {
             let known: Vec<&str> = MARKETS.iter().map(|m| m.mic).collect();
             return Err(Rejection::new(
                 ReasonCode::MicUnknown,
-                format!("\"{text}\" is a well-formed MIC but not a market Isthmus knows; known markets are {}", known.join(", ")),
+                format!("{text} is a well-formed MIC but not a market Isthmus knows; known markets are {}", known.join(", "), text = quoted(text)),
             ));
         }
         Ok(mic)

@@ -2,6 +2,7 @@
 
 use super::{Bic, Lei};
 use crate::json::ism_string;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// Who owns an account: a legal entity (LEI, 20 characters) or an
@@ -21,7 +22,8 @@ impl PartyId {
             _ => Err(Rejection::new(
                 ReasonCode::PartyIdInvalid,
                 format!(
-                    "\"{text}\" is neither an LEI (20 characters) nor a BIC (8 or 11 characters)"
+                    "{text} is neither an LEI (20 characters) nor a BIC (8 or 11 characters)",
+                    text = quoted(text)
                 ),
             )),
         };

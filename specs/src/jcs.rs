@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::limits::MAX_MESSAGE_BYTES;
+use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
 /// Parses UTF-8 JSON text into a value, refusing duplicate member names,
@@ -24,13 +25,18 @@ use crate::reason::{ReasonCode, Rejection};
 /// UTF-8 of the whole input, wherever a bad sequence is; then one reading of
 /// the text from its start, which reports the first syntax error, duplicate
 /// name or too-deep container it meets.
+///
+/// `input` is the whole input, or its first `MAX_MESSAGE_BYTES + 1` bytes when
+/// the caller stopped reading there (ISM-1 §3.1 item 2); the refusal then
+/// says "more than" rather than give a length that is only where reading
+/// stopped.
 pub fn parse_strict(input: &[u8], max_depth: usize) -> Result<Value, Rejection> {
     if input.len() > MAX_MESSAGE_BYTES {
         return Err(Rejection::new(
             ReasonCode::InputTooLarge,
             format!(
-                "the input is {} bytes; ISM/1 accepts at most {MAX_MESSAGE_BYTES} bytes",
-                input.len()
+                "the input is {}; ISM/1 accepts at most {MAX_MESSAGE_BYTES} bytes",
+                size_beyond_limit(input.len(), MAX_MESSAGE_BYTES)
             ),
         ));
     }
@@ -61,9 +67,72 @@ pub fn parse_strict(input: &[u8], max_depth: usize) -> Result<Value, Rejection> 
         (Ok(value), None) => Ok(value),
         (Err(error), None) => Err(Rejection::new(
             ReasonCode::MalformedJson,
-            format!("the input is not well-formed JSON: {error}"),
+            format!(
+                "the input is not well-formed JSON: {}",
+                describe_surrogate(text, &error).unwrap_or_else(|| error.to_string())
+            ),
         )),
     }
+}
+
+/// The size of an input longer than `limit` bytes, for a sentence: a reader
+/// that stops after `limit + 1` bytes (ISM-1 §3.1 item 2) knows only that
+/// the input is longer, so exactly `limit + 1` bytes is "more than `limit`
+/// bytes"; any other length is the input's own.
+pub fn size_beyond_limit(read_bytes: usize, limit: usize) -> String {
+    if read_bytes == limit.saturating_add(1) {
+        format!("more than {limit} bytes")
+    } else {
+        format!("{read_bytes} bytes")
+    }
+}
+
+/// serde_json says "lone leading surrogate in hex escape" both for a
+/// trailing (low) surrogate escape that nothing precedes (`\udc00`) and for a
+/// leading one followed by another escape, and "unexpected end of hex escape"
+/// for a leading one followed by no escape. It reports the line and the byte
+/// column where it stopped: the last digit of the offending escape, or the
+/// character after the leading one. This names the escape and what it is.
+fn describe_surrogate(text: &str, error: &serde_json::Error) -> Option<String> {
+    let message = error.to_string();
+    let paired_wrongly = message.starts_with("lone leading surrogate in hex escape");
+    let unended = message.starts_with("unexpected end of hex escape");
+    if !paired_wrongly && !unended {
+        return None;
+    }
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(error.line().checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let stopped = line_start + error.column().checked_sub(1)?;
+    // The escape `\uXXXX` whose last digit is at byte `end`, with its value.
+    let escape_ending_at = |end: usize| -> Option<(usize, &str, u32)> {
+        let start = end.checked_sub(5)?;
+        let escape = text.get(start..=end)?;
+        let digits = escape.strip_prefix("\\u")?;
+        let value = u32::from_str_radix(digits, 16).ok()?;
+        Some((start, escape, value))
+    };
+    let column = |start: usize| start - line_start + 1;
+    let line = error.line();
+    let leading_without_trailing = |start: usize, escape: &str| {
+        format!("the escape {escape} at line {line} column {} is a leading (high) surrogate that no trailing (low) surrogate escape (\\udc00 to \\udfff) follows, so it names no character", column(start))
+    };
+    if paired_wrongly {
+        let (start, escape, value) = escape_ending_at(stopped)?;
+        if (0xDC00..=0xDFFF).contains(&value) {
+            return Some(format!("the escape {escape} at line {line} column {} is a lone trailing (low) surrogate: no leading (high) surrogate escape (\\ud800 to \\udbff) comes before it, so it names no character", column(start)));
+        }
+        let (start, escape, _) = escape_ending_at(start.checked_sub(1)?)?;
+        return Some(leading_without_trailing(start, escape));
+    }
+    // The leading escape ends one or two bytes before where reading stopped
+    // (after `\ud800"` or `\ud800\n`).
+    (1..=2)
+        .filter_map(|back| escape_ending_at(stopped.checked_sub(back)?))
+        .find(|(_, _, value)| (0xD800..=0xDBFF).contains(value))
+        .map(|(start, escape, _)| leading_without_trailing(start, escape))
 }
 
 /// Builds a [`Value`] while checking the rules serde_json does not.
@@ -147,7 +216,10 @@ impl<'de> Visitor<'de> for StrictSeed<'_> {
             if members.contains_key(&key) {
                 let rejection = Rejection::new(
                     ReasonCode::DuplicateKey,
-                    format!("the member name \"{key}\" appears twice in one object"),
+                    format!(
+                        "the member name {key} appears twice in one object",
+                        key = quoted(&key)
+                    ),
                 );
                 self.problem.replace(Some(rejection));
                 return Err(de::Error::custom("duplicate member name"));
@@ -275,6 +347,37 @@ mod tests {
     }
 
     #[test]
+    fn unpaired_surrogate_escapes_are_named_for_what_they_are() {
+        let said = |input: &str| parse_strict(input.as_bytes(), 16).err().map(|r| r.message);
+        let trailing = said(r#"{"a":"x\udc00"}"#).unwrap_or_default();
+        assert!(
+            trailing.contains(
+                r"the escape \udc00 at line 1 column 8 is a lone trailing (low) surrogate"
+            ),
+            "{trailing}"
+        );
+        assert!(!trailing.contains("leading surrogate in"), "{trailing}");
+        // Columns are bytes, as serde_json counts them, on the escape's line.
+        let later = said("{\n \"é\":\"\\uDFFF\"}").unwrap_or_default();
+        assert!(
+            later.contains(r"the escape \uDFFF at line 2 column 8 is a lone trailing"),
+            "{later}"
+        );
+        for (input, column) in [
+            (r#""\ud800\u0041""#, 2),
+            (r#""\ud800\ud800""#, 2),
+            (r#""\ud800""#, 2),
+            (r#"["\ud800\n"]"#, 3),
+            (r#""ab\udbffx""#, 4),
+        ] {
+            let leading = said(input).unwrap_or_default();
+            assert!(leading.contains(&format!("at line 1 column {column} is a leading (high) surrogate that no trailing (low) surrogate escape")), "{input}: {leading}");
+        }
+        // A well-formed pair is a character.
+        assert!(parse_strict(r#""\ud83d\ude00""#.as_bytes(), 16).is_ok());
+    }
+
+    #[test]
     fn numbers_follow_ecmascript() {
         assert_eq!(
             canon("[1E30, 4.50, 2e-3, 0.000001, 1e-7, -0, 100, 9007199254740993]"),
@@ -350,6 +453,17 @@ mod tests {
         let deep = "[".repeat(120) + &"]".repeat(120);
         assert_eq!(canon(&deep), "ERR NESTING_TOO_DEEP");
         let big = vec![b' '; MAX_MESSAGE_BYTES + 1];
+        let said = parse_strict(&big, 16).err().map(|r| r.message);
+        assert_eq!(
+            said.as_deref(),
+            Some("the input is more than 1048576 bytes; ISM/1 accepts at most 1048576 bytes")
+        );
+        let bigger = vec![b' '; MAX_MESSAGE_BYTES + 7];
+        let said = parse_strict(&bigger, 16).err().map(|r| r.message);
+        assert_eq!(
+            said.as_deref(),
+            Some("the input is 1048583 bytes; ISM/1 accepts at most 1048576 bytes")
+        );
         assert_eq!(
             canonicalize(&big).map_err(|r| r.code),
             Err(ReasonCode::InputTooLarge)

@@ -12,6 +12,8 @@ use isthmus_store::SledStore;
 use isthmus_store::SystemClock;
 use serde_json::json;
 
+use super::output::Out;
+
 /// Options of `isthmus bench ledger`.
 pub struct LedgerBench {
     /// Lock+claim pairs applied one durable operation at a time.
@@ -272,23 +274,27 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             "entries_per_second": (journal_entries as f64 / reopen_elapsed.as_secs_f64().max(f64::EPSILON)).round(),
         },
     });
-    println!("isthmus bench ledger: HTLC operations on a sled ledger, each acknowledged only after fsync");
-    println!(
+    let mut out = Out::new();
+    writeln!(out, "isthmus bench ledger: HTLC operations on a sled ledger, each acknowledged only after fsync")?;
+    writeln!(
+        out,
         "machine: {}, {} cores, {} GiB, {} ({} build)",
         report["machine"]["cpu"].as_str().unwrap_or(""),
         report["machine"]["cores"],
         report["machine"]["memory_gib"],
         report["machine"]["os"].as_str().unwrap_or(""),
         report["machine"]["profile"].as_str().unwrap_or("")
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "(a) single durable lock/claim: {single_ops} ops in {:.2} s = {:.0} ops/s; latency p50 {:.3} ms, p99 {:.3} ms",
         single_elapsed.as_secs_f64(),
         single_rate,
         quantile_ms(&single_latencies, 0.50),
         quantile_ms(&single_latencies, 0.99)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "(b) batched durable lock/claim: {batched_ops} ops in batches of {} in {:.2} s = {:.0} ops/s (median of {} rounds {:.0}, range {:.0}-{:.0}); batch latency p50 {:.2} ms, p99 {:.2} ms",
         options.batch_size,
         batched_elapsed.as_secs_f64(),
@@ -299,14 +305,16 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         round_rates.last().copied().unwrap_or(0.0),
         quantile_ms(&batch_latencies, 0.50),
         quantile_ms(&batch_latencies, 0.99)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "(c) reopen: replayed and verified {journal_entries} journal entries in {:.2} s",
         reopen_elapsed.as_secs_f64()
-    );
+    )?;
     if options.json {
-        println!("{report}");
+        out.line(&report)?;
     }
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

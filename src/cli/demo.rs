@@ -2,10 +2,14 @@
 
 use std::process::ExitCode;
 
+use super::output::Out;
+
 /// What the demo will do once the ledger, adapters, relay and gateway exist.
 /// Until then it says so and succeeds, so the README's first command works.
 pub fn run() -> anyhow::Result<ExitCode> {
-    println!(
+    let mut out = Out::new();
+    writeln!(
+        out,
         "\
 Isthmus demo (preview)
 
@@ -22,6 +26,7 @@ What works today: the ISM/1 standard, the ledger and the adapters. Try
   isthmus translate --from mt --to iso20022 adapters/tests/data/mt/01-mt543-us-dtc-deliver-against-usd.fin
   isthmus bench ledger                       durable HTLC throughput of the sled ledger
   isthmus keys generate --out DIR            an Ed25519 message-signing key"
-    );
+    )?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,9 +5,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use isthmus_spec::sign::{PublicKeyRecord, SigningKey};
 use ring::rand::SystemRandom;
+
+use super::output::Out;
 
 const PRIVATE_FILE: &str = "signing.key";
 const PUBLIC_FILE: &str = "signing.pub.json";
@@ -73,14 +75,30 @@ pub fn generate(out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     write_private(&private_path, key.to_pem().as_bytes(), force)?;
     fs::write(&public_path, public_text)
         .with_context(|| format!("writing {}", public_path.display()))?;
-    println!("key id      {}", record.key_id);
-    println!(
+    report(&record.key_id.to_string(), &private_path, &public_path).map_err(|error| {
+        anyhow!(
+            "the key {} was written to {} and {}, but {error}",
+            record.key_id,
+            private_path.display(),
+            public_path.display()
+        )
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(key_id: &str, private_path: &Path, public_path: &Path) -> anyhow::Result<()> {
+    let mut out = Out::new();
+    writeln!(out, "key id      {key_id}")?;
+    writeln!(
+        out,
         "private key {} (keep secret; mode 0600)",
         private_path.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "public key  {} (publish in the network membership file)",
         public_path.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    )?;
+    out.finish()?;
+    Ok(())
 }

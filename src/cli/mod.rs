@@ -5,6 +5,7 @@ mod demo;
 mod input;
 mod keys;
 mod ledger;
+pub mod output;
 mod spec;
 mod translate;
 

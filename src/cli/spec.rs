@@ -1,7 +1,6 @@
 //! `isthmus spec …`: validate and canonicalise ISM/1 messages, run vectors.
 
 use std::fs;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,6 +12,7 @@ use isthmus_spec::{Envelope, Rejection};
 use serde_json::json;
 
 use super::input::read_bounded;
+use super::output::{self, stderr_line, Out};
 use super::EXIT_REJECTED;
 
 /// Loads public key records into a keyring.
@@ -36,8 +36,8 @@ fn rejection_json(rejection: &Rejection) -> serde_json::Value {
     json!({
         "valid": false,
         "code": rejection.code.as_str(),
-        "field": rejection.field,
-        "message": rejection.message,
+        "field": rejection.field.as_deref().map(output::cap_message),
+        "message": output::cap_message(&rejection.message),
         "clause": rejection.code.clause(),
     })
 }
@@ -51,43 +51,52 @@ pub fn validate(file: &Path, public_keys: &[PathBuf], as_json: bool) -> anyhow::
     } else {
         Some(&keyring)
     };
-    match isthmus_spec::validate(&bytes, keys) {
+    let mut out = Out::new();
+    let code = match isthmus_spec::validate(&bytes, keys) {
         Ok(envelope) => {
             let verified = keys.is_some();
             if as_json {
-                println!(
-                    "{}",
+                out.line(
                     json!({"valid": true, "kind": envelope.kind().as_str(), "id": envelope.id.as_str(), "signature_verified": verified})
-                );
+                )?;
             } else if verified {
-                println!(
+                writeln!(
+                    out,
                     "OK {} {} (signature verified)",
                     envelope.kind(),
                     envelope.id
-                );
+                )?;
             } else {
                 let signed = if envelope.signature.is_some() {
                     "signed"
                 } else {
                     "unsigned"
                 };
-                println!(
+                writeln!(
+                    out,
                     "OK {} {} ({signed}; signature not verified: pass --public-key to verify)",
                     envelope.kind(),
                     envelope.id
-                );
+                )?;
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Err(rejection) => {
             if as_json {
-                println!("{}", rejection_json(&rejection));
+                out.line(rejection_json(&rejection))?;
             } else {
-                println!("REJECTED {rejection} ({})", rejection.code.clause());
+                writeln!(
+                    out,
+                    "REJECTED {} ({})",
+                    output::message(&rejection.to_string()),
+                    rejection.code.clause()
+                )?;
             }
-            Ok(ExitCode::from(EXIT_REJECTED))
+            ExitCode::from(EXIT_REJECTED)
         }
-    }
+    };
+    out.finish()?;
+    Ok(code)
 }
 
 /// `isthmus spec canonicalize`.
@@ -95,15 +104,13 @@ pub fn canonicalize(file: &Path) -> anyhow::Result<ExitCode> {
     let bytes = read_bounded(file)?;
     match jcs::canonicalize(&bytes) {
         Ok(canonical) => {
-            let mut stdout = io::stdout().lock();
-            stdout
-                .write_all(&canonical)
-                .context("writing standard output")?;
-            stdout.flush().context("writing standard output")?;
+            let mut out = Out::new();
+            out.bytes(&canonical)?;
+            out.finish()?;
             Ok(ExitCode::SUCCESS)
         }
         Err(rejection) => {
-            eprintln!("REJECTED {rejection}");
+            stderr_line(format_args!("REJECTED {rejection}"));
             Ok(ExitCode::from(EXIT_REJECTED))
         }
     }
@@ -119,18 +126,16 @@ pub fn sign(file: &Path, key_path: &Path) -> anyhow::Result<ExitCode> {
     match Envelope::decode(&bytes) {
         Ok(envelope) => {
             let signed = envelope.sign(&key);
-            let mut stdout = io::stdout().lock();
-            stdout
-                .write_all(&signed.to_canonical_bytes())
-                .context("writing standard output")?;
-            stdout.flush().context("writing standard output")?;
+            let mut out = Out::new();
+            out.bytes(&signed.to_canonical_bytes())?;
+            out.finish()?;
             Ok(ExitCode::SUCCESS)
         }
         Err(rejection) => {
-            eprintln!(
+            stderr_line(format_args!(
                 "REJECTED {rejection} ({}); only a valid message can be signed",
                 rejection.code.clause()
-            );
+            ));
             Ok(ExitCode::from(EXIT_REJECTED))
         }
     }
@@ -167,6 +172,7 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
     };
     let signer = trusted.signing_key().map_err(anyhow::Error::msg)?;
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut out = Out::new();
     for file in vector_files(dir)? {
         let text =
             fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -175,11 +181,16 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
         match outcome {
             Ok(id) => {
                 passed += 1;
-                println!("ok    {id}");
+                writeln!(out, "ok    {}", output::excerpt(&id))?;
             }
             Err(problem) => {
                 failed += 1;
-                println!("FAIL  {}: {problem}", file.display());
+                writeln!(
+                    out,
+                    "FAIL  {}: {}",
+                    output::message(&file.display().to_string()),
+                    output::message(&problem)
+                )?;
             }
         }
     }
@@ -201,16 +212,22 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
             match result {
                 Ok(()) => {
                     passed += 1;
-                    println!("ok    jcs/{file} {name}");
+                    writeln!(out, "ok    jcs/{file} {}", output::excerpt(&name))?;
                 }
                 Err(problem) => {
                     failed += 1;
-                    println!("FAIL  jcs/{file} {name}: {problem}");
+                    writeln!(
+                        out,
+                        "FAIL  jcs/{file} {}: {}",
+                        output::excerpt(&name),
+                        output::message(&problem)
+                    )?;
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    out.finish()?;
     Ok(if failed == 0 && passed > 0 {
         ExitCode::SUCCESS
     } else {

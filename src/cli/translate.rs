@@ -1,6 +1,5 @@
 //! `isthmus translate`: one message from one dialect to another.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -14,6 +13,7 @@ use isthmus_spec::{Body, Envelope};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::input::read_bounded;
+use super::output::{stderr_line, Out};
 use super::{DialectArg, EXIT_REJECTED};
 
 /// Options of `isthmus translate`.
@@ -42,7 +42,10 @@ fn dialect(arg: DialectArg) -> Dialect {
 
 fn refuse(error: &TranslateError) -> ExitCode {
     let field = error.field.as_deref().unwrap_or("(message)");
-    eprintln!("REJECTED {} at {field}: {}", error.code, error.message);
+    stderr_line(format_args!(
+        "REJECTED {} at {field}: {}",
+        error.code, error.message
+    ));
     ExitCode::from(EXIT_REJECTED)
 }
 
@@ -80,10 +83,10 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
         Err(error) => return Ok(refuse(&error)),
     };
     for derived in &inbound.derived {
-        eprintln!(
+        stderr_line(format_args!(
             "note: derived: {} from {}: {}",
             derived.field, derived.source, derived.reason
-        );
+        ));
     }
     let (output, unrepresented) = match (options.to, &options.sender, &options.receiver) {
         (DialectArg::Ism, Some(sender), Some(receiver)) => (
@@ -100,7 +103,7 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
         },
     };
     for lost in &unrepresented {
-        eprintln!(
+        stderr_line(format_args!(
             "{} {}: {}",
             if options.strict {
                 "REJECTED NOT_REPRESENTABLE at"
@@ -109,15 +112,13 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
             },
             lost.field,
             lost.reason
-        );
+        ));
     }
     if options.strict && !unrepresented.is_empty() {
         return Ok(ExitCode::from(EXIT_REJECTED));
     }
-    let mut stdout = io::stdout().lock();
-    stdout
-        .write_all(&output)
-        .context("writing standard output")?;
-    stdout.flush().context("writing standard output")?;
+    let mut out = Out::new();
+    out.bytes(&output)?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,291 @@
+//! The `isthmus` binary against what an attacker or an unlucky operator gives
+//! it (issue 10); each test names the finding it guards.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_isthmus"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// Waits for `child`, killing it after `limit`: a regression must fail the
+/// test, not hang it or fill the memory.
+fn finish_within(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the command did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn isthmus(args: &[&str]) -> Output {
+    let child = bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish_within(child, Duration::from_secs(120))
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn fresh_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("isthmus-hostile-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// Runs with standard output on `/dev/full`: every write fails with ENOSPC.
+fn isthmus_to_full(args: &[&str]) -> Output {
+    let child = bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(File::options().write(true).open("/dev/full").unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish_within(child, Duration::from_secs(120))
+}
+
+/// Runs with standard output on a pipe whose reader has already gone
+/// (`| head -0`, made certain): every write fails with EPIPE. Returns the
+/// exit status and standard error.
+fn isthmus_to_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let child = Command::new("bash")
+        .arg("-c")
+        .arg(r#"{ sleep 0.3; "$0" "$@"; } | true; echo "status ${PIPESTATUS[0]}" >&2"#)
+        .arg(env!("CARGO_BIN_EXE_isthmus"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = finish_within(child, Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let (text, status) = stderr
+        .trim_end()
+        .rsplit_once("status ")
+        .expect("bash reports the status");
+    (status.parse().ok(), text.to_string())
+}
+
+/// Commands that write to standard output, each cheap to run.
+fn printing_commands(keys_out: &Path) -> Vec<Vec<String>> {
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    vec![
+        owned(&["demo"]),
+        owned(&[
+            "spec",
+            "validate",
+            "specs/samples/settlement-instruction.json",
+        ]),
+        owned(&[
+            "spec",
+            "validate",
+            "--json",
+            "specs/samples/settlement-instruction.json",
+        ]),
+        owned(&["spec", "vectors"]),
+        owned(&[
+            "spec",
+            "canonicalize",
+            "specs/samples/settlement-instruction.json",
+        ]),
+        owned(&[
+            "translate",
+            "--from",
+            "mt",
+            "--to",
+            "iso20022",
+            "adapters/tests/data/mt/01-mt543-us-dtc-deliver-against-usd.fin",
+        ]),
+        owned(&[
+            "bench",
+            "ledger",
+            "--single-pairs",
+            "1",
+            "--batched-ops",
+            "4",
+            "--batch-size",
+            "2",
+        ]),
+        owned(&["keys", "generate", "--out", path_str(keys_out), "--force"]),
+    ]
+}
+
+// Finding 6: a full disk is reported, not a panic.
+#[test]
+fn a_full_standard_output_is_an_error_not_a_panic() {
+    let root = fresh_dir("full");
+    for args in printing_commands(&root.join("keys")) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = isthmus_to_full(&args);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
+        assert!(!text.contains("panicked"), "{args:?}: {text}");
+        assert!(
+            text.contains("writing standard output: No space left on device"),
+            "{args:?}: {text}"
+        );
+        if args[0] == "keys" {
+            // The files were written before anything was printed, and it says so.
+            assert!(text.contains("was written to"), "{text}");
+            assert!(root.join("keys/signing.key").is_file());
+            assert!(root.join("keys/signing.pub.json").is_file());
+        } else {
+            assert!(
+                text.starts_with("error: writing standard output"),
+                "{args:?}: {text}"
+            );
+        }
+    }
+    fs::remove_dir_all(&root).unwrap();
+}
+
+// Finding 6: a reader that went away (`| head -1`) ends the command quietly,
+// with status 2 (the output is incomplete), never a panic.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let root = fresh_dir("pipe");
+    for args in printing_commands(&root.join("keys")) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, text) = isthmus_to_closed_pipe(&args);
+        assert_eq!(status, Some(2), "{args:?}: {text}");
+        assert!(!text.contains("panicked"), "{args:?}: {text}");
+        if args[0] == "keys" {
+            assert!(text.contains("was written to"), "{text}");
+            assert!(text.contains("Broken pipe"), "{text}");
+        } else {
+            assert_eq!(text, "", "{args:?}");
+        }
+    }
+    fs::remove_dir_all(&root).unwrap();
+}
+
+// Finding 6: a full standard error must not turn an error into a panic.
+#[test]
+fn a_full_standard_error_is_not_a_panic() {
+    let child = bin()
+        .args(["spec", "validate", "/definitely/not/here.json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::options().write(true).open("/dev/full").unwrap())
+        .spawn()
+        .unwrap();
+    let output = finish_within(child, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(2));
+    let child = bin()
+        .args(["translate", "--from", "mt", "--to", "ism", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(File::options().write(true).open("/dev/full").unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"not a message")
+        .unwrap();
+    let output = finish_within(child, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(1), "refused, whatever stderr is");
+}
+
+fn assert_no_raw_controls(text: &[u8], context: &str) {
+    let shown = String::from_utf8_lossy(text);
+    assert!(
+        !shown
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "{context}: {shown:?}"
+    );
+}
+
+// Finding 10: errors quoting an argument or an input escape its control
+// characters and are capped in length.
+#[test]
+fn error_messages_escape_control_characters_and_are_bounded() {
+    let hostile = "\u{1b}]0;owned\u{7}\u{1b}[31mred\u{202e}";
+    let output = isthmus(&["spec", "validate", hostile]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_no_raw_controls(&output.stderr, "a path argument");
+    assert!(
+        stderr(&output).contains("\\u{1b}]0;owned\\u{7}"),
+        "{}",
+        stderr(&output)
+    );
+
+    // clap's own usage errors quote the argument too, even when colouring is forced.
+    let child = bin()
+        .args(["spec", "validate", &format!("--{hostile}")])
+        .env("CLICOLOR_FORCE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = finish_within(child, Duration::from_secs(60));
+    assert_eq!(output.status.code(), Some(2));
+    assert_no_raw_controls(&output.stderr, "a usage error");
+    assert!(
+        stderr(&output).contains("unexpected argument"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A very long argument: the message is capped.
+    let long = "x/".repeat(30_000);
+    let output = isthmus(&["spec", "validate", &long]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        output.stderr.len() < 4096 * 4 + 200,
+        "{} bytes of error",
+        output.stderr.len()
+    );
+    assert!(stderr(&output).contains("x/x/…: "), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .trim_end()
+            .ends_with("File name too long (os error 36)"),
+        "the cause is still shown: {}",
+        stderr(&output)
+    );
+
+    // Input bytes quoted back in a refusal.
+    let root = fresh_dir("controls");
+    let file = root.join("not-a-message.fin");
+    fs::write(&file, format!("{hostile}{{1:F01}}").as_bytes()).unwrap();
+    for from in ["mt", "iso20022", "ism"] {
+        let output = isthmus(&["translate", "--from", from, "--to", "ism", path_str(&file)]);
+        assert_eq!(output.status.code(), Some(1), "{from}: {}", stderr(&output));
+        assert_no_raw_controls(&output.stderr, from);
+    }
+    let output = isthmus(&["spec", "validate", path_str(&file)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_no_raw_controls(&output.stdout, "spec validate");
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -289,3 +289,53 @@ fn error_messages_escape_control_characters_and_are_bounded() {
     assert_no_raw_controls(&output.stdout, "spec validate");
     fs::remove_dir_all(&root).unwrap();
 }
+
+// Finding 5: key files and vector files are read with a bound.
+#[test]
+fn oversize_key_and_vector_files_are_refused_naming_the_file_and_limit() {
+    let root = fresh_dir("bounded");
+    let big = root.join("big.key");
+    fs::write(&big, vec![b'A'; 100 * 1024]).unwrap();
+    let sample = "specs/samples/settlement-instruction.json";
+    for args in [
+        vec!["spec", "sign", "--key", path_str(&big), sample],
+        vec!["spec", "validate", "--public-key", path_str(&big), sample],
+        vec!["spec", "sign", "--key", "/dev/zero", sample],
+        vec!["spec", "validate", "--public-key", "/dev/zero", sample],
+    ] {
+        let output = isthmus(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let text = stderr(&output);
+        assert!(
+            text.contains(args[3]) && text.contains("65536 bytes"),
+            "{args:?}: {text}"
+        );
+    }
+    // A vector directory whose vector is endless.
+    let vectors = root.join("vectors");
+    fs::create_dir_all(vectors.join("valid")).unwrap();
+    fs::create_dir_all(vectors.join("invalid")).unwrap();
+    fs::copy("specs/vectors/keys.json", vectors.join("keys.json"))
+        .or_else(|_| {
+            fs::copy(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/vectors/keys.json"),
+                vectors.join("keys.json"),
+            )
+        })
+        .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/dev/zero", vectors.join("valid/endless.json")).unwrap();
+    let output = isthmus(&["spec", "vectors", "--dir", path_str(&vectors)]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("endless.json") && stderr(&output).contains("bytes"),
+        "{}",
+        stderr(&output)
+    );
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -1,11 +1,23 @@
-//! Reading a message from a file or standard input, with a size bound.
+//! Reading the CLI's inputs, each with a size bound: nothing is read whole
+//! without one (a `/dev/zero` given as a key must not fill the memory).
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use isthmus_spec::limits::MAX_MESSAGE_BYTES;
+
+/// The largest key file read: a signing key (PKCS#8 PEM, about 120 bytes) or
+/// a public key record (about 150 bytes), with ample room for comments and
+/// pretty-printing.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// The largest test vector file read (`valid/*.json`, `invalid/*.json`,
+/// `keys.json`, `jcs/*.json`): a vector holds one message of at most
+/// [`MAX_MESSAGE_BYTES`], escaped as a JSON string (up to six bytes for one),
+/// plus its expectation.
+pub const MAX_VECTOR_FILE_BYTES: u64 = 6 * MAX_MESSAGE_BYTES as u64 + 64 * 1024;
 
 /// Reads at most one byte more than the largest message, so that an oversize
 /// input is refused by the decoder with its reason code instead of being
@@ -26,4 +38,23 @@ pub fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
             .with_context(|| format!("reading {}", path.display()))?;
     }
     Ok(bytes)
+}
+
+/// Reads a whole UTF-8 text file of at most `limit` bytes; a larger one is
+/// refused, naming the file (as `what`) and the limit, after reading one byte
+/// past the limit at most.
+pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> anyhow::Result<String> {
+    let file = File::open(path).with_context(|| format!("opening {what} {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {what} {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        bail!(
+            "{what} {} is larger than {limit} bytes, the most this command reads; refusing it",
+            path.display()
+        );
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{what} {} is not UTF-8 text", path.display()))
 }

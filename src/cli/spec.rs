@@ -11,7 +11,7 @@ use isthmus_spec::vectors::{CaseResults, TestKeys, Vector};
 use isthmus_spec::{Envelope, Rejection};
 use serde_json::json;
 
-use super::input::read_bounded;
+use super::input::{read_bounded, read_text_limited, MAX_KEY_FILE_BYTES, MAX_VECTOR_FILE_BYTES};
 use super::output::{self, stderr_line, Out};
 use super::EXIT_REJECTED;
 
@@ -19,8 +19,7 @@ use super::EXIT_REJECTED;
 fn load_keyring(paths: &[PathBuf]) -> anyhow::Result<Keyring> {
     let mut keyring = Keyring::new();
     for path in paths {
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("reading public key {}", path.display()))?;
+        let text = read_text_limited(path, MAX_KEY_FILE_BYTES, "public key")?;
         let record: PublicKeyRecord = serde_json::from_str(&text).with_context(|| {
             format!(
                 "{} is not a public key record (alg, key_id, public_key)",
@@ -118,8 +117,7 @@ pub fn canonicalize(file: &Path) -> anyhow::Result<ExitCode> {
 
 /// `isthmus spec sign`.
 pub fn sign(file: &Path, key_path: &Path) -> anyhow::Result<ExitCode> {
-    let pem = fs::read_to_string(key_path)
-        .with_context(|| format!("reading signing key {}", key_path.display()))?;
+    let pem = read_text_limited(key_path, MAX_KEY_FILE_BYTES, "signing key")?;
     let key = SigningKey::from_pem(&pem)
         .with_context(|| format!("loading signing key {}", key_path.display()))?;
     let bytes = read_bounded(file)?;
@@ -164,7 +162,7 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
     if !dir.join("keys.json").is_file() {
         bail!("{} holds no keys.json; pass --dir pointing at an ISM/1 vector directory (specs/vectors in the Isthmus repository)", dir.display());
     }
-    let keys_text = fs::read_to_string(dir.join("keys.json")).context("reading keys.json")?;
+    let keys_text = read_text_limited(&dir.join("keys.json"), MAX_VECTOR_FILE_BYTES, "key file")?;
     let keys = TestKeys::parse(&keys_text).map_err(anyhow::Error::msg)?;
     let keyring = keys.keyring().map_err(anyhow::Error::msg)?;
     let Some(trusted) = keys.trusted.first() else {
@@ -174,8 +172,7 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut out = Out::new();
     for file in vector_files(dir)? {
-        let text =
-            fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let text = read_text_limited(&file, MAX_VECTOR_FILE_BYTES, "vector file")?;
         let outcome = Vector::parse(&text)
             .and_then(|vector| vector.check(&keyring, &signer).map(|()| vector.id));
         match outcome {
@@ -206,8 +203,7 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
         if !path.is_file() {
             continue;
         }
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = read_text_limited(&path, MAX_VECTOR_FILE_BYTES, "vector file")?;
         for (name, result) in check(&text).map_err(anyhow::Error::msg)? {
             match result {
                 Ok(()) => {

@@ -339,3 +339,95 @@ fn oversize_key_and_vector_files_are_refused_naming_the_file_and_limit() {
     );
     fs::remove_dir_all(&root).unwrap();
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+// Finding 4: --force replaces the key files' names, never what they point at.
+#[cfg(unix)]
+#[test]
+fn keys_generate_force_replaces_the_names_never_their_targets() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = fresh_dir("keys-force");
+    let out = root.join("keys");
+    let generate = |force: bool| {
+        let mut args = vec!["keys", "generate", "--out", path_str(&out)];
+        if force {
+            args.push("--force");
+        }
+        isthmus(&args)
+    };
+    assert_eq!(generate(false).status.code(), Some(0));
+    let private = out.join("signing.key");
+    let public = out.join("signing.pub.json");
+
+    // A private key left world-readable is replaced by one readable by its owner only.
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o644)).unwrap();
+    let forced = generate(true);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert_eq!(mode(&private), 0o600);
+
+    // A symlink and a hard link: their targets keep their contents.
+    let symlink_target = root.join("victim-symlinked");
+    let hardlink_target = root.join("victim-hardlinked");
+    fs::write(&symlink_target, "precious\n").unwrap();
+    fs::write(&hardlink_target, "precious too\n").unwrap();
+    fs::set_permissions(&symlink_target, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::remove_file(&private).unwrap();
+    fs::remove_file(&public).unwrap();
+    std::os::unix::fs::symlink(&symlink_target, &private).unwrap();
+    fs::hard_link(&hardlink_target, &public).unwrap();
+    let forced = generate(true);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert_eq!(fs::read_to_string(&symlink_target).unwrap(), "precious\n");
+    assert_eq!(mode(&symlink_target), 0o644);
+    assert_eq!(
+        fs::read_to_string(&hardlink_target).unwrap(),
+        "precious too\n"
+    );
+    let private_meta = fs::symlink_metadata(&private).unwrap();
+    assert!(private_meta.file_type().is_file(), "no longer a symlink");
+    assert_eq!(mode(&private), 0o600);
+    assert!(fs::read_to_string(&private)
+        .unwrap()
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert_ne!(
+        fs::metadata(&public).unwrap().ino(),
+        fs::metadata(&hardlink_target).unwrap().ino()
+    );
+    // The new pair works: the public record names the private key's id.
+    let key_id = String::from_utf8_lossy(&forced.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("key id").map(|id| id.trim().to_string()))
+        .unwrap();
+    assert!(fs::read_to_string(&public).unwrap().contains(&key_id));
+    // Nothing but the two key files is left behind.
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["signing.key", "signing.pub.json"]);
+    fs::remove_dir_all(&root).unwrap();
+}
+
+// Finding 4, without --force: a dangling symlink is an existing name too, and
+// is neither followed nor replaced.
+#[cfg(unix)]
+#[test]
+fn keys_generate_without_force_refuses_even_a_dangling_symlink() {
+    let root = fresh_dir("keys-dangling");
+    let out = root.join("keys");
+    fs::create_dir_all(&out).unwrap();
+    let target = root.join("created-through-the-link");
+    std::os::unix::fs::symlink(&target, out.join("signing.pub.json")).unwrap();
+    let refused = isthmus(&["keys", "generate", "--out", path_str(&out)]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    assert!(!target.exists(), "nothing is written through the symlink");
+    assert!(!out.join("signing.key").exists());
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -1,6 +1,6 @@
 //! `isthmus keys …`: node signing keys.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,35 +8,52 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use isthmus_spec::sign::{PublicKeyRecord, SigningKey};
 use ring::rand::SystemRandom;
+use tempfile::NamedTempFile;
 
 use super::output::Out;
 
 const PRIVATE_FILE: &str = "signing.key";
 const PUBLIC_FILE: &str = "signing.pub.json";
 
-/// Writes `contents` to a new file readable only by its owner.
-fn write_private(path: &Path, contents: &[u8], force: bool) -> anyhow::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
+/// Writes `contents` in full, and flushed to disk, to a fresh file in `dir`
+/// (created with `O_CREAT|O_EXCL` and `mode`, so that no existing file, link
+/// or symlink is ever written through), to be moved to its name by [`install`].
+fn stage(dir: &Path, name: &str, contents: &[u8], mode: u32) -> anyhow::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!(".{name}.");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(mode));
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file for {name} in {}", dir.display()))?;
     file.write_all(contents)
-        .with_context(|| format!("writing {}", path.display()))?;
-    // The key must be on disk before we report it exists.
-    file.sync_all()
-        .with_context(|| format!("flushing {}", path.display()))?;
-    Ok(())
+        .with_context(|| format!("writing {}", file.path().display()))?;
+    // The key must be on disk before its name points at it.
+    file.as_file()
+        .sync_all()
+        .with_context(|| format!("flushing {}", file.path().display()))?;
+    Ok(file)
+}
+
+/// Gives a staged file its final name in one step: `rename` replaces whatever
+/// the name was (a file, a hard link, a symlink: the name, never its target);
+/// without `force` an existing name is refused instead. The temporary file is
+/// removed if this fails.
+fn install(staged: NamedTempFile, path: &Path, force: bool) -> anyhow::Result<()> {
+    let installed = if force {
+        staged.persist(path)
+    } else {
+        staged.persist_noclobber(path)
+    };
+    installed
+        .map(drop)
+        .map_err(|failure| anyhow!("{}: {}", path.display(), failure.error))
 }
 
 /// Creates the key directory, readable only by its owner when we create it.
@@ -56,11 +73,16 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", dir.display()))
 }
 
+/// Whether anything, even a dangling symlink, has this name.
+fn name_taken(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
 /// `isthmus keys generate --out DIR`.
 pub fn generate(out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     let private_path = out.join(PRIVATE_FILE);
     let public_path = out.join(PUBLIC_FILE);
-    if !force && (private_path.exists() || public_path.exists()) {
+    if !force && (name_taken(&private_path) || name_taken(&public_path)) {
         bail!(
             "{} already holds a key; refusing to overwrite it (pass --force to replace it)",
             out.display()
@@ -72,9 +94,24 @@ pub fn generate(out: &Path, force: bool) -> anyhow::Result<ExitCode> {
     let mut public_text =
         serde_json::to_string_pretty(&record).context("encoding the public key record")?;
     public_text.push('\n');
-    write_private(&private_path, key.to_pem().as_bytes(), force)?;
-    fs::write(&public_path, public_text)
-        .with_context(|| format!("writing {}", public_path.display()))?;
+    let private_staged = stage(out, PRIVATE_FILE, key.to_pem().as_bytes(), 0o600)?;
+    let public_staged = stage(out, PUBLIC_FILE, public_text.as_bytes(), 0o644)?;
+    install(private_staged, &private_path, force).context("installing the signing key")?;
+    if let Err(error) = install(public_staged, &public_path, force) {
+        if !force {
+            // Someone created the public file meanwhile: leave the directory as it was.
+            let _ = fs::remove_file(&private_path);
+        }
+        return Err(error.context(if force {
+            "installing the public key record (the signing key was already replaced: run again)"
+        } else {
+            "installing the public key record"
+        }));
+    }
+    // The new names must be on disk too before we report the key exists.
+    File::open(out)
+        .and_then(|dir| dir.sync_all())
+        .with_context(|| format!("flushing the directory {}", out.display()))?;
     report(&record.key_id.to_string(), &private_path, &public_path).map_err(|error| {
         anyhow!(
             "the key {} was written to {} and {}, but {error}",

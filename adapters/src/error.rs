@@ -77,6 +77,15 @@ impl fmt::Display for TranslateCode {
 /// A refused translation: a stable code, the field at fault (a dialect
 /// location such as `:98A::SETT//` or `/Document/SctiesSttlmTxInstr/TradDtls/SttlmDt`,
 /// or an ISM/1 path such as `body.isin`), and a sentence.
+///
+/// Both are for a person and safe to print as they are: the constructors pass
+/// the field through [`isthmus_spec::quote::location`] and the sentence
+/// through [`isthmus_spec::quote::sentence`] (control characters escaped,
+/// length bounded), and the readers quote input only through
+/// [`isthmus_spec::quote`]. A field made of input (an XML path through an
+/// element the schema does not have, an ISM/1 path naming an unknown member)
+/// is therefore escaped and cut, not exact; the ISM/1 decoder's own
+/// [`Rejection`] keeps the exact path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {}{message}", field_prefix(.field))]
 pub struct TranslateError {
@@ -92,6 +101,16 @@ fn field_prefix(field: &Option<String>) -> String {
     field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default()
 }
 
+/// A field as stored: escaped and bounded (see [`TranslateError`]).
+fn safe_field(field: &str) -> String {
+    isthmus_spec::quote::location(field).to_string()
+}
+
+/// A sentence as stored: escaped and bounded (see [`TranslateError`]).
+fn safe_sentence(message: &str) -> String {
+    isthmus_spec::quote::sentence(message)
+}
+
 impl TranslateError {
     /// An error at a field.
     pub fn at(
@@ -101,8 +120,8 @@ impl TranslateError {
     ) -> TranslateError {
         TranslateError {
             code,
-            field: Some(field.into()),
-            message: message.into(),
+            field: Some(safe_field(&field.into())),
+            message: safe_sentence(&message.into()),
         }
     }
 
@@ -111,7 +130,7 @@ impl TranslateError {
         TranslateError {
             code,
             field: None,
-            message: message.into(),
+            message: safe_sentence(&message.into()),
         }
     }
 
@@ -119,8 +138,8 @@ impl TranslateError {
     pub fn from_rejection(rejection: Rejection, field: impl Into<String>) -> TranslateError {
         TranslateError {
             code: TranslateCode::Ism(rejection.code),
-            field: Some(field.into()),
-            message: rejection.message,
+            field: Some(safe_field(&field.into())),
+            message: safe_sentence(&rejection.message),
         }
     }
 }
@@ -129,8 +148,8 @@ impl From<Rejection> for TranslateError {
     fn from(rejection: Rejection) -> TranslateError {
         TranslateError {
             code: TranslateCode::Ism(rejection.code),
-            field: rejection.field,
-            message: rejection.message,
+            field: rejection.field.as_deref().map(safe_field),
+            message: safe_sentence(&rejection.message),
         }
     }
 }

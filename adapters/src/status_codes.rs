@@ -391,7 +391,8 @@ pub fn read(
                     part: Part::Code,
                     code: TranslateCode::NotRepresentable,
                     message: format!(
-                        "\"{code}\" is not a four-character ISO 15022/20022 reason code"
+                        "{} is not a four-character ISO 15022/20022 reason code",
+                        isthmus_spec::quote::quoted(code)
                     ),
                 });
             }
@@ -410,7 +411,7 @@ pub fn read(
                 return Err(Problem {
                     part: Part::Code,
                     code: TranslateCode::NotRepresentable,
-                    message: format!("the proprietary reason code \"{code}\" is not four upper-case letters or digits, so it has no ISM/1 reason code {PROPRIETARY_PREFIX}<code>"),
+                    message: format!("the proprietary reason code {} is not four upper-case letters or digits, so it has no ISM/1 reason code {PROPRIETARY_PREFIX}<code>", isthmus_spec::quote::quoted(code)),
                 });
             }
             let issuer = Reference::parse(issuer).map_err(|r| Problem::ism(Part::Issuer, r))?;

@@ -296,6 +296,91 @@ fn invalid_documents_are_refused_with_their_code() {
     }
 }
 
+/// Issue 10, finding 9: two leniencies of the XML parser, refused with a
+/// sentence that says which rule the document breaks. The corpus documents
+/// are a real instruction (`01-…`) with the defect added.
+#[test]
+fn a_second_byte_order_mark_and_an_undeclared_prefix_are_refused_by_name() {
+    let invalid = corpus_dir().join("invalid");
+    let refused = |file: &str| to_ism(&std::fs::read(invalid.join(file)).unwrap()).unwrap_err();
+    // XML 1.0 §4.3.3 and Appendix F: a UTF-8 entity may begin with one byte
+    // order mark, the encoding signature, which is not part of the document.
+    let bom = refused("56-two-byte-order-marks.xml");
+    assert_eq!(bom.code, TranslateCode::XmlMalformed);
+    assert!(bom.message.contains("two byte order marks"), "{bom}");
+    // Namespaces in XML 1.0 §3: "In a namespace declaration for a prefix
+    // (i.e., where the NSAttName is a PrefixedAttName), the attribute value
+    // MUST NOT be empty."
+    let prefix = refused("57-prefix-undeclared.xml");
+    assert_eq!(prefix.code, TranslateCode::XmlMalformed);
+    assert!(
+        prefix
+            .message
+            .starts_with("<SctiesSttlmTxInstr> undeclares the prefix \"xsi\" with xmlns:xsi=\"\""),
+        "{prefix}"
+    );
+    // What they were made from reads, with one byte order mark or without;
+    // and undeclaring the default namespace (xmlns="", §6.2) is no defect.
+    let original = std::fs::read_to_string(
+        corpus_dir().join("01-sese023-us-dtc-deliver-against-payment-usd.xml"),
+    )
+    .unwrap();
+    let (_, expected) =
+        expected_for(&corpus_dir().join("01-sese023-us-dtc-deliver-against-payment-usd.xml"));
+    for document in [original.clone(), format!("\u{FEFF}{original}")] {
+        assert_eq!(to_ism(document.as_bytes()).unwrap().value, expected);
+    }
+    let default_undeclared = original.replace(
+        "<FinInstrmId>",
+        "<FinInstrmId><x:Note xmlns:x=\"urn:x\"><y xmlns=\"\"/></x:Note>",
+    );
+    let error = to_ism(default_undeclared.as_bytes()).unwrap_err();
+    assert_eq!(
+        error.code,
+        TranslateCode::XmlElementUnexpected,
+        "well formed, but not sese.023: {error}"
+    );
+}
+
+/// Issue 10, finding 10: a refusal quotes a short, escaped excerpt of what
+/// the document holds, whatever its size, and never a character that acts on
+/// a terminal (XML names and values may hold C1 controls and bidi overrides).
+#[test]
+fn refusals_quote_names_and_values_short_and_escaped() {
+    let original = std::fs::read_to_string(
+        corpus_dir().join("01-sese023-us-dtc-deliver-against-payment-usd.xml"),
+    )
+    .unwrap();
+    let long = "N".repeat(1_000_000);
+    let controls = "A\u{9b}2J\u{202e}B";
+    let documents = [
+        format!("<{long}/>"),
+        format!("<{long}>x</{long}>"),
+        original.replace("<FinInstrmId>", &format!("<FinInstrmId><{long}/>")),
+        original.replace("<FinInstrmId>", &format!("<FinInstrmId><{controls}/>")),
+        original.replace("<Pmt>APMT</Pmt>", &format!("<Pmt>{long}</Pmt>")),
+        original.replace("<Pmt>APMT</Pmt>", &format!("<Pmt>{controls}</Pmt>")),
+        original
+            .replace("JP3633400001", &long)
+            .replace("US0378331005", &long),
+        original.replace("sese.023.001.11", &format!("sese.023.{controls}{long}")),
+    ];
+    for document in documents {
+        let error = to_ism(document.as_bytes()).unwrap_err();
+        let shown = format!(
+            "REJECTED {} at {}: {}",
+            error.code,
+            error.field.as_deref().unwrap_or(""),
+            error.message
+        );
+        assert!(shown.len() < 1_000, "{} bytes: {:.200}", shown.len(), shown);
+        assert!(
+            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{shown:?}"
+        );
+    }
+}
+
 #[test]
 fn what_other_tools_add_is_read_past() {
     for (label, body) in corpus_bodies() {

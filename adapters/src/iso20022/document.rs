@@ -9,6 +9,8 @@
 //! nobody should act on. Its routing (`Fr`, `To`) is what an instruction
 //! leaves implied, so it is handed on (`routing.rs`).
 
+use isthmus_spec::quote::{excerpt, quoted};
+
 use super::read::{invalid, missing, unexpected, Node};
 use super::schema::{app_header, Message};
 use super::xml::Element;
@@ -31,8 +33,12 @@ fn unsupported(message: impl Into<String>) -> TranslateError {
 
 fn describe(element: &Element) -> String {
     match &element.namespace {
-        Some(namespace) => format!("<{}> in namespace {namespace}", element.name),
-        None => format!("<{}> without a namespace", element.name),
+        Some(namespace) => format!(
+            "<{}> in namespace {}",
+            excerpt(&element.name),
+            quoted(namespace)
+        ),
+        None => format!("<{}> without a namespace", excerpt(&element.name)),
     }
 }
 
@@ -89,7 +95,7 @@ pub(crate) fn locate(root: &Element) -> Result<Located<'_>, TranslateError> {
                 &format!("{wrapper}/{}", child.name),
                 format!(
                     "a message wrapper holds an AppHdr and then the Document, not <{}>",
-                    child.name
+                    excerpt(&child.name)
                 ),
             ))
         }
@@ -105,7 +111,7 @@ pub(crate) fn locate(root: &Element) -> Result<Located<'_>, TranslateError> {
             &format!("{wrapper}/{}", extra.name),
             format!(
                 "<{}> follows the Document in the message wrapper",
-                extra.name
+                excerpt(&extra.name)
             ),
         ));
     }
@@ -133,8 +139,8 @@ fn check_header(header: &Element, message: Message) -> Result<Node<'_>, Translat
         return Err(invalid(
             declared.path(),
             format!(
-                "the header announces \"{}\" but the Document is {}",
-                declared.text(),
+                "the header announces {} but the Document is {}",
+                quoted(declared.text()),
                 message.id()
             ),
         ));

@@ -14,6 +14,7 @@
 //! its path from `/Document` (or `/AppHdr`), with `[n]` (1-based) on
 //! repeatable elements.
 
+use isthmus_spec::quote::{excerpt, quoted};
 use isthmus_spec::Rejection;
 
 use super::schema::{ComplexType, Kind};
@@ -64,9 +65,9 @@ impl<'a> Node<'a> {
             return Err(invalid(
                 &path,
                 format!(
-                    "{} holds only elements, but text \"{}\" appears in it",
+                    "{} holds only elements, but text {} appears in it",
                     ty.name,
-                    element.text.trim_matches(is_xml_space)
+                    quoted(element.text.trim_matches(is_xml_space))
                 ),
             ));
         }
@@ -80,8 +81,11 @@ impl<'a> Node<'a> {
                     &child_path,
                     format!(
                         "<{}> is in namespace {}, but {} only holds elements of {namespace}",
-                        child.name,
-                        child.namespace.as_deref().unwrap_or("(none)"),
+                        excerpt(&child.name),
+                        child
+                            .namespace
+                            .as_deref()
+                            .map_or_else(|| "(none)".to_string(), |n| quoted(n).to_string()),
                         ty.name
                     ),
                 ));
@@ -89,7 +93,7 @@ impl<'a> Node<'a> {
             let Some((position, particle)) = ty.particle(&child.name) else {
                 return Err(unexpected(
                     &child_path,
-                    format!("{} has no element <{}>", ty.name, child.name),
+                    format!("{} has no element <{}>", ty.name, excerpt(&child.name)),
                 ));
             };
             if !ty.choice && position < last_position {
@@ -283,7 +287,7 @@ fn check_leaf(child: &Element, path: &str, kind: &Kind) -> Result<(), TranslateE
     if let Some(grandchild) = child.children.first() {
         return Err(unexpected(
             &format!("{path}/{}", grandchild.name),
-            format!("<{}> holds a value, not elements", child.name),
+            format!("<{}> holds a value, not elements", excerpt(&child.name)),
         ));
     }
     match kind {
@@ -292,8 +296,8 @@ fn check_leaf(child: &Element, path: &str, kind: &Kind) -> Result<(), TranslateE
                 return Err(invalid(
                     path,
                     format!(
-                        "\"{}\" is not a code of <{}>; expected one of {}",
-                        child.text,
+                        "{} is not a code of <{}>; expected one of {}",
+                        quoted(&child.text),
                         child.name,
                         codes.join(", ")
                     ),
@@ -305,8 +309,8 @@ fn check_leaf(child: &Element, path: &str, kind: &Kind) -> Result<(), TranslateE
                 return Err(invalid(
                     path,
                     format!(
-                        "\"{}\" is not an xs:boolean (true, false, 1, 0)",
-                        child.text
+                        "{} is not an xs:boolean (true, false, 1, 0)",
+                        quoted(&child.text)
                     ),
                 ));
             }
@@ -358,7 +362,7 @@ impl<'a> Leaf<'a> {
         boolean(self.text()).ok_or_else(|| {
             invalid(
                 &self.path,
-                format!("\"{}\" is not an xs:boolean", self.text()),
+                format!("{} is not an xs:boolean", quoted(self.text())),
             )
         })
     }
@@ -374,7 +378,7 @@ impl<'a> Leaf<'a> {
         let plain = plain_decimal(self.text()).ok_or_else(|| {
             invalid(
                 &self.path,
-                format!("\"{}\" is not an xs:decimal", self.text()),
+                format!("{} is not an xs:decimal", quoted(self.text())),
             )
         })?;
         parse(&plain).map_err(|rejection| TranslateError::from_rejection(rejection, &self.path))
@@ -462,8 +466,12 @@ fn utc_timestamp(text: &str) -> Result<(isthmus_spec::time::Timestamp, Zone), Re
     use isthmus_spec::time::Timestamp;
     use isthmus_spec::ReasonCode;
 
-    let refuse =
-        |why: &str| Rejection::new(ReasonCode::TimestampInvalid, format!("\"{text}\" {why}"));
+    let refuse = |why: &str| {
+        Rejection::new(
+            ReasonCode::TimestampInvalid,
+            format!("{} {why}", quoted(text)),
+        )
+    };
     if text.ends_with('Z') {
         return Timestamp::parse(text).map(|instant| (instant, Zone::Utc));
     }

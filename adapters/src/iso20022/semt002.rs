@@ -57,7 +57,10 @@ fn check_whole(block: &Node<'_>) -> Result<(), TranslateError> {
     if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(super::read::invalid(
             page.path(),
-            format!("\"{digits}\" is not a page number of 1 to 5 digits"),
+            format!(
+                "{} is not a page number of 1 to 5 digits",
+                isthmus_spec::quote::quoted(digits)
+            ),
         ));
     }
     let number = digits.trim_start_matches('0');

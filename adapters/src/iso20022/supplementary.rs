@@ -218,8 +218,8 @@ pub(crate) fn reason(node: &Node<'_>) -> Result<Reason, TranslateError> {
             return Err(missing(
                 &format!("{}/Issr", node.path()),
                 format!(
-                    "the reason names the code list {:?} but not its issuer (ISM-1 §6.0.6 rule 1)",
-                    scheme.text()
+                    "the reason names the code list {} but not its issuer (ISM-1 §6.0.6 rule 1)",
+                    isthmus_spec::quote::quoted(scheme.text())
                 ),
             ));
         }

@@ -1409,6 +1409,16 @@ INVALID = [
     # A trade time whose zone is an hour off the ±hh:mm form.
     (55, "trade-time-with-malformed-offset", 8, [("2026-11-24T10:15:00+03:00", "2026-11-24T10:15:00+3:00")],
      "TIMESTAMP_INVALID", f"{I023}/TradDtls/TradDt/Dt/DtTm"),
+    # XML 1.0 §4.3.3: one byte order mark may open a UTF-8 document; a second
+    # is a character before the root element (issue 10, finding 9).
+    (56, "two-byte-order-marks", 1, lambda xml: "\ufeff\ufeff" + xml, "XML_MALFORMED", None),
+    # Namespaces in XML 1.0 §3: a prefix's namespace name MUST NOT be empty;
+    # xmlns:p="" is XML 1.1's undeclaration (issue 10, finding 9).
+    (57, "prefix-undeclared", 1,
+     [('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.023.001.11">',
+       '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.023.001.11" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'),
+      ("  <SctiesSttlmTxInstr>", '  <SctiesSttlmTxInstr xmlns:xsi="">')],
+     "XML_MALFORMED", None),
 ]
 
 

@@ -431,3 +431,102 @@ fn keys_generate_without_force_refuses_even_a_dangling_symlink() {
     assert!(!out.join("signing.key").exists());
     fs::remove_dir_all(&root).unwrap();
 }
+
+// Finding 8: absurd benchmark sizes are refused before anything is allocated.
+#[test]
+fn bench_refuses_sizes_beyond_its_maximums() {
+    for (flag, value, limit) in [
+        ("--single-pairs", "18446744073709551615", "10000000"),
+        ("--single-pairs", "10000001", "10000000"),
+        ("--batched-ops", "18446744073709551615", "100000000"),
+        ("--batched-ops", "100000001", "100000000"),
+    ] {
+        let output = isthmus(&["bench", "ledger", flag, value]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{flag} {value}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!("{flag} must be at most {limit}")),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// Starts a long benchmark with its temporary directory under `tmp`, and
+/// waits until its ledger exists.
+fn start_long_bench(tmp: &Path, data: Option<&Path>) -> Child {
+    let mut command = bin();
+    command
+        .args(["bench", "ledger", "--single-pairs", "10000000"])
+        .env("TMPDIR", tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(data) = data {
+        command.arg("--data").arg(data);
+    }
+    let child = command.spawn().unwrap();
+    let started = Instant::now();
+    let ledger_written = || {
+        let dir = match data {
+            Some(data) => data.to_path_buf(),
+            None => match fs::read_dir(tmp).unwrap().next() {
+                Some(entry) => entry.unwrap().path().join("ledger"),
+                None => return false,
+            },
+        };
+        fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
+    };
+    while !ledger_written() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the benchmark never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Let it get into its measured loop.
+    std::thread::sleep(Duration::from_millis(500));
+    child
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+// Finding 8: Ctrl-C or SIGTERM removes the benchmark's temporary ledger.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_bench_removes_its_temporary_ledger_only() {
+    for name in ["INT", "TERM"] {
+        let tmp = fresh_dir(&format!("bench-{name}"));
+        let child = start_long_bench(&tmp, None);
+        signal(&child, name);
+        let output = finish_within(child, Duration::from_secs(60));
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "SIG{name}: {}",
+            stderr(&output)
+        );
+        let left: Vec<_> = fs::read_dir(&tmp).unwrap().collect();
+        assert!(left.is_empty(), "SIG{name} left {left:?}");
+        assert!(stderr(&output).contains("removed"), "{}", stderr(&output));
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+    // A --data directory is the user's: never removed.
+    let tmp = fresh_dir("bench-data");
+    let data = tmp.join("mine");
+    let child = start_long_bench(&tmp, Some(&data));
+    signal(&child, "TERM");
+    let _ = finish_within(child, Duration::from_secs(60));
+    assert!(fs::read_dir(&data).unwrap().next().is_some());
+    fs::remove_dir_all(&tmp).unwrap();
+}

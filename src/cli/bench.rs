@@ -1,7 +1,7 @@
 //! `isthmus bench …`: performance figures, measured in-process on a real store.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use isthmus_store::SledStore;
 use isthmus_store::SystemClock;
 use serde_json::json;
 
-use super::output::Out;
+use super::output::{stderr_line, Out};
 
 /// Options of `isthmus bench ledger`.
 pub struct LedgerBench {
@@ -27,6 +27,17 @@ pub struct LedgerBench {
     /// Print a JSON object last.
     pub json: bool,
 }
+
+/// The most lock+claim pairs `--single-pairs` takes: two fsyncs each, so ten
+/// million pairs already run for hours.
+pub const MAX_SINGLE_PAIRS: u64 = 10_000_000;
+
+/// The most operations `--batched-ops` takes (about 2.5 minutes at 600k
+/// operations a second, and a journal of some 20 GB).
+pub const MAX_BATCHED_OPS: u64 = 100_000_000;
+
+/// Exit status after Ctrl-C or SIGTERM, as shells report an interrupted command.
+const EXIT_INTERRUPTED: i32 = 130;
 
 const BENCH_ACCOUNTS: u64 = 1_000;
 
@@ -112,7 +123,16 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     {
         bail!("--batch-size must be even, between 2 and {MAX_BATCH_OPERATIONS}");
     }
+    if options.single_pairs > MAX_SINGLE_PAIRS {
+        bail!("--single-pairs must be at most {MAX_SINGLE_PAIRS}");
+    }
+    if options.batched_ops > MAX_BATCHED_OPS {
+        bail!("--batched-ops must be at most {MAX_BATCHED_OPS}");
+    }
     let temporary = tempfile::tempdir().context("creating a temporary directory")?;
+    if options.data.is_none() {
+        remove_on_signal(temporary.path())?;
+    }
     let dir = options
         .data
         .clone()
@@ -157,7 +177,8 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     };
 
     // (a) one durable operation at a time: every lock and every claim is flushed before the next.
-    let mut single_latencies = Vec::with_capacity(options.single_pairs as usize * 2);
+    // Grown as measured, never allocated up front from an argument.
+    let mut single_latencies = Vec::new();
     let single_started = Instant::now();
     for _ in 0..options.single_pairs {
         let (from, to) = accounts.pair();
@@ -184,7 +205,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let batches = options.batched_ops / options.batch_size;
     let batches_per_round = batches.div_ceil(BATCHED_ROUNDS).max(1);
     let mut round_rates = Vec::new();
-    let mut batch_latencies = Vec::with_capacity(batches as usize);
+    let mut batch_latencies = Vec::new();
     let mut batched_elapsed = std::time::Duration::ZERO;
     let mut round_elapsed = std::time::Duration::ZERO;
     for batch_number in 0..batches {
@@ -316,6 +337,40 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// On Ctrl-C or SIGTERM, removes the benchmark's temporary directory (never a
+/// `--data` directory, for which this is not called) and exits with status
+/// 130: a benchmark ledger can reach hundreds of MB.
+fn remove_on_signal(temporary: &Path) -> anyhow::Result<()> {
+    let temporary = temporary.to_path_buf();
+    ctrlc::set_handler(move || {
+        // The store's own threads may still add a file while the tree is removed: retry.
+        let mut removed = false;
+        for _ in 0..10 {
+            match fs::remove_dir_all(&temporary) {
+                Ok(()) => removed = true,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => removed = true,
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+            if removed {
+                break;
+            }
+        }
+        if removed {
+            stderr_line(format_args!(
+                "interrupted; removed the benchmark's temporary ledger {}",
+                temporary.display()
+            ));
+        } else {
+            stderr_line(format_args!(
+                "interrupted; could not remove the benchmark's temporary ledger {}",
+                temporary.display()
+            ));
+        }
+        std::process::exit(EXIT_INTERRUPTED);
+    })
+    .context("installing the Ctrl-C and SIGTERM handler")
 }
 
 /// A far-future expiry for benchmark locks, which are always claimed.

@@ -125,16 +125,17 @@ enum LedgerCommand {
 enum BenchCommand {
     /// Durable HTLC throughput and latency of the sled-backed ledger.
     Ledger {
-        /// Lock+claim pairs applied one durable operation at a time.
+        /// Lock+claim pairs applied one durable operation at a time (at most 10 million).
         #[arg(long, default_value_t = 1_000)]
         single_pairs: u64,
-        /// HTLC operations applied in durable batches.
+        /// HTLC operations applied in durable batches (at most 100 million).
         #[arg(long, default_value_t = 400_000)]
         batched_ops: u64,
         /// Operations per batch (at most 10000).
         #[arg(long, default_value_t = 2_000)]
         batch_size: u64,
-        /// Directory for the benchmark's ledger (default: a fresh temporary directory).
+        /// Directory for the benchmark's ledger (default: a fresh temporary
+        /// directory, removed at the end and on Ctrl-C or SIGTERM, exit status 130).
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
         /// Also print the figures as one JSON object on the last line.

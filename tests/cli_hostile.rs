@@ -530,3 +530,151 @@ fn an_interrupted_bench_removes_its_temporary_ledger_only() {
     assert!(fs::read_dir(&data).unwrap().next().is_some());
     fs::remove_dir_all(&tmp).unwrap();
 }
+
+/// A freshly generated key in `dir`, and the sample instruction signed with it.
+fn signed_sample(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let out = dir.join("keys");
+    let generated = isthmus(&["keys", "generate", "--out", path_str(&out)]);
+    assert_eq!(generated.status.code(), Some(0), "{}", stderr(&generated));
+    let signed = isthmus(&[
+        "spec",
+        "sign",
+        "--key",
+        path_str(&out.join("signing.key")),
+        "specs/samples/settlement-instruction.unsigned.json",
+    ]);
+    assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+    (
+        out.join("signing.pub.json"),
+        serde_json::from_slice(&signed.stdout).unwrap(),
+    )
+}
+
+// Finding 7: a signed envelope is translated only once its signature
+// verifies, or when --unverified says so, and never re-wrapped silently.
+#[test]
+fn a_tampered_signed_message_is_never_translated_silently() {
+    let root = fresh_dir("tampered");
+    let (public, signed) = signed_sample(&root);
+    let public = path_str(&public).to_string();
+    let mut tampered = signed.clone();
+    tampered["body"]["common_reference"] = "TRADE-2026-11-25-9999".into();
+    let signed_path = root.join("signed.json");
+    let tampered_path = root.join("tampered.json");
+    fs::write(&signed_path, signed.to_string()).unwrap();
+    fs::write(&tampered_path, tampered.to_string()).unwrap();
+    let (signed_path, tampered_path) = (path_str(&signed_path), path_str(&tampered_path));
+    let translate = |extra: &[&str], file: &str| {
+        let mut args = vec!["translate", "--from", "ism", "--to", "ism"];
+        args.extend_from_slice(extra);
+        args.push(file);
+        isthmus(&args)
+    };
+    let rewrap = ["--sender", "gw.relay", "--receiver", "gw.xetr"];
+
+    // No key, no --unverified: refused before anything is written.
+    for extra in [&[][..], &rewrap[..]] {
+        for file in [signed_path, tampered_path] {
+            let output = translate(extra, file);
+            assert_eq!(output.status.code(), Some(2), "{extra:?} {file}");
+            assert!(output.stdout.is_empty());
+            assert!(
+                stderr(&output).contains("--public-key")
+                    && stderr(&output).contains("--unverified"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+    // With the signer's key: the tampered body is refused with its reason code.
+    for extra in [vec!["--public-key", &public], {
+        let mut both = vec!["--public-key", public.as_str()];
+        both.extend_from_slice(&rewrap);
+        both
+    }] {
+        let output = translate(&extra, tampered_path);
+        assert_eq!(output.status.code(), Some(1), "{extra:?}");
+        assert!(output.stdout.is_empty());
+        assert!(
+            stderr(&output).starts_with("REJECTED SIGNATURE_INVALID at signature"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    // ...and the untampered one translates, saying the signature is not carried.
+    let output = translate(&["--public-key", &public], signed_path);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["body"], signed["body"]);
+    assert!(
+        stderr(&output).contains("signature verified"),
+        "{}",
+        stderr(&output)
+    );
+    let mut args = vec!["--public-key", public.as_str()];
+    args.extend_from_slice(&rewrap);
+    let output = translate(&args, signed_path);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("re-wrapped"),
+        "{}",
+        stderr(&output)
+    );
+    // An unknown key is refused too.
+    let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/vectors/test-key.pub.json");
+    let output = translate(&["--public-key", path_str(&other)], signed_path);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("REJECTED KEY_UNKNOWN"),
+        "{}",
+        stderr(&output)
+    );
+
+    // --unverified goes on, warning that the signature was not checked.
+    let output = translate(&["--unverified"], tampered_path);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("NOT checked"),
+        "{}",
+        stderr(&output)
+    );
+    let mut args = vec!["--unverified"];
+    args.extend_from_slice(&rewrap);
+    let output = translate(&args, tampered_path);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("NOT checked") && stderr(&output).contains("re-wrapped"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A key demands a signature: a bare body has none.
+    let bare = root.join("bare.json");
+    fs::write(
+        &bare,
+        serde_json::json!({"kind": signed["kind"], "body": signed["body"]}).to_string(),
+    )
+    .unwrap();
+    let output = translate(&["--public-key", &public], path_str(&bare));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("REJECTED SIGNATURE_MISSING"),
+        "{}",
+        stderr(&output)
+    );
+    // An unsigned message still translates with no flag.
+    let output = translate(&[], path_str(&bare));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The flags mean nothing for a dialect without ISM/1 signatures.
+    let output = isthmus(&[
+        "translate",
+        "--from",
+        "mt",
+        "--to",
+        "ism",
+        "--unverified",
+        "adapters/tests/data/mt/01-mt543-us-dtc-deliver-against-usd.fin",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -42,8 +42,10 @@ enum Command {
     ///
     /// Writes the translated message to standard output. Fields the target
     /// dialect cannot carry are listed on standard error (or refused with
-    /// --strict). Exit status: 0 translated, 1 refused (reason code, field and
-    /// sentence on standard error), 2 the input could not be read.
+    /// --strict). A signed ISM/1 envelope is translated only once its
+    /// signature verifies (--public-key), or with --unverified. Exit status:
+    /// 0 translated, 1 refused (reason code, field and sentence on standard
+    /// error), 2 the input could not be read or the arguments do not fit it.
     Translate {
         /// Dialect of the input.
         #[arg(long, value_enum)]
@@ -63,6 +65,15 @@ enum Command {
         /// Refuse (exit 1) instead of warning when a field cannot be carried.
         #[arg(long)]
         strict: bool,
+        /// With --from ism: a public key record (as `isthmus keys generate`
+        /// writes) to verify the envelope's signature with; repeat for several.
+        /// The input must then be a signed envelope whose signature verifies.
+        #[arg(long = "public-key", value_name = "FILE")]
+        public_keys: Vec<PathBuf>,
+        /// With --from ism: translate a signed envelope without verifying its
+        /// signature (a warning says so on standard error).
+        #[arg(long, conflicts_with = "public_keys")]
+        unverified: bool,
     },
     /// Inspect a market ledger's data directory.
     #[command(subcommand)]
@@ -217,6 +228,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sender,
             receiver,
             strict,
+            public_keys,
+            unverified,
         } => translate::run(translate::Options {
             from,
             to,
@@ -224,6 +237,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sender,
             receiver,
             strict,
+            public_keys,
+            unverified,
         }),
         Command::Ledger(LedgerCommand::Verify { data, json }) => ledger::verify(&data, json),
         Command::Ledger(LedgerCommand::Holdings {

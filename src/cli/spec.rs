@@ -15,8 +15,8 @@ use super::input::{read_bounded, read_text_limited, MAX_KEY_FILE_BYTES, MAX_VECT
 use super::output::{self, stderr_line, Out};
 use super::EXIT_REJECTED;
 
-/// Loads public key records into a keyring.
-fn load_keyring(paths: &[PathBuf]) -> anyhow::Result<Keyring> {
+/// Loads public key records into a keyring (also for `translate --public-key`).
+pub fn load_keyring(paths: &[PathBuf]) -> anyhow::Result<Keyring> {
     let mut keyring = Keyring::new();
     for path in paths {
         let text = read_text_limited(path, MAX_KEY_FILE_BYTES, "public key")?;

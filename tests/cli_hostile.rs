@@ -69,28 +69,20 @@ fn isthmus_to_full(args: &[&str]) -> Output {
     finish_within(child, Duration::from_secs(120))
 }
 
-/// Runs with standard output on a pipe whose reader has already gone
-/// (`| head -0`, made certain): every write fails with EPIPE. Returns the
-/// exit status and standard error.
-fn isthmus_to_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
-    let child = Command::new("bash")
-        .arg("-c")
-        .arg(r#"{ sleep 0.3; "$0" "$@"; } | true; echo "status ${PIPESTATUS[0]}" >&2"#)
-        .arg(env!("CARGO_BIN_EXE_isthmus"))
+/// Runs with standard output on a pipe whose only reader has already exited
+/// (`| head -0`, made certain): every write fails with EPIPE.
+fn isthmus_to_closed_pipe(args: &[&str]) -> Output {
+    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let write_end = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    let child = bin()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::from(write_end))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let output = finish_within(child, Duration::from_secs(120));
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let (text, status) = stderr
-        .trim_end()
-        .rsplit_once("status ")
-        .expect("bash reports the status");
-    (status.parse().ok(), text.to_string())
+    finish_within(child, Duration::from_secs(120))
 }
 
 /// Commands that write to standard output, each cheap to run.
@@ -173,8 +165,9 @@ fn a_closed_pipe_ends_the_command_quietly() {
     let root = fresh_dir("pipe");
     for args in printing_commands(&root.join("keys")) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (status, text) = isthmus_to_closed_pipe(&args);
-        assert_eq!(status, Some(2), "{args:?}: {text}");
+        let output = isthmus_to_closed_pipe(&args);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
         assert!(!text.contains("panicked"), "{args:?}: {text}");
         if args[0] == "keys" {
             assert!(text.contains("was written to"), "{text}");

@@ -337,6 +337,85 @@ fn input_size_is_bounded() {
     );
 }
 
+/// Issue 10, findings 10 and 11: an input that is not a FIN message at all is
+/// refused without quoting any of it; a FIN message's values are quoted as a
+/// short escaped excerpt; a reader stopped at the limit + 1 says "more than".
+#[test]
+fn what_is_not_mt_is_not_quoted_and_what_is_mt_is_quoted_short() {
+    let shown = |error: &TranslateError| {
+        format!(
+            "{} {} {}",
+            error.code,
+            error.field.as_deref().unwrap_or(""),
+            error.message
+        )
+    };
+    // The first bytes of /etc/shadow, a JSON document, a PEM key: none of it
+    // may reach the refusal.
+    for secret in [
+        "root:$6$Qx9s1pZ$hashhashhash:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\n",
+        "{\"version\":\"ISM/1\",\"secret\":\"hunter2\"}",
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHunter2Hunter2\n-----END PRIVATE KEY-----\n",
+        " {1:F01CHASUS33AXXX0000000000}",
+    ] {
+        let error = mt::to_ism(secret.as_bytes()).unwrap_err();
+        assert_eq!(error.code, TranslateCode::MtBlockStructure);
+        let text = shown(&error);
+        assert!(text.contains("byte 0"), "{text}");
+        for part in ["root", "$6$", "hunter2", "Hunter2", "version", "PRIVATE", "CHASUS33"] {
+            assert!(!text.contains(part), "{part} quoted: {text}");
+        }
+    }
+    // Blocks found but a later one missing: the offset, not what stands there.
+    let error = mt::to_ism(b"{1:F01CHASUS33AXXX0000000000}password=hunter2").unwrap_err();
+    assert!(error.message.contains("at byte 29"), "{error}");
+    assert!(!shown(&error).contains("hunter2"), "{error}");
+    let after = "{1:F01CHASUS33AXXX0000000000}{2:I543DTCYUS33XXXXN}{4:\r\n-}password=hunter2";
+    let error = mt::to_ism(after.as_bytes()).unwrap_err();
+    assert!(error.message.contains("from byte 57"), "{error}");
+    assert!(!shown(&error).contains("hunter2"), "{error}");
+    // A FIN message: its values are quoted, short and escaped.
+    let long_header = format!(
+        "{{1:F01{}}}{{2:I543DTCYUS33XXXXN}}{{4:\r\n-}}",
+        "C".repeat(1_000_000)
+    );
+    let error = mt::to_ism(long_header.as_bytes()).unwrap_err();
+    assert!(shown(&error).len() < 600, "{} bytes", shown(&error).len());
+    assert!(error.message.contains("CCC…"), "{error}");
+    let base = String::from_utf8(
+        fs::read(corpus_dir().join("01-mt543-us-dtc-deliver-against-usd.fin")).unwrap(),
+    )
+    .unwrap();
+    let escaped = base.replacen(":20C::SEME//", ":20C::SEME//\u{1b}]0;x\u{7}", 1);
+    let error = mt::to_ism(escaped.as_bytes()).unwrap_err();
+    assert!(
+        !shown(&error).chars().any(char::is_control),
+        "{:?}",
+        shown(&error)
+    );
+    assert!(error.message.contains("\\u{1b}"), "{error}");
+}
+
+#[test]
+fn an_input_cut_at_the_limit_is_more_than_the_limit() {
+    let limit = isthmus_adapters::error::MAX_NATIVE_MESSAGE_BYTES;
+    let cut = vec![b'{'; limit + 1];
+    assert_eq!(
+        mt::to_ism(&cut).err().map(|e| e.message),
+        Some(format!(
+            "the message has more than {limit} bytes; at most {limit} bytes are read"
+        ))
+    );
+    let whole = vec![b'{'; limit + 10];
+    assert_eq!(
+        mt::to_ism(&whole).err().map(|e| e.message),
+        Some(format!(
+            "the message has {} bytes; at most {limit} bytes are read",
+            limit + 10
+        ))
+    );
+}
+
 #[test]
 fn reason_codes_of_invalid_corpus_include_ism_codes() {
     // The invalid corpus exercises both ISM/1 value rules and MT structure.

@@ -25,6 +25,7 @@ use isthmus_spec::body::ProprietaryId;
 use isthmus_spec::decimal::{Money, Quantity};
 use isthmus_spec::ident::{Bic, Isin, Lei, Mic};
 use isthmus_spec::ids::Reference;
+use isthmus_spec::quote::quoted;
 use isthmus_spec::time::{civil_from_days, Date, Timestamp};
 
 use super::text::Field;
@@ -133,7 +134,10 @@ pub fn check_x(value: &str, max: usize, location: &str, what: &str) -> Result<()
     if count == 0 || count > max {
         return Err(format_error(
             location,
-            format!("the {what} \"{value}\" has {count} characters; the field holds 1 to {max}"),
+            format!(
+                "the {what} {value} has {count} characters; the field holds 1 to {max}",
+                value = quoted(value)
+            ),
         ));
     }
     if let Some(c) = first_non_x(value) {
@@ -152,7 +156,10 @@ pub fn reference_16x(value: &str, location: &str) -> Result<Reference, Translate
     if value.starts_with('/') || value.ends_with('/') || value.contains("//") {
         return Err(format_error(
             location,
-            format!("the reference \"{value}\" starts or ends with '/' or contains '//' (SWIFT rule T26)"),
+            format!(
+                "the reference {value} starts or ends with '/' or contains '//' (SWIFT rule T26)",
+                value = quoted(value)
+            ),
         ));
     }
     Reference::parse(value).map_err(|r| TranslateError::from_rejection(r, location))
@@ -174,7 +181,10 @@ fn eight_digits(value: &str, location: &str) -> Result<String, TranslateError> {
     if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format_error(
             location,
-            format!("\"{value}\" is not a date of 8 digits YYYYMMDD"),
+            format!(
+                "{value} is not a date of 8 digits YYYYMMDD",
+                value = quoted(value)
+            ),
         ));
     }
     let part = |range: std::ops::Range<usize>| value.get(range).unwrap_or("");
@@ -246,7 +256,10 @@ fn clock_98(
     if clock.len() != 14 || !clock.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format_error(
             location,
-            format!("\"{value}\" does not start with a date and time of 14 digits YYYYMMDDHHMMSS"),
+            format!(
+                "{value} does not start with a date and time of 14 digits YYYYMMDDHHMMSS",
+                value = quoted(value)
+            ),
         ));
     }
     let (decimals, indicator) = match option {
@@ -254,7 +267,7 @@ fn clock_98(
         "C" => {
             return Err(format_error(
                 location,
-                format!("\"{value}\": :98C: is a date and time YYYYMMDDHHMMSS and nothing more; decimals and a UTC offset need :98E:"),
+                format!("{value}: :98C: is a date and time YYYYMMDDHHMMSS and nothing more; decimals and a UTC offset need :98E:", value = quoted(value)),
             ))
         }
         _ => {
@@ -273,7 +286,7 @@ fn clock_98(
                 _ => {
                     return Err(format_error(
                         location,
-                        format!("\"{value}\": after the time come at most {TIME_DECIMALS} decimals of the second after a comma, then /[N]HH[MM], the UTC offset"),
+                        format!("{value}: after the time come at most {TIME_DECIMALS} decimals of the second after a comma, then /[N]HH[MM], the UTC offset", value = quoted(value)),
                     ))
                 }
             };
@@ -367,7 +380,10 @@ pub(crate) fn date_time_98(
             TranslateError::at(
                 TranslateCode::Ism(isthmus_spec::ReasonCode::TimestampInvalid),
                 location,
-                format!("\"{value}\" in UTC falls outside the years 0001 to 9999"),
+                format!(
+                    "{value} in UTC falls outside the years 0001 to 9999",
+                    value = quoted(value)
+                ),
             )
         })?;
     Ok(DateTime {
@@ -399,7 +415,7 @@ fn utc_offset_seconds(indicator: &str, value: &str, location: &str) -> Result<i6
         }
         _ => Err(format_error(
             location,
-            format!("\"{value}\": the UTC indicator \"/{indicator}\" is not [N]HH or [N]HHMM (N for an offset west of UTC)"),
+            format!("{value}: the UTC indicator {indicator} is not [N]HH or [N]HHMM (N for an offset west of UTC)", value = quoted(value), indicator = quoted(&format!("/{indicator}"))),
         )),
     }
 }
@@ -452,21 +468,25 @@ pub fn decimal_15d(value: &str, location: &str) -> Result<String, TranslateError
         return Err(format_error(
             location,
             format!(
-                "\"{value}\" uses '.'; MT amounts and quantities use a decimal comma, e.g. 1000,50"
+                "{value} uses '.'; MT amounts and quantities use a decimal comma, e.g. 1000,50",
+                value = quoted(value)
             ),
         ));
     }
     let Some((integer, fraction)) = value.split_once(',') else {
         return Err(format_error(
             location,
-            format!("\"{value}\" has no decimal comma; MT requires one even for whole numbers, e.g. 1000,"),
+            format!(
+                "{value} has no decimal comma; MT requires one even for whole numbers, e.g. 1000,",
+                value = quoted(value)
+            ),
         ));
     };
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
     if value.len() > DECIMAL_CHARS || integer.is_empty() || !digits(integer) || !digits(fraction) {
         return Err(format_error(
             location,
-            format!("\"{value}\" is not an MT decimal: up to {DECIMAL_CHARS} characters of digits with one decimal comma and at least one digit before it"),
+            format!("{value} is not an MT decimal: up to {DECIMAL_CHARS} characters of digits with one decimal comma and at least one digit before it", value = quoted(value)),
         ));
     }
     let integer = integer.trim_start_matches('0');
@@ -494,7 +514,10 @@ pub fn quantity_36b(value: &str, location: &str) -> Result<Quantity, TranslateEr
     let Some((kind, number)) = value.split_once('/') else {
         return Err(format_error(
             location,
-            format!("\"{value}\" is not a quantity type code and a quantity, e.g. UNIT/1000,"),
+            format!(
+                "{value} is not a quantity type code and a quantity, e.g. UNIT/1000,",
+                value = quoted(value)
+            ),
         ));
     };
     match kind {
@@ -511,7 +534,10 @@ pub fn quantity_36b(value: &str, location: &str) -> Result<Quantity, TranslateEr
         _ => {
             return Err(format_error(
                 location,
-                format!("\"{kind}\" is not a quantity type code (UNIT, FAMT, AMOR)"),
+                format!(
+                    "{kind} is not a quantity type code (UNIT, FAMT, AMOR)",
+                    kind = quoted(kind)
+                ),
             ))
         }
     }
@@ -544,13 +570,19 @@ pub fn amount_19a(value: &str, location: &str) -> Result<Money, TranslateError> 
     let Some((currency, number)) = rest.split_at_checked(3) else {
         return Err(format_error(
             location,
-            format!("\"{value}\" is not a currency code and an amount, e.g. USD231450,00"),
+            format!(
+                "{value} is not a currency code and an amount, e.g. USD231450,00",
+                value = quoted(value)
+            ),
         ));
     };
     if !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(format_error(
             location,
-            format!("\"{value}\" does not start with a 3-letter currency code"),
+            format!(
+                "{value} does not start with a 3-letter currency code",
+                value = quoted(value)
+            ),
         ));
     }
     let amount = decimal_15d(number, location)?;
@@ -592,7 +624,10 @@ pub fn security_35b(field: &Field, location: &str) -> Result<Security, Translate
         if line.chars().count() > LINE_CHARS {
             return Err(format_error(
                 location,
-                format!("the line \"{line}\" is longer than {LINE_CHARS} characters"),
+                format!(
+                    "the line {line} is longer than {LINE_CHARS} characters",
+                    line = quoted(line)
+                ),
             ));
         }
     }
@@ -606,7 +641,10 @@ pub fn security_35b(field: &Field, location: &str) -> Result<Security, Translate
     let Some(code) = rest.strip_prefix(' ') else {
         return Err(format_error(
             location,
-            format!("\"{first}\": the ISIN is written \"ISIN\", one space, then the 12 characters"),
+            format!(
+                "{first}: the ISIN is written \"ISIN\", one space, then the 12 characters",
+                first = quoted(first)
+            ),
         ));
     };
     let (code, trailing) = code.split_at_checked(12).unwrap_or((code, ""));
@@ -614,7 +652,8 @@ pub fn security_35b(field: &Field, location: &str) -> Result<Security, Translate
         return Err(format_error(
             location,
             format!(
-                "\"{first}\": after the 12-character ISIN a new line must start the description"
+                "{first}: after the 12-character ISIN a new line must start the description",
+                first = quoted(first)
             ),
         ));
     }
@@ -634,7 +673,10 @@ pub fn place_of_trade(value: &str, location: &str) -> Result<Option<Mic>, Transl
     if code.len() != 4 || !code.bytes().all(is_upper_alnum) {
         return Err(format_error(
             location,
-            format!("\"{value}\" does not start with a 4-character place code"),
+            format!(
+                "{value} does not start with a 4-character place code",
+                value = quoted(value)
+            ),
         ));
     }
     match (code, narrative) {
@@ -652,7 +694,7 @@ pub fn code_4c(value: &str, location: &str) -> Result<(), TranslateError> {
     } else {
         Err(format_error(
             location,
-            format!("\"{value}\" is not a 4-character code"),
+            format!("{value} is not a 4-character code", value = quoted(value)),
         ))
     }
 }

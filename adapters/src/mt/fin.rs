@@ -18,8 +18,15 @@
 //!   `-` and `}`.
 //!
 //! Lines end with CR LF on the network; LF alone is accepted on input.
+//!
+//! Refusals of the envelope never quote what stands where a block should
+//! begin: an input that is not a FIN message at all (a file given by
+//! mistake, say `/etc/shadow`) is answered with what was expected and the
+//! byte offset, not with its content. The contents of blocks 1 and 2, once
+//! found, are quoted as a short escaped excerpt ([`isthmus_spec::quote`]).
 
 use crate::error::{TranslateCode, TranslateError, MAX_NATIVE_MESSAGE_BYTES};
+use isthmus_spec::quote::quoted;
 
 /// Most bytes of the text block (block 4) of an MT54x: SWIFT gives 10 000
 /// characters as the maximum input length of MT540–MT548.
@@ -61,8 +68,8 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
             TranslateCode::InputTooLarge,
             "message",
             format!(
-                "the message has {} bytes; at most {MAX_NATIVE_MESSAGE_BYTES} are read",
-                native.len()
+                "the message has {}; at most {MAX_NATIVE_MESSAGE_BYTES} bytes are read",
+                isthmus_spec::jcs::size_beyond_limit(native.len(), MAX_NATIVE_MESSAGE_BYTES)
             ),
         ));
     }
@@ -76,24 +83,32 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
             ),
         )
     })?;
-    let mut rest = text;
-    let block1 = take_flat_block(&mut rest, '1')?;
-    let block2 = take_flat_block(&mut rest, '2')?;
-    if rest.starts_with("{3:") {
-        skip_nested_block(&mut rest, '3')?;
+    if !text.starts_with("{1:") {
+        return Err(block_error(
+            "{1:}",
+            "the input is not a FIN message: it does not begin, at byte 0, with the basic header block \"{1:\"",
+        ));
     }
-    let block4 = take_text_block(&mut rest)?;
+    let mut rest = text;
+    let block1 = take_flat_block(text, &mut rest, '1')?;
+    let block2 = take_flat_block(text, &mut rest, '2')?;
+    if rest.starts_with("{3:") {
+        skip_nested_block(text, &mut rest, '3')?;
+    }
+    let block4 = take_text_block(text, &mut rest)?;
     if rest.starts_with("{5:") {
-        skip_nested_block(&mut rest, '5')?;
+        skip_nested_block(text, &mut rest, '5')?;
     }
     // A file may end with a line break; nothing else may follow the blocks.
-    if !rest.trim_end_matches(['\r', '\n']).is_empty() {
+    let trailing = rest.trim_end_matches(['\r', '\n']);
+    if !trailing.is_empty() {
         return Err(TranslateError::at(
             TranslateCode::MtBlockStructure,
             "after the last block",
             format!(
-                "unexpected text after the last block: \"{}\"",
-                preview(rest)
+                "{} bytes follow the last block, from byte {}; after block 4 (or 5) only a line break may end the input",
+                trailing.len(),
+                offset(text, rest)
             ),
         ));
     }
@@ -125,21 +140,25 @@ pub(crate) fn parse(native: &[u8]) -> Result<FinMessage<'_>, TranslateError> {
     })
 }
 
-/// The first characters of `text`, for an error message.
-fn preview(text: &str) -> String {
-    text.chars().take(20).collect()
+/// The byte offset of `rest`, a tail of `text`.
+fn offset(text: &str, rest: &str) -> usize {
+    text.len() - rest.len()
 }
 
 /// Takes `{n:content}` where the content holds no braces (blocks 1 and 2).
-fn take_flat_block<'a>(rest: &mut &'a str, number: char) -> Result<&'a str, TranslateError> {
+fn take_flat_block<'a>(
+    text: &str,
+    rest: &mut &'a str,
+    number: char,
+) -> Result<&'a str, TranslateError> {
     let field = format!("{{{number}:}}");
     let opening = format!("{{{number}:");
     let Some(after) = rest.strip_prefix(opening.as_str()) else {
         return Err(block_error(
             &field,
             format!(
-                "expected block {number} (\"{opening}\") here, found \"{}\"",
-                preview(rest)
+                "expected block {number} (\"{opening}\") at byte {}",
+                offset(text, rest)
             ),
         ));
     };
@@ -162,7 +181,7 @@ fn take_flat_block<'a>(rest: &mut &'a str, number: char) -> Result<&'a str, Tran
 
 /// Skips `{n:{tag:value}{tag:value}…}` (blocks 3 and 5); their contents are
 /// transport data (user reference, checksums) that ISM/1 does not carry.
-fn skip_nested_block(rest: &mut &str, number: char) -> Result<(), TranslateError> {
+fn skip_nested_block(text: &str, rest: &mut &str, number: char) -> Result<(), TranslateError> {
     let field = format!("{{{number}:}}");
     let opening = format!("{{{number}:");
     let mut tail = rest.get(opening.len()..).unwrap_or("");
@@ -175,8 +194,8 @@ fn skip_nested_block(rest: &mut &str, number: char) -> Result<(), TranslateError
             return Err(block_error(
                 &field,
                 format!(
-                    "block {number} holds items of the form {{tag:value}}, found \"{}\"",
-                    preview(tail)
+                    "block {number} holds items of the form {{tag:value}}; byte {} does not open one",
+                    offset(text, tail)
                 ),
             ));
         };
@@ -194,8 +213,8 @@ fn skip_nested_block(rest: &mut &str, number: char) -> Result<(), TranslateError
             return Err(block_error(
                 &field,
                 format!(
-                    "\"{{{}\" is not an item of the form {{tag:value}}",
-                    preview(content)
+                    "{} is not an item of the form {{tag:value}}",
+                    quoted(&format!("{{{content}"))
                 ),
             ));
         }
@@ -208,13 +227,13 @@ fn skip_nested_block(rest: &mut &str, number: char) -> Result<(), TranslateError
 }
 
 /// Takes the text block: `{4:` + line break … line break + `-}`.
-fn take_text_block<'a>(rest: &mut &'a str) -> Result<&'a str, TranslateError> {
+fn take_text_block<'a>(text: &str, rest: &mut &'a str) -> Result<&'a str, TranslateError> {
     let Some(after) = rest.strip_prefix("{4:") else {
         return Err(block_error(
             "{4:}",
             format!(
-                "expected the text block \"{{4:\" here, found \"{}\"",
-                preview(rest)
+                "expected the text block \"{{4:\" at byte {}",
+                offset(text, rest)
             ),
         ));
     };
@@ -264,7 +283,8 @@ fn check_lt_address(address: &str, field: &str, role: &str) -> Result<(), Transl
         Err(block_error(
             field,
             format!(
-                "\"{address}\" is not the {role}'s 12-character address (BIC, LT code, branch)"
+                "{address} is not the {role}'s 12-character address (BIC, LT code, branch)",
+                address = quoted(address)
             ),
         ))
     }
@@ -279,7 +299,10 @@ fn parse_block1(content: &str) -> Result<&str, TranslateError> {
     let Some(rest) = content.strip_prefix("F01") else {
         return Err(block_error(
             "{1:}",
-            format!("the basic header \"{content}\" must start with F01 (FIN, user-to-user)"),
+            format!(
+                "the basic header {content} must start with F01 (FIN, user-to-user)",
+                content = quoted(content)
+            ),
         ));
     };
     let parts = rest
@@ -288,14 +311,17 @@ fn parse_block1(content: &str) -> Result<&str, TranslateError> {
     let Some((address, numbers)) = parts else {
         return Err(block_error(
             "{1:}",
-            format!("the basic header \"{content}\" must be F01, a 12-character address, a 4-digit session and a 6-digit sequence number"),
+            format!("the basic header {content} must be F01, a 12-character address, a 4-digit session and a 6-digit sequence number", content = quoted(content)),
         ));
     };
     check_lt_address(address, "{1:}", "sender")?;
     if !all_digits(numbers) {
         return Err(block_error(
             "{1:}",
-            format!("\"{numbers}\" is not a 4-digit session and 6-digit sequence number"),
+            format!(
+                "{numbers} is not a 4-digit session and 6-digit sequence number",
+                numbers = quoted(numbers)
+            ),
         ));
     }
     Ok(address)
@@ -318,7 +344,7 @@ fn parse_block2(content: &str) -> Result<(u16, Block2Address<'_>), TranslateErro
     if !all_digits(type_text) || type_text.len() != 3 {
         return Err(block_error(
             "{2:}",
-            format!("the application header \"{content}\" does not start with I or O and a 3-digit message type"),
+            format!("the application header {content} does not start with I or O and a 3-digit message type", content = quoted(content)),
         ));
     }
     let message_type: u16 = type_text
@@ -344,7 +370,7 @@ fn parse_block2(content: &str) -> Result<(u16, Block2Address<'_>), TranslateErro
             if !(priority_ok && monitoring_ok && obsolescence_ok) {
                 return Err(block_error(
                     "{2:}",
-                    format!("\"{content}\" is not an input application header: after the receiver come an optional priority S, U or N, delivery monitoring 1–3 and a 3-digit obsolescence period"),
+                    format!("{content} is not an input application header: after the receiver come an optional priority S, U or N, delivery monitoring 1–3 and a 3-digit obsolescence period", content = quoted(content)),
                 ));
             }
             Ok((message_type, Block2Address::Receiver(receiver)))
@@ -367,7 +393,7 @@ fn parse_block2(content: &str) -> Result<(u16, Block2Address<'_>), TranslateErro
             if !shape {
                 return Err(block_error(
                     "{2:}",
-                    format!("\"{content}\" is not an output application header: O, type, input time, message input reference, output date and time, priority"),
+                    format!("{content} is not an output application header: O, type, input time, message input reference, output date and time, priority", content = quoted(content)),
                 ));
             }
             check_lt_address(sender, "{2:}", "sender")?;
@@ -375,7 +401,10 @@ fn parse_block2(content: &str) -> Result<(u16, Block2Address<'_>), TranslateErro
         }
         _ => Err(block_error(
             "{2:}",
-            format!("the application header \"{content}\" must start with I (input) or O (output)"),
+            format!(
+                "the application header {content} must start with I (input) or O (output)",
+                content = quoted(content)
+            ),
         )),
     }
 }

@@ -16,6 +16,7 @@
 //! of an item first, so an escape may straddle a line break.
 
 use super::fields::{is_x_char, LINE_CHARS};
+use isthmus_spec::quote::quoted;
 
 /// Keys of `:70E::SPRO//` in a confirmation: settlement id, securities
 /// journal, cash journal, digits after the second of `settled_at`.
@@ -91,8 +92,9 @@ pub(crate) fn read_items(lines: &[String], keys: &[&str]) -> Result<Vec<(String,
             .and_then(|(key, rest)| rest.strip_prefix('/').map(|value| (key, value)));
         let Some((key, value)) = parsed else {
             return Err(format!(
-                "line {} \"{line}\" is neither /KEY/value nor a // continuation",
-                index + 1
+                "line {} {line} is neither /KEY/value nor a // continuation",
+                index + 1,
+                line = quoted(line)
             ));
         };
         if !keys.contains(&key) {

@@ -9,6 +9,7 @@
 //! same name (16c). Every field of an MT54x lies inside a sequence.
 
 use crate::error::{TranslateCode, TranslateError};
+use isthmus_spec::quote::quoted;
 
 /// Deepest nesting of sequences read. MT548 nests deepest (C1a1B1a1, five
 /// levels below its sequence C); anything deeper is not an MT54x.
@@ -127,7 +128,7 @@ pub(crate) fn fields(text: &str) -> Result<Vec<Field>, TranslateError> {
             let (tag, content) = split_tag(line).ok_or_else(|| {
                 structure_error(
                     line_number,
-                    format!("\"{}\" does not start with a field tag such as :20C: (colon, 2 digits, optional upper-case letter, colon)", line.chars().take(12).collect::<String>()),
+                    format!("{} does not start with a field tag such as :20C: (colon, 2 digits, optional upper-case letter, colon)", quoted(&line.chars().take(12).collect::<String>())),
                 )
             })?;
             let id = fields.len();
@@ -262,7 +263,10 @@ fn sequence_name(field: &Field) -> Result<String, TranslateError> {
         return Err(TranslateError::at(
             TranslateCode::MtFieldFormat,
             format!(":{}: at line {}", field.tag, field.line),
-            format!("\"{name}\" is not a sequence name (1 to 16 upper-case letters or digits on one line)"),
+            format!(
+                "{name} is not a sequence name (1 to 16 upper-case letters or digits on one line)",
+                name = quoted(name)
+            ),
         ));
     }
     Ok(name.to_string())

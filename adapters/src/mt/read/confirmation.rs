@@ -3,6 +3,7 @@
 use isthmus_spec::body::{Direction, JournalRef, Payment, SettlementConfirmation};
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{Counter, Hex32, Reference};
+use isthmus_spec::quote::quoted;
 use isthmus_spec::time::Timestamp;
 
 use super::instruction::{security, settlement_amount};
@@ -213,7 +214,10 @@ fn processing_narrative(
                     return Err(TranslateError::at(
                         TranslateCode::MtFieldFormat,
                         at,
-                        format!("\"{value}\" is not 1 to 9 digits of a second's fraction"),
+                        format!(
+                            "{value} is not 1 to 9 digits of a second's fraction",
+                            value = quoted(&value)
+                        ),
                     ));
                 }
                 processing.fraction = Some(value);
@@ -290,8 +294,9 @@ pub(super) fn narrative_lines(
             TranslateCode::MtFieldFormat,
             location,
             format!(
-                "the line \"{long}\" is longer than {} characters",
-                fields::LINE_CHARS
+                "the line {long} is longer than {} characters",
+                fields::LINE_CHARS,
+                long = quoted(long)
             ),
         ));
     }
@@ -305,7 +310,10 @@ fn journal(value: &str, location: &str) -> Result<JournalRef, TranslateError> {
         return Err(TranslateError::at(
             TranslateCode::MtFieldFormat,
             location,
-            format!("\"{value}\" is not MIC/sequence/entry-hash"),
+            format!(
+                "{value} is not MIC/sequence/entry-hash",
+                value = quoted(value)
+            ),
         ));
     };
     let rejected = |r| TranslateError::from_rejection(r, location);
@@ -335,8 +343,8 @@ fn effective_settlement(
             TranslateCode::NotRepresentable,
             location,
             format!(
-                "the effective settlement is given as the code \"{}\"; ISM/1 needs the instant",
-                generic.value
+                "the effective settlement is given as the code {}; ISM/1 needs the instant",
+                quoted(generic.value)
             ),
         ));
     }

@@ -16,6 +16,7 @@ use isthmus_spec::body::{CashSide, Direction, Party, Payment, SettlementInstruct
 use isthmus_spec::decimal::Money;
 use isthmus_spec::ident::{Bic, Mic, PartyId};
 use isthmus_spec::ids::Reference;
+use isthmus_spec::quote::quoted;
 
 use super::confirmation::isthmus_spro_items;
 use super::{check_function, date_of, sender_reference, single_line, Reader, Routing};
@@ -290,8 +291,8 @@ fn settlement_transaction_type(
             TranslateCode::NotRepresentable,
             location,
             format!(
-                "the type of settlement transaction is the proprietary code \"{}\" of scheme {scheme}; ISM/1 settles trades only (:22F::SETR//TRAD), so it is not translated as one",
-                generic.value
+                "the type of settlement transaction is the proprietary code {} of scheme {scheme}; ISM/1 settles trades only (:22F::SETR//TRAD), so it is not translated as one",
+                quoted(generic.value)
             ),
         ));
     }
@@ -378,8 +379,8 @@ pub(super) fn security(
             TranslateCode::MtFieldMissing,
             location,
             format!(
-                "\"{}\" names no ISIN; ISM/1 identifies securities by ISIN (ISIN US0378331005)",
-                field.first()
+                "{} names no ISIN; ISM/1 identifies securities by ISIN (ISIN US0378331005)",
+                quoted(field.first())
             ),
         ));
     };

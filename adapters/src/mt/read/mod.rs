@@ -16,6 +16,7 @@ mod confirmation;
 mod instruction;
 mod status;
 
+use isthmus_spec::quote::quoted;
 use std::collections::BTreeSet;
 
 use isthmus_spec::ident::Bic;
@@ -557,14 +558,21 @@ pub(crate) fn check_function(
         return Err(TranslateError::at(
             TranslateCode::MtFieldFormat,
             location,
-            format!("\"{value}\" is not a function of the message 4!c[/4!c], e.g. {expected}"),
+            format!(
+                "{value} is not a function of the message 4!c[/4!c], e.g. {expected}",
+                value = quoted(value)
+            ),
         ));
     }
     if function != expected || subfunction.is_some() {
         return Err(TranslateError::at(
             TranslateCode::NotRepresentable,
             location,
-            format!("the function \"{value}\" has no ISM/1 counterpart; ISM/1 {} carries only {expected}", ism_kind_name(reader.kind)),
+            format!(
+                "the function {value} has no ISM/1 counterpart; ISM/1 {} carries only {expected}",
+                ism_kind_name(reader.kind),
+                value = quoted(value)
+            ),
         ));
     }
     reader.consume(field);
@@ -624,8 +632,8 @@ pub(crate) fn date_of(
             TranslateCode::NotRepresentable,
             location,
             format!(
-                "the date is given as the code \"{}\", not a calendar date; ISM/1 needs a date",
-                generic.value
+                "the date is given as the code {}, not a calendar date; ISM/1 needs a date",
+                quoted(generic.value)
             ),
         ));
     }

@@ -109,7 +109,7 @@ pub(super) fn read(
         return Err(TranslateError::at(
             TranslateCode::NotRepresentable,
             location,
-            format!("no status of this advice maps to an ISM/1 state (first: {status} at line {line}); ISM/1 knows IPRC//PACK, IPRC//REJT, IPRC//CAND, MTCH//MACH, MTCH//NMAT, SETT//PEND and SETT//PENF"),
+            format!("no status of this advice maps to an ISM/1 state (first: {} at line {line}); ISM/1 knows IPRC//PACK, IPRC//REJT, IPRC//CAND, MTCH//MACH, MTCH//NMAT, SETT//PEND and SETT//PENF", isthmus_spec::quote::quoted(&status)),
         ));
     };
     let chosen_status = format!("{}//{}", chosen.qualifier, chosen.code);
@@ -128,7 +128,10 @@ pub(super) fn read(
         reader.note(
             field,
             location,
-            format!("the status {status} has no ISM/1 state; it is left out"),
+            format!(
+                "the status {} has no ISM/1 state; it is left out",
+                isthmus_spec::quote::quoted(&status)
+            ),
         );
     }
     match chosen.not_carried {

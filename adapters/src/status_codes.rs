@@ -271,6 +271,7 @@ pub const NAMED: &[Named] = &[
         "DSEC",
         false,
     ),
+    named("ISIN_PREFIX", InstructionState::Rejected, "DSEC", false),
     named(
         "SETTLEMENT_BEFORE_TRADE",
         InstructionState::Rejected,

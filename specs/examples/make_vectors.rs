@@ -1974,6 +1974,17 @@ fn decimal_vectors(keys: &Keys) -> Vec<Precise> {
     ]
 }
 
+/// ISM-1 §4.1 item 3: a prefix that is neither a country nor an ISIN prefix
+/// of Table 3, on an ISIN whose check digit is right.
+fn isin_prefix_vectors(keys: &Keys) -> Vec<Precise> {
+    let mut message = instruction_message();
+    message["body"]["isin"] = json!("QQ0000000000");
+    vec![refused("invalid/115-isin-prefix-unknown",
+        "The ISIN QQ0000000000 has a correct check digit, but QQ is neither an ISO 3166-1 country code nor an ISIN prefix of Table 3.",
+        &["ISM-1 §4.1"], "ISIN_PREFIX", Some("body.isin"),
+        PreciseInput::Value(sign(message, &keys.trusted)))]
+}
+
 /// A valid message given as exact bytes: a text with U+FEFF inside it,
 /// noncharacters, and escapes that the canonical form writes as UTF-8.
 fn valid_byte_vectors(keys: &Keys) -> Vec<Precise> {
@@ -2022,6 +2033,7 @@ fn precision_vectors(root: &Path, keys: &Keys, count: &mut (usize, usize)) -> Re
     vectors.extend(check_order_vectors(keys));
     vectors.extend(path_vectors(keys));
     vectors.extend(decimal_vectors(keys));
+    vectors.extend(isin_prefix_vectors(keys));
     vectors.extend(valid_byte_vectors(keys));
     for vector in vectors {
         let mut out = json!({

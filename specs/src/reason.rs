@@ -83,6 +83,8 @@ reason_codes! {
     IsinFormat = "ISIN_FORMAT", "ISM-1 §4.1", "An ISIN is not 2 upper-case letters, 9 upper-case letters or digits, and 1 digit.";
     /// An ISIN's check digit is wrong.
     IsinCheckDigit = "ISIN_CHECK_DIGIT", "ISM-1 §4.1", "An ISIN's check digit does not match its first eleven characters.";
+    /// An ISIN's prefix is neither a country nor an ISIN prefix ISM/1 lists.
+    IsinPrefix = "ISIN_PREFIX", "ISM-1 §4.1", "An ISIN's first two letters are neither an ISO 3166-1 country code nor one of the ISIN prefixes of Table 3 (XS, EU, EZ, …).";
     /// An LEI is not 18 alphanumerics and two digits.
     LeiFormat = "LEI_FORMAT", "ISM-1 §4.2", "An LEI is not 18 upper-case letters or digits followed by 2 digits.";
     /// An LEI's MOD 97-10 check digits are wrong.

@@ -83,6 +83,46 @@ fn with_check_digit(isin: &str, digit: char) -> String {
     format!("{}{digit}", &isin[..11])
 }
 
+/// The prefixes ISM-1 §4.1 item 3 accepts, read from the spec itself: the
+/// country codes of Table 4 and the ISIN prefixes of Table 3.
+fn prefixes_of_the_spec() -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ISM-1.md")).unwrap();
+    let table = |heading: &str| {
+        let start = text
+            .find(heading)
+            .unwrap_or_else(|| panic!("the spec has {heading}"));
+        let rest = &text[start..];
+        &rest[..rest.find("\n#").unwrap_or(rest.len())]
+    };
+    let mut prefixes = std::collections::BTreeSet::new();
+    let countries = table("**Table 4 — Country codes");
+    let line = countries
+        .lines()
+        .find(|l| l.starts_with("> "))
+        .expect("Table 4 lists its codes");
+    prefixes.extend(line[2..].split_whitespace().map(str::to_string));
+    for row in table("**Table 3 — ISIN prefixes")
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+    {
+        prefixes.insert(row[3..5].to_string());
+    }
+    assert_eq!(
+        prefixes.len(),
+        250 + 8,
+        "Table 4's 250 countries and Table 3's 8 prefixes"
+    );
+    prefixes
+}
+
+/// The check digit that makes `payload` (eleven characters) a Luhn-valid ISIN.
+fn completed(payload: &str) -> String {
+    let digit = ('0'..='9')
+        .find(|d| luhn_valid_isin(&format!("{payload}{d}")))
+        .expect("one digit completes every payload");
+    format!("{payload}{digit}")
+}
+
 #[test]
 fn published_isins_pass_an_independent_luhn_check_and_parse() {
     for &(isin, issuer) in PUBLISHED_ISINS {
@@ -131,6 +171,7 @@ fn isin_check_digit_depends_on_every_letter_of_the_body() {
     // Replacing one body letter by another changes the check digit unless
     // the two letters expand to digits with the same Luhn contribution; the
     // oracle and the parser must agree on every such variant.
+    let prefixes = prefixes_of_the_spec();
     for &(isin, issuer) in PUBLISHED_ISINS {
         for position in 0..11 {
             for replacement in ('A'..='Z').chain('0'..='9') {
@@ -140,17 +181,68 @@ fn isin_check_digit_depends_on_every_letter_of_the_body() {
                 let mut changed: Vec<char> = isin.chars().collect();
                 changed[position] = replacement;
                 let changed: String = changed.into_iter().collect();
-                let expected = luhn_valid_isin(&changed);
+                // The check digit first, then the prefix (ISM-1 §4.1 items 2, 3).
+                let expected = if !luhn_valid_isin(&changed) {
+                    Some(ReasonCode::IsinCheckDigit)
+                } else if !prefixes.contains(&changed[..2]) {
+                    Some(ReasonCode::IsinPrefix)
+                } else {
+                    None
+                };
                 let result = Isin::parse(&changed);
-                assert_eq!(result.is_ok(), expected, "{changed} (from {issuer})");
-                if !expected {
-                    assert_eq!(
-                        result.err().map(|r| r.code),
-                        Some(ReasonCode::IsinCheckDigit)
-                    );
-                }
+                assert_eq!(
+                    result.err().map(|r| r.code),
+                    expected,
+                    "{changed} (from {issuer})"
+                );
             }
         }
+    }
+}
+
+#[test]
+fn every_two_letter_prefix_is_accepted_exactly_when_the_spec_lists_it() {
+    // ISM-1 §4.1 item 3, over all 676 prefixes, each on an ISIN whose check
+    // digit is right, so that only the prefix decides.
+    let prefixes = prefixes_of_the_spec();
+    for first in 'A'..='Z' {
+        for second in 'A'..='Z' {
+            let isin = completed(&format!("{first}{second}037833100"));
+            let result = Isin::parse(&isin).err().map(|r| r.code);
+            if prefixes.contains(&isin[..2]) {
+                assert_eq!(result, None, "{isin}");
+            } else {
+                assert_eq!(result, Some(ReasonCode::IsinPrefix), "{isin}");
+            }
+        }
+    }
+}
+
+#[test]
+fn isins_under_the_non_country_prefixes_are_accepted_and_internal_ones_refused() {
+    // Published: a Eurobond (XS), EU ETS emission allowances (EU, listed by
+    // the European Commission), Schlumberger (AN, the Netherlands Antilles'
+    // withdrawn code, which its ISIN keeps).
+    for isin in [
+        "XS2075811781",
+        "XS1050461034",
+        "EU000A1RRN98",
+        "AN8068571086",
+    ] {
+        assert!(Isin::parse(isin).is_ok(), "{isin}");
+    }
+    // A bank's internal number (XF, not unique between banks) and Euroclear
+    // France's provisional ones (QS): check digits right, prefixes refused.
+    for isin in ["XF0000C14922", "QS0000003564", "QQ0000000000"] {
+        let refused = Isin::parse(isin).unwrap_err();
+        assert_eq!(refused.code, ReasonCode::IsinPrefix, "{isin}");
+        assert!(
+            refused
+                .message
+                .contains(&format!("begins with \"{}\"", &isin[..2])),
+            "{}",
+            refused.message
+        );
     }
 }
 

@@ -1419,6 +1419,9 @@ INVALID = [
        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:sese.023.001.11" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'),
       ("  <SctiesSttlmTxInstr>", '  <SctiesSttlmTxInstr xmlns:xsi="">')],
      "XML_MALFORMED", None),
+    # ISM-1 §4.1 item 3: a right check digit under a prefix that is no country
+    # and no ISIN prefix.
+    (58, "isin-prefix-unknown", 3, [(">JP3633400001<", ">QQ0000000000<")], "ISIN_PREFIX", f"{I023}/FinInstrmId/ISIN"),
 ]
 
 

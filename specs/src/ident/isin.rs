@@ -1,11 +1,32 @@
 //! ISIN, ISO 6166 (ISM-1 §4.1).
 
+use super::country_table::COUNTRY_CODES;
 use super::{alphanumeric_value, is_upper_alnum};
 use crate::json::ism_string;
 use crate::quote::quoted;
 use crate::reason::{ReasonCode, Rejection};
 
-/// An International Securities Identification Number with a verified check digit.
+/// The ISIN prefixes that are not country codes of the country table (ISM-1
+/// §4.1, Table 3), sorted: international securities (`XS`), the European
+/// Union (`EU`), OTC derivatives of ANNA's Derivatives Service Bureau
+/// (`EZ`), substitute numbering agencies (`XA`–`XD`), and the withdrawn
+/// Netherlands Antilles code that ISINs allocated under it keep (`AN`).
+///
+/// Sources: ISO 6166:2021 as the `isin` crate documents it (`EZ`); the
+/// European Commission's list of EU-prefix ISINs (`EU000A1RRN98`);
+/// python-stdnum's `isin.py` (`XA`–`XD`, `AN`: Schlumberger `AN8068571086`).
+/// Its `XF`, `QS`, `QT` and `QW` are internal or provisional numbers, not
+/// ISINs allocated between institutions, and are refused.
+pub(crate) static NON_COUNTRY_PREFIXES: &[&str] = &["AN", "EU", "EZ", "XA", "XB", "XC", "XD", "XS"];
+
+/// Whether `prefix` may begin an ISIN (ISM-1 §4.1 item 3).
+fn is_isin_prefix(prefix: &str) -> bool {
+    COUNTRY_CODES.binary_search(&prefix).is_ok()
+        || NON_COUNTRY_PREFIXES.binary_search(&prefix).is_ok()
+}
+
+/// An International Securities Identification Number with a verified check
+/// digit and prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Isin {
     text: String,
@@ -13,7 +34,8 @@ pub struct Isin {
 
 impl Isin {
     /// Parses an ISIN: 2 upper-case letters, 9 upper-case letters or digits, and
-    /// the ISO 6166 check digit (ISM-1 §4.1).
+    /// the ISO 6166 check digit; then the letters must be a country or an
+    /// ISIN prefix of Table 3 (ISM-1 §4.1).
     pub fn parse(text: &str) -> Result<Isin, Rejection> {
         let bytes = text.as_bytes();
         let well_formed = bytes.len() == 12
@@ -34,12 +56,19 @@ impl Isin {
                 format!("the ISIN {text} ends in check digit {found}, but its first eleven characters give {expected}", text = quoted(text)),
             ));
         }
+        let prefix = &text[..2];
+        if !is_isin_prefix(prefix) {
+            return Err(Rejection::new(
+                ReasonCode::IsinPrefix,
+                format!("the ISIN {text} begins with {prefix}, which is neither an ISO 3166-1 country code nor an ISIN prefix ISO 6166 allocates otherwise ({})", NON_COUNTRY_PREFIXES.join(", "), text = quoted(text), prefix = quoted(prefix)),
+            ));
+        }
         Ok(Isin {
             text: text.to_string(),
         })
     }
 
-    /// The two-letter prefix (a country, or XS/EU for international issues).
+    /// The two-letter prefix: a country, or an ISIN prefix of ISM-1 §4.1 Table 3.
     pub fn prefix(&self) -> &str {
         &self.text[..2]
     }
@@ -111,6 +140,40 @@ mod tests {
         assert_eq!(code("1S0378331005"), Some(ReasonCode::IsinFormat));
         assert_eq!(code("US037833100X"), Some(ReasonCode::IsinFormat));
         assert_eq!(code("US03783310é5"), Some(ReasonCode::IsinFormat));
+    }
+
+    #[test]
+    fn the_prefix_is_a_country_or_an_isin_prefix() {
+        let code = |t: &str| Isin::parse(t).err().map(|r| r.code);
+        // Valid check digits, so only the prefix decides.
+        for refused in [
+            "QQ0000000000",
+            "XF0000C14922",
+            "QS0000003564",
+            "ZZ0378331001",
+            "AA0378331009",
+        ] {
+            assert_eq!(code(refused), Some(ReasonCode::IsinPrefix), "{refused}");
+        }
+        for accepted in [
+            "XS1050461034",
+            "EU000A1RRN98",
+            "AN8068571086",
+            "EZ0000000003",
+            "XK0000000007",
+        ] {
+            assert_eq!(code(accepted), None, "{accepted}");
+        }
+        // The check digit first: a wrong one is reported whatever the prefix.
+        assert_eq!(code("QQ0000000001"), Some(ReasonCode::IsinCheckDigit));
+        let sorted = NON_COUNTRY_PREFIXES.windows(2).all(|w| w[0] < w[1]);
+        assert!(sorted, "binary search needs the table sorted");
+        for prefix in NON_COUNTRY_PREFIXES {
+            assert!(
+                COUNTRY_CODES.binary_search(prefix).is_err(),
+                "{prefix} is a country"
+            );
+        }
     }
 
     #[test]

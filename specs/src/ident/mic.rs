@@ -11,7 +11,7 @@ pub struct Mic {
     text: String,
 }
 
-/// A market listed in the ISM/1 market table (ISM-1 §4.5, Table 4).
+/// A market listed in the ISM/1 market table (ISM-1 §4.5, Table 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Market {
     /// Its operating or segment MIC.

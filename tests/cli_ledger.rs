@@ -1,4 +1,4 @@
-//! `isthmus ledger …` and `isthmus bench ledger` end to end, on a sled ledger
+//! `isthmus ledger …` and `isthmus bench ledger` end to end, on a ledger
 //! written through the library.
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
@@ -7,11 +7,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
 use isthmus_ledger::{Ledger, Operation, Request};
 use isthmus_spec::ids::Hex32;
+use isthmus_store::log::format::parse_segment;
+use isthmus_store::log::{segment_name, DiskLogFiles};
 use isthmus_store::ManualClock;
-use isthmus_store::{KvStore, SledStore};
 use serde_json::Value;
 
 const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
@@ -32,7 +32,7 @@ fn stdout(output: &Output) -> String {
 /// A small market: two accounts, Apple shares and dollars, one claimed lock and one open.
 fn make_ledger(dir: &Path) {
     let mut ledger = Ledger::open(
-        SledStore::open(dir).unwrap(),
+        DiskLogFiles::writer(dir).unwrap(),
         Box::new(ManualClock::new(1_800_000_000_000)),
     )
     .unwrap();
@@ -113,23 +113,14 @@ fn verify_holdings_and_register() {
 fn verify_names_a_tampered_entry() {
     let dir = tempfile::tempdir().unwrap();
     make_ledger(dir.path());
-    {
-        let store = SledStore::open(dir.path()).unwrap();
-        let (key, chunk) = store
-            .get_floor(JOURNAL_PREFIX, &chunk_key(3))
-            .unwrap()
-            .unwrap();
-        let first = seq_of_key(&key).unwrap();
-        let (start, end) = chunk_records(&chunk)
-            .nth((3 - first) as usize)
-            .unwrap()
-            .unwrap()
-            .span;
-        let mut tampered = chunk.clone();
-        tampered[(start + end) / 2] ^= 0x20;
-        store.raw().insert(key, tampered).unwrap();
-        store.flush().unwrap();
-    }
+    let segment = dir.path().join(segment_name(0));
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let at = {
+        let record = parse_segment(&bytes).unwrap().records[3];
+        record.offset + 8 + record.payload.len() / 2
+    };
+    bytes[at] ^= 0x20;
+    std::fs::write(&segment, &bytes).unwrap();
     let data = dir.path().to_str().unwrap();
     let verified = isthmus(&["ledger", "verify", "--data", data, "--json"]);
     assert_eq!(verified.status.code(), Some(1));
@@ -140,10 +131,14 @@ fn verify_names_a_tampered_entry() {
     let holdings = isthmus(&["ledger", "holdings", "--data", data, "--account", SELLER]);
     assert_eq!(
         holdings.status.code(),
-        Some(2),
-        "a corrupt ledger does not open"
+        Some(1),
+        "a corrupt ledger is refused, as verify refuses it"
     );
-    assert!(String::from_utf8_lossy(&holdings.stderr).contains("JOURNAL_CORRUPT"));
+    let stderr = String::from_utf8_lossy(&holdings.stderr);
+    assert!(
+        stderr.contains("JOURNAL_CORRUPT") && stderr.contains("journal entry 3"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use isthmus_ledger::{
     Request,
 };
 use isthmus_spec::ident::Mic;
-use isthmus_store::KvStore;
+use isthmus_store::log::LogFiles;
 
 use crate::ledger_side::{
     journal_ref, ClaimOrder, Claimed, EventPage, LedgerSide, LockChange, LockEvent, LockId,
@@ -17,12 +17,12 @@ use crate::ledger_side::{
 
 /// An `isthmus-ledger` of one market, owned by whoever drives it (a
 /// gateway's ledger thread, a test, the simulator).
-pub struct NativeLedger<S: KvStore> {
+pub struct NativeLedger<S: LogFiles> {
     market: Mic,
     ledger: Ledger<S>,
 }
 
-impl<S: KvStore> NativeLedger<S> {
+impl<S: LogFiles> NativeLedger<S> {
     /// Wraps a ledger of `market`.
     pub fn new(market: Mic, ledger: Ledger<S>) -> NativeLedger<S> {
         NativeLedger { market, ledger }
@@ -110,7 +110,7 @@ impl<S: KvStore> NativeLedger<S> {
     }
 }
 
-impl<S: KvStore + Send> LedgerSide for NativeLedger<S> {
+impl<S: LogFiles + Send> LedgerSide for NativeLedger<S> {
     fn market(&self) -> &Mic {
         &self.market
     }

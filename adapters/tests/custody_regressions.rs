@@ -14,10 +14,11 @@ use isthmus_adapters::ledger_side::{LedgerSide, LockChange, LockOrder};
 use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_ledger::state::HtlcStatus;
 use isthmus_ledger::{FailureKind, LedgerReason, Operation};
+use isthmus_store::log::MemoryLogFiles;
 use isthmus_store::{ManualClock, MemoryStore};
 
 /// Freezes or unfreezes the custodian's escrow account on the market's ledger.
-fn freeze_escrow(market: &mut NativeLedger<MemoryStore>, frozen: bool) {
+fn freeze_escrow(market: &mut NativeLedger<MemoryLogFiles>, frozen: bool) {
     let account = account(ESCROW);
     let (key, operation) = if frozen {
         ("freeze-escrow", Operation::Freeze { account })
@@ -40,7 +41,7 @@ fn order_to(key: &str, beneficiary: &str) -> LockOrder {
 #[test]
 fn the_escrow_account_cannot_be_a_party() {
     let clock = ManualClock::new(T0);
-    let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
+    let mut custody = custody_over(&clock, MemoryLogFiles::new(), MemoryStore::new());
     let refused = custody.lock(&order_to("lock-1", ESCROW));
     assert_eq!(
         refused.err().map(|e| e.reason()),
@@ -57,7 +58,7 @@ fn the_escrow_account_cannot_be_a_party() {
 #[test]
 fn a_refused_claim_transfer_sticks_forever() {
     let clock = ManualClock::new(T0);
-    let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
+    let mut custody = custody_over(&clock, MemoryLogFiles::new(), MemoryStore::new());
     let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
     freeze_escrow(custody.underlying_mut(), true);
     let first = custody.claim(&claim("claim-1", lock.lock_id, secret()));
@@ -127,17 +128,17 @@ fn a_refused_claim_transfer_sticks_forever() {
 #[test]
 fn a_failed_flush_during_lock_orphans_escrowed_units() {
     let clock = ManualClock::new(T0);
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let records = MemoryStore::new();
     let mut custody = custody_over(&clock, store.clone(), records.clone());
-    store.fail_flushes(true);
+    store.fail_syncs(true);
     let failed = custody.lock(&order_to("lock-1", BUYER));
     assert_eq!(
         failed.err().map(|e| (e.kind(), e.reason())),
         Some((FailureKind::OutcomeUnknown, LedgerReason::StoreFailed))
     );
     drop(custody);
-    store.fail_flushes(false);
+    store.fail_syncs(false);
     let mut custody = custody_reopened(&clock, store.clone(), records);
     let seller = custody.holdings(&account(SELLER)).unwrap();
     let total: u128 = seller.iter().map(|(_, b)| b.total()).sum();
@@ -157,13 +158,13 @@ fn a_failed_flush_during_lock_orphans_escrowed_units() {
 #[test]
 fn refund_with_a_claim_key_reports_success() {
     let clock = ManualClock::new(T0);
-    let mut custody = custody_over(&clock, MemoryStore::new(), MemoryStore::new());
+    let mut custody = custody_over(&clock, MemoryLogFiles::new(), MemoryStore::new());
     let lock = custody.lock(&order_to("lock-1", BUYER)).unwrap();
     custody.claim(&claim("k", lock.lock_id, secret())).unwrap();
     clock.set(EXPIRY + 1);
     let refund_result = custody.refund(&refund("k", lock.lock_id));
     let native_clock = ManualClock::new(T0);
-    let mut native = market(&native_clock, MemoryStore::new());
+    let mut native = market(&native_clock, MemoryLogFiles::new());
     let nlock = native.lock(&order_to("lock-1", BUYER)).unwrap();
     native.claim(&claim("k", nlock.lock_id, secret())).unwrap();
     native_clock.set(EXPIRY + 1);
@@ -184,7 +185,7 @@ fn refund_with_a_claim_key_reports_success() {
 #[test]
 fn a_crash_of_the_custodians_records_redoes_nothing_twice() {
     let clock = ManualClock::new(T0);
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let records = MemoryStore::new();
     let mut custody = custody_over(&clock, store.clone(), records.clone());
     // The intent is written and flushed; the delivery into escrow is made;
@@ -225,7 +226,7 @@ fn a_crash_of_the_custodians_records_redoes_nothing_twice() {
 #[test]
 fn a_failed_write_of_the_records_stops_the_adapter_until_reopened() {
     let clock = ManualClock::new(T0);
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let records = MemoryStore::new();
     let mut custody = custody_over(&clock, store.clone(), records.clone());
     let a = custody.lock(&order_to("lock-a", BUYER)).unwrap();
@@ -276,7 +277,7 @@ fn a_failed_write_of_the_records_stops_the_adapter_until_reopened() {
 #[test]
 fn events_survive_a_failed_flush_and_a_reopen() {
     let clock = ManualClock::new(T0);
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let records = MemoryStore::new();
     let mut custody = custody_over(&clock, store.clone(), records.clone());
     records.fail_flushes_after(1);
@@ -314,7 +315,7 @@ fn custody_time_never_goes_back_with_a_clock_that_ticks() {
     let mut custody = CustodyLedger::open(
         mic(),
         account(ESCROW),
-        market(&setup_clock, MemoryStore::new()),
+        market(&setup_clock, MemoryLogFiles::new()),
         MemoryStore::new(),
         Box::new(ticking.clone()),
     )
@@ -348,7 +349,7 @@ fn custody_time_never_goes_back_with_a_clock_that_ticks() {
 #[test]
 fn a_delivered_lock_whose_record_was_lost_survives_its_expiry() {
     let clock = ManualClock::new(T0);
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let records = MemoryStore::new();
     let mut custody = custody_over(&clock, store.clone(), records.clone());
     records.fail_flushes_after(1);

@@ -21,21 +21,22 @@ use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_ledger::state::{Holding, HtlcStatus};
 use isthmus_ledger::{Asset, FailureKind, LedgerFailure, LedgerReason, Operation};
 use isthmus_spec::ids::Preimage;
+use isthmus_store::log::MemoryLogFiles;
 use isthmus_store::{ManualClock, MemoryStore, SledStore};
 
-type Custody = CustodyLedger<NativeLedger<MemoryStore>, MemoryStore>;
+type Custody = CustodyLedger<NativeLedger<MemoryLogFiles>, MemoryStore>;
 
 /// One market on one kind of ledger side, with the stores it runs on, so a
 /// scenario can crash and restart it.
 struct World {
     clock: ManualClock,
-    market_store: MemoryStore,
+    market_store: MemoryLogFiles,
     records: MemoryStore,
     side: Side,
 }
 
 enum Side {
-    Native(Box<NativeLedger<MemoryStore>>),
+    Native(Box<NativeLedger<MemoryLogFiles>>),
     Custody(Box<Custody>),
 }
 
@@ -51,7 +52,7 @@ enum Kind {
 impl World {
     fn new(kind: Kind) -> World {
         let clock = ManualClock::new(T0);
-        let market_store = MemoryStore::new();
+        let market_store = MemoryLogFiles::new();
         let records = MemoryStore::new();
         let side = match kind {
             Kind::Native => Side::Native(Box::new(market(&clock, market_store.clone()))),
@@ -77,7 +78,7 @@ impl World {
     }
 
     /// The market's own ledger, where an operator opens or freezes accounts.
-    fn underlying(&mut self) -> &mut NativeLedger<MemoryStore> {
+    fn underlying(&mut self) -> &mut NativeLedger<MemoryLogFiles> {
         match &mut self.side {
             Side::Native(native) => native,
             Side::Custody(custody) => custody.underlying_mut(),
@@ -89,7 +90,7 @@ impl World {
     fn crash_and_restart(&mut self) {
         self.market_store.crash();
         self.records.crash();
-        self.market_store.fail_flushes(false);
+        self.market_store.fail_syncs(false);
         self.records.fail_flushes(false);
         let ledger = reopened(&self.clock, self.market_store.clone());
         self.side = match self.side {
@@ -503,7 +504,7 @@ fn a_watcher_sees_the_same_on_both_ledgers() {
 /// locks exactly once.
 fn crash_during_a_lock(world: &mut World) -> Trace {
     let mut steps = Vec::new();
-    world.market_store.fail_flushes(true);
+    world.market_store.fail_syncs(true);
     steps.push(step(world.lock(order("lock-1", "5", EXPIRY))));
     world.crash_and_restart();
     steps.push(step(world.lock(order("lock-1", "5", EXPIRY))));
@@ -534,7 +535,7 @@ fn a_crash_during_a_lock_ends_the_same_on_both_ledgers() {
 /// again its expiry has passed: refused, on both ledgers, and nothing is locked.
 fn crash_then_expiry(world: &mut World) -> Trace {
     let mut steps = Vec::new();
-    world.market_store.fail_flushes(true);
+    world.market_store.fail_syncs(true);
     steps.push(step(world.lock(order("lock-1", "5", EXPIRY))));
     world.clock.set(EXPIRY);
     world.crash_and_restart();
@@ -562,7 +563,7 @@ fn a_lock_lost_in_a_crash_and_expired_meanwhile_is_refused_on_both_ledgers() {
 fn crash_during_a_claim(world: &mut World) -> Trace {
     let mut steps = Vec::new();
     let lock = world.lock(order("lock-1", "7", EXPIRY)).unwrap();
-    world.market_store.fail_flushes(true);
+    world.market_store.fail_syncs(true);
     steps.push(step(world.side().claim(&claim("claim-1", lock, secret()))));
     world.crash_and_restart();
     steps.push(step(world.side().claim(&claim("claim-1", lock, secret()))));
@@ -646,7 +647,7 @@ fn a_core_steps_either_ledger_side_by_commands_and_results() {
 fn custody_records_survive_a_restart_on_sled() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);
-    let market_store = MemoryStore::new();
+    let market_store = MemoryLogFiles::new();
     let lock = {
         let mut custody = CustodyLedger::open(
             mic(),
@@ -687,7 +688,7 @@ fn custody_records_survive_a_restart_on_sled() {
 #[test]
 fn an_interrupted_claim_completes_after_restart() {
     let clock = ManualClock::new(T0);
-    let market_store = MemoryStore::new();
+    let market_store = MemoryLogFiles::new();
     let records = MemoryStore::new();
     let mut custody = custody_over(&clock, market_store.clone(), records.clone());
     let lock = custody
@@ -731,7 +732,8 @@ fn an_interrupted_claim_completes_after_restart() {
 #[test]
 fn a_composed_adapter_translates_and_locks() {
     let clock = ManualClock::new(T0);
-    let mut adapter = ComposedAdapter::new(mic(), Dialect::Ism, market(&clock, MemoryStore::new()));
+    let mut adapter =
+        ComposedAdapter::new(mic(), Dialect::Ism, market(&clock, MemoryLogFiles::new()));
     assert_eq!(adapter.market().as_str(), "XNYS");
     let body = adapter
         .inbound(br#"{"kind":"Error","body":{"code":"MALFORMED_JSON","text":"Bad input."}}"#)

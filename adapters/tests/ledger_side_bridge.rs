@@ -15,7 +15,8 @@ use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::Reference;
 use isthmus_spec::time::Timestamp;
 use isthmus_spec::{Body, Envelope};
-use isthmus_store::{ManualClock, MemoryStore};
+use isthmus_store::log::MemoryLogFiles;
+use isthmus_store::ManualClock;
 
 fn request_of(vector: &str) -> LockRequest {
     let path = format!(
@@ -120,7 +121,7 @@ fn an_amount_finer_than_the_assets_unit_is_refused() {
 #[test]
 fn a_ledgers_results_become_receipts_with_the_requests_terms() {
     let clock = ManualClock::new(T0);
-    let mut side = market(&clock, MemoryStore::new());
+    let mut side = market(&clock, MemoryLogFiles::new());
     let expires_at = Timestamp::from_unix_millis(EXPIRY).unwrap();
     let order = LockOrder {
         expiry_ms: expiry_ms_of(&expires_at).unwrap(),

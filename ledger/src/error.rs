@@ -244,3 +244,23 @@ impl From<LedgerError> for LedgerFailure {
 pub(crate) fn store_unavailable(error: &isthmus_store::StoreError) -> LedgerFailure {
     LedgerFailure::unavailable(LedgerReason::StoreFailed, error.to_string())
 }
+
+/// A journal log's failure as the ledger reports it: damage names the first
+/// entry it affects and where it is; anything else is the store failing.
+pub(crate) fn log_unavailable(error: &isthmus_store::log::LogError) -> LedgerFailure {
+    use isthmus_store::log::LogError;
+    match error {
+        LogError::Damaged(damage) => LedgerFailure::unavailable(
+            LedgerReason::JournalCorrupt,
+            format!("journal entry {}: {damage}", damage.record),
+        ),
+        LogError::NotALog(why) => LedgerFailure::unavailable(
+            LedgerReason::StoreFailed,
+            format!("no ledger journal here: {why}"),
+        ),
+        LogError::Store(error) => store_unavailable(error),
+        LogError::Refused(why) => {
+            LedgerFailure::unavailable(LedgerReason::StoreFailed, why.clone())
+        }
+    }
+}

@@ -7,16 +7,14 @@ use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountRef;
 use crate::asset::Asset;
-use crate::error::{store_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
-use crate::journal::{
-    append_record, chunk_key, corrupt, find_in_chunk, seq_of_key, JournalEntry, GENESIS_HASH,
-    JOURNAL_PREFIX, MAX_CHUNK_ENTRIES,
-};
+use crate::error::{log_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
+use crate::journal::{corrupt, decode_entry, JournalEntry, GENESIS_HASH, JOURNAL_FORMAT};
 use crate::key;
 use crate::operation::{Effect, Operation, Outcome};
 use crate::state::{Holding, Htlc, LedgerState};
 use crate::verify::replay;
-use isthmus_store::{Clock, KvStore, WriteBatch};
+use isthmus_store::log::{LogError, LogFiles, OpenReport, SegmentLog};
+use isthmus_store::Clock;
 
 /// Most operations in one batch: bounds the memory a batch holds before its flush.
 pub const MAX_BATCH_OPERATIONS: usize = 10_000;
@@ -112,9 +110,11 @@ fn receipt_or_refusal(
     }
 }
 
-/// A ledger on a store, with an injected clock.
-pub struct Ledger<S: KvStore> {
-    store: S,
+/// A ledger on the files of its journal, with an injected clock.
+pub struct Ledger<F: LogFiles> {
+    log: SegmentLog<F>,
+    /// What opening the journal found and did (a torn tail set aside).
+    open_report: OpenReport,
     clock: Box<dyn Clock>,
     state: LedgerState,
     next_seq: u64,
@@ -131,19 +131,41 @@ pub struct Ledger<S: KvStore> {
     poisoned: bool,
 }
 
-impl<S: KvStore> Ledger<S> {
-    /// Opens a ledger, replaying and verifying its whole journal.
-    pub fn open(store: S, clock: Box<dyn Clock>) -> Result<Ledger<S>, LedgerFailure> {
-        let replay = replay(&store)?;
+impl<F: LogFiles> Ledger<F> {
+    /// Opens a ledger for work, replaying and verifying its whole journal;
+    /// a journal that does not exist yet is created. Damage is refused; the
+    /// incomplete last write a crash leaves is set aside in a file of its own
+    /// and reported in [`Ledger::open_report`].
+    pub fn open(files: F, clock: Box<dyn Clock>) -> Result<Ledger<F>, LedgerFailure> {
+        let (log, open_report) =
+            SegmentLog::open(files, JOURNAL_FORMAT).map_err(|e| log_unavailable(&e))?;
+        Ledger::on(log, open_report, clock)
+    }
+
+    /// Opens a ledger to read it, on files opened read-only: nothing is
+    /// written, and a journal with any damage (a torn tail included) is
+    /// refused, naming the first entry it affects and where it is.
+    pub fn open_read_only(files: F, clock: Box<dyn Clock>) -> Result<Ledger<F>, LedgerFailure> {
+        let log =
+            SegmentLog::open_read_only(files, JOURNAL_FORMAT).map_err(|e| log_unavailable(&e))?;
+        if let Some(damage) = log.damage() {
+            return Err(log_unavailable(&LogError::Damaged(damage.clone())));
+        }
+        Ledger::on(log, OpenReport::default(), clock)
+    }
+
+    fn on(
+        log: SegmentLog<F>,
+        open_report: OpenReport,
+        clock: Box<dyn Clock>,
+    ) -> Result<Ledger<F>, LedgerFailure> {
+        let replay = replay(&log)?;
         if let Some((seq, problem)) = replay.problem {
             return Err(LedgerFailure::Unavailable(corrupt(seq, &problem)));
         }
-        // The journal just read may hold writes an earlier flush failed to
-        // make durable; the ledger acknowledges what it read (a repeated key
-        // returns its receipt), so it makes it durable first.
-        store.flush().map_err(|e| store_unavailable(&e))?;
         Ok(Ledger {
-            store,
+            log,
+            open_report,
             clock,
             state: replay.state,
             next_seq: replay.entries,
@@ -155,6 +177,11 @@ impl<S: KvStore> Ledger<S> {
             history: replay.history,
             poisoned: false,
         })
+    }
+
+    /// What opening the journal found and did.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.open_report
     }
 
     /// Applies one request durably: its receipt, or why it did not apply.
@@ -191,9 +218,9 @@ impl<S: KvStore> Ledger<S> {
         journal_room(self.next_seq, requests.len())?;
         // One ledger time per batch, never earlier than the journal's last.
         let now_ms = self.ledger_time();
-        // This batch's entries, grouped into chunks of at most MAX_CHUNK_ENTRIES.
         let batch_first_seq = self.next_seq;
-        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        // This batch's entries and their hashes, in order.
+        let mut written: Vec<(Hex32, Vec<u8>)> = Vec::new();
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
             if let Err(error) = key::check(&request.idempotency_key) {
@@ -202,19 +229,10 @@ impl<S: KvStore> Ledger<S> {
             }
             if let Some(&seq) = self.idempotency.get(&request.idempotency_key) {
                 // A repeat of an entry written earlier in this same batch is
-                // found in the chunks not yet stored.
-                let in_batch = seq.checked_sub(batch_first_seq).map(|offset| {
-                    let chunk_index = (offset / MAX_CHUNK_ENTRIES as u64) as usize;
-                    let chunk_first =
-                        batch_first_seq + chunk_index as u64 * MAX_CHUNK_ENTRIES as u64;
-                    (
-                        chunk_first,
-                        chunks
-                            .get(chunk_index)
-                            .map(Vec::as_slice)
-                            .unwrap_or_default(),
-                    )
-                });
+                // found among the entries not yet stored.
+                let in_batch = seq
+                    .checked_sub(batch_first_seq)
+                    .and_then(|offset| written.get(offset as usize));
                 results.push(self.replayed(seq, &request, in_batch));
                 continue;
             }
@@ -229,12 +247,9 @@ impl<S: KvStore> Ledger<S> {
                 operation: request.operation,
                 outcome: outcome.clone(),
             };
-            let chunk_index = ((seq - batch_first_seq) / MAX_CHUNK_ENTRIES as u64) as usize;
-            if chunk_index == chunks.len() {
-                chunks.push(Vec::with_capacity(MAX_CHUNK_ENTRIES * 512));
-            }
-            debug_assert!(chunk_index < chunks.len(), "entries fill chunks in order");
-            let hash = append_record(&mut chunks[chunk_index], &entry.to_bytes());
+            let bytes = entry.to_bytes();
+            let hash = Hex32::sha256_of(&bytes);
+            written.push((hash.clone(), bytes));
             for account in touched {
                 self.history.entry(account).or_default().push(seq);
             }
@@ -252,31 +267,46 @@ impl<S: KvStore> Ledger<S> {
                 false,
             ));
         }
-        let batch: WriteBatch = chunks
-            .into_iter()
-            .enumerate()
-            .map(|(index, chunk)| {
-                (
-                    chunk_key(batch_first_seq + (index * MAX_CHUNK_ENTRIES) as u64),
-                    Some(chunk),
-                )
-            })
-            .collect();
-        if !batch.is_empty() {
-            // Durable before acknowledged: apply atomically, then flush.
-            if let Err(error) = self.store.commit(batch) {
-                // The state in memory is ahead of what the store is known to
-                // hold: refuse everything until reopened from the store.
-                self.poisoned = true;
-                let failure = format!("nothing in this batch is acknowledged: {error}");
-                return Err(if error.may_have_written() {
-                    LedgerFailure::unknown(LedgerReason::StoreFailed, failure)
-                } else {
-                    LedgerFailure::unavailable(LedgerReason::StoreFailed, failure)
-                });
-            }
+        // Durable before acknowledged: appended and synced, in as few
+        // batches as the journal's segments allow (one, at any size the
+        // ledger takes on disk).
+        if let Err(error) = self.append(&written) {
+            // The state in memory is ahead of what the journal is known to
+            // hold: refuse everything until reopened from the journal.
+            self.poisoned = true;
+            let failure = format!("nothing in this batch is acknowledged: {error}");
+            return Err(if error.may_have_written() {
+                LedgerFailure::unknown(LedgerReason::StoreFailed, failure)
+            } else {
+                LedgerFailure::unavailable(LedgerReason::StoreFailed, failure)
+            });
         }
         Ok(results)
+    }
+
+    /// Appends entries to the journal, each log batch as large as a segment takes.
+    fn append(&mut self, entries: &[(Hex32, Vec<u8>)]) -> Result<(), LogError> {
+        let room = self.log.max_batch_bytes();
+        let mut start = 0;
+        while start < entries.len() {
+            let mut bytes = isthmus_store::log::format::COMMIT_BYTES;
+            let mut end = start;
+            while end < entries.len() {
+                let next = isthmus_store::log::format::RECORD_HEADER_BYTES + entries[end].1.len();
+                if end > start && bytes + next > room {
+                    break;
+                }
+                bytes += next;
+                end += 1;
+            }
+            self.log.append(
+                entries[start..end]
+                    .iter()
+                    .map(|(_, bytes)| bytes.as_slice()),
+            )?;
+            start = end;
+        }
+        Ok(())
     }
 
     /// The receipt of an earlier request with the same key, if it asked the same.
@@ -284,10 +314,10 @@ impl<S: KvStore> Ledger<S> {
         &self,
         seq: u64,
         request: &Request,
-        in_batch: Option<(u64, &[u8])>,
+        in_batch: Option<&(Hex32, Vec<u8>)>,
     ) -> Result<Receipt, LedgerFailure> {
         let (hash, entry) = match in_batch {
-            Some((chunk_first, chunk)) => find_in_chunk(chunk, chunk_first, seq)
+            Some((_, bytes)) => decode_entry(bytes)
                 .map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))?,
             None => self.entry_with_hash(seq)?,
         };
@@ -313,15 +343,8 @@ impl<S: KvStore> Ledger<S> {
     }
 
     fn entry_with_hash(&self, seq: u64) -> Result<(Hex32, JournalEntry), LedgerFailure> {
-        let unavailable = |problem: &str| LedgerFailure::Unavailable(corrupt(seq, problem));
-        let (key, chunk) = self
-            .store
-            .get_floor(JOURNAL_PREFIX, &chunk_key(seq))
-            .map_err(|e| store_unavailable(&e))?
-            .ok_or_else(|| unavailable("missing from the store"))?;
-        let first_seq =
-            seq_of_key(&key).ok_or_else(|| unavailable("its chunk key is malformed"))?;
-        find_in_chunk(&chunk, first_seq, seq).map_err(|problem| unavailable(&problem))
+        let bytes = self.log.get(seq).map_err(|e| log_unavailable(&e))?;
+        decode_entry(&bytes).map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))
     }
 
     // ---- queries -------------------------------------------------------
@@ -483,9 +506,9 @@ impl<S: KvStore> Ledger<S> {
         &self.head_hash
     }
 
-    /// The store, e.g. to verify it.
-    pub fn store(&self) -> &S {
-        &self.store
+    /// The journal's log, e.g. to verify it or to reach its files.
+    pub fn log(&self) -> &SegmentLog<F> {
+        &self.log
     }
 }
 

@@ -33,4 +33,4 @@ pub use ledger::{
     Ledger, Receipt, Request, MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES, MAX_PAGE_ENTRIES,
 };
 pub use operation::{Effect, Operation};
-pub use verify::{verify_journal, VerifyReport};
+pub use verify::{verify_files, verify_journal, VerifyReport};

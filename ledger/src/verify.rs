@@ -10,12 +10,10 @@ use std::collections::HashMap;
 use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountRef;
-use crate::error::{store_unavailable, LedgerFailure};
-use crate::journal::{
-    chunk_records, decode_record, seq_of_key, RawRecord, GENESIS_HASH, JOURNAL_PREFIX,
-};
+use crate::error::{log_unavailable, LedgerFailure};
+use crate::journal::{decode_entry, GENESIS_HASH};
 use crate::state::LedgerState;
-use isthmus_store::KvStore;
+use isthmus_store::log::{LogFiles, SegmentLog};
 
 /// The state a journal replays to, and the first problem found, if any.
 #[derive(Debug, Default)]
@@ -33,47 +31,29 @@ pub(crate) struct Replay {
     pub problem: Option<(u64, String)>,
 }
 
-pub(crate) fn replay(store: &dyn KvStore) -> Result<Replay, LedgerFailure> {
+pub(crate) fn replay<F: LogFiles>(log: &SegmentLog<F>) -> Result<Replay, LedgerFailure> {
     let mut replay = Replay::default();
     let mut prev_hash = Hex32::from_bytes(GENESIS_HASH);
-    let mut visit = |key: &[u8], chunk: &[u8]| -> bool {
-        let chunk_first = replay.entries;
-        match seq_of_key(key) {
-            Some(seq) if seq == chunk_first => {}
-            Some(seq) => {
-                replay.problem = Some((
-                    chunk_first,
-                    format!("missing; the next stored entry is {seq}"),
-                ));
-                return false;
+    let mut visit = |seq: u64, bytes: &[u8]| -> bool {
+        match check_entry(&mut replay, seq, &prev_hash, bytes) {
+            Ok(hash) => {
+                prev_hash = hash;
+                true
             }
-            None => {
-                replay.problem = Some((chunk_first, "a journal key is malformed".into()));
-                return false;
+            Err(problem) => {
+                replay.problem = Some((seq, problem));
+                false
             }
         }
-        for framed in chunk_records(chunk) {
-            let record = match framed {
-                Ok(record) => record,
-                Err((index, problem)) => {
-                    replay.problem = Some((chunk_first + index as u64, problem));
-                    return false;
-                }
-            };
-            let expected = replay.entries;
-            match check_entry(&mut replay, expected, &prev_hash, &record) {
-                Ok(hash) => prev_hash = hash,
-                Err(problem) => {
-                    replay.problem = Some((expected, problem));
-                    return false;
-                }
-            }
-        }
-        true
     };
-    store
-        .scan_prefix(JOURNAL_PREFIX, &mut visit)
-        .map_err(|e| store_unavailable(&e))?;
+    log.scan(0, &mut visit).map_err(|e| log_unavailable(&e))?;
+    if replay.problem.is_none() {
+        // Damage the log found when it was opened read-only: every entry
+        // before it has just been verified.
+        if let Some(damage) = log.damage() {
+            replay.problem = Some((damage.record, damage.to_string()));
+        }
+    }
     if replay.problem.is_none() {
         if let Err(problem) = replay.state.check_invariants() {
             replay.problem = Some((
@@ -89,9 +69,9 @@ fn check_entry(
     replay: &mut Replay,
     expected: u64,
     prev_hash: &Hex32,
-    record: &RawRecord<'_>,
+    bytes: &[u8],
 ) -> Result<Hex32, String> {
-    let (hash, entry) = decode_record(record)?;
+    let (hash, entry) = decode_entry(bytes)?;
     if entry.seq != expected {
         return Err(format!("it says it is entry {}", entry.seq));
     }
@@ -152,9 +132,11 @@ pub struct VerifyReport {
     pub first_problem: Option<(u64, String)>,
 }
 
-/// Verifies a stored journal without opening a ledger on it.
-pub fn verify_journal(store: &dyn KvStore) -> Result<VerifyReport, LedgerFailure> {
-    let replay = replay(store)?;
+/// Verifies a journal without opening a ledger on it: open its log with
+/// [`SegmentLog::open_read_only`] (and [`crate::journal::JOURNAL_FORMAT`])
+/// so that verifying never writes a byte.
+pub fn verify_journal<F: LogFiles>(log: &SegmentLog<F>) -> Result<VerifyReport, LedgerFailure> {
+    let replay = replay(log)?;
     Ok(VerifyReport {
         entries_verified: replay.entries,
         head_hash: replay.head_hash,
@@ -166,4 +148,13 @@ pub fn verify_journal(store: &dyn KvStore) -> Result<VerifyReport, LedgerFailure
             .count(),
         first_problem: replay.problem,
     })
+}
+
+/// Verifies the journal on `files`, opened read-only: never writes a byte.
+/// `Err` when the files hold no ledger journal at all (or cannot be read);
+/// damage is reported in [`VerifyReport::first_problem`].
+pub fn verify_files<F: LogFiles>(files: F) -> Result<VerifyReport, LedgerFailure> {
+    let log = SegmentLog::open_read_only(files, crate::journal::JOURNAL_FORMAT)
+        .map_err(|e| log_unavailable(&e))?;
+    verify_journal(&log)
 }

@@ -14,8 +14,8 @@ use isthmus_ledger::{
     Request,
 };
 use isthmus_spec::ids::{Hex32, Preimage};
+use isthmus_store::log::MemoryLogFiles;
 use isthmus_store::ManualClock;
-use isthmus_store::MemoryStore;
 use proptest::prelude::*;
 
 const ACCOUNTS: [&str; 4] = [
@@ -296,7 +296,7 @@ proptest! {
 
     #[test]
     fn ledger_agrees_with_the_model(steps in proptest::collection::vec(step(), 1..80)) {
-        let store = MemoryStore::new();
+        let store = MemoryLogFiles::new();
         let clock = ManualClock::new(T0);
         let mut ledger = Ledger::open(store.clone(), Box::new(clock.clone())).unwrap();
         let mut model = Model::default();
@@ -357,7 +357,7 @@ proptest! {
             }
         }
         prop_assert!(model.ends_per_lock.values().all(|&ends| ends <= 1), "a lock ended twice");
-        let report = verify_journal(&store).unwrap();
+        let report = verify_journal(ledger.log()).unwrap();
         prop_assert_eq!(report.first_problem, None);
         let reopened = Ledger::open(store, Box::new(ManualClock::new(T0))).unwrap();
         prop_assert_eq!(reopened.head_hash(), ledger.head_hash());

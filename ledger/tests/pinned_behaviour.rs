@@ -6,7 +6,8 @@
 use isthmus_ledger::{
     parse_account, IdempotencyKey, Ledger, LedgerReason, Operation, Request, MAX_BATCH_OPERATIONS,
 };
-use isthmus_store::{ManualClock, MemoryStore};
+use isthmus_store::log::MemoryLogFiles;
+use isthmus_store::ManualClock;
 
 #[test]
 fn a_bad_account_says_which_part_is_wrong() {
@@ -55,7 +56,7 @@ fn open(i: usize) -> Request {
 #[test]
 fn a_batch_of_exactly_the_maximum_is_applied_and_one_more_refused() {
     let clock = ManualClock::new(1_800_000_000_000);
-    let mut ledger = Ledger::open(MemoryStore::new(), Box::new(clock)).unwrap();
+    let mut ledger = Ledger::open(MemoryLogFiles::new(), Box::new(clock)).unwrap();
     let too_many: Vec<Request> = (0..=MAX_BATCH_OPERATIONS).map(open).collect();
     assert_eq!(
         ledger.execute_batch(too_many).err().map(|f| f.reason()),
@@ -73,23 +74,15 @@ fn a_batch_of_exactly_the_maximum_is_applied_and_one_more_refused() {
     assert_eq!(ledger.journal_len(), MAX_BATCH_OPERATIONS as u64);
 }
 
-/// Repeats of keys first used earlier in the same batch, in chunks past the
-/// first (a chunk holds MAX_CHUNK_ENTRIES entries), replay their entries.
+/// Repeats of keys first used earlier in the same batch, from its first
+/// entry to its last, replay their entries (not yet in the journal when the
+/// repeat is seen).
 #[test]
-fn repeats_within_one_batch_replay_entries_from_any_chunk() {
-    use isthmus_ledger::journal::MAX_CHUNK_ENTRIES;
+fn repeats_within_one_batch_replay_entries_from_anywhere_in_it() {
     let clock = ManualClock::new(1_800_000_000_000);
-    let mut ledger = Ledger::open(MemoryStore::new(), Box::new(clock)).unwrap();
-    let count = 3 * MAX_CHUNK_ENTRIES + 5;
-    let repeated = [
-        0,
-        1,
-        MAX_CHUNK_ENTRIES - 1,
-        MAX_CHUNK_ENTRIES,
-        MAX_CHUNK_ENTRIES + 3,
-        2 * MAX_CHUNK_ENTRIES + 1,
-        count - 1,
-    ];
+    let mut ledger = Ledger::open(MemoryLogFiles::new(), Box::new(clock)).unwrap();
+    let count = 53;
+    let repeated = [0, 1, 15, 16, 19, 33, count - 1];
     let mut requests: Vec<Request> = (0..count).map(open).collect();
     requests.extend(repeated.iter().map(|&i| open(i)));
     let results = ledger.execute_batch(requests).unwrap();
@@ -117,7 +110,7 @@ fn repeats_within_one_batch_replay_entries_from_any_chunk() {
 fn the_journal_answers_what_a_key_did() {
     use isthmus_ledger::operation::{Effect, Outcome};
     use isthmus_ledger::FailureKind;
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let clock = ManualClock::new(1_800_000_000_000);
     let mut ledger = Ledger::open(store.clone(), Box::new(clock)).unwrap();
     let applied = ledger
@@ -142,7 +135,7 @@ fn the_journal_answers_what_a_key_did() {
     assert_eq!(Some(position), journaled);
     assert_eq!(outcome, Outcome::Refused(error));
     assert_eq!(ledger.journaled("never").unwrap(), None);
-    store.fail_flushes(true);
+    store.fail_syncs(true);
     assert!(ledger
         .execute(Request::new(
             "x",
@@ -179,14 +172,14 @@ fn journal_integers_read_back_only_in_their_canonical_spelling() {
     }
 }
 
-/// Verification names a journal entry whose record is gone as missing, and
-/// counts the locks still open.
+/// Verification names the journal entry whose stored bytes are damaged,
+/// verifies every entry before it, and counts the locks still open.
 #[test]
-fn verify_reports_a_missing_entry_and_the_open_locks() {
-    use isthmus_ledger::journal::chunk_key;
-    use isthmus_ledger::verify_journal;
-    use isthmus_store::KvStore;
-    let store = MemoryStore::new();
+fn verify_reports_a_damaged_entry_and_the_open_locks() {
+    use isthmus_ledger::verify_files;
+    use isthmus_store::log::format::parse_segment;
+    use isthmus_store::log::segment_name;
+    let store = MemoryLogFiles::new();
     let clock = ManualClock::new(1_800_000_000_000);
     let mut ledger = Ledger::open(store.clone(), Box::new(clock)).unwrap();
     let secret = [7u8; 32];
@@ -227,7 +220,8 @@ fn verify_reports_a_missing_entry_and_the_open_locks() {
     for (i, op) in ops.into_iter().enumerate() {
         ledger.execute(Request::new(format!("op-{i}"), op)).unwrap();
     }
-    let report = verify_journal(&store).unwrap();
+    drop(ledger);
+    let report = verify_files(store.read_only_view()).unwrap();
     assert_eq!(
         (report.entries_verified, report.open_locks),
         (7, 2),
@@ -235,11 +229,19 @@ fn verify_reports_a_missing_entry_and_the_open_locks() {
     );
     assert_eq!(report.accounts, 2);
     assert_eq!(report.first_problem, None);
-    // Each single execute stores its entry under its own chunk key.
-    store.apply(vec![(chunk_key(2), None)]).unwrap();
-    let report = verify_journal(&store).unwrap();
+    // One byte of entry 2's stored bytes flipped.
+    let name = segment_name(0);
+    let mut bytes = store.contents()[&name].clone();
+    let at = parse_segment(&bytes).unwrap().records[2].offset + 20;
+    bytes[at] ^= 0x01;
+    store.put(&name, Some(bytes));
+    let report = verify_files(store.read_only_view()).unwrap();
     let (seq, problem) = report.first_problem.unwrap();
     assert_eq!(seq, 2);
-    assert!(problem.contains("missing"), "{problem}");
+    assert!(problem.contains("checksum"), "{problem}");
+    assert!(
+        !problem.contains("crash"),
+        "entries follow: damage, not a torn write: {problem}"
+    );
     assert_eq!(report.entries_verified, 2);
 }

@@ -4,14 +4,15 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use isthmus_ledger::journal::{chunk_key, chunk_records, seq_of_key, JOURNAL_PREFIX};
 use isthmus_ledger::{
-    verify_journal, AccountRef, Asset, Effect, FailureKind, Ledger, LedgerFailure, LedgerReason,
-    Operation, Request,
+    verify_files, verify_journal, AccountRef, Asset, Effect, FailureKind, Ledger, LedgerFailure,
+    LedgerReason, Operation, Request,
 };
 use isthmus_spec::ids::Hex32;
+use isthmus_store::log::format::parse_segment;
+use isthmus_store::log::segment_name;
+use isthmus_store::log::{DiskLogFiles, LogFiles, MemoryLogFiles};
 use isthmus_store::ManualClock;
-use isthmus_store::{KvStore, MemoryStore, SledStore};
 
 const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
 const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
@@ -26,13 +27,13 @@ fn hashlock() -> [u8; 32] {
     *Hex32::sha256_of(&secret()).bytes()
 }
 
-struct World<S: KvStore> {
+struct World<S: LogFiles> {
     ledger: Ledger<S>,
     clock: ManualClock,
     next_key: u64,
 }
 
-impl<S: KvStore> World<S> {
+impl<S: LogFiles> World<S> {
     fn new(store: S) -> World<S> {
         let clock = ManualClock::new(T0);
         let ledger = Ledger::open(store, Box::new(clock.clone())).expect("opens");
@@ -113,7 +114,7 @@ fn units(n: u64) -> u64 {
 
 #[test]
 fn lock_then_claim_credits_only_the_beneficiary() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     let lock_id = w.lock("400", T0 + 60_000);
     assert_eq!(w.balance(SELLER), (units(600), units(400)));
     assert_eq!(
@@ -142,7 +143,7 @@ fn lock_then_claim_credits_only_the_beneficiary() {
 
 #[test]
 fn expiry_separates_claims_from_refunds() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     let lock_id = w.lock("100", T0 + 60_000);
     assert_eq!(
         w.refused(Operation::Refund { lock_id }),
@@ -181,7 +182,7 @@ fn expiry_separates_claims_from_refunds() {
 
 #[test]
 fn ledger_time_never_goes_back() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     let lock_id = w.lock("1", T0 + 10);
     w.clock.set(T0 + 10);
     w.ok(Operation::Refund { lock_id });
@@ -198,7 +199,7 @@ fn ledger_time_never_goes_back() {
 
 #[test]
 fn frozen_accounts_cannot_lock_or_send_but_can_receive() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     let lock_id = w.lock("10", T0 + 60_000);
     w.ok(Operation::Freeze {
         account: SELLER.parse().unwrap(),
@@ -243,7 +244,7 @@ fn frozen_accounts_cannot_lock_or_send_but_can_receive() {
 
 #[test]
 fn bad_requests_are_refused_with_reasons() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     assert_eq!(
         w.refused(Operation::open_account(SELLER).unwrap()),
         LedgerReason::AccountExists
@@ -307,7 +308,7 @@ fn bad_requests_are_refused_with_reasons() {
 
 #[test]
 fn repeating_a_request_returns_the_first_receipt_and_changes_nothing() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     let op = Operation::transfer(SELLER, BUYER, APPLE, "5").unwrap();
     let first = w.ledger.execute(Request::new("pay-1", op.clone())).unwrap();
     let len = w.ledger.journal_len();
@@ -342,7 +343,7 @@ fn repeating_a_request_returns_the_first_receipt_and_changes_nothing() {
 
 #[test]
 fn queries_answer_holdings_register_history_and_locks() {
-    let mut w = World::new(MemoryStore::new());
+    let mut w = World::new(MemoryLogFiles::new());
     w.ok(Operation::issue(BUYER, "USD", "250000.00").unwrap());
     let lock_id = w.lock("100", T0 + 60_000);
     w.ok(Operation::transfer(SELLER, BUYER, APPLE, "50").unwrap());
@@ -377,28 +378,28 @@ fn queries_answer_holdings_register_history_and_locks() {
 }
 
 #[test]
-fn sled_ledger_survives_reopen_and_verifies() {
+fn a_ledger_on_disk_survives_reopen_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let head = {
-        let mut w = World::new(SledStore::open(dir.path()).unwrap());
+        let mut w = World::new(DiskLogFiles::writer(dir.path()).unwrap());
         let lock_id = w.lock("10", T0 + 60_000);
         w.ok(Operation::claim(lock_id, &secret()).unwrap());
         w.ledger.head_hash().clone()
     };
     let reopened = Ledger::open(
-        SledStore::open(dir.path()).unwrap(),
+        DiskLogFiles::writer(dir.path()).unwrap(),
         Box::new(ManualClock::new(T0)),
     )
     .unwrap();
     assert_eq!(reopened.head_hash(), &head);
     assert_eq!(reopened.journal_len(), 5);
-    let report = verify_journal(reopened.store()).unwrap();
+    let report = verify_journal(reopened.log()).unwrap();
     assert_eq!((report.entries_verified, report.first_problem), (5, None));
 }
 
 #[test]
 fn tampering_with_one_byte_names_the_entry() {
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let mut w = World::new(store.clone());
     w.lock("10", T0 + 60_000);
     w.ok(Operation::transfer(SELLER, BUYER, APPLE, "1").unwrap());
@@ -415,26 +416,24 @@ fn tampering_with_one_byte_names_the_entry() {
     let len = w.ledger.journal_len();
     assert_eq!(len, 11);
     drop(w);
+    let name = segment_name(0);
+    let pristine = store.contents()[&name].clone();
+    let records: Vec<(usize, usize)> = parse_segment(&pristine)
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| (r.offset, r.offset + 8 + r.payload.len()))
+        .collect();
+    assert_eq!(records.len() as u64, len);
     for target in 0..len {
-        // Find the chunk holding the entry, and the entry's span inside it.
-        let (key, chunk) = store
-            .get_floor(JOURNAL_PREFIX, &chunk_key(target))
-            .unwrap()
-            .unwrap();
-        let first = seq_of_key(&key).unwrap();
-        let (start, end) = chunk_records(&chunk)
-            .nth((target - first) as usize)
-            .unwrap()
-            .unwrap()
-            .span;
-        // The stored hash, the length, the entry's first byte, its middle and its last byte.
-        for position in [start, start + 33, start + 36, (start + end) / 2, end - 1] {
-            let mut tampered = chunk.clone();
-            tampered[position] ^= 0x01;
-            store.poke(&key, tampered);
-            let report = verify_journal(&store).unwrap();
+        let (start, end) = records[target as usize];
+        // The record's length, its checksum, the entry's first byte, its middle and its last byte.
+        for position in [start, start + 4, start + 8, (start + end) / 2, end - 1] {
+            store.put(&name, Some(tampered_copy(&pristine, position)));
+            let report = verify_files(store.read_only_view()).unwrap();
             let (seq, problem) = report.first_problem.expect("tampering is detected");
             assert_eq!(seq, target, "byte {position} of entry {target}: {problem}");
+            assert_eq!(report.entries_verified, target, "{problem}");
             let refused = Ledger::open(store.clone(), Box::new(ManualClock::new(T0)))
                 .err()
                 .expect("a corrupt journal does not open");
@@ -445,15 +444,29 @@ fn tampering_with_one_byte_names_the_entry() {
                 "{}",
                 refused.error().message
             );
-            store.poke(&key, chunk.clone());
+            assert_eq!(
+                store.contents()[&name],
+                tampered_copy(&pristine, position),
+                "refusing to open changes nothing"
+            );
         }
     }
-    assert_eq!(verify_journal(&store).unwrap().first_problem, None);
+    store.put(&name, Some(pristine));
+    assert_eq!(
+        verify_files(store.read_only_view()).unwrap().first_problem,
+        None
+    );
+}
+
+fn tampered_copy(bytes: &[u8], position: usize) -> Vec<u8> {
+    let mut copy = bytes.to_vec();
+    copy[position] ^= 0x01;
+    copy
 }
 
 #[test]
 fn a_failed_write_acknowledges_nothing_and_stops_the_ledger() {
-    let store = MemoryStore::new();
+    let store = MemoryLogFiles::new();
     let mut w = World::new(store.clone());
     store.fail_writes(true);
     let failed = w.ledger.execute(Request::new(

@@ -14,7 +14,8 @@ use isthmus_ledger::{
     LedgerReason, Operation, Receipt, Request, MAX_PAGE_ENTRIES,
 };
 use isthmus_spec::ids::{Hex32, Preimage};
-use isthmus_store::{KvStore, ManualClock, MemoryStore};
+use isthmus_store::log::MemoryLogFiles;
+use isthmus_store::ManualClock;
 
 const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
 const BUYER: &str = "549300ISTHMUSBUYR064/SAFE-BUYER-01";
@@ -80,16 +81,16 @@ fn journaled_refusal(result: &Result<Receipt, LedgerFailure>) -> (LedgerReason, 
 }
 
 struct World {
-    store: MemoryStore,
+    store: MemoryLogFiles,
     clock: ManualClock,
-    ledger: Ledger<MemoryStore>,
+    ledger: Ledger<MemoryLogFiles>,
     next_key: u64,
 }
 
 impl World {
     /// Seller and buyer open; the seller holds 1000 yen.
     fn new() -> World {
-        let store = MemoryStore::new();
+        let store = MemoryLogFiles::new();
         let clock = ManualClock::new(T0);
         let ledger = Ledger::open(store.clone(), Box::new(clock.clone())).unwrap();
         let mut world = World {
@@ -439,7 +440,7 @@ fn ledger_time_stays_at_the_last_entry_when_the_clock_goes_back() {
     assert!(times.windows(2).all(|t| t[0] <= t[1]), "{times:?}");
     let at = |offset_ms: u64, n: usize| vec![T0 + offset_ms; n];
     assert_eq!(times, [at(0, 3), at(5_000, 5), at(5_001, 1)].concat());
-    assert_eq!(verify_journal(&w.store).unwrap().first_problem, None);
+    assert_eq!(verify_journal(w.ledger.log()).unwrap().first_problem, None);
 }
 
 // ---- crashes and failed writes -------------------------------------------
@@ -449,14 +450,14 @@ fn a_crash_after_a_failed_flush_loses_the_entry_and_the_repeat_applies_once() {
     let mut w = World::new();
     let len = w.ledger.journal_len();
     let request = Request::new("pay-1", transfer_op(SELLER, BUYER, 7));
-    w.store.fail_flushes(true);
+    w.store.fail_syncs(true);
     let failed = w.ledger.execute(request.clone()).unwrap_err();
     assert_eq!(
         (failed.kind(), failed.reason()),
         (FailureKind::OutcomeUnknown, LedgerReason::StoreFailed)
     );
     assert!(!failed.is_final());
-    assert!(w.store.unflushed_writes() > 0);
+    assert!(w.store.unsynced_files() > 0);
     // Poisoned: nothing more until reopened.
     let poisoned = w.ledger.execute(request.clone()).unwrap_err();
     assert_eq!(
@@ -464,8 +465,8 @@ fn a_crash_after_a_failed_flush_loses_the_entry_and_the_repeat_applies_once() {
         (FailureKind::Unavailable, LedgerReason::StoreFailed)
     );
     w.store.crash();
-    w.store.fail_flushes(false);
-    assert_eq!(w.store.unflushed_writes(), 0);
+    w.store.fail_syncs(false);
+    assert_eq!(w.store.unsynced_files(), 0);
     w.reopen();
     assert_eq!(w.ledger.journal_len(), len, "the unflushed entry is gone");
     assert_eq!(
@@ -480,7 +481,7 @@ fn a_crash_after_a_failed_flush_loses_the_entry_and_the_repeat_applies_once() {
     assert_eq!((again.seq, again.replayed), (len, true));
     assert_eq!(w.yen_of(BUYER), holding(7, 0));
     assert_eq!(w.yen_of(SELLER), holding(993, 0));
-    let report = verify_journal(&w.store).unwrap();
+    let report = verify_journal(w.ledger.log()).unwrap();
     assert_eq!(
         (report.entries_verified, report.first_problem),
         (len + 1, None)
@@ -492,7 +493,7 @@ fn an_entry_that_survived_a_failed_flush_is_replayed_and_made_durable() {
     let mut w = World::new();
     let len = w.ledger.journal_len();
     let request = Request::new("pay-1", transfer_op(SELLER, BUYER, 7));
-    w.store.fail_flushes(true);
+    w.store.fail_syncs(true);
     let failed = w.ledger.execute(request.clone()).unwrap_err();
     assert_eq!(failed.kind(), FailureKind::OutcomeUnknown);
     // The poisoned ledger reports nothing the failed batch did.
@@ -505,7 +506,7 @@ fn an_entry_that_survived_a_failed_flush_is_replayed_and_made_durable() {
     let closed = Ledger::open(w.store.clone(), Box::new(w.clock.clone())).err();
     assert_eq!(closed.map(kind), unavailable);
     // No crash: the write stayed in the store, and the reopened ledger sees it.
-    w.store.fail_flushes(false);
+    w.store.fail_syncs(false);
     w.reopen();
     assert_eq!(w.ledger.journal_len(), len + 1);
     let replayed = w.ledger.execute(request.clone()).unwrap();
@@ -680,7 +681,7 @@ fn a_claim_or_refund_that_would_overflow_is_refused_and_changes_nothing() {
     );
     w.ledger.state().check_invariants().unwrap();
     // The refused outcomes replay identically from the journal.
-    assert_eq!(verify_journal(&w.store).unwrap().first_problem, None);
+    assert_eq!(verify_journal(w.ledger.log()).unwrap().first_problem, None);
 }
 
 // ---- state queries -------------------------------------------------------
@@ -739,11 +740,13 @@ fn state_queries_answer_accounts_freezes_locks_and_issues() {
         None,
         "an unknown lock is none"
     );
-    // The store holds exactly the journal.
-    assert!(w
-        .store
-        .snapshot()
-        .iter()
-        .all(|(key, _)| key.starts_with(isthmus_ledger::journal::JOURNAL_PREFIX)));
-    assert!(w.store.get(b"nothing").unwrap().is_none());
+    // The files hold exactly the journal: its FORMAT file and its segments.
+    let files = w.store.contents();
+    assert_eq!(
+        files[isthmus_store::log::FORMAT_FILE],
+        isthmus_ledger::journal::JOURNAL_FORMAT
+    );
+    assert!(files
+        .keys()
+        .all(|name| name == isthmus_store::log::FORMAT_FILE || name.starts_with("segment-")));
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use isthmus_ledger::{Ledger, Operation, Request, MAX_BATCH_OPERATIONS};
 use isthmus_spec::ids::Hex32;
-use isthmus_store::SledStore;
+use isthmus_store::log::DiskLogFiles;
 use isthmus_store::SystemClock;
 use serde_json::json;
 
@@ -148,7 +148,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         );
     }
     let machine = machine();
-    let mut ledger = Ledger::open(SledStore::open(&dir)?, Box::new(SystemClock))?;
+    let mut ledger = Ledger::open(DiskLogFiles::writer(&dir)?, Box::new(SystemClock))?;
     let secret = *Hex32::sha256_of(b"isthmus bench secret").bytes();
     let hashlock = *Hex32::sha256_of(&secret).bytes();
     let expiry_ms = SystemClock.now_ms_far_future();
@@ -254,7 +254,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
 
     // (c) restart: reopening replays and verifies the whole journal.
     let reopen_started = Instant::now();
-    let reopened = Ledger::open(SledStore::open(&dir)?, Box::new(SystemClock))?;
+    let reopened = Ledger::open(DiskLogFiles::writer(&dir)?, Box::new(SystemClock))?;
     let reopen_elapsed = reopen_started.elapsed();
     if reopened.head_hash() != &head || reopened.journal_len() != journal_entries {
         bail!("the reopened ledger differs from the one written");

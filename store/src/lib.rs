@@ -16,6 +16,7 @@
 pub mod clock;
 mod error;
 mod kv;
+pub mod log;
 mod memory;
 mod sled_store;
 

@@ -3,7 +3,7 @@
 use isthmus_ledger::operation::Operation;
 use isthmus_ledger::state::Holding;
 use isthmus_ledger::{AccountRef, Asset, JournalPosition, LedgerError, LedgerFailure};
-use isthmus_store::KvStore;
+use isthmus_store::log::LogFiles;
 
 use crate::native_ledger::NativeLedger;
 
@@ -32,7 +32,7 @@ pub trait TransferLedger: Send {
     fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure>;
 }
 
-impl<S: KvStore + Send> TransferLedger for NativeLedger<S> {
+impl<S: LogFiles + Send> TransferLedger for NativeLedger<S> {
     fn account_frozen(&self, account: &AccountRef) -> Result<Option<bool>, LedgerFailure> {
         self.ledger().account_frozen(account)
     }

@@ -10,6 +10,7 @@ use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_ledger::{AccountRef, Asset, IdempotencyKey, Ledger, LedgerFailure, Operation};
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{Hashlock, Preimage};
+use isthmus_store::log::{LogFiles, MemoryLogFiles};
 use isthmus_store::{KvStore, ManualClock, MemoryStore};
 
 pub const SELLER: &str = "549300ISTHMUSSELL015/SAFE-SELLER-01";
@@ -41,7 +42,7 @@ pub fn key(text: &str) -> IdempotencyKey {
 }
 
 /// A fresh market ledger on `store`: seller with 1000 Apple shares, buyer, escrow.
-pub fn market<S: KvStore + Send>(clock: &ManualClock, store: S) -> NativeLedger<S> {
+pub fn market<S: LogFiles + Send>(clock: &ManualClock, store: S) -> NativeLedger<S> {
     let ledger = Ledger::open(store, Box::new(clock.clone())).unwrap();
     let mut market = NativeLedger::new(mic(), ledger);
     for (i, op) in [
@@ -59,16 +60,16 @@ pub fn market<S: KvStore + Send>(clock: &ManualClock, store: S) -> NativeLedger<
 }
 
 /// The market ledger reopened from its store, as after a restart.
-pub fn reopened<S: KvStore + Send>(clock: &ManualClock, store: S) -> NativeLedger<S> {
+pub fn reopened<S: LogFiles + Send>(clock: &ManualClock, store: S) -> NativeLedger<S> {
     NativeLedger::new(mic(), Ledger::open(store, Box::new(clock.clone())).unwrap())
 }
 
 /// A custody adapter over a fresh market ledger.
 pub fn custody_over(
     clock: &ManualClock,
-    market_store: MemoryStore,
+    market_store: MemoryLogFiles,
     records: MemoryStore,
-) -> CustodyLedger<NativeLedger<MemoryStore>, MemoryStore> {
+) -> CustodyLedger<NativeLedger<MemoryLogFiles>, MemoryStore> {
     CustodyLedger::open(
         mic(),
         account(ESCROW),
@@ -83,9 +84,9 @@ pub fn custody_over(
 /// custodian and the market ledger.
 pub fn custody_reopened<R: KvStore>(
     clock: &ManualClock,
-    market_store: MemoryStore,
+    market_store: MemoryLogFiles,
     records: R,
-) -> CustodyLedger<NativeLedger<MemoryStore>, R> {
+) -> CustodyLedger<NativeLedger<MemoryLogFiles>, R> {
     CustodyLedger::open(
         mic(),
         account(ESCROW),

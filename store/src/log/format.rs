@@ -1,0 +1,426 @@
+//! The bytes of a log segment, as pure functions: no I/O, so every rule about
+//! what is a record, a commit, a seal, a torn write or damage is tested on
+//! byte slices.
+//!
+//! A segment file has a fixed length, chosen when the log is created:
+//!
+//! ```text
+//! segment = header ‖ batch* ‖ [seal] ‖ zeros to the end of the file
+//! header  = "ISTHMUS-LOG\0" ‖ version u32 ‖ segment u64 ‖ first record u64
+//!           ‖ segment length u64 ‖ 20 zero bytes ‖ CRC-32 of the 60 bytes before it
+//! batch   = record+ ‖ commit
+//! record  = length u32 (1 ..= MAX_RECORD_BYTES) ‖ CRC-32 of the payload ‖ payload
+//! commit  = 0xFFFF_FFFE ‖ records u32 ‖ batch bytes u32 ‖ CRC-32 of the batch's
+//!           records ‖ CRC-32 of the 16 bytes before it
+//! seal    = 0xFFFF_FFFF ‖ CRC-32 of the segment number (u64)
+//! ```
+//!
+//! All integers are big-endian; CRC-32 is the IEEE polynomial. One append is
+//! one batch, written with one write and made durable with one sync; a batch
+//! counts only once its commit is read back whole, so a batch is all or
+//! nothing. Because the file never grows, a truncation shows at once (its
+//! length is wrong), and everything after the written part must be zero, so
+//! a damaged byte there is found too.
+//!
+//! A write cut short by a crash leaves, after the last whole batch, bytes
+//! that are no whole batch and no commit after them: a *torn tail*. Bytes
+//! that are no whole batch with a commit after them are *damage*: that
+//! commit was written, and a batch is written before its commit, so the
+//! bytes were whole once. Of a damaged batch, the records before the bad
+//! bytes are still read (each checks out on its own); of a torn one, none.
+
+/// First bytes of every segment.
+pub const MAGIC: &[u8; 12] = b"ISTHMUS-LOG\0";
+/// The format version this code writes and reads.
+pub const VERSION: u32 = 1;
+/// Bytes of a segment header.
+pub const HEADER_BYTES: usize = 64;
+/// Bytes before each record's payload: its length and its checksum.
+pub const RECORD_HEADER_BYTES: usize = 8;
+/// Bytes of a commit.
+pub const COMMIT_BYTES: usize = 20;
+/// Bytes of a seal.
+pub const SEAL_BYTES: usize = 8;
+/// The largest payload one record may carry.
+pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+/// The tag of a commit, where a record has its length.
+const COMMIT_TAG: u32 = 0xFFFF_FFFE;
+/// The tag of a seal.
+const SEAL_TAG: u32 = 0xFFFF_FFFF;
+
+/// CRC-32 (IEEE) of some bytes.
+pub fn checksum(bytes: &[u8]) -> u32 {
+    crc32fast::hash(bytes)
+}
+
+/// What a segment's header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentHeader {
+    /// The segment's number, from 0.
+    pub segment: u64,
+    /// The number of its first record.
+    pub first_record: u64,
+    /// The segment file's length in bytes.
+    pub segment_bytes: u64,
+}
+
+impl SegmentHeader {
+    /// The header's bytes.
+    pub fn encode(&self) -> [u8; HEADER_BYTES] {
+        let mut bytes = [0u8; HEADER_BYTES];
+        bytes[..12].copy_from_slice(MAGIC);
+        bytes[12..16].copy_from_slice(&VERSION.to_be_bytes());
+        bytes[16..24].copy_from_slice(&self.segment.to_be_bytes());
+        bytes[24..32].copy_from_slice(&self.first_record.to_be_bytes());
+        bytes[32..40].copy_from_slice(&self.segment_bytes.to_be_bytes());
+        let crc = checksum(&bytes[..HEADER_BYTES - 4]);
+        bytes[HEADER_BYTES - 4..].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    /// Reads a header, saying what is wrong with it if anything is.
+    pub fn decode(bytes: &[u8]) -> Result<SegmentHeader, String> {
+        let Some(header) = bytes.get(..HEADER_BYTES) else {
+            return Err(format!(
+                "it is {} bytes long, shorter than a segment header ({HEADER_BYTES} bytes)",
+                bytes.len()
+            ));
+        };
+        if &header[..12] != MAGIC {
+            return Err("it does not start as an Isthmus log segment".into());
+        }
+        if checksum(&header[..HEADER_BYTES - 4]) != be32(header, HEADER_BYTES - 4) {
+            return Err("its header does not match its checksum".into());
+        }
+        let version = be32(header, 12);
+        if version != VERSION {
+            return Err(format!(
+                "it is format version {version}; this build reads version {VERSION}"
+            ));
+        }
+        Ok(SegmentHeader {
+            segment: be64(header, 16),
+            first_record: be64(header, 24),
+            segment_bytes: be64(header, 32),
+        })
+    }
+}
+
+/// The big-endian u32 at `at`; the caller has checked the bounds.
+fn be32(bytes: &[u8], at: usize) -> u32 {
+    let mut out = [0u8; 4];
+    out.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_be_bytes(out)
+}
+
+fn be64(bytes: &[u8], at: usize) -> u64 {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_be_bytes(out)
+}
+
+/// Bytes a batch of records with these payload lengths takes, commit included.
+pub fn batch_bytes<'a>(payloads: impl IntoIterator<Item = &'a [u8]>) -> usize {
+    payloads
+        .into_iter()
+        .map(|p| RECORD_HEADER_BYTES + p.len())
+        .sum::<usize>()
+        + COMMIT_BYTES
+}
+
+/// One batch's bytes: its records, then its commit. The caller has checked
+/// that there is at least one payload, each of 1 to [`MAX_RECORD_BYTES`]
+/// bytes, and that the batch fits a segment (so its length fits a u32).
+pub fn encode_batch<'a>(payloads: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut buffer = Vec::new();
+    let mut records = 0u32;
+    for payload in payloads {
+        assert!(
+            !payload.is_empty() && payload.len() <= MAX_RECORD_BYTES,
+            "a record's payload is 1 to {MAX_RECORD_BYTES} bytes; the caller checks"
+        );
+        buffer.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        buffer.extend_from_slice(&checksum(payload).to_be_bytes());
+        buffer.extend_from_slice(payload);
+        records += 1;
+    }
+    assert!(
+        records > 0,
+        "a batch has at least one record; the caller checks"
+    );
+    let commit = encode_commit(records, &buffer);
+    buffer.extend_from_slice(&commit);
+    buffer
+}
+
+fn encode_commit(records: u32, batch: &[u8]) -> [u8; COMMIT_BYTES] {
+    let mut commit = [0u8; COMMIT_BYTES];
+    commit[..4].copy_from_slice(&COMMIT_TAG.to_be_bytes());
+    commit[4..8].copy_from_slice(&records.to_be_bytes());
+    // A batch fits a segment, whose length the log keeps within a u32.
+    commit[8..12].copy_from_slice(&(batch.len() as u32).to_be_bytes());
+    commit[12..16].copy_from_slice(&checksum(batch).to_be_bytes());
+    let crc = checksum(&commit[..16]);
+    commit[16..].copy_from_slice(&crc.to_be_bytes());
+    commit
+}
+
+/// The seal closing segment `segment`.
+pub fn encode_seal(segment: u64) -> [u8; SEAL_BYTES] {
+    let mut bytes = [0u8; SEAL_BYTES];
+    bytes[..4].copy_from_slice(&SEAL_TAG.to_be_bytes());
+    bytes[4..].copy_from_slice(&checksum(&segment.to_be_bytes()).to_be_bytes());
+    bytes
+}
+
+/// How the written part of a segment ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegmentEnd {
+    /// Whole batches, then zeros to the end of the file: the next batch goes at `offset`.
+    Open {
+        /// Where the next batch goes.
+        offset: usize,
+    },
+    /// Whole batches, then a seal: the log continues in the next segment.
+    Sealed {
+        /// Where the seal starts.
+        offset: usize,
+    },
+    /// From `offset` (the end of the last whole batch) to `end` the bytes
+    /// are no whole batch, and no whole batch follows: what a write cut short
+    /// by a crash leaves. Only zeros follow `end`.
+    Torn {
+        /// The end of the last whole batch.
+        offset: usize,
+        /// One past the last non-zero byte.
+        end: usize,
+        /// Where the first bad byte was seen, and what is wrong.
+        seen_at: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Bytes that are no whole batch, with a whole batch after them: damage.
+    Damaged {
+        /// The end of the last whole batch before the damage.
+        offset: usize,
+        /// Where the first bad byte was seen.
+        seen_at: usize,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// One record found in a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoundRecord<'a> {
+    /// Where the record (its header) starts in the segment.
+    pub offset: usize,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+/// A segment's committed records, in order, and how it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSegment<'a> {
+    /// The header.
+    pub header: SegmentHeader,
+    /// The records of its whole batches, in order.
+    pub records: Vec<FoundRecord<'a>>,
+    /// What comes after them.
+    pub end: SegmentEnd,
+}
+
+/// Reads every whole batch of a segment's bytes (the whole file). `Err`
+/// when the file is not a sound segment at all (its header, or its length
+/// against the header's); trouble after a good header is reported in
+/// [`ParsedSegment::end`], with the records before it.
+pub fn parse_segment(bytes: &[u8]) -> Result<ParsedSegment<'_>, String> {
+    let header = SegmentHeader::decode(bytes)?;
+    if header.segment_bytes != bytes.len() as u64 {
+        return Err(format!(
+            "it is {} bytes long but was created {} bytes long (cut short or extended)",
+            bytes.len(),
+            header.segment_bytes
+        ));
+    }
+    let mut records = Vec::new();
+    let mut batch_start = HEADER_BYTES;
+    let mut at = HEADER_BYTES;
+    let mut pending: Vec<FoundRecord<'_>> = Vec::new();
+    let end = loop {
+        let bad = |problem: String| (at, problem);
+        let found = match bytes.get(at..at + 4).map(|_| be32(bytes, at)) {
+            // Too little room left for even a tag: the end.
+            None | Some(0) => {
+                if pending.is_empty() {
+                    break match first_nonzero(bytes, at) {
+                        None => SegmentEnd::Open { offset: at },
+                        Some(seen_at) => classify(
+                            bytes,
+                            batch_start,
+                            seen_at,
+                            "there are bytes after the end of the written batches".into(),
+                        ),
+                    };
+                }
+                Err(bad("its last records have no commit".into()))
+            }
+            Some(SEAL_TAG) => {
+                if !pending.is_empty() {
+                    Err(bad(
+                        "a seal comes before the commit of the records before it".into(),
+                    ))
+                } else if bytes.get(at..at + SEAL_BYTES) != Some(&encode_seal(header.segment)[..]) {
+                    Err(bad("its seal is damaged".into()))
+                } else {
+                    break match first_nonzero(bytes, at + SEAL_BYTES) {
+                        None => SegmentEnd::Sealed { offset: at },
+                        Some(seen_at) => classify(
+                            bytes,
+                            batch_start,
+                            seen_at,
+                            "there are bytes after the segment's seal".into(),
+                        ),
+                    };
+                }
+            }
+            Some(COMMIT_TAG) => match commit_closes(bytes, at, batch_start, pending.len()) {
+                Ok(()) => {
+                    records.append(&mut pending);
+                    at += COMMIT_BYTES;
+                    batch_start = at;
+                    Ok(())
+                }
+                Err(problem) => Err(bad(problem)),
+            },
+            Some(length) => match record_at(bytes, at, length as usize) {
+                Ok(record) => {
+                    at = record.offset + RECORD_HEADER_BYTES + record.payload.len();
+                    pending.push(record);
+                    Ok(())
+                }
+                Err(problem) => Err(bad(problem)),
+            },
+        };
+        if let Err((seen_at, problem)) = found {
+            break classify(bytes, batch_start, seen_at, problem);
+        }
+    };
+    if matches!(end, SegmentEnd::Damaged { .. }) {
+        // Damage, not a torn write: the records of the broken batch before
+        // the bad bytes each check out, and were written whole once.
+        records.append(&mut pending);
+    }
+    Ok(ParsedSegment {
+        header,
+        records,
+        end,
+    })
+}
+
+/// The record at `at` whose length field says `length`, if it checks out.
+fn record_at(bytes: &[u8], at: usize, length: usize) -> Result<FoundRecord<'_>, String> {
+    if length > MAX_RECORD_BYTES {
+        return Err(format!(
+            "its length {length} is more than a record may be ({MAX_RECORD_BYTES} bytes)"
+        ));
+    }
+    let start = at + RECORD_HEADER_BYTES;
+    let Some(payload) = bytes.get(start..start + length) else {
+        return Err(format!(
+            "its length {length} runs past the end of the segment"
+        ));
+    };
+    if checksum(payload) != be32(bytes, at + 4) {
+        return Err("its bytes do not match its checksum".into());
+    }
+    Ok(FoundRecord {
+        offset: at,
+        payload,
+    })
+}
+
+/// Whether the commit at `at` closes the batch of `records` records that
+/// started at `batch_start`.
+fn commit_closes(
+    bytes: &[u8],
+    at: usize,
+    batch_start: usize,
+    records: usize,
+) -> Result<(), String> {
+    let Some(commit) = bytes.get(at..at + COMMIT_BYTES) else {
+        return Err("its commit runs past the end of the segment".into());
+    };
+    if checksum(&commit[..16]) != be32(commit, 16) {
+        return Err("its commit does not match its checksum".into());
+    }
+    let batch = &bytes[batch_start..at];
+    if be32(commit, 4) as usize != records || be32(commit, 8) as usize != batch.len() {
+        return Err(format!(
+            "its commit is for {} records in {} bytes, but {records} records in {} bytes precede it",
+            be32(commit, 4),
+            be32(commit, 8),
+            batch.len()
+        ));
+    }
+    if records == 0 {
+        return Err("its commit closes a batch of no records".into());
+    }
+    if checksum(batch) != be32(commit, 12) {
+        return Err("its batch does not match the checksum in its commit".into());
+    }
+    Ok(())
+}
+
+/// Trouble seen at `seen_at`, after the last whole batch ending at `offset`:
+/// damage if a commit follows (the batch it closes was written whole once:
+/// the bytes are damaged, not cut short), else a torn tail.
+fn classify(bytes: &[u8], offset: usize, seen_at: usize, problem: String) -> SegmentEnd {
+    if commit_after(bytes, offset) {
+        return SegmentEnd::Damaged {
+            offset,
+            seen_at,
+            problem,
+        };
+    }
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(seen_at, |last| last + 1)
+        .max(seen_at);
+    SegmentEnd::Torn {
+        offset,
+        end,
+        seen_at,
+        problem,
+    }
+}
+
+/// Whether a commit whose own checksum holds lies anywhere after `offset`.
+/// Its tag never occurs in a record's length (a record is at most
+/// [`MAX_RECORD_BYTES`] long), nor in text payloads (0xFF is no UTF-8).
+fn commit_after(bytes: &[u8], offset: usize) -> bool {
+    let tag = COMMIT_TAG.to_be_bytes();
+    let mut at = offset;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| rest.windows(4).position(|w| w == tag))
+    {
+        let candidate = at + found;
+        if let Some(commit) = bytes.get(candidate..candidate + COMMIT_BYTES) {
+            if checksum(&commit[..16]) == be32(commit, 16) {
+                return true;
+            }
+        }
+        at = candidate + 1;
+    }
+    false
+}
+
+fn first_nonzero(bytes: &[u8], from: usize) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .iter()
+        .position(|&b| b != 0)
+        .map(|i| from + i)
+}

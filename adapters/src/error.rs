@@ -27,6 +27,10 @@ pub enum TranslateCode {
     MtQualifierInvalid,
     /// A field's content breaks its format (length, character set, `,` decimal mark, YYYYMMDD date…).
     MtFieldFormat,
+    /// Two fields contradict each other: an effective settlement
+    /// (`:98a::ESET//`) before the settlement date (`:98A::SETT//`), ISM-1
+    /// Appendix A.2.
+    MtFieldsInconsistent,
     /// The XML is not well formed.
     XmlMalformed,
     /// The document is not one of the supported ISO 20022 messages (by namespace and root element).
@@ -56,6 +60,7 @@ impl TranslateCode {
             TranslateCode::MtFieldMissing => "MT_FIELD_MISSING",
             TranslateCode::MtQualifierInvalid => "MT_QUALIFIER_INVALID",
             TranslateCode::MtFieldFormat => "MT_FIELD_FORMAT",
+            TranslateCode::MtFieldsInconsistent => "MT_FIELDS_INCONSISTENT",
             TranslateCode::XmlMalformed => "XML_MALFORMED",
             TranslateCode::XmlMessageUnsupported => "XML_MESSAGE_UNSUPPORTED",
             TranslateCode::XmlElementMissing => "XML_ELEMENT_MISSING",

@@ -1170,3 +1170,97 @@ proptest! {
         prop_assert_eq!(mt::from_ism(&read.value).unwrap().value, written.value);
     }
 }
+
+// --- ISM-1 Appendix A.2 item 2: a confirmation's effective settlement ------
+
+/// The MT544 of the corpus (settlement date 30 November 2026, settled at
+/// 09:15 UTC that day) with its `:98E::ESET//` line replaced.
+fn confirmation_with_eset(eset: &str) -> Vec<u8> {
+    let text = String::from_utf8(corpus("13-mt544-de-receive-free-confirmation")).unwrap();
+    let old = ":98E::ESET//20261130091500/0000";
+    assert!(text.contains(old));
+    text.replace(old, eset).into_bytes()
+}
+
+/// Issue 10, finding 11: ISO 15022 defines SETT as when the instruments "are
+/// to be delivered or received" and ESET as when the transaction
+/// "effectively settled"; a confirmation of a settlement before its
+/// settlement date contradicts itself and is refused.
+#[test]
+fn an_effective_settlement_before_the_settlement_date_is_refused() {
+    let location = "B/TRADDET/:98a::ESET//";
+    for eset in [
+        // In the sender's own clock: the dates as written.
+        ":98A::ESET//20261129",
+        ":98C::ESET//20261129235959",
+        ":98E::ESET//20261129235959",
+        ":98E::ESET//20261129235959/0100",
+        ":98E::ESET//20261129235959,999/N0500",
+        ":98C::ESET//20250101120000",
+        // In UTC: before 30 November has begun anywhere (29 November 10:00 UTC).
+        ":98E::ESET//20261129095959,999/0000",
+        ":98E::ESET//20261101000000/0000",
+    ] {
+        let error = mt::to_ism(&confirmation_with_eset(eset)).unwrap_err();
+        assert_eq!(
+            error.code,
+            TranslateCode::MtFieldsInconsistent,
+            "{eset}: {error}"
+        );
+        assert!(
+            error
+                .field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("B/TRADDET/:98")),
+            "{eset}: {error} (expected at {location})"
+        );
+        assert!(
+            error
+                .message
+                .contains("before the settlement date 2026-11-30"),
+            "{eset}: {error}"
+        );
+    }
+}
+
+#[test]
+fn an_effective_settlement_on_or_after_the_settlement_date_is_read() {
+    for (eset, settled_at) in [
+        (":98A::ESET//20261130", "2026-11-30T00:00:00Z"),
+        (":98C::ESET//20261130000000", "2026-11-30T00:00:00Z"),
+        (":98E::ESET//20261130000000/0900", "2026-11-29T15:00:00Z"),
+        (":98E::ESET//20261201093000/N0500", "2026-12-01T14:30:00Z"),
+        // UTC on the day before: 08:30 in Tokyo (UTC+9) on the settlement date,
+        // as the reference writer writes it; and the first instant at UTC+14.
+        (":98E::ESET//20261129233000/0000", "2026-11-29T23:30:00Z"),
+        (":98E::ESET//20261129100000/0000", "2026-11-29T10:00:00Z"),
+    ] {
+        let read =
+            mt::to_ism(&confirmation_with_eset(eset)).unwrap_or_else(|e| panic!("{eset}: {e}"));
+        let Body::SettlementConfirmation(confirmation) = &read.value else {
+            panic!("not a confirmation");
+        };
+        assert_eq!(confirmation.settled_at.as_str(), settled_at, "{eset}");
+        // What is read is written again, and read back the same.
+        let written = mt::from_ism(&read.value).unwrap();
+        assert_eq!(
+            mt::to_ism(&written.value).unwrap().value,
+            read.value,
+            "{eset}"
+        );
+    }
+}
+
+#[test]
+fn the_writer_refuses_what_the_reader_would_refuse() {
+    let read = mt::to_ism(&corpus("13-mt544-de-receive-free-confirmation")).unwrap();
+    let mut value = read.value.to_json();
+    value["settled_at"] = json!("2026-11-29T09:59:59.999Z");
+    let early = Body::from_json(Kind::SettlementConfirmation, &value, "body").unwrap();
+    let error = mt::from_ism(&early).unwrap_err();
+    assert_eq!(error.code, TranslateCode::NotRepresentable);
+    assert_eq!(error.field.as_deref(), Some("body.settled_at"));
+    value["settled_at"] = json!("2026-11-29T10:00:00Z");
+    let earliest = Body::from_json(Kind::SettlementConfirmation, &value, "body").unwrap();
+    assert!(mt::from_ism(&earliest).is_ok());
+}

@@ -197,6 +197,18 @@ pub fn date_8n(value: &str, location: &str) -> Result<Date, TranslateError> {
     Date::parse(&text).map_err(|r| TranslateError::from_rejection(r, location))
 }
 
+/// The easternmost UTC offset in use, +14:00 (the Line Islands), in seconds.
+const EASTERNMOST_OFFSET_SECONDS: i128 = 14 * 3600;
+
+/// The first instant at which `date` is the date somewhere: its 00:00 at
+/// UTC+14:00, in nanoseconds since the epoch. A settlement date is in the
+/// market's own calendar, which an MT message does not name, so an instant
+/// before this is before the settlement date wherever the market is (ISM-1
+/// Appendix A.2 item 2).
+pub(crate) fn date_begins_anywhere_nanos(date: &Date) -> i128 {
+    (i128::from(date.days_since_epoch()) * 86_400 - EASTERNMOST_OFFSET_SECONDS) * 1_000_000_000
+}
+
 /// ISM/1 date `YYYY-MM-DD` → `YYYYMMDD`.
 pub fn date_to_mt(date: &Date) -> String {
     date.as_str().replace('-', "")
@@ -227,6 +239,10 @@ pub(crate) struct DateTime {
     /// Whether the field gave its UTC offset (`:98E:` with a UTC indicator), so
     /// the instant is exact; otherwise the local clock time was read as UTC.
     pub zoned: bool,
+    /// The UTC indicator's offset in seconds east of UTC, if the field has one.
+    pub offset_seconds: Option<i64>,
+    /// The calendar date as written, never shifted by the UTC indicator.
+    pub written_date: Date,
 }
 
 /// Whether `text` is a data source scheme (`8c`: 1 to 8 upper-case letters or digits).
@@ -357,10 +373,13 @@ pub(crate) fn date_time_98(
         fraction,
         offset_seconds,
     } = clock_98(option, value, fraction, location)?;
+    let written_date = timestamp.date();
     let Some(offset_seconds) = offset_seconds else {
         return Ok(DateTime {
             timestamp,
             zoned: false,
+            offset_seconds: None,
+            written_date,
         });
     };
     let seconds_local = timestamp.unix_nanos().div_euclid(1_000_000_000);
@@ -389,6 +408,8 @@ pub(crate) fn date_time_98(
     Ok(DateTime {
         timestamp,
         zoned: true,
+        offset_seconds: Some(offset_seconds),
+        written_date,
     })
 }
 

@@ -143,7 +143,7 @@
 //! | `instruction_id` | `A/GENL/A1/LINK/:20C::RELA//` |
 //! | `settlement_id` | `A/GENL/A1/LINK/:20C::MITI//` (market infrastructure transaction id) if ≤ 16 characters, else `/SEID/` in `:70E::SPRO//` |
 //! | `settlement_date` | `B/TRADDET/:98A::SETT//` |
-//! | `settled_at` | written `B/TRADDET/:98E::ESET//YYYYMMDDHHMMSS[,fff]/0000`, exact UTC with up to three decimals, finer fractions as `/FRAC/` in `:70E::SPRO//` instead; read: `:98E:` with a UTC indicator `/[N]HH[MM]` converted exactly, `:98C:` (and `:98E:` without indicator), a local time, read as UTC and reported as derived ("a local time without a UTC offset is read as UTC"), `:98A::ESET//` read as midnight UTC and reported as derived (as ISO 20022 reads `FctvSttlmDt/Dt/Dt`) |
+//! | `settled_at` | written `B/TRADDET/:98E::ESET//YYYYMMDDHHMMSS[,fff]/0000`, exact UTC with up to three decimals, finer fractions as `/FRAC/` in `:70E::SPRO//` instead; read: `:98E:` with a UTC indicator `/[N]HH[MM]` converted exactly, `:98C:` (and `:98E:` without indicator), a local time, read as UTC and reported as derived ("a local time without a UTC offset is read as UTC"), `:98A::ESET//` read as midnight UTC and reported as derived (as ISO 20022 reads `FctvSttlmDt/Dt/Dt`); an effective settlement before the settlement date is refused, `MT_FIELDS_INCONSISTENT` when read and `NOT_REPRESENTABLE` when written (ISM-1 Appendix A.2 item 2) |
 //! | `isin` | `B/TRADDET/:35B:ISIN` |
 //! | `securities_journal`, `cash_journal` | `/SJNL/`, `/CJNL/` in `B/TRADDET/:70E::SPRO//` |
 //! | `quantity` | `C/FIAC/:36B::ESTT//UNIT/` |

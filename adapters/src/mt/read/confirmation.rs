@@ -4,7 +4,7 @@ use isthmus_spec::body::{Direction, JournalRef, Payment, SettlementConfirmation}
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{Counter, Hex32, Reference};
 use isthmus_spec::quote::quoted;
-use isthmus_spec::time::Timestamp;
+use isthmus_spec::time::{Date, Timestamp};
 
 use super::instruction::{security, settlement_amount};
 use super::{check_function, date_of, sender_reference, single_line, Reader};
@@ -48,12 +48,18 @@ pub(super) fn read(
         "ESET",
         "effective settlement date and time",
     )?;
-    let settled_at = effective_settlement(
+    let (settled_at, clock) = effective_settlement(
         reader,
         eset,
         eset_generic,
         &trad_path,
         spro.fraction.as_deref(),
+    )?;
+    not_before_settlement_date(
+        &settled_at,
+        &clock,
+        &settlement_date,
+        reader.location(&trad_path, eset),
     )?;
 
     // C Financial Instrument/Account: :36B::ESTT//UNIT/.
@@ -324,18 +330,60 @@ fn journal(value: &str, location: &str) -> Result<JournalRef, TranslateError> {
     })
 }
 
+/// The clock an effective settlement is written in (ISM-1 Appendix A.2 item 2).
+enum EffectiveClock {
+    /// The sender's own: `:98A:`, `:98C:`, or `:98E:` without a UTC indicator
+    /// or with one other than zero; the date as written is in the calendar
+    /// `:98A::SETT//` is written in.
+    Local(Date),
+    /// UTC (`:98E:` with the indicator `/0000`): an instant, whose date need
+    /// not be the market's.
+    Utc,
+}
+
+/// ISM-1 Appendix A.2 item 2: a confirmation reports a settlement on or
+/// after its settlement date (ISO 15022: `SETT`, when the instruments "are to
+/// be delivered or received"; `ESET`, when the transaction "effectively
+/// settled"). In the sender's clock the two dates are compared as written; a
+/// UTC instant is compared with the first moment the settlement date exists
+/// anywhere.
+fn not_before_settlement_date(
+    settled_at: &Timestamp,
+    clock: &EffectiveClock,
+    settlement_date: &Date,
+    location: String,
+) -> Result<(), TranslateError> {
+    let message = match clock {
+        EffectiveClock::Local(written) if written < settlement_date => format!(
+            "the effective settlement, on {written} as written, is before the settlement date {settlement_date} (:98A::SETT//)"
+        ),
+        EffectiveClock::Utc
+            if settled_at.unix_nanos() < fields::date_begins_anywhere_nanos(settlement_date) =>
+        {
+            format!("the effective settlement, {settled_at} in UTC, is before the settlement date {settlement_date} (:98A::SETT//) has begun in any time zone (00:00 at UTC+14:00)")
+        }
+        _ => return Ok(()),
+    };
+    Err(TranslateError::at(
+        TranslateCode::MtFieldsInconsistent,
+        location,
+        format!("{message}; a confirmation reports a settlement that took place, on or after the date it was due (ISO 15022: SETT is when the instruments are to be delivered or received, ESET when the transaction effectively settled)"),
+    ))
+}
+
 /// The effective settlement: `:98E::ESET//` with its UTC indicator, converted
 /// exactly; `:98C::ESET//` or a `:98E:` without indicator, a local time,
 /// read as UTC and reported as derived; `:98A::ESET//` (a date alone) at
 /// midnight UTC, reported as left out. The narrative's `/FRAC/` adds the
-/// digits after the second that `:98E:`'s three decimals cannot hold.
+/// digits after the second that `:98E:`'s three decimals cannot hold. With
+/// the instant, the clock it was written in.
 fn effective_settlement(
     reader: &mut Reader<'_>,
     field: &Field,
     generic: Generic<'_>,
     path: &str,
     fraction: Option<&str>,
-) -> Result<Timestamp, TranslateError> {
+) -> Result<(Timestamp, EffectiveClock), TranslateError> {
     let location = reader.location(path, field);
     single_line(field, &location)?;
     if generic.scheme.is_some() || field.option() == "B" {
@@ -348,7 +396,7 @@ fn effective_settlement(
             ),
         ));
     }
-    let timestamp = match field.option() {
+    let (timestamp, clock) = match field.option() {
         option @ ("C" | "E") => {
             let read = fields::date_time_98(option, generic.value, fraction, &location)?;
             if !read.zoned {
@@ -360,7 +408,11 @@ fn effective_settlement(
                     LOCAL_TIME_AS_UTC,
                 );
             }
-            read.timestamp
+            let clock = match read.offset_seconds {
+                Some(0) => EffectiveClock::Utc,
+                _ => EffectiveClock::Local(read.written_date),
+            };
+            (read.timestamp, clock)
         }
         "A" => {
             if fraction.is_some() {
@@ -379,8 +431,9 @@ fn effective_settlement(
                 location.clone(),
                 DATE_ONLY_AS_MIDNIGHT_UTC,
             );
-            Timestamp::parse(&format!("{date}T00:00:00Z"))
-                .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?
+            let midnight = Timestamp::parse(&format!("{date}T00:00:00Z"))
+                .map_err(|r| TranslateError::from_rejection(r, location.as_str()))?;
+            (midnight, EffectiveClock::Local(date))
         }
         _ => {
             return Err(TranslateError::at(
@@ -391,5 +444,5 @@ fn effective_settlement(
         }
     };
     reader.consume(field);
-    Ok(timestamp)
+    Ok((timestamp, clock))
 }

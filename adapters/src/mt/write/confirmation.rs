@@ -32,6 +32,15 @@ pub(super) fn write(body: &SettlementConfirmation) -> Result<Translation<Vec<u8>
     let amount = amount_19a(body.settlement_amount.as_ref(), "ESTT")?;
     let miti = (body.settlement_id.as_str().chars().count() <= fields::REFERENCE_CHARS)
         .then_some(body.settlement_id.as_str());
+    // ISM-1 Appendix A.2 item 2: written in UTC, an effective settlement before
+    // its settlement date has begun anywhere would be refused by the reader.
+    if body.settled_at.unix_nanos() < fields::date_begins_anywhere_nanos(&body.settlement_date) {
+        return Err(TranslateError::at(
+            TranslateCode::NotRepresentable,
+            "body.settled_at",
+            format!("settled_at {} is before the settlement date {} has begun in any time zone; MT544–MT547 report a settlement on or after its settlement date (:98E::ESET// not before :98A::SETT//)", body.settled_at, body.settlement_date),
+        ));
+    }
     let (eset, fraction) = fields::timestamp_to_98e(&body.settled_at);
 
     let securities = journal(&body.securities_journal);

@@ -203,3 +203,147 @@ fn bench_ledger_reports_its_figures_as_json() {
     let odd = isthmus(&["bench", "ledger", "--batch-size", "3"]);
     assert_eq!(odd.status.code(), Some(2));
 }
+
+/// Every file under `dir` with its bytes: what "changed nothing" compares.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            files.insert(name, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    files
+}
+
+const READ_COMMANDS: [&[&str]; 3] = [
+    &["ledger", "verify"],
+    &["ledger", "holdings", "--account", SELLER],
+    &["ledger", "register", "--isin", APPLE],
+];
+
+fn run_read_command(command: &[&str], data: &str) -> Output {
+    let mut args = command.to_vec();
+    args.extend(["--data", data]);
+    isthmus(&args)
+}
+
+/// Issue 10, findings 1 and 2: on a damaged journal, every read command
+/// refuses (exit 1, naming the entry), never panics, and never writes a
+/// byte of what it read, whatever the damage.
+#[test]
+fn read_commands_on_a_damaged_ledger_refuse_and_change_nothing() {
+    let pristine = tempfile::tempdir().unwrap();
+    make_ledger(pristine.path());
+    let segment = segment_name(0);
+    let bytes = std::fs::read(pristine.path().join(&segment)).unwrap();
+    let record = parse_segment(&bytes).unwrap().records[5];
+    type DamageFn = Box<dyn Fn(&Path)>;
+    let damages: Vec<(&str, DamageFn)> = vec![
+        (
+            "a flipped byte in entry 5",
+            Box::new(move |dir: &Path| {
+                let path = dir.join(segment_name(0));
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes[record.offset + 12] ^= 0xFF;
+                std::fs::write(&path, bytes).unwrap();
+            }),
+        ),
+        (
+            "a truncated segment",
+            Box::new(|dir: &Path| {
+                let path = dir.join(segment_name(0));
+                let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+                file.set_len(700).unwrap();
+            }),
+        ),
+        (
+            "a deleted segment",
+            Box::new(|dir: &Path| std::fs::remove_file(dir.join(segment_name(0))).unwrap()),
+        ),
+        (
+            "a deleted FORMAT file",
+            Box::new(|dir: &Path| std::fs::remove_file(dir.join("FORMAT")).unwrap()),
+        ),
+    ];
+    for (what, damage) in damages {
+        let case = tempfile::tempdir().unwrap();
+        for (name, bytes) in snapshot(pristine.path()) {
+            std::fs::write(case.path().join(name), bytes).unwrap();
+        }
+        damage(case.path());
+        let before = snapshot(case.path());
+        for command in READ_COMMANDS {
+            let output = run_read_command(command, case.path().to_str().unwrap());
+            let all = format!(
+                "{}{}",
+                stdout(&output),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{command:?} after {what}: {all}"
+            );
+            assert!(!all.contains("panicked"), "{all}");
+            assert_eq!(
+                snapshot(case.path()),
+                before,
+                "{command:?} after {what} wrote"
+            );
+        }
+        let verified = run_read_command(
+            &["ledger", "verify", "--json"],
+            case.path().to_str().unwrap(),
+        );
+        let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
+        assert_eq!(report["verified"], false, "{what}: {report}");
+        if what.starts_with("a flipped byte") {
+            assert_eq!(report["first_problem"]["entry"], 5, "{report}");
+            let problem = report["first_problem"]["problem"].as_str().unwrap();
+            assert!(
+                problem.contains(&segment) && problem.contains("byte"),
+                "{problem}"
+            );
+        }
+    }
+}
+
+/// Issue 10, finding 3: a directory that holds no ledger does not verify,
+/// and reading it creates nothing there.
+#[test]
+fn verify_on_anything_that_is_not_a_ledger_says_so_and_creates_nothing() {
+    let empty = tempfile::tempdir().unwrap();
+    let unrelated = tempfile::tempdir().unwrap();
+    std::fs::write(unrelated.path().join("notes.txt"), "not a ledger\n").unwrap();
+    for dir in [empty.path(), unrelated.path()] {
+        let before = snapshot(dir);
+        for command in READ_COMMANDS {
+            let output = run_read_command(command, dir.to_str().unwrap());
+            assert_eq!(output.status.code(), Some(1), "{command:?}");
+            let all = format!(
+                "{}{}",
+                stdout(&output),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(all.contains("no ledger journal here"), "{all}");
+        }
+        assert_eq!(
+            snapshot(dir),
+            before,
+            "nothing created in {}",
+            dir.display()
+        );
+    }
+    let root = run_read_command(&["ledger", "verify"], "/");
+    assert_eq!(root.status.code(), Some(1));
+    assert!(
+        stdout(&root).starts_with("NOT VERIFIED"),
+        "{}",
+        stdout(&root)
+    );
+    for name in ["FORMAT", "LOCK", "db", "conf", "snap.0000000000000000"] {
+        assert!(!Path::new("/").join(name).exists(), "/{name} was created");
+    }
+}

@@ -44,6 +44,7 @@ struct Faults {
 #[derive(Debug, Clone)]
 pub struct MemoryLogFiles {
     files: Arc<Mutex<BTreeMap<String, MemoryFile>>>,
+    segment_bytes: u64,
     faults: Arc<Faults>,
     read_only: bool,
 }
@@ -58,6 +59,7 @@ impl Default for MemoryLogFiles {
             files: Arc::default(),
             faults: Arc::new(faults),
             read_only: false,
+            segment_bytes: MEMORY_SEGMENT_BYTES,
         }
     }
 }
@@ -66,6 +68,14 @@ impl MemoryLogFiles {
     /// No files.
     pub fn new() -> MemoryLogFiles {
         MemoryLogFiles::default()
+    }
+
+    /// No files; a log created on them gets segments of `segment_bytes`.
+    pub fn with_segment_bytes(segment_bytes: u64) -> MemoryLogFiles {
+        MemoryLogFiles {
+            segment_bytes,
+            ..MemoryLogFiles::default()
+        }
     }
 
     /// A handle on the same files that may only read.
@@ -160,7 +170,7 @@ fn missing(op: StoreOp, name: &str) -> StoreError {
 
 impl LogFiles for MemoryLogFiles {
     fn default_segment_bytes(&self) -> u64 {
-        MEMORY_SEGMENT_BYTES
+        self.segment_bytes
     }
 
     fn read_only(&self) -> bool {

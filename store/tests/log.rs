@@ -281,6 +281,14 @@ fn a_directory_that_holds_no_log_is_refused_and_left_alone() {
         SegmentLog::open_read_only(files.read_only_view(), b"another kind\n"),
         Err(LogError::NotALog(_))
     ));
+    // Nor is a new log made among someone else's files.
+    let unrelated = MemoryLogFiles::new();
+    unrelated.put("notes.txt", Some(b"mine".to_vec()));
+    assert!(matches!(
+        SegmentLog::open(unrelated.clone(), FORMAT),
+        Err(LogError::NotALog(_))
+    ));
+    assert_eq!(unrelated.contents().len(), 1);
     // A log whose FORMAT file is gone is not silently recreated over its records.
     files.put(FORMAT_FILE, None);
     let before = files.contents();

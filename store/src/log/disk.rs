@@ -131,18 +131,19 @@ impl DiskLogFiles {
         Ok(())
     }
 
-    /// Runs `f` on the open handle of a file, opening it for writing first.
+    /// Runs `f` on the cached open handle of a file: for reading and
+    /// writing, or for reading only (`O_RDONLY`) on a read-only handle.
     fn with_handle<T>(
         &self,
         name: &str,
         op: StoreOp,
         f: impl FnOnce(&File) -> std::io::Result<T>,
     ) -> Result<T, StoreError> {
-        self.refuse_if_read_only(op)?;
         let mut handles = self.handles();
         if !handles.contains_key(name) {
             let file = OpenOptions::new()
-                .write(true)
+                .read(true)
+                .write(!self.read_only)
                 .open(self.dir.join(name))
                 .map_err(io(op))?;
             handles.insert(name.to_string(), file);

@@ -174,6 +174,16 @@ impl<F: LogFiles> SegmentLog<F> {
         let names = files.list()?;
         let has_format = names.iter().any(|n| n == FORMAT_FILE);
         let segments = segment_numbers(&names);
+        let foreign = names.iter().find(|n| {
+            *n != LOCK_FILE
+                && !n.ends_with(".tmp")
+                && !(n.starts_with("torn-") && n.ends_with(".bin"))
+        });
+        if let (false, true, Some(foreign)) = (has_format, segments.is_empty(), foreign) {
+            return Err(LogError::NotALog(format!(
+                "there is no {FORMAT_FILE} file, and {foreign} is there: a new log is only made where nothing is"
+            )));
+        }
         if !has_format && segments.is_empty() {
             // A new log: its first segment, then its FORMAT file, which
             // marks the log as complete.

@@ -17,8 +17,15 @@ use crate::error::{StoreError, StoreOp};
 /// changes as records are appended.
 pub const DISK_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Longest file a log reads whole (a segment is at most 4 GiB).
-const MAX_READ_BYTES: u64 = u32::MAX as u64;
+/// Whether `name` is a temporary file a log's `create` makes.
+fn is_own_temporary(name: &str) -> bool {
+    let Some(base) = name.strip_suffix(".tmp") else {
+        return false;
+    };
+    base == super::FORMAT_FILE
+        || (base.starts_with("segment-") && base.ends_with(".log"))
+        || (base.starts_with("torn-") && base.ends_with(".bin"))
+}
 
 /// The files of a log in one directory. A writer holds an exclusive lock on
 /// the directory's `LOCK` file for as long as it lives, so two writers never
@@ -91,9 +98,10 @@ impl DiskLogFiles {
             handles: Mutex::default(),
             _lock: Some(lock),
         };
-        // What a crash during `create` left behind is no part of the log.
+        // What a crash during `create` left behind is no part of the log;
+        // only the temporary names a log itself makes are removed.
         for name in files.names()? {
-            if name.ends_with(".tmp") {
+            if is_own_temporary(&name) {
                 fs::remove_file(dir.join(&name)).map_err(io(StoreOp::Open))?;
             }
         }
@@ -162,6 +170,24 @@ impl DiskLogFiles {
     }
 }
 
+impl DiskLogFiles {
+    /// The path of a file of the log, if it is a regular file: a symbolic
+    /// link, a FIFO or a device is never opened (a FIFO would block, a
+    /// device could be endless).
+    fn regular(&self, name: &str, op: StoreOp) -> Result<Option<PathBuf>, StoreError> {
+        let path = self.dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_file() => Ok(Some(path)),
+            Ok(_) => Err(StoreError::Corrupt {
+                op,
+                detail: format!("{name} is not a regular file"),
+            }),
+            Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io(op)(error)),
+        }
+    }
+}
+
 impl LogFiles for DiskLogFiles {
     fn default_segment_bytes(&self) -> u64 {
         DISK_SEGMENT_BYTES
@@ -175,36 +201,50 @@ impl LogFiles for DiskLogFiles {
         self.names()
     }
 
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let file = match File::open(self.dir.join(name)) {
-            Ok(file) => file,
-            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(io(StoreOp::Read)(error)),
+    fn len(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        match self.regular(name, StoreOp::Read)? {
+            None => Ok(None),
+            Some(path) => Ok(Some(
+                fs::symlink_metadata(path).map_err(io(StoreOp::Read))?.len(),
+            )),
+        }
+    }
+
+    fn read(&self, name: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(path) = self.regular(name, StoreOp::Read)? else {
+            return Ok(None);
         };
+        let file = File::open(path).map_err(io(StoreOp::Read))?;
         let length = file.metadata().map_err(io(StoreOp::Read))?.len();
-        if length > MAX_READ_BYTES {
+        if length > max_bytes {
             return Err(StoreError::Corrupt {
                 op: StoreOp::Read,
-                detail: format!("{name} is {length} bytes long, more than a log file may be"),
+                detail: format!("{name} is {length} bytes long, more than it may be ({max_bytes})"),
             });
         }
         // Read with a bound: the file may grow while it is read.
         let mut bytes = Vec::with_capacity(length as usize);
-        std::io::Read::read_to_end(&mut std::io::Read::take(&file, MAX_READ_BYTES), &mut bytes)
+        std::io::Read::read_to_end(&mut std::io::Read::take(&file, max_bytes), &mut bytes)
             .map_err(io(StoreOp::Read))?;
         Ok(Some(bytes))
     }
 
     fn read_at(&self, name: &str, offset: u64, buffer: &mut [u8]) -> Result<(), StoreError> {
-        let file = File::open(self.dir.join(name)).map_err(io(StoreOp::Read))?;
-        file.read_exact_at(buffer, offset)
-            .map_err(io(StoreOp::Read))
+        if self.regular(name, StoreOp::Read)?.is_none() {
+            return Err(io(StoreOp::Read)(std::io::Error::new(
+                ErrorKind::NotFound,
+                format!("no file {name}"),
+            )));
+        }
+        self.with_handle(name, StoreOp::Read, |file| {
+            file.read_exact_at(buffer, offset)
+        })
     }
 
     fn create(&self, name: &str, contents: &[u8], total_bytes: u64) -> Result<(), StoreError> {
         self.refuse_if_read_only(StoreOp::Write)?;
         let path = self.dir.join(name);
-        if path.exists() {
+        if fs::symlink_metadata(&path).is_ok() {
             return Err(StoreError::Backend {
                 op: StoreOp::Write,
                 detail: format!("{} exists already", path.display()),
@@ -228,12 +268,14 @@ impl LogFiles for DiskLogFiles {
     }
 
     fn write_at(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.refuse_if_read_only(StoreOp::Write)?;
         self.with_handle(name, StoreOp::Write, |file| {
             file.write_all_at(bytes, offset)
         })
     }
 
     fn sync(&self, name: &str) -> Result<(), StoreError> {
+        self.refuse_if_read_only(StoreOp::Flush)?;
         // The file's length never changes after it is created, so its data
         // is all an append needs made durable.
         self.with_handle(name, StoreOp::Flush, File::sync_data)

@@ -12,8 +12,11 @@ pub trait LogFiles {
     fn read_only(&self) -> bool;
     /// The names of every file, in no particular order.
     fn list(&self) -> Result<Vec<String>, StoreError>;
-    /// A whole file, `None` if it does not exist.
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A file's length, `None` if it does not exist.
+    fn len(&self, name: &str) -> Result<Option<u64>, StoreError>;
+    /// A whole file, `None` if it does not exist; a file longer than
+    /// `max_bytes` is refused, never read.
+    fn read(&self, name: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Exactly `buffer.len()` bytes of a file from `offset`.
     fn read_at(&self, name: &str, offset: u64, buffer: &mut [u8]) -> Result<(), StoreError>;
     /// Creates a file durably (it and its name survive a crash once this

@@ -247,6 +247,9 @@ pub fn parse_segment(bytes: &[u8]) -> Result<ParsedSegment<'_>, String> {
     let mut batch_start = HEADER_BYTES;
     let mut at = HEADER_BYTES;
     let mut pending: Vec<FoundRecord<'_>> = Vec::new();
+    // Set when a commit's own checksum fails but everything it says of its
+    // batch holds: the batch was written whole, so this is damage.
+    let mut written_whole = false;
     let end = loop {
         let bad = |problem: String| (at, problem);
         let found = match bytes.get(at..at + 4).map(|_| be32(bytes, at)) {
@@ -291,7 +294,10 @@ pub fn parse_segment(bytes: &[u8]) -> Result<ParsedSegment<'_>, String> {
                     batch_start = at;
                     Ok(())
                 }
-                Err(problem) => Err(bad(problem)),
+                Err(problem) => {
+                    written_whole = commit_describes(bytes, at, batch_start, pending.len());
+                    Err(bad(problem))
+                }
             },
             Some(length) => match record_at(bytes, at, length as usize) {
                 Ok(record) => {
@@ -303,6 +309,13 @@ pub fn parse_segment(bytes: &[u8]) -> Result<ParsedSegment<'_>, String> {
             },
         };
         if let Err((seen_at, problem)) = found {
+            if written_whole {
+                break SegmentEnd::Damaged {
+                    offset: batch_start,
+                    seen_at,
+                    problem,
+                };
+            }
             break classify(bytes, batch_start, seen_at, problem);
         }
     };
@@ -372,6 +385,19 @@ fn commit_closes(
     Ok(())
 }
 
+/// Whether the commit at `at`, whatever its own checksum, gives the count,
+/// the length and the checksum of the `records` records since `batch_start`.
+fn commit_describes(bytes: &[u8], at: usize, batch_start: usize, records: usize) -> bool {
+    let Some(commit) = bytes.get(at..at + COMMIT_BYTES) else {
+        return false;
+    };
+    let batch = &bytes[batch_start..at];
+    records > 0
+        && be32(commit, 4) as usize == records
+        && be32(commit, 8) as usize == batch.len()
+        && checksum(batch) == be32(commit, 12)
+}
+
 /// Trouble seen at `seen_at`, after the last whole batch ending at `offset`:
 /// damage if a commit follows (the batch it closes was written whole once:
 /// the bytes are damaged, not cut short), else a torn tail.
@@ -396,9 +422,17 @@ fn classify(bytes: &[u8], offset: usize, seen_at: usize, problem: String) -> Seg
     }
 }
 
+/// Whether `payload` contains a commit's tag, which no record may (UTF-8
+/// text never does: 0xFF is no UTF-8 byte).
+pub fn holds_commit_tag(payload: &[u8]) -> bool {
+    let tag = COMMIT_TAG.to_be_bytes();
+    payload.windows(4).any(|w| w == tag)
+}
+
 /// Whether a commit whose own checksum holds lies anywhere after `offset`.
 /// Its tag never occurs in a record's length (a record is at most
-/// [`MAX_RECORD_BYTES`] long), nor in text payloads (0xFF is no UTF-8).
+/// [`MAX_RECORD_BYTES`] long), nor in a payload (appends refuse one that
+/// holds it, [`holds_commit_tag`]).
 fn commit_after(bytes: &[u8], offset: usize) -> bool {
     let tag = COMMIT_TAG.to_be_bytes();
     let mut at = offset;

@@ -15,18 +15,20 @@ pub const MEMORY_SEGMENT_BYTES: u64 = 256 * 1024;
 
 #[derive(Debug, Clone, Default)]
 struct MemoryFile {
-    /// What reads see.
+    /// What reads see (the page cache).
     bytes: Vec<u8>,
-    /// The bytes each write since the last sync replaced, as `(offset,
-    /// bytes before)`; undoing them in reverse gives what survives a crash.
-    undo: Vec<(usize, Vec<u8>)>,
+    /// What survives a crash (the disk).
+    durable: Vec<u8>,
+    /// Ranges written since the last sync (dirty pages).
+    dirty: Vec<(usize, usize)>,
 }
 
 impl MemoryFile {
     fn durable(bytes: Vec<u8>) -> MemoryFile {
         MemoryFile {
+            durable: bytes.clone(),
             bytes,
-            undo: Vec::new(),
+            dirty: Vec::new(),
         }
     }
 }
@@ -92,7 +94,9 @@ impl MemoryLogFiles {
     }
 
     /// Makes every later sync fail (or succeed again), as an fsync error
-    /// would: what was written stays readable but is not durable.
+    /// does on Linux: what was written stays readable but is not durable, and
+    /// a later successful sync does not make it durable either (only writing
+    /// it again does).
     pub fn fail_syncs(&self, fail: bool) {
         self.faults.fail_syncs.store(fail, Ordering::SeqCst);
         self.faults
@@ -110,15 +114,17 @@ impl MemoryLogFiles {
     /// A crash: every write not yet synced is lost.
     pub fn crash(&self) {
         for file in self.files().values_mut() {
-            for (offset, before) in std::mem::take(&mut file.undo).into_iter().rev() {
-                file.bytes[offset..offset + before.len()].copy_from_slice(&before);
-            }
+            file.bytes = file.durable.clone();
+            file.dirty.clear();
         }
     }
 
     /// Files with writes not yet synced.
     pub fn unsynced_files(&self) -> usize {
-        self.files().values().filter(|f| !f.undo.is_empty()).count()
+        self.files()
+            .values()
+            .filter(|f| f.bytes != f.durable)
+            .count()
     }
 
     /// Every file's name and its bytes as reads see them.
@@ -181,8 +187,21 @@ impl LogFiles for MemoryLogFiles {
         Ok(self.files().keys().cloned().collect())
     }
 
-    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.files().get(name).map(|f| f.bytes.clone()))
+    fn len(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.files().get(name).map(|f| f.bytes.len() as u64))
+    }
+
+    fn read(&self, name: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.files().get(name) {
+            Some(file) if file.bytes.len() as u64 > max_bytes => Err(StoreError::Corrupt {
+                op: StoreOp::Read,
+                detail: format!(
+                    "{name} is {} bytes long, more than it may be ({max_bytes})",
+                    file.bytes.len()
+                ),
+            }),
+            found => Ok(found.map(|f| f.bytes.clone())),
+        }
     }
 
     fn read_at(&self, name: &str, offset: u64, buffer: &mut [u8]) -> Result<(), StoreError> {
@@ -248,8 +267,8 @@ impl LogFiles for MemoryLogFiles {
                 detail: format!("a write past the end of {name}"),
             });
         };
-        file.undo.push((start, target.to_vec()));
         target.copy_from_slice(bytes);
+        file.dirty.push((start, start + bytes.len()));
         Ok(())
     }
 
@@ -263,14 +282,21 @@ impl LogFiles for MemoryLogFiles {
                 .syncs_before_failing
                 .store(countdown - 1, Ordering::SeqCst);
         }
-        if self.faults.fail_syncs.load(Ordering::SeqCst) {
-            return Err(StoreError::Injected { op: StoreOp::Flush });
-        }
         let mut files = self.files();
         let file = files
             .get_mut(name)
             .ok_or_else(|| missing(StoreOp::Flush, name))?;
-        file.undo.clear();
+        let dirty = std::mem::take(&mut file.dirty);
+        if self.faults.fail_syncs.load(Ordering::SeqCst) {
+            // As Linux does after a failed fsync: the pages are marked clean
+            // without reaching the disk, so a later sync does not write them
+            // (they stay readable until a crash).
+            return Err(StoreError::Injected { op: StoreOp::Flush });
+        }
+        for (start, end) in dirty {
+            let written = file.bytes[start..end].to_vec();
+            file.durable[start..end].copy_from_slice(&written);
+        }
         Ok(())
     }
 }

@@ -36,8 +36,11 @@ pub const FORMAT_FILE: &str = "FORMAT";
 
 /// The smallest segment a log may have: room for a header, a seal and some records.
 pub const MIN_SEGMENT_BYTES: u64 = 4096;
-/// The largest: offsets within a segment fit a u32.
-pub const MAX_SEGMENT_BYTES: u64 = u32::MAX as u64;
+/// The largest: a segment is read whole, so this bounds what opening a
+/// log (a hostile one included) may allocate.
+pub const MAX_SEGMENT_BYTES: u64 = 256 * 1024 * 1024;
+/// The longest `FORMAT` file read.
+const MAX_FORMAT_BYTES: u64 = 4096;
 
 /// Where a problem in a log's files is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,9 +130,53 @@ pub struct SegmentLog<F: LogFiles> {
     /// Where the next batch goes in the last segment.
     end: u64,
     damage: Option<LogDamage>,
+    /// Where a torn tail starts (its segment and offset), when there is one.
+    torn_at: Option<(String, u64)>,
     /// Set when a write or sync failed: what the files hold is unknown, so
     /// the log refuses to append until reopened.
     broken: bool,
+}
+
+/// A segment's bytes, read whole only once its header and its length agree
+/// with each other and with `expected_bytes` (the log's segment length,
+/// when known): `Ok(Err(problem))` for a segment that is not sound.
+fn read_segment<F: LogFiles>(
+    files: &F,
+    name: &str,
+    expected_bytes: Option<u64>,
+) -> Result<Result<Vec<u8>, String>, LogError> {
+    let Some(length) = files.len(name)? else {
+        return Ok(Err("the segment is missing".into()));
+    };
+    let mut header = [0u8; HEADER_BYTES];
+    if length < HEADER_BYTES as u64 {
+        return Ok(Err(format!(
+            "it is {length} bytes long, shorter than a segment header ({HEADER_BYTES} bytes)"
+        )));
+    }
+    files.read_at(name, 0, &mut header)?;
+    let declared = match SegmentHeader::decode(&header) {
+        Ok(header) => header.segment_bytes,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&declared) {
+        return Ok(Err(format!(
+            "its header says it is {declared} bytes long; a segment is {MIN_SEGMENT_BYTES} to {MAX_SEGMENT_BYTES}"
+        )));
+    }
+    if length != declared {
+        return Ok(Err(format!(
+            "it is {length} bytes long but was created {declared} bytes long (cut short or extended)"
+        )));
+    }
+    if let Some(expected) = expected_bytes.filter(|&e| e != declared) {
+        return Ok(Err(format!(
+            "it is {declared} bytes long; the log's segments are {expected}"
+        )));
+    }
+    Ok(files
+        .read(name, declared)?
+        .ok_or_else(|| "the segment is missing".to_string()))
 }
 
 /// A segment's file name.
@@ -139,7 +186,12 @@ pub fn segment_name(segment: u64) -> String {
 
 fn segment_number(name: &str) -> Option<u64> {
     let hex = name.strip_prefix("segment-")?.strip_suffix(".log")?;
-    if hex.len() != 16 {
+    // Exactly as `segment_name` writes it: 16 lower-case hex digits.
+    if hex.len() != 16
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     u64::from_str_radix(hex, 16).ok()
@@ -199,9 +251,18 @@ impl<F: LogFiles> SegmentLog<F> {
             // segment and no FORMAT file: finish creating the log. A first
             // segment with records is a log whose FORMAT file is gone,
             // which `read` refuses.
-            let bytes = files.read(&segment_name(0))?.unwrap_or_default();
-            if parse_segment(&bytes).is_ok_and(|p| p.records.is_empty()) {
-                files.create(FORMAT_FILE, format, format.len() as u64)?;
+            // Nothing at all written after the header: not a record, not a
+            // torn batch, not damage.
+            if let Ok(bytes) = read_segment(&files, &segment_name(0), None)? {
+                let untouched = parse_segment(&bytes).is_ok_and(|p| {
+                    p.end
+                        == SegmentEnd::Open {
+                            offset: HEADER_BYTES,
+                        }
+                });
+                if untouched {
+                    files.create(FORMAT_FILE, format, format.len() as u64)?;
+                }
             }
         }
         let mut log = SegmentLog::read(files, format)?;
@@ -213,9 +274,20 @@ impl<F: LogFiles> SegmentLog<F> {
             report.torn_tail_saved = Some(log.set_aside(damage)?);
         }
         report.sealed_on_open = log.seal_unsealed()?;
-        // Whatever a crashed writer left readable but perhaps not durable
-        // is made durable before anything is built on it.
+        // Whatever a crashed writer left readable but perhaps not durable is
+        // made durable before anything is built on it. The written bytes are
+        // written again first: after a failed fsync, Linux may have marked
+        // them clean without their reaching the disk, and a sync alone would
+        // then succeed without writing them.
         let last = segment_name(log.last_segment());
+        if let Ok(bytes) = read_segment(&log.files, &last, Some(log.segment_bytes))? {
+            let written = bytes
+                .get(HEADER_BYTES..log.end as usize)
+                .unwrap_or_default();
+            if !written.is_empty() {
+                log.files.write_at(&last, HEADER_BYTES as u64, written)?;
+            }
+        }
         log.files.sync(&last)?;
         Ok((log, report))
     }
@@ -228,7 +300,15 @@ impl<F: LogFiles> SegmentLog<F> {
     }
 
     fn read(files: F, format: &[u8]) -> Result<SegmentLog<F>, LogError> {
-        match files.read(FORMAT_FILE)? {
+        if files
+            .len(FORMAT_FILE)?
+            .is_some_and(|l| l > MAX_FORMAT_BYTES)
+        {
+            return Err(LogError::NotALog(format!(
+                "its {FORMAT_FILE} file is longer than a FORMAT file is"
+            )));
+        }
+        match files.read(FORMAT_FILE, MAX_FORMAT_BYTES)? {
             None => return Err(LogError::NotALog(format!("there is no {FORMAT_FILE} file"))),
             Some(found) if found != format => {
                 return Err(LogError::NotALog(format!(
@@ -247,6 +327,7 @@ impl<F: LogFiles> SegmentLog<F> {
             positions: Vec::new(),
             end: 0,
             damage: None,
+            torn_at: None,
             broken: false,
         };
         let damaged = |log: &SegmentLog<F>, file: String, offset: u64, problem: String| LogDamage {
@@ -267,7 +348,14 @@ impl<F: LogFiles> SegmentLog<F> {
                 ));
                 break;
             }
-            let bytes = log.files.read(&name)?.unwrap_or_default();
+            let expected_length = (number > 0).then_some(log.segment_bytes);
+            let bytes = match read_segment(&log.files, &name, expected_length)? {
+                Ok(bytes) => bytes,
+                Err(problem) => {
+                    log.damage = Some(damaged(&log, name, 0, problem));
+                    break;
+                }
+            };
             let parsed = match parse_segment(&bytes) {
                 Ok(parsed) => parsed,
                 Err(problem) => {
@@ -345,27 +433,32 @@ impl<F: LogFiles> SegmentLog<F> {
                 }
                 SegmentEnd::Torn {
                     offset,
+                    end,
                     seen_at,
                     problem,
-                    ..
                 } => {
                     log.end = offset as u64;
+                    // Before an empty last segment, only the seal can be cut
+                    // short: the segment's last batch was synced before its
+                    // successor was created.
+                    let torn = is_last || (next_is_empty_last && end <= offset + SEAL_BYTES);
                     log.damage = Some(LogDamage {
-                        torn: is_last || next_is_empty_last,
+                        torn,
                         ..damaged(
                             &log,
-                            name,
+                            name.clone(),
                             seen_at as u64,
-                            if is_last || next_is_empty_last {
+                            if torn {
                                 problem
                             } else {
                                 format!("{problem}, and more segments follow")
                             },
                         )
                     });
-                    if !is_last && !next_is_empty_last {
+                    if !torn {
                         break;
                     }
+                    log.torn_at = Some((name, offset as u64));
                 }
                 SegmentEnd::Damaged {
                     seen_at, problem, ..
@@ -377,9 +470,13 @@ impl<F: LogFiles> SegmentLog<F> {
             // A segment after an open or torn one must hold nothing.
             if !is_last && !sealed {
                 let next = segment_name(number + 1);
-                let next_bytes = log.files.read(&next)?.unwrap_or_default();
+                let next_bytes =
+                    read_segment(&log.files, &next, Some(log.segment_bytes))?.unwrap_or_default();
                 let next_is_empty = parse_segment(&next_bytes).is_ok_and(|p| {
-                    p.records.is_empty() && matches!(p.end, SegmentEnd::Open { .. })
+                    p.end
+                        == SegmentEnd::Open {
+                            offset: HEADER_BYTES,
+                        }
                 });
                 if !next_is_empty {
                     let problem = "the segment before it is not sealed".to_string();
@@ -402,28 +499,35 @@ impl<F: LogFiles> SegmentLog<F> {
     /// Moves a torn tail's bytes into a file of their own, then clears them
     /// from the segment (durably, in that order).
     fn set_aside(&mut self, torn: LogDamage) -> Result<(LogDamage, String), LogError> {
-        let bytes = self.files.read(&torn.file)?.unwrap_or_default();
-        let start = self.end as usize;
+        let Some((file, start)) = self.torn_at.take() else {
+            return Err(LogError::Damaged(torn));
+        };
+        let bytes =
+            read_segment(&self.files, &file, Some(self.segment_bytes))?.map_err(|problem| {
+                LogError::Damaged(LogDamage {
+                    problem,
+                    ..torn.clone()
+                })
+            })?;
+        let start = start as usize;
         let end = bytes
             .iter()
             .rposition(|&b| b != 0)
             .map_or(start, |last| last + 1)
             .max(start);
-        let mut saved = format!("torn-{}-{start}.bin", torn.file.trim_end_matches(".log"));
+        let stem = file.trim_end_matches(".log");
         let names = self.files.list()?;
+        let mut saved = format!("torn-{stem}-{start}.bin");
         let mut attempt = 1;
         while names.contains(&saved) {
             attempt += 1;
-            saved = format!(
-                "torn-{}-{start}.{attempt}.bin",
-                torn.file.trim_end_matches(".log")
-            );
+            saved = format!("torn-{stem}-{start}.{attempt}.bin");
         }
         let tail = bytes.get(start..end).unwrap_or_default();
         self.files.create(&saved, tail, tail.len() as u64)?;
         self.files
-            .write_at(&torn.file, start as u64, &vec![0u8; tail.len()])?;
-        self.files.sync(&torn.file)?;
+            .write_at(&file, start as u64, &vec![0u8; tail.len()])?;
+        self.files.sync(&file)?;
         Ok((torn, saved))
     }
 
@@ -435,7 +539,7 @@ impl<F: LogFiles> SegmentLog<F> {
         }
         let before = self.segments[count - 2].segment;
         let name = segment_name(before);
-        let bytes = self.files.read(&name)?.unwrap_or_default();
+        let bytes = read_segment(&self.files, &name, Some(self.segment_bytes))?.unwrap_or_default();
         let sealed =
             parse_segment(&bytes).is_ok_and(|p| matches!(p.end, SegmentEnd::Sealed { .. }));
         if sealed {
@@ -511,6 +615,13 @@ impl<F: LogFiles> SegmentLog<F> {
                     "a record is 1 to {MAX_RECORD_BYTES} bytes, not {}",
                     payload.len()
                 )));
+            }
+            if format::holds_commit_tag(payload) {
+                // A torn write is told from damage by the commits after it
+                // (see `format`), so no record may carry a commit's tag.
+                return Err(LogError::Refused(
+                    "a record may not contain the bytes FF FF FF FE (a commit's tag)".into(),
+                ));
             }
             count += 1;
         }
@@ -628,13 +739,14 @@ impl<F: LogFiles> SegmentLog<F> {
         from: u64,
         visit: &mut dyn FnMut(u64, &[u8]) -> bool,
     ) -> Result<(), LogError> {
-        for header in &self.segments {
-            let count = self.segment_records(header);
+        for (index, header) in self.segments.iter().enumerate() {
+            let count = self.segment_records(index);
             if header.first_record + count <= from {
                 continue;
             }
             let name = segment_name(header.segment);
-            let bytes = self.files.read(&name)?.unwrap_or_default();
+            let bytes =
+                read_segment(&self.files, &name, Some(self.segment_bytes))?.unwrap_or_default();
             let parsed = parse_segment(&bytes).map_err(|problem| {
                 LogError::Damaged(LogDamage {
                     file: name.clone(),
@@ -663,13 +775,13 @@ impl<F: LogFiles> SegmentLog<F> {
         Ok(())
     }
 
-    fn segment_records(&self, header: &SegmentHeader) -> u64 {
+    /// Records in the segment at `index` (segments are consecutive).
+    fn segment_records(&self, index: usize) -> u64 {
         let next = self
             .segments
-            .iter()
-            .find(|s| s.segment == header.segment + 1)
+            .get(index + 1)
             .map_or(self.len(), |s| s.first_record);
-        next - header.first_record
+        next - self.segments[index].first_record
     }
 
     /// The kind of log (its `FORMAT` file's contents).

@@ -5,7 +5,7 @@
 //! or changes nothing and returns the reason. It does no I/O and reads no
 //! clock, so tests, the journal verifier and a simulator all drive it alike.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::{Hashlock, Preimage};
@@ -77,14 +77,86 @@ struct AccountState {
     holdings: BTreeMap<Asset, Holding>,
 }
 
+impl AccountState {
+    /// The holding of one asset (zero if none).
+    fn holding(&self, asset: &Asset) -> Holding {
+        self.holdings.get(asset).copied().unwrap_or_default()
+    }
+
+    /// Writes a holding; a zero holding is removed, so holdings list only
+    /// what is held.
+    fn set_holding(&mut self, asset: &Asset, holding: Holding) {
+        if holding == Holding::default() {
+            self.holdings.remove(asset);
+        } else if let Some(held) = self.holdings.get_mut(asset) {
+            *held = holding;
+        } else {
+            self.holdings.insert(asset.clone(), holding);
+        }
+    }
+}
+
+/// The accounts: found by id once per operation, then reached by position.
+///
+/// The index is a hash map with std's randomly keyed SipHash (account ids
+/// come from requests, so a fixed hash could be made to collide); it is
+/// looked up, never iterated. Whatever lists accounts goes through
+/// [`Accounts::sorted`], in the order of their ids.
+#[derive(Debug, Clone, Default)]
+struct Accounts {
+    index: HashMap<AccountRef, usize>,
+    states: Vec<AccountState>,
+}
+
+impl Accounts {
+    /// Where an account is.
+    fn find(&self, id: &AccountRef) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    fn get(&self, id: &AccountRef) -> Option<&AccountState> {
+        self.find(id).map(|at| &self.states[at])
+    }
+
+    fn get_mut(&mut self, id: &AccountRef) -> Option<&mut AccountState> {
+        self.find(id).map(|at| &mut self.states[at])
+    }
+
+    fn contains_key(&self, id: &AccountRef) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// Adds an account the caller found absent.
+    fn insert_new(&mut self, id: AccountRef) {
+        debug_assert!(!self.index.contains_key(&id), "account {id} exists already");
+        self.index.insert(id, self.states.len());
+        self.states.push(AccountState::default());
+    }
+
+    fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Every account, in the order of their ids.
+    fn sorted(&self) -> Vec<(&AccountRef, &AccountState)> {
+        let mut sorted: Vec<(&AccountRef, &AccountState)> = self
+            .index
+            .iter()
+            .map(|(id, &at)| (id, &self.states[at]))
+            .collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sorted
+    }
+}
+
 /// The whole state of one ledger, rebuilt by folding the journal.
 ///
-/// Every map is ordered, so that whatever iterates it — listings, the
-/// invariant check, a simulator comparing two runs — sees the same order on
-/// every run.
+/// Whatever iterates it — listings, the invariant check, a simulator
+/// comparing two runs — sees the same order on every run: maps are ordered,
+/// and accounts are listed by id.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerState {
-    accounts: BTreeMap<AccountRef, AccountState>,
+    accounts: Accounts,
     issued: BTreeMap<Asset, u128>,
     locks: BTreeMap<u64, Htlc>,
     /// `(expiry, lock id)` of every open lock: what a watcher refunds next.
@@ -110,32 +182,12 @@ impl LedgerState {
         LedgerState::default()
     }
 
-    fn account(&self, id: &AccountRef) -> Result<&AccountState, Outcome> {
-        self.accounts.get(id).ok_or_else(|| {
-            refuse(
-                LedgerReason::AccountUnknown,
-                format!("no account {id} on this ledger"),
-            )
-        })
-    }
-
+    #[cfg(debug_assertions)]
     fn balance(&self, id: &AccountRef, asset: &Asset) -> Holding {
         self.accounts
             .get(id)
-            .and_then(|a| a.holdings.get(asset))
-            .copied()
+            .map(|a| a.holding(asset))
             .unwrap_or_default()
-    }
-
-    /// Writes a balance; zero balances are removed so holdings list only what is held.
-    fn set_balance(&mut self, id: &AccountRef, asset: &Asset, balance: Holding) {
-        if let Some(account) = self.accounts.get_mut(id) {
-            if balance == Holding::default() {
-                account.holdings.remove(asset);
-            } else {
-                account.holdings.insert(asset.clone(), balance);
-            }
-        }
     }
 
     /// Applies one operation at ledger time `now_ms`; `seq` is its journal
@@ -197,8 +249,7 @@ impl LedgerState {
                     LedgerReason::AccountExists,
                     "account {account} exists already"
                 );
-                self.accounts
-                    .insert(account.clone(), AccountState::default());
+                self.accounts.insert_new(account.clone());
                 Outcome::Applied(Effect::AccountOpened)
             }
             Operation::Issue {
@@ -268,10 +319,13 @@ impl LedgerState {
             "an issue must create at least one unit"
         );
         // A frozen account can still receive, new issues included.
-        if let Err(refusal) = self.account(account) {
-            return refusal;
-        }
-        let mut balance = self.balance(account, asset);
+        let Some(at) = self.accounts.find(account) else {
+            return refuse(
+                LedgerReason::AccountUnknown,
+                format!("no account {account} on this ledger"),
+            );
+        };
+        let mut balance = self.accounts.states[at].holding(asset);
         let Some(available) = balance.available.checked_add(units) else {
             return refuse(
                 LedgerReason::AmountOverflow,
@@ -282,40 +336,52 @@ impl LedgerState {
             );
         };
         balance.available = available;
-        self.set_balance(account, asset, balance);
-        *self.issued.entry(asset.clone()).or_default() += u128::from(units);
+        self.accounts.states[at].set_holding(asset, balance);
+        match self.issued.get_mut(asset) {
+            Some(issued) => *issued += u128::from(units),
+            None => {
+                self.issued.insert(asset.clone(), u128::from(units));
+            }
+        }
         Outcome::Applied(Effect::Issued)
     }
 
-    /// Checks that two distinct accounts exist and the sender is not frozen.
-    /// A frozen account may still receive: a freeze stops an owner moving
-    /// assets out, and a settlement in flight must complete or refund, never hang.
-    fn check_pair(&self, from: &AccountRef, to: &AccountRef) -> Result<(), Outcome> {
+    /// Checks that two distinct accounts exist and the sender is not frozen,
+    /// and says where they are. A frozen account may still receive: a freeze
+    /// stops an owner moving assets out, and a settlement in flight must
+    /// complete or refund, never hang.
+    fn check_pair(&self, from: &AccountRef, to: &AccountRef) -> Result<(usize, usize), Outcome> {
         if from == to {
             return Err(refuse(
                 LedgerReason::SameAccount,
                 format!("{from} cannot deliver to itself"),
             ));
         }
-        let from_state = self.account(from)?;
-        self.account(to)?;
-        if from_state.frozen {
+        let unknown = |id: &AccountRef| {
+            refuse(
+                LedgerReason::AccountUnknown,
+                format!("no account {id} on this ledger"),
+            )
+        };
+        let from_at = self.accounts.find(from).ok_or_else(|| unknown(from))?;
+        let to_at = self.accounts.find(to).ok_or_else(|| unknown(to))?;
+        if self.accounts.states[from_at].frozen {
             return Err(refuse(
                 LedgerReason::AccountFrozen,
                 format!("account {from} is frozen"),
             ));
         }
-        Ok(())
+        Ok((from_at, to_at))
     }
 
     /// The sender's balance, if it has `units` available to send or lock.
     fn available_for(
         &self,
-        from: &AccountRef,
+        (from, from_at): (&AccountRef, usize),
         asset: &Asset,
         units: u64,
     ) -> Result<Holding, Outcome> {
-        let balance = self.balance(from, asset);
+        let balance = self.accounts.states[from_at].holding(asset);
         if balance.available < units {
             return Err(refuse(
                 LedgerReason::InsufficientFunds,
@@ -341,14 +407,15 @@ impl LedgerState {
             LedgerReason::AmountInvalid,
             "a transfer must move at least one unit"
         );
-        if let Err(refusal) = self.check_pair(from, to) {
-            return refusal;
-        }
-        let mut source = match self.available_for(from, asset, units) {
+        let (from_at, to_at) = match self.check_pair(from, to) {
+            Ok(found) => found,
+            Err(refusal) => return refusal,
+        };
+        let mut source = match self.available_for((from, from_at), asset, units) {
             Ok(balance) => balance,
             Err(refusal) => return refusal,
         };
-        let mut target = self.balance(to, asset);
+        let mut target = self.accounts.states[to_at].holding(asset);
         let Some(credited) = target.available.checked_add(units) else {
             return refuse(
                 LedgerReason::AmountOverflow,
@@ -357,8 +424,8 @@ impl LedgerState {
         };
         source.available -= units;
         target.available = credited;
-        self.set_balance(from, asset, source);
-        self.set_balance(to, asset, target);
+        self.accounts.states[from_at].set_holding(asset, source);
+        self.accounts.states[to_at].set_holding(asset, target);
         Outcome::Applied(Effect::Transferred)
     }
 
@@ -384,10 +451,11 @@ impl LedgerState {
             LedgerReason::ExpiryInPast,
             "the expiry {expiry_ms} is not after the ledger time {now_ms}"
         );
-        if let Err(refusal) = self.check_pair(from, beneficiary) {
-            return refusal;
-        }
-        let mut source = match self.available_for(from, asset, units) {
+        let from_at = match self.check_pair(from, beneficiary) {
+            Ok((from_at, _)) => from_at,
+            Err(refusal) => return refusal,
+        };
+        let mut source = match self.available_for((from, from_at), asset, units) {
             Ok(balance) => balance,
             Err(refusal) => return refusal,
         };
@@ -400,7 +468,7 @@ impl LedgerState {
         };
         source.available -= units;
         source.locked = locked;
-        self.set_balance(from, asset, source);
+        self.accounts.states[from_at].set_holding(asset, source);
         // The journal sequence number is new, so no lock has this id yet.
         let fresh = self.open_by_expiry.insert((expiry_ms, seq));
         debug_assert!(
@@ -423,8 +491,9 @@ impl LedgerState {
         Outcome::Applied(Effect::Locked { lock_id: seq })
     }
 
-    fn open_lock(&self, lock_id: u64) -> Result<&Htlc, Outcome> {
-        let lock = self.locks.get(&lock_id).ok_or_else(|| {
+    /// The lock, if it is open; else the refusal naming why not.
+    fn open_lock(locks: &mut BTreeMap<u64, Htlc>, lock_id: u64) -> Result<&mut Htlc, Outcome> {
+        let lock = locks.get_mut(&lock_id).ok_or_else(|| {
             refuse(
                 LedgerReason::LockUnknown,
                 format!("no lock {lock_id} on this ledger"),
@@ -446,42 +515,48 @@ impl LedgerState {
         Ok(lock)
     }
 
-    /// Moves a lock's units out of the locker's locked balance into `to`'s
-    /// available balance and records how the lock ended, or changes nothing.
-    fn release(&mut self, lock_id: u64, to: &AccountRef, status: HtlcStatus) -> Outcome {
-        // Taken out of the map while balances change (no clone on this hot
-        // path), and always put back before returning. Only called for a
-        // lock `open_lock` found open.
-        let Some(mut lock) = self.locks.remove(&lock_id) else {
-            unreachable!("release of lock {lock_id}, which open_lock found")
+    /// Moves an open lock's units out of the locker's locked balance into
+    /// the available balance of its beneficiary (`to_beneficiary`) or of its
+    /// locker, and records how the lock ended; or changes nothing. The lock
+    /// is looked up once: accounts and the expiry index are other fields,
+    /// so they change while it is borrowed.
+    fn release(
+        accounts: &mut Accounts,
+        open_by_expiry: &mut BTreeSet<(u64, u64)>,
+        lock: &mut Htlc,
+        to_beneficiary: bool,
+        status: HtlcStatus,
+    ) -> Outcome {
+        let (asset, units) = (&lock.asset, lock.units);
+        let to = if to_beneficiary {
+            &lock.beneficiary
+        } else {
+            &lock.from
         };
-        let outcome = self.move_locked_units(&lock, to);
-        if outcome.is_applied() {
-            self.open_by_expiry.remove(&(lock.expiry_ms, lock_id));
-            lock.status = status;
-        }
-        self.locks.insert(lock_id, lock);
-        outcome
-    }
-
-    /// Moves a lock's units from the locker's locked balance to `to`'s
-    /// available balance, or changes nothing.
-    fn move_locked_units(&mut self, lock: &Htlc, to: &AccountRef) -> Outcome {
-        let (from, asset, units) = (&lock.from, &lock.asset, lock.units);
-        let mut source = self.balance(from, asset);
+        // Claims and refunds credit another account than the locker's, or
+        // the locker's own; compared by id, as the accounts may be missing.
+        let same = to == &lock.from;
+        let from_at = accounts.find(&lock.from);
+        let to_at = if same { from_at } else { accounts.find(to) };
+        let mut source = from_at
+            .map(|at| accounts.states[at].holding(asset))
+            .unwrap_or_default();
         // An open lock's units are always in its locker's locked balance
         // (checked by check_invariants); anything else is a bug in this file.
         assert!(
             source.locked >= units,
-            "lock {} holds {units} {asset} but {from} has only {} locked",
+            "lock {} holds {units} {asset} but {} has only {} locked",
             lock.lock_id,
+            lock.from,
             source.locked
         );
         source.locked -= units;
-        let mut target = if to == from {
+        let mut target = if same {
             source
         } else {
-            self.balance(to, asset)
+            to_at
+                .map(|at| accounts.states[at].holding(asset))
+                .unwrap_or_default()
         };
         let Some(available) = target.available.checked_add(units) else {
             // Nothing was written yet: a refused operation changes nothing.
@@ -491,21 +566,28 @@ impl LedgerState {
             );
         };
         target.available = available;
-        if to != from {
-            self.set_balance(from, asset, source);
+        if !same {
+            if let Some(at) = from_at {
+                accounts.states[at].set_holding(asset, source);
+            }
         }
-        self.set_balance(to, asset, target);
-        Outcome::Applied(if to == &lock.beneficiary {
+        if let Some(at) = to_at {
+            accounts.states[at].set_holding(asset, target);
+        }
+        let effect = if to == &lock.beneficiary {
             Effect::Claimed {
                 beneficiary: to.clone(),
             }
         } else {
             Effect::Refunded { locker: to.clone() }
-        })
+        };
+        open_by_expiry.remove(&(lock.expiry_ms, lock.lock_id));
+        lock.status = status;
+        Outcome::Applied(effect)
     }
 
     fn claim(&mut self, lock_id: u64, preimage: &Preimage, now_ms: u64) -> Outcome {
-        let lock = match self.open_lock(lock_id) {
+        let lock = match LedgerState::open_lock(&mut self.locks, lock_id) {
             Ok(lock) => lock,
             Err(refusal) => return refusal,
         };
@@ -521,10 +603,11 @@ impl LedgerState {
             "the preimage does not hash to lock {lock_id}'s hashlock {}",
             lock.hashlock
         );
-        let beneficiary = lock.beneficiary.clone();
-        self.release(
-            lock_id,
-            &beneficiary,
+        LedgerState::release(
+            &mut self.accounts,
+            &mut self.open_by_expiry,
+            lock,
+            true,
             HtlcStatus::Claimed {
                 at_ms: now_ms,
                 preimage: preimage.clone(),
@@ -533,7 +616,7 @@ impl LedgerState {
     }
 
     fn refund(&mut self, lock_id: u64, now_ms: u64) -> Outcome {
-        let lock = match self.open_lock(lock_id) {
+        let lock = match LedgerState::open_lock(&mut self.locks, lock_id) {
             Ok(lock) => lock,
             Err(refusal) => return refusal,
         };
@@ -543,26 +626,42 @@ impl LedgerState {
             "lock {lock_id} expires at {}; it is {now_ms} and only a claim can move it before then",
             lock.expiry_ms
         );
-        let locker = lock.from.clone();
-        self.release(lock_id, &locker, HtlcStatus::Refunded { at_ms: now_ms })
+        LedgerState::release(
+            &mut self.accounts,
+            &mut self.open_by_expiry,
+            lock,
+            false,
+            HtlcStatus::Refunded { at_ms: now_ms },
+        )
     }
 
     /// The accounts an operation touches, for the history index.
     pub fn accounts_touched(&self, operation: &Operation) -> Vec<AccountRef> {
+        let (first, second) = self.touched(operation);
+        [first, second].into_iter().flatten().cloned().collect()
+    }
+
+    /// [`LedgerState::accounts_touched`], borrowed: none, the one account,
+    /// or both (the same one twice if an operation names it twice).
+    pub fn touched<'a>(
+        &'a self,
+        operation: &'a Operation,
+    ) -> (Option<&'a AccountRef>, Option<&'a AccountRef>) {
         match operation {
             Operation::OpenAccount { account }
             | Operation::Issue { account, .. }
             | Operation::Freeze { account }
-            | Operation::Unfreeze { account } => vec![account.clone()],
-            Operation::Transfer { from, to, .. } => vec![from.clone(), to.clone()],
+            | Operation::Unfreeze { account } => (Some(account), None),
+            Operation::Transfer { from, to, .. } => (Some(from), Some(to)),
             Operation::Lock {
                 from, beneficiary, ..
-            } => vec![from.clone(), beneficiary.clone()],
-            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => self
-                .locks
-                .get(lock_id)
-                .map(|l| vec![l.from.clone(), l.beneficiary.clone()])
-                .unwrap_or_default(),
+            } => (Some(from), Some(beneficiary)),
+            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => {
+                match self.locks.get(lock_id) {
+                    Some(lock) => (Some(&lock.from), Some(&lock.beneficiary)),
+                    None => (None, None),
+                }
+            }
         }
     }
 
@@ -580,9 +679,7 @@ impl LedgerState {
 
     /// An account's balance of one asset (`None` if the account does not exist).
     pub fn balance_of(&self, id: &AccountRef, asset: &Asset) -> Option<Holding> {
-        self.accounts
-            .get(id)
-            .map(|a| a.holdings.get(asset).copied().unwrap_or_default())
+        self.accounts.get(id).map(|a| a.holding(asset))
     }
 
     /// Everything an account holds, by asset (`None` if the account does not exist).
@@ -600,7 +697,8 @@ impl LedgerState {
         let asset = Asset::Security(isin.clone());
         let mut holders: Vec<(AccountRef, Holding)> = self
             .accounts
-            .iter()
+            .sorted()
+            .into_iter()
             .filter_map(|(id, account)| account.holdings.get(&asset).map(|b| (id.clone(), *b)))
             .collect();
         holders.sort_by(|a, b| a.0.cmp(&b.0));
@@ -643,7 +741,7 @@ impl LedgerState {
         for lock in self.locks.values().filter(|l| l.status == HtlcStatus::Open) {
             *locked_by_lock.entry((&lock.from, &lock.asset)).or_default() += u128::from(lock.units);
         }
-        for (id, account) in &self.accounts {
+        for (id, account) in self.accounts.sorted() {
             for (asset, balance) in &account.holdings {
                 if *balance == Holding::default() {
                     return Err(format!("{id} keeps an empty {asset} holding"));

@@ -1,5 +1,6 @@
 //! The ledger shell: time, idempotency, journal appends and durability.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use isthmus_spec::ident::Isin;
@@ -8,7 +9,10 @@ use isthmus_spec::ids::Hex32;
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{log_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
-use crate::journal::{corrupt, decode_entry, JournalEntry, GENESIS_HASH, JOURNAL_FORMAT};
+use crate::journal::{
+    corrupt, decode_entry, write_entry, EntryParts, JournalEntry, ENTRY_BYTES_HINT, GENESIS_HASH,
+    JOURNAL_FORMAT,
+};
 use crate::key;
 use crate::operation::{Effect, Operation, Outcome};
 use crate::state::{Holding, Htlc, LedgerState};
@@ -219,44 +223,74 @@ impl<F: LogFiles> Ledger<F> {
         // One ledger time per batch, never earlier than the journal's last.
         let now_ms = self.ledger_time();
         let batch_first_seq = self.next_seq;
-        // This batch's entries and their hashes, in order.
-        let mut written: Vec<(Hex32, Vec<u8>)> = Vec::new();
+        // This batch's entries back to back, and where each one ends: one
+        // buffer for the whole batch, handed to the journal as slices.
+        let mut bytes = Vec::with_capacity(requests.len() * ENTRY_BYTES_HINT);
+        let mut ends: Vec<usize> = Vec::with_capacity(requests.len());
+        // The hash chain's head while the batch is built: its 64 hex digits
+        // are all the next entry needs, so no `Hex32` is built for it.
+        let mut head_hex = self.head_hash.as_str().to_owned();
+        let mut head = None;
         let mut results = Vec::with_capacity(requests.len());
         for request in requests {
             if let Err(error) = key::check(&request.idempotency_key) {
                 results.push(Err(error.into()));
                 continue;
             }
-            if let Some(&seq) = self.idempotency.get(&request.idempotency_key) {
-                // A repeat of an entry written earlier in this same batch is
-                // found among the entries not yet stored.
-                let in_batch = seq
-                    .checked_sub(batch_first_seq)
-                    .and_then(|offset| written.get(offset as usize));
-                results.push(self.replayed(seq, &request, in_batch));
-                continue;
-            }
-            let seq = self.next_seq;
-            let touched = self.state.accounts_touched(&request.operation);
-            let outcome = self.state.apply(seq, &request.operation, now_ms);
-            let entry = JournalEntry {
-                seq,
-                prev_hash: self.head_hash.clone(),
-                time_ms: now_ms,
-                idempotency_key: request.idempotency_key.clone(),
-                operation: request.operation,
-                outcome: outcome.clone(),
+            // One look-up of the key: a new key's slot is kept for its entry.
+            let Request {
+                idempotency_key,
+                operation,
+            } = request;
+            let key_slot = match self.idempotency.entry(idempotency_key) {
+                Entry::Occupied(found) => {
+                    let seq = *found.get();
+                    let request = Request {
+                        idempotency_key: found.key().clone(),
+                        operation,
+                    };
+                    // A repeat of an entry written earlier in this same batch
+                    // is found among the entries not yet stored.
+                    let in_batch = seq
+                        .checked_sub(batch_first_seq)
+                        .and_then(|offset| entry_in(&bytes, &ends, offset));
+                    results.push(self.replayed(seq, &request, in_batch));
+                    continue;
+                }
+                Entry::Vacant(slot) => slot,
             };
-            let bytes = entry.to_bytes();
-            let hash = Hex32::sha256_of(&bytes);
-            written.push((hash.clone(), bytes));
-            for account in touched {
-                self.history.entry(account).or_default().push(seq);
+            let seq = self.next_seq;
+            // The accounts an operation touches are the same before and after
+            // it applies (locks are never removed), so they are indexed first.
+            let (first, second) = self.state.touched(&operation);
+            for account in [first, second].into_iter().flatten() {
+                match self.history.get_mut(account) {
+                    Some(seqs) => seqs.push(seq),
+                    None => {
+                        self.history.insert(account.clone(), vec![seq]);
+                    }
+                }
             }
-            self.idempotency.insert(request.idempotency_key, seq);
+            let outcome = self.state.apply(seq, &operation, now_ms);
+            let start = bytes.len();
+            write_entry(
+                &mut bytes,
+                &EntryParts {
+                    seq,
+                    prev_hash: &head_hex,
+                    time_ms: now_ms,
+                    idempotency_key: key_slot.key(),
+                    operation: &operation,
+                    outcome: &outcome,
+                },
+            );
+            ends.push(bytes.len());
+            let hash = Hex32::sha256_of(&bytes[start..]);
+            head_hex.clear();
+            head_hex.push_str(hash.as_str());
+            head = Some(hash.bytes().to_owned());
+            key_slot.insert(seq);
             self.next_seq += 1;
-            self.head_hash = hash.clone();
-            self.head_time_ms = now_ms;
             results.push(receipt_or_refusal(
                 JournalPosition {
                     seq,
@@ -267,10 +301,14 @@ impl<F: LogFiles> Ledger<F> {
                 false,
             ));
         }
+        if let Some(head) = head {
+            self.head_hash = Hex32::from_bytes(head);
+            self.head_time_ms = now_ms;
+        }
         // Durable before acknowledged: appended and synced, in as few
         // batches as the journal's segments allow (one, at any size the
         // ledger takes on disk).
-        if let Err(error) = self.append(&written) {
+        if let Err(error) = self.append(&bytes, &ends) {
             // The state in memory is ahead of what the journal is known to
             // hold: refuse everything until reopened from the journal.
             self.poisoned = true;
@@ -284,26 +322,25 @@ impl<F: LogFiles> Ledger<F> {
         Ok(results)
     }
 
-    /// Appends entries to the journal, each log batch as large as a segment takes.
-    fn append(&mut self, entries: &[(Hex32, Vec<u8>)]) -> Result<(), LogError> {
+    /// Appends entries (`bytes`, each ending at its offset in `ends`) to the
+    /// journal, each log batch as large as a segment takes.
+    fn append(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), LogError> {
         let room = self.log.max_batch_bytes();
         let mut start = 0;
-        while start < entries.len() {
-            let mut bytes = isthmus_store::log::format::COMMIT_BYTES;
+        while start < ends.len() {
+            let mut batch_bytes = isthmus_store::log::format::COMMIT_BYTES;
             let mut end = start;
-            while end < entries.len() {
-                let next = isthmus_store::log::format::RECORD_HEADER_BYTES + entries[end].1.len();
-                if end > start && bytes + next > room {
+            while end < ends.len() {
+                let next = isthmus_store::log::format::RECORD_HEADER_BYTES
+                    + entry_in(bytes, ends, end as u64).map_or(0, <[u8]>::len);
+                if end > start && batch_bytes + next > room {
                     break;
                 }
-                bytes += next;
+                batch_bytes += next;
                 end += 1;
             }
-            self.log.append(
-                entries[start..end]
-                    .iter()
-                    .map(|(_, bytes)| bytes.as_slice()),
-            )?;
+            self.log
+                .append((start..end).filter_map(|index| entry_in(bytes, ends, index as u64)))?;
             start = end;
         }
         Ok(())
@@ -314,10 +351,10 @@ impl<F: LogFiles> Ledger<F> {
         &self,
         seq: u64,
         request: &Request,
-        in_batch: Option<&(Hex32, Vec<u8>)>,
+        in_batch: Option<&[u8]>,
     ) -> Result<Receipt, LedgerFailure> {
         let (hash, entry) = match in_batch {
-            Some((_, bytes)) => decode_entry(bytes)
+            Some(bytes) => decode_entry(bytes)
                 .map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))?,
             None => self.entry_with_hash(seq)?,
         };
@@ -510,6 +547,15 @@ impl<F: LogFiles> Ledger<F> {
     pub fn log(&self) -> &SegmentLog<F> {
         &self.log
     }
+}
+
+/// Entry `index` of a batch being built: its bytes in `bytes`, which holds
+/// the batch's entries back to back, each ending at its offset in `ends`.
+fn entry_in<'a>(bytes: &'a [u8], ends: &[usize], index: u64) -> Option<&'a [u8]> {
+    let index = usize::try_from(index).ok()?;
+    let end = *ends.get(index)?;
+    let start = if index == 0 { 0 } else { ends[index - 1] };
+    bytes.get(start..end)
 }
 
 fn unknown_account(account: &AccountRef) -> LedgerError {

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use isthmus_ledger::journal::{JournalEntry, ENTRY_BYTES_HINT};
+use isthmus_ledger::state::LedgerState;
 use isthmus_ledger::{Ledger, Operation, Request, MAX_BATCH_OPERATIONS};
 use isthmus_spec::ids::Hex32;
-use isthmus_store::log::DiskLogFiles;
+use isthmus_store::log::format::{encode_batch, holds_commit_tag, HEADER_BYTES, SEAL_BYTES};
+use isthmus_store::log::{DiskLogFiles, LogFiles, DISK_SEGMENT_BYTES};
 use isthmus_store::SystemClock;
 use serde_json::json;
 
@@ -204,7 +207,11 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     // starts. Split into rounds so the throughput figure is a median, not one sample.
     let batches = options.batched_ops / options.batch_size;
     let batches_per_round = batches.div_ceil(BATCHED_ROUNDS).max(1);
+    // What the time split below replays phase (b) from.
+    let batched_first_seq = ledger.journal_len();
+    let state_before_batched = ledger.state().clone();
     let mut round_rates = Vec::new();
+    let mut round_rates_in_order = Vec::new();
     let mut batch_latencies = Vec::new();
     let mut batched_elapsed = std::time::Duration::ZERO;
     let mut round_elapsed = std::time::Duration::ZERO;
@@ -237,6 +244,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             let ops = round_batches * options.batch_size;
             round_rates.push(ops as f64 / round_elapsed.as_secs_f64().max(f64::EPSILON));
             round_elapsed = std::time::Duration::ZERO;
+            round_rates_in_order.push(round_rates[round_rates.len() - 1].round());
         }
     }
     round_rates.sort_by(f64::total_cmp);
@@ -250,6 +258,13 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         .map_err(anyhow::Error::msg)?;
     let journal_entries = ledger.journal_len();
     let head = ledger.head_hash().clone();
+    let split = time_split(
+        &ledger,
+        state_before_batched,
+        batched_first_seq,
+        options.batch_size as usize,
+        &temporary.path().join("split"),
+    )?;
     drop(ledger);
 
     // (c) restart: reopening replays and verifies the whole journal.
@@ -266,9 +281,57 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let batched_ops = batches * options.batch_size;
     let single_rate = single_ops as f64 / single_elapsed.as_secs_f64().max(f64::EPSILON);
     let batched_rate = batched_ops as f64 / batched_elapsed.as_secs_f64().max(f64::EPSILON);
+    let other = batched_elapsed.saturating_sub(split.total());
+    let share = |part: Duration| {
+        (1000.0 * part.as_secs_f64() / batched_elapsed.as_secs_f64().max(f64::EPSILON)).round()
+            / 10.0
+    };
+    let per_op_us = |part: Duration| {
+        (10.0 * part.as_secs_f64() * 1e6 / (batched_ops.max(1) as f64)).round() / 10.0
+    };
+    let split_stages = [
+        (
+            "state",
+            split.state,
+            "LedgerState::apply (with the claim's SHA-256 of the preimage)",
+        ),
+        ("encode", split.encode, "the entries' RFC 8785 bytes"),
+        ("hash", split.hash, "SHA-256 of each entry, as a Hex32"),
+        (
+            "log_checks",
+            split.log_checks,
+            "the log's check of each record for a commit's tag",
+        ),
+        (
+            "framing",
+            split.framing,
+            "the log batch: record headers, CRC-32s, commit",
+        ),
+        ("write", split.write, "pwrite of the batch"),
+        ("fsync", split.sync, "fdatasync"),
+        (
+            "other",
+            other,
+            "the rest: idempotency and history indexes, receipts, allocation",
+        ),
+    ];
+    let split_json: serde_json::Map<String, serde_json::Value> = split_stages
+        .iter()
+        .map(|(name, part, what)| {
+            (
+                (*name).to_string(),
+                json!({
+                    "seconds": part.as_secs_f64(),
+                    "percent": share(*part),
+                    "us_per_op": per_op_us(*part),
+                    "what": what,
+                }),
+            )
+        })
+        .collect();
     let report = json!({
         "benchmark": "ledger",
-        "store": "sled 0.34, flushed (fsync) before every acknowledgement",
+        "store": "isthmus-store segment log: one pwrite and one fdatasync per batch, before every acknowledgement",
         "machine": machine,
         "single": {
             "operations": single_ops,
@@ -286,8 +349,11 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             "round_ops_per_second_median": median_rate.round(),
             "round_ops_per_second_min": round_rates.first().copied().unwrap_or(0.0).round(),
             "round_ops_per_second_max": round_rates.last().copied().unwrap_or(0.0).round(),
+            "round_ops_per_second_in_order": round_rates_in_order,
             "batch_latency_p50_ms": quantile_ms(&batch_latencies, 0.50),
             "batch_latency_p99_ms": quantile_ms(&batch_latencies, 0.99),
+            "split": split_json,
+            "split_method": "each stage timed again, alone, on the same entries after the run: the state replayed from a copy taken before phase (b), the entries encoded and hashed again, and the batches framed, written and synced to a log file of their own; other = phase (b)'s time minus the stages",
         },
         "reopen": {
             "journal_entries": journal_entries,
@@ -296,7 +362,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         },
     });
     let mut out = Out::new();
-    writeln!(out, "isthmus bench ledger: HTLC operations on a sled ledger, each acknowledged only after fsync")?;
+    writeln!(out, "isthmus bench ledger: HTLC operations on a segment-log ledger, each acknowledged only after fdatasync")?;
     writeln!(
         out,
         "machine: {}, {} cores, {} GiB, {} ({} build)",
@@ -329,6 +395,29 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(
         out,
+        "    rounds in order: {}",
+        round_rates_in_order
+            .iter()
+            .map(|rate| format!("{rate:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    writeln!(
+        out,
+        "    time split of (b), each stage timed alone on the same entries: {}",
+        split_stages
+            .iter()
+            .map(|(name, part, _)| format!(
+                "{name} {:.2} s ({:.1}%, {:.2} us/op)",
+                part.as_secs_f64(),
+                share(*part),
+                per_op_us(*part)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    writeln!(
+        out,
         "(c) reopen: replayed and verified {journal_entries} journal entries in {:.2} s",
         reopen_elapsed.as_secs_f64()
     )?;
@@ -337,6 +426,145 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Phase (b)'s work, stage by stage, each stage timed on its own.
+#[derive(Debug, Default)]
+struct TimeSplit {
+    state: Duration,
+    encode: Duration,
+    hash: Duration,
+    log_checks: Duration,
+    framing: Duration,
+    write: Duration,
+    sync: Duration,
+}
+
+impl TimeSplit {
+    fn total(&self) -> Duration {
+        self.state
+            + self.encode
+            + self.hash
+            + self.log_checks
+            + self.framing
+            + self.write
+            + self.sync
+    }
+}
+
+/// Times each stage of phase (b) alone, batch by batch, on phase (b)'s own
+/// journal entries: the state transitions (replayed from `state` as it was
+/// before phase (b), each outcome checked against the journal's), encoding,
+/// hashing, and what the log's append does — its check of each record, the
+/// framing, the write and the sync — against a log file of
+/// its own in `dir` (created as the journal's segments are: preallocated
+/// sparsely, [`DISK_SEGMENT_BYTES`] long). Memory is bounded by one batch.
+fn time_split(
+    ledger: &Ledger<DiskLogFiles>,
+    mut state: LedgerState,
+    first_seq: u64,
+    batch_size: usize,
+    dir: &Path,
+) -> anyhow::Result<TimeSplit> {
+    let files = DiskLogFiles::writer(dir)?;
+    let mut split = TimeSplit::default();
+    let mut segment = 0u64;
+    let mut offset = DISK_SEGMENT_BYTES; // no segment yet
+    let mut entries: Vec<JournalEntry> = Vec::with_capacity(batch_size);
+    let mut bytes: Vec<u8> = Vec::with_capacity(batch_size * ENTRY_BYTES_HINT);
+    let mut ends: Vec<usize> = Vec::with_capacity(batch_size);
+    let mut outcomes = Vec::with_capacity(batch_size);
+    let mut failure: Option<anyhow::Error> = None;
+    let mut run_batch = |entries: &mut Vec<JournalEntry>| -> anyhow::Result<()> {
+        let started = Instant::now();
+        for entry in entries.iter() {
+            outcomes.push(state.apply(entry.seq, &entry.operation, entry.time_ms));
+        }
+        split.state += started.elapsed();
+        for (entry, outcome) in entries.iter().zip(&outcomes) {
+            if &entry.outcome != outcome {
+                bail!("replaying journal entry {} gave another outcome", entry.seq);
+            }
+        }
+        outcomes.clear();
+
+        bytes.clear();
+        ends.clear();
+        let started = Instant::now();
+        for entry in entries.iter() {
+            entry.write_to(&mut bytes);
+            ends.push(bytes.len());
+        }
+        split.encode += started.elapsed();
+
+        let records = || {
+            ends.iter().scan(0, |start, &end| {
+                let record = &bytes[*start..end];
+                *start = end;
+                Some(record)
+            })
+        };
+        let started = Instant::now();
+        let mut last = None;
+        for record in records() {
+            last = Some(Hex32::sha256_of(record));
+        }
+        split.hash += started.elapsed();
+        // Keeps the hashing from being optimised away.
+        std::hint::black_box(last);
+
+        let started = Instant::now();
+        if records().any(holds_commit_tag) {
+            bail!("a journal entry holds a log commit's tag");
+        }
+        split.log_checks += started.elapsed();
+        let started = Instant::now();
+        let batch = encode_batch(records());
+        split.framing += started.elapsed();
+        if offset + (batch.len() + SEAL_BYTES) as u64 > DISK_SEGMENT_BYTES {
+            // A new segment, as the log starts one: not part of any stage.
+            segment += 1;
+            files.create(
+                &format!("segment-{segment}.log"),
+                &[0u8; HEADER_BYTES],
+                DISK_SEGMENT_BYTES,
+            )?;
+            offset = HEADER_BYTES as u64;
+        }
+        let name = format!("segment-{segment}.log");
+        let started = Instant::now();
+        files.write_at(&name, offset, &batch)?;
+        split.write += started.elapsed();
+        let started = Instant::now();
+        files.sync(&name)?;
+        split.sync += started.elapsed();
+        offset += batch.len() as u64;
+        entries.clear();
+        Ok(())
+    };
+    ledger
+        .log()
+        .scan(first_seq, &mut |seq, record| {
+            match JournalEntry::from_bytes(record) {
+                Ok(entry) => entries.push(entry),
+                Err(problem) => {
+                    failure = Some(anyhow::anyhow!("journal entry {seq}: {problem}"));
+                    return false;
+                }
+            }
+            if entries.len() == batch_size {
+                if let Err(error) = run_batch(&mut entries) {
+                    failure = Some(error);
+                    return false;
+                }
+            }
+            true
+        })
+        .context("reading phase (b)'s journal entries back")?;
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    Ok(split)
 }
 
 /// On Ctrl-C or SIGTERM, removes the benchmark's temporary directory (never a
@@ -382,5 +610,62 @@ impl FarFuture for SystemClock {
     fn now_ms_far_future(&self) -> u64 {
         use isthmus_store::Clock;
         self.now_ms() + 365 * 24 * 3600 * 1000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The time split replays phase (b)'s own entries: every stage runs, and
+    /// the replayed outcomes agree with the journal's.
+    #[test]
+    fn the_time_split_times_every_stage_on_the_journaled_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(
+            DiskLogFiles::writer(&dir.path().join("ledger")).unwrap(),
+            Box::new(SystemClock),
+        )
+        .unwrap();
+        let (a, b) = ("DEUTDEFF/BENCH-A", "DEUTDEFF/BENCH-B");
+        let setup = vec![
+            Request::new("open-a", Operation::open_account(a).unwrap()),
+            Request::new("open-b", Operation::open_account(b).unwrap()),
+            Request::new("fund-a", Operation::issue(a, "USD", "100.00").unwrap()),
+        ];
+        check_all_applied(ledger.execute_batch(setup).unwrap()).unwrap();
+        let before = ledger.state().clone();
+        let first_seq = ledger.journal_len();
+        let secret = [7u8; 32];
+        let hashlock = *Hex32::sha256_of(&secret).bytes();
+        let expiry_ms = SystemClock.now_ms_far_future();
+        for batch in 0..3u64 {
+            let seq = ledger.journal_len();
+            let requests = vec![
+                Request::new(
+                    format!("lock-{batch}"),
+                    Operation::lock(a, b, "USD", "0.01", &hashlock, expiry_ms).unwrap(),
+                ),
+                Request::new(
+                    format!("claim-{batch}"),
+                    Operation::claim(seq, &secret).unwrap(),
+                ),
+            ];
+            check_all_applied(ledger.execute_batch(requests).unwrap()).unwrap();
+        }
+        let split = time_split(&ledger, before, first_seq, 2, &dir.path().join("split")).unwrap();
+        assert!(split.encode > Duration::ZERO && split.hash > Duration::ZERO);
+        assert!(split.write > Duration::ZERO && split.sync > Duration::ZERO);
+        assert!(split.total() >= split.state + split.sync);
+
+        // A state that is not phase (b)'s starting point replays to other outcomes.
+        let wrong = time_split(
+            &ledger,
+            LedgerState::new(),
+            first_seq,
+            2,
+            &dir.path().join("split-2"),
+        );
+        assert!(wrong.is_err());
     }
 }

@@ -448,3 +448,105 @@ proptest! {
         prop_assert_eq!(files.contents(), before);
     }
 }
+
+#[test]
+fn only_failed_writes_and_syncs_may_have_written() {
+    use isthmus_store::StoreOp;
+    let store = |op| {
+        LogError::Store(StoreError::Io {
+            op,
+            source: std::io::Error::other("disk"),
+        })
+    };
+    assert!(store(StoreOp::Write).may_have_written());
+    assert!(store(StoreOp::Flush).may_have_written());
+    assert!(!store(StoreOp::Read).may_have_written());
+    assert!(!LogError::Refused("no".into()).may_have_written());
+    assert!(!LogError::NotALog("no".into()).may_have_written());
+}
+
+#[test]
+fn files_that_are_not_segment_names_are_no_part_of_the_log() {
+    let (files, written) = filled(3, 2);
+    // Not 16 lower-case hex digits: not a segment, whatever they hold.
+    for stray in [
+        "segment-1.log",
+        "segment-000000000000000A.log",
+        "segment-00000000000000001.log",
+    ] {
+        files.put(stray, Some(b"garbage".to_vec()));
+    }
+    let log = SegmentLog::open_read_only(files.read_only_view(), FORMAT).unwrap();
+    assert_eq!((log.damage(), read_all(&log)), (None, written));
+}
+
+#[test]
+fn an_empty_log_reopens_and_leftover_temporaries_do_not_stop_a_new_one() {
+    let files = MemoryLogFiles::new();
+    drop(SegmentLog::open(files.clone(), FORMAT).unwrap());
+    // Reopened with no record yet: its FORMAT exists and is not made again.
+    let (mut log, report) = SegmentLog::open(files.clone(), FORMAT).unwrap();
+    assert_eq!(report, Default::default());
+    log.append([b"one".as_slice()]).unwrap();
+    // A directory holding only what a log itself leaves behind becomes a log.
+    let leftovers = MemoryLogFiles::new();
+    leftovers.put("segment-0000000000000000.log.tmp", Some(vec![1, 2, 3]));
+    leftovers.put("torn-segment-0000000000000000-64.bin", Some(vec![4]));
+    leftovers.put(isthmus_store::log::LOCK_FILE, Some(Vec::new()));
+    let (log, _) = SegmentLog::open(leftovers.clone(), FORMAT).unwrap();
+    assert_eq!(log.len(), 0);
+    assert_eq!(leftovers.contents()[FORMAT_FILE], FORMAT);
+}
+
+#[test]
+fn a_format_file_too_long_to_be_one_is_not_a_log() {
+    let (files, _) = filled(1, 1);
+    for length in [4096usize, 4097, 1 << 20] {
+        let mut long = FORMAT.to_vec();
+        long.resize(length, b'x');
+        files.put(FORMAT_FILE, Some(long));
+        match SegmentLog::open_read_only(files.read_only_view(), FORMAT) {
+            Err(LogError::NotALog(why)) => assert!(
+                why.contains(if length > 4096 {
+                    "longer"
+                } else {
+                    "does not say"
+                }),
+                "{length}: {why}"
+            ),
+            other => panic!("{length}: {:?}", other.map(|l| l.len())),
+        }
+    }
+}
+
+#[test]
+fn a_segment_of_another_length_than_the_first_is_damage() {
+    let (files, _) = filled(40, 5);
+    let name = segment_name(1);
+    let bytes = files.contents()[&name].clone();
+    let mut header = isthmus_store::log::format::SegmentHeader::decode(&bytes).unwrap();
+    header.segment_bytes *= 2;
+    let mut longer = bytes.clone();
+    longer.resize(header.segment_bytes as usize, 0);
+    longer[..HEADER_BYTES].copy_from_slice(&header.encode());
+    files.put(&name, Some(longer));
+    let log = SegmentLog::open_read_only(files.read_only_view(), FORMAT).unwrap();
+    let damage = log.damage().unwrap();
+    assert_eq!(damage.file, name);
+    assert!(
+        damage.problem.contains("the log's segments are"),
+        "{damage}"
+    );
+    // A segment exactly as long as a header, or shorter, is cut short.
+    for length in [HEADER_BYTES, HEADER_BYTES - 1] {
+        files.put(&name, Some(bytes[..length].to_vec()));
+        let log = SegmentLog::open_read_only(files.read_only_view(), FORMAT).unwrap();
+        let problem = &log.damage().unwrap().problem;
+        let expected = if length == HEADER_BYTES {
+            "cut short"
+        } else {
+            "shorter than a segment header"
+        };
+        assert!(problem.contains(expected), "{length}: {problem}");
+    }
+}

@@ -363,12 +363,9 @@ impl<F: LogFiles> SegmentLog<F> {
                     break;
                 }
             };
+            // `read_segment` has checked its length: in range, agreeing with
+            // the file's and with the first segment's.
             let header = parsed.header;
-            let expected_bytes = if number == 0 {
-                header.segment_bytes
-            } else {
-                log.segment_bytes
-            };
             let header_problem = if header.segment != number {
                 Some(format!("its header says it is segment {}", header.segment))
             } else if header.first_record != log.positions.len() as u64 {
@@ -376,13 +373,6 @@ impl<F: LogFiles> SegmentLog<F> {
                     "its header says it starts at record {}, but the segments before it hold {}",
                     header.first_record,
                     log.positions.len()
-                ))
-            } else if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(&header.segment_bytes)
-                || header.segment_bytes != expected_bytes
-            {
-                Some(format!(
-                    "it is {} bytes long; the log's segments are {expected_bytes}",
-                    header.segment_bytes
                 ))
             } else {
                 None

@@ -233,6 +233,16 @@ fn lost_segments_truncations_and_stray_bytes_are_damage() {
         }
     };
     check(&|f| f.put(&segment_name(count - 1), None), "missing");
+    {
+        // The lost last segment is named, not the sealed one before it.
+        let copy = MemoryLogFiles::new();
+        for (name, bytes) in files.contents() {
+            copy.put(&name, Some(bytes));
+        }
+        copy.put(&segment_name(count - 1), None);
+        let log = SegmentLog::open_read_only(copy.read_only_view(), FORMAT).unwrap();
+        assert_eq!(log.damage().unwrap().file, segment_name(count - 1));
+    }
     check(&|f| f.put(&segment_name(0), None), "missing");
     check(&|f| f.put(&segment_name(2), None), "missing");
     check(
@@ -549,4 +559,127 @@ fn a_segment_of_another_length_than_the_first_is_damage() {
         };
         assert!(problem.contains(expected), "{length}: {problem}");
     }
+}
+
+#[test]
+fn a_batch_rolls_over_exactly_when_it_and_a_seal_would_not_fit() {
+    let files = MemoryLogFiles::new();
+    let (mut log, _) = SegmentLog::open_with(files.clone(), FORMAT, MIN_SEGMENT_BYTES).unwrap();
+    assert!(log.is_empty());
+    assert_eq!(
+        log.max_batch_bytes(),
+        MIN_SEGMENT_BYTES as usize - HEADER_BYTES - 8
+    );
+    log.append([b"a".as_slice()]).unwrap();
+    assert!(!log.is_empty());
+    // After the first batch (64 + 29 bytes), a batch of 28 + 3967 bytes and
+    // the seal end exactly at the end of the segment: it stays in segment 0.
+    let (stays, rolls) = (vec![b's'; 3967], vec![b'r'; 3968]);
+    let copy = MemoryLogFiles::new();
+    for (name, bytes) in files.contents() {
+        copy.put(&name, Some(bytes));
+    }
+    log.append([stays.as_slice()]).unwrap();
+    assert!(!files.contents().contains_key(&segment_name(1)));
+    assert_eq!(
+        parse_segment(&files.contents()[&segment_name(0)])
+            .unwrap()
+            .records
+            .len(),
+        2
+    );
+    // One byte more and it goes to a new segment, the first one sealed.
+    let (mut log, _) = SegmentLog::open(copy.clone(), FORMAT).unwrap();
+    log.append([rolls.as_slice()]).unwrap();
+    let contents = copy.contents();
+    assert_eq!(
+        parse_segment(&contents[&segment_name(1)])
+            .unwrap()
+            .records
+            .len(),
+        1
+    );
+    assert!(matches!(
+        parse_segment(&contents[&segment_name(0)]).unwrap().end,
+        isthmus_store::log::format::SegmentEnd::Sealed { .. }
+    ));
+    assert_eq!(log.get(1).unwrap(), rolls);
+}
+
+#[test]
+fn a_record_of_the_largest_size_is_taken_and_one_byte_more_is_not() {
+    use isthmus_store::log::format::MAX_RECORD_BYTES;
+    let files = MemoryLogFiles::with_segment_bytes(MAX_RECORD_BYTES as u64 + 4096);
+    let (mut log, _) = SegmentLog::open(files.clone(), FORMAT).unwrap();
+    let largest = vec![7u8; MAX_RECORD_BYTES];
+    log.append([largest.as_slice()]).unwrap();
+    let too_large = vec![7u8; MAX_RECORD_BYTES + 1];
+    assert!(matches!(
+        log.append([too_large.as_slice()]),
+        Err(LogError::Refused(_))
+    ));
+    assert_eq!(log.len(), 1);
+}
+
+#[test]
+fn a_second_torn_tail_at_the_same_place_is_kept_beside_the_first() {
+    let (files, _) = filled(2, 2);
+    let tear = |files: &MemoryLogFiles| {
+        let (name, mut bytes) = last_segment(files);
+        let end = match parse_segment(&bytes).unwrap().end {
+            isthmus_store::log::format::SegmentEnd::Open { offset } => offset,
+            other => panic!("{other:?}"),
+        };
+        let batch = encode_batch([b"torn".as_slice()]);
+        bytes[end..end + 10].copy_from_slice(&batch[..10]);
+        files.put(&name, Some(bytes));
+    };
+    tear(&files);
+    let (_, first) = SegmentLog::open(files.clone(), FORMAT).unwrap();
+    tear(&files);
+    let (_, second) = SegmentLog::open(files.clone(), FORMAT).unwrap();
+    let (first, second) = (
+        first.torn_tail_saved.unwrap().1,
+        second.torn_tail_saved.unwrap().1,
+    );
+    assert!(first.ends_with(".bin") && !first.contains(".2."), "{first}");
+    assert_eq!(second, first.replace(".bin", ".2.bin"));
+    let contents = files.contents();
+    assert_eq!(contents[&first].len(), 10);
+    assert_eq!(contents[&second].len(), 10);
+}
+
+#[test]
+fn before_an_empty_last_segment_only_a_cut_short_seal_is_torn() {
+    use isthmus_store::log::format::{SegmentEnd, SEAL_BYTES};
+    let (files, _) = filled(40, 5);
+    // Make the last segment empty: an append that rolled over and crashed.
+    let count = files
+        .contents()
+        .keys()
+        .filter(|n| n.starts_with("segment-"))
+        .count() as u64;
+    let last = segment_name(count - 1);
+    let before_last = segment_name(count - 2);
+    let mut empty = files.contents()[&last].clone();
+    empty[HEADER_BYTES..].fill(0);
+    files.put(&last, Some(empty));
+    let pristine = files.contents()[&before_last].clone();
+    let SegmentEnd::Sealed { offset } = parse_segment(&pristine).unwrap().end else {
+        panic!("sealed");
+    };
+    // The seal's last byte wrong: the seal was cut short, nothing else.
+    let mut cut = pristine.clone();
+    cut[offset + SEAL_BYTES - 1] ^= 0x01;
+    files.put(&before_last, Some(cut));
+    let log = SegmentLog::open_read_only(files.read_only_view(), FORMAT).unwrap();
+    assert!(log.damage().is_some_and(|d| d.torn), "{:?}", log.damage());
+    // A byte just past the seal is more than a cut-short seal: damage.
+    let mut past = pristine.clone();
+    past[offset + SEAL_BYTES] = 1;
+    files.put(&before_last, Some(past));
+    let log = SegmentLog::open_read_only(files.read_only_view(), FORMAT).unwrap();
+    let damage = log.damage().unwrap();
+    assert!(!damage.torn, "{damage}");
+    assert_eq!(damage.file, before_last);
 }

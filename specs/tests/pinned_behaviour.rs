@@ -1,7 +1,8 @@
-//! Behaviours of identifiers, decimals and strict JSON pinned at their exact
-//! boundaries, with published real-world identifiers (ISM-1 §3.1, §4.1, §4.6,
-//! §4.7). Each test states one rule; the values sit where a wrong operator or
-//! an off-by-one would change the outcome.
+//! Behaviours of identifiers, decimals, strict JSON, dates and timestamps,
+//! reason codes and the test-vector checker pinned at their exact
+//! boundaries, with published real-world identifiers and known dates (ISM-1
+//! §3.1, §4.1, §4.6, §4.7, §4.8, §9.1, §10). Each test states one rule; the
+//! values sit where a wrong operator or an off-by-one would change the outcome.
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -748,4 +749,437 @@ fn a_holdings_statement_lists_each_isin_once_in_order() {
             ReasonCode::BalanceInconsistent
         );
     }
+}
+
+// ------------------------------------------------- Dates and timestamps (ISM-1 §4.8)
+
+/// Both separators of a date must be `-`: a date with either one wrong is
+/// refused, alone or as the date part of a timestamp.
+#[test]
+fn a_date_needs_a_hyphen_at_both_separators() {
+    use isthmus_spec::time::{Date, Timestamp};
+    assert!(Date::parse("2026-11-25").is_ok());
+    for bad in ["2026/11-25", "2026-11/25", "2026 11-25", "2026-11x25"] {
+        assert_eq!(
+            Date::parse(bad).unwrap_err().code,
+            ReasonCode::DateInvalid,
+            "{bad}"
+        );
+        let stamp = format!("{bad}T12:00:00Z");
+        assert_eq!(
+            Timestamp::parse(&stamp).unwrap_err().code,
+            ReasonCode::TimestampInvalid,
+            "{stamp}"
+        );
+    }
+}
+
+/// Days since 1970-01-01 of known dates (counted independently, e.g. with
+/// Python's `datetime.date`): the epoch itself is day 0, dates before it are
+/// negative, and leap days count.
+#[test]
+fn days_since_epoch_of_known_dates() {
+    use isthmus_spec::time::Date;
+    let days = |text: &str| Date::parse(text).unwrap().days_since_epoch();
+    for (date, expected) in [
+        ("1970-01-01", 0),
+        ("1970-01-02", 1),
+        ("1969-12-31", -1),
+        ("1999-12-31", 10_956),
+        ("2000-02-29", 11_016),
+        ("2000-03-01", 11_017),
+        ("2024-02-29", 19_782),
+        ("1900-02-28", -25_509),
+        ("1900-03-01", -25_508),
+        ("2100-02-28", 47_540),
+        ("2100-03-01", 47_541),
+        ("0001-01-01", -719_162),
+        ("9999-12-31", 2_932_896),
+    ] {
+        assert_eq!(days(date), expected, "{date}");
+    }
+    assert!(Date::parse("2000-02-29").unwrap() < Date::parse("2000-03-01").unwrap());
+}
+
+/// `civil_from_days` names the date of a day count: known dates around leap
+/// days, century years and the 400-year era boundaries (an era begins on
+/// 1 March of a year divisible by 400), then every day of years 0001 to 9999
+/// against a calendar counted day by day.
+#[test]
+fn civil_from_days_names_every_date_of_years_1_to_9999() {
+    use isthmus_spec::time::{civil_from_days, Date};
+    for (days, expected) in [
+        (0, (1970, 1, 1)),
+        (-1, (1969, 12, 31)),
+        (11_016, (2000, 2, 29)),
+        (11_017, (2000, 3, 1)),
+        (11_015, (2000, 2, 28)),
+        (-135_081, (1600, 2, 29)),
+        (-135_080, (1600, 3, 1)),
+        (157_113, (2400, 2, 29)),
+        (157_114, (2400, 3, 1)),
+        (-25_509, (1900, 2, 28)),
+        (-25_508, (1900, 3, 1)),
+        (47_540, (2100, 2, 28)),
+        (47_541, (2100, 3, 1)),
+        (-719_162, (1, 1, 1)),
+        (2_932_896, (9999, 12, 31)),
+    ] {
+        assert_eq!(civil_from_days(days), expected, "day {days}");
+    }
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mut days = Date::parse("0001-01-01").unwrap().days_since_epoch();
+    for year in 1..=9999 {
+        for month in 1..=12 {
+            let length = match month {
+                4 | 6 | 9 | 11 => 30,
+                2 if leap(year) => 29,
+                2 => 28,
+                _ => 31,
+            };
+            for day in 1..=length {
+                let got = civil_from_days(days);
+                if got != (year, month, day) {
+                    panic!("day {days} is {year:04}-{month:02}-{day:02}, got {got:?}");
+                }
+                days += 1;
+            }
+        }
+    }
+    assert_eq!(
+        days - 1,
+        Date::parse("9999-12-31").unwrap().days_since_epoch()
+    );
+}
+
+/// `from_unix_millis` covers years 1970 to 9999: the first millisecond of
+/// the epoch and the last of year 9999 are written out, the first of year
+/// 10000 has no ISM/1 form.
+#[test]
+fn from_unix_millis_stops_after_the_last_millisecond_of_9999() {
+    use isthmus_spec::time::Timestamp;
+    let text = |millis: u64| Timestamp::from_unix_millis(millis).map(|t| t.as_str().to_string());
+    assert_eq!(text(0).as_deref(), Some("1970-01-01T00:00:00.000Z"));
+    assert_eq!(
+        text(951_782_400_000).as_deref(),
+        Some("2000-02-29T00:00:00.000Z")
+    );
+    let last_of_9999 = 253_402_300_799_999;
+    assert_eq!(
+        text(last_of_9999).as_deref(),
+        Some("9999-12-31T23:59:59.999Z")
+    );
+    assert_eq!(
+        Timestamp::from_unix_millis(last_of_9999).map(|t| t.unix_millis()),
+        Some(i128::from(last_of_9999))
+    );
+    assert_eq!(text(last_of_9999 + 1), None, "10000-01-01T00:00:00.000Z");
+    assert_eq!(text(u64::MAX), None);
+}
+
+/// Timestamps order by instant, and the same instant written two ways
+/// orders by its text, so the order is total; `<`, `>` and `partial_cmp`
+/// agree with `cmp`.
+#[test]
+fn timestamps_order_by_instant_with_the_comparison_operators() {
+    use isthmus_spec::time::Timestamp;
+    use std::cmp::Ordering;
+    let at = |text: &str| Timestamp::parse(text).unwrap();
+    let earlier = at("2026-11-25T09:00:00Z");
+    let later = at("2026-11-25T09:00:00.000000001Z");
+    assert!(earlier < later);
+    assert!(later > earlier);
+    assert!(earlier <= earlier.clone());
+    assert_eq!(earlier.partial_cmp(&later), Some(Ordering::Less));
+    assert_eq!(later.partial_cmp(&earlier), Some(Ordering::Greater));
+    assert_eq!(earlier.partial_cmp(&earlier.clone()), Some(Ordering::Equal));
+    // 1999 before 2000, whatever the text says after the year.
+    assert!(at("1999-12-31T23:59:59.999Z") < at("2000-01-01T00:00:00Z"));
+    // One instant, two texts: not equal, ordered by text ('.' < 'Z').
+    let short = at("2026-11-25T09:00:00Z");
+    let long = at("2026-11-25T09:00:00.000Z");
+    assert_eq!(short.unix_nanos(), long.unix_nanos());
+    assert_ne!(short, long);
+    assert!(long < short);
+    assert_eq!(long.partial_cmp(&short), Some(long.cmp(&short)));
+    let mut stamps = vec![later.clone(), short.clone(), earlier.clone(), long.clone()];
+    stamps.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(stamps, vec![long, short, earlier.clone(), later]);
+    assert_eq!(stamps.iter().max(), stamps.last());
+    assert_eq!(stamps.iter().min(), stamps.first());
+    assert!(stamps[1] == earlier);
+}
+
+// --------------------------------------------------------- Reason codes (ISM-1 §9.1)
+
+/// A reason code is 3 to 48 characters of `A-Z`, `0-9` and `_` starting with
+/// a letter: 3 and 48 characters are accepted, 2 and 49 refused, and so is a
+/// code of allowed characters that starts with a digit or `_`.
+#[test]
+fn a_reason_code_is_3_to_48_characters_starting_with_a_letter() {
+    use isthmus_spec::ids::ReasonCodeText;
+    let of_length = |n: usize| format!("A{}", "_9".repeat(n).get(..n - 1).unwrap());
+    for n in [3, 4, 47, 48] {
+        let code = of_length(n);
+        assert_eq!(code.len(), n);
+        assert_eq!(ReasonCodeText::parse(&code).unwrap().as_str(), code);
+    }
+    for n in [1, 2, 49, 50] {
+        let code = of_length(n);
+        assert_eq!(code.len(), n);
+        assert_eq!(
+            ReasonCodeText::parse(&code).unwrap_err().code,
+            ReasonCode::ReasonCodeInvalid,
+            "{code}"
+        );
+    }
+    for good in ["ABC", "A1_", "Z__", "FUTURE_CODE_2"] {
+        assert!(ReasonCodeText::parse(good).is_ok(), "{good}");
+    }
+    for bad in ["", "1AB", "_AB", "9_ISIN", "aBC", "AbC", "AB-C", "ÄBC"] {
+        assert_eq!(
+            ReasonCodeText::parse(bad).unwrap_err().code,
+            ReasonCode::ReasonCodeInvalid,
+            "{bad}"
+        );
+    }
+}
+
+// ------------------------------------------------------------ Test vectors (ISM-1 §10)
+
+fn vector_text(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/vectors/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn vector_keys() -> isthmus_spec::vectors::TestKeys {
+    isthmus_spec::vectors::TestKeys::parse(&vector_text("keys.json")).unwrap()
+}
+
+/// A vector file with one change to its JSON.
+fn edited_vector(path: &str, edit: impl FnOnce(&mut Value)) -> isthmus_spec::vectors::Vector {
+    let mut file: Value = serde_json::from_str(&vector_text(path)).unwrap();
+    edit(&mut file);
+    isthmus_spec::vectors::Vector::parse(&file.to_string()).unwrap()
+}
+
+/// A test key's seed must give both its published public key and its key
+/// id: a key record with either one of another key is refused.
+#[test]
+fn a_test_key_must_match_both_its_public_key_and_its_key_id() {
+    let keys = vector_keys();
+    let key = keys.trusted[0].clone();
+    let other = keys.untrusted[0].clone();
+    let signing = key.signing_key().unwrap();
+    assert_eq!(signing.public_key().to_string(), key.public_key);
+    assert_eq!(signing.public_key().key_id().to_string(), key.key_id);
+    let mut wrong_id = key.clone();
+    wrong_id.key_id = other.key_id.clone();
+    let mut wrong_public = key.clone();
+    wrong_public.public_key = other.public_key.clone();
+    let mut wrong_seed = key.clone();
+    wrong_seed.seed = other.seed.clone();
+    for bad in [wrong_id, wrong_public, wrong_seed] {
+        let refused = bad.signing_key().unwrap_err();
+        assert!(
+            refused.contains("does not give the published public key and key id"),
+            "{refused}"
+        );
+    }
+    let crafted = &keys.trusted[1];
+    assert!(crafted.signing_key().unwrap_err().contains("no seed"));
+}
+
+/// The checker finds every way an implementation can disagree with a
+/// vector: different canonical bytes, digest or signature for a valid one,
+/// another reason or member at fault for an invalid one, or the other verdict.
+#[test]
+fn a_vector_the_implementation_disagrees_with_fails_its_check() {
+    let keys = vector_keys();
+    let keyring = keys.keyring().unwrap();
+    let signer = keys.trusted[0].signing_key().unwrap();
+    let valid = "valid/05-status-accepted.json";
+    let invalid = "invalid/12-missing-isin.json";
+    let check = |vector: isthmus_spec::vectors::Vector| vector.check(&keyring, &signer);
+    assert_eq!(check(edited_vector(valid, |_| {})), Ok(()));
+    assert_eq!(check(edited_vector(invalid, |_| {})), Ok(()));
+    let failures = [
+        (
+            edited_vector(valid, |v| {
+                let bytes = v["expect"]["canonical_unsigned"].as_str().unwrap();
+                v["expect"]["canonical_unsigned"] = json!(bytes.replace("ACCEPTED", "REJECTED"));
+            }),
+            "canonical bytes differ",
+        ),
+        (
+            edited_vector(valid, |v| {
+                v["expect"]["canonical_unsigned_sha256"] = json!("00".repeat(32));
+            }),
+            "SHA-256 differs",
+        ),
+        (
+            edited_vector(valid, |v| {
+                let other = vector_text("valid/01-instruction-deliver-against-payment-usd.json");
+                let other: Value = serde_json::from_str(&other).unwrap();
+                v["expect"]["signature"] = other["expect"]["signature"].clone();
+            }),
+            "does not carry the expected signature",
+        ),
+        (
+            edited_vector(valid, |v| {
+                v["expect"] = json!({"result": "invalid", "reason": "MISSING_FIELD"});
+            }),
+            "but the message was accepted",
+        ),
+        (
+            edited_vector(invalid, |v| v["expect"]["reason"] = json!("WRONG_TYPE")),
+            "expected WRONG_TYPE, got",
+        ),
+        (
+            edited_vector(invalid, |v| v["expect"]["reason"] = json!("NO_SUCH_CODE")),
+            "which is not an ISM/1 reason code",
+        ),
+        (
+            edited_vector(invalid, |v| v["expect"]["field"] = json!("body.quantity")),
+            "expected field",
+        ),
+        (
+            edited_vector(invalid, |v| {
+                v["expect"].as_object_mut().unwrap().remove("field");
+            }),
+            "expected field None",
+        ),
+        (
+            edited_vector(invalid, |v| {
+                let other = vector_text(valid);
+                let other: Value = serde_json::from_str(&other).unwrap();
+                v["expect"] = other["expect"].clone();
+            }),
+            "expected valid, got",
+        ),
+    ];
+    for (vector, problem) in failures {
+        let found = check(vector).unwrap_err();
+        assert!(found.contains(problem), "{problem}: {found}");
+    }
+}
+
+/// The canonical unsigned bytes of a message are the RFC 8785 form of the
+/// message without its `signature` member: members sorted, no whitespace;
+/// for every valid vector they are the bytes the vector publishes.
+#[test]
+fn canonical_unsigned_bytes_drop_the_signature_and_sort_members() {
+    use isthmus_spec::vectors::{canonical_unsigned_of, Expectation, Vector};
+    let message =
+        json!({"version": "ISM/1", "body": {"b": "2", "a": "1"}, "signature": {"value": "x"}});
+    assert_eq!(
+        canonical_unsigned_of(&message),
+        br#"{"body":{"a":"1","b":"2"},"version":"ISM/1"}"#.to_vec()
+    );
+    assert_eq!(
+        canonical_unsigned_of(&json!({"signature": 1})),
+        b"{}".to_vec()
+    );
+    assert_eq!(
+        canonical_unsigned_of(&json!(["z", 1])),
+        br#"["z",1]"#.to_vec()
+    );
+    let dir = format!("{}/vectors/valid", env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let vector =
+            Vector::parse(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let (
+            Some(input),
+            Expectation::Valid {
+                canonical_unsigned, ..
+            },
+        ) = (&vector.input, &vector.expect)
+        else {
+            continue;
+        };
+        assert_eq!(
+            String::from_utf8(canonical_unsigned_of(input)).unwrap(),
+            *canonical_unsigned,
+            "{}",
+            vector.id
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} valid vectors with a JSON input");
+}
+
+/// `input_hex` is lower-case hex, two digits a byte, high digit first.
+#[test]
+fn hex_decodes_to_known_bytes() {
+    use isthmus_spec::vectors::decode_hex;
+    assert_eq!(decode_hex(""), Some(vec![]));
+    assert_eq!(
+        decode_hex("00017f80a5c3ff"),
+        Some(vec![0x00, 0x01, 0x7f, 0x80, 0xa5, 0xc3, 0xff])
+    );
+    assert_eq!(decode_hex("7b7d"), Some(b"{}".to_vec()));
+    assert_eq!(
+        decode_hex("0123456789abcdef"),
+        Some(vec![0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef])
+    );
+    for bad in ["0", "abc", "0G", "FF", "ff ", " f", "-1"] {
+        assert_eq!(decode_hex(bad), None, "{bad}");
+    }
+}
+
+/// `pad_to_bytes` appends spaces up to its length and never shortens an
+/// input; a message padded to exactly the size limit is accepted, one byte
+/// more is refused (ISM-1 §3.1, §10.2).
+#[test]
+fn a_vector_padded_to_exactly_the_size_limit_is_accepted() {
+    let keys = vector_keys();
+    let keyring = keys.keyring().unwrap();
+    let signer = keys.trusted[0].signing_key().unwrap();
+    let text = |pad: Option<usize>| {
+        edited_vector("valid/05-status-accepted.json", |v| {
+            let input = v["input"].to_string();
+            v.as_object_mut().unwrap().remove("input");
+            v["input_text"] = json!(input);
+            v["pad_to_bytes"] = json!(pad);
+        })
+    };
+    let unpadded = text(None).input_bytes();
+    let length = unpadded.len();
+    assert_eq!(text(Some(length)).input_bytes(), unpadded);
+    assert_eq!(text(Some(length - 1)).input_bytes(), unpadded);
+    assert_eq!(text(Some(0)).input_bytes(), unpadded);
+    let mut two_more = unpadded.clone();
+    two_more.extend_from_slice(b"  ");
+    assert_eq!(text(Some(length + 2)).input_bytes(), two_more);
+    let at_limit = text(Some(MAX_MESSAGE_BYTES));
+    assert_eq!(at_limit.input_bytes().len(), MAX_MESSAGE_BYTES);
+    assert_eq!(at_limit.check(&keyring, &signer), Ok(()));
+    let over = text(Some(MAX_MESSAGE_BYTES + 1));
+    assert_eq!(
+        isthmus_spec::validate(&over.input_bytes(), Some(&keyring))
+            .unwrap_err()
+            .code,
+        ReasonCode::InputTooLarge
+    );
+}
+
+/// The RFC 8785 cases checker reports a case whose published bytes differ
+/// from the canonical form, and a case without its strings.
+#[test]
+fn a_jcs_case_with_wrong_bytes_fails_its_check() {
+    use isthmus_spec::vectors::check_jcs_cases;
+    let cases = json!({"cases": [
+        {"name": "right", "input": "{\"b\":1, \"a\":2}", "canonical_hex": "7b2261223a322c2262223a317d"},
+        {"name": "wrong", "input": "{\"b\":1, \"a\":2}", "canonical_hex": "7b2262223a312c2261223a327d"},
+        {"name": "refused", "input": "{\"a\":1,\"a\":2}", "canonical_hex": "7b7d"},
+        {"name": "incomplete", "input": "{}"},
+    ]});
+    let results = check_jcs_cases(&cases.to_string()).unwrap();
+    let names: Vec<&str> = results.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["right", "wrong", "refused", "incomplete"]);
+    assert_eq!(results[0].1, Ok(()));
+    assert_eq!(results[1].1, Err(r#"got {"a":2,"b":1}"#.to_string()));
+    assert!(results[2].1.is_err());
+    assert!(results[3].1.as_ref().unwrap_err().contains("needs"));
+    assert!(check_jcs_cases("{}").is_err());
 }

@@ -9,6 +9,7 @@ use isthmus_spec::ids::Hex32;
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{log_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
+use crate::history::History;
 use crate::journal::{
     corrupt, decode_entry, write_entry, EntryParts, JournalEntry, ENTRY_BYTES_HINT, GENESIS_HASH,
     JOURNAL_FORMAT,
@@ -126,9 +127,8 @@ pub struct Ledger<F: LogFiles> {
     head_time_ms: u64,
     /// Looked up, never iterated: hashing cannot make any output depend on order.
     idempotency: HashMap<String, u64>,
-    /// Per account, the sequence numbers of the entries touching it, in
-    /// order; looked up, never iterated.
-    history: HashMap<AccountRef, Vec<u64>>,
+    /// Per account, the sequence numbers of the entries touching it, in order.
+    history: History,
     /// Set when a write failed after the state changed in memory: the
     /// in-memory state may be ahead of the store, so the ledger refuses all
     /// further work until reopened from the store.
@@ -167,6 +167,7 @@ impl<F: LogFiles> Ledger<F> {
         if let Some((seq, problem)) = replay.problem {
             return Err(LedgerFailure::Unavailable(corrupt(seq, &problem)));
         }
+        let history = History::from_replay(replay.history, &replay.state);
         Ok(Ledger {
             log,
             open_report,
@@ -178,7 +179,7 @@ impl<F: LogFiles> Ledger<F> {
                 .unwrap_or_else(|| Hex32::from_bytes(GENESIS_HASH)),
             head_time_ms: replay.head_time_ms,
             idempotency: replay.idempotency,
-            history: replay.history,
+            history,
             poisoned: false,
         })
     }
@@ -260,18 +261,14 @@ impl<F: LogFiles> Ledger<F> {
                 Entry::Vacant(slot) => slot,
             };
             let seq = self.next_seq;
-            // The accounts an operation touches are the same before and after
-            // it applies (locks are never removed), so they are indexed first.
-            let (first, second) = self.state.touched(&operation);
-            for account in [first, second].into_iter().flatten() {
-                match self.history.get_mut(account) {
-                    Some(seqs) => seqs.push(seq),
-                    None => {
-                        self.history.insert(account.clone(), vec![seq]);
-                    }
-                }
+            // The accounts an operation touches, found once for the history
+            // index and the state: the same before and after it applies (locks
+            // are never removed), so they are indexed first.
+            let places = self.state.places(&operation);
+            for place in [places.first, places.second].into_iter().flatten() {
+                self.history.record(place, seq);
             }
-            let outcome = self.state.apply(seq, &operation, now_ms);
+            let outcome = self.state.apply_at(seq, &operation, now_ms, places);
             let start = bytes.len();
             write_entry(
                 &mut bytes,
@@ -499,20 +496,14 @@ impl<F: LogFiles> Ledger<F> {
         from_seq: u64,
         max: usize,
     ) -> Result<Vec<JournalEntry>, LedgerFailure> {
-        if !self.readable()?.has_account(account) {
+        let state = self.readable()?;
+        if !state.has_account(account) {
             return Err(unknown_account(account).into());
         }
-        let touched = self
-            .history
-            .get(account)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        // Sequence numbers are appended in order, so the page starts at a binary search.
-        let start = touched.partition_point(|&seq| seq < from_seq);
-        touched[start..]
-            .iter()
+        self.history
+            .of(state, account, from_seq)
             .take(max.min(MAX_PAGE_ENTRIES))
-            .map(|&seq| self.entry(seq))
+            .map(|seq| self.entry(seq))
             .collect()
     }
 

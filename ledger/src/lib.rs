@@ -18,6 +18,7 @@
 pub mod account;
 pub mod asset;
 pub mod error;
+mod history;
 pub mod journal;
 pub mod key;
 mod ledger;

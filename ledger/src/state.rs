@@ -118,6 +118,7 @@ impl Accounts {
         self.find(id).map(|at| &self.states[at])
     }
 
+    #[cfg(test)]
     fn get_mut(&mut self, id: &AccountRef) -> Option<&mut AccountState> {
         self.find(id).map(|at| &mut self.states[at])
     }
@@ -149,6 +150,47 @@ impl Accounts {
     }
 }
 
+/// A lock as the state keeps it: the [`Htlc`], and where its two accounts
+/// are (accounts are never removed, so a place never changes), so that a
+/// claim or refund finds them without looking their ids up.
+#[derive(Debug, Clone)]
+struct Lock {
+    htlc: Htlc,
+    from_at: usize,
+    beneficiary_at: usize,
+}
+
+impl std::ops::Deref for Lock {
+    type Target = Htlc;
+    fn deref(&self) -> &Htlc {
+        &self.htlc
+    }
+}
+
+impl std::ops::DerefMut for Lock {
+    fn deref_mut(&mut self) -> &mut Htlc {
+        &mut self.htlc
+    }
+}
+
+/// Where an account an operation names is: its place among the state's
+/// accounts, or, for an account the state does not have, its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place<'a> {
+    /// The account's place (stable for the life of the state).
+    At(usize),
+    /// An account the state does not have.
+    Unknown(&'a AccountRef),
+}
+
+/// The accounts an operation touches, each found once ([`LedgerState::places`]):
+/// none, one, or two (the same one twice if an operation names it twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Places<'a> {
+    pub first: Option<Place<'a>>,
+    pub second: Option<Place<'a>>,
+}
+
 /// The whole state of one ledger, rebuilt by folding the journal.
 ///
 /// Whatever iterates it — listings, the invariant check, a simulator
@@ -158,7 +200,7 @@ impl Accounts {
 pub struct LedgerState {
     accounts: Accounts,
     issued: BTreeMap<Asset, u128>,
-    locks: BTreeMap<u64, Htlc>,
+    locks: BTreeMap<u64, Lock>,
     /// `(expiry, lock id)` of every open lock: what a watcher refunds next.
     open_by_expiry: BTreeSet<(u64, u64)>,
 }
@@ -193,12 +235,56 @@ impl LedgerState {
     /// Applies one operation at ledger time `now_ms`; `seq` is its journal
     /// sequence number, which becomes the id of a new lock.
     pub fn apply(&mut self, seq: u64, operation: &Operation, now_ms: u64) -> Outcome {
+        let places = self.places(operation);
+        self.apply_at(seq, operation, now_ms, places)
+    }
+
+    /// The accounts an operation touches and where they are: those it
+    /// names, or a claim's or refund's lock's two. Each id is looked up once
+    /// here, and [`LedgerState::apply_at`] takes the places found.
+    pub(crate) fn places<'a>(&self, operation: &'a Operation) -> Places<'a> {
+        let place = |id: &'a AccountRef| match self.accounts.find(id) {
+            Some(at) => Place::At(at),
+            None => Place::Unknown(id),
+        };
+        let (first, second) = match operation {
+            Operation::OpenAccount { account }
+            | Operation::Issue { account, .. }
+            | Operation::Freeze { account }
+            | Operation::Unfreeze { account } => (Some(place(account)), None),
+            Operation::Transfer { from, to, .. } => (Some(place(from)), Some(place(to))),
+            Operation::Lock {
+                from, beneficiary, ..
+            } => (Some(place(from)), Some(place(beneficiary))),
+            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => {
+                match self.locks.get(lock_id) {
+                    Some(lock) => (
+                        Some(Place::At(lock.from_at)),
+                        Some(Place::At(lock.beneficiary_at)),
+                    ),
+                    None => (None, None),
+                }
+            }
+        };
+        Places { first, second }
+    }
+
+    /// [`LedgerState::apply`] with the operation's accounts found already:
+    /// `places` is what [`LedgerState::places`] just gave for `operation`.
+    pub(crate) fn apply_at(
+        &mut self,
+        seq: u64,
+        operation: &Operation,
+        now_ms: u64,
+        places: Places<'_>,
+    ) -> Outcome {
+        debug_assert_eq!(places, self.places(operation), "places of another state");
         // Conservation, checked per operation in debug builds (the whole-ledger
         // check is `check_invariants`): only an applied issue changes how much
         // of an asset the accounts it touches hold.
         #[cfg(debug_assertions)]
         let before = self.held_by_touched(operation);
-        let outcome = self.apply_unchecked(seq, operation, now_ms);
+        let outcome = self.apply_unchecked(seq, operation, now_ms, places);
         #[cfg(debug_assertions)]
         {
             let issued = match (operation, &outcome) {
@@ -241,11 +327,25 @@ impl LedgerState {
         )
     }
 
-    fn apply_unchecked(&mut self, seq: u64, operation: &Operation, now_ms: u64) -> Outcome {
+    fn apply_unchecked(
+        &mut self,
+        seq: u64,
+        operation: &Operation,
+        now_ms: u64,
+        places: Places<'_>,
+    ) -> Outcome {
+        let first = places.first.and_then(|place| match place {
+            Place::At(at) => Some(at),
+            Place::Unknown(_) => None,
+        });
+        let second = places.second.and_then(|place| match place {
+            Place::At(at) => Some(at),
+            Place::Unknown(_) => None,
+        });
         match operation {
             Operation::OpenAccount { account } => {
                 ensure!(
-                    !self.accounts.contains_key(account),
+                    first.is_none(),
                     LedgerReason::AccountExists,
                     "account {account} exists already"
                 );
@@ -256,13 +356,13 @@ impl LedgerState {
                 account,
                 asset,
                 units,
-            } => self.issue(account, asset, *units),
+            } => self.issue((account, first), asset, *units),
             Operation::Transfer {
                 from,
                 to,
                 asset,
                 units,
-            } => self.transfer(from, to, asset, *units),
+            } => self.transfer((from, first), (to, second), asset, *units),
             Operation::Lock {
                 from,
                 beneficiary,
@@ -272,8 +372,8 @@ impl LedgerState {
                 expiry_ms,
             } => self.lock(
                 seq,
-                from,
-                beneficiary,
+                (from, first),
+                (beneficiary, second),
                 asset,
                 *units,
                 hashlock,
@@ -284,7 +384,7 @@ impl LedgerState {
             Operation::Refund { lock_id } => self.refund(*lock_id, now_ms),
             Operation::Freeze { account } | Operation::Unfreeze { account } => {
                 let freeze = matches!(operation, Operation::Freeze { .. });
-                let Some(state) = self.accounts.get_mut(account) else {
+                let Some(state) = first.map(|at| &mut self.accounts.states[at]) else {
                     return refuse(
                         LedgerReason::AccountUnknown,
                         format!("no account {account} on this ledger"),
@@ -312,14 +412,19 @@ impl LedgerState {
         }
     }
 
-    fn issue(&mut self, account: &AccountRef, asset: &Asset, units: u64) -> Outcome {
+    fn issue(
+        &mut self,
+        (account, at): (&AccountRef, Option<usize>),
+        asset: &Asset,
+        units: u64,
+    ) -> Outcome {
         ensure!(
             units > 0,
             LedgerReason::AmountInvalid,
             "an issue must create at least one unit"
         );
         // A frozen account can still receive, new issues included.
-        let Some(at) = self.accounts.find(account) else {
+        let Some(at) = at else {
             return refuse(
                 LedgerReason::AccountUnknown,
                 format!("no account {account} on this ledger"),
@@ -350,8 +455,18 @@ impl LedgerState {
     /// and says where they are. A frozen account may still receive: a freeze
     /// stops an owner moving assets out, and a settlement in flight must
     /// complete or refund, never hang.
-    fn check_pair(&self, from: &AccountRef, to: &AccountRef) -> Result<(usize, usize), Outcome> {
-        if from == to {
+    fn check_pair(
+        &self,
+        (from, from_at): (&AccountRef, Option<usize>),
+        (to, to_at): (&AccountRef, Option<usize>),
+    ) -> Result<(usize, usize), Outcome> {
+        // Two accounts the state has are one if their places are; ids are
+        // compared only when one is unknown.
+        let same = match (from_at, to_at) {
+            (Some(from_at), Some(to_at)) => from_at == to_at,
+            _ => from == to,
+        };
+        if same {
             return Err(refuse(
                 LedgerReason::SameAccount,
                 format!("{from} cannot deliver to itself"),
@@ -363,8 +478,8 @@ impl LedgerState {
                 format!("no account {id} on this ledger"),
             )
         };
-        let from_at = self.accounts.find(from).ok_or_else(|| unknown(from))?;
-        let to_at = self.accounts.find(to).ok_or_else(|| unknown(to))?;
+        let from_at = from_at.ok_or_else(|| unknown(from))?;
+        let to_at = to_at.ok_or_else(|| unknown(to))?;
         if self.accounts.states[from_at].frozen {
             return Err(refuse(
                 LedgerReason::AccountFrozen,
@@ -397,8 +512,8 @@ impl LedgerState {
 
     fn transfer(
         &mut self,
-        from: &AccountRef,
-        to: &AccountRef,
+        (from, from_place): (&AccountRef, Option<usize>),
+        (to, to_place): (&AccountRef, Option<usize>),
         asset: &Asset,
         units: u64,
     ) -> Outcome {
@@ -407,7 +522,7 @@ impl LedgerState {
             LedgerReason::AmountInvalid,
             "a transfer must move at least one unit"
         );
-        let (from_at, to_at) = match self.check_pair(from, to) {
+        let (from_at, to_at) = match self.check_pair((from, from_place), (to, to_place)) {
             Ok(found) => found,
             Err(refusal) => return refusal,
         };
@@ -433,8 +548,8 @@ impl LedgerState {
     fn lock(
         &mut self,
         seq: u64,
-        from: &AccountRef,
-        beneficiary: &AccountRef,
+        (from, from_place): (&AccountRef, Option<usize>),
+        (beneficiary, beneficiary_place): (&AccountRef, Option<usize>),
         asset: &Asset,
         units: u64,
         hashlock: &Hashlock,
@@ -451,10 +566,11 @@ impl LedgerState {
             LedgerReason::ExpiryInPast,
             "the expiry {expiry_ms} is not after the ledger time {now_ms}"
         );
-        let from_at = match self.check_pair(from, beneficiary) {
-            Ok((from_at, _)) => from_at,
-            Err(refusal) => return refusal,
-        };
+        let (from_at, beneficiary_at) =
+            match self.check_pair((from, from_place), (beneficiary, beneficiary_place)) {
+                Ok(found) => found,
+                Err(refusal) => return refusal,
+            };
         let mut source = match self.available_for((from, from_at), asset, units) {
             Ok(balance) => balance,
             Err(refusal) => return refusal,
@@ -477,22 +593,26 @@ impl LedgerState {
         );
         self.locks.insert(
             seq,
-            Htlc {
-                lock_id: seq,
-                from: from.clone(),
-                beneficiary: beneficiary.clone(),
-                asset: asset.clone(),
-                units,
-                hashlock: hashlock.clone(),
-                expiry_ms,
-                status: HtlcStatus::Open,
+            Lock {
+                htlc: Htlc {
+                    lock_id: seq,
+                    from: from.clone(),
+                    beneficiary: beneficiary.clone(),
+                    asset: asset.clone(),
+                    units,
+                    hashlock: hashlock.clone(),
+                    expiry_ms,
+                    status: HtlcStatus::Open,
+                },
+                from_at,
+                beneficiary_at,
             },
         );
         Outcome::Applied(Effect::Locked { lock_id: seq })
     }
 
     /// The lock, if it is open; else the refusal naming why not.
-    fn open_lock(locks: &mut BTreeMap<u64, Htlc>, lock_id: u64) -> Result<&mut Htlc, Outcome> {
+    fn open_lock(locks: &mut BTreeMap<u64, Lock>, lock_id: u64) -> Result<&mut Lock, Outcome> {
         let lock = locks.get_mut(&lock_id).ok_or_else(|| {
             refuse(
                 LedgerReason::LockUnknown,
@@ -518,45 +638,45 @@ impl LedgerState {
     /// Moves an open lock's units out of the locker's locked balance into
     /// the available balance of its beneficiary (`to_beneficiary`) or of its
     /// locker, and records how the lock ended; or changes nothing. The lock
-    /// is looked up once: accounts and the expiry index are other fields,
-    /// so they change while it is borrowed.
+    /// is looked up once, and says where its accounts are: accounts and the
+    /// expiry index are other fields, so they change while it is borrowed.
     fn release(
         accounts: &mut Accounts,
         open_by_expiry: &mut BTreeSet<(u64, u64)>,
-        lock: &mut Htlc,
+        lock: &mut Lock,
         to_beneficiary: bool,
         status: HtlcStatus,
     ) -> Outcome {
-        let (asset, units) = (&lock.asset, lock.units);
-        let to = if to_beneficiary {
-            &lock.beneficiary
+        let (from_at, beneficiary_at) = (lock.from_at, lock.beneficiary_at);
+        let to_at = if to_beneficiary {
+            beneficiary_at
         } else {
-            &lock.from
+            from_at
         };
-        // Claims and refunds credit another account than the locker's, or
-        // the locker's own; compared by id, as the accounts may be missing.
-        let same = to == &lock.from;
-        let from_at = accounts.find(&lock.from);
-        let to_at = if same { from_at } else { accounts.find(to) };
-        let mut source = from_at
-            .map(|at| accounts.states[at].holding(asset))
-            .unwrap_or_default();
+        let htlc = &mut lock.htlc;
+        let (asset, units) = (&htlc.asset, htlc.units);
+        let to = if to_beneficiary {
+            &htlc.beneficiary
+        } else {
+            &htlc.from
+        };
+        // One place is one account: credited to the locker's own, or to another.
+        let same = to_at == from_at;
+        let mut source = accounts.states[from_at].holding(asset);
         // An open lock's units are always in its locker's locked balance
         // (checked by check_invariants); anything else is a bug in this file.
         assert!(
             source.locked >= units,
             "lock {} holds {units} {asset} but {} has only {} locked",
-            lock.lock_id,
-            lock.from,
+            htlc.lock_id,
+            htlc.from,
             source.locked
         );
         source.locked -= units;
         let mut target = if same {
             source
         } else {
-            to_at
-                .map(|at| accounts.states[at].holding(asset))
-                .unwrap_or_default()
+            accounts.states[to_at].holding(asset)
         };
         let Some(available) = target.available.checked_add(units) else {
             // Nothing was written yet: a refused operation changes nothing.
@@ -567,22 +687,18 @@ impl LedgerState {
         };
         target.available = available;
         if !same {
-            if let Some(at) = from_at {
-                accounts.states[at].set_holding(asset, source);
-            }
+            accounts.states[from_at].set_holding(asset, source);
         }
-        if let Some(at) = to_at {
-            accounts.states[at].set_holding(asset, target);
-        }
-        let effect = if to == &lock.beneficiary {
+        accounts.states[to_at].set_holding(asset, target);
+        let effect = if to_at == beneficiary_at {
             Effect::Claimed {
                 beneficiary: to.clone(),
             }
         } else {
             Effect::Refunded { locker: to.clone() }
         };
-        open_by_expiry.remove(&(lock.expiry_ms, lock.lock_id));
-        lock.status = status;
+        open_by_expiry.remove(&(htlc.expiry_ms, htlc.lock_id));
+        htlc.status = status;
         Outcome::Applied(effect)
     }
 
@@ -637,32 +753,26 @@ impl LedgerState {
 
     /// The accounts an operation touches, for the history index.
     pub fn accounts_touched(&self, operation: &Operation) -> Vec<AccountRef> {
-        let (first, second) = self.touched(operation);
-        [first, second].into_iter().flatten().cloned().collect()
-    }
-
-    /// [`LedgerState::accounts_touched`], borrowed: none, the one account,
-    /// or both (the same one twice if an operation names it twice).
-    pub fn touched<'a>(
-        &'a self,
-        operation: &'a Operation,
-    ) -> (Option<&'a AccountRef>, Option<&'a AccountRef>) {
         match operation {
             Operation::OpenAccount { account }
             | Operation::Issue { account, .. }
             | Operation::Freeze { account }
-            | Operation::Unfreeze { account } => (Some(account), None),
-            Operation::Transfer { from, to, .. } => (Some(from), Some(to)),
+            | Operation::Unfreeze { account } => vec![account.clone()],
+            Operation::Transfer { from, to, .. } => vec![from.clone(), to.clone()],
             Operation::Lock {
                 from, beneficiary, ..
-            } => (Some(from), Some(beneficiary)),
-            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => {
-                match self.locks.get(lock_id) {
-                    Some(lock) => (Some(&lock.from), Some(&lock.beneficiary)),
-                    None => (None, None),
-                }
-            }
+            } => vec![from.clone(), beneficiary.clone()],
+            Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => self
+                .locks
+                .get(lock_id)
+                .map(|l| vec![l.from.clone(), l.beneficiary.clone()])
+                .unwrap_or_default(),
         }
+    }
+
+    /// Where an account is among the state's accounts, if it has it.
+    pub(crate) fn place_of(&self, id: &AccountRef) -> Option<usize> {
+        self.accounts.find(id)
     }
 
     // ---- queries -------------------------------------------------------
@@ -707,19 +817,19 @@ impl LedgerState {
 
     /// A lock by id.
     pub fn htlc(&self, lock_id: u64) -> Option<&Htlc> {
-        self.locks.get(&lock_id)
+        self.locks.get(&lock_id).map(|lock| &lock.htlc)
     }
 
     /// Every lock, by id (the journal order of the locks).
     pub fn htlcs(&self) -> impl Iterator<Item = &Htlc> {
-        self.locks.values()
+        self.locks.values().map(|lock| &lock.htlc)
     }
 
     /// The open locks, earliest expiry first (ties by lock id).
     pub fn open_locks(&self) -> impl Iterator<Item = &Htlc> {
         self.open_by_expiry
             .iter()
-            .filter_map(|(_, lock_id)| self.locks.get(lock_id))
+            .filter_map(|(_, lock_id)| self.locks.get(lock_id).map(|lock| &lock.htlc))
     }
 
     /// Units of each asset ever issued.

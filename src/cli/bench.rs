@@ -214,6 +214,10 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let mut round_rates_in_order = Vec::new();
     let mut batch_latencies = Vec::new();
     let mut batched_elapsed = std::time::Duration::ZERO;
+    // Of the batches' time, how long this thread ran, and how long it was
+    // ready but waiting for a processor (a busy machine's share).
+    let mut batched_on_cpu = Duration::ZERO;
+    let mut batched_runnable = Duration::ZERO;
     let mut round_elapsed = std::time::Duration::ZERO;
     for batch_number in 0..batches {
         let first_seq = ledger.journal_len();
@@ -232,9 +236,14 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
                 Operation::claim(first_seq + index, &secret)?,
             ));
         }
+        let sched_before = thread_schedstat();
         let started = Instant::now();
         let results = ledger.execute_batch(requests)?;
         let batch_elapsed = started.elapsed();
+        if let (Some(before), Some(after)) = (sched_before, thread_schedstat()) {
+            batched_on_cpu += after.on_cpu.saturating_sub(before.on_cpu);
+            batched_runnable += after.runnable.saturating_sub(before.runnable);
+        }
         batch_latencies.push(batch_elapsed);
         batched_elapsed += batch_elapsed;
         round_elapsed += batch_elapsed;
@@ -281,13 +290,16 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let batched_ops = batches * options.batch_size;
     let single_rate = single_ops as f64 / single_elapsed.as_secs_f64().max(f64::EPSILON);
     let batched_rate = batched_ops as f64 / batched_elapsed.as_secs_f64().max(f64::EPSILON);
-    let other = batched_elapsed.saturating_sub(split.total());
-    let share = |part: Duration| {
-        (1000.0 * part.as_secs_f64() / batched_elapsed.as_secs_f64().max(f64::EPSILON)).round()
-            / 10.0
+    // What the stages timed alone do not account for, of (b)'s own time.
+    let other = Stage {
+        wall: batched_elapsed.saturating_sub(split.total().wall),
+        on_cpu: batched_on_cpu.saturating_sub(split.total().on_cpu),
+    };
+    let share = |part: Duration, of: Duration| {
+        (1000.0 * part.as_secs_f64() / of.as_secs_f64().max(f64::EPSILON)).round() / 10.0
     };
     let per_op_us = |part: Duration| {
-        (10.0 * part.as_secs_f64() * 1e6 / (batched_ops.max(1) as f64)).round() / 10.0
+        (100.0 * part.as_secs_f64() * 1e6 / (batched_ops.max(1) as f64)).round() / 100.0
     };
     let split_stages = [
         (
@@ -321,9 +333,12 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             (
                 (*name).to_string(),
                 json!({
-                    "seconds": part.as_secs_f64(),
-                    "percent": share(*part),
-                    "us_per_op": per_op_us(*part),
+                    "seconds": part.wall.as_secs_f64(),
+                    "percent": share(part.wall, batched_elapsed),
+                    "us_per_op": per_op_us(part.wall),
+                    "on_cpu_seconds": part.on_cpu.as_secs_f64(),
+                    "on_cpu_percent": share(part.on_cpu, batched_on_cpu),
+                    "on_cpu_us_per_op": per_op_us(part.on_cpu),
                     "what": what,
                 }),
             )
@@ -352,8 +367,11 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             "round_ops_per_second_in_order": round_rates_in_order,
             "batch_latency_p50_ms": quantile_ms(&batch_latencies, 0.50),
             "batch_latency_p99_ms": quantile_ms(&batch_latencies, 0.99),
+            "on_cpu_seconds": batched_on_cpu.as_secs_f64(),
+            "runnable_waiting_seconds": batched_runnable.as_secs_f64(),
+            "ops_per_cpu_second": (batched_ops as f64 / batched_on_cpu.as_secs_f64().max(f64::EPSILON)).round(),
             "split": split_json,
-            "split_method": "each stage timed again, alone, on the same entries after the run: the state replayed from a copy taken before phase (b), the entries encoded and hashed again, and the batches framed, written and synced to a log file of their own; other = phase (b)'s time minus the stages",
+            "split_method": "each stage timed again, alone, on the same entries after the run: the state replayed from a copy taken before phase (b), the entries encoded and hashed again, and the batches checked, framed, written and synced to a log file of their own; other = phase (b)'s time minus the stages'. Each by the clock and on a processor (this thread's schedstat); by the clock includes waiting for a processor on a busy machine",
         },
         "reopen": {
             "journal_entries": journal_entries,
@@ -395,6 +413,13 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(
         out,
+        "    of which this thread ran {:.2} s ({:.0} ops per second of its own processor time), waited for a processor {:.2} s, and was blocked (fsync) the rest",
+        batched_on_cpu.as_secs_f64(),
+        batched_ops as f64 / batched_on_cpu.as_secs_f64().max(f64::EPSILON),
+        batched_runnable.as_secs_f64()
+    )?;
+    writeln!(
+        out,
         "    rounds in order: {}",
         round_rates_in_order
             .iter()
@@ -404,14 +429,17 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(
         out,
-        "    time split of (b), each stage timed alone on the same entries: {}",
+        "    time split of (b), each stage timed alone on the same entries, us per operation by the clock (on a processor):"
+    )?;
+    writeln!(
+        out,
+        "      {}",
         split_stages
             .iter()
             .map(|(name, part, _)| format!(
-                "{name} {:.2} s ({:.1}%, {:.2} us/op)",
-                part.as_secs_f64(),
-                share(*part),
-                per_op_us(*part)
+                "{name} {:.2} ({:.2})",
+                per_op_us(part.wall),
+                per_op_us(part.on_cpu)
             ))
             .collect::<Vec<_>>()
             .join(", ")
@@ -428,20 +456,71 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the scheduler counted for the calling thread so far.
+#[derive(Debug, Clone, Copy)]
+struct SchedStat {
+    /// Time running on a processor.
+    on_cpu: Duration,
+    /// Time ready to run but waiting for a processor.
+    runnable: Duration,
+}
+
+/// The calling thread's scheduler counts (Linux's
+/// `/proc/thread-self/schedstat`); `None` where there is no such file.
+fn thread_schedstat() -> Option<SchedStat> {
+    let text = fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut fields = text.split_whitespace().map(str::parse::<u64>);
+    Some(SchedStat {
+        on_cpu: Duration::from_nanos(fields.next()?.ok()?),
+        runnable: Duration::from_nanos(fields.next()?.ok()?),
+    })
+}
+
+/// One stage's time: by the clock, and running on a processor.
+#[derive(Debug, Default, Clone, Copy)]
+struct Stage {
+    wall: Duration,
+    on_cpu: Duration,
+}
+
+impl Stage {
+    /// Runs `work`, adding its time to this stage's.
+    fn time<T>(&mut self, work: impl FnOnce() -> T) -> T {
+        let sched_before = thread_schedstat();
+        let started = Instant::now();
+        let result = work();
+        self.wall += started.elapsed();
+        if let (Some(before), Some(after)) = (sched_before, thread_schedstat()) {
+            self.on_cpu += after.on_cpu.saturating_sub(before.on_cpu);
+        }
+        result
+    }
+}
+
+impl std::ops::Add for Stage {
+    type Output = Stage;
+    fn add(self, other: Stage) -> Stage {
+        Stage {
+            wall: self.wall + other.wall,
+            on_cpu: self.on_cpu + other.on_cpu,
+        }
+    }
+}
+
 /// Phase (b)'s work, stage by stage, each stage timed on its own.
 #[derive(Debug, Default)]
 struct TimeSplit {
-    state: Duration,
-    encode: Duration,
-    hash: Duration,
-    log_checks: Duration,
-    framing: Duration,
-    write: Duration,
-    sync: Duration,
+    state: Stage,
+    encode: Stage,
+    hash: Stage,
+    log_checks: Stage,
+    framing: Stage,
+    write: Stage,
+    sync: Stage,
 }
 
 impl TimeSplit {
-    fn total(&self) -> Duration {
+    fn total(&self) -> Stage {
         self.state
             + self.encode
             + self.hash
@@ -476,11 +555,11 @@ fn time_split(
     let mut outcomes = Vec::with_capacity(batch_size);
     let mut failure: Option<anyhow::Error> = None;
     let mut run_batch = |entries: &mut Vec<JournalEntry>| -> anyhow::Result<()> {
-        let started = Instant::now();
-        for entry in entries.iter() {
-            outcomes.push(state.apply(entry.seq, &entry.operation, entry.time_ms));
-        }
-        split.state += started.elapsed();
+        split.state.time(|| {
+            for entry in entries.iter() {
+                outcomes.push(state.apply(entry.seq, &entry.operation, entry.time_ms));
+            }
+        });
         for (entry, outcome) in entries.iter().zip(&outcomes) {
             if &entry.outcome != outcome {
                 bail!("replaying journal entry {} gave another outcome", entry.seq);
@@ -490,12 +569,12 @@ fn time_split(
 
         bytes.clear();
         ends.clear();
-        let started = Instant::now();
-        for entry in entries.iter() {
-            entry.write_to(&mut bytes);
-            ends.push(bytes.len());
-        }
-        split.encode += started.elapsed();
+        split.encode.time(|| {
+            for entry in entries.iter() {
+                entry.write_to(&mut bytes);
+                ends.push(bytes.len());
+            }
+        });
 
         let records = || {
             ends.iter().scan(0, |start, &end| {
@@ -504,23 +583,13 @@ fn time_split(
                 Some(record)
             })
         };
-        let started = Instant::now();
-        let mut last = None;
-        for record in records() {
-            last = Some(Hex32::sha256_of(record));
-        }
-        split.hash += started.elapsed();
+        let last = split.hash.time(|| records().map(Hex32::sha256_of).last());
         // Keeps the hashing from being optimised away.
         std::hint::black_box(last);
-
-        let started = Instant::now();
-        if records().any(holds_commit_tag) {
+        if split.log_checks.time(|| records().any(holds_commit_tag)) {
             bail!("a journal entry holds a log commit's tag");
         }
-        split.log_checks += started.elapsed();
-        let started = Instant::now();
-        let batch = encode_batch(records());
-        split.framing += started.elapsed();
+        let batch = split.framing.time(|| encode_batch(records()));
         if offset + (batch.len() + SEAL_BYTES) as u64 > DISK_SEGMENT_BYTES {
             // A new segment, as the log starts one: not part of any stage.
             segment += 1;
@@ -532,12 +601,8 @@ fn time_split(
             offset = HEADER_BYTES as u64;
         }
         let name = format!("segment-{segment}.log");
-        let started = Instant::now();
-        files.write_at(&name, offset, &batch)?;
-        split.write += started.elapsed();
-        let started = Instant::now();
-        files.sync(&name)?;
-        split.sync += started.elapsed();
+        split.write.time(|| files.write_at(&name, offset, &batch))?;
+        split.sync.time(|| files.sync(&name))?;
         offset += batch.len() as u64;
         entries.clear();
         Ok(())
@@ -654,9 +719,10 @@ mod tests {
             check_all_applied(ledger.execute_batch(requests).unwrap()).unwrap();
         }
         let split = time_split(&ledger, before, first_seq, 2, &dir.path().join("split")).unwrap();
-        assert!(split.encode > Duration::ZERO && split.hash > Duration::ZERO);
-        assert!(split.write > Duration::ZERO && split.sync > Duration::ZERO);
-        assert!(split.total() >= split.state + split.sync);
+        assert!(split.encode.wall > Duration::ZERO && split.hash.wall > Duration::ZERO);
+        assert!(split.write.wall > Duration::ZERO && split.sync.wall > Duration::ZERO);
+        assert!(split.total().wall >= (split.state + split.sync).wall);
+        assert!(split.total().on_cpu <= split.total().wall + Duration::from_millis(50));
 
         // A state that is not phase (b)'s starting point replays to other outcomes.
         let wrong = time_split(

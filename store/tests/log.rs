@@ -683,3 +683,72 @@ fn before_an_empty_last_segment_only_a_cut_short_seal_is_torn() {
     assert!(!damage.torn, "{damage}");
     assert_eq!(damage.file, before_last);
 }
+
+#[test]
+fn every_record_of_a_batch_just_appended_reads_back_from_the_writer() {
+    let files = MemoryLogFiles::new();
+    let (mut log, _) = SegmentLog::open_with(files, FORMAT, MIN_SEGMENT_BYTES).unwrap();
+    let batch = [
+        b"first".as_slice(),
+        b"second, longer".as_slice(),
+        b"3".as_slice(),
+    ];
+    log.append(batch).unwrap();
+    log.append([b"fourth".as_slice()]).unwrap();
+    for (n, expected) in batch.iter().chain([&b"fourth".as_slice()]).enumerate() {
+        assert_eq!(log.get(n as u64).unwrap(), *expected);
+    }
+}
+
+#[test]
+fn records_changed_or_gone_after_opening_are_damage_not_garbage() {
+    use isthmus_store::log::format::MAX_RECORD_BYTES;
+    let (files, _) = filled(40, 5);
+    let log = SegmentLog::open_read_only(files.read_only_view(), FORMAT).unwrap();
+    let name = segment_name(1);
+    let pristine = files.contents()[&name].clone();
+    let parsed = parse_segment(&pristine).unwrap();
+    let first = parsed.header.first_record;
+    let record = parsed.records[2];
+    // A record's length made impossible after the log was opened.
+    for length in [0u32, MAX_RECORD_BYTES as u32 + 1] {
+        let mut changed = pristine.clone();
+        changed[record.offset..record.offset + 4].copy_from_slice(&length.to_be_bytes());
+        files.put(&name, Some(changed));
+        match log.get(first + 2) {
+            Err(LogError::Damaged(damage)) => {
+                assert_eq!(damage.record, first + 2);
+                assert!(damage.problem.contains("changed after"), "{damage}");
+            }
+            other => panic!("{length}: {other:?}"),
+        }
+    }
+    // The largest length a record may have is no reason by itself.
+    let mut changed = pristine.clone();
+    changed[record.offset..record.offset + 4]
+        .copy_from_slice(&(MAX_RECORD_BYTES as u32).to_be_bytes());
+    files.put(&name, Some(changed));
+    assert!(
+        !matches!(log.get(first + 2), Err(LogError::Damaged(ref d)) if d.problem.contains("impossible"))
+    );
+    // Records of a segment cut away after opening, from its second batch on
+    // (batches of five): the scan names the first one gone.
+    let mut cut = pristine.clone();
+    cut[parsed.records[5].offset..].fill(0);
+    files.put(&name, Some(cut));
+    let mut seen = 0;
+    match log.scan(0, &mut |_, _| {
+        seen += 1;
+        true
+    }) {
+        Err(LogError::Damaged(damage)) => {
+            assert_eq!(
+                (damage.record, damage.file.as_str()),
+                (first + 5, name.as_str())
+            );
+            assert!(damage.problem.contains("gone"), "{damage}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(seen, first, "the segments before it were read, none of it");
+}

@@ -122,8 +122,6 @@ struct Position {
 #[derive(Debug)]
 pub struct SegmentLog<F: LogFiles> {
     files: F,
-    /// The format line every log of this kind starts with (its `FORMAT` file).
-    format: Vec<u8>,
     segment_bytes: u64,
     segments: Vec<SegmentHeader>,
     positions: Vec<Position>,
@@ -321,7 +319,6 @@ impl<F: LogFiles> SegmentLog<F> {
         let numbers = segment_numbers(&files.list()?);
         let mut log = SegmentLog {
             files,
-            format: format.to_vec(),
             segment_bytes: 0,
             segments: Vec::new(),
             positions: Vec::new(),
@@ -772,11 +769,6 @@ impl<F: LogFiles> SegmentLog<F> {
             .get(index + 1)
             .map_or(self.len(), |s| s.first_record);
         next - self.segments[index].first_record
-    }
-
-    /// The kind of log (its `FORMAT` file's contents).
-    pub fn format(&self) -> &[u8] {
-        &self.format
     }
 }
 

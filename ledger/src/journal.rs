@@ -109,6 +109,7 @@ pub struct EntryParts<'a> {
 /// Members are written in the lexicographic order RFC 8785 §3.2.3 sorts them
 /// into; every name is ASCII, so UTF-16 order is byte order.
 pub fn write_entry(out: &mut Vec<u8>, entry: &EntryParts<'_>) {
+    out.reserve(ENTRY_BYTES_HINT);
     out.extend_from_slice(b"{\"idempotency_key\":");
     write_str(out, entry.idempotency_key);
     out.extend_from_slice(b",\"operation\":");
@@ -263,21 +264,39 @@ fn write_asset(out: &mut Vec<u8>, asset: &Asset) {
     out.push(b'}');
 }
 
-/// A u64 as a JSON string of its decimal digits (entries hold no JSON numbers).
-fn write_u64(out: &mut Vec<u8>, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+/// The two digits of every number below 100, `00` to `99`.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
     }
-    out.push(b'"');
-    out.extend_from_slice(&digits[at..]);
-    out.push(b'"');
+    pairs
+};
+
+/// A u64 as a JSON string of its decimal digits (entries hold no JSON
+/// numbers), two digits at a time.
+fn write_u64(out: &mut Vec<u8>, mut value: u64) {
+    // The quote, up to 20 digits, the quote.
+    let mut text = [b'"'; 22];
+    let mut at = text.len() - 1;
+    while value >= 100 {
+        let pair = 2 * (value % 100) as usize;
+        value /= 100;
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = 2 * value as usize;
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        text[at] = b'0' + value as u8;
+    }
+    out.extend_from_slice(&text[at - 1..]);
 }
 
 /// A [`Hex32`]'s text: 64 lower-case hex digits by construction, so
@@ -526,10 +545,44 @@ mod tests {
         }
     }
 
+    /// Integers are written as their decimal digits, quoted, at every length.
+    #[test]
+    fn the_encoder_writes_every_length_of_integer() {
+        let mut values = vec![0, 1, 9, 10, 11, 99, 100, 101, 999, u64::MAX, u64::MAX - 1];
+        let mut power = 1u64;
+        while let Some(next) = power.checked_mul(10) {
+            values.extend([power - 1, power, power + 1, next - 1]);
+            power = next;
+        }
+        for value in values {
+            let mut out = Vec::new();
+            write_u64(&mut out, value);
+            assert_eq!(String::from_utf8_lossy(&out), format!("\"{value}\""));
+            let entry = JournalEntry {
+                seq: value,
+                time_ms: value,
+                operation: Operation::Refund { lock_id: value },
+                ..entry_with_text("k", "m")
+            };
+            assert_eq!(entry.to_bytes(), serde_bytes(&entry), "{value}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn the_encoder_agrees_with_serde_json_on_any_text(key in ".*", message in "\\PC*|[\\x00-\\x7f]*") {
             let entry = entry_with_text(&key, &message);
+            proptest::prop_assert_eq!(entry.to_bytes(), serde_bytes(&entry));
+        }
+
+        #[test]
+        fn the_encoder_agrees_with_serde_json_on_any_integer(seq: u64, time_ms: u64, lock_id: u64) {
+            let entry = JournalEntry {
+                seq,
+                time_ms,
+                operation: Operation::Refund { lock_id },
+                ..entry_with_text("k", "m")
+            };
             proptest::prop_assert_eq!(entry.to_bytes(), serde_bytes(&entry));
         }
     }

@@ -133,7 +133,15 @@ pub struct Ledger<F: LogFiles> {
     /// in-memory state may be ahead of the store, so the ledger refuses all
     /// further work until reopened from the store.
     poisoned: bool,
+    /// The last batch's entries back to back, and where each ended: kept
+    /// from batch to batch, so a batch writes into memory already in use
+    /// rather than fresh pages ([`MAX_KEPT_BATCH_BYTES`] at most kept).
+    batch_bytes: Vec<u8>,
+    batch_ends: Vec<usize>,
 }
+
+/// The most buffer a ledger keeps between batches for their entries' bytes.
+const MAX_KEPT_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 impl<F: LogFiles> Ledger<F> {
     /// Opens a ledger for work, replaying and verifying its whole journal;
@@ -181,6 +189,8 @@ impl<F: LogFiles> Ledger<F> {
             idempotency: replay.idempotency,
             history,
             poisoned: false,
+            batch_bytes: Vec::new(),
+            batch_ends: Vec::new(),
         })
     }
 
@@ -226,8 +236,12 @@ impl<F: LogFiles> Ledger<F> {
         let batch_first_seq = self.next_seq;
         // This batch's entries back to back, and where each one ends: one
         // buffer for the whole batch, handed to the journal as slices.
-        let mut bytes = Vec::with_capacity(requests.len() * ENTRY_BYTES_HINT);
-        let mut ends: Vec<usize> = Vec::with_capacity(requests.len());
+        let mut bytes = std::mem::take(&mut self.batch_bytes);
+        let mut ends = std::mem::take(&mut self.batch_ends);
+        bytes.clear();
+        ends.clear();
+        bytes.reserve(requests.len() * ENTRY_BYTES_HINT);
+        ends.reserve(requests.len());
         // The hash chain's head while the batch is built: its 64 hex digits
         // are all the next entry needs, so no `Hex32` is built for it.
         let mut head_hex = self.head_hash.as_str().to_owned();
@@ -305,7 +319,12 @@ impl<F: LogFiles> Ledger<F> {
         // Durable before acknowledged: appended and synced, in as few
         // batches as the journal's segments allow (one, at any size the
         // ledger takes on disk).
-        if let Err(error) = self.append(&bytes, &ends) {
+        let appended = self.append(&bytes, &ends);
+        if bytes.capacity() <= MAX_KEPT_BATCH_BYTES {
+            self.batch_bytes = bytes;
+            self.batch_ends = ends;
+        }
+        if let Err(error) = appended {
             // The state in memory is ahead of what the journal is known to
             // hold: refuse everything until reopened from the journal.
             self.poisoned = true;

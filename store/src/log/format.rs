@@ -458,3 +458,175 @@ fn first_nonzero(bytes: &[u8], from: usize) -> Option<usize> {
         .position(|&b| b != 0)
         .map(|i| from + i)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    const SEGMENT: usize = 4096;
+
+    /// A segment holding these batches, the rest zeros.
+    fn segment(batches: &[Vec<u8>]) -> Vec<u8> {
+        let mut bytes = SegmentHeader {
+            segment: 0,
+            first_record: 0,
+            segment_bytes: SEGMENT as u64,
+        }
+        .encode()
+        .to_vec();
+        for batch in batches {
+            bytes.extend_from_slice(batch);
+        }
+        bytes.resize(SEGMENT, 0);
+        bytes
+    }
+
+    /// A commit for `batch` with its fields changed and its own checksum
+    /// made right again (or left wrong).
+    fn forged_commit(
+        batch: &[u8],
+        records: u32,
+        length: u32,
+        crc: u32,
+        own_crc_right: bool,
+    ) -> Vec<u8> {
+        let mut commit = [0u8; COMMIT_BYTES];
+        commit[..4].copy_from_slice(&COMMIT_TAG.to_be_bytes());
+        commit[4..8].copy_from_slice(&records.to_be_bytes());
+        commit[8..12].copy_from_slice(&length.to_be_bytes());
+        commit[12..16].copy_from_slice(&crc.to_be_bytes());
+        let own = checksum(&commit[..16]) ^ u32::from(!own_crc_right);
+        commit[16..].copy_from_slice(&own.to_be_bytes());
+        let mut bytes = batch.to_vec();
+        bytes.extend_from_slice(&commit);
+        bytes
+    }
+
+    fn records_of(payloads: &[&[u8]]) -> Vec<u8> {
+        let batch = encode_batch(payloads.iter().copied());
+        batch[..batch.len() - COMMIT_BYTES].to_vec()
+    }
+
+    #[test]
+    fn a_commit_closes_its_batch_only_if_every_field_is_right() {
+        let first = encode_batch([b"kept".as_slice()]);
+        let records = records_of(&[b"one", b"two"]);
+        let (count, length, crc) = (2u32, records.len() as u32, checksum(&records));
+        let right = forged_commit(&records, count, length, crc, true);
+        let bytes = segment(&[first.clone(), right]);
+        let parsed = parse_segment(&bytes).unwrap();
+        assert_eq!(parsed.records.len(), 3);
+        for (name, wrong) in [
+            (
+                "count",
+                forged_commit(&records, count + 1, length, crc, true),
+            ),
+            (
+                "length",
+                forged_commit(&records, count, length + 1, crc, true),
+            ),
+            (
+                "batch checksum",
+                forged_commit(&records, count, length, crc ^ 1, true),
+            ),
+        ] {
+            let bytes = segment(&[first.clone(), wrong]);
+            let parsed = parse_segment(&bytes).unwrap();
+            // Damage: the records before it still read, each on its own.
+            assert_eq!(parsed.records.len(), 3, "a wrong {name}");
+            assert!(
+                matches!(parsed.end, SegmentEnd::Damaged { .. }),
+                "a self-consistent commit follows: damage ({name}): {:?}",
+                parsed.end
+            );
+        }
+    }
+
+    #[test]
+    fn a_last_commit_with_a_bad_checksum_is_damage_only_if_its_batch_is_whole() {
+        let first = encode_batch([b"kept".as_slice()]);
+        let records = records_of(&[b"one", b"two"]);
+        let (count, length, crc) = (2u32, records.len() as u32, checksum(&records));
+        let whole = forged_commit(&records, count, length, crc, false);
+        let bytes = segment(&[first.clone(), whole]);
+        let parsed = parse_segment(&bytes).unwrap();
+        assert!(
+            matches!(parsed.end, SegmentEnd::Damaged { .. }),
+            "{:?}",
+            parsed.end
+        );
+        assert_eq!(parsed.records.len(), 3, "its records each check out");
+        for (name, broken) in [
+            (
+                "count",
+                forged_commit(&records, count + 1, length, crc, false),
+            ),
+            (
+                "length",
+                forged_commit(&records, count, length - 1, crc, false),
+            ),
+            (
+                "batch checksum",
+                forged_commit(&records, count, length, crc ^ 1, false),
+            ),
+            ("no records", forged_commit(&[], 0, 0, checksum(&[]), false)),
+        ] {
+            let bytes = segment(&[first.clone(), broken]);
+            let parsed = parse_segment(&bytes).unwrap();
+            assert!(
+                matches!(parsed.end, SegmentEnd::Torn { .. }),
+                "nothing shows the batch was whole ({name}): {:?}",
+                parsed.end
+            );
+            assert_eq!(parsed.records.len(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_commit_far_into_a_segment_is_still_told_apart() {
+        // Many batches, so the last commit sits past a twentieth of the segment.
+        let batches: Vec<Vec<u8>> = (0..40)
+            .map(|i| encode_batch([format!("record {i}").as_bytes()]))
+            .collect();
+        let mut bytes = segment(&batches);
+        let parsed = parse_segment(&bytes).unwrap();
+        let SegmentEnd::Open { offset } = parsed.end else {
+            panic!("{:?}", parsed.end)
+        };
+        assert!(offset > SEGMENT / 20);
+        bytes[offset - 1] ^= 1; // the last commit's own checksum
+        let parsed = parse_segment(&bytes).unwrap();
+        assert!(
+            matches!(parsed.end, SegmentEnd::Damaged { .. }),
+            "{:?}",
+            parsed.end
+        );
+    }
+
+    #[test]
+    fn a_record_of_the_largest_length_parses_and_one_byte_more_does_not() {
+        let mut bytes = vec![0u8; HEADER_BYTES + RECORD_HEADER_BYTES + MAX_RECORD_BYTES + 64];
+        let header = SegmentHeader {
+            segment: 0,
+            first_record: 0,
+            segment_bytes: bytes.len() as u64,
+        };
+        bytes[..HEADER_BYTES].copy_from_slice(&header.encode());
+        let payload = vec![b'x'; MAX_RECORD_BYTES];
+        let batch = encode_batch([payload.as_slice()]);
+        bytes[HEADER_BYTES..HEADER_BYTES + batch.len()].copy_from_slice(&batch);
+        assert_eq!(parse_segment(&bytes).unwrap().records.len(), 1);
+        let too_long = (MAX_RECORD_BYTES as u32 + 1).to_be_bytes();
+        bytes[HEADER_BYTES..HEADER_BYTES + 4].copy_from_slice(&too_long);
+        let parsed = parse_segment(&bytes).unwrap();
+        assert!(parsed.records.is_empty());
+        match parsed.end {
+            SegmentEnd::Torn { problem, .. } | SegmentEnd::Damaged { problem, .. } => {
+                assert!(problem.contains("more than a record may be"), "{problem}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -301,6 +301,18 @@ fn a_directory_that_holds_no_log_is_refused_and_left_alone() {
         Err(LogError::NotALog(_))
     ));
     assert_eq!(unrelated.contents().len(), 1);
+    // Files named like a log's leftovers in part only are someone else's too.
+    for name in ["data.bin", "torn-notes.txt"] {
+        let other = MemoryLogFiles::new();
+        other.put(name, Some(b"mine".to_vec()));
+        assert!(
+            matches!(
+                SegmentLog::open(other.clone(), FORMAT),
+                Err(LogError::NotALog(_))
+            ),
+            "{name}"
+        );
+    }
     // A log whose FORMAT file is gone is not silently recreated over its records.
     files.put(FORMAT_FILE, None);
     let before = files.contents();

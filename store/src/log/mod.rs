@@ -489,13 +489,9 @@ impl<F: LogFiles> SegmentLog<F> {
         let Some((file, start)) = self.torn_at.take() else {
             return Err(LogError::Damaged(torn));
         };
-        let bytes =
-            read_segment(&self.files, &file, Some(self.segment_bytes))?.map_err(|problem| {
-                LogError::Damaged(LogDamage {
-                    problem,
-                    ..torn.clone()
-                })
-            })?;
+        // The open just read and checked this segment under its lock.
+        let bytes = read_segment(&self.files, &file, Some(self.segment_bytes))?
+            .map_err(|_| LogError::Damaged(torn.clone()))?;
         let start = start as usize;
         let end = bytes
             .iter()

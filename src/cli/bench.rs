@@ -290,6 +290,8 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let batched_ops = batches * options.batch_size;
     let single_rate = single_ops as f64 / single_elapsed.as_secs_f64().max(f64::EPSILON);
     let batched_rate = batched_ops as f64 / batched_elapsed.as_secs_f64().max(f64::EPSILON);
+    // Processor times are zero where the scheduler's counts cannot be read.
+    let cpu_measured = thread_schedstat().is_some();
     // What the stages timed alone do not account for, of (b)'s own time.
     let other = Stage {
         wall: batched_elapsed.saturating_sub(split.total().wall),
@@ -369,7 +371,8 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             "batch_latency_p99_ms": quantile_ms(&batch_latencies, 0.99),
             "on_cpu_seconds": batched_on_cpu.as_secs_f64(),
             "runnable_waiting_seconds": batched_runnable.as_secs_f64(),
-            "ops_per_cpu_second": (batched_ops as f64 / batched_on_cpu.as_secs_f64().max(f64::EPSILON)).round(),
+            // None where the scheduler's counts cannot be read.
+            "ops_per_cpu_second": cpu_measured.then(|| (batched_ops as f64 / batched_on_cpu.as_secs_f64().max(f64::EPSILON)).round()),
             "split": split_json,
             "split_method": "each stage timed again, alone, on the same entries after the run: the state replayed from a copy taken before phase (b), the entries encoded and hashed again, and the batches checked, framed, written and synced to a log file of their own; other = phase (b)'s time minus the stages'. Each by the clock and on a processor (this thread's schedstat); by the clock includes waiting for a processor on a busy machine",
         },
@@ -411,13 +414,15 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         quantile_ms(&batch_latencies, 0.50),
         quantile_ms(&batch_latencies, 0.99)
     )?;
-    writeln!(
-        out,
-        "    of which this thread ran {:.2} s ({:.0} ops per second of its own processor time), waited for a processor {:.2} s, and was blocked (fsync) the rest",
-        batched_on_cpu.as_secs_f64(),
-        batched_ops as f64 / batched_on_cpu.as_secs_f64().max(f64::EPSILON),
-        batched_runnable.as_secs_f64()
-    )?;
+    if cpu_measured {
+        writeln!(
+            out,
+            "    of which this thread ran {:.2} s ({:.0} ops per second of its own processor time), waited for a processor {:.2} s, and was blocked (fsync) the rest",
+            batched_on_cpu.as_secs_f64(),
+            batched_ops as f64 / batched_on_cpu.as_secs_f64().max(f64::EPSILON),
+            batched_runnable.as_secs_f64()
+        )?;
+    }
     writeln!(
         out,
         "    rounds in order: {}",

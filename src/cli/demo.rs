@@ -24,7 +24,7 @@ What works today: the ISM/1 standard, the ledger and the adapters. Try
   isthmus spec vectors                       run the published ISM/1 and RFC 8785 test vectors
   isthmus spec validate specs/samples/settlement-instruction.json
   isthmus translate --from mt --to iso20022 adapters/tests/data/mt/01-mt543-us-dtc-deliver-against-usd.fin
-  isthmus bench ledger                       durable HTLC throughput of the sled ledger
+  isthmus bench ledger                       durable HTLC throughput of the ledger
   isthmus keys generate --out DIR            an Ed25519 message-signing key"
     )?;
     out.finish()?;

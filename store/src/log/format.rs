@@ -607,6 +607,16 @@ mod tests {
     }
 
     #[test]
+    fn the_format_s_sizes_are_the_documented_ones() {
+        // Written in the module's documentation and read by other implementations.
+        assert_eq!(MAX_RECORD_BYTES, 16_777_216);
+        assert_eq!(
+            (HEADER_BYTES, RECORD_HEADER_BYTES, COMMIT_BYTES, SEAL_BYTES),
+            (64, 8, 20, 8)
+        );
+    }
+
+    #[test]
     fn a_record_of_the_largest_length_parses_and_one_byte_more_does_not() {
         let mut bytes = vec![0u8; HEADER_BYTES + RECORD_HEADER_BYTES + MAX_RECORD_BYTES + 64];
         let header = SegmentHeader {

@@ -621,7 +621,7 @@ impl<F: LogFiles> SegmentLog<F> {
         if self.end + (bytes + SEAL_BYTES) as u64 > self.segment_bytes {
             self.roll_over()?;
         }
-        let batch = encode_batch(payloads);
+        let batch = encode_batch(payloads.clone());
         let name = segment_name(self.last_segment());
         let written = self
             .files
@@ -633,12 +633,12 @@ impl<F: LogFiles> SegmentLog<F> {
         }
         let segment = (self.segments.len() - 1) as u32;
         let mut at = self.end as usize;
-        for payload in batch_payload_lengths(&batch, count) {
+        for payload in payloads {
             self.positions.push(Position {
                 segment,
                 offset: at as u32,
             });
-            at += RECORD_HEADER_BYTES + payload;
+            at += RECORD_HEADER_BYTES + payload.len();
         }
         self.end += batch.len() as u64;
         Ok(())
@@ -766,19 +766,6 @@ impl<F: LogFiles> SegmentLog<F> {
             .map_or(self.len(), |s| s.first_record);
         next - self.segments[index].first_record
     }
-}
-
-/// The payload lengths of a batch just encoded.
-fn batch_payload_lengths(batch: &[u8], count: usize) -> Vec<usize> {
-    let mut lengths = Vec::with_capacity(count);
-    let mut at = 0;
-    for _ in 0..count {
-        let length =
-            u32::from_be_bytes([batch[at], batch[at + 1], batch[at + 2], batch[at + 3]]) as usize;
-        lengths.push(length);
-        at += RECORD_HEADER_BYTES + length;
-    }
-    lengths
 }
 
 fn segment_numbers(names: &[String]) -> Vec<u64> {

@@ -36,6 +36,15 @@ fn filled(batches: u64, per_batch: u64) -> (MemoryLogFiles, Vec<Vec<u8>>) {
     (files, all)
 }
 
+/// New memory files holding the same bytes, to damage without touching the original.
+fn copy_of(files: &MemoryLogFiles) -> MemoryLogFiles {
+    let copy = MemoryLogFiles::new();
+    for (name, bytes) in files.contents() {
+        copy.put(&name, Some(bytes));
+    }
+    copy
+}
+
 fn read_all(log: &SegmentLog<MemoryLogFiles>) -> Vec<Vec<u8>> {
     let mut seen = Vec::new();
     log.scan(0, &mut |n, bytes| {
@@ -211,10 +220,7 @@ fn lost_segments_truncations_and_stray_bytes_are_damage() {
         .filter(|n| n.starts_with("segment-"))
         .count() as u64;
     let check = |change: &dyn Fn(&MemoryLogFiles), expect: &str| {
-        let copy = MemoryLogFiles::new();
-        for (name, bytes) in files.contents() {
-            copy.put(&name, Some(bytes));
-        }
+        let copy = copy_of(&files);
         change(&copy);
         let before = copy.contents();
         let log = SegmentLog::open_read_only(copy.read_only_view(), FORMAT).unwrap();
@@ -235,10 +241,7 @@ fn lost_segments_truncations_and_stray_bytes_are_damage() {
     check(&|f| f.put(&segment_name(count - 1), None), "missing");
     {
         // The lost last segment is named, not the sealed one before it.
-        let copy = MemoryLogFiles::new();
-        for (name, bytes) in files.contents() {
-            copy.put(&name, Some(bytes));
-        }
+        let copy = copy_of(&files);
         copy.put(&segment_name(count - 1), None);
         let log = SegmentLog::open_read_only(copy.read_only_view(), FORMAT).unwrap();
         assert_eq!(log.damage().unwrap().file, segment_name(count - 1));
@@ -258,10 +261,7 @@ fn lost_segments_truncations_and_stray_bytes_are_damage() {
     check(&stray_byte(segment_name(1)), "more segments follow");
     // In the last segment, no commit follows it: as a crash may leave it,
     // reported as torn, and set aside by the writer, never dropped.
-    let torn = MemoryLogFiles::new();
-    for (name, bytes) in files.contents() {
-        torn.put(&name, Some(bytes));
-    }
+    let torn = copy_of(&files);
     stray_byte(segment_name(count - 1))(&torn);
     let log = SegmentLog::open_read_only(torn.read_only_view(), FORMAT).unwrap();
     assert!(log
@@ -589,10 +589,7 @@ fn a_batch_rolls_over_exactly_when_it_and_a_seal_would_not_fit() {
     // After the first batch (64 + 29 bytes), a batch of 28 + 3967 bytes and
     // the seal end exactly at the end of the segment: it stays in segment 0.
     let (stays, rolls) = (vec![b's'; 3967], vec![b'r'; 3968]);
-    let copy = MemoryLogFiles::new();
-    for (name, bytes) in files.contents() {
-        copy.put(&name, Some(bytes));
-    }
+    let copy = copy_of(&files);
     log.append([stays.as_slice()]).unwrap();
     assert!(!files.contents().contains_key(&segment_name(1)));
     assert_eq!(

@@ -45,6 +45,15 @@ fn copy_of(files: &MemoryLogFiles) -> MemoryLogFiles {
     copy
 }
 
+/// How many segment files the log has.
+fn segment_count(files: &MemoryLogFiles) -> u64 {
+    files
+        .contents()
+        .keys()
+        .filter(|n| n.starts_with("segment-"))
+        .count() as u64
+}
+
 fn read_all(log: &SegmentLog<MemoryLogFiles>) -> Vec<Vec<u8>> {
     let mut seen = Vec::new();
     log.scan(0, &mut |n, bytes| {
@@ -214,11 +223,7 @@ fn damage_before_a_commit_is_refused_by_the_writer_and_named_by_the_reader() {
 #[test]
 fn lost_segments_truncations_and_stray_bytes_are_damage() {
     let (files, _) = filled(40, 5);
-    let count = files
-        .contents()
-        .keys()
-        .filter(|n| n.starts_with("segment-"))
-        .count() as u64;
+    let count = segment_count(&files);
     let check = |change: &dyn Fn(&MemoryLogFiles), expect: &str| {
         let copy = copy_of(&files);
         change(&copy);
@@ -665,11 +670,7 @@ fn before_an_empty_last_segment_only_a_cut_short_seal_is_torn() {
     use isthmus_store::log::format::{SegmentEnd, SEAL_BYTES};
     let (files, _) = filled(40, 5);
     // Make the last segment empty: an append that rolled over and crashed.
-    let count = files
-        .contents()
-        .keys()
-        .filter(|n| n.starts_with("segment-"))
-        .count() as u64;
+    let count = segment_count(&files);
     let last = segment_name(count - 1);
     let before_last = segment_name(count - 2);
     let mut empty = files.contents()[&last].clone();

@@ -278,13 +278,12 @@ impl<F: LogFiles> SegmentLog<F> {
         // them clean without their reaching the disk, and a sync alone would
         // then succeed without writing them.
         let last = segment_name(log.last_segment());
-        if let Ok(bytes) = read_segment(&log.files, &last, Some(log.segment_bytes))? {
-            let written = bytes
-                .get(HEADER_BYTES..log.end as usize)
-                .unwrap_or_default();
-            if !written.is_empty() {
-                log.files.write_at(&last, HEADER_BYTES as u64, written)?;
-            }
+        // Only the written part: `read` has just checked the whole segment.
+        let mut written = vec![0u8; (log.end as usize).saturating_sub(HEADER_BYTES)];
+        if !written.is_empty() {
+            log.files
+                .read_at(&last, HEADER_BYTES as u64, &mut written)?;
+            log.files.write_at(&last, HEADER_BYTES as u64, &written)?;
         }
         log.files.sync(&last)?;
         Ok((log, report))

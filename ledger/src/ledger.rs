@@ -120,6 +120,14 @@ pub struct Ledger<F: LogFiles> {
     log: SegmentLog<F>,
     /// What opening the journal found and did (a torn tail set aside).
     open_report: OpenReport,
+    books: Books,
+}
+
+/// Everything a ledger keeps in memory: what a batch is applied to and
+/// journaled against before its entries go to the log. Kept apart from the
+/// log so that a batch can be prepared while the previous one is written
+/// ([`Ledger::execute_pipelined`]).
+pub(crate) struct Books {
     clock: Box<dyn Clock>,
     state: LedgerState,
     next_seq: u64,
@@ -132,16 +140,64 @@ pub struct Ledger<F: LogFiles> {
     /// Set when a write failed after the state changed in memory: the
     /// in-memory state may be ahead of the store, so the ledger refuses all
     /// further work until reopened from the store.
-    poisoned: bool,
-    /// The last batch's entries back to back, and where each ended: kept
-    /// from batch to batch, so a batch writes into memory already in use
-    /// rather than fresh pages ([`MAX_KEPT_BATCH_BYTES`] at most kept).
-    batch_bytes: Vec<u8>,
-    batch_ends: Vec<usize>,
+    pub(crate) poisoned: bool,
+    /// Buffers of earlier batches, kept so that a batch writes into memory
+    /// already in use rather than fresh pages (each at most
+    /// [`MAX_KEPT_BATCH_BYTES`], at most [`KEPT_BATCH_BUFFERS`] of them).
+    spare: Vec<EncodedBatch>,
 }
 
-/// The most buffer a ledger keeps between batches for their entries' bytes.
+/// The most buffer a ledger keeps between batches for one batch's entries.
 const MAX_KEPT_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// How many batch buffers a ledger keeps: one per batch a pipeline holds at once.
+const KEPT_BATCH_BUFFERS: usize = crate::pipeline::PIPELINE_DEPTH + 1;
+
+/// A batch's journal entries, encoded back to back.
+#[derive(Debug, Default)]
+pub(crate) struct EncodedBatch {
+    /// The entries' bytes, back to back.
+    bytes: Vec<u8>,
+    /// Where each entry ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl EncodedBatch {
+    /// Entry `index` of the batch.
+    pub(crate) fn entry(&self, index: u64) -> Option<&[u8]> {
+        let index = usize::try_from(index).ok()?;
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        self.bytes.get(start..end)
+    }
+
+    /// How many entries the batch holds.
+    pub(crate) fn len(&self) -> u64 {
+        self.ends.len() as u64
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+}
+
+/// A batch applied in memory, its entries encoded and hashed, not yet in the log.
+pub(crate) struct Prepared {
+    /// The sequence number of the batch's first entry.
+    pub(crate) first_seq: u64,
+    /// The entries to append.
+    pub(crate) entries: EncodedBatch,
+    /// Each request's receipt or refusal, to be given out once the entries are durable.
+    pub(crate) results: BatchResults,
+}
+
+/// Each request's receipt, or why it did not apply, in the order of the batch.
+pub type BatchResults = Vec<Result<Receipt, LedgerFailure>>;
+
+/// Where a batch being prepared finds an earlier entry it must read (the
+/// first entry of a repeated idempotency key): its hash and contents.
+pub(crate) type EarlierEntry<'a> = dyn Fn(u64) -> Result<(Hex32, JournalEntry), LedgerFailure> + 'a;
 
 impl<F: LogFiles> Ledger<F> {
     /// Opens a ledger for work, replaying and verifying its whole journal;
@@ -179,18 +235,19 @@ impl<F: LogFiles> Ledger<F> {
         Ok(Ledger {
             log,
             open_report,
-            clock,
-            state: replay.state,
-            next_seq: replay.entries,
-            head_hash: replay
-                .head_hash
-                .unwrap_or_else(|| Hex32::from_bytes(GENESIS_HASH)),
-            head_time_ms: replay.head_time_ms,
-            idempotency: replay.idempotency,
-            history,
-            poisoned: false,
-            batch_bytes: Vec::new(),
-            batch_ends: Vec::new(),
+            books: Books {
+                clock,
+                state: replay.state,
+                next_seq: replay.entries,
+                head_hash: replay
+                    .head_hash
+                    .unwrap_or_else(|| Hex32::from_bytes(GENESIS_HASH)),
+                head_time_ms: replay.head_time_ms,
+                idempotency: replay.idempotency,
+                history,
+                poisoned: false,
+                spare: Vec::new(),
+            },
         })
     }
 
@@ -211,193 +268,30 @@ impl<F: LogFiles> Ledger<F> {
     /// failed: outcome unknown; the ledger is unavailable; the batch is too
     /// large: refused); each inner result is one request's receipt or its
     /// final refusal.
-    pub fn execute_batch(
-        &mut self,
-        requests: Vec<Request>,
-    ) -> Result<Vec<Result<Receipt, LedgerFailure>>, LedgerFailure> {
-        if self.poisoned {
-            return Err(LedgerFailure::unavailable(
-                LedgerReason::StoreFailed,
-                "an earlier write failed; reopen the ledger from its store",
-            ));
-        }
-        if requests.len() > MAX_BATCH_OPERATIONS {
-            return Err(LedgerFailure::refused(
-                LedgerReason::BatchTooLarge,
-                format!(
-                    "{} operations in one batch; at most {MAX_BATCH_OPERATIONS}",
-                    requests.len()
-                ),
-            ));
-        }
-        journal_room(self.next_seq, requests.len())?;
-        // One ledger time per batch, never earlier than the journal's last.
-        let now_ms = self.ledger_time();
-        let batch_first_seq = self.next_seq;
-        // This batch's entries back to back, and where each one ends: one
-        // buffer for the whole batch, handed to the journal as slices.
-        let mut bytes = std::mem::take(&mut self.batch_bytes);
-        let mut ends = std::mem::take(&mut self.batch_ends);
-        bytes.clear();
-        ends.clear();
-        bytes.reserve(requests.len() * ENTRY_BYTES_HINT);
-        ends.reserve(requests.len());
-        // The hash chain's head while the batch is built: its 64 hex digits
-        // are all the next entry needs, so no `Hex32` is built for it.
-        let mut head_hex = self.head_hash.as_str().to_owned();
-        let mut head = None;
-        let mut results = Vec::with_capacity(requests.len());
-        for request in requests {
-            if let Err(error) = key::check(&request.idempotency_key) {
-                results.push(Err(error.into()));
-                continue;
-            }
-            // One look-up of the key: a new key's slot is kept for its entry.
-            let Request {
-                idempotency_key,
-                operation,
-            } = request;
-            let key_slot = match self.idempotency.entry(idempotency_key) {
-                Entry::Occupied(found) => {
-                    let seq = *found.get();
-                    let request = Request {
-                        idempotency_key: found.key().clone(),
-                        operation,
-                    };
-                    // A repeat of an entry written earlier in this same batch
-                    // is found among the entries not yet stored.
-                    let in_batch = seq
-                        .checked_sub(batch_first_seq)
-                        .and_then(|offset| entry_in(&bytes, &ends, offset));
-                    results.push(self.replayed(seq, &request, in_batch));
-                    continue;
-                }
-                Entry::Vacant(slot) => slot,
-            };
-            let seq = self.next_seq;
-            // The accounts an operation touches, found once for the history
-            // index and the state: the same before and after it applies (locks
-            // are never removed), so they are indexed first.
-            let places = self.state.places(&operation);
-            for place in [places.first, places.second].into_iter().flatten() {
-                self.history.record(place, seq);
-            }
-            let outcome = self.state.apply_at(seq, &operation, now_ms, places);
-            let start = bytes.len();
-            write_entry(
-                &mut bytes,
-                &EntryParts {
-                    seq,
-                    prev_hash: &head_hex,
-                    time_ms: now_ms,
-                    idempotency_key: key_slot.key(),
-                    operation: &operation,
-                    outcome: &outcome,
-                },
-            );
-            ends.push(bytes.len());
-            let hash = Hex32::sha256_of(&bytes[start..]);
-            head_hex.clear();
-            head_hex.push_str(hash.as_str());
-            head = Some(hash.bytes().to_owned());
-            key_slot.insert(seq);
-            self.next_seq += 1;
-            results.push(receipt_or_refusal(
-                JournalPosition {
-                    seq,
-                    entry_hash: hash,
-                    time_ms: now_ms,
-                },
-                outcome,
-                false,
-            ));
-        }
-        if let Some(head) = head {
-            self.head_hash = Hex32::from_bytes(head);
-            self.head_time_ms = now_ms;
-        }
-        // Durable before acknowledged: appended and synced, in as few
-        // batches as the journal's segments allow (one, at any size the
-        // ledger takes on disk).
-        let appended = self.append(&bytes, &ends);
-        if bytes.capacity() <= MAX_KEPT_BATCH_BYTES {
-            self.batch_bytes = bytes;
-            self.batch_ends = ends;
-        }
+    pub fn execute_batch(&mut self, requests: Vec<Request>) -> Result<BatchResults, LedgerFailure> {
+        let log = &self.log;
+        let prepared = self
+            .books
+            .prepare(requests, &|seq| entry_from_log(log, seq))?;
+        // Durable before acknowledged.
+        let appended = append(&mut self.log, &prepared.entries);
+        self.books.recycle(prepared.entries);
         if let Err(error) = appended {
             // The state in memory is ahead of what the journal is known to
             // hold: refuse everything until reopened from the journal.
-            self.poisoned = true;
-            let failure = format!("nothing in this batch is acknowledged: {error}");
-            return Err(if error.may_have_written() {
-                LedgerFailure::unknown(LedgerReason::StoreFailed, failure)
-            } else {
-                LedgerFailure::unavailable(LedgerReason::StoreFailed, failure)
-            });
+            self.books.poisoned = true;
+            return Err(store_failure(&error));
         }
-        Ok(results)
+        Ok(prepared.results)
     }
 
-    /// Appends entries (`bytes`, each ending at its offset in `ends`) to the
-    /// journal, each log batch as large as a segment takes.
-    fn append(&mut self, bytes: &[u8], ends: &[usize]) -> Result<(), LogError> {
-        let room = self.log.max_batch_bytes();
-        let mut start = 0;
-        while start < ends.len() {
-            let mut batch_bytes = isthmus_store::log::format::COMMIT_BYTES;
-            let mut end = start;
-            while end < ends.len() {
-                let next = isthmus_store::log::format::RECORD_HEADER_BYTES
-                    + entry_in(bytes, ends, end as u64).map_or(0, <[u8]>::len);
-                if end > start && batch_bytes + next > room {
-                    break;
-                }
-                batch_bytes += next;
-                end += 1;
-            }
-            self.log
-                .append((start..end).filter_map(|index| entry_in(bytes, ends, index as u64)))?;
-            start = end;
-        }
-        Ok(())
-    }
-
-    /// The receipt of an earlier request with the same key, if it asked the same.
-    fn replayed(
-        &self,
-        seq: u64,
-        request: &Request,
-        in_batch: Option<&[u8]>,
-    ) -> Result<Receipt, LedgerFailure> {
-        let (hash, entry) = match in_batch {
-            Some(bytes) => decode_entry(bytes)
-                .map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))?,
-            None => self.entry_with_hash(seq)?,
-        };
-        if entry.operation != request.operation {
-            return Err(LedgerFailure::refused(
-                LedgerReason::IdempotencyKeyReused,
-                format!(
-                    "idempotency key \"{}\" was used by journal entry {seq} for a different {}",
-                    request.idempotency_key,
-                    entry.operation.name()
-                ),
-            ));
-        }
-        receipt_or_refusal(
-            JournalPosition {
-                seq,
-                entry_hash: hash,
-                time_ms: entry.time_ms,
-            },
-            entry.outcome,
-            true,
-        )
+    /// The ledger's parts, for the pipeline: the log, and everything else.
+    pub(crate) fn parts(&mut self) -> (&mut SegmentLog<F>, &mut Books) {
+        (&mut self.log, &mut self.books)
     }
 
     fn entry_with_hash(&self, seq: u64) -> Result<(Hex32, JournalEntry), LedgerFailure> {
-        let bytes = self.log.get(seq).map_err(|e| log_unavailable(&e))?;
-        decode_entry(&bytes).map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))
+        entry_from_log(&self.log, seq)
     }
 
     // ---- queries -------------------------------------------------------
@@ -405,25 +299,25 @@ impl<F: LogFiles> Ledger<F> {
     /// Refuses queries once a write failed: the in-memory state may hold
     /// changes that were never acknowledged, and must not be reported.
     fn readable(&self) -> Result<&LedgerState, LedgerFailure> {
-        if self.poisoned {
+        if self.books.poisoned {
             return Err(LedgerFailure::unavailable(
                 LedgerReason::StoreFailed,
                 "an earlier write failed; reopen the ledger from its store before querying it",
             ));
         }
-        Ok(&self.state)
+        Ok(&self.books.state)
     }
 
     /// One journal entry.
     pub fn entry(&self, seq: u64) -> Result<JournalEntry, LedgerFailure> {
         // After a failed write the store may hold entries never acknowledged.
         self.readable()?;
-        if seq >= self.next_seq {
+        if seq >= self.books.next_seq {
             return Err(LedgerFailure::refused(
                 LedgerReason::EntryUnknown,
                 format!(
                     "the journal has {} entries; there is no entry {seq}",
-                    self.next_seq
+                    self.books.next_seq
                 ),
             ));
         }
@@ -442,7 +336,7 @@ impl<F: LogFiles> Ledger<F> {
         self.readable()?;
         let end = from_seq
             .saturating_add(max.min(MAX_PAGE_ENTRIES) as u64)
-            .min(self.next_seq);
+            .min(self.books.next_seq);
         (from_seq..end)
             .map(|seq| self.entry_with_hash(seq))
             .collect()
@@ -454,11 +348,7 @@ impl<F: LogFiles> Ledger<F> {
     /// have been acknowledged.
     pub fn now_ms(&self) -> Result<u64, LedgerFailure> {
         self.readable()?;
-        Ok(self.ledger_time())
-    }
-
-    fn ledger_time(&self) -> u64 {
-        self.clock.now_ms().max(self.head_time_ms)
+        Ok(self.books.ledger_time())
     }
 
     /// What the journal recorded for an idempotency key: `None` if the key
@@ -470,7 +360,7 @@ impl<F: LogFiles> Ledger<F> {
         idempotency_key: &str,
     ) -> Result<Option<(JournalPosition, Outcome)>, LedgerFailure> {
         self.readable()?;
-        let Some(&seq) = self.idempotency.get(idempotency_key) else {
+        let Some(&seq) = self.books.idempotency.get(idempotency_key) else {
             return Ok(None);
         };
         let (entry_hash, entry) = self.entry_with_hash(seq)?;
@@ -519,7 +409,8 @@ impl<F: LogFiles> Ledger<F> {
         if !state.has_account(account) {
             return Err(unknown_account(account).into());
         }
-        self.history
+        self.books
+            .history
             .of(state, account, from_seq)
             .take(max.min(MAX_PAGE_ENTRIES))
             .map(|seq| self.entry(seq))
@@ -540,17 +431,17 @@ impl<F: LogFiles> Ledger<F> {
     /// may include changes that were never acknowledged; the queries above
     /// refuse to answer then.
     pub fn state(&self) -> &LedgerState {
-        &self.state
+        &self.books.state
     }
 
     /// Number of journal entries.
     pub fn journal_len(&self) -> u64 {
-        self.next_seq
+        self.books.next_seq
     }
 
     /// Hash of the last journal entry (zeros for an empty journal).
     pub fn head_hash(&self) -> &Hex32 {
-        &self.head_hash
+        &self.books.head_hash
     }
 
     /// The journal's log, e.g. to verify it or to reach its files.
@@ -559,13 +450,232 @@ impl<F: LogFiles> Ledger<F> {
     }
 }
 
-/// Entry `index` of a batch being built: its bytes in `bytes`, which holds
-/// the batch's entries back to back, each ending at its offset in `ends`.
-fn entry_in<'a>(bytes: &'a [u8], ends: &[usize], index: u64) -> Option<&'a [u8]> {
-    let index = usize::try_from(index).ok()?;
-    let end = *ends.get(index)?;
-    let start = if index == 0 { 0 } else { ends[index - 1] };
-    bytes.get(start..end)
+impl Books {
+    /// The time this ledger would give an operation now: its clock, but
+    /// never earlier than the last journal entry's time (ledger time is
+    /// monotonic).
+    fn ledger_time(&self) -> u64 {
+        self.clock.now_ms().max(self.head_time_ms)
+    }
+
+    /// Applies requests in order in memory and encodes and hashes their
+    /// journal entries: everything of a batch but making it durable, which
+    /// the caller does before it gives out any result. `earlier` finds an
+    /// entry of an earlier batch (a repeated key's first entry). An `Err`
+    /// changes nothing.
+    pub(crate) fn prepare(
+        &mut self,
+        requests: Vec<Request>,
+        earlier: &EarlierEntry<'_>,
+    ) -> Result<Prepared, LedgerFailure> {
+        if self.poisoned {
+            return Err(LedgerFailure::unavailable(
+                LedgerReason::StoreFailed,
+                "an earlier write failed; reopen the ledger from its store",
+            ));
+        }
+        if requests.len() > MAX_BATCH_OPERATIONS {
+            return Err(LedgerFailure::refused(
+                LedgerReason::BatchTooLarge,
+                format!(
+                    "{} operations in one batch; at most {MAX_BATCH_OPERATIONS}",
+                    requests.len()
+                ),
+            ));
+        }
+        journal_room(self.next_seq, requests.len())?;
+        // One ledger time per batch, never earlier than the journal's last.
+        let now_ms = self.ledger_time();
+        let first_seq = self.next_seq;
+        // This batch's entries back to back: one buffer for the whole batch,
+        // handed to the journal as slices.
+        let mut entries = self.spare.pop().unwrap_or_default();
+        entries.clear();
+        entries.bytes.reserve(requests.len() * ENTRY_BYTES_HINT);
+        entries.ends.reserve(requests.len());
+        // The hash chain's head while the batch is built: its 64 hex digits
+        // are all the next entry needs, so no `Hex32` is built for it.
+        let mut head_hex = self.head_hash.as_str().to_owned();
+        let mut head = None;
+        let mut results = Vec::with_capacity(requests.len());
+        for request in requests {
+            if let Err(error) = key::check(&request.idempotency_key) {
+                results.push(Err(error.into()));
+                continue;
+            }
+            // One look-up of the key: a new key's slot is kept for its entry.
+            let Request {
+                idempotency_key,
+                operation,
+            } = request;
+            let key_slot = match self.idempotency.entry(idempotency_key) {
+                Entry::Occupied(found) => {
+                    let seq = *found.get();
+                    let request = Request {
+                        idempotency_key: found.key().clone(),
+                        operation,
+                    };
+                    // A repeat of an entry written earlier in this same batch
+                    // is found among the entries not yet stored.
+                    let first = match seq.checked_sub(first_seq) {
+                        Some(offset) => entries.entry(offset).map_or_else(
+                            || Err(missing_entry(seq)),
+                            |bytes| {
+                                decode_entry(bytes).map_err(|problem| {
+                                    LedgerFailure::Unavailable(corrupt(seq, &problem))
+                                })
+                            },
+                        ),
+                        None => earlier(seq),
+                    };
+                    results.push(self.replayed(seq, &request, first));
+                    continue;
+                }
+                Entry::Vacant(slot) => slot,
+            };
+            let seq = self.next_seq;
+            // The accounts an operation touches, found once for the history
+            // index and the state: the same before and after it applies (locks
+            // are never removed), so they are indexed first.
+            let places = self.state.places(&operation);
+            for place in [places.first, places.second].into_iter().flatten() {
+                self.history.record(place, seq);
+            }
+            let outcome = self.state.apply_at(seq, &operation, now_ms, places);
+            let start = entries.bytes.len();
+            write_entry(
+                &mut entries.bytes,
+                &EntryParts {
+                    seq,
+                    prev_hash: &head_hex,
+                    time_ms: now_ms,
+                    idempotency_key: key_slot.key(),
+                    operation: &operation,
+                    outcome: &outcome,
+                },
+            );
+            entries.ends.push(entries.bytes.len());
+            let hash = Hex32::sha256_of(&entries.bytes[start..]);
+            head_hex.clear();
+            head_hex.push_str(hash.as_str());
+            head = Some(hash.bytes().to_owned());
+            key_slot.insert(seq);
+            self.next_seq += 1;
+            results.push(receipt_or_refusal(
+                JournalPosition {
+                    seq,
+                    entry_hash: hash,
+                    time_ms: now_ms,
+                },
+                outcome,
+                false,
+            ));
+        }
+        if let Some(head) = head {
+            self.head_hash = Hex32::from_bytes(head);
+            self.head_time_ms = now_ms;
+        }
+        Ok(Prepared {
+            first_seq,
+            entries,
+            results,
+        })
+    }
+
+    /// The receipt of an earlier request with the same key, if it asked the
+    /// same; `first` is that request's entry and its hash.
+    fn replayed(
+        &self,
+        seq: u64,
+        request: &Request,
+        first: Result<(Hex32, JournalEntry), LedgerFailure>,
+    ) -> Result<Receipt, LedgerFailure> {
+        let (hash, entry) = first?;
+        if entry.operation != request.operation {
+            return Err(LedgerFailure::refused(
+                LedgerReason::IdempotencyKeyReused,
+                format!(
+                    "idempotency key \"{}\" was used by journal entry {seq} for a different {}",
+                    request.idempotency_key,
+                    entry.operation.name()
+                ),
+            ));
+        }
+        receipt_or_refusal(
+            JournalPosition {
+                seq,
+                entry_hash: hash,
+                time_ms: entry.time_ms,
+            },
+            entry.outcome,
+            true,
+        )
+    }
+
+    /// Keeps a batch's buffers for a later batch.
+    pub(crate) fn recycle(&mut self, entries: EncodedBatch) {
+        if entries.bytes.capacity() <= MAX_KEPT_BATCH_BYTES && self.spare.len() < KEPT_BATCH_BUFFERS
+        {
+            self.spare.push(entries);
+        }
+    }
+}
+
+/// Appends a batch's entries to the journal's log, each log batch as large
+/// as a segment takes (one, at any size the ledger takes on disk): one write
+/// and one sync each.
+pub(crate) fn append<F: LogFiles>(
+    log: &mut SegmentLog<F>,
+    batch: &EncodedBatch,
+) -> Result<(), LogError> {
+    let room = log.max_batch_bytes();
+    let count = batch.len();
+    let mut start = 0;
+    while start < count {
+        let mut batch_bytes = isthmus_store::log::format::COMMIT_BYTES;
+        let mut end = start;
+        while end < count {
+            let next = isthmus_store::log::format::RECORD_HEADER_BYTES
+                + batch.entry(end).map_or(0, <[u8]>::len);
+            if end > start && batch_bytes + next > room {
+                break;
+            }
+            batch_bytes += next;
+            end += 1;
+        }
+        log.append((start..end).filter_map(|index| batch.entry(index)))?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// An entry of the journal's log, decoded, with its hash.
+pub(crate) fn entry_from_log<F: LogFiles>(
+    log: &SegmentLog<F>,
+    seq: u64,
+) -> Result<(Hex32, JournalEntry), LedgerFailure> {
+    let bytes = log.get(seq).map_err(|e| log_unavailable(&e))?;
+    decode_entry(&bytes).map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)))
+}
+
+/// What a caller hears when a batch could not be made durable: nothing in
+/// it is acknowledged, and the outcome is unknown if the store may have
+/// written part of it.
+pub(crate) fn store_failure(error: &LogError) -> LedgerFailure {
+    let failure = format!("nothing in this batch is acknowledged: {error}");
+    if error.may_have_written() {
+        LedgerFailure::unknown(LedgerReason::StoreFailed, failure)
+    } else {
+        LedgerFailure::unavailable(LedgerReason::StoreFailed, failure)
+    }
+}
+
+/// An entry the ledger's own books say was journaled, and that cannot be found.
+fn missing_entry(seq: u64) -> LedgerFailure {
+    LedgerFailure::Unavailable(corrupt(
+        seq,
+        "the entry is missing from the batch that wrote it",
+    ))
 }
 
 fn unknown_account(account: &AccountRef) -> LedgerError {

@@ -8,21 +8,24 @@
 //! The split follows quinn and rust-lightning:
 //! - [`state::LedgerState`] is the pure core: `apply(operation, time)`
 //!   changes in-memory state and returns what happened; no I/O, no clock.
-//! - [`isthmus_store::KvStore`] is the small key-value trait the shell writes
-//!   through (sled, or memory for tests and simulation), shared with every
-//!   other Isthmus shell.
+//! - [`isthmus_store::log::SegmentLog`] is the append-only, checksummed log
+//!   the journal is written to (files on disk, or in memory for tests and
+//!   simulation), behind the `LogFiles` trait.
 //! - [`Ledger`] is the shell: it takes time from an injected [`isthmus_store::Clock`],
 //!   handles idempotency keys, appends journal entries and makes them durable
-//!   before returning a [`Receipt`].
+//!   before returning a [`Receipt`]; `Ledger::execute_pipelined` overlaps
+//!   one batch's write and sync with the next batch's work.
 
 pub mod account;
 pub mod asset;
 pub mod error;
 mod history;
+mod id_table;
 pub mod journal;
 pub mod key;
 mod ledger;
 pub mod operation;
+mod pipeline;
 pub mod state;
 pub mod verify;
 
@@ -31,7 +34,8 @@ pub use asset::Asset;
 pub use error::{FailureKind, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
 pub use key::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_BYTES};
 pub use ledger::{
-    Ledger, Receipt, Request, MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES, MAX_PAGE_ENTRIES,
+    BatchResults, Ledger, Receipt, Request, MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES,
+    MAX_PAGE_ENTRIES,
 };
 pub use operation::{Effect, Operation};
 pub use verify::{verify_files, verify_journal, VerifyReport};

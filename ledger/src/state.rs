@@ -13,6 +13,7 @@ use isthmus_spec::ids::{Hashlock, Preimage};
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{LedgerError, LedgerReason};
+use crate::id_table::IdTable;
 use crate::operation::{Effect, Operation, Outcome};
 
 /// An account's holding of one asset.
@@ -200,7 +201,9 @@ pub(crate) struct Places<'a> {
 pub struct LedgerState {
     accounts: Accounts,
     issued: BTreeMap<Asset, u128>,
-    locks: BTreeMap<u64, Lock>,
+    /// Boxed: a lock is some hundreds of bytes, and the table's growth
+    /// then moves pointers, not locks.
+    locks: IdTable<Box<Lock>>,
     /// `(expiry, lock id)` of every open lock: what a watcher refunds next.
     open_by_expiry: BTreeSet<(u64, u64)>,
 }
@@ -257,7 +260,7 @@ impl LedgerState {
                 from, beneficiary, ..
             } => (Some(place(from)), Some(place(beneficiary))),
             Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => {
-                match self.locks.get(lock_id) {
+                match self.locks.get(*lock_id) {
                     Some(lock) => (
                         Some(Place::At(lock.from_at)),
                         Some(Place::At(lock.beneficiary_at)),
@@ -310,7 +313,7 @@ impl LedgerState {
             | Operation::Transfer { asset, .. }
             | Operation::Lock { asset, .. } => asset.clone(),
             Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => {
-                self.locks.get(lock_id)?.asset.clone()
+                self.locks.get(*lock_id)?.asset.clone()
             }
             Operation::OpenAccount { .. }
             | Operation::Freeze { .. }
@@ -588,12 +591,12 @@ impl LedgerState {
         // The journal sequence number is new, so no lock has this id yet.
         let fresh = self.open_by_expiry.insert((expiry_ms, seq));
         debug_assert!(
-            fresh && !self.locks.contains_key(&seq),
+            fresh && !self.locks.contains(seq),
             "lock {seq} exists already"
         );
         self.locks.insert(
             seq,
-            Lock {
+            Box::new(Lock {
                 htlc: Htlc {
                     lock_id: seq,
                     from: from.clone(),
@@ -606,14 +609,14 @@ impl LedgerState {
                 },
                 from_at,
                 beneficiary_at,
-            },
+            }),
         );
         Outcome::Applied(Effect::Locked { lock_id: seq })
     }
 
     /// The lock, if it is open; else the refusal naming why not.
-    fn open_lock(locks: &mut BTreeMap<u64, Lock>, lock_id: u64) -> Result<&mut Lock, Outcome> {
-        let lock = locks.get_mut(&lock_id).ok_or_else(|| {
+    fn open_lock(locks: &mut IdTable<Box<Lock>>, lock_id: u64) -> Result<&mut Lock, Outcome> {
+        let lock = locks.get_mut(lock_id).ok_or_else(|| {
             refuse(
                 LedgerReason::LockUnknown,
                 format!("no lock {lock_id} on this ledger"),
@@ -764,7 +767,7 @@ impl LedgerState {
             } => vec![from.clone(), beneficiary.clone()],
             Operation::Claim { lock_id, .. } | Operation::Refund { lock_id } => self
                 .locks
-                .get(lock_id)
+                .get(*lock_id)
                 .map(|l| vec![l.from.clone(), l.beneficiary.clone()])
                 .unwrap_or_default(),
         }
@@ -817,7 +820,7 @@ impl LedgerState {
 
     /// A lock by id.
     pub fn htlc(&self, lock_id: u64) -> Option<&Htlc> {
-        self.locks.get(&lock_id).map(|lock| &lock.htlc)
+        self.locks.get(lock_id).map(|lock| &lock.htlc)
     }
 
     /// Every lock, by id (the journal order of the locks).
@@ -829,7 +832,7 @@ impl LedgerState {
     pub fn open_locks(&self) -> impl Iterator<Item = &Htlc> {
         self.open_by_expiry
             .iter()
-            .filter_map(|(_, lock_id)| self.locks.get(lock_id).map(|lock| &lock.htlc))
+            .filter_map(|(_, lock_id)| self.locks.get(*lock_id).map(|lock| &lock.htlc))
     }
 
     /// Units of each asset ever issued.
@@ -980,7 +983,7 @@ mod tests {
         );
         // A locked balance whose lock was settled behind its back.
         let problem = broken(|s| {
-            if let Some(lock) = s.locks.get_mut(&3) {
+            if let Some(lock) = s.locks.get_mut(3) {
                 lock.status = HtlcStatus::Refunded { at_ms: T0 + 1 };
             }
             s.open_by_expiry.clear();

@@ -295,21 +295,24 @@ impl Preimage {
         Hashlock(Hex32::sha256_of(self.bytes()))
     }
 
-    /// Whether this secret opens `hashlock`.
+    /// Whether this secret opens `hashlock`: the digest's bytes compared,
+    /// with no hex text made for them.
     pub fn opens(&self, hashlock: &Hashlock) -> bool {
-        &self.hashlock() == hashlock
+        digest::digest(&digest::SHA256, self.bytes()).as_ref() == hashlock.bytes()
     }
 }
 
 /// Lower-case hex of any bytes.
 pub fn hex_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    // Bytes first, then one check that they are text: pushing chars one
+    // by one costs a UTF-8 encoding and a capacity check each.
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
-    out
+    String::from_utf8(out).unwrap_or_else(|_| unreachable!("hex digits are ASCII"))
 }
 
 /// A non-negative counter such as a journal sequence number, written as a

@@ -107,6 +107,45 @@ impl Accounts {
     }
 }
 
+/// The benchmark's load: lock+claim pairs between bench accounts, under one
+/// hashlock, with fresh idempotency keys.
+struct Load {
+    accounts: Accounts,
+    key: u64,
+    secret: [u8; 32],
+    hashlock: [u8; 32],
+    expiry_ms: u64,
+    batch_size: u64,
+}
+
+impl Load {
+    fn next_key(&mut self) -> String {
+        self.key += 1;
+        format!("b-{}", self.key)
+    }
+
+    /// One batch whose first entry will be `first_seq`: its first half locks,
+    /// its second half the claims of those locks.
+    fn batch(&mut self, first_seq: u64) -> anyhow::Result<Vec<Request>> {
+        let pairs = self.batch_size / 2;
+        let mut requests = Vec::with_capacity(self.batch_size as usize);
+        for _ in 0..pairs {
+            let (from, to) = self.accounts.pair();
+            requests.push(Request::new(
+                self.next_key(),
+                Operation::lock(&from, &to, "USD", "0.01", &self.hashlock, self.expiry_ms)?,
+            ));
+        }
+        for index in 0..pairs {
+            requests.push(Request::new(
+                self.next_key(),
+                Operation::claim(first_seq + index, &self.secret)?,
+            ));
+        }
+        Ok(requests)
+    }
+}
+
 fn check_all_applied(
     results: Vec<Result<isthmus_ledger::Receipt, isthmus_ledger::LedgerFailure>>,
 ) -> anyhow::Result<()> {
@@ -170,13 +209,15 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     for chunk in setup.chunks(MAX_BATCH_OPERATIONS) {
         check_all_applied(ledger.execute_batch(chunk.to_vec())?)?;
     }
-    let mut accounts = Accounts {
-        state: 0x2545_F491_4F6C_DD1D,
-    };
-    let mut key = 0u64;
-    let mut next_key = || {
-        key += 1;
-        format!("b-{key}")
+    let mut load = Load {
+        accounts: Accounts {
+            state: 0x2545_F491_4F6C_DD1D,
+        },
+        key: 0,
+        secret,
+        hashlock,
+        expiry_ms,
+        batch_size: options.batch_size,
     };
 
     // (a) one durable operation at a time: every lock and every claim is flushed before the next.
@@ -184,16 +225,16 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let mut single_latencies = Vec::new();
     let single_started = Instant::now();
     for _ in 0..options.single_pairs {
-        let (from, to) = accounts.pair();
+        let (from, to) = load.accounts.pair();
         let started = Instant::now();
         let lock = ledger.execute(Request::new(
-            next_key(),
+            load.next_key(),
             Operation::lock(&from, &to, "USD", "1.00", &hashlock, expiry_ms)?,
         ))?;
         single_latencies.push(started.elapsed());
         let started = Instant::now();
         let claim = ledger.execute(Request::new(
-            next_key(),
+            load.next_key(),
             Operation::claim(lock.seq, &secret)?,
         ))?;
         single_latencies.push(started.elapsed());
@@ -220,22 +261,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let mut batched_runnable = Duration::ZERO;
     let mut round_elapsed = std::time::Duration::ZERO;
     for batch_number in 0..batches {
-        let first_seq = ledger.journal_len();
-        let pairs = options.batch_size / 2;
-        let mut requests = Vec::with_capacity(options.batch_size as usize);
-        for _ in 0..pairs {
-            let (from, to) = accounts.pair();
-            requests.push(Request::new(
-                next_key(),
-                Operation::lock(&from, &to, "USD", "0.01", &hashlock, expiry_ms)?,
-            ));
-        }
-        for index in 0..pairs {
-            requests.push(Request::new(
-                next_key(),
-                Operation::claim(first_seq + index, &secret)?,
-            ));
-        }
+        let requests = load.batch(ledger.journal_len())?;
         let sched_before = thread_schedstat();
         let started = Instant::now();
         let results = ledger.execute_batch(requests)?;
@@ -265,8 +291,6 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         .state()
         .check_invariants()
         .map_err(anyhow::Error::msg)?;
-    let journal_entries = ledger.journal_len();
-    let head = ledger.head_hash().clone();
     let split = time_split(
         &ledger,
         state_before_batched,
@@ -274,6 +298,59 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         options.batch_size as usize,
         &temporary.path().join("split"),
     )?;
+
+    // (d) the same load pipelined: each batch applied, encoded and hashed
+    // while the one before it is written and synced on a second thread, each
+    // batch's results handed out only once it is durable. A round's requests
+    // are built before its clock starts, as (b)'s are before each batch's.
+    let mut pipelined_rates = Vec::new();
+    let mut pipelined_rates_in_order = Vec::new();
+    let mut pipelined_elapsed = Duration::ZERO;
+    let mut pipelined_on_cpu = Duration::ZERO;
+    let mut remaining = batches;
+    while remaining > 0 {
+        let round = remaining.min(batches_per_round);
+        remaining -= round;
+        let mut round_batches = Vec::with_capacity(round as usize);
+        let mut first_seq = ledger.journal_len();
+        for _ in 0..round {
+            round_batches.push(load.batch(first_seq)?);
+            first_seq += options.batch_size;
+        }
+        let mut failure: Option<anyhow::Error> = None;
+        let sched_before = thread_schedstat();
+        let started = Instant::now();
+        ledger.execute_pipelined(round_batches, &mut |result| {
+            let checked = result
+                .map_err(anyhow::Error::from)
+                .and_then(check_all_applied);
+            if let Err(error) = checked {
+                failure.get_or_insert(error);
+            }
+        })?;
+        let elapsed = started.elapsed();
+        if let (Some(before), Some(after)) = (sched_before, thread_schedstat()) {
+            pipelined_on_cpu += after.on_cpu.saturating_sub(before.on_cpu);
+        }
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        pipelined_elapsed += elapsed;
+        let rate = (round * options.batch_size) as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+        pipelined_rates.push(rate);
+        pipelined_rates_in_order.push(rate.round());
+    }
+    pipelined_rates.sort_by(f64::total_cmp);
+    let pipelined_median = pipelined_rates
+        .get(pipelined_rates.len() / 2)
+        .copied()
+        .unwrap_or(0.0);
+    ledger
+        .state()
+        .check_invariants()
+        .map_err(anyhow::Error::msg)?;
+    let journal_entries = ledger.journal_len();
+    let head = ledger.head_hash().clone();
     drop(ledger);
 
     // (c) restart: reopening replays and verifies the whole journal.
@@ -376,6 +453,19 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             "split": split_json,
             "split_method": "each stage timed again, alone, on the same entries after the run: the state replayed from a copy taken before phase (b), the entries encoded and hashed again, and the batches checked, framed, written and synced to a log file of their own; other = phase (b)'s time minus the stages'. Each by the clock and on a processor (this thread's schedstat); by the clock includes waiting for a processor on a busy machine",
         },
+        "pipelined": {
+            "operations": batched_ops,
+            "batch_size": options.batch_size,
+            "pipeline_depth": "the next batch prepared while the last is written and synced",
+            "seconds": pipelined_elapsed.as_secs_f64(),
+            "ops_per_second": (batched_ops as f64 / pipelined_elapsed.as_secs_f64().max(f64::EPSILON)).round(),
+            "rounds": pipelined_rates.len(),
+            "round_ops_per_second_median": pipelined_median.round(),
+            "round_ops_per_second_min": pipelined_rates.first().copied().unwrap_or(0.0).round(),
+            "round_ops_per_second_max": pipelined_rates.last().copied().unwrap_or(0.0).round(),
+            "round_ops_per_second_in_order": pipelined_rates_in_order,
+            "preparing_thread_on_cpu_seconds": pipelined_on_cpu.as_secs_f64(),
+        },
         "reopen": {
             "journal_entries": journal_entries,
             "seconds": reopen_elapsed.as_secs_f64(),
@@ -446,6 +536,22 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
                 per_op_us(part.wall),
                 per_op_us(part.on_cpu)
             ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    writeln!(
+        out,
+        "(d) pipelined durable lock/claim (the next batch applied while the last is written and synced): {batched_ops} ops in batches of {} in {:.2} s = {:.0} ops/s (median of {} rounds {:.0}, range {:.0}-{:.0}); rounds in order: {}",
+        options.batch_size,
+        pipelined_elapsed.as_secs_f64(),
+        batched_ops as f64 / pipelined_elapsed.as_secs_f64().max(f64::EPSILON),
+        pipelined_rates.len(),
+        pipelined_median,
+        pipelined_rates.first().copied().unwrap_or(0.0),
+        pipelined_rates.last().copied().unwrap_or(0.0),
+        pipelined_rates_in_order
+            .iter()
+            .map(|rate| format!("{rate:.0}"))
             .collect::<Vec<_>>()
             .join(", ")
     )?;

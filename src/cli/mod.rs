@@ -134,7 +134,7 @@ enum LedgerCommand {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Durable HTLC throughput and latency of the sled-backed ledger.
+    /// Durable HTLC throughput and latency of the ledger on its segment-log journal: one operation at a time, in batches, and in pipelined batches.
     Ledger {
         /// Lock+claim pairs applied one durable operation at a time (at most 10 million).
         #[arg(long, default_value_t = 1_000)]

@@ -1,0 +1,368 @@
+//! `Ledger::execute_pipelined`: batches prepared while the previous one is
+//! written and synced give exactly what `execute_batch` gives batch after
+//! batch, deliver nothing before it is durable, and acknowledge nothing
+//! after a failed write.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use isthmus_ledger::{
+    parse_account, BatchResults, FailureKind, Ledger, LedgerFailure, LedgerReason, Operation,
+    Request,
+};
+use isthmus_spec::ids::Hex32;
+use isthmus_store::log::{LogFiles, MemoryLogFiles};
+use isthmus_store::{ManualClock, StoreError};
+use proptest::prelude::*;
+
+const T0: u64 = 1_800_000_000_000;
+
+fn secret() -> [u8; 32] {
+    *Hex32::sha256_of(b"pipeline secret").bytes()
+}
+
+/// The operations requests are drawn from: enough kinds that batches apply,
+/// refuse, replay and reuse keys.
+fn operation(index: usize) -> Operation {
+    let secret = secret();
+    let hashlock = *Hex32::sha256_of(&secret).bytes();
+    match index % 9 {
+        0 => Operation::open_account("DEUTDEFF/A").unwrap(),
+        1 => Operation::open_account("CHASUS33/B").unwrap(),
+        2 => Operation::issue("DEUTDEFF/A", "USD", "100.00").unwrap(),
+        3 => Operation::transfer("DEUTDEFF/A", "CHASUS33/B", "USD", "1.50").unwrap(),
+        4 => Operation::lock(
+            "DEUTDEFF/A",
+            "CHASUS33/B",
+            "USD",
+            "2.00",
+            &hashlock,
+            T0 + 50,
+        )
+        .unwrap(),
+        5 => Operation::claim((index / 9) as u64 % 40, &secret).unwrap(),
+        6 => Operation::Refund {
+            lock_id: (index / 9) as u64 % 40,
+        },
+        7 => Operation::Freeze {
+            account: parse_account("CHASUS33/B").unwrap(),
+        },
+        _ => Operation::Unfreeze {
+            account: parse_account("CHASUS33/B").unwrap(),
+        },
+    }
+}
+
+/// A batch of requests: `(key, operation)` indices. Keys come from a small
+/// pool, so a key recurs within a batch and across batches, mostly with its
+/// own operation (a replay), sometimes with another (a reuse, refused).
+fn batches() -> impl Strategy<Value = Vec<Vec<(usize, usize)>>> {
+    proptest::collection::vec(
+        proptest::collection::vec((0usize..30, 0usize..60), 0..12),
+        1..10,
+    )
+}
+
+fn requests(batch: &[(usize, usize)]) -> Vec<Request> {
+    batch
+        .iter()
+        .map(|&(key, op)| {
+            let operation = if op % 5 == 0 {
+                operation(op)
+            } else {
+                operation(key * 7)
+            };
+            Request::new(format!("key-{key}"), operation)
+        })
+        .collect()
+}
+
+fn ledger_on(files: MemoryLogFiles, clock: &ManualClock) -> Ledger<MemoryLogFiles> {
+    Ledger::open(files, Box::new(clock.clone())).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The same batches, with the same clock, through `execute_batch` one by
+    /// one and through the pipeline: the same results in the same order, the
+    /// same journal byte for byte.
+    #[test]
+    fn pipelined_batches_journal_what_sequential_batches_journal(batches in batches()) {
+        let sequential_files = MemoryLogFiles::new();
+        let sequential_clock = ManualClock::new(T0);
+        let mut sequential = ledger_on(sequential_files.clone(), &sequential_clock);
+        let mut expected = Vec::new();
+        for batch in &batches {
+            sequential_clock.advance(20);
+            expected.push(sequential.execute_batch(requests(batch)));
+        }
+
+        let pipelined_files = MemoryLogFiles::new();
+        let pipelined_clock = ManualClock::new(T0);
+        let mut pipelined = ledger_on(pipelined_files.clone(), &pipelined_clock);
+        let mut delivered: Vec<Result<BatchResults, LedgerFailure>> = Vec::new();
+        // The clock moves as each batch is taken, just before it is prepared.
+        let source = batches.iter().map(|batch| {
+            pipelined_clock.advance(20);
+            requests(batch)
+        });
+        pipelined
+            .execute_pipelined(source, &mut |result| delivered.push(result))
+            .unwrap();
+
+        prop_assert_eq!(&delivered, &expected);
+        prop_assert_eq!(pipelined.journal_len(), sequential.journal_len());
+        prop_assert_eq!(pipelined.head_hash(), sequential.head_hash());
+        prop_assert_eq!(pipelined_files.contents(), sequential_files.contents());
+        // The pipeline leaves the ledger ready for more.
+        let after = pipelined.execute(Request::new("after", operation(0)));
+        prop_assert_eq!(after, sequential.execute(Request::new("after", operation(0))));
+    }
+}
+
+/// Memory files that count the syncs that succeeded.
+#[derive(Clone)]
+struct CountingFiles {
+    inner: MemoryLogFiles,
+    synced: Arc<AtomicU64>,
+}
+
+impl LogFiles for CountingFiles {
+    fn default_segment_bytes(&self) -> u64 {
+        self.inner.default_segment_bytes()
+    }
+    fn read_only(&self) -> bool {
+        self.inner.read_only()
+    }
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.list()
+    }
+    fn len(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        self.inner.len(name)
+    }
+    fn read(&self, name: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read(name, max_bytes)
+    }
+    fn read_at(&self, name: &str, offset: u64, buffer: &mut [u8]) -> Result<(), StoreError> {
+        self.inner.read_at(name, offset, buffer)
+    }
+    fn create(&self, name: &str, contents: &[u8], total_bytes: u64) -> Result<(), StoreError> {
+        self.inner.create(name, contents, total_bytes)
+    }
+    fn write_at(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.inner.write_at(name, offset, bytes)
+    }
+    fn sync(&self, name: &str) -> Result<(), StoreError> {
+        self.inner.sync(name)?;
+        self.synced.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+fn locks_and_claims(batch: u64, pairs: u64, first_seq: u64) -> Vec<Request> {
+    let secret = secret();
+    let hashlock = *Hex32::sha256_of(&secret).bytes();
+    let mut requests: Vec<Request> = (0..pairs)
+        .map(|i| {
+            Request::new(
+                format!("lock-{batch}-{i}"),
+                Operation::lock(
+                    "DEUTDEFF/A",
+                    "CHASUS33/B",
+                    "USD",
+                    "0.01",
+                    &hashlock,
+                    T0 + 1_000_000,
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    requests.extend((0..pairs).map(|i| {
+        Request::new(
+            format!("claim-{batch}-{i}"),
+            Operation::claim(first_seq + i, &secret).unwrap(),
+        )
+    }));
+    requests
+}
+
+fn funded(files: MemoryLogFiles, clock: &ManualClock) -> Ledger<MemoryLogFiles> {
+    let mut ledger = ledger_on(files, clock);
+    for result in ledger
+        .execute_batch(vec![
+            Request::new("open-a", operation(0)),
+            Request::new("open-b", operation(1)),
+            Request::new(
+                "fund-a",
+                Operation::issue("DEUTDEFF/A", "USD", "1000000.00").unwrap(),
+            ),
+        ])
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    ledger
+}
+
+#[test]
+fn no_batch_is_delivered_before_its_sync_has_returned() {
+    let clock = ManualClock::new(T0);
+    let memory = MemoryLogFiles::new();
+    let setup = funded(memory.clone(), &clock);
+    drop(setup);
+    let files = CountingFiles {
+        inner: memory,
+        synced: Arc::default(),
+    };
+    let synced = Arc::clone(&files.synced);
+    let mut ledger = Ledger::open(files, Box::new(clock.clone())).unwrap();
+    let first_seq = ledger.journal_len();
+    let synced_before = synced.load(Ordering::SeqCst);
+    const BATCHES: u64 = 12;
+    const PAIRS: u64 = 20;
+    let source =
+        (0..BATCHES).map(|batch| locks_and_claims(batch, PAIRS, first_seq + batch * 2 * PAIRS));
+    let mut delivered = 0u64;
+    ledger
+        .execute_pipelined(source, &mut |result| {
+            let results = result.unwrap();
+            assert_eq!(results.len() as u64, 2 * PAIRS);
+            assert!(results.iter().all(Result::is_ok));
+            delivered += 1;
+            // Each batch is one log append, one sync: this one's has returned.
+            assert!(
+                synced.load(Ordering::SeqCst) >= synced_before + delivered,
+                "batch {delivered} was delivered before its sync returned"
+            );
+        })
+        .unwrap();
+    assert_eq!(delivered, BATCHES);
+    assert_eq!(synced.load(Ordering::SeqCst), synced_before + BATCHES);
+}
+
+#[test]
+fn after_a_failed_sync_nothing_more_is_acknowledged_and_everything_acknowledged_survives() {
+    for good_syncs in [0u64, 1, 3, 6] {
+        let clock = ManualClock::new(T0);
+        let files = MemoryLogFiles::new();
+        let mut ledger = funded(files.clone(), &clock);
+        let first_seq = ledger.journal_len();
+        files.fail_syncs_after(good_syncs);
+        const PAIRS: u64 = 5;
+        let mut taken = 0u64;
+        let source = (0..10u64).map(|batch| {
+            taken += 1;
+            locks_and_claims(batch, PAIRS, first_seq + batch * 2 * PAIRS)
+        });
+        let mut delivered = Vec::new();
+        let failure = ledger
+            .execute_pipelined(source, &mut |result| delivered.push(result))
+            .unwrap_err();
+        assert_eq!(failure.reason(), LedgerReason::StoreFailed, "{good_syncs}");
+        let acknowledged: Vec<&BatchResults> =
+            delivered.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(
+            acknowledged.len() as u64,
+            good_syncs,
+            "only synced batches are acknowledged"
+        );
+        // Every delivered result after the first failure is a failure, the
+        // first one's outcome unknown (its write may be on disk).
+        let failures: Vec<&LedgerFailure> =
+            delivered.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(delivered[..good_syncs as usize].iter().all(Result::is_ok));
+        assert!(!failures.is_empty());
+        assert_eq!(failures[0].kind(), FailureKind::OutcomeUnknown);
+        assert!(failures
+            .iter()
+            .all(|f| f.reason() == LedgerReason::StoreFailed));
+        assert!(
+            taken <= good_syncs + 3,
+            "the pipeline took {taken} batches with only {good_syncs} durable"
+        );
+        // The ledger refuses work until reopened.
+        let refused = ledger
+            .execute(Request::new("late", operation(0)))
+            .unwrap_err();
+        assert_eq!(refused.reason(), LedgerReason::StoreFailed);
+        drop(ledger);
+
+        files.fail_syncs(false);
+        files.crash();
+        let reopened = ledger_on(files, &clock);
+        for receipt in acknowledged.iter().flat_map(|results| results.iter()) {
+            let receipt = receipt.as_ref().unwrap();
+            let (hash, _) = reopened.entries(receipt.seq, 1).unwrap().remove(0);
+            assert_eq!(
+                hash, receipt.entry_hash,
+                "an acknowledged entry survives the crash"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_repeat_of_a_key_in_the_batch_before_gets_that_batchs_receipt() {
+    let clock = ManualClock::new(T0);
+    let mut ledger = funded(MemoryLogFiles::new(), &clock);
+    let first_seq = ledger.journal_len();
+    let first = locks_and_claims(0, 50, first_seq);
+    // The second batch repeats the first one (in flight while it is prepared)
+    // and reuses one of its keys for another operation.
+    let mut second = first.clone();
+    second.push(Request::new("lock-0-0", operation(2)));
+    let mut delivered = Vec::new();
+    ledger
+        .execute_pipelined([first, second], &mut |result| {
+            delivered.push(result.unwrap())
+        })
+        .unwrap();
+    let (first, second) = (&delivered[0], &delivered[1]);
+    for (original, repeat) in first.iter().zip(second) {
+        let (original, repeat) = (original.as_ref().unwrap(), repeat.as_ref().unwrap());
+        assert!(repeat.replayed && !original.replayed);
+        assert_eq!(
+            (repeat.seq, &repeat.entry_hash),
+            (original.seq, &original.entry_hash)
+        );
+    }
+    let reused = second.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(reused.reason(), LedgerReason::IdempotencyKeyReused);
+    assert_eq!(
+        ledger.journal_len(),
+        first_seq + 100,
+        "repeats journal nothing"
+    );
+}
+
+#[test]
+fn a_batch_refused_whole_is_answered_in_its_turn_and_the_pipeline_goes_on() {
+    let clock = ManualClock::new(T0);
+    let mut ledger = funded(MemoryLogFiles::new(), &clock);
+    let first_seq = ledger.journal_len();
+    let too_large: Vec<Request> = (0..=isthmus_ledger::MAX_BATCH_OPERATIONS)
+        .map(|i| Request::new(format!("big-{i}"), operation(2)))
+        .collect();
+    let batches = vec![
+        locks_and_claims(0, 3, first_seq),
+        too_large,
+        locks_and_claims(1, 3, first_seq + 6),
+    ];
+    let mut delivered = Vec::new();
+    ledger
+        .execute_pipelined(batches, &mut |result| delivered.push(result))
+        .unwrap();
+    assert_eq!(delivered.len(), 3);
+    assert!(delivered[0].as_ref().unwrap().iter().all(Result::is_ok));
+    assert_eq!(
+        delivered[1].as_ref().unwrap_err().reason(),
+        LedgerReason::BatchTooLarge
+    );
+    assert!(delivered[2].as_ref().unwrap().iter().all(Result::is_ok));
+    assert_eq!(ledger.journal_len(), first_seq + 12);
+}

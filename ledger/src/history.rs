@@ -82,6 +82,36 @@ impl History {
     }
 }
 
+impl History {
+    /// Every account's entries, as a replay's index by id holds them (those
+    /// from before its opening, then those after), sorted by account id:
+    /// what a snapshot writes.
+    pub fn by_id<'a>(
+        &'a self,
+        state: &'a LedgerState,
+    ) -> Vec<(&'a AccountRef, &'a [u64], &'a [u64])> {
+        let mut rows: Vec<(&AccountRef, &[u64], &[u64])> = state
+            .accounts_by_place()
+            .into_iter()
+            .enumerate()
+            .map(|(at, (id, _, _))| {
+                let early = self.unknown.get(id).map_or(&[][..], Vec::as_slice);
+                let late = self.at.get(at).map_or(&[][..], Vec::as_slice);
+                (id, early, late)
+            })
+            .filter(|(_, early, late)| !early.is_empty() || !late.is_empty())
+            .collect();
+        rows.extend(
+            self.unknown
+                .iter()
+                .filter(|(id, _)| !state.has_account(id))
+                .map(|(id, seqs)| (id, seqs.as_slice(), &[][..])),
+        );
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        rows
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ pub mod key;
 mod ledger;
 pub mod operation;
 mod pipeline;
+mod snapshot;
 pub mod state;
 pub mod verify;
 
@@ -34,8 +35,8 @@ pub use asset::Asset;
 pub use error::{FailureKind, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
 pub use key::{IdempotencyKey, MAX_IDEMPOTENCY_KEY_BYTES};
 pub use ledger::{
-    BatchResults, Ledger, Receipt, Request, MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES,
-    MAX_PAGE_ENTRIES,
+    BatchResults, Ledger, Receipt, Request, SnapshotReport, DEFAULT_SNAPSHOT_INTERVAL_ENTRIES,
+    MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES, MAX_PAGE_ENTRIES,
 };
 pub use operation::{Effect, Operation};
 pub use verify::{verify_files, verify_journal, VerifyReport};

@@ -76,6 +76,14 @@ impl<F: LogFiles + Send> Ledger<F> {
             });
             let mut in_flight: VecDeque<InFlight> = VecDeque::new();
             for requests in batches {
+                if books.snapshot_due() {
+                    // A snapshot holds only durable entries: the pipeline
+                    // empties first.
+                    while !in_flight.is_empty() {
+                        settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
+                    }
+                    snapshot_if_due(log, books);
+                }
                 while in_flight.len() >= PIPELINE_DEPTH {
                     settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
                 }
@@ -110,6 +118,7 @@ impl<F: LogFiles + Send> Ledger<F> {
             while !in_flight.is_empty() {
                 settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
             }
+            snapshot_if_due(log, books);
             Ok(())
         })
     }
@@ -149,6 +158,14 @@ fn settle_oldest(
             }
             Err(failure)
         }
+    }
+}
+
+/// Takes a snapshot if one is due, with nothing in flight.
+fn snapshot_if_due<F: LogFiles>(log: &Mutex<&mut SegmentLog<F>>, books: &mut Books) {
+    match log.lock() {
+        Ok(log) => books.snapshot_if_due(&log),
+        Err(_) => books.snapshot_failed("the journal's writer thread stopped"),
     }
 }
 

@@ -845,6 +845,83 @@ impl LedgerState {
         self.accounts.len()
     }
 
+    /// Every account in the order of its place (the order accounts were
+    /// opened in): its id, whether it is frozen, and its holdings.
+    pub(crate) fn accounts_by_place(&self) -> Vec<(&AccountRef, bool, &BTreeMap<Asset, Holding>)> {
+        let mut ids: Vec<Option<&AccountRef>> = vec![None; self.accounts.len()];
+        for (id, &at) in &self.accounts.index {
+            ids[at] = Some(id);
+        }
+        ids.into_iter()
+            .zip(&self.accounts.states)
+            .filter_map(|(id, state)| id.map(|id| (id, state.frozen, &state.holdings)))
+            .collect()
+    }
+
+    /// Every lock by id, with the places of its locker and its beneficiary.
+    pub(crate) fn locks_with_places(&self) -> impl Iterator<Item = (&Htlc, usize, usize)> {
+        self.locks
+            .values()
+            .map(|lock| (&lock.htlc, lock.from_at, lock.beneficiary_at))
+    }
+
+    /// A state from what [`LedgerState::accounts_by_place`],
+    /// [`LedgerState::issued`] and [`LedgerState::locks_with_places`] gave:
+    /// accounts take their places in the order given; each lock names its
+    /// two accounts by place. `Err` says what does not fit (a repeated
+    /// account, a place that no account has, lock ids out of order, a
+    /// lock's accounts not at its places). Conservation is the caller's to
+    /// check ([`LedgerState::check_invariants`]).
+    pub(crate) fn from_parts(
+        accounts: Vec<(AccountRef, bool, BTreeMap<Asset, Holding>)>,
+        issued: BTreeMap<Asset, u128>,
+        locks: Vec<(Htlc, usize, usize)>,
+    ) -> Result<LedgerState, String> {
+        let mut state = LedgerState {
+            issued,
+            ..LedgerState::default()
+        };
+        for (id, frozen, holdings) in accounts {
+            if state.accounts.contains_key(&id) {
+                return Err(format!("account {id} appears twice"));
+            }
+            if let Some((asset, _)) = holdings.iter().find(|(_, h)| **h == Holding::default()) {
+                return Err(format!("account {id} lists an empty holding of {asset}"));
+            }
+            state.accounts.insert_new(id);
+            if let Some(account) = state.accounts.states.last_mut() {
+                account.frozen = frozen;
+                account.holdings = holdings;
+            }
+        }
+        let mut last_id = None;
+        for (htlc, from_at, beneficiary_at) in locks {
+            if last_id.is_some_and(|last| last >= htlc.lock_id) {
+                return Err(format!("lock {} is out of order", htlc.lock_id));
+            }
+            last_id = Some(htlc.lock_id);
+            let place_is = |at: usize, id: &AccountRef| state.accounts.find(id) == Some(at);
+            if !place_is(from_at, &htlc.from) || !place_is(beneficiary_at, &htlc.beneficiary) {
+                return Err(format!(
+                    "lock {}'s accounts are not at the places it names",
+                    htlc.lock_id
+                ));
+            }
+            if htlc.status == HtlcStatus::Open {
+                state.open_by_expiry.insert((htlc.expiry_ms, htlc.lock_id));
+            }
+            state.locks.insert(
+                htlc.lock_id,
+                Box::new(Lock {
+                    htlc,
+                    from_at,
+                    beneficiary_at,
+                }),
+            );
+        }
+        Ok(state)
+    }
+
     /// Checks the ledger's conservation laws; `Err` names the first broken one.
     /// Per asset, issued = available + locked over all accounts; each
     /// account's locked balance equals the sum of its open locks.

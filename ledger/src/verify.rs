@@ -12,8 +12,9 @@ use isthmus_spec::ids::Hex32;
 use crate::account::AccountRef;
 use crate::error::{log_unavailable, LedgerFailure};
 use crate::journal::{decode_entry, GENESIS_HASH};
+use crate::snapshot;
 use crate::state::LedgerState;
-use isthmus_store::log::{LogFiles, SegmentLog};
+use isthmus_store::log::{LogError, LogFiles, SegmentLog};
 
 /// The state a journal replays to, and the first problem found, if any.
 #[derive(Debug, Default)]
@@ -31,13 +32,32 @@ pub(crate) struct Replay {
     pub problem: Option<(u64, String)>,
 }
 
-pub(crate) fn replay<F: LogFiles>(log: &SegmentLog<F>) -> Result<Replay, LedgerFailure> {
-    let mut replay = Replay::default();
-    let mut prev_hash = Hex32::from_bytes(GENESIS_HASH);
+/// Replays and verifies the journal's entries after those `start` holds
+/// (all of them from [`Replay::default`], or those after a snapshot), then
+/// checks the conservation laws. After each entry that brings the count of
+/// entries to one of `checkpoints` (ascending), `at_checkpoint` sees the
+/// replay as it stands.
+pub(crate) fn replay_from<F: LogFiles>(
+    log: &SegmentLog<F>,
+    start: Replay,
+    checkpoints: &[u64],
+    at_checkpoint: &mut dyn FnMut(&Replay),
+) -> Result<Replay, LedgerFailure> {
+    let mut replay = start;
+    let from = replay.entries;
+    let mut prev_hash = replay
+        .head_hash
+        .clone()
+        .unwrap_or_else(|| Hex32::from_bytes(GENESIS_HASH));
+    let mut checkpoints = checkpoints.iter().copied().peekable();
+    while checkpoints.next_if(|&at| at <= replay.entries).is_some() {}
     let mut visit = |seq: u64, bytes: &[u8]| -> bool {
         match check_entry(&mut replay, seq, &prev_hash, bytes) {
             Ok(hash) => {
                 prev_hash = hash;
+                if checkpoints.next_if_eq(&replay.entries).is_some() {
+                    at_checkpoint(&replay);
+                }
                 true
             }
             Err(problem) => {
@@ -46,7 +66,8 @@ pub(crate) fn replay<F: LogFiles>(log: &SegmentLog<F>) -> Result<Replay, LedgerF
             }
         }
     };
-    log.scan(0, &mut visit).map_err(|e| log_unavailable(&e))?;
+    log.scan(from, &mut visit)
+        .map_err(|e| log_unavailable(&e))?;
     if replay.problem.is_none() {
         // Damage the log found when it was opened read-only: every entry
         // before it has just been verified.
@@ -128,15 +149,86 @@ pub struct VerifyReport {
     pub accounts: usize,
     /// Locks still open after replay.
     pub open_locks: usize,
+    /// Snapshots found beside the journal and compared with the replay.
+    pub snapshots_checked: u64,
     /// The first entry that failed and why; `None` if the journal verifies.
     pub first_problem: Option<(u64, String)>,
 }
 
 /// Verifies a journal without opening a ledger on it: open its log with
 /// [`SegmentLog::open_read_only`] (and [`crate::journal::JOURNAL_FORMAT`])
-/// so that verifying never writes a byte.
+/// so that verifying never writes a byte. Every entry is replayed — no
+/// snapshot is used — and every snapshot beside the journal is checked
+/// against the state the replay reaches at its entry: a snapshot that is
+/// damaged, disagrees, or covers entries the journal does not have is a
+/// problem ([`VerifyReport::first_problem`]).
 pub fn verify_journal<F: LogFiles>(log: &SegmentLog<F>) -> Result<VerifyReport, LedgerFailure> {
-    let replay = replay(log)?;
+    let mut snapshots: Vec<(u64, String)> = log
+        .files()
+        .list()
+        .map_err(|e| log_unavailable(&LogError::from(e)))?
+        .into_iter()
+        .filter_map(|name| snapshot::entries_of(&name).map(|entries| (entries, name)))
+        .collect();
+    snapshots.sort();
+    let checkpoints: Vec<u64> = snapshots.iter().map(|(entries, _)| *entries).collect();
+    let mut snapshot_problem: Option<(u64, String)> = None;
+    let mut checked = 0u64;
+    let mut check = |replay: &Replay| {
+        for (_, name) in snapshots
+            .iter()
+            .filter(|(entries, _)| *entries == replay.entries)
+        {
+            let at = replay.entries - 1;
+            let found = match log.files().read(name, snapshot::MAX_SNAPSHOT_BYTES) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(error) => {
+                    snapshot_problem.get_or_insert((at, format!("{name} cannot be read: {error}")));
+                    continue;
+                }
+            };
+            let expected = snapshot::encode(&snapshot::SnapshotOf {
+                entries: replay.entries,
+                head_hash: replay
+                    .head_hash
+                    .as_ref()
+                    .unwrap_or(&Hex32::from_bytes(GENESIS_HASH)),
+                head_time_ms: replay.head_time_ms,
+                state: &replay.state,
+                idempotency: &replay.idempotency,
+                history: snapshot::history_of(&replay.history),
+            });
+            checked += 1;
+            if found != expected {
+                let why = snapshot::decode(&found)
+                    .err()
+                    .unwrap_or_else(|| "it holds another state".into());
+                snapshot_problem.get_or_insert((
+                    at,
+                    format!("{name} is not the state the journal reaches at entry {at}: {why}"),
+                ));
+            }
+        }
+    };
+    let mut replay = replay_from(log, Replay::default(), &checkpoints, &mut check)?;
+    if replay.problem.is_none() {
+        if let Some((entries, name)) = snapshots
+            .iter()
+            .find(|(entries, _)| *entries > replay.entries)
+        {
+            replay.problem = Some((
+                replay.entries,
+                format!(
+                    "{name} covers {entries} entries but the journal holds {}: entries are missing from the journal",
+                    replay.entries
+                ),
+            ));
+        }
+    }
+    if replay.problem.is_none() {
+        replay.problem = snapshot_problem;
+    }
     Ok(VerifyReport {
         entries_verified: replay.entries,
         head_hash: replay.head_hash,
@@ -146,6 +238,7 @@ pub fn verify_journal<F: LogFiles>(log: &SegmentLog<F>) -> Result<VerifyReport, 
             .htlcs()
             .filter(|h| h.status == crate::state::HtlcStatus::Open)
             .count(),
+        snapshots_checked: checked,
         first_problem: replay.problem,
     })
 }

@@ -67,12 +67,18 @@ fn crash_child() {
         format!("fund-{round}"),
         Operation::issue(ACCOUNTS[0], "USD", "1000000.00").unwrap(),
     ));
+    // Snapshots every few hundred entries, so that kills land in them too;
+    // odd rounds run the batches through the pipeline.
+    ledger.set_snapshot_interval(Some(300 + random.next(200)));
+    let pipelined = round % 2 == 1;
+    let mut length = ledger.journal_len();
+    let keys: std::cell::RefCell<std::collections::VecDeque<Vec<String>>> = Default::default();
     let mut pending = vec![setup];
-    loop {
+    let batches = std::iter::from_fn(|| {
         let batch = pending.pop().unwrap_or_else(|| {
             let size = 1 + random.next(40);
             (0..size)
-                .map(|_| {
+                .map(|index| {
                     counter += 1;
                     let key = format!("r{round}-{counter}");
                     let from = ACCOUNTS[random.next(4) as usize];
@@ -83,7 +89,7 @@ fn crash_child() {
                         1 => Operation::lock(from, to, "USD", &amount, &hashlock, u64::MAX / 2)
                             .unwrap(),
                         _ => Operation::claim(
-                            ledger.journal_len().saturating_sub(1 + random.next(50)),
+                            (length + index).saturating_sub(1 + random.next(50)),
                             &secret,
                         )
                         .unwrap(),
@@ -92,10 +98,18 @@ fn crash_child() {
                 })
                 .collect()
         });
-        let results = ledger.execute_batch(batch).unwrap();
-        // Only now, after the flush, is anything acknowledged: every journaled
-        // entry, applied or refused (a refusal is journaled as durably).
-        for result in results {
+        // What the journal will hold once this batch is in (an estimate: a
+        // repeated setup key journals nothing), for the claims to name locks.
+        length += batch.len() as u64;
+        keys.borrow_mut()
+            .push_back(batch.iter().map(|r| r.idempotency_key.clone()).collect());
+        Some(batch)
+    });
+    // Only once a batch is durable is anything of it acknowledged: every
+    // journaled entry, applied or refused (a refusal is journaled as durably).
+    let mut acknowledge = |results: isthmus_ledger::BatchResults| {
+        let batch_keys = keys.borrow_mut().pop_front().unwrap();
+        for (result, key) in results.into_iter().zip(batch_keys) {
             let position = match result {
                 Ok(receipt) => receipt.position(),
                 Err(LedgerFailure::Refused {
@@ -104,10 +118,18 @@ fn crash_child() {
                 }) => position,
                 Err(other) => panic!("the batch was durable, yet: {other}"),
             };
-            let key = ledger.entry(position.seq).unwrap().idempotency_key;
             writeln!(stdout, "ACK {key} {} {}", position.seq, position.entry_hash).unwrap();
         }
         stdout.flush().unwrap();
+    };
+    if pipelined {
+        ledger
+            .execute_pipelined(batches, &mut |result| acknowledge(result.unwrap()))
+            .unwrap();
+    } else {
+        for batch in batches {
+            acknowledge(ledger.execute_batch(batch).unwrap());
+        }
     }
 }
 
@@ -116,6 +138,7 @@ fn crash_recovery() {
     let dir = tempfile::tempdir().unwrap();
     let mut acknowledged: Vec<(String, u64, String)> = Vec::new();
     let mut random = XorShift(0xD1B5_4A32_D192_ED03);
+    let mut loaded_snapshots = 0u64;
     for round in 0..ROUNDS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -176,6 +199,14 @@ fn crash_recovery() {
             Box::new(SystemClock),
         )
         .unwrap();
+        // A snapshot is written whole under another name and renamed, so a
+        // kill never leaves one the writer cannot use.
+        assert_eq!(
+            ledger.snapshot_report().ignored,
+            Vec::<String>::new(),
+            "round {round}"
+        );
+        loaded_snapshots += u64::from(ledger.snapshot_report().loaded.is_some());
         let report = verify_journal(ledger.log()).unwrap();
         assert_eq!(
             report.first_problem, None,
@@ -209,5 +240,9 @@ fn crash_recovery() {
     assert!(
         acknowledged.len() as u64 >= ROUNDS,
         "the children acknowledged work in every round"
+    );
+    assert!(
+        loaded_snapshots > 0,
+        "some reopening started from a snapshot the killed child wrote"
     );
 }

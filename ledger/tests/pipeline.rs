@@ -6,7 +6,9 @@
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use isthmus_ledger::{
@@ -14,8 +16,8 @@ use isthmus_ledger::{
     Request,
 };
 use isthmus_spec::ids::Hex32;
-use isthmus_store::log::{LogFiles, MemoryLogFiles};
-use isthmus_store::{ManualClock, StoreError};
+use isthmus_store::log::MemoryLogFiles;
+use isthmus_store::ManualClock;
 use proptest::prelude::*;
 
 const T0: u64 = 1_800_000_000_000;
@@ -124,45 +126,6 @@ proptest! {
     }
 }
 
-/// Memory files that count the syncs that succeeded.
-#[derive(Clone)]
-struct CountingFiles {
-    inner: MemoryLogFiles,
-    synced: Arc<AtomicU64>,
-}
-
-impl LogFiles for CountingFiles {
-    fn default_segment_bytes(&self) -> u64 {
-        self.inner.default_segment_bytes()
-    }
-    fn read_only(&self) -> bool {
-        self.inner.read_only()
-    }
-    fn list(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.list()
-    }
-    fn len(&self, name: &str) -> Result<Option<u64>, StoreError> {
-        self.inner.len(name)
-    }
-    fn read(&self, name: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.read(name, max_bytes)
-    }
-    fn read_at(&self, name: &str, offset: u64, buffer: &mut [u8]) -> Result<(), StoreError> {
-        self.inner.read_at(name, offset, buffer)
-    }
-    fn create(&self, name: &str, contents: &[u8], total_bytes: u64) -> Result<(), StoreError> {
-        self.inner.create(name, contents, total_bytes)
-    }
-    fn write_at(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        self.inner.write_at(name, offset, bytes)
-    }
-    fn sync(&self, name: &str) -> Result<(), StoreError> {
-        self.inner.sync(name)?;
-        self.synced.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
 fn locks_and_claims(batch: u64, pairs: u64, first_seq: u64) -> Vec<Request> {
     let secret = secret();
     let hashlock = *Hex32::sha256_of(&secret).bytes();
@@ -215,10 +178,7 @@ fn no_batch_is_delivered_before_its_sync_has_returned() {
     let memory = MemoryLogFiles::new();
     let setup = funded(memory.clone(), &clock);
     drop(setup);
-    let files = CountingFiles {
-        inner: memory,
-        synced: Arc::default(),
-    };
+    let files = common::TestFiles::new(memory);
     let synced = Arc::clone(&files.synced);
     let mut ledger = Ledger::open(files, Box::new(clock.clone())).unwrap();
     let first_seq = ledger.journal_len();

@@ -80,6 +80,7 @@ pub fn verify(data: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
             "head_hash": head,
             "accounts": report.accounts,
             "open_locks": report.open_locks,
+            "snapshots_checked": report.snapshots_checked,
             "first_problem": report.first_problem.as_ref().map(|(seq, problem)| json!({"entry": seq, "problem": problem})),
         }))?;
     } else {

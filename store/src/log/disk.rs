@@ -25,6 +25,7 @@ fn is_own_temporary(name: &str) -> bool {
     base == super::FORMAT_FILE
         || (base.starts_with("segment-") && base.ends_with(".log"))
         || (base.starts_with("torn-") && base.ends_with(".bin"))
+        || (base.starts_with("snapshot-") && base.ends_with(".bin"))
 }
 
 /// The files of a log in one directory. A writer holds an exclusive lock on
@@ -279,5 +280,19 @@ impl LogFiles for DiskLogFiles {
         // The file's length never changes after it is created, so its data
         // is all an append needs made durable.
         self.with_handle(name, StoreOp::Flush, File::sync_data)
+    }
+
+    fn remove(&self, name: &str) -> Result<(), StoreError> {
+        self.refuse_if_read_only(StoreOp::Write)?;
+        // Only a regular file of the log's directory: never what a link points to.
+        let Some(path) = self.regular(name, StoreOp::Write)? else {
+            return Err(io(StoreOp::Write)(std::io::Error::new(
+                ErrorKind::NotFound,
+                format!("no file {name}"),
+            )));
+        };
+        self.handles().remove(name);
+        fs::remove_file(path).map_err(io(StoreOp::Write))?;
+        self.sync_dir()
     }
 }

@@ -27,4 +27,8 @@ pub trait LogFiles {
     fn write_at(&self, name: &str, offset: u64, bytes: &[u8]) -> Result<(), StoreError>;
     /// Returns once every write to the file is durable.
     fn sync(&self, name: &str) -> Result<(), StoreError>;
+    /// Removes a file durably (its name is gone after a crash once this
+    /// returns). A log never removes its segments; its user removes the
+    /// files of its own it keeps beside them (a ledger's snapshots).
+    fn remove(&self, name: &str) -> Result<(), StoreError>;
 }

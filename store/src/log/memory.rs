@@ -299,4 +299,15 @@ impl LogFiles for MemoryLogFiles {
         }
         Ok(())
     }
+
+    fn remove(&self, name: &str) -> Result<(), StoreError> {
+        self.refuse_if_read_only(StoreOp::Write)?;
+        if self.faults.fail_writes.load(Ordering::SeqCst) {
+            return Err(StoreError::Injected { op: StoreOp::Write });
+        }
+        self.files()
+            .remove(name)
+            .map(|_| ())
+            .ok_or_else(|| missing(StoreOp::Write, name))
+    }
 }

@@ -1,0 +1,434 @@
+//! Snapshots: the ledger's whole in-memory state after entry *N − 1*, kept
+//! beside the journal so that opening replays only the entries after it.
+//!
+//! A snapshot is a cache of the journal's fold, never a record of its own:
+//! it is used only if its SHA-256 holds and the journal's entry *N − 1*
+//! hashes to the head hash it names, and `verify` still replays the whole
+//! journal and checks every snapshot against the state it reaches at that
+//! entry. A snapshot that fails a check is ignored (and said so), never
+//! trusted and never removed by a reader.
+//!
+//! The encoding is a pure function of the ledger's logical state (maps are
+//! written sorted), so `verify` compares bytes. Layout, all integers
+//! little-endian, strings as a `u32` length and UTF-8 bytes:
+//!
+//! ```text
+//! MAGIC
+//! u64 entries · [32] head hash · u64 head time (ms)
+//! assets:   u64 n, n × str
+//! accounts: u64 n, n × (str id · u8 frozen · u64 h, h × (u32 asset · u64 available · u64 locked))
+//! issued:   u64 n, n × (u32 asset · u128 units)
+//! locks:    u64 n, n × (u64 id · u64 locker's place · u64 beneficiary's place · u32 asset ·
+//!                       u64 units · [32] hashlock · u64 expiry · u8 status (0 open, 1 claimed,
+//!                       2 refunded) · claimed: u64 at · [32] preimage · refunded: u64 at)
+//! keys:     u64 n, n × (str idempotency key · u64 entry), in the order of the entries
+//! history:  u64 n, n × (str account id · u64 m, m × u64 entry), sorted by id
+//! [32] SHA-256 of everything before it
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use isthmus_spec::ids::{Hashlock, Hex32, Preimage};
+
+use crate::account::{parse_account, AccountRef};
+use crate::asset::Asset;
+use crate::key;
+use crate::state::{Holding, Htlc, HtlcStatus, LedgerState};
+use crate::verify::Replay;
+
+/// The first bytes of every snapshot file: what it is, and its layout's version.
+pub const SNAPSHOT_MAGIC: &[u8] = b"isthmus ledger snapshot v1\n";
+
+/// The largest snapshot file read (a bound, so a file that is not ours is
+/// never read without one): 64 GiB.
+pub const MAX_SNAPSHOT_BYTES: u64 = 64 << 30;
+
+/// How many snapshots a ledger keeps: the newest, and the one before it in
+/// case the newest cannot be used.
+pub const KEPT_SNAPSHOTS: usize = 2;
+
+/// The longest string a snapshot holds (account ids and idempotency keys are far shorter).
+const MAX_STRING_BYTES: usize = 1024;
+
+/// The name of the snapshot taken after `entries` entries.
+pub fn file_name(entries: u64) -> String {
+    format!("snapshot-{entries:016x}.bin")
+}
+
+/// The entries a snapshot file's name says it covers; `None` for any
+/// other name.
+pub fn entries_of(name: &str) -> Option<u64> {
+    let hex = name.strip_prefix("snapshot-")?.strip_suffix(".bin")?;
+    if hex.len() != 16 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// What a snapshot is taken of: a ledger's books, or a replay's.
+pub(crate) struct SnapshotOf<'a> {
+    pub entries: u64,
+    pub head_hash: &'a Hex32,
+    pub head_time_ms: u64,
+    pub state: &'a LedgerState,
+    pub idempotency: &'a HashMap<String, u64>,
+    /// Each account's entries (those before its opening, then after), sorted by id.
+    pub history: Vec<(&'a AccountRef, &'a [u64], &'a [u64])>,
+}
+
+/// A replay's history by id, as [`SnapshotOf::history`] takes it.
+pub(crate) fn history_of(
+    by_id: &HashMap<AccountRef, Vec<u64>>,
+) -> Vec<(&AccountRef, &[u64], &[u64])> {
+    let mut rows: Vec<(&AccountRef, &[u64], &[u64])> = by_id
+        .iter()
+        .map(|(id, seqs)| (id, seqs.as_slice(), &[][..]))
+        .collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    rows
+}
+
+struct Writer {
+    bytes: Vec<u8>,
+}
+
+impl Writer {
+    fn u8(&mut self, value: u8) {
+        self.bytes.push(value);
+    }
+    fn u32(&mut self, value: u32) {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    fn u64(&mut self, value: u64) {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    fn count(&mut self, value: usize) {
+        self.u64(value as u64);
+    }
+    fn bytes32(&mut self, value: &[u8; 32]) {
+        self.bytes.extend_from_slice(value);
+    }
+    fn str(&mut self, value: &str) {
+        assert!(
+            value.len() <= MAX_STRING_BYTES,
+            "a snapshot string is at most {MAX_STRING_BYTES} bytes"
+        );
+        self.u32(value.len() as u32);
+        self.bytes.extend_from_slice(value.as_bytes());
+    }
+}
+
+/// The snapshot's bytes.
+pub(crate) fn encode(of: &SnapshotOf<'_>) -> Vec<u8> {
+    let mut w = Writer {
+        bytes: Vec::with_capacity(
+            SNAPSHOT_MAGIC.len() + 64 * of.idempotency.len() + 160 * of.state.htlcs().count(),
+        ),
+    };
+    w.bytes.extend_from_slice(SNAPSHOT_MAGIC);
+    w.u64(of.entries);
+    w.bytes32(of.head_hash.bytes());
+    w.u64(of.head_time_ms);
+
+    let accounts = of.state.accounts_by_place();
+    let mut assets: BTreeSet<&Asset> = of.state.issued().keys().collect();
+    for (_, _, holdings) in &accounts {
+        assets.extend(holdings.keys());
+    }
+    assets.extend(of.state.htlcs().map(|h| &h.asset));
+    let asset_index: BTreeMap<&Asset, u32> = assets
+        .iter()
+        .enumerate()
+        .map(|(i, asset)| (*asset, i as u32))
+        .collect();
+    let index = |asset: &Asset| asset_index.get(asset).copied().unwrap_or(u32::MAX);
+    w.count(assets.len());
+    for asset in &assets {
+        w.str(&asset.to_string());
+    }
+
+    w.count(accounts.len());
+    for (id, frozen, holdings) in &accounts {
+        w.str(&id.to_string());
+        w.u8(u8::from(*frozen));
+        w.count(holdings.len());
+        for (asset, holding) in holdings.iter() {
+            w.u32(index(asset));
+            w.u64(holding.available);
+            w.u64(holding.locked);
+        }
+    }
+
+    w.count(of.state.issued().len());
+    for (asset, units) in of.state.issued() {
+        w.u32(index(asset));
+        w.bytes.extend_from_slice(&units.to_le_bytes());
+    }
+
+    let locks: Vec<(&Htlc, usize, usize)> = of.state.locks_with_places().collect();
+    w.count(locks.len());
+    for (htlc, from_at, beneficiary_at) in locks {
+        w.u64(htlc.lock_id);
+        w.count(from_at);
+        w.count(beneficiary_at);
+        w.u32(index(&htlc.asset));
+        w.u64(htlc.units);
+        w.bytes32(htlc.hashlock.bytes());
+        w.u64(htlc.expiry_ms);
+        match &htlc.status {
+            HtlcStatus::Open => w.u8(0),
+            HtlcStatus::Claimed { at_ms, preimage } => {
+                w.u8(1);
+                w.u64(*at_ms);
+                w.bytes32(preimage.bytes());
+            }
+            HtlcStatus::Refunded { at_ms } => {
+                w.u8(2);
+                w.u64(*at_ms);
+            }
+        }
+    }
+
+    // In the order of the entries they name (each names its own): a pass
+    // over a table by entry, where sorting the keys as text costs seconds
+    // on millions of keys.
+    let mut by_entry: Vec<Option<&str>> = vec![None; of.entries as usize];
+    for (key, &seq) in of.idempotency {
+        assert!(
+            seq < of.entries,
+            "idempotency key {key} names entry {seq} of {}",
+            of.entries
+        );
+        let slot = &mut by_entry[seq as usize];
+        assert!(slot.is_none(), "two idempotency keys name entry {seq}");
+        *slot = Some(key);
+    }
+    w.count(of.idempotency.len());
+    for (seq, key) in by_entry.iter().enumerate() {
+        if let Some(key) = key {
+            w.str(key);
+            w.u64(seq as u64);
+        }
+    }
+
+    w.count(of.history.len());
+    for (id, early, late) in &of.history {
+        w.str(&id.to_string());
+        w.count(early.len() + late.len());
+        for seq in early.iter().chain(late.iter()) {
+            w.u64(*seq);
+        }
+    }
+
+    let digest = Hex32::sha256_of(&w.bytes);
+    w.bytes32(digest.bytes());
+    w.bytes
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| {
+                format!(
+                    "it ends at byte {} in the middle of a value",
+                    self.bytes.len()
+                )
+            })?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.array::<1>()?[0])
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn u128(&mut self) -> Result<u128, String> {
+        Ok(u128::from_le_bytes(self.array()?))
+    }
+    fn place(&mut self) -> Result<usize, String> {
+        usize::try_from(self.u64()?).map_err(|_| "a place does not fit this machine".to_string())
+    }
+    /// A count of items at least `item_bytes` long each: never more than
+    /// the bytes left could hold, so no count makes a huge allocation.
+    fn count(&mut self, item_bytes: usize) -> Result<usize, String> {
+        let count = self.u64()?;
+        let room = (self.bytes.len() - self.at) / item_bytes.max(1);
+        usize::try_from(count)
+            .ok()
+            .filter(|&count| count <= room)
+            .ok_or_else(|| format!("it counts {count} items where at most {room} fit"))
+    }
+    fn str(&mut self) -> Result<&'a str, String> {
+        let length = self.u32()? as usize;
+        if length > MAX_STRING_BYTES {
+            return Err(format!(
+                "a string of {length} bytes, more than {MAX_STRING_BYTES}"
+            ));
+        }
+        std::str::from_utf8(self.take(length)?).map_err(|_| "a string is not UTF-8".to_string())
+    }
+}
+
+/// A snapshot's entries count, head hash and the replay state it holds;
+/// `Err` says why the bytes are not a whole, undamaged snapshot.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
+    if !bytes.starts_with(SNAPSHOT_MAGIC) {
+        return Err("it does not start as a ledger snapshot does".into());
+    }
+    let Some(body_end) = bytes.len().checked_sub(32) else {
+        return Err("it is too short to be a snapshot".into());
+    };
+    if body_end < SNAPSHOT_MAGIC.len()
+        || Hex32::sha256_of(&bytes[..body_end]).bytes()[..] != bytes[body_end..]
+    {
+        return Err("its SHA-256 does not match its contents".into());
+    }
+    let mut r = Reader {
+        bytes: &bytes[..body_end],
+        at: SNAPSHOT_MAGIC.len(),
+    };
+    let entries = r.u64()?;
+    let head_hash = Hex32::from_bytes(r.array()?);
+    let head_time_ms = r.u64()?;
+
+    let asset_count = r.count(4)?;
+    let mut assets = Vec::with_capacity(asset_count);
+    for _ in 0..asset_count {
+        let text = r.str()?;
+        assets.push(Asset::parse(text).map_err(|e| format!("asset \"{text}\": {}", e.message))?);
+    }
+    let asset = |index: u32| {
+        assets
+            .get(index as usize)
+            .cloned()
+            .ok_or_else(|| format!("asset {index} is not in its table"))
+    };
+
+    let account_count = r.count(13)?;
+    let mut accounts = Vec::with_capacity(account_count);
+    for _ in 0..account_count {
+        let text = r.str()?;
+        let id = parse_account(text).map_err(|e| e.message)?;
+        let frozen = match r.u8()? {
+            0 => false,
+            1 => true,
+            other => return Err(format!("account {id}: frozen is {other}")),
+        };
+        let holding_count = r.count(20)?;
+        let mut holdings = BTreeMap::new();
+        for _ in 0..holding_count {
+            let asset = asset(r.u32()?)?;
+            let holding = Holding {
+                available: r.u64()?,
+                locked: r.u64()?,
+            };
+            if holdings.insert(asset, holding).is_some() {
+                return Err(format!("account {id} lists an asset twice"));
+            }
+        }
+        accounts.push((id, frozen, holdings));
+    }
+
+    let issued_count = r.count(20)?;
+    let mut issued = BTreeMap::new();
+    for _ in 0..issued_count {
+        let asset = asset(r.u32()?)?;
+        if issued.insert(asset, r.u128()?).is_some() {
+            return Err("an asset is issued twice".into());
+        }
+    }
+
+    let lock_count = r.count(101)?;
+    let mut locks = Vec::with_capacity(lock_count);
+    for _ in 0..lock_count {
+        let lock_id = r.u64()?;
+        let (from_at, beneficiary_at) = (r.place()?, r.place()?);
+        let account_at = |at: usize| {
+            accounts
+                .get(at)
+                .map(|(id, _, _)| id.clone())
+                .ok_or_else(|| format!("lock {lock_id} names place {at}, which no account has"))
+        };
+        let htlc = Htlc {
+            lock_id,
+            from: account_at(from_at)?,
+            beneficiary: account_at(beneficiary_at)?,
+            asset: asset(r.u32()?)?,
+            units: r.u64()?,
+            hashlock: Hashlock::from_bytes(r.array()?),
+            expiry_ms: r.u64()?,
+            status: match r.u8()? {
+                0 => HtlcStatus::Open,
+                1 => HtlcStatus::Claimed {
+                    at_ms: r.u64()?,
+                    preimage: Preimage::from_bytes(r.array()?),
+                },
+                2 => HtlcStatus::Refunded { at_ms: r.u64()? },
+                other => return Err(format!("lock {lock_id}: status {other}")),
+            },
+        };
+        locks.push((htlc, from_at, beneficiary_at));
+    }
+
+    let key_count = r.count(12)?;
+    let mut idempotency = HashMap::with_capacity(key_count);
+    for _ in 0..key_count {
+        let text = r.str()?;
+        key::check(text).map_err(|e| e.message)?;
+        let seq = r.u64()?;
+        if seq >= entries || idempotency.insert(text.to_string(), seq).is_some() {
+            return Err(format!(
+                "idempotency key \"{text}\" is repeated or names no entry"
+            ));
+        }
+    }
+
+    let history_count = r.count(12)?;
+    let mut history = HashMap::with_capacity(history_count);
+    for _ in 0..history_count {
+        let text = r.str()?;
+        let id = parse_account(text).map_err(|e| e.message)?;
+        let seq_count = r.count(8)?;
+        let mut seqs = Vec::with_capacity(seq_count);
+        for _ in 0..seq_count {
+            seqs.push(r.u64()?);
+        }
+        if history.insert(id, seqs).is_some() {
+            return Err(format!("account {text}'s history appears twice"));
+        }
+    }
+    if r.at != r.bytes.len() {
+        return Err(format!(
+            "{} bytes follow its last part",
+            r.bytes.len() - r.at
+        ));
+    }
+    let state = LedgerState::from_parts(accounts, issued, locks)?;
+    Ok(Replay {
+        state,
+        entries,
+        head_hash: (entries > 0).then_some(head_hash),
+        head_time_ms,
+        idempotency,
+        history,
+        problem: None,
+    })
+}

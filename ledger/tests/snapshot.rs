@@ -1,0 +1,399 @@
+//! Snapshots: a ledger reopened from a snapshot and the entries after it is
+//! the ledger a full replay gives; a snapshot that is damaged, from another
+//! journal, or ahead of the journal is never used and `verify` names it;
+//! old snapshots are pruned.
+
+// A failed expectation in a test is a failed test: panicking is how it reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use isthmus_ledger::{parse_account, verify_files, Ledger, Operation, Request};
+use isthmus_spec::ids::Hex32;
+use isthmus_store::log::{LogFiles, MemoryLogFiles};
+use isthmus_store::ManualClock;
+use proptest::prelude::*;
+
+const T0: u64 = 1_800_000_000_000;
+const ACCOUNTS: [&str; 3] = ["DEUTDEFF/A", "CHASUS33/B", "549300ISTHMUSSELL015/C"];
+
+fn secret() -> [u8; 32] {
+    *Hex32::sha256_of(b"snapshot secret").bytes()
+}
+
+/// Requests of every kind, many refused, with keys that recur.
+fn request(key: usize, kind: usize, a: usize, b: usize, lock: u64) -> Request {
+    let secret = secret();
+    let hashlock = *Hex32::sha256_of(&secret).bytes();
+    let (a, b) = (ACCOUNTS[a % 3], ACCOUNTS[b % 3]);
+    let operation = match kind % 9 {
+        0 => Operation::open_account(a).unwrap(),
+        1 => Operation::issue(a, "USD", "50.00").unwrap(),
+        2 => Operation::issue(a, "US0378331005", "10").unwrap(),
+        3 => Operation::transfer(a, b, "USD", "3.25").unwrap(),
+        4 => Operation::lock(a, b, "US0378331005", "2", &hashlock, T0 + 100).unwrap(),
+        5 => Operation::claim(lock, &secret).unwrap(),
+        6 => Operation::Refund { lock_id: lock },
+        7 => Operation::Freeze {
+            account: parse_account(a).unwrap(),
+        },
+        _ => Operation::Unfreeze {
+            account: parse_account(a).unwrap(),
+        },
+    };
+    Request::new(format!("k{key}"), operation)
+}
+
+type Batch = Vec<(usize, usize, usize, usize, u64)>;
+
+fn batches() -> impl Strategy<Value = Vec<Batch>> {
+    proptest::collection::vec(
+        proptest::collection::vec(
+            (0usize..60, 0usize..9, 0usize..3, 0usize..3, 0u64..40),
+            1..8,
+        ),
+        1..12,
+    )
+}
+
+/// Everything a ledger answers, in a form two ledgers can be compared by.
+fn answers(ledger: &Ledger<MemoryLogFiles>) -> String {
+    let mut out = format!(
+        "{} {} {:?}\n",
+        ledger.journal_len(),
+        ledger.head_hash(),
+        ledger.state().issued()
+    );
+    for account in ACCOUNTS {
+        let id = parse_account(account).unwrap();
+        out += &format!(
+            "{account}: {:?} {:?} {:?}\n",
+            ledger.holdings(&id).ok(),
+            ledger.account_frozen(&id).ok(),
+            ledger
+                .history(&id, 0, 1000)
+                .map(|entries| entries.iter().map(|e| e.seq).collect::<Vec<_>>())
+                .ok()
+        );
+    }
+    out += &format!("{:?}\n", ledger.state().htlcs().collect::<Vec<_>>());
+    out += &format!("{:?}\n", ledger.open_locks(1000).unwrap());
+    for key in 0..60 {
+        out += &format!("{:?}\n", ledger.journaled(&format!("k{key}")).unwrap());
+    }
+    out
+}
+
+fn snapshot_names(files: &MemoryLogFiles) -> Vec<String> {
+    files
+        .list()
+        .unwrap()
+        .into_iter()
+        .filter(|name| name.starts_with("snapshot-"))
+        .collect()
+}
+
+fn run(
+    files: &MemoryLogFiles,
+    clock: &ManualClock,
+    batches: &[Batch],
+    every: Option<u64>,
+) -> Ledger<MemoryLogFiles> {
+    let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    ledger.set_snapshot_interval(every);
+    for batch in batches {
+        clock.advance(15);
+        let requests = batch
+            .iter()
+            .map(|&(key, kind, a, b, lock)| request(key, kind, a, b, lock))
+            .collect();
+        ledger.execute_batch(requests).unwrap();
+    }
+    ledger
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// With a snapshot every few entries, a reopened ledger starts from the
+    /// newest and answers exactly as one that replays everything, and both
+    /// go on alike; `verify` checks every snapshot kept.
+    #[test]
+    fn a_ledger_reopened_from_a_snapshot_is_the_ledger_a_full_replay_gives(
+        batches in batches(),
+        every in 1u64..12,
+        more in batches(),
+    ) {
+        let files = MemoryLogFiles::new();
+        let clock = ManualClock::new(T0);
+        let written = run(&files, &clock, &batches, Some(every));
+        let expected = answers(&written);
+        prop_assert_eq!(written.snapshot_report().last_failure.clone(), None);
+        drop(written);
+        let kept = snapshot_names(&files);
+        prop_assert!(kept.len() <= 2, "{:?}", kept);
+
+        let from_snapshot = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+        let report = from_snapshot.snapshot_report().clone();
+        prop_assert!(report.ignored.is_empty(), "{:?}", report.ignored);
+        prop_assert_eq!(report.loaded.is_some(), !kept.is_empty());
+        prop_assert_eq!(answers(&from_snapshot), expected.clone());
+
+        // The same journal without its snapshots: a full replay.
+        let bare = MemoryLogFiles::new();
+        for (name, bytes) in files.contents() {
+            if !name.starts_with("snapshot-") {
+                bare.put(&name, Some(bytes));
+            }
+        }
+        let replayed = Ledger::open(bare.clone(), Box::new(clock.clone())).unwrap();
+        prop_assert_eq!(replayed.snapshot_report().loaded, None);
+        prop_assert_eq!(answers(&replayed), expected);
+
+        // Both go on alike.
+        let (mut from_snapshot, mut replayed) = (from_snapshot, replayed);
+        from_snapshot.set_snapshot_interval(None);
+        replayed.set_snapshot_interval(None);
+        for batch in &more {
+            clock.advance(15);
+            let requests = || batch.iter().map(|&(key, kind, a, b, lock)| request(key, kind, a, b, lock)).collect();
+            prop_assert_eq!(from_snapshot.execute_batch(requests()), replayed.execute_batch(requests()));
+        }
+        prop_assert_eq!(answers(&from_snapshot), answers(&replayed));
+
+        let verified = verify_files(files.read_only_view()).unwrap();
+        prop_assert_eq!(verified.first_problem, None);
+        prop_assert_eq!(verified.snapshots_checked, kept.len() as u64);
+    }
+}
+
+fn small_ledger(files: &MemoryLogFiles, clock: &ManualClock) -> Ledger<MemoryLogFiles> {
+    let batches: Vec<Batch> = vec![
+        vec![
+            (0, 0, 0, 0, 0),
+            (1, 0, 1, 0, 0),
+            (2, 1, 0, 0, 0),
+            (3, 2, 0, 0, 0),
+        ],
+        vec![(4, 4, 0, 1, 0), (5, 3, 0, 1, 0), (6, 5, 0, 0, 4)],
+        vec![(7, 4, 0, 1, 0), (8, 7, 1, 0, 0)],
+    ];
+    run(files, clock, &batches, None)
+}
+
+#[test]
+fn a_damaged_snapshot_is_ignored_said_so_and_named_by_verify() {
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = small_ledger(&files, &clock);
+    let covered = ledger.snapshot().unwrap();
+    assert_eq!(covered, ledger.journal_len());
+    let expected = answers(&ledger);
+    drop(ledger);
+    let name = snapshot_names(&files).remove(0);
+    let mut bytes = files.contents()[&name].clone();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    files.put(&name, Some(bytes));
+
+    let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    let report = reopened.snapshot_report();
+    assert_eq!(report.loaded, None);
+    assert_eq!(report.ignored.len(), 1);
+    assert!(
+        report.ignored[0].contains("SHA-256"),
+        "{:?}",
+        report.ignored
+    );
+    assert_eq!(
+        answers(&reopened),
+        expected,
+        "the full replay is used instead"
+    );
+    drop(reopened);
+
+    let verified = verify_files(files.read_only_view()).unwrap();
+    let (entry, problem) = verified.first_problem.unwrap();
+    assert_eq!(entry, covered - 1);
+    assert!(
+        problem.contains(&name) && problem.contains("SHA-256"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn a_snapshot_of_another_journal_or_ahead_of_this_one_is_never_used() {
+    let clock = ManualClock::new(T0);
+    let ours = MemoryLogFiles::new();
+    let ledger = small_ledger(&ours, &clock);
+    let expected = answers(&ledger);
+    let length = ledger.journal_len();
+    drop(ledger);
+
+    // Another ledger: ours and one entry more, with a snapshot at its end.
+    let theirs = MemoryLogFiles::new();
+    let mut other = small_ledger(&theirs, &clock);
+    other
+        .execute(Request::new(
+            "extra",
+            Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+        ))
+        .unwrap();
+    let other_covered = other.snapshot().unwrap();
+    drop(other);
+    // Theirs beside ours: a snapshot of more entries than our journal holds.
+    let their_bytes = theirs.contents()[&format!("snapshot-{other_covered:016x}.bin")].clone();
+    ours.put(
+        &format!("snapshot-{other_covered:016x}.bin"),
+        Some(their_bytes),
+    );
+
+    let reopened = Ledger::open(ours.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, None);
+    assert!(
+        reopened.snapshot_report().ignored[0].contains(&format!("covers {other_covered} entries")),
+        "{:?}",
+        reopened.snapshot_report().ignored
+    );
+    assert_eq!(answers(&reopened), expected);
+    drop(reopened);
+    let verified = verify_files(ours.read_only_view()).unwrap();
+    let (_, problem) = verified.first_problem.unwrap();
+    assert!(
+        problem.contains("entries are missing from the journal"),
+        "{problem}"
+    );
+
+    // Their snapshot with the length in its name changed to ours: the
+    // contents say otherwise.
+    let renamed = MemoryLogFiles::new();
+    for (name, bytes) in ours.contents() {
+        if !name.starts_with("snapshot-") {
+            renamed.put(&name, Some(bytes));
+        }
+    }
+    let their_bytes = theirs.contents()[&format!("snapshot-{other_covered:016x}.bin")].clone();
+    renamed.put(&format!("snapshot-{length:016x}.bin"), Some(their_bytes));
+    let reopened = Ledger::open(renamed.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, None);
+    assert!(reopened.snapshot_report().ignored[0].contains("not what its name says"));
+    assert_eq!(answers(&reopened), expected);
+}
+
+#[test]
+fn a_snapshot_of_the_same_length_from_another_journal_fails_the_head_check() {
+    let clock = ManualClock::new(T0);
+    let ours = MemoryLogFiles::new();
+    let ledger = small_ledger(&ours, &clock);
+    let expected = answers(&ledger);
+    drop(ledger);
+    // The same requests a millisecond later: the same length, other entries.
+    let theirs = MemoryLogFiles::new();
+    let later = ManualClock::new(T0 + 1);
+    let mut other = small_ledger(&theirs, &later);
+    let covered = other.snapshot().unwrap();
+    drop(other);
+    let name = format!("snapshot-{covered:016x}.bin");
+    ours.put(&name, Some(theirs.contents()[&name].clone()));
+
+    let reopened = Ledger::open(ours.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, None);
+    assert!(
+        reopened.snapshot_report().ignored[0].contains("is not the one it was taken after"),
+        "{:?}",
+        reopened.snapshot_report().ignored
+    );
+    assert_eq!(answers(&reopened), expected);
+    drop(reopened);
+    let (_, problem) = verify_files(ours.read_only_view())
+        .unwrap()
+        .first_problem
+        .unwrap();
+    assert!(
+        problem.contains("is not the state the journal reaches"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn snapshots_are_taken_at_the_interval_and_only_the_newest_two_kept() {
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    ledger.set_snapshot_interval(Some(4));
+    let mut taken = Vec::new();
+    for i in 0..10 {
+        ledger
+            .execute_batch(vec![
+                Request::new(
+                    format!("a{i}"),
+                    Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+                ),
+                Request::new(
+                    format!("b{i}"),
+                    Operation::open_account("DEUTDEFF/A").unwrap(),
+                ),
+            ])
+            .unwrap();
+        taken.push(ledger.snapshot_report().last_taken);
+    }
+    // Batches of two entries: due at 4, 8, 12, ... entries.
+    assert_eq!(
+        taken,
+        [
+            None,
+            Some(4),
+            Some(4),
+            Some(8),
+            Some(8),
+            Some(12),
+            Some(12),
+            Some(16),
+            Some(16),
+            Some(20)
+        ]
+    );
+    let mut kept = snapshot_names(&files);
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "snapshot-0000000000000010.bin",
+            "snapshot-0000000000000014.bin"
+        ]
+    );
+}
+
+#[test]
+fn a_snapshot_that_cannot_be_written_is_reported_and_the_batch_stands() {
+    let memory = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    drop(small_ledger(&memory, &clock));
+    let mut files = common::TestFiles::new(memory.clone());
+    files.refuse_create = Some("snapshot-");
+    let mut ledger = Ledger::open(files, Box::new(clock.clone())).unwrap();
+    ledger.set_snapshot_interval(Some(1));
+    let receipt = ledger
+        .execute(Request::new(
+            "late",
+            Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+        ))
+        .unwrap();
+    assert!(!receipt.replayed);
+    let report = ledger.snapshot_report().clone();
+    assert_eq!(report.last_taken, None);
+    let failure = report.last_failure.expect("the failure is reported");
+    assert!(failure.contains("could not be written"), "{failure}");
+    // The ledger goes on, and the entry is in the journal.
+    ledger
+        .execute(Request::new(
+            "later",
+            Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+        ))
+        .unwrap();
+    drop(ledger);
+    let reopened = Ledger::open(memory.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, None);
+    assert!(reopened.journaled("late").unwrap().is_some());
+    assert!(snapshot_names(&memory).is_empty());
+}

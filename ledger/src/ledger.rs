@@ -1,11 +1,11 @@
 //! The ledger shell: time, idempotency, journal appends and durability.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::Hex32;
 
+use crate::hashing::KeyedMap;
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{log_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
@@ -135,7 +135,7 @@ pub(crate) struct Books {
     head_hash: Hex32,
     head_time_ms: u64,
     /// Looked up, never iterated: hashing cannot make any output depend on order.
-    idempotency: HashMap<String, u64>,
+    idempotency: KeyedMap<String, u64>,
     /// Per account, the sequence numbers of the entries touching it, in order.
     history: History,
     /// Set when a write failed after the state changed in memory: the

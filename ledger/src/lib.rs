@@ -19,6 +19,7 @@
 pub mod account;
 pub mod asset;
 pub mod error;
+mod hashing;
 mod history;
 mod id_table;
 pub mod journal;

@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use isthmus_spec::ids::{Hashlock, Hex32, Preimage};
 
+use crate::hashing::KeyedMap;
 use crate::account::{parse_account, AccountRef};
 use crate::asset::Asset;
 use crate::key;
@@ -71,7 +72,7 @@ pub(crate) struct SnapshotOf<'a> {
     pub head_hash: &'a Hex32,
     pub head_time_ms: u64,
     pub state: &'a LedgerState,
-    pub idempotency: &'a HashMap<String, u64>,
+    pub idempotency: &'a KeyedMap<String, u64>,
     /// Each account's entries (those before its opening, then after), sorted by id.
     pub history: Vec<(&'a AccountRef, &'a [u64], &'a [u64])>,
 }
@@ -389,7 +390,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
     }
 
     let key_count = r.count(12)?;
-    let mut idempotency = HashMap::with_capacity(key_count);
+    let mut idempotency = KeyedMap::with_capacity_and_hasher(key_count, Default::default());
     for _ in 0..key_count {
         let text = r.str()?;
         key::check(text).map_err(|e| e.message)?;

@@ -5,11 +5,12 @@
 //! or changes nothing and returns the reason. It does no I/O and reads no
 //! clock, so tests, the journal verifier and a simulator all drive it alike.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::{Hashlock, Preimage};
 
+use crate::hashing::KeyedMap;
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{LedgerError, LedgerReason};
@@ -105,7 +106,7 @@ impl AccountState {
 /// [`Accounts::sorted`], in the order of their ids.
 #[derive(Debug, Clone, Default)]
 struct Accounts {
-    index: HashMap<AccountRef, usize>,
+    index: KeyedMap<AccountRef, usize>,
     states: Vec<AccountState>,
 }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use isthmus_spec::ids::Hex32;
 
+use crate::hashing::KeyedMap;
 use crate::account::AccountRef;
 use crate::error::{log_unavailable, LedgerFailure};
 use crate::journal::{decode_entry, GENESIS_HASH};
@@ -26,7 +27,7 @@ pub(crate) struct Replay {
     pub head_hash: Option<Hex32>,
     /// Time of the last verified entry.
     pub head_time_ms: u64,
-    pub idempotency: HashMap<String, u64>,
+    pub idempotency: KeyedMap<String, u64>,
     pub history: HashMap<AccountRef, Vec<u64>>,
     /// `(entry, what is wrong)`.
     pub problem: Option<(u64, String)>,

@@ -5,10 +5,10 @@ use std::collections::hash_map::Entry;
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::Hex32;
 
-use crate::hashing::KeyedMap;
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{log_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
+use crate::hashing::KeyedMap;
 use crate::history::History;
 use crate::journal::{
     corrupt, decode_entry, write_entry, EntryParts, JournalEntry, ENTRY_BYTES_HINT, GENESIS_HASH,

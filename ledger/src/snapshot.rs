@@ -30,9 +30,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use isthmus_spec::ids::{Hashlock, Hex32, Preimage};
 
-use crate::hashing::KeyedMap;
 use crate::account::{parse_account, AccountRef};
 use crate::asset::Asset;
+use crate::hashing::KeyedMap;
 use crate::key;
 use crate::state::{Holding, Htlc, HtlcStatus, LedgerState};
 use crate::verify::Replay;

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::{Hashlock, Preimage};
 
-use crate::hashing::KeyedMap;
 use crate::account::AccountRef;
 use crate::asset::Asset;
 use crate::error::{LedgerError, LedgerReason};
+use crate::hashing::KeyedMap;
 use crate::id_table::IdTable;
 use crate::operation::{Effect, Operation, Outcome};
 

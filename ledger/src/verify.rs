@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use isthmus_spec::ids::Hex32;
 
-use crate::hashing::KeyedMap;
 use crate::account::AccountRef;
 use crate::error::{log_unavailable, LedgerFailure};
+use crate::hashing::KeyedMap;
 use crate::journal::{decode_entry, GENESIS_HASH};
 use crate::snapshot;
 use crate::state::LedgerState;

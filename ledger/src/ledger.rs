@@ -184,7 +184,7 @@ struct Snapshots {
 }
 
 /// The most buffer a ledger keeps between batches for one batch's entries.
-const MAX_KEPT_BATCH_BYTES: usize = 8 * 1024 * 1024;
+const MAX_KEPT_BATCH_BYTES: usize = 8_388_608; // 8 MiB
 
 /// How many batch buffers a ledger keeps: one per batch a pipeline holds at once.
 const KEPT_BATCH_BUFFERS: usize = crate::pipeline::PIPELINE_DEPTH + 1;

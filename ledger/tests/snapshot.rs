@@ -397,3 +397,42 @@ fn a_snapshot_that_cannot_be_written_is_reported_and_the_batch_stands() {
     assert!(reopened.journaled("late").unwrap().is_some());
     assert!(snapshot_names(&memory).is_empty());
 }
+
+/// A crash in the middle of a batch's write: the ledger opens on the whole
+/// batches before it, and says in its open report where the torn bytes were
+/// and where they are kept; the entries of the torn batch were never
+/// acknowledged, and are not there.
+#[test]
+fn the_open_report_names_a_torn_last_write_the_ledger_set_aside() {
+    use isthmus_store::log::format::{encode_batch, parse_segment, SegmentEnd};
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let expected = answers(&small_ledger(&files, &clock));
+    let (name, mut bytes) = files
+        .contents()
+        .into_iter()
+        .rfind(|(name, _)| name.starts_with("segment-"))
+        .unwrap();
+    let SegmentEnd::Open { offset: end } = parse_segment(&bytes).unwrap().end else {
+        panic!("the last segment is open");
+    };
+    let batch = encode_batch([b"{\"torn\":1}".as_slice(), b"{\"torn\":2}".as_slice()]);
+    let half = &batch[..batch.len() / 2];
+    bytes[end..end + half.len()].copy_from_slice(half);
+    files.put(&name, Some(bytes));
+
+    let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    let (torn, saved) = reopened
+        .open_report()
+        .torn_tail_saved
+        .clone()
+        .expect("the torn write is reported");
+    assert!(torn.torn, "{torn}");
+    assert_eq!(torn.file, name);
+    assert!(
+        (end as u64..(end + half.len()) as u64).contains(&torn.offset),
+        "{torn}: the torn bytes are at {end}.."
+    );
+    assert_eq!(files.contents()[&saved], half, "its bytes are kept");
+    assert_eq!(answers(&reopened), expected);
+}

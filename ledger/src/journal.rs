@@ -393,6 +393,36 @@ mod tests {
     use crate::operation::Effect;
     use crate::LedgerReason;
 
+    /// Bytes that decode to an entry but are not its canonical form — a
+    /// space, members out of order, an escape where none is needed — are
+    /// refused, as they were before entries were decoded straight.
+    #[test]
+    fn entry_bytes_other_than_the_canonical_form_are_refused() {
+        let entry = JournalEntry {
+            seq: 3,
+            prev_hash: Hex32::from_bytes([1; 32]),
+            time_ms: 1_700_000_000_000,
+            idempotency_key: "key-1".into(),
+            operation: Operation::open_account("DEUTDEFF/A").expect("valid"),
+            outcome: Outcome::Applied(Effect::AccountOpened),
+        };
+        let canonical = entry.to_bytes();
+        assert_eq!(JournalEntry::from_bytes(&canonical), Ok(entry.clone()));
+        let text = String::from_utf8(canonical.clone()).expect("UTF-8");
+        let variants = [
+            text.replacen('{', "{ ", 1),
+            text.replacen("\"key-1\"", "\"key\\u002d1\"", 1),
+            text.replacen("\"idempotency_key\":\"key-1\",", "", 1)
+                .replacen('}', ",\"idempotency_key\":\"key-1\"}", 1),
+            format!("{text}\n"),
+        ];
+        for variant in variants {
+            assert_ne!(variant.as_bytes(), canonical.as_slice());
+            let refused = JournalEntry::from_bytes(variant.as_bytes());
+            assert!(refused.is_err(), "{variant} was accepted");
+        }
+    }
+
     /// Every kind of operation and outcome serialises straight to its RFC 8785 form.
     #[test]
     fn serde_output_is_canonical_for_every_kind() {

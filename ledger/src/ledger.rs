@@ -236,8 +236,9 @@ pub type BatchResults = Vec<Result<Receipt, LedgerFailure>>;
 pub(crate) type EarlierEntry<'a> = dyn Fn(u64) -> Result<(Hex32, JournalEntry), LedgerFailure> + 'a;
 
 impl<F: LogFiles> Ledger<F> {
-    /// Opens a ledger for work, replaying and verifying its whole journal;
-    /// a journal that does not exist yet is created. Damage is refused; the
+    /// Opens a ledger for work, from its newest usable snapshot and the
+    /// journal entries after it (replayed and verified), or from the whole
+    /// journal; a journal that does not exist yet is created. Damage is refused; the
     /// incomplete last write a crash leaves is set aside in a file of its own
     /// and reported in [`Ledger::open_report`].
     pub fn open(files: F, clock: Box<dyn Clock>) -> Result<Ledger<F>, LedgerFailure> {
@@ -315,6 +316,24 @@ impl<F: LogFiles> Ledger<F> {
     /// large: refused); each inner result is one request's receipt or its
     /// final refusal.
     pub fn execute_batch(&mut self, requests: Vec<Request>) -> Result<BatchResults, LedgerFailure> {
+        // A panic part-way (a broken invariant) may leave the books ahead of
+        // the journal: the ledger then refuses all work, as after a failed write.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.execute_batch_unguarded(requests)
+        }));
+        match run {
+            Ok(result) => result,
+            Err(panic) => {
+                self.books.poisoned = true;
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+
+    fn execute_batch_unguarded(
+        &mut self,
+        requests: Vec<Request>,
+    ) -> Result<BatchResults, LedgerFailure> {
         let log = &self.log;
         let prepared = self
             .books
@@ -725,27 +744,48 @@ impl Books {
                 format!("the snapshot {name} could not be written: {error}"),
             )
         };
+        if entries == 0 {
+            // Nothing to keep: an empty ledger opens as fast without one.
+            return Ok(0);
+        }
         let existing = files.list().map_err(failed)?;
-        if entries > 0 && !existing.contains(&name) {
-            let bytes = snapshot::encode(&snapshot::SnapshotOf {
-                entries,
-                head_hash: &self.head_hash,
-                head_time_ms: self.head_time_ms,
-                state: &self.state,
-                idempotency: &self.idempotency,
-                history: self.history.by_id(&self.state),
-            });
+        let bytes = snapshot::encode(&snapshot::SnapshotOf {
+            entries,
+            head_hash: &self.head_hash,
+            head_time_ms: self.head_time_ms,
+            state: &self.state,
+            idempotency: &self.idempotency,
+            history: self.history.by_id(&self.state),
+        });
+        if existing.contains(&name) {
+            // Taken before at this length, or not ours: a file that says
+            // something else is evidence (`verify` names it), left as found.
+            let found = files
+                .read(&name, snapshot::MAX_SNAPSHOT_BYTES)
+                .map_err(failed)?;
+            if found.as_deref() != Some(bytes.as_slice()) {
+                return Err(LedgerFailure::unavailable(
+                    LedgerReason::StoreFailed,
+                    format!(
+                        "a different {name} is there already; it is left as found, and no snapshot was taken"
+                    ),
+                ));
+            }
+        } else {
             files
                 .create(&name, &bytes, bytes.len() as u64)
                 .map_err(failed)?;
         }
-        let mut snapshots: Vec<(u64, &String)> = existing
+        // Older snapshots beyond the newest kept go. One covering more
+        // entries than the journal holds is never ours to remove: it says
+        // entries were lost, and `verify` reports it.
+        let mut older: Vec<(u64, &String)> = existing
             .iter()
             .filter_map(|n| snapshot::entries_of(n).map(|covered| (covered, n)))
-            .filter(|(covered, _)| *covered != entries)
+            .filter(|(covered, _)| *covered < entries)
             .collect();
-        snapshots.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, old) in snapshots.iter().skip(snapshot::KEPT_SNAPSHOTS - 1) {
+        older.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, old) in older.iter().skip(snapshot::KEPT_SNAPSHOTS - 1) {
             files.remove(old).map_err(failed)?;
         }
         self.snapshots.covered = entries;
@@ -800,10 +840,17 @@ fn newest_usable_snapshot<F: LogFiles>(log: &SegmentLog<F>) -> (Replay, Option<u
                     ));
                 }
                 let head = log.get(entries - 1).map_err(|error| error.to_string())?;
-                if Some(&Hex32::sha256_of(&head)) != replay.head_hash.as_ref() {
+                let (hash, entry) = decode_entry(&head)?;
+                if Some(&hash) != replay.head_hash.as_ref() {
                     return Err(format!(
                         "the journal's entry {} is not the one it was taken after",
                         entries - 1
+                    ));
+                }
+                if entry.time_ms != replay.head_time_ms {
+                    return Err(format!(
+                        "its time {} is not the time {} of the entry it was taken after",
+                        replay.head_time_ms, entry.time_ms
                     ));
                 }
                 Ok(replay)

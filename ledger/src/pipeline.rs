@@ -46,15 +46,44 @@ impl<F: LogFiles + Send> Ledger<F> {
     /// Stops at the first failure of the store: that batch and every batch
     /// prepared after it are delivered their error (nothing in them is
     /// acknowledged), the rest of `batches` is not taken, and the error is
-    /// returned; the ledger then refuses all work until reopened. A batch
-    /// refused before it changed anything (too large, the journal full) is
-    /// delivered its error and the pipeline goes on.
+    /// returned; the ledger then refuses all work until reopened. So it
+    /// does when the ledger cannot serve (a batch refused `Unavailable`, as
+    /// every batch is after an earlier failure or once the journal is full).
+    /// A batch refused before it changed anything (too large) is delivered
+    /// its error and the pipeline goes on.
+    ///
+    /// A batch's results wait for the next batch to be taken (or for
+    /// `batches` to end): a caller whose source blocks until more requests
+    /// come ends its stream, or sends smaller batches, when it must answer.
+    /// A panic (in `deliver`, or a broken invariant) leaves the ledger
+    /// refusing all work, as a failed write does: its books may be ahead of
+    /// its journal.
     pub fn execute_pipelined(
         &mut self,
         batches: impl IntoIterator<Item = Vec<Request>>,
         deliver: &mut dyn FnMut(Result<BatchResults, LedgerFailure>),
     ) -> Result<(), LedgerFailure> {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.pipeline(batches, deliver)
+        }));
+        match run {
+            Ok(result) => result,
+            Err(panic) => {
+                self.parts().1.poisoned = true;
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+
+    fn pipeline(
+        &mut self,
+        batches: impl IntoIterator<Item = Vec<Request>>,
+        deliver: &mut dyn FnMut(Result<BatchResults, LedgerFailure>),
+    ) -> Result<(), LedgerFailure> {
         let (log, books) = self.parts();
+        if books.poisoned {
+            return Err(poisoned());
+        }
         let log = Mutex::new(log);
         std::thread::scope(|scope| {
             let (to_writer, writer_inbox) = mpsc::sync_channel::<Arc<EncodedBatch>>(PIPELINE_DEPTH);
@@ -95,7 +124,11 @@ impl<F: LogFiles + Send> Ledger<F> {
                         while !in_flight.is_empty() {
                             settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
                         }
-                        deliver(Err(refusal));
+                        let serving = refusal.kind() != crate::FailureKind::Unavailable;
+                        deliver(Err(refusal.clone()));
+                        if !serving {
+                            return Err(refusal);
+                        }
                         continue;
                     }
                 };
@@ -189,6 +222,14 @@ fn earlier<F: LogFiles>(
         Ok(log) => entry_from_log(&log, seq),
         Err(_) => Err(store_failure(&writer_gone())),
     }
+}
+
+/// Why a poisoned ledger takes no work.
+fn poisoned() -> LedgerFailure {
+    LedgerFailure::unavailable(
+        LedgerReason::StoreFailed,
+        "an earlier write failed; reopen the ledger from its store",
+    )
 }
 
 /// The writer thread stopped without a word: it panicked, which the scope

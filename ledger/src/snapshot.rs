@@ -15,7 +15,7 @@
 //! ```text
 //! MAGIC
 //! u64 entries · [32] head hash · u64 head time (ms)
-//! assets:   u64 n, n × str
+//! assets:   u64 n, n × (u8 kind: 0 security, 1 cash · str ISIN or currency code)
 //! accounts: u64 n, n × (str id · u8 frozen · u64 h, h × (u32 asset · u64 available · u64 locked))
 //! issued:   u64 n, n × (u32 asset · u128 units)
 //! locks:    u64 n, n × (u64 id · u64 locker's place · u64 beneficiary's place · u32 asset ·
@@ -28,6 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use isthmus_spec::ident::{Currency, Isin};
 use isthmus_spec::ids::{Hashlock, Hex32, Preimage};
 
 use crate::account::{parse_account, AccountRef};
@@ -47,6 +48,11 @@ pub const MAX_SNAPSHOT_BYTES: u64 = 64 << 30;
 /// How many snapshots a ledger keeps: the newest, and the one before it in
 /// case the newest cannot be used.
 pub const KEPT_SNAPSHOTS: usize = 2;
+
+/// The most items a decoder reserves room for before it has read them: a
+/// count is checked against the bytes left, but reserving for all of them
+/// at once could still take several times the file's size.
+const FIRST_CAPACITY: usize = 1 << 16;
 
 /// The longest string a snapshot holds (account ids and idempotency keys are far shorter).
 const MAX_STRING_BYTES: usize = 1024;
@@ -145,7 +151,18 @@ pub(crate) fn encode(of: &SnapshotOf<'_>) -> Vec<u8> {
     let index = |asset: &Asset| asset_index.get(asset).copied().unwrap_or(u32::MAX);
     w.count(assets.len());
     for asset in &assets {
-        w.str(&asset.to_string());
+        // Tagged as the journal tags them, so any asset a journal holds
+        // (a currency without minor units among them) decodes again.
+        match asset {
+            Asset::Security(isin) => {
+                w.u8(0);
+                w.str(&isin.to_string());
+            }
+            Asset::Cash(currency) => {
+                w.u8(1);
+                w.str(&currency.to_string());
+            }
+        }
     }
 
     w.count(accounts.len());
@@ -310,11 +327,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
     let head_hash = Hex32::from_bytes(r.array()?);
     let head_time_ms = r.u64()?;
 
-    let asset_count = r.count(4)?;
-    let mut assets = Vec::with_capacity(asset_count);
+    let asset_count = r.count(5)?;
+    let mut assets = Vec::with_capacity(asset_count.min(FIRST_CAPACITY));
     for _ in 0..asset_count {
+        let tag = r.u8()?;
         let text = r.str()?;
-        assets.push(Asset::parse(text).map_err(|e| format!("asset \"{text}\": {}", e.message))?);
+        let asset = match tag {
+            0 => Isin::parse(text).map(Asset::Security),
+            1 => Currency::parse(text).map(Asset::Cash),
+            other => return Err(format!("asset \"{text}\" has kind {other}")),
+        };
+        assets.push(asset.map_err(|e| format!("asset \"{text}\": {}", e.message))?);
     }
     let asset = |index: u32| {
         assets
@@ -324,7 +347,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
     };
 
     let account_count = r.count(13)?;
-    let mut accounts = Vec::with_capacity(account_count);
+    let mut accounts = Vec::with_capacity(account_count.min(FIRST_CAPACITY));
     for _ in 0..account_count {
         let text = r.str()?;
         let id = parse_account(text).map_err(|e| e.message)?;
@@ -357,10 +380,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
         }
     }
 
-    let lock_count = r.count(101)?;
-    let mut locks = Vec::with_capacity(lock_count);
+    let lock_count = r.count(77)?;
+    let mut locks = Vec::with_capacity(lock_count.min(FIRST_CAPACITY));
     for _ in 0..lock_count {
         let lock_id = r.u64()?;
+        if lock_id >= entries {
+            return Err(format!("lock {lock_id} is not among its {entries} entries"));
+        }
         let (from_at, beneficiary_at) = (r.place()?, r.place()?);
         let account_at = |at: usize| {
             accounts
@@ -389,28 +415,48 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
         locks.push((htlc, from_at, beneficiary_at));
     }
 
+    // Every journaled entry has its own key, so there is one per entry.
     let key_count = r.count(12)?;
-    let mut idempotency = KeyedMap::with_capacity_and_hasher(key_count, Default::default());
+    if key_count as u64 != entries {
+        return Err(format!(
+            "{key_count} idempotency keys for {entries} entries"
+        ));
+    }
+    let mut idempotency =
+        KeyedMap::with_capacity_and_hasher(key_count.min(FIRST_CAPACITY), Default::default());
+    let mut last_seq = None;
     for _ in 0..key_count {
         let text = r.str()?;
         key::check(text).map_err(|e| e.message)?;
         let seq = r.u64()?;
-        if seq >= entries || idempotency.insert(text.to_string(), seq).is_some() {
+        // In the order of their entries, one each: increasing, below `entries`.
+        if seq >= entries || last_seq.is_some_and(|last| last >= seq) {
             return Err(format!(
-                "idempotency key \"{text}\" is repeated or names no entry"
+                "idempotency key \"{text}\" names entry {seq} out of order"
             ));
+        }
+        last_seq = Some(seq);
+        if idempotency.insert(text.to_string(), seq).is_some() {
+            return Err(format!("idempotency key \"{text}\" is repeated"));
         }
     }
 
     let history_count = r.count(12)?;
-    let mut history = HashMap::with_capacity(history_count);
+    let mut history = HashMap::with_capacity(history_count.min(FIRST_CAPACITY));
     for _ in 0..history_count {
         let text = r.str()?;
         let id = parse_account(text).map_err(|e| e.message)?;
         let seq_count = r.count(8)?;
-        let mut seqs = Vec::with_capacity(seq_count);
+        let mut seqs: Vec<u64> = Vec::with_capacity(seq_count.min(FIRST_CAPACITY));
         for _ in 0..seq_count {
-            seqs.push(r.u64()?);
+            let seq = r.u64()?;
+            // An entry may name an account twice (a transfer to itself).
+            if seq >= entries || seqs.last().is_some_and(|&last| last > seq) {
+                return Err(format!(
+                    "account {text}'s history names entry {seq} out of order"
+                ));
+            }
+            seqs.push(seq);
         }
         if history.insert(id, seqs).is_some() {
             return Err(format!("account {text}'s history appears twice"));
@@ -432,4 +478,127 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
         history,
         problem: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A snapshot's bytes from parts written by hand, its SHA-256 appended:
+    /// `keys` as (key, entry), no accounts, assets or locks.
+    fn handmade(entries: u64, keys: &[(&str, u64)], history: &[(&str, &[u64])]) -> Vec<u8> {
+        let mut w = Writer {
+            bytes: SNAPSHOT_MAGIC.to_vec(),
+        };
+        w.u64(entries);
+        w.bytes32(&[7; 32]);
+        w.u64(1);
+        for _ in 0..4 {
+            // assets, accounts, issued, locks: none
+            w.count(0);
+        }
+        w.count(keys.len());
+        for (key, seq) in keys {
+            w.str(key);
+            w.u64(*seq);
+        }
+        w.count(history.len());
+        for (id, seqs) in history {
+            w.str(id);
+            w.count(seqs.len());
+            for seq in *seqs {
+                w.u64(*seq);
+            }
+        }
+        let digest = Hex32::sha256_of(&w.bytes);
+        w.bytes32(digest.bytes());
+        w.bytes
+    }
+
+    #[test]
+    fn a_handmade_snapshot_decodes_and_encodes_to_the_same_bytes() {
+        let bytes = handmade(2, &[("a", 0), ("b", 1)], &[("DEUTDEFF/X", &[0, 1, 1])]);
+        let replay = decode(&bytes).unwrap();
+        assert_eq!((replay.entries, replay.head_time_ms), (2, 1));
+        let again = encode(&SnapshotOf {
+            entries: replay.entries,
+            head_hash: replay.head_hash.as_ref().unwrap(),
+            head_time_ms: replay.head_time_ms,
+            state: &replay.state,
+            idempotency: &replay.idempotency,
+            history: history_of(&replay.history),
+        });
+        assert_eq!(again, bytes);
+    }
+
+    /// Snapshots that hash right but cannot be a journal's fold: refused,
+    /// so that nothing built on them breaks an invariant later.
+    #[test]
+    fn a_snapshot_that_no_journal_could_give_is_refused() {
+        let cases: [(Vec<u8>, &str); 6] = [
+            (handmade(2, &[("a", 0), ("b", 0)], &[]), "out of order"),
+            (handmade(2, &[("a", 1), ("b", 0)], &[]), "out of order"),
+            (handmade(2, &[("a", 0), ("b", 2)], &[]), "out of order"),
+            (
+                handmade(3, &[("a", 0), ("b", 1)], &[]),
+                "2 idempotency keys for 3 entries",
+            ),
+            (
+                handmade(2, &[("a", 0), ("b", 1)], &[("DEUTDEFF/X", &[1, 0])]),
+                "out of order",
+            ),
+            (
+                handmade(2, &[("a", 0), ("b", 1)], &[("DEUTDEFF/X", &[2])]),
+                "out of order",
+            ),
+        ];
+        for (bytes, why) in cases {
+            let refused = decode(&bytes).err().unwrap_or_default();
+            assert!(refused.contains(why), "{refused:?} should say {why:?}");
+        }
+        let mut damaged = handmade(2, &[("a", 0), ("b", 1)], &[]);
+        let middle = damaged.len() / 2;
+        damaged[middle] ^= 1;
+        assert!(decode(&damaged).unwrap_err().contains("SHA-256"));
+        assert!(decode(b"isthmus ledger snapshot v1\n").is_err());
+        assert!(decode(b"").is_err());
+    }
+
+    #[test]
+    fn snapshot_names_say_the_entries_they_cover_and_nothing_else_is_one() {
+        assert_eq!(file_name(26), "snapshot-000000000000001a.bin");
+        assert_eq!(entries_of("snapshot-000000000000001a.bin"), Some(26));
+        for other in [
+            "snapshot-000000000000001A.bin",
+            "snapshot-1a.bin",
+            "snapshot-000000000000001a.tmp",
+            "segment-000000000000001a.log",
+            "snapshot-00000000000000-1.bin",
+        ] {
+            assert_eq!(entries_of(other), None, "{other}");
+        }
+    }
+
+    proptest! {
+        /// Any bytes, with a SHA-256 that holds: refused or decoded, never a
+        /// panic, a hang or an allocation beyond a few times their length.
+        #[test]
+        fn hostile_bytes_with_a_valid_digest_never_panic(
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+            cut in any::<usize>(),
+        ) {
+            let mut bytes = handmade(3, &[("a", 0), ("b", 1), ("c", 2)], &[("DEUTDEFF/X", &[0, 2])]);
+            bytes.truncate(bytes.len() - 32);
+            for (at, value) in flips {
+                let at = SNAPSHOT_MAGIC.len() + at % (bytes.len() - SNAPSHOT_MAGIC.len());
+                bytes[at] = value;
+            }
+            bytes.truncate(SNAPSHOT_MAGIC.len() + cut % (bytes.len() - SNAPSHOT_MAGIC.len() + 1));
+            let digest = Hex32::sha256_of(&bytes);
+            bytes.extend_from_slice(digest.bytes());
+            let _ = decode(&bytes);
+        }
+    }
 }

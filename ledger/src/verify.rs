@@ -2,8 +2,10 @@
 //!
 //! Opening a ledger and `isthmus ledger verify` run the same replay: every
 //! record's hash, the chain of previous hashes, sequence numbers, time order,
-//! idempotency keys, and — by re-applying each operation to a fresh
-//! [`LedgerState`] — every recorded outcome and the final balances.
+//! idempotency keys, and — by re-applying each operation to the state — every
+//! recorded outcome and the final balances. Opening starts from its newest
+//! usable snapshot; `verify` always from the first entry, on a fresh
+//! [`LedgerState`], checking each snapshot on the way.
 
 use std::collections::HashMap;
 

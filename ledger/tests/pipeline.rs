@@ -326,3 +326,62 @@ fn a_batch_refused_whole_is_answered_in_its_turn_and_the_pipeline_goes_on() {
     assert!(delivered[2].as_ref().unwrap().iter().all(Result::is_ok));
     assert_eq!(ledger.journal_len(), first_seq + 12);
 }
+
+#[test]
+fn a_panic_while_batches_are_in_flight_leaves_the_ledger_refusing_work() {
+    let clock = ManualClock::new(T0);
+    let files = MemoryLogFiles::new();
+    let mut ledger = funded(files.clone(), &clock);
+    let first_seq = ledger.journal_len();
+    files.fail_syncs_after(1);
+    let source = (0..4u64).map(|batch| locks_and_claims(batch, 3, first_seq + batch * 6));
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ledger.execute_pipelined(source, &mut |_| panic!("the caller's handler fails"))
+    }));
+    assert!(run.is_err(), "the panic reaches the caller");
+    let a = parse_account("DEUTDEFF/A").unwrap();
+    let usd = isthmus_ledger::Asset::parse("USD").unwrap();
+    assert_eq!(
+        ledger.balance(&a, &usd).unwrap_err().reason(),
+        LedgerReason::StoreFailed,
+        "the books may be ahead of the journal: no query is answered"
+    );
+    assert_eq!(
+        ledger.snapshot().unwrap_err().reason(),
+        LedgerReason::StoreFailed
+    );
+    let again = ledger.execute_pipelined([locks_and_claims(9, 1, 0)], &mut |_| {
+        panic!("a poisoned ledger delivers nothing")
+    });
+    assert_eq!(again.unwrap_err().reason(), LedgerReason::StoreFailed);
+}
+
+/// With a snapshot due before every batch, the pipeline empties before it
+/// takes one: after a failed sync and a crash, every snapshot left is of
+/// durable entries, usable, and verified.
+#[test]
+fn pipelined_snapshots_hold_only_durable_entries() {
+    for good_syncs in [1u64, 2, 4] {
+        let clock = ManualClock::new(T0);
+        let files = MemoryLogFiles::new();
+        let mut ledger = funded(files.clone(), &clock);
+        ledger.set_snapshot_interval(Some(1));
+        let first_seq = ledger.journal_len();
+        files.fail_syncs_after(good_syncs);
+        let source = (0..8u64).map(|batch| locks_and_claims(batch, 2, first_seq + batch * 4));
+        assert!(ledger.execute_pipelined(source, &mut |_| {}).is_err());
+        drop(ledger);
+        files.fail_syncs(false);
+        files.crash();
+        let reopened = ledger_on(files.clone(), &clock);
+        assert_eq!(
+            reopened.snapshot_report().ignored,
+            Vec::<String>::new(),
+            "{good_syncs}: no snapshot covers entries the journal lost"
+        );
+        assert!(reopened.snapshot_report().loaded.is_some(), "{good_syncs}");
+        drop(reopened);
+        let verified = isthmus_ledger::verify_files(files.read_only_view()).unwrap();
+        assert_eq!(verified.first_problem, None, "{good_syncs}");
+    }
+}

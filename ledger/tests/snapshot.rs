@@ -436,3 +436,129 @@ fn the_open_report_names_a_torn_last_write_the_ledger_set_aside() {
     assert_eq!(files.contents()[&saved], half, "its bytes are kept");
     assert_eq!(answers(&reopened), expected);
 }
+
+#[test]
+fn a_snapshot_name_already_taken_by_other_bytes_is_left_as_found_and_one_ahead_is_never_pruned() {
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = small_ledger(&files, &clock);
+    let length = ledger.journal_len();
+    let taken = format!("snapshot-{length:016x}.bin");
+    let ahead = format!("snapshot-{:016x}.bin", length + 100);
+    files.put(&taken, Some(b"not a snapshot".to_vec()));
+    files.put(&ahead, Some(b"a snapshot from entries since lost".to_vec()));
+    let refused = ledger.snapshot().unwrap_err();
+    assert!(refused.to_string().contains("left as found"), "{refused}");
+    assert_eq!(files.contents()[&taken], b"not a snapshot");
+    assert_eq!(ledger.snapshot_report().last_taken, None);
+    // Later snapshots prune older ones of their own, never the one ahead.
+    for i in 0..3 {
+        ledger
+            .execute(Request::new(
+                format!("more-{i}"),
+                Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+            ))
+            .unwrap();
+        ledger.snapshot().unwrap();
+    }
+    let mut kept = snapshot_names(&files);
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            format!("snapshot-{:016x}.bin", length + 2),
+            format!("snapshot-{:016x}.bin", length + 3),
+            ahead.clone(),
+        ],
+        "the taken name was older and pruned; the one ahead stays as evidence"
+    );
+}
+
+/// Entries before an account's opening that name it (refused, journaled)
+/// and an account never opened: a snapshot keeps each one's history.
+#[test]
+fn a_snapshot_keeps_the_history_of_accounts_before_they_open_and_of_those_never_opened() {
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    let results = ledger
+        .execute_batch(vec![
+            Request::new("open-a", Operation::open_account(ACCOUNTS[0]).unwrap()),
+            Request::new(
+                "fund-a",
+                Operation::issue(ACCOUNTS[0], "USD", "5.00").unwrap(),
+            ),
+            Request::new(
+                "early",
+                Operation::transfer(ACCOUNTS[0], ACCOUNTS[1], "USD", "1.00").unwrap(),
+            ),
+            Request::new(
+                "never",
+                Operation::transfer(ACCOUNTS[0], ACCOUNTS[2], "USD", "1.00").unwrap(),
+            ),
+            Request::new("open-b", Operation::open_account(ACCOUNTS[1]).unwrap()),
+            Request::new(
+                "late",
+                Operation::transfer(ACCOUNTS[0], ACCOUNTS[1], "USD", "1.00").unwrap(),
+            ),
+        ])
+        .unwrap();
+    assert!(results[2].is_err() && results[3].is_err() && results[5].is_ok());
+    ledger.snapshot().unwrap();
+    let expected = answers(&ledger);
+    drop(ledger);
+    let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, Some(6));
+    assert_eq!(answers(&reopened), expected);
+    let b = parse_account(ACCOUNTS[1]).unwrap();
+    let seqs: Vec<u64> = reopened
+        .history(&b, 0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [2, 4, 5]);
+    drop(reopened);
+    assert_eq!(
+        verify_files(files.read_only_view()).unwrap().first_problem,
+        None
+    );
+}
+
+/// A currency with no minor units cannot be named in a request, but the
+/// pure state takes it, and the journal records it: its snapshot is usable.
+#[test]
+fn a_snapshot_holds_every_asset_the_journal_can() {
+    use isthmus_ledger::{Asset, Effect};
+    use isthmus_spec::ident::Currency;
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    let gold = Asset::Cash(Currency::parse("XAU").unwrap());
+    let receipts = ledger
+        .execute_batch(vec![
+            Request::new("open", Operation::open_account(ACCOUNTS[0]).unwrap()),
+            Request::new(
+                "gold",
+                Operation::Issue {
+                    account: parse_account(ACCOUNTS[0]).unwrap(),
+                    asset: gold.clone(),
+                    units: 7,
+                },
+            ),
+        ])
+        .unwrap();
+    assert_eq!(receipts[1].as_ref().unwrap().effect, Effect::Issued);
+    ledger.snapshot().unwrap();
+    drop(ledger);
+    let reopened = Ledger::open(files, Box::new(clock)).unwrap();
+    assert_eq!(reopened.snapshot_report().ignored, Vec::<String>::new());
+    assert_eq!(reopened.snapshot_report().loaded, Some(2));
+    assert_eq!(
+        reopened
+            .balance(&parse_account(ACCOUNTS[0]).unwrap(), &gold)
+            .unwrap()
+            .available,
+        7
+    );
+}

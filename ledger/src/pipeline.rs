@@ -104,7 +104,13 @@ impl<F: LogFiles + Send> Ledger<F> {
                 }
             });
             let mut in_flight: VecDeque<InFlight> = VecDeque::new();
-            for requests in batches {
+            let mut batches = batches.into_iter();
+            loop {
+                // Room first, then the next batch: a failure found here
+                // stops the pipeline before it takes another.
+                while in_flight.len() >= PIPELINE_DEPTH {
+                    settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
+                }
                 if books.snapshot_due() {
                     // A snapshot holds only durable entries: the pipeline
                     // empties first.
@@ -113,9 +119,9 @@ impl<F: LogFiles + Send> Ledger<F> {
                     }
                     snapshot_if_due(log, books);
                 }
-                while in_flight.len() >= PIPELINE_DEPTH {
-                    settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
-                }
+                let Some(requests) = batches.next() else {
+                    break;
+                };
                 let prepared = books.prepare(requests, &|seq| earlier(&in_flight, log, seq));
                 let prepared = match prepared {
                     Ok(prepared) => prepared,
@@ -133,19 +139,15 @@ impl<F: LogFiles + Send> Ledger<F> {
                     }
                 };
                 let entries = Arc::new(prepared.entries);
-                // A writer that stopped has sent its failure, which settling
-                // the batches in flight finds.
-                let sent = to_writer.send(Arc::clone(&entries)).is_ok();
+                // A writer that stopped did so after a failure it reported
+                // for a batch still in flight, so at least two are: the room
+                // check above settles them and finds it.
+                let _ = to_writer.send(Arc::clone(&entries));
                 in_flight.push_back(InFlight {
                     first_seq: prepared.first_seq,
                     entries,
                     results: prepared.results,
                 });
-                if !sent {
-                    while !in_flight.is_empty() {
-                        settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
-                    }
-                }
             }
             drop(to_writer);
             while !in_flight.is_empty() {

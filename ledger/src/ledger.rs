@@ -186,8 +186,9 @@ struct Snapshots {
 /// The most buffer a ledger keeps between batches for one batch's entries.
 const MAX_KEPT_BATCH_BYTES: usize = 8_388_608; // 8 MiB
 
-/// How many batch buffers a ledger keeps: one per batch a pipeline holds at once.
-const KEPT_BATCH_BUFFERS: usize = crate::pipeline::PIPELINE_DEPTH + 1;
+/// How many batch buffers a ledger keeps: one per batch a pipeline holds at
+/// once ([`crate::pipeline::PIPELINE_DEPTH`]), and the one being built.
+const KEPT_BATCH_BUFFERS: usize = 3;
 
 /// A batch's journal entries, encoded back to back.
 #[derive(Debug, Default)]

@@ -362,6 +362,22 @@ fn snapshots_are_taken_at_the_interval_and_only_the_newest_two_kept() {
             "snapshot-0000000000000014.bin"
         ]
     );
+    // No interval (and an interval of none) takes no snapshot unasked.
+    for interval in [None, Some(0)] {
+        let files = MemoryLogFiles::new();
+        let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+        ledger.set_snapshot_interval(interval);
+        for i in 0..3 {
+            ledger
+                .execute(Request::new(
+                    format!("a{i}"),
+                    Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+                ))
+                .unwrap_err(); // no account: refused, and journaled
+        }
+        assert_eq!(ledger.snapshot_report().last_taken, None, "{interval:?}");
+        assert!(snapshot_names(&files).is_empty(), "{interval:?}");
+    }
 }
 
 #[test]
@@ -518,7 +534,22 @@ fn a_snapshot_keeps_the_history_of_accounts_before_they_open_and_of_those_never_
         .map(|e| e.seq)
         .collect();
     assert_eq!(seqs, [2, 4, 5]);
+    // A ledger opened from a snapshot (or a replay) keeps each account's
+    // history by its place alone; a snapshot of it keeps it all the same.
+    let mut reopened = reopened;
+    reopened
+        .execute(Request::new(
+            "after",
+            Operation::transfer(ACCOUNTS[0], ACCOUNTS[1], "USD", "1.00").unwrap(),
+        ))
+        .unwrap();
+    reopened.snapshot().unwrap();
+    let expected = answers(&reopened);
     drop(reopened);
+    let again = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(again.snapshot_report().loaded, Some(7));
+    assert_eq!(answers(&again), expected);
+    drop(again);
     assert_eq!(
         verify_files(files.read_only_view()).unwrap().first_problem,
         None

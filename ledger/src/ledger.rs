@@ -718,12 +718,6 @@ impl Books {
         self.snapshots.report.last_failure = result.err().map(|failure| failure.to_string());
     }
 
-    /// Records that a due snapshot could not be taken.
-    pub(crate) fn snapshot_failed(&mut self, why: &str) {
-        self.snapshots.covered = self.next_seq;
-        self.snapshots.report.last_failure = Some(why.to_string());
-    }
-
     /// Writes a snapshot of the books (every entry in them durable) beside
     /// the journal, then removes all but the newest [`snapshot::KEPT_SNAPSHOTS`].
     pub(crate) fn snapshot<F: LogFiles>(

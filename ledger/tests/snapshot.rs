@@ -362,6 +362,11 @@ fn snapshots_are_taken_at_the_interval_and_only_the_newest_two_kept() {
             "snapshot-0000000000000014.bin"
         ]
     );
+    // Asked again with nothing new: the same snapshot, and both still kept.
+    assert_eq!(ledger.snapshot().unwrap(), 20);
+    let mut again = snapshot_names(&files);
+    again.sort();
+    assert_eq!(again, kept);
     // No interval (and an interval of none) takes no snapshot unasked.
     for interval in [None, Some(0)] {
         let files = MemoryLogFiles::new();

@@ -52,7 +52,7 @@ pub const KEPT_SNAPSHOTS: usize = 2;
 /// The most items a decoder reserves room for before it has read them: a
 /// count is checked against the bytes left, but reserving for all of them
 /// at once could still take several times the file's size.
-const FIRST_CAPACITY: usize = 1 << 16;
+const FIRST_CAPACITY: usize = 65_536;
 
 /// The longest string a snapshot holds (account ids and idempotency keys are far shorter).
 const MAX_STRING_BYTES: usize = 1024;
@@ -564,6 +564,64 @@ mod tests {
         assert!(decode(&damaged).unwrap_err().contains("SHA-256"));
         assert!(decode(b"isthmus ledger snapshot v1\n").is_err());
         assert!(decode(b"").is_err());
+    }
+
+    /// Bytes whose digest holds but whose body is `body`, after the magic.
+    fn with_digest(body: &[u8]) -> Vec<u8> {
+        let mut bytes = SNAPSHOT_MAGIC.to_vec();
+        bytes.extend_from_slice(body);
+        let digest = Hex32::sha256_of(&bytes);
+        bytes.extend_from_slice(digest.bytes());
+        bytes
+    }
+
+    /// Where a snapshot ends early, and what it counts beyond its bytes,
+    /// are said as such.
+    #[test]
+    fn a_snapshot_that_ends_early_or_counts_too_much_says_so() {
+        // The magic and a digest, nothing between: it ends before its first value.
+        let empty = decode(&with_digest(b"")).unwrap_err();
+        assert!(empty.contains("ends at byte"), "{empty}");
+        // 20 keys announced for 20 entries, with 100 bytes left: at most 8 fit.
+        let mut w = Writer { bytes: Vec::new() };
+        w.u64(20);
+        w.bytes32(&[0; 32]);
+        w.u64(0);
+        for _ in 0..4 {
+            w.count(0);
+        }
+        w.count(20);
+        w.bytes.extend_from_slice(&[0; 100]);
+        let counted = decode(&with_digest(&w.bytes)).unwrap_err();
+        assert!(
+            counted.contains("counts 20 items where at most 8 fit"),
+            "{counted}"
+        );
+    }
+
+    /// Strings up to 1,024 bytes are read (a key that long is then refused
+    /// as a key); a longer one is refused as a string.
+    #[test]
+    fn strings_are_read_up_to_their_bound() {
+        for (length, expected) in [
+            (1024usize, "idempotency key"),
+            (1025, "a string of 1025 bytes"),
+        ] {
+            let mut w = Writer { bytes: Vec::new() };
+            w.u64(1);
+            w.bytes32(&[0; 32]);
+            w.u64(0);
+            for _ in 0..4 {
+                w.count(0);
+            }
+            w.count(1);
+            w.u32(length as u32);
+            w.bytes.extend(std::iter::repeat_n(b'k', length));
+            w.u64(0);
+            w.count(0);
+            let refused = decode(&with_digest(&w.bytes)).unwrap_err();
+            assert!(refused.contains(expected), "{length}: {refused}");
+        }
     }
 
     #[test]

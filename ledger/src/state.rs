@@ -1036,6 +1036,52 @@ mod tests {
             .expect_err("the broken state is reported")
     }
 
+    /// A state rebuilt from its own parts is the same state; a lock whose
+    /// locker or beneficiary is not at the place it names is refused.
+    #[test]
+    fn a_state_rebuilt_from_its_parts_is_the_same_and_misplaced_locks_are_refused() {
+        let state = sound();
+        let parts = || {
+            let accounts: Vec<(AccountRef, bool, BTreeMap<Asset, Holding>)> = state
+                .accounts_by_place()
+                .into_iter()
+                .map(|(id, frozen, holdings)| (id.clone(), frozen, holdings.clone()))
+                .collect();
+            let locks: Vec<(Htlc, usize, usize)> = state
+                .locks_with_places()
+                .map(|(htlc, from_at, beneficiary_at)| (htlc.clone(), from_at, beneficiary_at))
+                .collect();
+            (accounts, locks)
+        };
+        let (accounts, locks) = parts();
+        assert_eq!(locks.len(), 1, "the sound state has its lock");
+        let rebuilt =
+            LedgerState::from_parts(accounts, state.issued().clone(), locks).expect("fits");
+        assert!(rebuilt.check_invariants().is_ok());
+        assert_eq!(
+            rebuilt.htlcs().collect::<Vec<_>>(),
+            state.htlcs().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            rebuilt.open_locks().collect::<Vec<_>>(),
+            state.open_locks().collect::<Vec<_>>()
+        );
+        for (from_wrong, beneficiary_wrong) in [(true, false), (false, true)] {
+            let (accounts, mut locks) = parts();
+            let (_, from_at, beneficiary_at) = &mut locks[0];
+            if from_wrong {
+                *from_at = 1 - *from_at;
+            }
+            if beneficiary_wrong {
+                *beneficiary_at = 1 - *beneficiary_at;
+            }
+            let refused = LedgerState::from_parts(accounts, state.issued().clone(), locks)
+                .err()
+                .unwrap_or_default();
+            assert!(refused.contains("not at the places"), "{refused:?}");
+        }
+    }
+
     #[test]
     fn an_extra_issued_unit_is_reported() {
         let problem = broken(|s| *s.issued.get_mut(&yen()).expect("issued") += 1);

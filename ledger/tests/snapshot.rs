@@ -598,3 +598,31 @@ fn a_snapshot_holds_every_asset_the_journal_can() {
         7
     );
 }
+
+/// Locks open and claimed, and an entry naming one account twice (a
+/// transfer to itself, refused and journaled): a snapshot of them is used
+/// and answers as the ledger did.
+#[test]
+fn a_snapshot_with_locks_and_an_entry_naming_an_account_twice_is_used() {
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = small_ledger(&files, &clock);
+    let refused = ledger
+        .execute(Request::new(
+            "to-itself",
+            Operation::transfer(ACCOUNTS[0], ACCOUNTS[0], "USD", "1.00").unwrap(),
+        ))
+        .unwrap_err();
+    assert_eq!(refused.reason(), isthmus_ledger::LedgerReason::SameAccount);
+    assert!(
+        ledger.state().htlcs().count() >= 2,
+        "locks are in the snapshot"
+    );
+    let covered = ledger.snapshot().unwrap();
+    let expected = answers(&ledger);
+    drop(ledger);
+    let reopened = Ledger::open(files, Box::new(clock)).unwrap();
+    assert_eq!(reopened.snapshot_report().ignored, Vec::<String>::new());
+    assert_eq!(reopened.snapshot_report().loaded, Some(covered));
+    assert_eq!(answers(&reopened), expected);
+}

@@ -78,6 +78,12 @@ fn machine() -> serde_json::Value {
     })
 }
 
+/// Sorts rates and gives their median (the upper one of an even count; 0 for none).
+fn sorted_median(rates: &mut [f64]) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates.get(rates.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// The `q`-quantile of sorted durations, in milliseconds.
 fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -282,11 +288,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
             round_rates_in_order.push(round_rates[round_rates.len() - 1].round());
         }
     }
-    round_rates.sort_by(f64::total_cmp);
-    let median_rate = round_rates
-        .get(round_rates.len() / 2)
-        .copied()
-        .unwrap_or(0.0);
+    let median_rate = sorted_median(&mut round_rates);
     ledger
         .state()
         .check_invariants()
@@ -340,11 +342,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         pipelined_rates.push(rate);
         pipelined_rates_in_order.push(rate.round());
     }
-    pipelined_rates.sort_by(f64::total_cmp);
-    let pipelined_median = pipelined_rates
-        .get(pipelined_rates.len() / 2)
-        .copied()
-        .unwrap_or(0.0);
+    let pipelined_median = sorted_median(&mut pipelined_rates);
     ledger
         .state()
         .check_invariants()

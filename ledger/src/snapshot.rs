@@ -486,19 +486,26 @@ mod tests {
 
     use super::*;
 
+    /// The body's first parts, after the magic: `entries`, a head hash and
+    /// time, and no assets, accounts, issued units or locks.
+    fn empty_state(entries: u64, head: [u8; 32], head_time_ms: u64) -> Vec<u8> {
+        let mut w = Writer { bytes: Vec::new() };
+        w.u64(entries);
+        w.bytes32(&head);
+        w.u64(head_time_ms);
+        for _ in 0..4 {
+            w.count(0);
+        }
+        w.bytes
+    }
+
     /// A snapshot's bytes from parts written by hand, its SHA-256 appended:
     /// `keys` as (key, entry), no accounts, assets or locks.
     fn handmade(entries: u64, keys: &[(&str, u64)], history: &[(&str, &[u64])]) -> Vec<u8> {
         let mut w = Writer {
             bytes: SNAPSHOT_MAGIC.to_vec(),
         };
-        w.u64(entries);
-        w.bytes32(&[7; 32]);
-        w.u64(1);
-        for _ in 0..4 {
-            // assets, accounts, issued, locks: none
-            w.count(0);
-        }
+        w.bytes.extend_from_slice(&empty_state(entries, [7; 32], 1));
         w.count(keys.len());
         for (key, seq) in keys {
             w.str(key);
@@ -583,13 +590,9 @@ mod tests {
         let empty = decode(&with_digest(b"")).unwrap_err();
         assert!(empty.contains("ends at byte"), "{empty}");
         // 20 keys announced for 20 entries, with 100 bytes left: at most 8 fit.
-        let mut w = Writer { bytes: Vec::new() };
-        w.u64(20);
-        w.bytes32(&[0; 32]);
-        w.u64(0);
-        for _ in 0..4 {
-            w.count(0);
-        }
+        let mut w = Writer {
+            bytes: empty_state(20, [0; 32], 0),
+        };
         w.count(20);
         w.bytes.extend_from_slice(&[0; 100]);
         let counted = decode(&with_digest(&w.bytes)).unwrap_err();
@@ -607,13 +610,9 @@ mod tests {
             (1024usize, "idempotency key"),
             (1025, "a string of 1025 bytes"),
         ] {
-            let mut w = Writer { bytes: Vec::new() };
-            w.u64(1);
-            w.bytes32(&[0; 32]);
-            w.u64(0);
-            for _ in 0..4 {
-                w.count(0);
-            }
+            let mut w = Writer {
+                bytes: empty_state(1, [0; 32], 0),
+            };
             w.count(1);
             w.u32(length as u32);
             w.bytes.extend(std::iter::repeat_n(b'k', length));

@@ -78,6 +78,15 @@ fn machine() -> serde_json::Value {
     })
 }
 
+/// Rates in order, whole numbers joined by commas, for a line of output.
+fn joined_rates(rates: &[f64]) -> String {
+    rates
+        .iter()
+        .map(|rate| format!("{rate:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Sorts rates and gives their median (the upper one of an even count; 0 for none).
 fn sorted_median(rates: &mut [f64]) -> f64 {
     rates.sort_by(f64::total_cmp);
@@ -557,11 +566,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "    rounds in order: {}",
-        round_rates_in_order
-            .iter()
-            .map(|rate| format!("{rate:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        joined_rates(&round_rates_in_order)
     )?;
     writeln!(
         out,
@@ -590,11 +595,7 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
         pipelined_median,
         pipelined_rates.first().copied().unwrap_or(0.0),
         pipelined_rates.last().copied().unwrap_or(0.0),
-        pipelined_rates_in_order
-            .iter()
-            .map(|rate| format!("{rate:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        joined_rates(&pipelined_rates_in_order)
     )?;
     writeln!(
         out,

@@ -7,13 +7,13 @@ use isthmus_spec::ids::Hex32;
 
 use crate::account::AccountRef;
 use crate::asset::Asset;
+use crate::batch::{
+    fill_hashes, hash_in, EarlierEntry, EncodedBatch, HashToFill, JournalBatch, NewEntry,
+};
 use crate::error::{log_unavailable, JournalPosition, LedgerError, LedgerFailure, LedgerReason};
 use crate::hashing::KeyedMap;
 use crate::history::History;
-use crate::journal::{
-    corrupt, decode_entry, write_entry, EntryParts, JournalEntry, ENTRY_BYTES_HINT, GENESIS_HASH,
-    JOURNAL_FORMAT,
-};
+use crate::journal::{corrupt, decode_entry, JournalEntry, GENESIS_HASH, JOURNAL_FORMAT};
 use crate::key;
 use crate::operation::{Effect, Operation, Outcome};
 use crate::snapshot;
@@ -116,6 +116,50 @@ fn receipt_or_refusal(
     }
 }
 
+/// Whether a result carries the position of a journal entry (a receipt, or
+/// a refusal that was journaled) whose hash it must be given.
+fn result_is_journaled(result: &Result<Receipt, LedgerFailure>) -> bool {
+    matches!(
+        result,
+        Ok(_)
+            | Err(LedgerFailure::Refused {
+                journaled: Some(_),
+                ..
+            })
+    )
+}
+
+/// The receipt of an earlier request with the same key, if it asked the
+/// same `operation`; `entry` is that request's entry. Its hash, if the
+/// entry is not sealed yet, is `unsealed` until the batch's results are
+/// filled in.
+fn replayed(
+    seq: u64,
+    entry: EarlierEntry,
+    key: &str,
+    operation: &Operation,
+    unsealed: &Hex32,
+) -> Result<Receipt, LedgerFailure> {
+    if entry.operation != *operation {
+        return Err(LedgerFailure::refused(
+            LedgerReason::IdempotencyKeyReused,
+            format!(
+                "idempotency key \"{key}\" was used by journal entry {seq} for a different {}",
+                entry.operation.name()
+            ),
+        ));
+    }
+    receipt_or_refusal(
+        JournalPosition {
+            seq,
+            entry_hash: entry.hash.unwrap_or_else(|| unsealed.clone()),
+            time_ms: entry.time_ms,
+        },
+        entry.outcome,
+        true,
+    )
+}
+
 /// A ledger on the files of its journal, with an injected clock.
 pub struct Ledger<F: LogFiles> {
     log: SegmentLog<F>,
@@ -145,7 +189,7 @@ pub(crate) struct Books {
     /// Buffers of earlier batches, kept so that a batch writes into memory
     /// already in use rather than fresh pages (each at most
     /// [`MAX_KEPT_BATCH_BYTES`], at most [`KEPT_BATCH_BUFFERS`] of them).
-    spare: Vec<EncodedBatch>,
+    spare: Vec<JournalBatch>,
     /// When snapshots are taken, and what became of them.
     snapshots: Snapshots,
 }
@@ -188,53 +232,27 @@ const MAX_KEPT_BATCH_BYTES: usize = 8_388_608; // 8 MiB
 
 /// How many batch buffers a ledger keeps: one per batch a pipeline holds at
 /// once ([`crate::pipeline::PIPELINE_DEPTH`]), and the one being built.
-const KEPT_BATCH_BUFFERS: usize = 3;
+const KEPT_BATCH_BUFFERS: usize = crate::pipeline::PIPELINE_DEPTH + 1;
 
-/// A batch's journal entries, encoded back to back.
-#[derive(Debug, Default)]
-pub(crate) struct EncodedBatch {
-    /// The entries' bytes, back to back.
-    bytes: Vec<u8>,
-    /// Where each entry ends in `bytes`.
-    ends: Vec<usize>,
-}
-
-impl EncodedBatch {
-    /// Entry `index` of the batch.
-    pub(crate) fn entry(&self, index: u64) -> Option<&[u8]> {
-        let index = usize::try_from(index).ok()?;
-        let end = *self.ends.get(index)?;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        self.bytes.get(start..end)
-    }
-
-    /// How many entries the batch holds.
-    pub(crate) fn len(&self) -> u64 {
-        self.ends.len() as u64
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-    }
-}
-
-/// A batch applied in memory, its entries encoded and hashed, not yet in the log.
+/// A batch applied in memory, its entries not yet sealed (see
+/// [`crate::batch`]) and not yet in the log.
 pub(crate) struct Prepared {
-    /// The sequence number of the batch's first entry.
-    pub(crate) first_seq: u64,
-    /// The entries to append.
-    pub(crate) entries: EncodedBatch,
-    /// Each request's receipt or refusal, to be given out once the entries are durable.
+    /// The entries to seal and append.
+    pub(crate) batch: JournalBatch,
+    /// Each request's receipt or refusal, to be given out once the entries
+    /// are durable, and once the hashes in `fills` are written into them.
     pub(crate) results: BatchResults,
+    /// The results whose entry hash is known only once the batch is sealed.
+    pub(crate) fills: Vec<HashToFill>,
 }
 
 /// Each request's receipt, or why it did not apply, in the order of the batch.
 pub type BatchResults = Vec<Result<Receipt, LedgerFailure>>;
 
 /// Where a batch being prepared finds an earlier entry it must read (the
-/// first entry of a repeated idempotency key): its hash and contents.
-pub(crate) type EarlierEntry<'a> = dyn Fn(u64) -> Result<(Hex32, JournalEntry), LedgerFailure> + 'a;
+/// first entry of a repeated idempotency key): its contents, and its hash
+/// if it is sealed (`None` for an entry of a batch not yet sealed).
+pub(crate) type FindEarlier<'a> = dyn Fn(u64) -> Result<EarlierEntry, LedgerFailure> + 'a;
 
 impl<F: LogFiles> Ledger<F> {
     /// Opens a ledger for work, from its newest usable snapshot and the
@@ -336,12 +354,21 @@ impl<F: LogFiles> Ledger<F> {
         requests: Vec<Request>,
     ) -> Result<BatchResults, LedgerFailure> {
         let log = &self.log;
-        let prepared = self
-            .books
-            .prepare(requests, &|seq| entry_from_log(log, seq))?;
+        let Prepared {
+            mut batch,
+            mut results,
+            fills,
+        } = self.books.prepare(requests, &|seq| {
+            entry_from_log(log, seq).map(|(hash, entry)| EarlierEntry::sealed(hash, entry))
+        })?;
+        let hashes = batch.seal(&self.books.head_hash);
+        fill_hashes(&mut results, &fills, |seq| {
+            hash_in(&hashes, batch.first_seq, seq)
+        });
+        self.books.sealed(&hashes);
         // Durable before acknowledged.
-        let appended = append(&mut self.log, &prepared.entries);
-        self.books.recycle(prepared.entries);
+        let appended = append(&mut self.log, &batch.encoded);
+        self.books.recycle(batch);
         if let Err(error) = appended {
             // The state in memory is ahead of what the journal is known to
             // hold: refuse everything until reopened from the journal.
@@ -349,7 +376,7 @@ impl<F: LogFiles> Ledger<F> {
             return Err(store_failure(&error));
         }
         self.books.snapshot_if_due(&self.log);
-        Ok(prepared.results)
+        Ok(results)
     }
 
     /// Takes a snapshot now (as a node does before it stops): the entries it
@@ -552,7 +579,7 @@ impl Books {
     pub(crate) fn prepare(
         &mut self,
         requests: Vec<Request>,
-        earlier: &EarlierEntry<'_>,
+        earlier: &FindEarlier<'_>,
     ) -> Result<Prepared, LedgerFailure> {
         if self.poisoned {
             return Err(LedgerFailure::unavailable(
@@ -573,17 +600,13 @@ impl Books {
         // One ledger time per batch, never earlier than the journal's last.
         let now_ms = self.ledger_time();
         let first_seq = self.next_seq;
-        // This batch's entries back to back: one buffer for the whole batch,
-        // handed to the journal as slices.
-        let mut entries = self.spare.pop().unwrap_or_default();
-        entries.clear();
-        entries.bytes.reserve(requests.len() * ENTRY_BYTES_HINT);
-        entries.ends.reserve(requests.len());
-        // The hash chain's head while the batch is built: its 64 hex digits
-        // are all the next entry needs, so no `Hex32` is built for it.
-        let mut head_hex = self.head_hash.as_str().to_owned();
-        let mut head = None;
+        let mut batch = self.spare.pop().unwrap_or_default();
+        batch.restart(first_seq, now_ms);
+        batch.entries.reserve(requests.len());
         let mut results = Vec::with_capacity(requests.len());
+        let mut fills = Vec::with_capacity(requests.len());
+        // What a result's entry hash holds until the batch is sealed.
+        let unsealed = Hex32::from_bytes([0; 32]);
         for request in requests {
             if let Err(error) = key::check(&request.idempotency_key) {
                 results.push(Err(error.into()));
@@ -597,29 +620,31 @@ impl Books {
             let key_slot = match self.idempotency.entry(idempotency_key) {
                 Entry::Occupied(found) => {
                     let seq = *found.get();
-                    let request = Request {
-                        idempotency_key: found.key().clone(),
-                        operation,
+                    // A repeat of an entry earlier in this same batch is
+                    // found among its entries, not yet sealed.
+                    let first = if seq >= first_seq {
+                        batch.unsealed(seq).ok_or_else(|| missing_entry(seq))
+                    } else {
+                        earlier(seq)
                     };
-                    // A repeat of an entry written earlier in this same batch
-                    // is found among the entries not yet stored.
-                    let first = match seq.checked_sub(first_seq) {
-                        Some(offset) => entries.entry(offset).map_or_else(
-                            || Err(missing_entry(seq)),
-                            |bytes| {
-                                decode_entry(bytes).map_err(|problem| {
-                                    LedgerFailure::Unavailable(corrupt(seq, &problem))
-                                })
-                            },
-                        ),
-                        None => earlier(seq),
-                    };
-                    results.push(self.replayed(seq, &request, first));
+                    let result = first.and_then(|first| {
+                        let sealed = first.hash.is_some();
+                        let result = replayed(seq, first, found.key(), &operation, &unsealed);
+                        if !sealed && result_is_journaled(&result) {
+                            fills.push(HashToFill {
+                                result: results.len(),
+                                seq,
+                            });
+                        }
+                        result
+                    });
+                    results.push(result);
                     continue;
                 }
                 Entry::Vacant(slot) => slot,
             };
             let seq = self.next_seq;
+            debug_assert_eq!(seq, batch.next_seq());
             // The accounts an operation touches, found once for the history
             // index and the state: the same before and after it applies (locks
             // are never removed), so they are indexed first.
@@ -628,74 +653,49 @@ impl Books {
                 self.history.record(place, seq);
             }
             let outcome = self.state.apply_at(seq, &operation, now_ms, places);
-            let start = entries.bytes.len();
-            write_entry(
-                &mut entries.bytes,
-                &EntryParts {
-                    seq,
-                    prev_hash: &head_hex,
-                    time_ms: now_ms,
-                    idempotency_key: key_slot.key(),
-                    operation: &operation,
-                    outcome: &outcome,
-                },
-            );
-            entries.ends.push(entries.bytes.len());
-            let hash = Hex32::sha256_of(&entries.bytes[start..]);
-            head_hex.clear();
-            head_hex.push_str(hash.as_str());
-            head = Some(hash.bytes().to_owned());
+            // The index keeps the key; the entry journals a copy.
+            let idempotency_key = key_slot.key().clone();
             key_slot.insert(seq);
             self.next_seq += 1;
+            fills.push(HashToFill {
+                result: results.len(),
+                seq,
+            });
             results.push(receipt_or_refusal(
                 JournalPosition {
                     seq,
-                    entry_hash: hash,
+                    entry_hash: unsealed.clone(),
                     time_ms: now_ms,
                 },
-                outcome,
+                outcome.clone(),
                 false,
             ));
+            batch.entries.push(NewEntry {
+                idempotency_key,
+                operation,
+                outcome,
+            });
         }
-        if let Some(head) = head {
-            self.head_hash = Hex32::from_bytes(head);
+        if !batch.entries.is_empty() {
             self.head_time_ms = now_ms;
         }
         Ok(Prepared {
-            first_seq,
-            entries,
+            batch,
             results,
+            fills,
         })
     }
 
-    /// The receipt of an earlier request with the same key, if it asked the
-    /// same; `first` is that request's entry and its hash.
-    fn replayed(
-        &self,
-        seq: u64,
-        request: &Request,
-        first: Result<(Hex32, JournalEntry), LedgerFailure>,
-    ) -> Result<Receipt, LedgerFailure> {
-        let (hash, entry) = first?;
-        if entry.operation != request.operation {
-            return Err(LedgerFailure::refused(
-                LedgerReason::IdempotencyKeyReused,
-                format!(
-                    "idempotency key \"{}\" was used by journal entry {seq} for a different {}",
-                    request.idempotency_key,
-                    entry.operation.name()
-                ),
-            ));
+    /// Moves the head of the hash chain to the last of a sealed batch's hashes.
+    pub(crate) fn sealed(&mut self, hashes: &[Hex32]) {
+        if let Some(last) = hashes.last() {
+            self.head_hash = last.clone();
         }
-        receipt_or_refusal(
-            JournalPosition {
-                seq,
-                entry_hash: hash,
-                time_ms: entry.time_ms,
-            },
-            entry.outcome,
-            true,
-        )
+    }
+
+    /// The hash of the journal's last sealed entry: the one the next batch chains onto.
+    pub(crate) fn head_hash(&self) -> &Hex32 {
+        &self.head_hash
     }
 
     /// Whether an automatic snapshot is due.
@@ -789,10 +789,10 @@ impl Books {
     }
 
     /// Keeps a batch's buffers for a later batch.
-    pub(crate) fn recycle(&mut self, entries: EncodedBatch) {
-        if entries.bytes.capacity() <= MAX_KEPT_BATCH_BYTES && self.spare.len() < KEPT_BATCH_BUFFERS
+    pub(crate) fn recycle(&mut self, batch: JournalBatch) {
+        if batch.encoded.capacity() <= MAX_KEPT_BATCH_BYTES && self.spare.len() < KEPT_BATCH_BUFFERS
         {
-            self.spare.push(entries);
+            self.spare.push(batch);
         }
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod account;
 pub mod asset;
+mod batch;
 pub mod error;
 mod hashing;
 mod history;
@@ -40,4 +41,5 @@ pub use ledger::{
     MAX_BATCH_OPERATIONS, MAX_JOURNAL_ENTRIES, MAX_PAGE_ENTRIES,
 };
 pub use operation::{Effect, Operation};
+pub use pipeline::PIPELINE_DEPTH;
 pub use verify::{verify_files, verify_journal, VerifyReport};

@@ -1,6 +1,6 @@
-//! Batches through a ledger as a pipeline: the next batch is applied,
-//! encoded and hashed while the one before it is written and synced, on a
-//! second thread. Group commit as TigerBeetle and databases do it; what a
+//! Batches through a ledger as a pipeline: the next batch is applied and
+//! encoded while the one before it is sealed (its hash chain taken, see
+//! [`crate::batch`]), written and synced, on a second thread. Group commit as TigerBeetle and databases do it; what a
 //! caller sees is what [`Ledger::execute_batch`] called batch after batch
 //! gives — the same entries, receipts and refusals — and no result is given
 //! out before its batch is durable.
@@ -20,20 +20,48 @@ use std::sync::{Arc, Mutex};
 use isthmus_spec::ids::Hex32;
 use isthmus_store::log::{LogError, LogFiles, SegmentLog};
 
+use crate::batch::{fill_hashes, hash_in, EarlierEntry, HashToFill, JournalBatch};
 use crate::error::{LedgerFailure, LedgerReason};
-use crate::journal::{corrupt, decode_entry, JournalEntry};
-use crate::ledger::{append, entry_from_log, store_failure, BatchResults, Books, EncodedBatch};
+use crate::ledger::{append, entry_from_log, store_failure, BatchResults, Books};
 use crate::{Ledger, Request};
 
 /// How many batches the books may run ahead of the log: one being written
-/// and synced, one prepared and waiting for the writer.
-pub(crate) const PIPELINE_DEPTH: usize = 2;
+/// and synced, one being sealed, and one prepared and waiting.
+pub const PIPELINE_DEPTH: usize = 3;
 
-/// A batch handed to the writer and not yet known durable.
+/// A batch handed to the writer and not yet known durable. The writer
+/// holds its lock while it seals and appends it; the books read it only to
+/// answer a repeated key.
 struct InFlight {
     first_seq: u64,
-    entries: Arc<EncodedBatch>,
+    batch: Arc<Mutex<JournalBatch>>,
     results: BatchResults,
+    fills: Vec<HashToFill>,
+}
+
+/// What the writer says of a batch: whether it is durable, and its entries'
+/// hashes.
+type Written = (Result<(), LogError>, Vec<Hex32>);
+
+/// The hashes of the batches settled last, kept for the results of a later
+/// batch that repeat one of their keys.
+struct RecentHashes {
+    batches: VecDeque<(u64, Vec<Hex32>)>,
+}
+
+impl RecentHashes {
+    fn find(&self, seq: u64) -> Option<&Hex32> {
+        self.batches
+            .iter()
+            .find_map(|(first_seq, hashes)| hash_in(hashes, *first_seq, seq))
+    }
+
+    fn keep(&mut self, first_seq: u64, hashes: Vec<Hex32>) {
+        if self.batches.len() == PIPELINE_DEPTH {
+            self.batches.pop_front();
+        }
+        self.batches.push_back((first_seq, hashes));
+    }
 }
 
 impl<F: LogFiles + Send> Ledger<F> {
@@ -85,37 +113,45 @@ impl<F: LogFiles + Send> Ledger<F> {
             return Err(poisoned());
         }
         let log = Mutex::new(log);
+        let head = books.head_hash().clone();
         std::thread::scope(|scope| {
-            let (to_writer, writer_inbox) = mpsc::sync_channel::<Arc<EncodedBatch>>(PIPELINE_DEPTH);
-            let (written, outcomes) = mpsc::channel::<Result<(), LogError>>();
+            let (to_sealer, sealer_inbox) =
+                mpsc::sync_channel::<Arc<Mutex<JournalBatch>>>(PIPELINE_DEPTH);
+            let (to_syncer, syncer_inbox) = mpsc::sync_channel::<Sealed>(PIPELINE_DEPTH);
+            let (written, outcomes) = mpsc::channel::<Written>();
             let log = &log;
-            scope.spawn(move || {
-                for batch in writer_inbox {
-                    let result = match log.lock() {
-                        Ok(mut log) => append(&mut log, &batch),
-                        Err(_) => Err(writer_gone()),
-                    };
-                    // The pipeline takes the buffers back once the batch is done.
-                    drop(batch);
-                    let failed = result.is_err();
-                    if written.send(result).is_err() || failed {
-                        break;
-                    }
-                }
-            });
+            let started = std::thread::Builder::new()
+                .name("journal-sealer".into())
+                .spawn_scoped(scope, move || seal_stage(sealer_inbox, to_syncer, head))
+                .and_then(|_| {
+                    std::thread::Builder::new()
+                        .name("journal-syncer".into())
+                        .spawn_scoped(scope, move || sync_stage(syncer_inbox, log, written))
+                });
+            if let Err(error) = started {
+                // Nothing taken yet: the ledger is as it was (a sealer
+                // started alone stops when `to_sealer` is dropped).
+                return Err(LedgerFailure::unavailable(
+                    LedgerReason::StoreFailed,
+                    format!("the journal's writer threads could not be started: {error}"),
+                ));
+            }
+            let mut recent = RecentHashes {
+                batches: VecDeque::new(),
+            };
             let mut in_flight: VecDeque<InFlight> = VecDeque::new();
             let mut batches = batches.into_iter();
             loop {
                 // Room first, then the next batch: a failure found here
                 // stops the pipeline before it takes another.
                 while in_flight.len() >= PIPELINE_DEPTH {
-                    settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
+                    settle_oldest(&mut in_flight, books, &mut recent, &outcomes, deliver)?;
                 }
                 if books.snapshot_due() {
                     // A snapshot holds only durable entries: the pipeline
                     // empties first.
                     while !in_flight.is_empty() {
-                        settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
+                        settle_oldest(&mut in_flight, books, &mut recent, &outcomes, deliver)?;
                     }
                     snapshot_if_due(log, books);
                 }
@@ -128,7 +164,7 @@ impl<F: LogFiles + Send> Ledger<F> {
                     Err(refusal) => {
                         // Nothing changed; its answer goes out in its turn.
                         while !in_flight.is_empty() {
-                            settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
+                            settle_oldest(&mut in_flight, books, &mut recent, &outcomes, deliver)?;
                         }
                         let serving = refusal.kind() != crate::FailureKind::Unavailable;
                         deliver(Err(refusal.clone()));
@@ -138,24 +174,82 @@ impl<F: LogFiles + Send> Ledger<F> {
                         continue;
                     }
                 };
-                let entries = Arc::new(prepared.entries);
+                let first_seq = prepared.batch.first_seq;
+                let batch = Arc::new(Mutex::new(prepared.batch));
                 // A writer that stopped did so after a failure it reported
                 // for a batch still in flight, so at least two are: the room
                 // check above settles them and finds it.
-                let _ = to_writer.send(Arc::clone(&entries));
+                let _ = to_sealer.send(Arc::clone(&batch));
                 in_flight.push_back(InFlight {
-                    first_seq: prepared.first_seq,
-                    entries,
+                    first_seq,
+                    batch,
                     results: prepared.results,
+                    fills: prepared.fills,
                 });
             }
-            drop(to_writer);
+            drop(to_sealer);
             while !in_flight.is_empty() {
-                settle_oldest(&mut in_flight, books, &outcomes, deliver)?;
+                settle_oldest(&mut in_flight, books, &mut recent, &outcomes, deliver)?;
             }
             snapshot_if_due(log, books);
             Ok(())
         })
+    }
+}
+
+/// A batch sealed and waiting to be written, with its entries' hashes.
+type Sealed = (Arc<Mutex<JournalBatch>>, Vec<Hex32>);
+
+/// The first of the writer's two stages: encodes and hashes each batch,
+/// chained onto the one before it (starting at `head`), while the second
+/// writes and syncs the batch before it.
+fn seal_stage(
+    inbox: mpsc::Receiver<Arc<Mutex<JournalBatch>>>,
+    to_syncer: mpsc::SyncSender<Sealed>,
+    mut head: Hex32,
+) {
+    for batch in inbox {
+        let hashes = match batch.lock() {
+            Ok(mut sealing) => sealing.seal(&head),
+            // Poisoned only by a panic here, which the scope re-raises.
+            Err(_) => return,
+        };
+        if let Some(last) = hashes.last() {
+            head = last.clone();
+        }
+        if to_syncer.send((batch, hashes)).is_err() {
+            // The syncer stopped after a failure it reported.
+            return;
+        }
+    }
+}
+
+/// The second stage: appends each sealed batch to the log (one write and
+/// one sync) and says how it went; stops at the first failure.
+fn sync_stage<F: LogFiles>(
+    inbox: mpsc::Receiver<Sealed>,
+    log: &Mutex<&mut SegmentLog<F>>,
+    written: mpsc::Sender<Written>,
+) {
+    for (batch, hashes) in inbox {
+        let result = match (batch.lock(), log.lock()) {
+            (Ok(mut batch), Ok(mut log)) => {
+                let appended = append(&mut log, &batch.encoded);
+                if appended.is_ok() {
+                    // In the log now, where a repeated key finds them: freed
+                    // here rather than by the books.
+                    batch.entries.clear();
+                }
+                appended
+            }
+            _ => Err(writer_gone()),
+        };
+        // The pipeline takes the buffers back once the batch is settled.
+        drop(batch);
+        let failed = result.is_err();
+        if written.send((result, hashes)).is_err() || failed {
+            return;
+        }
     }
 }
 
@@ -165,16 +259,26 @@ impl<F: LogFiles + Send> Ledger<F> {
 fn settle_oldest(
     in_flight: &mut VecDeque<InFlight>,
     books: &mut Books,
-    outcomes: &mpsc::Receiver<Result<(), LogError>>,
+    recent: &mut RecentHashes,
+    outcomes: &mpsc::Receiver<Written>,
     deliver: &mut dyn FnMut(Result<BatchResults, LedgerFailure>),
 ) -> Result<(), LedgerFailure> {
-    let Some(oldest) = in_flight.pop_front() else {
+    let Some(mut oldest) = in_flight.pop_front() else {
         return Ok(());
     };
-    match outcomes.recv().unwrap_or_else(|_| Err(writer_gone())) {
+    let (outcome, hashes) = outcomes
+        .recv()
+        .unwrap_or_else(|_| (Err(writer_gone()), Vec::new()));
+    match outcome {
         Ok(()) => {
-            if let Ok(entries) = Arc::try_unwrap(oldest.entries) {
-                books.recycle(entries);
+            books.sealed(&hashes);
+            recent.keep(oldest.first_seq, hashes);
+            fill_hashes(&mut oldest.results, &oldest.fills, |seq| recent.find(seq));
+            if let Some(batch) = Arc::try_unwrap(oldest.batch)
+                .ok()
+                .and_then(|batch| batch.into_inner().ok())
+            {
+                books.recycle(batch);
             }
             deliver(Ok(oldest.results));
             Ok(())
@@ -205,24 +309,27 @@ fn snapshot_if_due<F: LogFiles>(log: &Mutex<&mut SegmentLog<F>>, books: &mut Boo
     }
 }
 
-/// An entry of an earlier batch: among the batches in flight, else in the
-/// log (waiting, if the writer holds it, for the write under way).
+/// An entry of an earlier batch: among the batches in flight and not yet
+/// written (its hash not known until the writer has sealed it), else in the
+/// log (waiting, if the writer holds either, for the write under way).
 fn earlier<F: LogFiles>(
     in_flight: &VecDeque<InFlight>,
     log: &Mutex<&mut SegmentLog<F>>,
     seq: u64,
-) -> Result<(Hex32, JournalEntry), LedgerFailure> {
-    for batch in in_flight {
-        if let Some(bytes) = seq
-            .checked_sub(batch.first_seq)
-            .and_then(|offset| batch.entries.entry(offset))
-        {
-            return decode_entry(bytes)
-                .map_err(|problem| LedgerFailure::Unavailable(corrupt(seq, &problem)));
+) -> Result<EarlierEntry, LedgerFailure> {
+    for in_flight in in_flight {
+        if seq < in_flight.first_seq {
+            continue;
+        }
+        let Ok(batch) = in_flight.batch.lock() else {
+            return Err(store_failure(&writer_gone()));
+        };
+        if let Some(entry) = batch.unsealed(seq) {
+            return Ok(entry);
         }
     }
     match log.lock() {
-        Ok(log) => entry_from_log(&log, seq),
+        Ok(log) => entry_from_log(&log, seq).map(|(hash, entry)| EarlierEntry::sealed(hash, entry)),
         Err(_) => Err(store_failure(&writer_gone())),
     }
 }

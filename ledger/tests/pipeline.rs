@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use isthmus_ledger::{
     parse_account, BatchResults, FailureKind, Ledger, LedgerFailure, LedgerReason, Operation,
-    Request,
+    Request, PIPELINE_DEPTH,
 };
 use isthmus_spec::ids::Hex32;
 use isthmus_store::log::MemoryLogFiles;
@@ -120,9 +120,38 @@ proptest! {
         prop_assert_eq!(pipelined.journal_len(), sequential.journal_len());
         prop_assert_eq!(pipelined.head_hash(), sequential.head_hash());
         prop_assert_eq!(pipelined_files.contents(), sequential_files.contents());
+        // Both agree with the journal itself: every receipt, replayed or
+        // not, and every journaled refusal names the hash its entry has.
+        check_hashes(&sequential, &expected);
+        check_hashes(&pipelined, &delivered);
         // The pipeline leaves the ledger ready for more.
         let after = pipelined.execute(Request::new("after", operation(0)));
         prop_assert_eq!(after, sequential.execute(Request::new("after", operation(0))));
+    }
+}
+
+/// Checks that each journaled result's hash and time are its entry's in
+/// the ledger's journal.
+fn check_hashes(
+    ledger: &Ledger<MemoryLogFiles>,
+    delivered: &[Result<BatchResults, LedgerFailure>],
+) {
+    for result in delivered.iter().flatten().flatten() {
+        let position = match result {
+            Ok(receipt) => receipt.position(),
+            Err(LedgerFailure::Refused {
+                journaled: Some(position),
+                ..
+            }) => position.clone(),
+            Err(_) => continue,
+        };
+        let (hash, entry) = ledger.entries(position.seq, 1).unwrap().remove(0);
+        assert_eq!(
+            (&hash, entry.time_ms),
+            (&position.entry_hash, position.time_ms),
+            "entry {}",
+            position.seq
+        );
     }
 }
 
@@ -242,7 +271,7 @@ fn after_a_failed_sync_nothing_more_is_acknowledged_and_everything_acknowledged_
             .iter()
             .all(|f| f.reason() == LedgerReason::StoreFailed));
         assert!(
-            taken <= good_syncs + 2,
+            taken <= good_syncs + PIPELINE_DEPTH as u64,
             "the pipeline took {taken} batches with only {good_syncs} durable"
         );
         // The ledger refuses work until reopened.

@@ -153,10 +153,21 @@ impl Text {
 
 /// A 32-byte value written as 64 lower-case hex digits: a SHA-256 hashlock,
 /// a journal entry hash, or an HTLC preimage (ISM-1 §4.11).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// The digits are kept inline, not in a `String`: hashes, hashlocks and
+/// preimages are copied into every lock, receipt and journal entry, and a
+/// copy costs no allocation.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hex32 {
-    text: String,
+    /// 64 lower-case hex digits: ASCII, so always UTF-8.
+    text: [u8; 64],
     bytes: [u8; 32],
+}
+
+impl std::fmt::Debug for Hex32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Hex32").field(&self.as_str()).finish()
+    }
 }
 
 impl Hex32 {
@@ -172,27 +183,38 @@ impl Hex32 {
                 ),
             )
         };
-        let raw = text.as_bytes();
-        if raw.len() != 64 {
+        let Ok(digits) = <[u8; 64]>::try_from(text.as_bytes()) else {
             return Err(invalid());
-        }
+        };
         let mut bytes = [0u8; 32];
-        for (out, pair) in bytes.iter_mut().zip(raw.chunks_exact(2)) {
+        for (out, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
             let high = hex_value(pair[0]).ok_or_else(invalid)?;
             let low = hex_value(pair[1]).ok_or_else(invalid)?;
             *out = high << 4 | low;
         }
         Ok(Hex32 {
-            text: text.to_string(),
+            text: digits,
             bytes,
         })
     }
 
     /// Wraps 32 bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Hex32 {
-        Hex32 {
-            text: hex_lower(&bytes),
-            bytes,
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 64];
+        for (pair, byte) in text.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        Hex32 { text, bytes }
+    }
+
+    /// The 64 hex digits.
+    pub fn as_str(&self) -> &str {
+        match std::str::from_utf8(&self.text) {
+            Ok(text) => text,
+            // Built only by `parse` (hex digits checked) and `from_bytes`.
+            Err(_) => unreachable!("a Hex32 holds only ASCII hex digits"),
         }
     }
 
@@ -399,7 +421,31 @@ ism_string!(MessageId);
 ism_string!(NodeId);
 ism_string!(Reference);
 ism_string!(Text);
-ism_string!(Hex32);
+
+impl std::fmt::Display for Hex32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Hex32 {
+    type Err = Rejection;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Hex32::parse(text)
+    }
+}
+
+impl crate::json::Json for Hex32 {
+    fn from_json(value: &serde_json::Value, path: &str) -> Result<Self, Rejection> {
+        let text = crate::json::expect_str(value, path)?;
+        Hex32::parse(text).map_err(|rejection| rejection.in_field(path))
+    }
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::String(self.as_str().to_owned())
+    }
+}
+
+crate::json::serde_via_json!(Hex32);
 ism_string!(Counter);
 ism_string!(ReasonCodeText);
 

@@ -2,9 +2,9 @@
 //! by the books, which record each entry's parts, then *sealed* — each
 //! entry encoded with the hash of the one before it, and hashed — by
 //! whoever appends it. Encoding and the hash chain need nothing of the
-//! books but the entries, so the pipeline does them on its writer thread,
-//! beside the write and sync, while the books apply the next batch
-//! (ADR 0008).
+//! books but the entries, so the pipeline does them on a thread of their
+//! own, while the books apply the next batch and the batch before is
+//! written and synced (ADR 0008).
 
 use isthmus_spec::ids::Hex32;
 

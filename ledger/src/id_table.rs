@@ -44,6 +44,11 @@ impl<T> IdTable<T> {
         self.position(id).ok().map(|at| &mut self.values[at])
     }
 
+    /// The values of ids `id` and after, in order.
+    pub(crate) fn values_from(&self, id: u64) -> std::slice::Iter<'_, T> {
+        self.values[self.ids.partition_point(|&other| other < id)..].iter()
+    }
+
     /// Whether `id` has a value.
     pub(crate) fn contains(&self, id: u64) -> bool {
         self.position(id).is_ok()
@@ -108,6 +113,19 @@ mod tests {
                 model.values().copied().collect::<Vec<_>>()
             );
         }
+    }
+
+    #[test]
+    fn values_from_an_id_are_those_of_it_and_every_greater_one() {
+        let mut table = IdTable::default();
+        for id in [2u64, 5, 9] {
+            table.insert(id, id * 10);
+        }
+        let from = |id| table.values_from(id).copied().collect::<Vec<u64>>();
+        assert_eq!(from(0), [20, 50, 90]);
+        assert_eq!(from(5), [50, 90]);
+        assert_eq!(from(6), [90]);
+        assert_eq!(from(10), Vec::<u64>::new());
     }
 
     #[test]

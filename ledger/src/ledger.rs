@@ -1,6 +1,7 @@
 //! The ledger shell: time, idempotency, journal appends and durability.
 
 use std::collections::hash_map::Entry;
+use std::collections::BTreeMap;
 
 use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::Hex32;
@@ -224,6 +225,9 @@ struct Snapshots {
     every_entries: Option<u64>,
     /// Entries covered by the newest snapshot loaded or taken.
     covered: u64,
+    /// The snapshot the next one extends: the newest loaded or taken
+    /// (none after a replay of the whole journal: the next one is whole).
+    base: snapshot::Base,
     report: SnapshotReport,
 }
 
@@ -283,7 +287,7 @@ impl<F: LogFiles> Ledger<F> {
         open_report: OpenReport,
         clock: Box<dyn Clock>,
     ) -> Result<Ledger<F>, LedgerFailure> {
-        let (start, loaded, ignored) = newest_usable_snapshot(&log);
+        let (start, base, loaded, ignored) = newest_usable_snapshot(&log);
         let replay = replay_from(&log, start, &[], &mut |_| {})?;
         if let Some((seq, problem)) = replay.problem {
             return Err(LedgerFailure::Unavailable(corrupt(seq, &problem)));
@@ -307,6 +311,7 @@ impl<F: LogFiles> Ledger<F> {
                 snapshots: Snapshots {
                     every_entries: Some(DEFAULT_SNAPSHOT_INTERVAL_ENTRIES),
                     covered: loaded.unwrap_or(0),
+                    base,
                     report: SnapshotReport {
                         loaded,
                         ignored,
@@ -719,7 +724,8 @@ impl Books {
     }
 
     /// Writes a snapshot of the books (every entry in them durable) beside
-    /// the journal, then removes all but the newest [`snapshot::KEPT_SNAPSHOTS`].
+    /// the journal, extending the newest loaded or taken. None is removed:
+    /// each one after the first is part of the chain opening folds.
     pub(crate) fn snapshot<F: LogFiles>(
         &mut self,
         log: &SegmentLog<F>,
@@ -743,6 +749,12 @@ impl Books {
             // Nothing to keep: an empty ledger opens as fast without one.
             return Ok(0);
         }
+        if entries == self.snapshots.base.entries {
+            // Nothing new since the snapshot loaded or taken last.
+            self.snapshots.covered = entries;
+            self.snapshots.report.last_taken = Some(entries);
+            return Ok(entries);
+        }
         let existing = files.list().map_err(failed)?;
         let bytes = snapshot::encode(&snapshot::SnapshotOf {
             entries,
@@ -751,6 +763,7 @@ impl Books {
             state: &self.state,
             idempotency: &self.idempotency,
             history: self.history.by_id(&self.state),
+            base: &self.snapshots.base,
         });
         if existing.contains(&name) {
             // Taken before at this length, or not ours: a file that says
@@ -771,18 +784,13 @@ impl Books {
                 .create(&name, &bytes, bytes.len() as u64)
                 .map_err(failed)?;
         }
-        // Older snapshots beyond the newest kept go. One covering more
-        // entries than the journal holds is never ours to remove: it says
-        // entries were lost, and `verify` reports it.
-        let mut older: Vec<(u64, &String)> = existing
-            .iter()
-            .filter_map(|n| snapshot::entries_of(n).map(|covered| (covered, n)))
-            .filter(|(covered, _)| *covered < entries)
-            .collect();
-        older.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, old) in older.iter().skip(snapshot::KEPT_SNAPSHOTS - 1) {
-            files.remove(old).map_err(failed)?;
-        }
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(&bytes[bytes.len() - 32..]);
+        self.snapshots.base = snapshot::Base {
+            entries,
+            digest,
+            open_locks: self.state.open_lock_ids(),
+        };
         self.snapshots.covered = entries;
         self.snapshots.report.last_taken = Some(entries);
         Ok(entries)
@@ -797,65 +805,104 @@ impl Books {
     }
 }
 
-/// The newest snapshot beside the journal that can be used — whole, and
-/// naming as its head the hash of the journal's entry at its end — as the
-/// start of a replay, with the entries it covers; and why each newer one
-/// could not. Without one, the replay starts from the first entry.
-fn newest_usable_snapshot<F: LogFiles>(log: &SegmentLog<F>) -> (Replay, Option<u64>, Vec<String>) {
+/// The newest snapshot beside the journal that can be used — with every
+/// snapshot it extends whole and in its place, and naming as its head the
+/// hash of the journal's entry at its end — as the start of a replay: the
+/// chain folded, the base of the next snapshot, and the entries it covers;
+/// and why each newer one could not. Without one, the replay starts from
+/// the first entry and the next snapshot is whole.
+fn newest_usable_snapshot<F: LogFiles>(
+    log: &SegmentLog<F>,
+) -> (Replay, snapshot::Base, Option<u64>, Vec<String>) {
     let mut ignored = Vec::new();
-    let mut candidates: Vec<(u64, String)> = match log.files().list() {
+    let names: BTreeMap<u64, String> = match log.files().list() {
         Ok(names) => names
             .into_iter()
             .filter_map(|name| snapshot::entries_of(&name).map(|entries| (entries, name)))
             .collect(),
         Err(error) => {
             ignored.push(format!("the snapshots could not be listed: {error}"));
-            Vec::new()
+            BTreeMap::new()
         }
     };
-    candidates.sort_unstable_by(|a, b| b.cmp(a));
-    for (entries, name) in candidates {
-        let usable = log
-            .files()
-            .read(&name, snapshot::MAX_SNAPSHOT_BYTES)
-            .map_err(|error| error.to_string())
-            .and_then(|bytes| bytes.ok_or_else(|| "it is gone".to_string()))
-            .and_then(|bytes| snapshot::decode(&bytes))
-            .and_then(|replay| {
-                if replay.entries != entries || entries == 0 {
-                    return Err(format!(
-                        "it holds {} entries, not what its name says",
-                        replay.entries
-                    ));
-                }
-                if entries > log.len() {
-                    return Err(format!(
-                        "it covers {entries} entries and the journal holds {}",
-                        log.len()
-                    ));
-                }
-                let head = log.get(entries - 1).map_err(|error| error.to_string())?;
-                let (hash, entry) = decode_entry(&head)?;
-                if Some(&hash) != replay.head_hash.as_ref() {
-                    return Err(format!(
-                        "the journal's entry {} is not the one it was taken after",
-                        entries - 1
-                    ));
-                }
-                if entry.time_ms != replay.head_time_ms {
-                    return Err(format!(
-                        "its time {} is not the time {} of the entry it was taken after",
-                        replay.head_time_ms, entry.time_ms
-                    ));
-                }
-                Ok(replay)
-            });
-        match usable {
-            Ok(replay) => return (replay, Some(entries), ignored),
+    for (&entries, name) in names.iter().rev() {
+        match usable_chain(log, &names, entries) {
+            Ok((replay, base)) => return (replay, base, Some(entries), ignored),
             Err(why) => ignored.push(format!("{name}: {why}")),
         }
     }
-    (Replay::default(), None, ignored)
+    (Replay::default(), snapshot::Base::default(), None, ignored)
+}
+
+/// The chain of snapshots that ends with the one covering `entries`,
+/// checked against the journal and folded.
+fn usable_chain<F: LogFiles>(
+    log: &SegmentLog<F>,
+    names: &BTreeMap<u64, String>,
+    entries: u64,
+) -> Result<(Replay, snapshot::Base), String> {
+    if entries > log.len() {
+        return Err(format!(
+            "it covers {entries} entries and the journal holds {}",
+            log.len()
+        ));
+    }
+    // From the newest back to the first, each the base of the one after it.
+    let mut chain: Vec<(snapshot::Header, Vec<u8>)> = Vec::new();
+    let mut covering = entries;
+    loop {
+        let Some(name) = names.get(&covering) else {
+            return Err(format!(
+                "the snapshot of {covering} entries it extends is not beside it"
+            ));
+        };
+        let bytes = log
+            .files()
+            .read(name, snapshot::MAX_SNAPSHOT_BYTES)
+            .map_err(|error| format!("{name} cannot be read: {error}"))?
+            .ok_or_else(|| format!("{name} is gone"))?;
+        let header = snapshot::header(&bytes).map_err(|why| format!("{name}: {why}"))?;
+        if header.entries != covering {
+            return Err(format!(
+                "{name} holds {} entries, not what its name says",
+                header.entries
+            ));
+        }
+        if let Some((later, _)) = chain.last() {
+            if later.base_digest != header.digest {
+                return Err(format!(
+                    "{name} is not the snapshot the one after it extends"
+                ));
+            }
+        }
+        covering = header.base_entries;
+        chain.push((header, bytes));
+        if covering == 0 {
+            break;
+        }
+    }
+    let newest = &chain[0].0;
+    let head = log.get(entries - 1).map_err(|error| error.to_string())?;
+    let (hash, entry) = decode_entry(&head)?;
+    if hash != newest.head_hash {
+        return Err(format!(
+            "the journal's entry {} is not the one it was taken after",
+            entries - 1
+        ));
+    }
+    if entry.time_ms != newest.head_time_ms {
+        return Err(format!(
+            "its time {} is not the time {} of the entry it was taken after",
+            newest.head_time_ms, entry.time_ms
+        ));
+    }
+    let mut folded = snapshot::Chain::default();
+    for (header, bytes) in chain.into_iter().rev() {
+        folded
+            .extend(&bytes, &header)
+            .map_err(|why| format!("{}: {why}", snapshot::file_name(header.entries)))?;
+    }
+    folded.finish()
 }
 
 /// Appends a batch's entries to the journal's log, each log batch as large

@@ -1,13 +1,14 @@
-//! Batches through a ledger as a pipeline: the next batch is applied and
-//! encoded while the one before it is sealed (its hash chain taken, see
-//! [`crate::batch`]), written and synced, on a second thread. Group commit as TigerBeetle and databases do it; what a
-//! caller sees is what [`Ledger::execute_batch`] called batch after batch
-//! gives — the same entries, receipts and refusals — and no result is given
-//! out before its batch is durable.
+//! Batches through a ledger as a pipeline of three stages, each on its own
+//! thread: the books apply batch *k+2* while a *sealer* encodes and hashes
+//! batch *k+1* (see [`crate::batch`]) and a *syncer* writes and syncs batch
+//! *k*. Group commit as TigerBeetle and databases do it; what a caller sees
+//! is what [`Ledger::execute_batch`] called batch after batch gives — the
+//! same entries, receipts and refusals — and no result is given out before
+//! its batch is durable.
 //!
 //! Why it is safe: the in-memory books run at most [`PIPELINE_DEPTH`] batches
 //! ahead of the log, and a batch's results are delivered only once the
-//! writer has synced it (and so every batch before it: the writer takes
+//! syncer has synced it (and so every batch before it: each stage takes
 //! batches in order, one at a time). If a write or sync fails, the books are
 //! poisoned exactly as after a failed `execute_batch`: the batches not yet
 //! durable get an error, nothing of theirs is acknowledged, and the ledger
@@ -66,8 +67,8 @@ impl RecentHashes {
 
 impl<F: LogFiles + Send> Ledger<F> {
     /// Applies batches in order, as [`Ledger::execute_batch`] would one after
-    /// another, with the next batch prepared in memory while the previous
-    /// one is written and synced on a second thread. `deliver` gets each
+    /// another, with the next batch prepared in memory while the ones
+    /// before it are sealed, written and synced on two other threads. `deliver` gets each
     /// batch's result in order, each only once the batch is durable — the
     /// very result `execute_batch` would have returned for it.
     ///
@@ -342,8 +343,8 @@ fn poisoned() -> LedgerFailure {
     )
 }
 
-/// The writer thread stopped without a word: it panicked, which the scope
-/// re-raises when the pipeline ends.
+/// A writer thread (sealer or syncer) stopped without a word: it panicked,
+/// which the scope re-raises when the pipeline ends.
 fn writer_gone() -> LogError {
-    LogError::Refused("the journal's writer thread stopped".into())
+    LogError::Refused("the journal's writer threads stopped".into())
 }

@@ -1,28 +1,41 @@
-//! Snapshots: the ledger's whole in-memory state after entry *N − 1*, kept
-//! beside the journal so that opening replays only the entries after it.
+//! Snapshots: the ledger's state after entry *N − 1*, kept beside the
+//! journal so that opening replays only the entries after it.
+//!
+//! Snapshots form a chain. The first holds the whole state; each one after
+//! *extends* the one before it (its *base*, named by entries and SHA-256)
+//! and holds only what may have changed since: the accounts, holdings and
+//! issued totals whole (they are few), the locks open in the base or made
+//! since (a closed lock never changes), and the idempotency keys and the
+//! account history of the entries since the base. So a snapshot costs what
+//! the entries since the last one cost, not what the ledger's whole history
+//! does, and opening folds the chain from its first snapshot to its newest.
 //!
 //! A snapshot is a cache of the journal's fold, never a record of its own:
-//! it is used only if its SHA-256 holds and the journal's entry *N − 1*
-//! hashes to the head hash it names, and `verify` still replays the whole
-//! journal and checks every snapshot against the state it reaches at that
+//! a chain is used only if every SHA-256 holds, each snapshot extends the
+//! one before it, and the journal's entry *N − 1* hashes to the head hash
+//! the newest names; `verify` still replays the whole journal and checks
+//! every snapshot, byte for byte, against the state it reaches at that
 //! entry. A snapshot that fails a check is ignored (and said so), never
 //! trusted and never removed by a reader.
 //!
-//! The encoding is a pure function of the ledger's logical state (maps are
-//! written sorted), so `verify` compares bytes. Layout, all integers
-//! little-endian, strings as a `u32` length and UTF-8 bytes:
+//! The encoding is a pure function of the ledger's logical state and the
+//! base (maps are written sorted), so `verify` compares bytes. Layout, all
+//! integers little-endian, strings as a `u32` length and UTF-8 bytes:
 //!
 //! ```text
 //! MAGIC
-//! u64 entries · [32] head hash · u64 head time (ms)
+//! u64 entries · [32] head hash · u64 head time (ms) · u64 base's entries · [32] base's SHA-256
+//!           (0 and zeros: the first snapshot, which extends none)
 //! assets:   u64 n, n × (u8 kind: 0 security, 1 cash · str ISIN or currency code)
 //! accounts: u64 n, n × (str id · u8 frozen · u64 h, h × (u32 asset · u64 available · u64 locked))
 //! issued:   u64 n, n × (u32 asset · u128 units)
 //! locks:    u64 n, n × (u64 id · u64 locker's place · u64 beneficiary's place · u32 asset ·
 //!                       u64 units · [32] hashlock · u64 expiry · u8 status (0 open, 1 claimed,
-//!                       2 refunded) · claimed: u64 at · [32] preimage · refunded: u64 at)
-//! keys:     u64 n, n × (str idempotency key · u64 entry), in the order of the entries
-//! history:  u64 n, n × (str account id · u64 m, m × u64 entry), sorted by id
+//!                       2 refunded) · claimed: u64 at · [32] preimage · refunded: u64 at),
+//!           those open in the base and those made since, by id
+//! keys:     u64 n, n × (str idempotency key · u64 entry), the entries since the base, in order
+//! history:  u64 n, n × (str account id · u64 m, m × u64 entry), the entries since the base,
+//!           sorted by id, accounts without any left out
 //! [32] SHA-256 of everything before it
 //! ```
 
@@ -39,15 +52,11 @@ use crate::state::{Holding, Htlc, HtlcStatus, LedgerState};
 use crate::verify::Replay;
 
 /// The first bytes of every snapshot file: what it is, and its layout's version.
-pub const SNAPSHOT_MAGIC: &[u8] = b"isthmus ledger snapshot v1\n";
+pub const SNAPSHOT_MAGIC: &[u8] = b"isthmus ledger snapshot v2\n";
 
 /// The largest snapshot file read (a bound, so a file that is not ours is
 /// never read without one): 64 GiB.
 pub const MAX_SNAPSHOT_BYTES: u64 = 64 << 30;
-
-/// How many snapshots a ledger keeps: the newest, and the one before it in
-/// case the newest cannot be used.
-pub const KEPT_SNAPSHOTS: usize = 2;
 
 /// The most items a decoder reserves room for before it has read them: a
 /// count is checked against the bytes left, but reserving for all of them
@@ -72,7 +81,8 @@ pub fn entries_of(name: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
-/// What a snapshot is taken of: a ledger's books, or a replay's.
+/// What a snapshot is taken of: a ledger's books, or a replay's, and the
+/// snapshot it extends.
 pub(crate) struct SnapshotOf<'a> {
     pub entries: u64,
     pub head_hash: &'a Hex32,
@@ -81,6 +91,17 @@ pub(crate) struct SnapshotOf<'a> {
     pub idempotency: &'a KeyedMap<String, u64>,
     /// Each account's entries (those before its opening, then after), sorted by id.
     pub history: Vec<(&'a AccountRef, &'a [u64], &'a [u64])>,
+    pub base: &'a Base,
+}
+
+/// The snapshot a new one extends: the entries it covers (0 and no digest
+/// for none), its SHA-256, and the locks open in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Base {
+    pub entries: u64,
+    pub digest: [u8; 32],
+    /// Increasing lock ids.
+    pub open_locks: Vec<u64>,
 }
 
 /// A replay's history by id, as [`SnapshotOf::history`] takes it.
@@ -127,22 +148,31 @@ impl Writer {
 
 /// The snapshot's bytes.
 pub(crate) fn encode(of: &SnapshotOf<'_>) -> Vec<u8> {
+    let base = of.base;
+    assert!(
+        base.entries <= of.entries,
+        "a snapshot after {} entries extends one after {}",
+        of.entries,
+        base.entries
+    );
+    let locks = of.state.locks_changed_since(base.entries, &base.open_locks);
+    let new_entries = (of.entries - base.entries) as usize;
     let mut w = Writer {
-        bytes: Vec::with_capacity(
-            SNAPSHOT_MAGIC.len() + 64 * of.idempotency.len() + 160 * of.state.htlcs().count(),
-        ),
+        bytes: Vec::with_capacity(SNAPSHOT_MAGIC.len() + 48 * new_entries + 160 * locks.len()),
     };
     w.bytes.extend_from_slice(SNAPSHOT_MAGIC);
     w.u64(of.entries);
     w.bytes32(of.head_hash.bytes());
     w.u64(of.head_time_ms);
+    w.u64(base.entries);
+    w.bytes32(&base.digest);
 
     let accounts = of.state.accounts_by_place();
     let mut assets: BTreeSet<&Asset> = of.state.issued().keys().collect();
     for (_, _, holdings) in &accounts {
         assets.extend(holdings.keys());
     }
-    assets.extend(of.state.htlcs().map(|h| &h.asset));
+    assets.extend(locks.iter().map(|(htlc, _, _)| &htlc.asset));
     let asset_index: BTreeMap<&Asset, u32> = assets
         .iter()
         .enumerate()
@@ -183,7 +213,6 @@ pub(crate) fn encode(of: &SnapshotOf<'_>) -> Vec<u8> {
         w.bytes.extend_from_slice(&units.to_le_bytes());
     }
 
-    let locks: Vec<(&Htlc, usize, usize)> = of.state.locks_with_places().collect();
     w.count(locks.len());
     for (htlc, from_at, beneficiary_at) in locks {
         w.u64(htlc.lock_id);
@@ -207,30 +236,41 @@ pub(crate) fn encode(of: &SnapshotOf<'_>) -> Vec<u8> {
         }
     }
 
-    // In the order of the entries they name (each names its own): a pass
-    // over a table by entry, where sorting the keys as text costs seconds
-    // on millions of keys.
-    let mut by_entry: Vec<Option<&str>> = vec![None; of.entries as usize];
+    // The keys of the entries since the base, in the order of the entries
+    // they name (each names its own): a pass over a table by entry, where
+    // sorting the keys as text costs seconds on millions of keys.
+    let mut by_entry: Vec<Option<&str>> = vec![None; new_entries];
     for (key, &seq) in of.idempotency {
         assert!(
             seq < of.entries,
             "idempotency key {key} names entry {seq} of {}",
             of.entries
         );
-        let slot = &mut by_entry[seq as usize];
+        let Some(offset) = seq.checked_sub(base.entries) else {
+            continue;
+        };
+        let slot = &mut by_entry[offset as usize];
         assert!(slot.is_none(), "two idempotency keys name entry {seq}");
         *slot = Some(key);
     }
-    w.count(of.idempotency.len());
-    for (seq, key) in by_entry.iter().enumerate() {
+    w.count(by_entry.iter().flatten().count());
+    for (seq, key) in (base.entries..).zip(&by_entry) {
         if let Some(key) = key {
             w.str(key);
-            w.u64(seq as u64);
+            w.u64(seq);
         }
     }
 
-    w.count(of.history.len());
-    for (id, early, late) in &of.history {
+    // Each account's entries since the base.
+    let since = |seqs: &'_ [u64]| -> usize { seqs.partition_point(|&seq| seq < base.entries) };
+    let rows: Vec<(&AccountRef, &[u64], &[u64])> = of
+        .history
+        .iter()
+        .map(|&(id, early, late)| (id, &early[since(early)..], &late[since(late)..]))
+        .filter(|(_, early, late)| !early.is_empty() || !late.is_empty())
+        .collect();
+    w.count(rows.len());
+    for (id, early, late) in rows {
         w.str(&id.to_string());
         w.count(early.len() + late.len());
         for seq in early.iter().chain(late.iter()) {
@@ -305,9 +345,23 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A snapshot's entries count, head hash and the replay state it holds;
-/// `Err` says why the bytes are not a whole, undamaged snapshot.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
+/// What a snapshot's first bytes say, once its SHA-256 is found to hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// The entries it covers.
+    pub entries: u64,
+    pub head_hash: Hex32,
+    pub head_time_ms: u64,
+    /// The entries the snapshot it extends covers (0: none).
+    pub base_entries: u64,
+    /// That snapshot's SHA-256.
+    pub base_digest: [u8; 32],
+    /// Its own SHA-256, the last 32 bytes of the file.
+    pub digest: [u8; 32],
+}
+
+/// The header of a whole, undamaged snapshot; `Err` says why the bytes are not one.
+pub(crate) fn header(bytes: &[u8]) -> Result<Header, String> {
     if !bytes.starts_with(SNAPSHOT_MAGIC) {
         return Err("it does not start as a ledger snapshot does".into());
     }
@@ -326,158 +380,307 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
     let entries = r.u64()?;
     let head_hash = Hex32::from_bytes(r.array()?);
     let head_time_ms = r.u64()?;
-
-    let asset_count = r.count(5)?;
-    let mut assets = Vec::with_capacity(asset_count.min(FIRST_CAPACITY));
-    for _ in 0..asset_count {
-        let tag = r.u8()?;
-        let text = r.str()?;
-        let asset = match tag {
-            0 => Isin::parse(text).map(Asset::Security),
-            1 => Currency::parse(text).map(Asset::Cash),
-            other => return Err(format!("asset \"{text}\" has kind {other}")),
-        };
-        assets.push(asset.map_err(|e| format!("asset \"{text}\": {}", e.message))?);
-    }
-    let asset = |index: u32| {
-        assets
-            .get(index as usize)
-            .cloned()
-            .ok_or_else(|| format!("asset {index} is not in its table"))
-    };
-
-    let account_count = r.count(13)?;
-    let mut accounts = Vec::with_capacity(account_count.min(FIRST_CAPACITY));
-    for _ in 0..account_count {
-        let text = r.str()?;
-        let id = parse_account(text).map_err(|e| e.message)?;
-        let frozen = match r.u8()? {
-            0 => false,
-            1 => true,
-            other => return Err(format!("account {id}: frozen is {other}")),
-        };
-        let holding_count = r.count(20)?;
-        let mut holdings = BTreeMap::new();
-        for _ in 0..holding_count {
-            let asset = asset(r.u32()?)?;
-            let holding = Holding {
-                available: r.u64()?,
-                locked: r.u64()?,
-            };
-            if holdings.insert(asset, holding).is_some() {
-                return Err(format!("account {id} lists an asset twice"));
-            }
-        }
-        accounts.push((id, frozen, holdings));
-    }
-
-    let issued_count = r.count(20)?;
-    let mut issued = BTreeMap::new();
-    for _ in 0..issued_count {
-        let asset = asset(r.u32()?)?;
-        if issued.insert(asset, r.u128()?).is_some() {
-            return Err("an asset is issued twice".into());
-        }
-    }
-
-    let lock_count = r.count(77)?;
-    let mut locks = Vec::with_capacity(lock_count.min(FIRST_CAPACITY));
-    for _ in 0..lock_count {
-        let lock_id = r.u64()?;
-        if lock_id >= entries {
-            return Err(format!("lock {lock_id} is not among its {entries} entries"));
-        }
-        let (from_at, beneficiary_at) = (r.place()?, r.place()?);
-        let account_at = |at: usize| {
-            accounts
-                .get(at)
-                .map(|(id, _, _)| id.clone())
-                .ok_or_else(|| format!("lock {lock_id} names place {at}, which no account has"))
-        };
-        let htlc = Htlc {
-            lock_id,
-            from: account_at(from_at)?,
-            beneficiary: account_at(beneficiary_at)?,
-            asset: asset(r.u32()?)?,
-            units: r.u64()?,
-            hashlock: Hashlock::from_bytes(r.array()?),
-            expiry_ms: r.u64()?,
-            status: match r.u8()? {
-                0 => HtlcStatus::Open,
-                1 => HtlcStatus::Claimed {
-                    at_ms: r.u64()?,
-                    preimage: Preimage::from_bytes(r.array()?),
-                },
-                2 => HtlcStatus::Refunded { at_ms: r.u64()? },
-                other => return Err(format!("lock {lock_id}: status {other}")),
-            },
-        };
-        locks.push((htlc, from_at, beneficiary_at));
-    }
-
-    // Every journaled entry has its own key, so there is one per entry.
-    let key_count = r.count(12)?;
-    if key_count as u64 != entries {
+    let base_entries = r.u64()?;
+    let base_digest = r.array()?;
+    if base_entries >= entries {
         return Err(format!(
-            "{key_count} idempotency keys for {entries} entries"
+            "it covers {entries} entries and extends a snapshot of {base_entries}"
         ));
     }
-    let mut idempotency =
-        KeyedMap::with_capacity_and_hasher(key_count.min(FIRST_CAPACITY), Default::default());
-    let mut last_seq = None;
-    for _ in 0..key_count {
-        let text = r.str()?;
-        key::check(text).map_err(|e| e.message)?;
-        let seq = r.u64()?;
-        // In the order of their entries, one each: increasing, below `entries`.
-        if seq >= entries || last_seq.is_some_and(|last| last >= seq) {
+    if (base_entries == 0) != (base_digest == [0; 32]) {
+        return Err("it names a base snapshot's digest without one, or one without it".into());
+    }
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(&bytes[body_end..]);
+    Ok(Header {
+        entries,
+        head_hash,
+        head_time_ms,
+        base_entries,
+        base_digest,
+        digest,
+    })
+}
+
+/// The state a chain of snapshots folds to, one snapshot at a time, from
+/// the first (which extends none) to the newest.
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    entries: u64,
+    digest: [u8; 32],
+    head_hash: Option<Hex32>,
+    head_time_ms: u64,
+    accounts: Vec<(AccountRef, bool, BTreeMap<Asset, Holding>)>,
+    issued: BTreeMap<Asset, u128>,
+    /// By id.
+    locks: Vec<(Htlc, usize, usize)>,
+    /// How many of `locks` are open.
+    open_locks: usize,
+    idempotency: KeyedMap<String, u64>,
+    history: HashMap<AccountRef, Vec<u64>>,
+}
+
+impl Chain {
+    /// Adds the snapshot `bytes` (whose [`header`] is `header`) to the
+    /// chain; `Err` says why it cannot follow what the chain holds, or why
+    /// its contents could not be a journal's fold. The chain is not to be
+    /// used after an `Err`.
+    pub(crate) fn extend(&mut self, bytes: &[u8], header: &Header) -> Result<(), String> {
+        if header.base_entries != self.entries || header.base_digest != self.digest {
             return Err(format!(
-                "idempotency key \"{text}\" names entry {seq} out of order"
+                "it extends a snapshot of {} entries that is not the one before it",
+                header.base_entries
             ));
         }
-        last_seq = Some(seq);
-        if idempotency.insert(text.to_string(), seq).is_some() {
-            return Err(format!("idempotency key \"{text}\" is repeated"));
-        }
-    }
+        let (base, entries) = (header.base_entries, header.entries);
+        let mut r = Reader {
+            bytes: &bytes[..bytes.len() - 32],
+            at: SNAPSHOT_MAGIC.len() + 8 + 32 + 8 + 8 + 32,
+        };
 
-    let history_count = r.count(12)?;
-    let mut history = HashMap::with_capacity(history_count.min(FIRST_CAPACITY));
-    for _ in 0..history_count {
-        let text = r.str()?;
-        let id = parse_account(text).map_err(|e| e.message)?;
-        let seq_count = r.count(8)?;
-        let mut seqs: Vec<u64> = Vec::with_capacity(seq_count.min(FIRST_CAPACITY));
-        for _ in 0..seq_count {
-            let seq = r.u64()?;
-            // An entry may name an account twice (a transfer to itself).
-            if seq >= entries || seqs.last().is_some_and(|&last| last > seq) {
+        let asset_count = r.count(5)?;
+        let mut assets = Vec::with_capacity(asset_count.min(FIRST_CAPACITY));
+        for _ in 0..asset_count {
+            let tag = r.u8()?;
+            let text = r.str()?;
+            let asset = match tag {
+                0 => Isin::parse(text).map(Asset::Security),
+                1 => Currency::parse(text).map(Asset::Cash),
+                other => return Err(format!("asset \"{text}\" has kind {other}")),
+            };
+            assets.push(asset.map_err(|e| format!("asset \"{text}\": {}", e.message))?);
+        }
+        let asset = |index: u32| {
+            assets
+                .get(index as usize)
+                .cloned()
+                .ok_or_else(|| format!("asset {index} is not in its table"))
+        };
+
+        let account_count = r.count(13)?;
+        if account_count < self.accounts.len() {
+            return Err(format!(
+                "it has {account_count} accounts, fewer than the {} before it",
+                self.accounts.len()
+            ));
+        }
+        let mut accounts = Vec::with_capacity(account_count.min(FIRST_CAPACITY));
+        for at in 0..account_count {
+            let text = r.str()?;
+            let id = parse_account(text).map_err(|e| e.message)?;
+            // An account keeps its place for the ledger's life.
+            if self
+                .accounts
+                .get(at)
+                .is_some_and(|(known, _, _)| *known != id)
+            {
+                return Err(format!("account {id} is at place {at}, another's"));
+            }
+            let frozen = match r.u8()? {
+                0 => false,
+                1 => true,
+                other => return Err(format!("account {id}: frozen is {other}")),
+            };
+            let holding_count = r.count(20)?;
+            let mut holdings = BTreeMap::new();
+            for _ in 0..holding_count {
+                let asset = asset(r.u32()?)?;
+                let holding = Holding {
+                    available: r.u64()?,
+                    locked: r.u64()?,
+                };
+                if holdings.insert(asset, holding).is_some() {
+                    return Err(format!("account {id} lists an asset twice"));
+                }
+            }
+            accounts.push((id, frozen, holdings));
+        }
+
+        let issued_count = r.count(20)?;
+        let mut issued = BTreeMap::new();
+        for _ in 0..issued_count {
+            let asset = asset(r.u32()?)?;
+            if issued.insert(asset, r.u128()?).is_some() {
+                return Err("an asset is issued twice".into());
+            }
+        }
+
+        // Every lock open at the base, then every lock made since.
+        let mut listed_open_at_base = 0;
+        let mut open_now = 0;
+        let lock_count = r.count(77)?;
+        let mut last_id = None;
+        for _ in 0..lock_count {
+            let lock_id = r.u64()?;
+            if lock_id >= entries || last_id.is_some_and(|last| last >= lock_id) {
                 return Err(format!(
-                    "account {text}'s history names entry {seq} out of order"
+                    "lock {lock_id} is out of order or not among its {entries} entries"
                 ));
             }
-            seqs.push(seq);
+            last_id = Some(lock_id);
+            // Where it goes: in place of itself if it was open at the base,
+            // else after every lock before it (all made before the base).
+            let place = if lock_id < base {
+                match self
+                    .locks
+                    .binary_search_by_key(&lock_id, |(htlc, _, _)| htlc.lock_id)
+                {
+                    Ok(at) if self.locks[at].0.status == HtlcStatus::Open => {
+                        listed_open_at_base += 1;
+                        Some(at)
+                    }
+                    _ => {
+                        return Err(format!(
+                            "lock {lock_id} was not open in the snapshot it extends"
+                        ))
+                    }
+                }
+            } else {
+                None
+            };
+            let (from_at, beneficiary_at) = (r.place()?, r.place()?);
+            let account_at = |at: usize| {
+                accounts
+                    .get(at)
+                    .map(|(id, _, _)| id.clone())
+                    .ok_or_else(|| format!("lock {lock_id} names place {at}, which no account has"))
+            };
+            let htlc = Htlc {
+                lock_id,
+                from: account_at(from_at)?,
+                beneficiary: account_at(beneficiary_at)?,
+                asset: asset(r.u32()?)?,
+                units: r.u64()?,
+                hashlock: Hashlock::from_bytes(r.array()?),
+                expiry_ms: r.u64()?,
+                status: match r.u8()? {
+                    0 => HtlcStatus::Open,
+                    1 => HtlcStatus::Claimed {
+                        at_ms: r.u64()?,
+                        preimage: Preimage::from_bytes(r.array()?),
+                    },
+                    2 => HtlcStatus::Refunded { at_ms: r.u64()? },
+                    other => return Err(format!("lock {lock_id}: status {other}")),
+                },
+            };
+            if htlc.status == HtlcStatus::Open {
+                open_now += 1;
+            }
+            match place {
+                Some(at) => self.locks[at] = (htlc, from_at, beneficiary_at),
+                None => self.locks.push((htlc, from_at, beneficiary_at)),
+            }
         }
-        if history.insert(id, seqs).is_some() {
-            return Err(format!("account {text}'s history appears twice"));
+        if listed_open_at_base != self.open_locks {
+            return Err(format!(
+                "it lists {listed_open_at_base} of the {} locks open in the snapshot it extends",
+                self.open_locks
+            ));
         }
+        // Every lock open now is one it lists.
+        self.open_locks = open_now;
+
+        // Every journaled entry has its own key, so there is one per entry.
+        let key_count = r.count(12)?;
+        if key_count as u64 != entries - base {
+            return Err(format!(
+                "{key_count} idempotency keys for the {} entries after {base}",
+                entries - base
+            ));
+        }
+        self.idempotency.reserve(key_count);
+        let mut last_seq = None;
+        for _ in 0..key_count {
+            let text = r.str()?;
+            key::check(text).map_err(|e| e.message)?;
+            let seq = r.u64()?;
+            // In the order of their entries, one each: increasing, from `base` to `entries`.
+            if seq < base || seq >= entries || last_seq.is_some_and(|last| last >= seq) {
+                return Err(format!(
+                    "idempotency key \"{text}\" names entry {seq} out of order"
+                ));
+            }
+            last_seq = Some(seq);
+            if self.idempotency.insert(text.to_string(), seq).is_some() {
+                return Err(format!("idempotency key \"{text}\" is repeated"));
+            }
+        }
+
+        let history_count = r.count(12)?;
+        let mut seen = BTreeSet::new();
+        for _ in 0..history_count {
+            let text = r.str()?;
+            let id = parse_account(text).map_err(|e| e.message)?;
+            if !seen.insert(id.clone()) {
+                return Err(format!("account {text}'s history appears twice"));
+            }
+            let seqs = self.history.entry(id).or_default();
+            let seq_count = r.count(8)?;
+            seqs.reserve(seq_count.min(FIRST_CAPACITY));
+            for _ in 0..seq_count {
+                let seq = r.u64()?;
+                // An entry may name an account twice (a transfer to itself).
+                if seq < base || seq >= entries || seqs.last().is_some_and(|&last| last > seq) {
+                    return Err(format!(
+                        "account {text}'s history names entry {seq} out of order"
+                    ));
+                }
+                seqs.push(seq);
+            }
+        }
+        if r.at != r.bytes.len() {
+            return Err(format!(
+                "{} bytes follow its last part",
+                r.bytes.len() - r.at
+            ));
+        }
+        self.entries = entries;
+        self.digest = header.digest;
+        self.head_hash = Some(header.head_hash.clone());
+        self.head_time_ms = header.head_time_ms;
+        self.accounts = accounts;
+        self.issued = issued;
+        Ok(())
     }
-    if r.at != r.bytes.len() {
-        return Err(format!(
-            "{} bytes follow its last part",
-            r.bytes.len() - r.at
-        ));
+
+    /// The replay state the chain folds to, and the base a snapshot taken
+    /// next extends.
+    pub(crate) fn finish(self) -> Result<(Replay, Base), String> {
+        let locks = self.locks;
+        let open_locks = locks
+            .iter()
+            .filter(|(htlc, _, _)| htlc.status == HtlcStatus::Open)
+            .map(|(htlc, _, _)| htlc.lock_id)
+            .collect();
+        let state = LedgerState::from_parts(self.accounts, self.issued, locks)?;
+        let base = Base {
+            entries: self.entries,
+            digest: self.digest,
+            open_locks,
+        };
+        Ok((
+            Replay {
+                state,
+                entries: self.entries,
+                head_hash: self.head_hash.filter(|_| self.entries > 0),
+                head_time_ms: self.head_time_ms,
+                idempotency: self.idempotency,
+                history: self.history,
+                problem: None,
+            },
+            base,
+        ))
     }
-    let state = LedgerState::from_parts(accounts, issued, locks)?;
-    Ok(Replay {
-        state,
-        entries,
-        head_hash: (entries > 0).then_some(head_hash),
-        head_time_ms,
-        idempotency,
-        history,
-        problem: None,
-    })
+}
+
+/// A lone snapshot that extends none, folded: its replay state; `Err` says
+/// why the bytes are not one.
+#[cfg(test)]
+pub(crate) fn decode(bytes: &[u8]) -> Result<Replay, String> {
+    let header = header(bytes)?;
+    let mut chain = Chain::default();
+    chain.extend(bytes, &header)?;
+    Ok(chain.finish()?.0)
 }
 
 #[cfg(test)]
@@ -493,6 +696,9 @@ mod tests {
         w.u64(entries);
         w.bytes32(&head);
         w.u64(head_time_ms);
+        // The first snapshot: it extends none.
+        w.u64(0);
+        w.bytes32(&[0; 32]);
         for _ in 0..4 {
             w.count(0);
         }
@@ -536,6 +742,7 @@ mod tests {
             state: &replay.state,
             idempotency: &replay.idempotency,
             history: history_of(&replay.history),
+            base: &Base::default(),
         });
         assert_eq!(again, bytes);
     }
@@ -550,7 +757,7 @@ mod tests {
             (handmade(2, &[("a", 0), ("b", 2)], &[]), "out of order"),
             (
                 handmade(3, &[("a", 0), ("b", 1)], &[]),
-                "2 idempotency keys for 3 entries",
+                "2 idempotency keys for the 3 entries after 0",
             ),
             (
                 handmade(2, &[("a", 0), ("b", 1)], &[("DEUTDEFF/X", &[1, 0])]),
@@ -569,6 +776,7 @@ mod tests {
         let middle = damaged.len() / 2;
         damaged[middle] ^= 1;
         assert!(decode(&damaged).unwrap_err().contains("SHA-256"));
+        assert!(decode(SNAPSHOT_MAGIC).is_err());
         assert!(decode(b"isthmus ledger snapshot v1\n").is_err());
         assert!(decode(b"").is_err());
     }

@@ -859,15 +859,38 @@ impl LedgerState {
             .collect()
     }
 
-    /// Every lock by id, with the places of its locker and its beneficiary.
-    pub(crate) fn locks_with_places(&self) -> impl Iterator<Item = (&Htlc, usize, usize)> {
-        self.locks
-            .values()
-            .map(|lock| (&lock.htlc, lock.from_at, lock.beneficiary_at))
+    /// The ids of the open locks, in increasing order.
+    pub(crate) fn open_lock_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.open_by_expiry.iter().map(|&(_, id)| id).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The locks that may differ from what they were after `base` entries:
+    /// those open then (`open_at_base`, increasing ids, each below `base`),
+    /// whatever became of them, and every lock made since, in id order with
+    /// the places of their accounts. Every other lock was closed by then,
+    /// and a closed lock never changes.
+    pub(crate) fn locks_changed_since(
+        &self,
+        base: u64,
+        open_at_base: &[u64],
+    ) -> Vec<(&Htlc, usize, usize)> {
+        fn with_places(lock: &Lock) -> (&Htlc, usize, usize) {
+            (&lock.htlc, lock.from_at, lock.beneficiary_at)
+        }
+        let mut locks: Vec<(&Htlc, usize, usize)> = open_at_base
+            .iter()
+            .filter(|&&id| id < base)
+            .filter_map(|&id| self.locks.get(id).map(|lock| with_places(lock)))
+            .collect();
+        debug_assert_eq!(locks.len(), open_at_base.len(), "locks are never removed");
+        locks.extend(self.locks.values_from(base).map(|lock| with_places(lock)));
+        locks
     }
 
     /// A state from what [`LedgerState::accounts_by_place`],
-    /// [`LedgerState::issued`] and [`LedgerState::locks_with_places`] gave:
+    /// [`LedgerState::issued`] and [`LedgerState::locks_changed_since`] give:
     /// accounts take their places in the order given; each lock names its
     /// two accounts by place. `Err` says what does not fit (a repeated
     /// account, a place that no account has, lock ids out of order, a
@@ -1047,8 +1070,10 @@ mod tests {
                 .into_iter()
                 .map(|(id, frozen, holdings)| (id.clone(), frozen, holdings.clone()))
                 .collect();
+            // Since the first entry: every lock.
             let locks: Vec<(Htlc, usize, usize)> = state
-                .locks_with_places()
+                .locks_changed_since(0, &[])
+                .into_iter()
                 .map(|(htlc, from_at, beneficiary_at)| (htlc.clone(), from_at, beneficiary_at))
                 .collect();
             (accounts, locks)

@@ -1,7 +1,8 @@
 //! Snapshots: a ledger reopened from a snapshot and the entries after it is
 //! the ledger a full replay gives; a snapshot that is damaged, from another
 //! journal, or ahead of the journal is never used and `verify` names it;
-//! old snapshots are pruned.
+//! snapshots form a chain, each holding what changed since the one before,
+//! and none is removed.
 
 // A failed expectation in a test is a failed test: panicking is how it reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -130,13 +131,17 @@ proptest! {
         let expected = answers(&written);
         prop_assert_eq!(written.snapshot_report().last_failure.clone(), None);
         drop(written);
-        let kept = snapshot_names(&files);
-        prop_assert!(kept.len() <= 2, "{:?}", kept);
+        let mut kept = snapshot_names(&files);
+        kept.sort();
 
         let from_snapshot = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
         let report = from_snapshot.snapshot_report().clone();
         prop_assert!(report.ignored.is_empty(), "{:?}", report.ignored);
-        prop_assert_eq!(report.loaded.is_some(), !kept.is_empty());
+        // The newest, folded with every one before it.
+        prop_assert_eq!(
+            report.loaded.map(|entries| format!("snapshot-{entries:016x}.bin")),
+            kept.last().cloned()
+        );
         prop_assert_eq!(answers(&from_snapshot), expected.clone());
 
         // The same journal without its snapshots: a full replay.
@@ -316,7 +321,7 @@ fn a_snapshot_of_the_same_length_from_another_journal_fails_the_head_check() {
 }
 
 #[test]
-fn snapshots_are_taken_at_the_interval_and_only_the_newest_two_kept() {
+fn snapshots_are_taken_at_the_interval_and_every_one_kept() {
     let files = MemoryLogFiles::new();
     let clock = ManualClock::new(T0);
     let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
@@ -355,14 +360,12 @@ fn snapshots_are_taken_at_the_interval_and_only_the_newest_two_kept() {
     );
     let mut kept = snapshot_names(&files);
     kept.sort();
+    // Each extends the one before it: none may go.
     assert_eq!(
         kept,
-        [
-            "snapshot-0000000000000010.bin",
-            "snapshot-0000000000000014.bin"
-        ]
+        [4, 8, 12, 16, 20].map(|entries| format!("snapshot-{entries:016x}.bin"))
     );
-    // Asked again with nothing new: the same snapshot, and both still kept.
+    // Asked again with nothing new: the same snapshot, and all still kept.
     assert_eq!(ledger.snapshot().unwrap(), 20);
     let mut again = snapshot_names(&files);
     again.sort();
@@ -459,7 +462,7 @@ fn the_open_report_names_a_torn_last_write_the_ledger_set_aside() {
 }
 
 #[test]
-fn a_snapshot_name_already_taken_by_other_bytes_is_left_as_found_and_one_ahead_is_never_pruned() {
+fn a_snapshot_name_already_taken_by_other_bytes_is_left_as_found_and_one_ahead_is_never_removed() {
     let files = MemoryLogFiles::new();
     let clock = ManualClock::new(T0);
     let mut ledger = small_ledger(&files, &clock);
@@ -472,7 +475,7 @@ fn a_snapshot_name_already_taken_by_other_bytes_is_left_as_found_and_one_ahead_i
     assert!(refused.to_string().contains("left as found"), "{refused}");
     assert_eq!(files.contents()[&taken], b"not a snapshot");
     assert_eq!(ledger.snapshot_report().last_taken, None);
-    // Later snapshots prune older ones of their own, never the one ahead.
+    // Later snapshots start a chain of their own and remove nothing.
     for i in 0..3 {
         ledger
             .execute(Request::new(
@@ -487,11 +490,152 @@ fn a_snapshot_name_already_taken_by_other_bytes_is_left_as_found_and_one_ahead_i
     assert_eq!(
         kept,
         [
+            taken.clone(),
+            format!("snapshot-{:016x}.bin", length + 1),
             format!("snapshot-{:016x}.bin", length + 2),
             format!("snapshot-{:016x}.bin", length + 3),
             ahead.clone(),
         ],
-        "the taken name was older and pruned; the one ahead stays as evidence"
+        "the taken name and the one ahead stay as evidence"
+    );
+    assert_eq!(files.contents()[&taken], b"not a snapshot");
+    drop(ledger);
+    let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, Some(length + 3));
+}
+
+/// A chain of snapshots: each after the first holds only what may have
+/// changed since the one before, so it is smaller than the whole state;
+/// one whose link is damaged or gone is not used, nor is any after it,
+/// and opening falls back to the chain before it; a ledger reopened from
+/// a chain extends it.
+#[test]
+fn a_chain_of_snapshots_is_folded_and_a_broken_link_falls_back_to_the_one_before() {
+    let files = MemoryLogFiles::new();
+    let clock = ManualClock::new(T0);
+    let mut ledger = small_ledger(&files, &clock);
+    let start = ledger.journal_len();
+    let secret = secret();
+    let hashlock = *Hex32::sha256_of(&secret).bytes();
+    let mut covered = Vec::new();
+    for round in 0..3u64 {
+        // Twenty locks claimed in each round: closed, they never change again.
+        for i in 0..20 {
+            let lock = ledger
+                .execute(Request::new(
+                    format!("lock-{round}-{i}"),
+                    Operation::lock(
+                        "DEUTDEFF/A",
+                        "CHASUS33/B",
+                        "USD",
+                        "0.01",
+                        &hashlock,
+                        T0 + 1_000_000,
+                    )
+                    .unwrap(),
+                ))
+                .unwrap();
+            ledger
+                .execute(Request::new(
+                    format!("claim-{round}-{i}"),
+                    Operation::claim(lock.seq, &secret).unwrap(),
+                ))
+                .unwrap();
+        }
+        covered.push(ledger.snapshot().unwrap());
+    }
+    assert!(covered[0] > start);
+    let name = |entries: u64| format!("snapshot-{entries:016x}.bin");
+    let size = |entries: u64| files.contents()[&name(entries)].len();
+    // The same journal alone, snapshotted whole at the last point.
+    let bare = MemoryLogFiles::new();
+    for (file, bytes) in files.contents() {
+        if !file.starts_with("snapshot-") {
+            bare.put(&file, Some(bytes));
+        }
+    }
+    let whole_size = {
+        let mut whole = Ledger::open(bare.clone(), Box::new(clock.clone())).unwrap();
+        assert_eq!(whole.snapshot().unwrap(), covered[2]);
+        bare.contents()[&name(covered[2])].len()
+    };
+    assert!(
+        size(covered[2]) < whole_size && size(covered[1]) < size(covered[0]),
+        "later snapshots hold what changed: {} and {} bytes, the whole state {} (first {})",
+        size(covered[1]),
+        size(covered[2]),
+        whole_size,
+        size(covered[0])
+    );
+    let expected = answers(&ledger);
+    drop(ledger);
+    let verified = verify_files(files.read_only_view()).unwrap();
+    assert_eq!(verified.first_problem, None);
+    assert_eq!(verified.snapshots_checked, 3);
+
+    // Damaged in the middle: the newest cannot be used, nor the middle one;
+    // the first can, and the ledger it gives is the same.
+    let middle = files.contents()[&name(covered[1])].clone();
+    let mut damaged = middle.clone();
+    let at = damaged.len() / 2;
+    damaged[at] ^= 1;
+    files.put(&name(covered[1]), Some(damaged));
+    let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    let report = reopened.snapshot_report().clone();
+    assert_eq!(report.loaded, Some(covered[0]));
+    assert_eq!(report.ignored.len(), 2, "{:?}", report.ignored);
+    assert!(
+        report.ignored.iter().all(|why| why.contains("SHA-256")),
+        "{:?}",
+        report.ignored
+    );
+    assert_eq!(answers(&reopened), expected);
+    drop(reopened);
+    let verified = verify_files(files.read_only_view()).unwrap();
+    let (_, problem) = verified.first_problem.unwrap();
+    assert!(problem.contains(&name(covered[1])), "{problem}");
+
+    // Gone: the newest names the link it misses.
+    files.put(&name(covered[1]), None);
+    let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    let report = reopened.snapshot_report().clone();
+    assert_eq!(report.loaded, Some(covered[0]));
+    assert!(
+        report.ignored[0].contains(&format!(
+            "snapshot of {} entries it extends is not beside it",
+            covered[1]
+        )),
+        "{:?}",
+        report.ignored
+    );
+    assert_eq!(answers(&reopened), expected);
+    let verified = verify_files(files.read_only_view()).unwrap();
+    let (_, problem) = verified.first_problem.unwrap();
+    assert!(problem.contains("not beside it"), "{problem}");
+
+    // Put back, the chain is whole again; a ledger opened from it extends it.
+    files.put(&name(covered[1]), Some(middle));
+    drop(reopened);
+    let mut reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(reopened.snapshot_report().loaded, Some(covered[2]));
+    reopened
+        .execute(Request::new(
+            "after-the-chain",
+            Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap(),
+        ))
+        .unwrap();
+    let extended = reopened.snapshot().unwrap();
+    let expected = answers(&reopened);
+    drop(reopened);
+    let again = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+    assert_eq!(again.snapshot_report().loaded, Some(extended));
+    assert!(again.snapshot_report().ignored.is_empty());
+    assert_eq!(answers(&again), expected);
+    assert_eq!(
+        verify_files(files.read_only_view())
+            .unwrap()
+            .snapshots_checked,
+        4
     );
 }
 

@@ -522,6 +522,9 @@ mod tests {
         );
         assert!(Hex32::parse(&h.as_str().to_uppercase()).is_err());
         assert!(Hex32::parse(&h.as_str()[1..]).is_err());
+        // Shown as its digits, and in debug output as nothing but them.
+        assert_eq!(h.to_string(), h.as_str());
+        assert_eq!(format!("{h:?}"), format!("Hex32({:?})", h.as_str()));
         assert!(Counter::parse("0").is_ok());
         assert_eq!(
             Counter::parse("9223372036854775807")

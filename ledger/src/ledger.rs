@@ -236,7 +236,8 @@ const MAX_KEPT_BATCH_BYTES: usize = 8_388_608; // 8 MiB
 
 /// How many batch buffers a ledger keeps: one per batch a pipeline holds at
 /// once ([`crate::pipeline::PIPELINE_DEPTH`]), and the one being built.
-const KEPT_BATCH_BUFFERS: usize = crate::pipeline::PIPELINE_DEPTH + 1;
+const KEPT_BATCH_BUFFERS: usize = 4;
+const _: () = assert!(KEPT_BATCH_BUFFERS == crate::pipeline::PIPELINE_DEPTH + 1);
 
 /// A batch applied in memory, its entries not yet sealed (see
 /// [`crate::batch`]) and not yet in the log.
@@ -287,8 +288,20 @@ impl<F: LogFiles> Ledger<F> {
         open_report: OpenReport,
         clock: Box<dyn Clock>,
     ) -> Result<Ledger<F>, LedgerFailure> {
-        let (start, base, loaded, ignored) = newest_usable_snapshot(&log);
-        let replay = replay_from(&log, start, &[], &mut |_| {})?;
+        let (start, mut base, mut loaded, mut ignored) = newest_usable_snapshot(&log);
+        let mut replay = replay_from(&log, start, &[], &mut |_| {})?;
+        if let (Some(entries), Some((seq, problem))) = (loaded, &replay.problem) {
+            // The entries after a snapshot do not replay on it: the snapshot
+            // may be what is wrong, so the whole journal decides.
+            let whole = replay_from(&log, Replay::default(), &[], &mut |_| {})?;
+            if whole.problem.is_none() {
+                ignored.push(format!(
+                    "{}: journal entry {seq} does not replay on it ({problem})",
+                    snapshot::file_name(entries)
+                ));
+                (replay, base, loaded) = (whole, snapshot::Base::default(), None);
+            }
+        }
         if let Some((seq, problem)) = replay.problem {
             return Err(LedgerFailure::Unavailable(corrupt(seq, &problem)));
         }
@@ -385,8 +398,7 @@ impl<F: LogFiles> Ledger<F> {
     }
 
     /// Takes a snapshot now (as a node does before it stops): the entries it
-    /// covers. Older snapshots beyond the newest [`snapshot::KEPT_SNAPSHOTS`]
-    /// are removed.
+    /// covers. It extends the newest loaded or taken; none is removed.
     pub fn snapshot(&mut self) -> Result<u64, LedgerFailure> {
         self.books.snapshot(&self.log)
     }
@@ -750,10 +762,14 @@ impl Books {
             return Ok(0);
         }
         if entries == self.snapshots.base.entries {
-            // Nothing new since the snapshot loaded or taken last.
-            self.snapshots.covered = entries;
-            self.snapshots.report.last_taken = Some(entries);
-            return Ok(entries);
+            if files.len(&name).map_err(failed)?.is_some() {
+                // Nothing new since the snapshot loaded or taken last.
+                self.snapshots.covered = entries;
+                self.snapshots.report.last_taken = Some(entries);
+                return Ok(entries);
+            }
+            // That snapshot is gone: a whole one takes its place.
+            self.snapshots.base = snapshot::Base::default();
         }
         let existing = files.list().map_err(failed)?;
         let bytes = snapshot::encode(&snapshot::SnapshotOf {
@@ -825,8 +841,10 @@ fn newest_usable_snapshot<F: LogFiles>(
             BTreeMap::new()
         }
     };
+    // Files found unusable as links, so that no older candidate reads them again.
+    let mut broken = BTreeMap::new();
     for (&entries, name) in names.iter().rev() {
-        match usable_chain(log, &names, entries) {
+        match usable_chain(log, &names, entries, &mut broken) {
             Ok((replay, base)) => return (replay, base, Some(entries), ignored),
             Err(why) => ignored.push(format!("{name}: {why}")),
         }
@@ -840,6 +858,7 @@ fn usable_chain<F: LogFiles>(
     log: &SegmentLog<F>,
     names: &BTreeMap<u64, String>,
     entries: u64,
+    broken: &mut BTreeMap<u64, String>,
 ) -> Result<(Replay, snapshot::Base), String> {
     if entries > log.len() {
         return Err(format!(
@@ -856,17 +875,34 @@ fn usable_chain<F: LogFiles>(
                 "the snapshot of {covering} entries it extends is not beside it"
             ));
         };
-        let bytes = log
+        if let Some(why) = broken.get(&covering) {
+            return Err(why.clone());
+        }
+        let read = log
             .files()
             .read(name, snapshot::MAX_SNAPSHOT_BYTES)
-            .map_err(|error| format!("{name} cannot be read: {error}"))?
-            .ok_or_else(|| format!("{name} is gone"))?;
-        let header = snapshot::header(&bytes).map_err(|why| format!("{name}: {why}"))?;
-        if header.entries != covering {
-            return Err(format!(
-                "{name} holds {} entries, not what its name says",
-                header.entries
-            ));
+            .map_err(|error| format!("{name} cannot be read: {error}"))
+            .and_then(|bytes| bytes.ok_or_else(|| format!("{name} is gone")))
+            .and_then(|bytes| {
+                let header = snapshot::header(&bytes).map_err(|why| format!("{name}: {why}"))?;
+                if header.entries != covering {
+                    return Err(format!(
+                        "{name} holds {} entries, not what its name says",
+                        header.entries
+                    ));
+                }
+                Ok((header, bytes))
+            });
+        let (header, bytes) = match read {
+            Ok(found) => found,
+            Err(why) => {
+                broken.insert(covering, why.clone());
+                return Err(why);
+            }
+        };
+        if chain.is_empty() {
+            // The newest first: is it this journal's, at its end?
+            check_head(log, &header)?;
         }
         if let Some((later, _)) = chain.last() {
             if later.base_digest != header.digest {
@@ -881,21 +917,6 @@ fn usable_chain<F: LogFiles>(
             break;
         }
     }
-    let newest = &chain[0].0;
-    let head = log.get(entries - 1).map_err(|error| error.to_string())?;
-    let (hash, entry) = decode_entry(&head)?;
-    if hash != newest.head_hash {
-        return Err(format!(
-            "the journal's entry {} is not the one it was taken after",
-            entries - 1
-        ));
-    }
-    if entry.time_ms != newest.head_time_ms {
-        return Err(format!(
-            "its time {} is not the time {} of the entry it was taken after",
-            newest.head_time_ms, entry.time_ms
-        ));
-    }
     let mut folded = snapshot::Chain::default();
     for (header, bytes) in chain.into_iter().rev() {
         folded
@@ -903,6 +924,26 @@ fn usable_chain<F: LogFiles>(
             .map_err(|why| format!("{}: {why}", snapshot::file_name(header.entries)))?;
     }
     folded.finish()
+}
+
+/// Whether the snapshot `header` names as its head the journal's entry at
+/// its end, hash and time.
+fn check_head<F: LogFiles>(log: &SegmentLog<F>, header: &snapshot::Header) -> Result<(), String> {
+    let at = header.entries - 1;
+    let head = log.get(at).map_err(|error| error.to_string())?;
+    let (hash, entry) = decode_entry(&head)?;
+    if hash != header.head_hash {
+        return Err(format!(
+            "the journal's entry {at} is not the one it was taken after"
+        ));
+    }
+    if entry.time_ms != header.head_time_ms {
+        return Err(format!(
+            "its time {} is not the time {} of the entry it was taken after",
+            header.head_time_ms, entry.time_ms
+        ));
+    }
+    Ok(())
 }
 
 /// Appends a batch's entries to the journal's log, each log batch as large
@@ -971,8 +1012,78 @@ fn unknown_account(account: &AccountRef) -> LedgerError {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
     use crate::error::FailureKind;
+    use isthmus_store::log::MemoryLogFiles;
+    use isthmus_store::ManualClock;
+
+    /// A snapshot whose digest and head hold but whose state is not the
+    /// journal's (more cash than was issued): the entries after it do not
+    /// replay on it, so opening ignores it, says why, and replays the whole
+    /// journal, which decides.
+    #[test]
+    fn a_snapshot_the_entries_after_it_do_not_replay_on_is_ignored_for_the_whole_journal() {
+        let files = MemoryLogFiles::new();
+        let clock = ManualClock::new(1_800_000_000_000);
+        let mut ledger = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+        for (key, operation) in [
+            ("a", Operation::open_account("DEUTDEFF/A").unwrap()),
+            ("b", Operation::open_account("CHASUS33/B").unwrap()),
+            ("c", Operation::issue("DEUTDEFF/A", "USD", "1.00").unwrap()),
+        ] {
+            ledger.execute(Request::new(key, operation)).unwrap();
+        }
+        let covered = ledger.snapshot().unwrap();
+        // Refused and journaled: A holds 1.00, not 50.00.
+        let refused = ledger
+            .execute(Request::new(
+                "d",
+                Operation::transfer("DEUTDEFF/A", "CHASUS33/B", "USD", "50.00").unwrap(),
+            ))
+            .unwrap_err();
+        assert_eq!(refused.reason(), LedgerReason::InsufficientFunds);
+        drop(ledger);
+
+        // The forgery: the snapshot's state with 100.00 more for A.
+        let name = snapshot::file_name(covered);
+        let real = files.contents()[&name].clone();
+        let mut replay = snapshot::decode(&real).unwrap();
+        let extra = Operation::issue("DEUTDEFF/A", "USD", "100.00").unwrap();
+        assert!(replay.state.apply(covered, &extra, 1).is_applied());
+        let forged = snapshot::encode(&snapshot::SnapshotOf {
+            entries: covered,
+            head_hash: replay.head_hash.as_ref().unwrap(),
+            head_time_ms: replay.head_time_ms,
+            state: &replay.state,
+            idempotency: &replay.idempotency,
+            history: snapshot::history_of(&replay.history),
+            base: &snapshot::Base::default(),
+        });
+        files.put(&name, Some(forged));
+
+        let reopened = Ledger::open(files.clone(), Box::new(clock.clone())).unwrap();
+        let report = reopened.snapshot_report();
+        assert_eq!(report.loaded, None);
+        assert!(
+            report
+                .ignored
+                .iter()
+                .any(|why| why.contains(&name) && why.contains("does not replay on it")),
+            "{:?}",
+            report.ignored
+        );
+        let account = crate::parse_account("DEUTDEFF/A").unwrap();
+        let usd = Asset::parse("USD").unwrap();
+        assert_eq!(
+            reopened
+                .state()
+                .balance_of(&account, &usd)
+                .map(|h| h.available),
+            Some(100)
+        );
+    }
 
     #[test]
     fn the_journal_takes_entries_up_to_its_maximum_and_not_one_more() {

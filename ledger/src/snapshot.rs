@@ -567,7 +567,22 @@ impl Chain {
                 open_now += 1;
             }
             match place {
-                Some(at) => self.locks[at] = (htlc, from_at, beneficiary_at),
+                Some(at) => {
+                    // Listed again, it may have closed; nothing else about it changes.
+                    let (known, known_from, known_beneficiary) = &self.locks[at];
+                    let as_it_was = Htlc {
+                        status: HtlcStatus::Open,
+                        ..htlc.clone()
+                    };
+                    if as_it_was != *known
+                        || (*known_from, *known_beneficiary) != (from_at, beneficiary_at)
+                    {
+                        return Err(format!(
+                            "lock {lock_id} is not the lock the snapshot it extends holds"
+                        ));
+                    }
+                    self.locks[at] = (htlc, from_at, beneficiary_at);
+                }
                 None => self.locks.push((htlc, from_at, beneficiary_at)),
             }
         }
@@ -829,6 +844,94 @@ mod tests {
             let refused = decode(&with_digest(&w.bytes)).unwrap_err();
             assert!(refused.contains(expected), "{length}: {refused}");
         }
+    }
+
+    /// A state of two funded accounts with one open lock of `units` cents (entry 4).
+    fn with_open_lock(units: &str) -> (LedgerState, KeyedMap<String, u64>) {
+        let hashlock = *Hex32::sha256_of(b"secret").bytes();
+        let operations = [
+            crate::Operation::open_account("DEUTDEFF/A").unwrap(),
+            crate::Operation::open_account("CHASUS33/B").unwrap(),
+            crate::Operation::issue("DEUTDEFF/A", "USD", "10.00").unwrap(),
+            crate::Operation::transfer("DEUTDEFF/A", "CHASUS33/B", "USD", "1.00").unwrap(),
+            crate::Operation::lock("DEUTDEFF/A", "CHASUS33/B", "USD", units, &hashlock, 50)
+                .unwrap(),
+        ];
+        let mut state = LedgerState::default();
+        let mut keys = KeyedMap::default();
+        for (seq, operation) in (0u64..).zip(&operations) {
+            assert!(state.apply(seq, operation, 1).is_applied());
+            keys.insert(format!("k{seq}"), seq);
+        }
+        (state, keys)
+    }
+
+    fn snapshot_of(
+        state: &LedgerState,
+        keys: &KeyedMap<String, u64>,
+        entries: u64,
+        base: &Base,
+    ) -> Vec<u8> {
+        encode(&SnapshotOf {
+            entries,
+            head_hash: &Hex32::sha256_of(b"head"),
+            head_time_ms: 1,
+            state,
+            idempotency: keys,
+            history: Vec::new(),
+            base,
+        })
+    }
+
+    /// A chain folds to the state its newest snapshot was taken of; a later
+    /// snapshot that lists a lock open in its base with anything but its
+    /// status changed is refused, as is one that extends another base.
+    #[test]
+    fn a_chain_folds_and_a_lock_changed_in_place_is_refused() {
+        let (state, mut keys) = with_open_lock("0.50");
+        let first = snapshot_of(&state, &keys, 5, &Base::default());
+        let first_header = header(&first).unwrap();
+        let base = Base {
+            entries: 5,
+            digest: first_header.digest,
+            open_locks: state.open_lock_ids(),
+        };
+        assert_eq!(base.open_locks, [4]);
+        keys.insert("k5".into(), 5);
+        // The same lock, re-listed as it is: fine; with other units: refused.
+        let same = snapshot_of(&state, &keys, 6, &base);
+        let (other_state, _) = with_open_lock("0.60");
+        let other = snapshot_of(&other_state, &keys, 6, &base);
+        let fold = |second: &[u8]| {
+            let mut chain = Chain::default();
+            chain.extend(&first, &first_header).unwrap();
+            chain
+                .extend(second, &header(second).unwrap())
+                .map(|()| chain)
+        };
+        let (replay, next) = fold(&same).unwrap().finish().unwrap();
+        assert_eq!(
+            (replay.entries, next.entries, next.open_locks),
+            (6, 6, vec![4])
+        );
+        assert_eq!(
+            replay.state.htlcs().collect::<Vec<_>>(),
+            state.htlcs().collect::<Vec<_>>()
+        );
+        let refused = fold(&other).err().unwrap_or_default();
+        assert!(refused.contains("lock 4 is not the lock"), "{refused}");
+        // Extending a base that is not the chain's end.
+        let stray = snapshot_of(
+            &state,
+            &keys,
+            6,
+            &Base {
+                digest: [9; 32],
+                ..base.clone()
+            },
+        );
+        let refused = fold(&stray).err().unwrap_or_default();
+        assert!(refused.contains("not the one before it"), "{refused}");
     }
 
     #[test]

@@ -203,14 +203,6 @@ pub fn verify_journal<F: LogFiles>(log: &SegmentLog<F>) -> Result<VerifyReport, 
                     continue;
                 }
             };
-            bases.insert(
-                replay.entries,
-                snapshot::Base {
-                    entries: replay.entries,
-                    digest: header.digest,
-                    open_locks: replay.state.open_lock_ids(),
-                },
-            );
             let base = match bases.get(&header.base_entries) {
                 Some(base) if base.digest == header.base_digest => base,
                 _ => {
@@ -241,7 +233,17 @@ pub fn verify_journal<F: LogFiles>(log: &SegmentLog<F>) -> Result<VerifyReport, 
                     at,
                     format!("{name} is not the state the journal reaches at entry {at}"),
                 ));
+                continue;
             }
+            // Only a snapshot found right is a base the next may extend.
+            bases.insert(
+                replay.entries,
+                snapshot::Base {
+                    entries: replay.entries,
+                    digest: header.digest,
+                    open_locks: replay.state.open_lock_ids(),
+                },
+            );
         }
     };
     let mut replay = replay_from(log, Replay::default(), &checkpoints, &mut check)?;

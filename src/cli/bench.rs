@@ -360,7 +360,11 @@ pub fn ledger(options: LedgerBench) -> anyhow::Result<ExitCode> {
     let head = ledger.head_hash().clone();
     // Automatic snapshots (every DEFAULT_SNAPSHOT_INTERVAL_ENTRIES) were
     // taken inside the phases above, on their clocks; this one is timed alone.
-    let automatic_snapshot = ledger.snapshot_report().last_taken;
+    // The snapshot the next one extends: the last taken, else the one loaded.
+    let automatic_snapshot = ledger
+        .snapshot_report()
+        .last_taken
+        .or(ledger.snapshot_report().loaded);
     let snapshot_started = Instant::now();
     let covered = ledger.snapshot()?;
     let snapshot_elapsed = snapshot_started.elapsed();

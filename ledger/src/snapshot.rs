@@ -253,12 +253,16 @@ pub(crate) fn encode(of: &SnapshotOf<'_>) -> Vec<u8> {
         assert!(slot.is_none(), "two idempotency keys name entry {seq}");
         *slot = Some(key);
     }
-    w.count(by_entry.iter().flatten().count());
-    for (seq, key) in (base.entries..).zip(&by_entry) {
-        if let Some(key) = key {
-            w.str(key);
-            w.u64(seq);
-        }
+    // Every journal entry has its own key (the decoder holds a snapshot to it).
+    assert!(
+        by_entry.iter().all(Option::is_some),
+        "an entry after {} has no idempotency key",
+        base.entries
+    );
+    w.count(by_entry.len());
+    for (seq, key) in (base.entries..).zip(by_entry.iter().flatten()) {
+        w.str(key);
+        w.u64(seq);
     }
 
     // Each account's entries since the base.

@@ -938,6 +938,48 @@ mod tests {
         assert!(refused.contains("not the one before it"), "{refused}");
     }
 
+    /// Locks a journal could not give: one beyond the entries the snapshot
+    /// covers, and one re-listed though it was closed in the base.
+    #[test]
+    fn a_lock_beyond_the_entries_or_relisted_once_closed_is_refused() {
+        // Lock 4 in a snapshot of 4 entries.
+        let (state, mut keys) = with_open_lock("0.50");
+        keys.remove("k4");
+        let beyond = snapshot_of(&state, &keys, 4, &Base::default());
+        let refused = decode(&beyond).err().unwrap_or_default();
+        assert!(
+            refused.contains("lock 4 is out of order or not among its 4 entries"),
+            "{refused}"
+        );
+
+        // Lock 4 refunded in the base (after its expiry), listed again by the
+        // next as if it were open there.
+        let (mut closed, mut keys) = with_open_lock("0.50");
+        keys.insert("k5".into(), 5);
+        assert!(closed
+            .apply(5, &crate::Operation::Refund { lock_id: 4 }, 60)
+            .is_applied());
+        let first = snapshot_of(&closed, &keys, 6, &Base::default());
+        let first_header = header(&first).unwrap();
+        keys.insert("k6".into(), 6);
+        let forged_base = Base {
+            entries: 6,
+            digest: first_header.digest,
+            open_locks: vec![4],
+        };
+        let second = snapshot_of(&closed, &keys, 7, &forged_base);
+        let mut chain = Chain::default();
+        chain.extend(&first, &first_header).unwrap();
+        let refused = chain
+            .extend(&second, &header(&second).unwrap())
+            .err()
+            .unwrap_or_default();
+        assert!(
+            refused.contains("lock 4 was not open in the snapshot it extends"),
+            "{refused}"
+        );
+    }
+
     #[test]
     fn snapshot_names_say_the_entries_they_cover_and_nothing_else_is_one() {
         assert_eq!(file_name(26), "snapshot-000000000000001a.bin");

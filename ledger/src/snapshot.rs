@@ -681,7 +681,8 @@ impl Chain {
             Replay {
                 state,
                 entries: self.entries,
-                head_hash: self.head_hash.filter(|_| self.entries > 0),
+                // Set with the entries by every snapshot folded: none for none.
+                head_hash: self.head_hash,
                 head_time_ms: self.head_time_ms,
                 idempotency: self.idempotency,
                 history: self.history,

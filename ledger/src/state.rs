@@ -881,7 +881,6 @@ impl LedgerState {
         }
         let mut locks: Vec<(&Htlc, usize, usize)> = open_at_base
             .iter()
-            .filter(|&&id| id < base)
             .filter_map(|&id| self.locks.get(id).map(|lock| with_places(lock)))
             .collect();
         debug_assert_eq!(locks.len(), open_at_base.len(), "locks are never removed");

@@ -925,6 +925,20 @@ mod tests {
         );
         let refused = fold(&other).err().unwrap_or_default();
         assert!(refused.contains("lock 4 is not the lock"), "{refused}");
+        // The same lock closed since the base (refunded after its expiry): fine.
+        let mut closed = state.clone();
+        assert!(closed
+            .apply(5, &crate::Operation::Refund { lock_id: 4 }, 60)
+            .is_applied());
+        let (replay, next) = fold(&snapshot_of(&closed, &keys, 6, &base))
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert!(next.open_locks.is_empty());
+        assert_eq!(
+            replay.state.htlcs().collect::<Vec<_>>(),
+            closed.htlcs().collect::<Vec<_>>()
+        );
         // Extending a base that is not the chain's end.
         let stray = snapshot_of(
             &state,

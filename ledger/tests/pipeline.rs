@@ -162,15 +162,7 @@ fn locks_and_claims(batch: u64, pairs: u64, first_seq: u64) -> Vec<Request> {
         .map(|i| {
             Request::new(
                 format!("lock-{batch}-{i}"),
-                Operation::lock(
-                    "DEUTDEFF/A",
-                    "CHASUS33/B",
-                    "USD",
-                    "0.01",
-                    &hashlock,
-                    T0 + 1_000_000,
-                )
-                .unwrap(),
+                common::cent_lock(&hashlock, T0 + 1_000_000),
             )
         })
         .collect();

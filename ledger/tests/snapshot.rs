@@ -524,15 +524,7 @@ fn a_chain_of_snapshots_is_folded_and_a_broken_link_falls_back_to_the_one_before
             let lock = ledger
                 .execute(Request::new(
                     format!("lock-{round}-{i}"),
-                    Operation::lock(
-                        "DEUTDEFF/A",
-                        "CHASUS33/B",
-                        "USD",
-                        "0.01",
-                        &hashlock,
-                        T0 + 1_000_000,
-                    )
-                    .unwrap(),
+                    common::cent_lock(&hashlock, T0 + 1_000_000),
                 ))
                 .unwrap();
             ledger

@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use isthmus_ledger::Operation;
 use isthmus_store::log::{LogFiles, MemoryLogFiles};
 use isthmus_store::{StoreError, StoreOp};
 
@@ -67,4 +68,17 @@ impl LogFiles for TestFiles {
     fn remove(&self, name: &str) -> Result<(), StoreError> {
         self.inner.remove(name)
     }
+}
+
+/// A lock of one cent of USD from `DEUTDEFF/A` to `CHASUS33/B`.
+pub fn cent_lock(hashlock: &[u8; 32], expiry_ms: u64) -> Operation {
+    Operation::lock(
+        "DEUTDEFF/A",
+        "CHASUS33/B",
+        "USD",
+        "0.01",
+        hashlock,
+        expiry_ms,
+    )
+    .unwrap()
 }

@@ -94,6 +94,17 @@ fn snapshot_names(files: &MemoryLogFiles) -> Vec<String> {
         .collect()
 }
 
+/// A copy of `files` without their snapshots: the journal alone.
+fn journal_only(files: &MemoryLogFiles) -> MemoryLogFiles {
+    let bare = MemoryLogFiles::new();
+    for (name, bytes) in files.contents() {
+        if !name.starts_with("snapshot-") {
+            bare.put(&name, Some(bytes));
+        }
+    }
+    bare
+}
+
 fn run(
     files: &MemoryLogFiles,
     clock: &ManualClock,
@@ -145,12 +156,7 @@ proptest! {
         prop_assert_eq!(answers(&from_snapshot), expected.clone());
 
         // The same journal without its snapshots: a full replay.
-        let bare = MemoryLogFiles::new();
-        for (name, bytes) in files.contents() {
-            if !name.starts_with("snapshot-") {
-                bare.put(&name, Some(bytes));
-            }
-        }
+        let bare = journal_only(&files);
         let replayed = Ledger::open(bare.clone(), Box::new(clock.clone())).unwrap();
         prop_assert_eq!(replayed.snapshot_report().loaded, None);
         prop_assert_eq!(answers(&replayed), expected);
@@ -271,12 +277,7 @@ fn a_snapshot_of_another_journal_or_ahead_of_this_one_is_never_used() {
 
     // Their snapshot with the length in its name changed to ours: the
     // contents say otherwise.
-    let renamed = MemoryLogFiles::new();
-    for (name, bytes) in ours.contents() {
-        if !name.starts_with("snapshot-") {
-            renamed.put(&name, Some(bytes));
-        }
-    }
+    let renamed = journal_only(&ours);
     let their_bytes = theirs.contents()[&format!("snapshot-{other_covered:016x}.bin")].clone();
     renamed.put(&format!("snapshot-{length:016x}.bin"), Some(their_bytes));
     let reopened = Ledger::open(renamed.clone(), Box::new(clock.clone())).unwrap();
@@ -540,12 +541,7 @@ fn a_chain_of_snapshots_is_folded_and_a_broken_link_falls_back_to_the_one_before
     let name = |entries: u64| format!("snapshot-{entries:016x}.bin");
     let size = |entries: u64| files.contents()[&name(entries)].len();
     // The same journal alone, snapshotted whole at the last point.
-    let bare = MemoryLogFiles::new();
-    for (file, bytes) in files.contents() {
-        if !file.starts_with("snapshot-") {
-            bare.put(&file, Some(bytes));
-        }
-    }
+    let bare = journal_only(&files);
     let whole_size = {
         let mut whole = Ledger::open(bare.clone(), Box::new(clock.clone())).unwrap();
         assert_eq!(whole.snapshot().unwrap(), covered[2]);

@@ -30,9 +30,9 @@ use crate::{Ledger, Request};
 /// and synced, one being sealed, and one prepared and waiting.
 pub const PIPELINE_DEPTH: usize = 3;
 
-/// A batch handed to the writer and not yet known durable. The writer
-/// holds its lock while it seals and appends it; the books read it only to
-/// answer a repeated key.
+/// A batch handed to the sealer and not yet known durable. The sealer holds
+/// its lock while it seals it, the syncer while it appends it; the books
+/// read it only to answer a repeated key.
 struct InFlight {
     first_seq: u64,
     batch: Arc<Mutex<JournalBatch>>,
@@ -40,8 +40,8 @@ struct InFlight {
     fills: Vec<HashToFill>,
 }
 
-/// What the writer says of a batch: whether it is durable, and its entries'
-/// hashes.
+/// What the syncer says of a batch: whether it is durable, and its entries'
+/// hashes (the sealer's).
 type Written = (Result<(), LogError>, Vec<Hex32>);
 
 /// The hashes of the batches settled last, kept for the results of a later

@@ -19,7 +19,13 @@ fn table_rows() -> Vec<(String, bool, String)> {
     let start = spec
         .find("### 9.3 Ledger reason codes")
         .expect("§9.3 exists");
-    let end = start + spec[start..].find("\n---").expect("§9.3 ends");
+    // §9.3 ends where §9.4 (the settlement codes) begins, or at the rule.
+    let end = start
+        + [spec[start..].find("\n### 9.4"), spec[start..].find("\n---")]
+            .into_iter()
+            .flatten()
+            .min()
+            .expect("§9.3 ends");
     spec[start..end]
         .lines()
         .filter(|line| line.starts_with("| `"))

@@ -27,6 +27,7 @@ pub mod jcs;
 pub mod json;
 pub mod legs;
 pub mod limits;
+pub mod protocol;
 pub mod quote;
 pub mod reason;
 pub mod sign;

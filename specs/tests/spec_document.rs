@@ -282,3 +282,35 @@ fn every_test_key_is_in_the_text() {
         }
     }
 }
+
+#[test]
+fn settlement_reason_table_matches_the_code() {
+    use isthmus_spec::protocol::SettlementReason;
+    let text = spec_text();
+    let start = text.find("\n### 9.4 ").expect("the spec has a §9.4");
+    let end = start + text[start..].find("\n---").expect("§9.4 ends");
+    let rows: Vec<(String, String, String)> = text[start..end]
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "a table row has three cells: {line}");
+            (
+                cells[0].trim_matches('`').to_string(),
+                cells[1].to_string(),
+                cells[2].to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = SettlementReason::ALL
+        .iter()
+        .map(|code| {
+            (
+                code.as_str().to_string(),
+                code.clause().to_string(),
+                code.summary().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected, "§9.4 and isthmus_spec::protocol disagree");
+}

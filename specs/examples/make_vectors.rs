@@ -1331,6 +1331,77 @@ fn instruction_side_invalid_vectors() -> Vec<Invalid> {
     ]
 }
 
+/// A free-of-payment proposal (ISM-1 §6.3): the settlement of a free delivery
+/// such as `valid/21`, with a secret of its own (§6.3 duty 2). It has no cash
+/// leg and no settlement amount, only the securities leg expiring at T2.
+fn proposal_free_of_payment_body() -> Value {
+    let mut body = proposal_body();
+    body["settlement_id"] = json!("STL-20261125-0003");
+    body["deliver_instruction_id"] = json!("SEME-XNYS-000021");
+    body["receive_instruction_id"] = json!("SEME-XETR-000421");
+    body["hashlock"] = json!(Hex32::sha256_of(
+        Hex32::sha256_of(b"ISM/1 free-of-payment vector preimage").bytes()
+    )
+    .as_str());
+    if let Value::Object(m) = &mut body {
+        m.remove("settlement_amount");
+        m.remove("cash_leg");
+    }
+    body
+}
+
+fn proposal_free_of_payment_message() -> Value {
+    envelope(
+        41,
+        "SettlementProposal",
+        "relay.custodian-a",
+        "gw.xnys",
+        proposal_free_of_payment_body(),
+    )
+}
+
+/// Vectors for the free-of-payment proposal (ISM-1 §6.3 rules 1–3).
+fn free_of_payment_proposal_valid_vectors(
+) -> Vec<(&'static str, &'static str, Vec<&'static str>, Value)> {
+    vec![
+        ("valid/41-settlement-proposal-free-of-payment", "The relay's matched settlement of a free-of-payment pair: no cash leg and no settlement amount, only the securities leg, expiring at T2.", vec!["ISM-1 §6.3", "ISM-1 §12.3"], proposal_free_of_payment_message()),
+    ]
+}
+
+fn free_of_payment_proposal_invalid_vectors() -> Vec<Invalid> {
+    let proposal = envelope(
+        7,
+        "SettlementProposal",
+        "relay.custodian-a",
+        "gw.xnys",
+        proposal_body(),
+    );
+    vec![
+        invalid(
+            "invalid/116-proposal-cash-leg-without-amount",
+            "A proposal with a cash leg but no settlement amount.",
+            "ISM-1 §6.3",
+            "AMOUNT_REQUIRED",
+            Some("body.settlement_amount"),
+            changed(&proposal, remove(&["body", "settlement_amount"])),
+        ),
+        invalid(
+            "invalid/117-proposal-amount-without-cash-leg",
+            "A proposal without a cash leg, so free of payment, that carries a settlement amount.",
+            "ISM-1 §6.3",
+            "AMOUNT_NOT_ALLOWED",
+            Some("body.settlement_amount"),
+            changed(
+                &proposal_free_of_payment_message(),
+                set(
+                    &["body", "settlement_amount"],
+                    json!({"amount": "231450.00", "currency": "USD"}),
+                ),
+            ),
+        ),
+    ]
+}
+
 /// Vectors for reasons with an issuer and the reason code forms of status
 /// advices (ISM-1 §6.0.6, §6.2, Appendix A.1): written here, beside the
 /// others, and counted into `count` (valid, invalid).
@@ -1503,6 +1574,7 @@ fn main() -> Result<()> {
     for (id, description, clauses, message) in valid_vectors()
         .into_iter()
         .chain(instruction_side_valid_vectors())
+        .chain(free_of_payment_proposal_valid_vectors())
     {
         let signed = sign(message, &keys.trusted);
         let unsigned = canonical_unsigned_of(&signed);
@@ -1560,6 +1632,7 @@ fn main() -> Result<()> {
     for vector in invalid_vectors(&keys)
         .into_iter()
         .chain(instruction_side_invalid_vectors())
+        .chain(free_of_payment_proposal_invalid_vectors())
     {
         let mut out = json!({
             "schema": VECTOR_SCHEMA,

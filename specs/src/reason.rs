@@ -116,9 +116,9 @@ reason_codes! {
     /// A decimal integer string (e.g. a journal sequence) is malformed.
     IntegerInvalid = "INTEGER_INVALID", "ISM-1 §4.12", "A counter is not a decimal integer string without leading zeros, at most 2^63-1.";
     /// An against-payment instruction has no settlement amount.
-    AmountRequired = "AMOUNT_REQUIRED", "ISM-1 §6.1", "An against-payment instruction or confirmation lacks its settlement amount (or, in a confirmation, its cash journal).";
+    AmountRequired = "AMOUNT_REQUIRED", "ISM-1 §6.1", "An against-payment instruction, proposal or confirmation lacks its settlement amount (or, in a confirmation, its cash journal).";
     /// A free-of-payment instruction carries a settlement amount.
-    AmountNotAllowed = "AMOUNT_NOT_ALLOWED", "ISM-1 §6.1", "A free-of-payment instruction or confirmation carries a settlement amount (or, in an instruction, a cash side; in a confirmation, a cash journal).";
+    AmountNotAllowed = "AMOUNT_NOT_ALLOWED", "ISM-1 §6.1", "A free-of-payment instruction, proposal or confirmation carries a settlement amount (or, in an instruction, a cash side; in a confirmation, a cash journal).";
     /// A party is identified by neither or both of a BIC and a proprietary code.
     PartyIdChoice = "PARTY_ID_CHOICE", "ISM-1 §6.0.1", "A party must be identified by exactly one of a BIC and a proprietary code.";
     /// An instruction does not name the counterparty's agent.

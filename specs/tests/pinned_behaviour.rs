@@ -715,6 +715,69 @@ fn a_lock_naming_both_assets_is_refused() {
     }
 }
 
+/// A proposal is free of payment exactly when it has no cash leg, and its
+/// rules apply in the order of ISM-1 §6.3: a cash leg without an amount
+/// (rule 1) is reported before the expiry order (rule 3), an amount without a
+/// cash leg (rule 2) before anything about expiries, and a free-of-payment
+/// proposal has no T1 for its securities leg to follow.
+#[test]
+fn a_proposal_carries_an_amount_exactly_with_a_cash_leg_checked_in_order() {
+    use isthmus_spec::body::SettlementProposal;
+    use isthmus_spec::json::Json;
+    let refusal = |body: &Value| {
+        let refused = SettlementProposal::from_json(body, "body").unwrap_err();
+        (refused.code, refused.field)
+    };
+    let against = vector_body("07-settlement-proposal.json");
+    let free = vector_body("41-settlement-proposal-free-of-payment.json");
+    let decoded = SettlementProposal::from_json(&against, "body").unwrap();
+    assert!(decoded.cash_leg.is_some() && decoded.settlement_amount.is_some());
+    let decoded = SettlementProposal::from_json(&free, "body").unwrap();
+    assert!(decoded.cash_leg.is_none() && decoded.settlement_amount.is_none());
+    // 13:00 is before valid/07's T1 (14:00): the securities leg would expire first.
+    let early = json!("2026-11-27T13:00:00Z");
+    let amount_field = Some("body.settlement_amount".to_string());
+
+    // Rule 1, even when the expiries are also out of order.
+    let mut body = against.clone();
+    body.as_object_mut().unwrap().remove("settlement_amount");
+    assert_eq!(
+        refusal(&body),
+        (ReasonCode::AmountRequired, amount_field.clone())
+    );
+    body["securities_leg"]["expires_at"] = early.clone();
+    assert_eq!(
+        refusal(&body),
+        (ReasonCode::AmountRequired, amount_field.clone())
+    );
+
+    // Rule 2, with or without an early securities leg.
+    let mut body = free.clone();
+    body["settlement_amount"] = against["settlement_amount"].clone();
+    assert_eq!(
+        refusal(&body),
+        (ReasonCode::AmountNotAllowed, amount_field.clone())
+    );
+    body["securities_leg"]["expires_at"] = early.clone();
+    assert_eq!(refusal(&body), (ReasonCode::AmountNotAllowed, amount_field));
+
+    // Free of payment, the securities leg's expiry is before nothing: valid.
+    let mut body = free.clone();
+    body["securities_leg"]["expires_at"] = early.clone();
+    assert!(SettlementProposal::from_json(&body, "body").is_ok());
+
+    // Rule 3 still holds against payment.
+    let mut body = against.clone();
+    body["securities_leg"]["expires_at"] = early;
+    assert_eq!(
+        refusal(&body),
+        (
+            ReasonCode::ExpiryOrder,
+            Some("body.securities_leg.expires_at".to_string())
+        )
+    );
+}
+
 /// A claim receipt's preimage must open its hashlock, as a claim request's
 /// must (ISM-1 §6.6).
 #[test]

@@ -25,9 +25,11 @@ ism_object! {
 impl Rules for LegTerms {}
 
 ism_object! {
-    /// A relay's matched settlement, sent to both gateways before any lock
-    /// (ISM-1 §6.3). The cash leg expires first (T1); the securities leg at
-    /// T2 > T1, and the relay keeps T2 ≥ T1 + Δ.
+    /// A relay's matched settlement, sent to the gateways before any lock
+    /// (ISM-1 §6.3). Against payment it has two legs: the cash leg expires
+    /// first (T1), the securities leg at T2 > T1, and the relay keeps
+    /// T2 ≥ T1 + Δ. Free of payment it has no cash leg and no settlement
+    /// amount: only the securities leg, expiring at T2 (ISM-1 §12.3).
     pub struct SettlementProposal {
         /// The relay's id for this settlement.
         pub settlement_id: Reference,
@@ -39,29 +41,53 @@ ism_object! {
         pub isin: Isin,
         /// Units delivered.
         pub quantity: Quantity,
-        /// Cash paid.
-        pub settlement_amount: Money,
+        /// Cash paid; present exactly for a settlement against payment.
+        pub settlement_amount: Option<Money>,
         /// The agreed settlement date.
         pub settlement_date: Date,
         /// SHA-256 of the relay's secret.
         pub hashlock: Hashlock,
         /// Securities from seller to buyer, expiring at T2.
         pub securities_leg: LegTerms,
-        /// Cash from buyer to seller, expiring at T1.
-        pub cash_leg: LegTerms,
+        /// Cash from buyer to seller, expiring at T1; present exactly for a
+        /// settlement against payment.
+        pub cash_leg: Option<LegTerms>,
     }
 }
 
+/// The cross-member rules of ISM-1 §6.3, in their order.
 impl Rules for SettlementProposal {
     fn check(&self, path: &str) -> Result<(), Rejection> {
-        // Compare instants, not texts: "…14:00:00Z" and "…14:00:00.000Z" are the same time.
-        if self.securities_leg.expires_at.unix_nanos() <= self.cash_leg.expires_at.unix_nanos() {
+        // Rule 1: a cash leg moves the settlement amount, so it needs one.
+        if self.cash_leg.is_some() && self.settlement_amount.is_none() {
+            return Err(Rejection::at(
+                ReasonCode::AmountRequired,
+                child_path(path, "settlement_amount"),
+                "a proposal with a cash leg is against payment and must state the settlement amount its cash leg moves",
+            ));
+        }
+        let Some(cash_leg) = &self.cash_leg else {
+            // Rule 2: without a cash leg the proposal is free of payment.
+            if self.settlement_amount.is_some() {
+                return Err(Rejection::at(
+                    ReasonCode::AmountNotAllowed,
+                    child_path(path, "settlement_amount"),
+                    "a proposal without a cash leg is free of payment and moves no cash, so it carries no settlement amount",
+                ));
+            }
+            // Its one leg, the securities leg, expires at T2; there is no T1
+            // for it to follow, so rule 3 does not apply.
+            return Ok(());
+        };
+        // Rule 3, against payment only. Compare instants, not texts:
+        // "…14:00:00Z" and "…14:00:00.000Z" are the same time.
+        if self.securities_leg.expires_at.unix_nanos() <= cash_leg.expires_at.unix_nanos() {
             return Err(Rejection::at(
                 ReasonCode::ExpiryOrder,
                 child_path(path, "securities_leg.expires_at"),
                 format!(
                     "the securities leg expires at {}, which is not after the cash leg's {}; the buyer could claim the securities after the seller can no longer claim the cash",
-                    self.securities_leg.expires_at, self.cash_leg.expires_at
+                    self.securities_leg.expires_at, cash_leg.expires_at
                 ),
             ));
         }

@@ -9,8 +9,9 @@
 
 use std::fmt;
 
-use crate::body::Body;
-use crate::ids::{MessageId, NodeId};
+use crate::body::{Body, ErrorBody, Reason};
+use crate::ids::{MessageId, NodeId, ReasonCodeText, Text};
+use crate::limits::MAX_TEXT_CHARS;
 
 macro_rules! settlement_reasons {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal, $clause:literal, $summary:literal; )*) => {
@@ -98,11 +99,110 @@ impl fmt::Display for SettlementReason {
     }
 }
 
+/// The network's settlement timing (ISM-1 §12.1 item 1), whole milliseconds.
+/// Every node of a network uses the same values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// C: from the first claim of a settlement to every other leg's claim recorded.
+    pub claim_window_ms: u64,
+    /// K: the largest difference between any two clocks of nodes and ledgers.
+    pub max_clock_skew_ms: u64,
+    /// W: how long a relay keeps an unmatched instruction.
+    pub matching_window_ms: u64,
+    /// L: how long after matching the relay waits for every LockReceipt.
+    pub lock_window_ms: u64,
+    /// M: the least time left before the earliest expiry when p is revealed.
+    pub reveal_margin_ms: u64,
+    /// E1: T1 minus the match time.
+    pub cash_expiry_ms: u64,
+    /// E2: T2 minus the match time.
+    pub securities_expiry_ms: u64,
+    /// R: how often a node repeats a message that has not had its answer.
+    pub retransmit_ms: u64,
+}
+
+/// A timing that breaks a rule of ISM-1 §12.1 item 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("settlement timing refused: {0}")]
+pub struct TimingError(pub String);
+
+impl Timing {
+    /// Δ = claim window + maximum clock skew (ISM-1 §6.3 duty 1).
+    pub fn delta_ms(&self) -> u64 {
+        self.claim_window_ms.saturating_add(self.max_clock_skew_ms)
+    }
+
+    /// The rules a relay checks before it starts (ISM-1 §12.1 item 2).
+    pub fn check_for_relay(&self) -> Result<(), TimingError> {
+        self.check_for_gateway()?;
+        for (name, value) in [
+            ("matching_window_ms", self.matching_window_ms),
+            ("lock_window_ms", self.lock_window_ms),
+            ("reveal_margin_ms", self.reveal_margin_ms),
+            ("cash_expiry_ms", self.cash_expiry_ms),
+            ("securities_expiry_ms", self.securities_expiry_ms),
+        ] {
+            if value == 0 {
+                return Err(TimingError(format!("{name} must be positive")));
+            }
+        }
+        let delta = self.delta_ms();
+        if self.reveal_margin_ms < delta {
+            return Err(TimingError(format!(
+                "reveal_margin_ms ({}) is less than Δ = claim window + clock skew ({delta}): a claim revealed at the margin could miss T1",
+                self.reveal_margin_ms
+            )));
+        }
+        let lock_and_margin = self.lock_window_ms.saturating_add(self.reveal_margin_ms);
+        if self.cash_expiry_ms < lock_and_margin {
+            return Err(TimingError(format!(
+                "cash_expiry_ms ({}) is less than lock_window_ms + reveal_margin_ms ({lock_and_margin}): legs locked by the deadline could not be revealed",
+                self.cash_expiry_ms
+            )));
+        }
+        let t1_and_delta = self.cash_expiry_ms.saturating_add(delta);
+        if self.securities_expiry_ms < t1_and_delta {
+            return Err(TimingError(format!(
+                "securities_expiry_ms ({}) is less than cash_expiry_ms + Δ ({t1_and_delta}): T2 must be at least T1 + Δ, or the buyer could take the securities after the seller lost the cash",
+                self.securities_expiry_ms
+            )));
+        }
+        Ok(())
+    }
+
+    /// The rules a gateway checks before it starts (ISM-1 §12.1 item 2).
+    pub fn check_for_gateway(&self) -> Result<(), TimingError> {
+        for (name, value) in [
+            ("claim_window_ms", self.claim_window_ms),
+            ("max_clock_skew_ms", self.max_clock_skew_ms),
+            ("retransmit_ms", self.retransmit_ms),
+        ] {
+            if value == 0 {
+                return Err(TimingError(format!("{name} must be positive")));
+            }
+        }
+        if self.retransmit_ms >= self.claim_window_ms {
+            return Err(TimingError(format!(
+                "retransmit_ms ({}) must be less than claim_window_ms ({}), or a lost hand-over could not be repeated within the claim window",
+                self.retransmit_ms, self.claim_window_ms
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Where randomness comes from: a cryptographically secure generator in a
+/// node (ISM-1 §6.3 duty 2), a seeded one in the simulator.
+pub trait Entropy {
+    /// Fills `dest` with random bytes.
+    fn fill(&mut self, dest: &mut [u8]);
+}
+
 /// A message as an engine receives it: decoded, from a member, addressed to
 /// this node, its signature checked (ISM-1 §8.4 steps 1–5). The engine itself
 /// does step 6, exactly once, so that the record of handling a message is part
 /// of the same durable write as what the message changed (§12.9).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inbound {
     /// The sending node.
     pub sender: NodeId,
@@ -112,19 +212,120 @@ pub struct Inbound {
     pub body: Body,
 }
 
-/// A message an engine asks its shell to send: the shell gives it an id and a
-/// creation time, signs it (ISM-1 §7) and sends it.
-#[derive(Debug, Clone, PartialEq)]
+/// A message an engine asks its shell to send: the shell gives it its
+/// creation time, signs it (ISM-1 §7) and sends it. The engine chooses the id,
+/// so that it can recognise an Error that answers it (`related_message_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outbound {
     /// The receiving node.
     pub to: NodeId,
+    /// The message's id.
+    pub id: MessageId,
     /// The body.
     pub body: Body,
 }
 
+impl Outbound {
+    /// A message to `to` with a fresh UUIDv7 id made of `now_ms` and randomness.
+    pub fn new(to: NodeId, body: Body, now_ms: u64, entropy: &mut dyn Entropy) -> Outbound {
+        let mut random = [0u8; 10];
+        entropy.fill(&mut random);
+        Outbound {
+            to,
+            id: MessageId::new_v7(now_ms, random),
+            body,
+        }
+    }
+}
+
+/// A sentence as ISM/1 free text (ISM-1 §4.10): control characters become
+/// spaces and a sentence longer than the limit is cut, so that an engine's
+/// explanation can always be sent.
+pub fn sentence(text: &str) -> Text {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_TEXT_CHARS)
+        .collect();
+    let cleaned = if cleaned.trim().is_empty() {
+        "no explanation was given".to_string()
+    } else {
+        cleaned
+    };
+    match Text::parse(&cleaned) {
+        Ok(text) => text,
+        Err(rejection) => unreachable!("a cleaned sentence is free text: {rejection}"),
+    }
+}
+
+/// A reason (ISM-1 §6.0.6) with a settlement code and a sentence.
+pub fn reason(code: SettlementReason, text: &str) -> Reason {
+    Reason::new(code_text(code.as_str()), sentence(text))
+}
+
+/// A reason code's wire form as a body member; `code` must be of the §9.1 form.
+pub fn code_text(code: &str) -> ReasonCodeText {
+    match ReasonCodeText::parse(code) {
+        Ok(code) => code,
+        Err(rejection) => unreachable!("{code} is not a reason code: {rejection}"),
+    }
+}
+
+/// An Error body (ISM-1 §6.10) refusing message `related` for `code`.
+pub fn error_body(code: &str, text: &str, related: Option<&MessageId>) -> ErrorBody {
+    ErrorBody {
+        code: code_text(code),
+        text: sentence(text),
+        related_message_id: related.cloned(),
+        field: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
     use super::*;
+
+    fn timing() -> Timing {
+        Timing {
+            claim_window_ms: 1_000,
+            max_clock_skew_ms: 100,
+            matching_window_ms: 60_000,
+            lock_window_ms: 5_000,
+            reveal_margin_ms: 1_100,
+            cash_expiry_ms: 6_100,
+            securities_expiry_ms: 7_200,
+            retransmit_ms: 200,
+        }
+    }
+
+    #[test]
+    fn timing_at_every_bound_is_accepted_and_one_below_is_refused() {
+        let at_bounds = timing();
+        assert_eq!(at_bounds.delta_ms(), 1_100);
+        assert_eq!(at_bounds.check_for_relay(), Ok(()));
+        let refused = |change: fn(&mut Timing), says: &str| {
+            let mut t = timing();
+            change(&mut t);
+            let error = t.check_for_relay().expect_err(says);
+            assert!(error.0.contains(says), "{error} should say {says}");
+        };
+        refused(|t| t.reveal_margin_ms -= 1, "reveal_margin_ms");
+        refused(|t| t.cash_expiry_ms -= 1, "cash_expiry_ms (6099)");
+        refused(
+            |t| t.securities_expiry_ms -= 1,
+            "T2 must be at least T1 + Δ",
+        );
+        refused(|t| t.retransmit_ms = 1_000, "retransmit_ms (1000)");
+        refused(|t| t.lock_window_ms = 0, "lock_window_ms must be positive");
+        refused(
+            |t| t.max_clock_skew_ms = 0,
+            "max_clock_skew_ms must be positive",
+        );
+        let mut gateway_only = timing();
+        gateway_only.securities_expiry_ms = 0;
+        assert_eq!(gateway_only.check_for_gateway(), Ok(()));
+    }
 
     #[test]
     fn wire_forms_round_trip_and_are_reason_codes() {

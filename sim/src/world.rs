@@ -1,0 +1,1238 @@
+//! One simulated network: a relay or two, a gateway per market with its
+//! in-memory ledger, a network that delays, loses, duplicates and reorders,
+//! nodes that crash and restart from what they persisted, and clocks that
+//! disagree within the bound. Everything comes from one seed.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use isthmus_adapters::ledger_side::{LedgerCommand, LedgerDone, LedgerSide};
+use isthmus_adapters::NativeLedger;
+use isthmus_gateway::{Gateway, GatewayConfig, GatewayTimer};
+use isthmus_ledger::{Asset, Ledger, LedgerFailure, Operation};
+use isthmus_relay::{Phase, Relay, RelayConfig, RelayTimer};
+use isthmus_spec::body::{Body, Leg};
+use isthmus_spec::ident::Mic;
+use isthmus_spec::ids::{NodeId, Reference};
+use isthmus_spec::protocol::{Inbound, Outbound, Timing};
+use isthmus_store::clock::ManualClock;
+use isthmus_store::log::MemoryLogFiles;
+
+use crate::report::{Invariant, Report, Violation};
+use crate::rng::SimRng;
+use crate::workload::{self, Trade, TradeKind};
+
+/// Which faults a run injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Faults {
+    /// Delay, loss, duplication and (through delay) reordering.
+    pub network: bool,
+    /// Node crashes and restarts.
+    pub crash: bool,
+}
+
+/// A deliberately broken engine, to show the simulator catches it (issue 11 step 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Broken {
+    /// The gateways lose everything they persisted when they restart.
+    ForgetOnRestart,
+    /// The gateways' watchers never refund.
+    WatcherNeverRefunds,
+}
+
+/// One run's settings.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The seed everything comes from.
+    pub seed: u64,
+    /// Trades to submit.
+    pub trades: usize,
+    /// Relays (each trade goes to one).
+    pub relays: usize,
+    /// The faults.
+    pub faults: Faults,
+    /// The network's timing.
+    pub timing: Timing,
+    /// Longest one-way network delay, milliseconds.
+    pub max_delay_ms: u64,
+    /// Percent of messages lost while faults are on.
+    pub loss_percent: u64,
+    /// Percent of messages duplicated while faults are on.
+    pub duplicate_percent: u64,
+    /// Longest a crashed node stays down, milliseconds.
+    pub max_downtime_ms: u64,
+    /// Mean time between a node's crashes while faults are on, milliseconds.
+    pub mean_crash_interval_ms: u64,
+    /// Milliseconds between submitted trades.
+    pub submit_interval_ms: u64,
+    /// A broken variant, for the simulator's own tests.
+    pub broken: Option<Broken>,
+}
+
+impl RunConfig {
+    /// The default network for `seed`: Δ = 2.1 s, locks within 3 s, 5% loss
+    /// and duplication, crashes every 4 s per node on average, down at most 0.4 s.
+    pub fn new(seed: u64, trades: usize, faults: Faults) -> RunConfig {
+        RunConfig {
+            seed,
+            trades,
+            relays: 1,
+            faults,
+            timing: default_timing(),
+            max_delay_ms: 40,
+            loss_percent: 5,
+            duplicate_percent: 5,
+            max_downtime_ms: 400,
+            mean_crash_interval_ms: 4_000,
+            submit_interval_ms: 20,
+            broken: None,
+        }
+    }
+}
+
+/// The simulator's network timing (ISM-1 §12.1): C = 2 s, K = 100 ms.
+pub fn default_timing() -> Timing {
+    Timing {
+        claim_window_ms: 2_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 4_000,
+        lock_window_ms: 3_000,
+        reveal_margin_ms: 2_100,
+        cash_expiry_ms: 5_200,
+        securities_expiry_ms: 7_400,
+        retransmit_ms: 150,
+    }
+}
+
+enum Engine {
+    Relay(Box<Relay>),
+    Gateway(Box<Gateway>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum TimerKey {
+    Relay(RelayTimer),
+    Gateway(GatewayTimer),
+}
+
+enum StoreRecord {
+    Relay(isthmus_relay::Record),
+    Gateway(isthmus_gateway::Record),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum StoreKey {
+    Relay(isthmus_relay::RecordKey),
+    Gateway(isthmus_gateway::RecordKey),
+}
+
+struct Node {
+    id: NodeId,
+    /// Local clock = global + offset.
+    offset_ms: i64,
+    engine: Option<Engine>,
+    store: BTreeMap<StoreKey, StoreRecord>,
+    timers: HashMap<TimerKey, u64>,
+    next_timer_generation: u64,
+    rng: SimRng,
+    /// The market and ledger of a gateway.
+    ledger: Option<usize>,
+    crashes: u64,
+}
+
+struct MarketLedger {
+    market: Mic,
+    side: NativeLedger<MemoryLogFiles>,
+    clock: ManualClock,
+    offset_ms: i64,
+}
+
+#[allow(clippy::large_enum_variant)] // events are moved in and out of the queue, never copied
+enum Event {
+    Deliver {
+        to: usize,
+        message: Inbound,
+    },
+    Timer {
+        node: usize,
+        key: TimerKey,
+        generation: u64,
+    },
+    Submit {
+        node: usize,
+        trade: usize,
+        deliver: bool,
+    },
+    Crash {
+        node: usize,
+    },
+    Restart {
+        node: usize,
+    },
+}
+
+/// What the simulator knows of a settlement's legs on the ledgers.
+#[derive(Debug, Default, Clone)]
+struct LegsSeen {
+    trade: Option<usize>,
+    locked: Vec<Leg>,
+    claimed: Vec<Leg>,
+    refunded: Vec<Leg>,
+    last_change_ms: u64,
+}
+
+/// One network, run to the end.
+pub struct World {
+    config: RunConfig,
+    now_ms: u64,
+    sequence: u64,
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+    events: HashMap<u64, Event>,
+    nodes: Vec<Node>,
+    ledgers: Vec<MarketLedger>,
+    trades: Vec<Trade>,
+    rng: SimRng,
+    /// Faults stop at this global time.
+    faults_until_ms: u64,
+    handled: HashSet<u64>,
+    legs: HashMap<Reference, LegsSeen>,
+    /// Final words each instruction's participant got, by instruction id.
+    final_words: HashMap<Reference, u64>,
+    relay_nodes: Vec<usize>,
+    gateway_of_market: BTreeMap<Mic, usize>,
+    report: Report,
+    /// Every event, when tracing (a replay of a failing seed).
+    trace: Option<Vec<String>>,
+}
+
+fn node_id(text: &str) -> NodeId {
+    match NodeId::parse(text) {
+        Ok(id) => id,
+        Err(error) => unreachable!("{text} is a node id: {error}"),
+    }
+}
+
+fn mic(text: &str) -> Mic {
+    match Mic::parse(text) {
+        Ok(mic) => mic,
+        Err(error) => unreachable!("{text} is a MIC: {error}"),
+    }
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl World {
+    /// Builds the network, its ledgers (accounts opened and funded) and its trades.
+    pub fn new(config: RunConfig) -> Result<World, String> {
+        let mut rng = SimRng::new(config.seed);
+        let skew = config.timing.max_clock_skew_ms as i64;
+        let offset = |rng: &mut SimRng| rng.below(skew as u64 + 1) as i64 - skew / 2;
+        let markets = [mic(workload::SECURITIES_MARKET), mic(workload::CASH_MARKET)];
+        let mut ledgers = Vec::new();
+        for market in &markets {
+            let clock = ManualClock::new(0);
+            let ledger = Ledger::open(MemoryLogFiles::default(), Box::new(clock.clone()))
+                .map_err(|e| format!("the simulator's ledger of {market} would not open: {e}"))?;
+            ledgers.push(MarketLedger {
+                market: market.clone(),
+                side: NativeLedger::new(market.clone(), ledger),
+                clock,
+                offset_ms: offset(&mut rng),
+            });
+        }
+        fund(&mut ledgers)?;
+        let gateway_ids = [node_id("gw.xnys"), node_id("gw.xasx")];
+        let relay_ids: Vec<NodeId> = (0..config.relays.max(1))
+            .map(|r| node_id(&format!("relay-{r}.custodian")))
+            .collect();
+        let gateways: BTreeMap<Mic, NodeId> = markets
+            .iter()
+            .cloned()
+            .zip(gateway_ids.iter().cloned())
+            .collect();
+        let mut nodes = Vec::new();
+        let mut relay_nodes = Vec::new();
+        for (r, id) in relay_ids.iter().enumerate() {
+            let relay_config = RelayConfig {
+                node: id.clone(),
+                gateways: gateways.clone(),
+                timing: config.timing,
+                settlement_prefix: format!("STL{r}"),
+            };
+            relay_config.check().map_err(|e| e.to_string())?;
+            relay_nodes.push(nodes.len());
+            nodes.push(Node {
+                id: id.clone(),
+                offset_ms: offset(&mut rng),
+                engine: Some(Engine::Relay(Box::new(Relay::new(relay_config)))),
+                store: BTreeMap::new(),
+                timers: HashMap::new(),
+                next_timer_generation: 0,
+                rng: rng.fork(),
+                ledger: None,
+                crashes: 0,
+            });
+        }
+        let mut gateway_of_market = BTreeMap::new();
+        for (market, id) in &gateways {
+            let index = ledgers
+                .iter()
+                .position(|l| &l.market == market)
+                .unwrap_or(0);
+            let gateway_config = gateway_config(&config, id, market, &relay_ids, &gateways);
+            gateway_config.check().map_err(|e| e.to_string())?;
+            gateway_of_market.insert(market.clone(), nodes.len());
+            nodes.push(Node {
+                id: id.clone(),
+                offset_ms: offset(&mut rng),
+                engine: Some(Engine::Gateway(Box::new(Gateway::new(gateway_config)))),
+                store: BTreeMap::new(),
+                timers: HashMap::new(),
+                next_timer_generation: 0,
+                rng: rng.fork(),
+                ledger: Some(index),
+                crashes: 0,
+            });
+        }
+        let mut trade_rng = rng.fork();
+        let trades = workload::trades(
+            config.seed,
+            config.trades,
+            config.relays.max(1),
+            &mut trade_rng,
+        );
+        let faults_until_ms = (config.trades as u64 + 1) * config.submit_interval_ms;
+        let mut world = World {
+            config,
+            now_ms: 1_000,
+            sequence: 0,
+            queue: BinaryHeap::new(),
+            events: HashMap::new(),
+            nodes,
+            ledgers,
+            trades,
+            rng,
+            faults_until_ms,
+            handled: HashSet::new(),
+            legs: HashMap::new(),
+            final_words: HashMap::new(),
+            relay_nodes,
+            gateway_of_market,
+            report: Report {
+                runs: 1,
+                ..Report::default()
+            },
+            trace: None,
+        };
+        world.schedule_work();
+        Ok(world)
+    }
+
+    fn schedule_work(&mut self) {
+        let seller_gateway = self.gateway_of_market[&mic(workload::SECURITIES_MARKET)];
+        let buyer_gateway = self.gateway_of_market[&mic(workload::CASH_MARKET)];
+        for index in 0..self.trades.len() {
+            let at = 1_000 + index as u64 * self.config.submit_interval_ms;
+            self.push(
+                at,
+                Event::Submit {
+                    node: seller_gateway,
+                    trade: index,
+                    deliver: true,
+                },
+            );
+            if self.trades[index].receive.is_some() {
+                let later = at + self.rng.below(self.config.submit_interval_ms * 5 + 1);
+                self.push(
+                    later,
+                    Event::Submit {
+                        node: buyer_gateway,
+                        trade: index,
+                        deliver: false,
+                    },
+                );
+            }
+        }
+        if self.config.faults.crash {
+            for node in 0..self.nodes.len() {
+                let at = 1_000 + self.rng.below(self.config.mean_crash_interval_ms * 2);
+                if at < self.faults_until_ms {
+                    self.push(at, Event::Crash { node });
+                }
+            }
+        }
+        self.report.trades = self.trades.len() as u64;
+    }
+
+    /// Records every send, delivery, ledger command and crash, for [`World::trace_of`].
+    pub fn with_trace(mut self) -> World {
+        self.trace = Some(Vec::new());
+        self
+    }
+
+    fn note(&mut self, line: String) {
+        let now = self.now_ms;
+        if let Some(trace) = &mut self.trace {
+            trace.push(format!("{now:>8} ms  {line}"));
+        }
+    }
+
+    /// Runs to the end and returns the report and the trace lines that name
+    /// `needle` (a settlement id or an instruction id), or every line if it is empty.
+    pub fn run_traced(self, needle: &str) -> (Report, Vec<String>) {
+        let mut world = self.with_trace();
+        world.run_inner();
+        let lines = world
+            .trace
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|line| needle.is_empty() || line.contains(needle))
+            .collect();
+        (world.finish(), lines)
+    }
+
+    fn push(&mut self, at_ms: u64, event: Event) {
+        let sequence = self.sequence;
+        self.sequence += 1;
+        self.events.insert(sequence, event);
+        self.queue.push(Reverse((at_ms, sequence)));
+    }
+
+    fn faults_on(&self) -> bool {
+        self.now_ms < self.faults_until_ms
+    }
+
+    fn local_now(&self, node: usize) -> u64 {
+        (self.now_ms as i64 + self.nodes[node].offset_ms).max(0) as u64
+    }
+
+    /// Runs until nothing is left to happen (or a generous time limit), then
+    /// checks the end state. Returns the run's report.
+    pub fn run(mut self) -> Report {
+        self.run_inner();
+        self.finish()
+    }
+
+    fn run_inner(&mut self) {
+        let limit_ms = self.faults_until_ms + 60_000 + self.config.timing.securities_expiry_ms * 4;
+        while let Some(Reverse((at_ms, sequence))) = self.queue.pop() {
+            if at_ms > limit_ms {
+                break;
+            }
+            self.now_ms = self.now_ms.max(at_ms);
+            let Some(event) = self.events.remove(&sequence) else {
+                continue;
+            };
+            self.step(event);
+        }
+    }
+
+    fn finish(mut self) -> Report {
+        self.check_end();
+        self.report.simulated_ms = self.now_ms;
+        self.report
+    }
+
+    fn step(&mut self, event: Event) {
+        match event {
+            Event::Submit {
+                node,
+                trade,
+                deliver,
+            } => {
+                let trade_index = trade;
+                let trade = &self.trades[trade];
+                let instruction = if deliver {
+                    Some(trade.deliver.clone())
+                } else {
+                    trade.receive.clone()
+                };
+                let relay = self.nodes[self.relay_nodes[trade.relay % self.relay_nodes.len()]]
+                    .id
+                    .clone();
+                if let Some(instruction) = instruction {
+                    // A participant retries until its gateway is up: the API is not the subject here.
+                    if self.nodes[node].engine.is_none() {
+                        let at = self.now_ms + self.config.timing.retransmit_ms;
+                        return self.push(
+                            at,
+                            Event::Submit {
+                                node,
+                                trade: trade.index,
+                                deliver,
+                            },
+                        );
+                    }
+                    let key = StoreKey::Gateway(isthmus_gateway::RecordKey::Instruction(
+                        instruction.instruction_id.clone(),
+                    ));
+                    self.input_gateway(node, isthmus_gateway::Input::Submit { instruction, relay });
+                    // The participant API acknowledges a submission once it is
+                    // persisted; a crash before that makes the participant retry.
+                    if !self.nodes[node].store.contains_key(&key) {
+                        let at = self.now_ms + self.config.timing.retransmit_ms;
+                        self.push(
+                            at,
+                            Event::Submit {
+                                node,
+                                trade: trade_index,
+                                deliver,
+                            },
+                        );
+                    }
+                }
+            }
+            Event::Deliver { to, message } => {
+                if self.trace.is_some() {
+                    let line = format!(
+                        "{} gets {} {} from {}{}{}",
+                        self.nodes[to].id,
+                        message.body.kind(),
+                        message.id,
+                        message.sender,
+                        describe(&message.body),
+                        if self.nodes[to].engine.is_none() {
+                            " (down: lost)"
+                        } else {
+                            ""
+                        }
+                    );
+                    self.note(line);
+                }
+                if self.nodes[to].engine.is_none() {
+                    return; // down: lost
+                }
+                match self.nodes[to].engine {
+                    Some(Engine::Relay(_)) => {
+                        self.input_relay(to, isthmus_relay::Input::Message(message))
+                    }
+                    Some(Engine::Gateway(_)) => {
+                        self.input_gateway(to, isthmus_gateway::Input::Message(message))
+                    }
+                    None => {}
+                }
+            }
+            Event::Timer {
+                node,
+                key,
+                generation,
+            } => {
+                if self.nodes[node].timers.get(&key) != Some(&generation)
+                    || self.nodes[node].engine.is_none()
+                {
+                    return;
+                }
+                self.nodes[node].timers.remove(&key);
+                match key {
+                    TimerKey::Relay(timer) => {
+                        self.input_relay(node, isthmus_relay::Input::Timer(timer))
+                    }
+                    TimerKey::Gateway(timer) => {
+                        self.input_gateway(node, isthmus_gateway::Input::Timer(timer))
+                    }
+                }
+            }
+            Event::Crash { node } => {
+                if self.nodes[node].engine.is_some() && self.faults_on() {
+                    self.crash(node);
+                }
+            }
+            Event::Restart { node } => self.restart(node),
+        }
+    }
+
+    fn crash(&mut self, node: usize) {
+        if self.trace.is_some() {
+            let line = format!("{} crashes", self.nodes[node].id);
+            self.note(line);
+        }
+        let n = &mut self.nodes[node];
+        n.engine = None;
+        n.timers.clear();
+        n.crashes += 1;
+        self.report.crashes += 1;
+        let down = self.rng.between(1, self.config.max_downtime_ms);
+        self.push(self.now_ms + down, Event::Restart { node });
+    }
+
+    fn restart(&mut self, node: usize) {
+        if self.nodes[node].engine.is_some() {
+            return;
+        }
+        if self.trace.is_some() {
+            let line = format!("{} restarts from its store", self.nodes[node].id);
+            self.note(line);
+        }
+        if self.config.broken == Some(Broken::ForgetOnRestart) && self.nodes[node].ledger.is_some()
+        {
+            self.nodes[node].store.clear();
+        }
+        let now = self.local_now(node);
+        let relay_index = self.relay_nodes.iter().position(|r| *r == node);
+        let n = &self.nodes[node];
+        let engine = match (relay_index, n.ledger) {
+            (Some(r), _) => {
+                let gateways: BTreeMap<Mic, NodeId> = self
+                    .gateway_of_market
+                    .iter()
+                    .map(|(m, g)| (m.clone(), self.nodes[*g].id.clone()))
+                    .collect();
+                let relay_config = RelayConfig {
+                    node: n.id.clone(),
+                    gateways,
+                    timing: self.config.timing,
+                    settlement_prefix: format!("STL{r}"),
+                };
+                let records = n.store.values().filter_map(|record| match record {
+                    StoreRecord::Relay(record) => Some(record.clone()),
+                    StoreRecord::Gateway(_) => None,
+                });
+                let mut relay = Relay::restore(relay_config, records);
+                relay.resume(now);
+                Engine::Relay(Box::new(relay))
+            }
+            (None, Some(ledger)) => {
+                let relays: Vec<NodeId> = self
+                    .relay_nodes
+                    .iter()
+                    .map(|r| self.nodes[*r].id.clone())
+                    .collect();
+                let gateways: BTreeMap<Mic, NodeId> = self
+                    .gateway_of_market
+                    .iter()
+                    .map(|(m, g)| (m.clone(), self.nodes[*g].id.clone()))
+                    .collect();
+                let config = gateway_config(
+                    &self.config,
+                    &n.id,
+                    &self.ledgers[ledger].market,
+                    &relays,
+                    &gateways,
+                );
+                let records = n.store.values().filter_map(|record| match record {
+                    StoreRecord::Gateway(record) => Some(record.clone()),
+                    StoreRecord::Relay(_) => None,
+                });
+                let mut gateway = Gateway::restore(config, records);
+                gateway.resume(now);
+                Engine::Gateway(Box::new(gateway))
+            }
+            (None, None) => return,
+        };
+        self.nodes[node].engine = Some(engine);
+        if self.config.faults.crash {
+            let next = self.now_ms
+                + self.rng.between(
+                    self.config.max_downtime_ms * 2,
+                    self.config.mean_crash_interval_ms * 2,
+                );
+            if next < self.faults_until_ms {
+                self.push(next, Event::Crash { node });
+            }
+        }
+        self.drain(node);
+    }
+
+    fn input_relay(&mut self, node: usize, input: isthmus_relay::Input) {
+        let now = self.local_now(node);
+        let n = &mut self.nodes[node];
+        if let Some(Engine::Relay(relay)) = &mut n.engine {
+            relay.handle(now, input, &mut n.rng);
+        }
+        self.drain(node);
+    }
+
+    fn input_gateway(&mut self, node: usize, input: isthmus_gateway::Input) {
+        let now = self.local_now(node);
+        let n = &mut self.nodes[node];
+        if let Some(Engine::Gateway(gateway)) = &mut n.engine {
+            gateway.handle(now, input, &mut n.rng);
+        }
+        self.drain(node);
+    }
+
+    /// Carries out a node's outputs until it has none; a crash may strike
+    /// between any two of them.
+    fn drain(&mut self, node: usize) {
+        loop {
+            let output = match &mut self.nodes[node].engine {
+                Some(Engine::Relay(relay)) => relay.poll().map(Output::Relay),
+                Some(Engine::Gateway(gateway)) => gateway.poll().map(Output::Gateway),
+                None => return,
+            };
+            let Some(output) = output else { return };
+            if self.crash_now() {
+                self.crash(node);
+                return;
+            }
+            match output {
+                Output::Relay(isthmus_relay::Output::Persist(write)) => {
+                    self.check_cause(node, write.cause.as_ref());
+                    for record in write.records {
+                        self.nodes[node]
+                            .store
+                            .insert(StoreKey::Relay(record.key()), StoreRecord::Relay(record));
+                    }
+                    self.input_relay_quiet(node, isthmus_relay::Input::Persisted(write.id));
+                }
+                Output::Gateway(isthmus_gateway::Output::Persist(write)) => {
+                    self.check_cause(node, write.cause.as_ref());
+                    for record in write.records {
+                        self.nodes[node].store.insert(
+                            StoreKey::Gateway(record.key()),
+                            StoreRecord::Gateway(record),
+                        );
+                    }
+                    self.input_gateway_quiet(node, isthmus_gateway::Input::Persisted(write.id));
+                }
+                Output::Relay(isthmus_relay::Output::Send(outbound))
+                | Output::Gateway(isthmus_gateway::Output::Send(outbound)) => {
+                    self.send(node, outbound)
+                }
+                Output::Relay(isthmus_relay::Output::SetTimer { timer, at_ms }) => {
+                    self.set_timer(node, TimerKey::Relay(timer), at_ms)
+                }
+                Output::Gateway(isthmus_gateway::Output::SetTimer { timer, at_ms }) => {
+                    self.set_timer(node, TimerKey::Gateway(timer), at_ms)
+                }
+                Output::Gateway(isthmus_gateway::Output::Ledger {
+                    settlement_id,
+                    leg,
+                    command,
+                }) => {
+                    let result = self.run_ledger(node, &settlement_id, leg, &command);
+                    if self.crash_now() {
+                        // The ledger did it; the gateway never heard (ISM-1 §12.10 item 1).
+                        self.crash(node);
+                        return;
+                    }
+                    self.input_gateway_quiet(
+                        node,
+                        isthmus_gateway::Input::Ledger {
+                            settlement_id,
+                            leg,
+                            result,
+                        },
+                    );
+                }
+                Output::Gateway(isthmus_gateway::Output::Notify(body)) => self.notified(body),
+            }
+        }
+    }
+
+    fn input_relay_quiet(&mut self, node: usize, input: isthmus_relay::Input) {
+        let now = self.local_now(node);
+        let n = &mut self.nodes[node];
+        if let Some(Engine::Relay(relay)) = &mut n.engine {
+            relay.handle(now, input, &mut n.rng);
+        }
+    }
+
+    fn input_gateway_quiet(&mut self, node: usize, input: isthmus_gateway::Input) {
+        let now = self.local_now(node);
+        let n = &mut self.nodes[node];
+        if let Some(Engine::Gateway(gateway)) = &mut n.engine {
+            gateway.handle(now, input, &mut n.rng);
+        }
+    }
+
+    /// A crash between two outputs, rarely, while faults are on.
+    fn crash_now(&mut self) -> bool {
+        self.config.faults.crash && self.faults_on() && self.rng.below(400) == 0
+    }
+
+    fn check_cause(&mut self, node: usize, cause: Option<&(NodeId, isthmus_spec::ids::MessageId)>) {
+        let Some(cause) = cause else { return };
+        if !self.handled.insert(hash_of(&(node, cause))) {
+            let detail = format!(
+                "{} handled message {} from {} a second time",
+                self.nodes[node].id, cause.1, cause.0
+            );
+            self.violation(Invariant::ExactlyOnce, None, detail);
+        }
+    }
+
+    fn send(&mut self, from: usize, outbound: Outbound) {
+        self.report.messages += 1;
+        if self.trace.is_some() {
+            let line = format!(
+                "{} sends {} {} to {}{}",
+                self.nodes[from].id,
+                outbound.body.kind(),
+                outbound.id,
+                outbound.to,
+                describe(&outbound.body)
+            );
+            self.note(line);
+        }
+        let Some(to) = self.nodes.iter().position(|n| n.id == outbound.to) else {
+            return;
+        };
+        let faults = self.config.faults.network && self.faults_on();
+        if faults && self.rng.percent(self.config.loss_percent) {
+            self.report.lost += 1;
+            return;
+        }
+        let copies = if faults && self.rng.percent(self.config.duplicate_percent) {
+            self.report.duplicated += 1;
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let delay = if self.config.faults.network {
+                self.rng.between(1, self.config.max_delay_ms)
+            } else {
+                1
+            };
+            let message = Inbound {
+                sender: self.nodes[from].id.clone(),
+                id: outbound.id.clone(),
+                body: outbound.body.clone(),
+            };
+            self.push(self.now_ms + delay, Event::Deliver { to, message });
+        }
+    }
+
+    fn set_timer(&mut self, node: usize, key: TimerKey, at_local_ms: u64) {
+        let n = &mut self.nodes[node];
+        n.next_timer_generation += 1;
+        let generation = n.next_timer_generation;
+        n.timers.insert(key.clone(), generation);
+        let at_global = (at_local_ms as i64 - n.offset_ms).max(self.now_ms as i64) as u64;
+        self.push(
+            at_global,
+            Event::Timer {
+                node,
+                key,
+                generation,
+            },
+        );
+    }
+
+    fn notified(&mut self, body: Body) {
+        let instruction_id = match &body {
+            Body::SettlementConfirmation(confirmation) => Some(confirmation.instruction_id.clone()),
+            Body::InstructionStatus(status)
+                if status.status == isthmus_spec::body::InstructionState::Cancelled =>
+            {
+                if status.settlement_id.is_none() {
+                    self.report.cancelled_unmatched += 1;
+                }
+                Some(status.instruction_id.clone())
+            }
+            _ => None,
+        };
+        if let Some(id) = instruction_id {
+            self.final_words.entry(id).or_insert(self.now_ms);
+        }
+    }
+
+    fn violation(&mut self, invariant: Invariant, trade: Option<usize>, detail: String) {
+        self.report.violations.push(Violation {
+            invariant,
+            seed: self.config.seed,
+            trade,
+            detail,
+        });
+    }
+
+    // ----- the ledgers and what the simulator checks on them -----
+
+    fn run_ledger(
+        &mut self,
+        node: usize,
+        settlement_id: &Reference,
+        leg: Leg,
+        command: &LedgerCommand,
+    ) -> isthmus_adapters::ledger_side::CommandResult {
+        self.report.ledger_commands += 1;
+        let Some(ledger_index) = self.nodes[node].ledger else {
+            unreachable!("only gateways run ledger commands")
+        };
+        if self.config.broken == Some(Broken::WatcherNeverRefunds)
+            && matches!(command, LedgerCommand::Refund(_))
+        {
+            return Err(LedgerFailure::unknown(
+                isthmus_ledger::LedgerReason::StoreFailed,
+                "broken variant: the watcher never refunds",
+            ));
+        }
+        let ledger = &mut self.ledgers[ledger_index];
+        ledger
+            .clock
+            .set((self.now_ms as i64 + ledger.offset_ms).max(0) as u64);
+        let result = LedgerSide::execute(&mut ledger.side, command);
+        if self.trace.is_some() {
+            let line = format!(
+                "{} ledger {:?} for {settlement_id} {leg}: {}",
+                self.nodes[node].id,
+                command_name(command),
+                match &result {
+                    Ok(_) => "done".to_string(),
+                    Err(e) => e.to_string(),
+                }
+            );
+            self.note(line);
+        }
+        let trade = self.trade_of(node, settlement_id);
+        let now = self.now_ms;
+        let seen = self.legs.entry(settlement_id.clone()).or_default();
+        seen.trade = seen.trade.or(trade);
+        seen.last_change_ms = now;
+        let mut problems = Vec::new();
+        match (&result, command) {
+            (Ok(LedgerDone::Locked(_)), LedgerCommand::Lock(order)) => {
+                if !seen.locked.contains(&leg) {
+                    seen.locked.push(leg);
+                }
+                if let Some(trade) = trade.map(|t| &self.trades[t]) {
+                    let (from, to, units) = intended(trade, leg);
+                    let ok = order.from.to_string() == from
+                        && order.beneficiary.to_string() == to
+                        && Some(order.units) == units;
+                    if !ok {
+                        problems.push((Invariant::Beneficiary, format!("the {leg} leg locked {} units from {} for {}, but the trade says {units:?} from {from} for {to}", order.units, order.from, order.beneficiary)));
+                    }
+                }
+            }
+            (Ok(LedgerDone::Claimed(_)), _) => {
+                if !seen.claimed.contains(&leg) {
+                    seen.claimed.push(leg);
+                }
+                let other = other_leg(leg);
+                let payment = trade
+                    .map(|t| self.trades[t].kind != TradeKind::FreeOfPayment)
+                    .unwrap_or(true);
+                if payment && !seen.locked.contains(&other) {
+                    problems.push((
+                        Invariant::ClaimBeforeLocks,
+                        format!("the {leg} leg was claimed while the {other} leg was not locked"),
+                    ));
+                }
+            }
+            (Ok(LedgerDone::Refunded(_)), _) if !seen.refunded.contains(&leg) => {
+                seen.refunded.push(leg);
+            }
+            _ => {}
+        }
+        let seen = seen.clone();
+        if !seen.claimed.is_empty() && !seen.refunded.is_empty() {
+            problems.push((
+                Invariant::Atomicity,
+                format!(
+                    "settlement {settlement_id}: claimed {:?} but refunded {:?}",
+                    seen.claimed, seen.refunded
+                ),
+            ));
+        }
+        for (invariant, detail) in problems {
+            self.violation(invariant, trade, detail);
+        }
+        result
+    }
+
+    fn trade_of(&self, node: usize, settlement_id: &Reference) -> Option<usize> {
+        let Some(Engine::Gateway(gateway)) = &self.nodes[node].engine else {
+            return None;
+        };
+        let proposal = &gateway.settlement(settlement_id)?.proposal;
+        let text = proposal.deliver_instruction_id.as_str();
+        text.rsplit_once('-')
+            .and_then(|(_, index)| index.parse().ok())
+    }
+
+    /// Checks at the end: every settlement final and every lock closed
+    /// (liveness), the holdings equal what the settled trades moved
+    /// (beneficiaries and conservation), every participant told.
+    fn check_end(&mut self) {
+        let mut relay_outcomes: HashMap<Reference, (Phase, Option<usize>, u64)> = HashMap::new();
+        for r in self.relay_nodes.clone() {
+            if self.nodes[r].engine.is_none() {
+                self.restart(r);
+            }
+            if let Some(Engine::Relay(relay)) = &self.nodes[r].engine {
+                for settlement in relay.settlements() {
+                    let trade = settlement
+                        .proposal
+                        .deliver_instruction_id
+                        .as_str()
+                        .rsplit_once('-')
+                        .and_then(|(_, i)| i.parse().ok());
+                    relay_outcomes.insert(
+                        settlement.id.clone(),
+                        (settlement.phase, trade, settlement.matched_at_ms),
+                    );
+                }
+                let stats = relay.stats();
+                self.report.settled += stats.settled;
+                self.report.aborted += stats.aborted;
+            }
+        }
+        self.report.settlements = relay_outcomes.len() as u64;
+        let timing = self.config.timing;
+        let bound_ms =
+            timing.max_clock_skew_ms + 4 * (timing.retransmit_ms + self.config.max_delay_ms);
+        let mut problems = Vec::new();
+        for (id, (phase, trade, matched_at)) in &relay_outcomes {
+            if !phase.is_final() {
+                problems.push((
+                    Invariant::Liveness,
+                    *trade,
+                    format!("settlement {id} is still {} at the end", phase.name()),
+                ));
+                continue;
+            }
+            let seen = self.legs.get(id).cloned().unwrap_or_default();
+            let open = seen
+                .locked
+                .iter()
+                .filter(|leg| !seen.claimed.contains(leg) && !seen.refunded.contains(leg))
+                .count();
+            if open > 0 {
+                problems.push((
+                    Invariant::Liveness,
+                    *trade,
+                    format!(
+                        "settlement {id} ended {} with {open} lock(s) never claimed or refunded",
+                        phase.name()
+                    ),
+                ));
+            }
+            let due = (*matched_at + timing.securities_expiry_ms).max(self.faults_until_ms)
+                + bound_ms
+                + 1_000;
+            if seen.last_change_ms > due + 1_000 {
+                problems.push((
+                    Invariant::Liveness,
+                    *trade,
+                    format!(
+                        "settlement {id}'s last lock closed at {} ms, after the bound {due} ms",
+                        seen.last_change_ms
+                    ),
+                ));
+            }
+            if *phase == Phase::Settled && seen.claimed.len() != seen.locked.len() {
+                problems.push((
+                    Invariant::Atomicity,
+                    *trade,
+                    format!(
+                        "the relay says {id} settled, but the ledgers claimed {:?} of {:?}",
+                        seen.claimed, seen.locked
+                    ),
+                ));
+            }
+        }
+        for (trade_index, trade) in self.trades.iter().enumerate() {
+            for instruction in [Some(&trade.deliver), trade.receive.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                if !self.final_words.contains_key(&instruction.instruction_id)
+                    && trade.kind != TradeKind::Unmatched
+                    && trade.kind != TradeKind::OneSided
+                {
+                    problems.push((
+                        Invariant::Liveness,
+                        Some(trade_index),
+                        format!(
+                            "instruction {} never had the relay's final word",
+                            instruction.instruction_id
+                        ),
+                    ));
+                }
+            }
+        }
+        for (invariant, trade, detail) in problems {
+            self.violation(invariant, trade, detail);
+        }
+        self.check_holdings();
+    }
+
+    fn check_holdings(&mut self) {
+        let mut expected: BTreeMap<(usize, String), i128> = BTreeMap::new();
+        for (ledger, account, units) in initial_holdings() {
+            *expected.entry((ledger, account)).or_default() += units;
+        }
+        for seen in self.legs.values() {
+            let Some(trade) = seen.trade.map(|t| &self.trades[t]) else {
+                continue;
+            };
+            for leg in &seen.claimed {
+                let (from, to, units) = intended(trade, *leg);
+                let units = i128::from(units.unwrap_or(0));
+                let ledger = if *leg == Leg::Securities { 0 } else { 1 };
+                *expected.entry((ledger, from)).or_default() -= units;
+                *expected.entry((ledger, to)).or_default() += units;
+            }
+        }
+        let mut problems = Vec::new();
+        for ((ledger, account), units) in &expected {
+            let asset = asset_of(*ledger);
+            let Ok(account_ref) = isthmus_ledger::parse_account(account) else {
+                continue;
+            };
+            let held = self.ledgers[*ledger]
+                .side
+                .ledger()
+                .balance(&account_ref, &asset)
+                .map(|h| h.total() as i128)
+                .unwrap_or(-1);
+            if held != *units {
+                problems.push((Invariant::Beneficiary, format!("{account} on {} holds {held} units of {asset:?}; the settled trades leave it {units}", self.ledgers[*ledger].market)));
+            }
+        }
+        for ledger in &self.ledgers {
+            if let Err(error) = ledger.side.ledger().state().check_invariants() {
+                problems.push((
+                    Invariant::Conservation,
+                    format!("the ledger of {}: {error}", ledger.market),
+                ));
+            }
+        }
+        for (invariant, detail) in problems {
+            self.violation(invariant, None, detail);
+        }
+    }
+}
+
+enum Output {
+    Relay(isthmus_relay::Output),
+    Gateway(isthmus_gateway::Output),
+}
+
+fn gateway_config(
+    config: &RunConfig,
+    id: &NodeId,
+    market: &Mic,
+    relays: &[NodeId],
+    gateways: &BTreeMap<Mic, NodeId>,
+) -> GatewayConfig {
+    GatewayConfig {
+        node: id.clone(),
+        market: market.clone(),
+        relays: relays.to_vec(),
+        gateways: gateways.clone(),
+        timing: config.timing,
+    }
+}
+
+fn other_leg(leg: Leg) -> Leg {
+    match leg {
+        Leg::Securities => Leg::Cash,
+        Leg::Cash => Leg::Securities,
+    }
+}
+
+fn asset_of(ledger: usize) -> Asset {
+    let text = if ledger == 0 {
+        workload::ISIN
+    } else {
+        workload::CURRENCY
+    };
+    match Asset::parse(text) {
+        Ok(asset) => asset,
+        Err(error) => unreachable!("{text} is an asset: {error}"),
+    }
+}
+
+/// The accounts, units and direction the trade agreed for one leg.
+fn intended(trade: &Trade, leg: Leg) -> (String, String, Option<u64>) {
+    match leg {
+        Leg::Securities => (
+            workload::seller_safe(trade.seller),
+            workload::buyer_safe(trade.buyer),
+            Some(trade.shares * 1_000_000),
+        ),
+        Leg::Cash => (
+            workload::buyer_cash(trade.buyer),
+            workload::seller_cash(trade.seller),
+            Some(trade.cents),
+        ),
+    }
+}
+
+/// Every account's starting units: (ledger 0 securities | 1 cash, account, units).
+fn initial_holdings() -> Vec<(usize, String, i128)> {
+    let mut holdings = Vec::new();
+    for k in 0..workload::PARTICIPANTS {
+        holdings.push((
+            0,
+            workload::seller_safe(Some(k)),
+            i128::from(workload::SHARES_EACH) * 1_000_000,
+        ));
+        holdings.push((0, workload::buyer_safe(k), 0));
+        holdings.push((
+            1,
+            workload::buyer_cash(k),
+            i128::from(workload::AUD_EACH) * 100,
+        ));
+        holdings.push((1, workload::seller_cash(Some(k)), 0));
+    }
+    holdings.push((0, workload::seller_safe(None), 0));
+    holdings.push((1, workload::seller_cash(None), 0));
+    holdings
+}
+
+fn fund(ledgers: &mut [MarketLedger]) -> Result<(), String> {
+    let mut key = 0u64;
+    for (ledger, account, units) in initial_holdings() {
+        let side = &mut ledgers[ledger].side;
+        key += 1;
+        let open = Operation::open_account(&account).map_err(|e| e.to_string())?;
+        side.execute(&format!("setup-{key}"), open)
+            .map_err(|e| e.to_string())?;
+        if units > 0 {
+            key += 1;
+            let asset = if ledger == 0 {
+                workload::ISIN
+            } else {
+                workload::CURRENCY
+            };
+            let amount = asset_of(ledger).format_units(units as u64);
+            let issue = Operation::issue(&account, asset, &amount).map_err(|e| e.to_string())?;
+            side.execute(&format!("setup-{key}"), issue)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn command_name(command: &LedgerCommand) -> &'static str {
+    match command {
+        LedgerCommand::Lock(_) => "lock",
+        LedgerCommand::Claim(_) => "claim",
+        LedgerCommand::Refund(_) => "refund",
+    }
+}
+
+/// The settlement and instruction a body names, for the trace.
+fn describe(body: &Body) -> String {
+    match body {
+        Body::SettlementInstruction(b) => format!(" [{}]", b.instruction_id),
+        Body::InstructionStatus(b) => format!(
+            " [{} {} {}]",
+            b.instruction_id,
+            b.status,
+            b.settlement_id.as_ref().map_or("", |s| s.as_str())
+        ),
+        Body::SettlementProposal(b) => format!(
+            " [{} {} {}]",
+            b.settlement_id, b.deliver_instruction_id, b.receive_instruction_id
+        ),
+        Body::LockRequest(b) => format!(" [{} {}]", b.settlement_id, b.leg),
+        Body::LockReceipt(b) => format!(" [{} {}]", b.settlement_id, b.leg),
+        Body::ClaimRequest(b) => format!(" [{}]", b.settlement_id),
+        Body::ClaimReceipt(b) => format!(" [{} {}]", b.settlement_id, b.leg),
+        Body::RefundReceipt(b) => format!(" [{} {}]", b.settlement_id, b.leg),
+        Body::SettlementConfirmation(b) => format!(" [{} {}]", b.instruction_id, b.settlement_id),
+        Body::Error(b) => format!(" [{} {}]", b.code.as_str(), b.text.as_str()),
+        Body::HoldingsStatement(_) => String::new(),
+    }
+}

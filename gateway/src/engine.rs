@@ -57,6 +57,13 @@ pub enum Input {
     Timer(GatewayTimer),
     /// Every write up to and including this id is durable.
     Persisted(u64),
+    /// The participant has every notice of an instruction up to and including `index`.
+    Acknowledged {
+        /// The instruction.
+        instruction_id: Reference,
+        /// The last notice it has.
+        index: usize,
+    },
 }
 
 /// A gateway timer; setting one again moves it.
@@ -93,8 +100,16 @@ pub enum Output {
         at_ms: u64,
     },
     /// Tell the participant: an InstructionStatus or SettlementConfirmation
-    /// for one of its instructions, as the relay sent it.
-    Notify(Body),
+    /// for one of its instructions, as the relay sent it. Repeated after a
+    /// restart until the participant acknowledges it ([`Input::Acknowledged`]).
+    Notify {
+        /// The instruction.
+        instruction_id: Reference,
+        /// The notice's place in the instruction's notices, from 0.
+        index: usize,
+        /// The notice.
+        body: Body,
+    },
 }
 
 /// The gateway engine.
@@ -168,6 +183,25 @@ impl Gateway {
                 at_ms: now_ms,
             });
         }
+        let mut pending: Vec<&InstructionRecord> = self
+            .instructions
+            .values()
+            .filter(|record| record.acknowledged < record.notices.len())
+            .collect();
+        pending.sort_by(|a, b| {
+            a.instruction
+                .instruction_id
+                .cmp(&b.instruction.instruction_id)
+        });
+        for record in pending {
+            for (index, body) in record.notices.iter().enumerate().skip(record.acknowledged) {
+                step.actions.push(Output::Notify {
+                    instruction_id: record.instruction.instruction_id.clone(),
+                    index,
+                    body: body.clone(),
+                });
+            }
+        }
         let mut ids: Vec<&Reference> = self.settlements.keys().collect();
         ids.sort();
         for id in ids {
@@ -213,6 +247,10 @@ impl Gateway {
                 self.durable = self.durable.max(id);
                 return;
             }
+            Input::Acknowledged {
+                instruction_id,
+                index,
+            } => self.on_acknowledged(&instruction_id, index, &mut step),
             Input::Submit { instruction, relay } => {
                 self.on_submit(now_ms, instruction, relay, &mut step, entropy)
             }
@@ -299,6 +337,8 @@ impl Gateway {
             relay: relay.clone(),
             status: None,
             final_word: false,
+            notices: Vec::new(),
+            acknowledged: 0,
         };
         step.records
             .push(Record::Instruction(Box::new(record.clone())));
@@ -449,12 +489,11 @@ impl Gateway {
             InstructionState::Rejected | InstructionState::Cancelled
         );
         step.cause = Some((message.sender.clone(), message.id.clone()));
+        notify(&mut record, Body::InstructionStatus(status), step);
         step.records
             .push(Record::Instruction(Box::new(record.clone())));
         self.instructions
             .insert(record.instruction.instruction_id.clone(), record);
-        step.actions
-            .push(Output::Notify(Body::InstructionStatus(status)));
     }
 
     /// The relay's final word for one of our instructions: a confirmation or
@@ -470,7 +509,10 @@ impl Gateway {
         let Some(record) = self.instructions.get(instruction_id) else {
             return;
         };
-        if record.relay != message.sender || record.final_word {
+        if record.relay != message.sender {
+            return;
+        }
+        if record.final_word {
             if let Some(settlement) = settlement_id.and_then(|id| self.settlements.get(id)) {
                 if !settlement.final_word {
                     let mut settlement = settlement.clone();
@@ -489,6 +531,7 @@ impl Gateway {
             _ => InstructionState::Matched,
         });
         step.cause = Some((message.sender.clone(), message.id.clone()));
+        notify(&mut record, body, step);
         step.records
             .push(Record::Instruction(Box::new(record.clone())));
         self.instructions.insert(instruction_id.clone(), record);
@@ -499,7 +542,21 @@ impl Gateway {
                 .push(Record::Settlement(Box::new(settlement.clone())));
             self.settlements.insert(settlement.id().clone(), settlement);
         }
-        step.actions.push(Output::Notify(body));
+    }
+
+    fn on_acknowledged(&mut self, instruction_id: &Reference, index: usize, step: &mut Step) {
+        let Some(record) = self.instructions.get(instruction_id) else {
+            return;
+        };
+        let acknowledged = (index + 1).min(record.notices.len());
+        if acknowledged <= record.acknowledged {
+            return;
+        }
+        let mut record = record.clone();
+        record.acknowledged = acknowledged;
+        step.records
+            .push(Record::Instruction(Box::new(record.clone())));
+        self.instructions.insert(instruction_id.clone(), record);
     }
 
     // ----- proposal and lock (ISM-1 §12.6 rules 2–4) -----
@@ -1254,6 +1311,17 @@ impl Gateway {
             }
         }
     }
+}
+
+/// Adds a notice for the participant to `record` (persisted with it) and
+/// tells the participant once the write is durable.
+fn notify(record: &mut InstructionRecord, body: Body, step: &mut Step) {
+    step.actions.push(Output::Notify {
+        instruction_id: record.instruction.instruction_id.clone(),
+        index: record.notices.len(),
+        body: body.clone(),
+    });
+    record.notices.push(body);
 }
 
 /// How far an instruction has come, by the relay's statuses (ISM-1 §12.2 item 1).

@@ -4,7 +4,7 @@
 
 use isthmus_adapters::ledger_side::{Claimed, LockOrder, Locked, Refunded};
 use isthmus_spec::body::{
-    InstructionState, Leg, LockRequest, SettlementInstruction, SettlementProposal,
+    Body, InstructionState, Leg, LockRequest, SettlementInstruction, SettlementProposal,
 };
 use isthmus_spec::ids::{MessageId, NodeId, Preimage, Reference};
 
@@ -19,6 +19,11 @@ pub struct InstructionRecord {
     pub status: Option<InstructionState>,
     /// Whether the relay's final word (a confirmation, or CANCELLED) came.
     pub final_word: bool,
+    /// Every InstructionStatus and SettlementConfirmation for the participant,
+    /// in order: kept until it acknowledges them, so none is lost to a crash.
+    pub notices: Vec<Body>,
+    /// How many of `notices` the participant has acknowledged.
+    pub acknowledged: usize,
 }
 
 /// Where a leg stands at its gateway (ISM-1 §12.2 item 3).

@@ -36,6 +36,7 @@ pub fn run_one(config: RunConfig) -> Report {
             violations: vec![Violation {
                 invariant: Invariant::Conservation,
                 seed: config.seed,
+                run_trades: config.trades,
                 trade: None,
                 detail: format!("the run could not be set up: {error}"),
             }],

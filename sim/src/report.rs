@@ -46,6 +46,8 @@ pub struct Violation {
     pub invariant: Invariant,
     /// The run's seed, to replay it.
     pub seed: u64,
+    /// The run's trade count, to replay it.
+    pub run_trades: usize,
     /// The trade it concerns, if one.
     pub trade: Option<usize>,
     /// What was seen.
@@ -136,6 +138,7 @@ impl Report {
             "violations": self.violations.iter().map(|v| serde_json::json!({
                 "invariant": v.invariant.name(),
                 "seed": v.seed,
+                "run_trades": v.run_trades,
                 "trade": v.trade,
                 "detail": v.detail,
             })).collect::<Vec<_>>(),

@@ -721,7 +721,21 @@ impl World {
                         },
                     );
                 }
-                Output::Gateway(isthmus_gateway::Output::Notify(body)) => self.notified(body),
+                Output::Gateway(isthmus_gateway::Output::Notify {
+                    instruction_id,
+                    index,
+                    body,
+                }) => {
+                    self.notified(body);
+                    // The participant acknowledges at once.
+                    self.input_gateway_quiet(
+                        node,
+                        isthmus_gateway::Input::Acknowledged {
+                            instruction_id,
+                            index,
+                        },
+                    );
+                }
             }
         }
     }
@@ -744,7 +758,7 @@ impl World {
 
     /// A crash between two outputs, rarely, while faults are on.
     fn crash_now(&mut self) -> bool {
-        self.config.faults.crash && self.faults_on() && self.rng.below(400) == 0
+        self.config.faults.crash && self.faults_on() && self.rng.below(1_000) == 0
     }
 
     fn check_cause(&mut self, node: usize, cause: Option<&(NodeId, isthmus_spec::ids::MessageId)>) {
@@ -838,6 +852,7 @@ impl World {
         self.report.violations.push(Violation {
             invariant,
             seed: self.config.seed,
+            run_trades: self.config.trades,
             trade,
             detail,
         });
@@ -970,12 +985,18 @@ impl World {
                         (settlement.phase, trade, settlement.matched_at_ms),
                     );
                 }
-                let stats = relay.stats();
-                self.report.settled += stats.settled;
-                self.report.aborted += stats.aborted;
             }
         }
         self.report.settlements = relay_outcomes.len() as u64;
+        // Counted from the settlements' states: a relay's counters restart with it.
+        self.report.settled = relay_outcomes
+            .values()
+            .filter(|(phase, _, _)| *phase == Phase::Settled)
+            .count() as u64;
+        self.report.aborted = relay_outcomes
+            .values()
+            .filter(|(phase, _, _)| *phase == Phase::Aborted)
+            .count() as u64;
         let timing = self.config.timing;
         let bound_ms =
             timing.max_clock_skew_ms + 4 * (timing.retransmit_ms + self.config.max_delay_ms);

@@ -27,6 +27,33 @@ use isthmus_spec::protocol::{error_body, Entropy, Inbound, Outbound, SettlementR
 use crate::config::GatewayConfig;
 use crate::records::{InstructionRecord, LegPhase, LegRecord, Record, SettlementRecord, Write};
 
+/// Deliberately broken gateways, so that the simulator shows it catches
+/// each (issue 11 step 6). Only with the `broken-variants` feature.
+#[cfg(feature = "broken-variants")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GatewayBroken {
+    /// Sends messages and ledger orders before the write that explains them is durable.
+    SendsBeforePersisting,
+    /// Keeps its legs (locks, claims, the secret) in memory only, so a restart forgets them.
+    LegsInMemoryOnly,
+    /// Its watcher never refunds an expired lock.
+    WatcherNeverRefunds,
+    /// Locks with another participant's account as the beneficiary.
+    CreditsWrongAccount,
+    /// Does not check a proposal's expiries against Δ (with a relay that ignores Δ).
+    IgnoreDelta,
+}
+
+/// Stands in for [`GatewayBroken`] when the broken variants are not built.
+#[cfg(not(feature = "broken-variants"))]
+#[derive(Debug, Clone, Copy)]
+enum GatewayBroken {
+    SendsBeforePersisting,
+    LegsInMemoryOnly,
+    WatcherNeverRefunds,
+    IgnoreDelta,
+}
+
 /// How many repetition intervals a gateway waits between repeats of an
 /// instruction that has a status but not yet the relay's final word (ISM-1 §12.8).
 pub const STATUS_REPEAT_FACTOR: u64 = 10;
@@ -119,6 +146,10 @@ pub struct Gateway {
     settlements: HashMap<Reference, SettlementRecord>,
     /// Legs with a ledger command outstanding since start; a repetition waits for its answer.
     in_flight: BTreeSet<(Reference, Leg)>,
+    /// The settlement each instruction's leg was locked for: one only (§12.6 rule 3).
+    locked_for: HashMap<Reference, Reference>,
+    #[cfg(feature = "broken-variants")]
+    broken: Option<GatewayBroken>,
     writes: VecDeque<Write>,
     actions: VecDeque<(u64, Output)>,
     next_write: u64,
@@ -141,6 +172,9 @@ impl Gateway {
             instructions: HashMap::new(),
             settlements: HashMap::new(),
             in_flight: BTreeSet::new(),
+            locked_for: HashMap::new(),
+            #[cfg(feature = "broken-variants")]
+            broken: None,
             writes: VecDeque::new(),
             actions: VecDeque::new(),
             next_write: 1,
@@ -159,6 +193,14 @@ impl Gateway {
                         .insert(record.instruction.instruction_id.clone(), *record);
                 }
                 Record::Settlement(record) => {
+                    for leg in record
+                        .legs
+                        .iter()
+                        .filter(|leg| leg.phase != LegPhase::LockRefused)
+                    {
+                        let instruction = instruction_of(&record.proposal, leg.leg).clone();
+                        gateway.locked_for.insert(instruction, record.id().clone());
+                    }
                     gateway.settlements.insert(record.id().clone(), *record);
                 }
             }
@@ -215,6 +257,12 @@ impl Gateway {
 
     /// The next output, if any: writes first, then what they release.
     pub fn poll(&mut self) -> Option<Output> {
+        if self.is_broken(GatewayBroken::SendsBeforePersisting) {
+            // Acts first and persists after: a crash between the two loses what it did.
+            if let Some((_, action)) = self.actions.pop_front() {
+                return Some(action);
+            }
+        }
         if let Some(write) = self.writes.pop_front() {
             return Some(Output::Persist(write));
         }
@@ -222,6 +270,52 @@ impl Gateway {
             Some((gate, _)) if *gate <= self.durable => self.actions.pop_front().map(|(_, a)| a),
             _ => None,
         }
+    }
+
+    /// Makes this gateway one of the broken variants (tests only).
+    #[cfg(feature = "broken-variants")]
+    pub fn set_broken(&mut self, broken: Option<GatewayBroken>) {
+        self.broken = broken;
+    }
+
+    #[cfg(feature = "broken-variants")]
+    fn is_broken(&self, variant: GatewayBroken) -> bool {
+        self.broken == Some(variant)
+    }
+
+    #[cfg(not(feature = "broken-variants"))]
+    fn is_broken(&self, _variant: GatewayBroken) -> bool {
+        false
+    }
+
+    /// Another participant's account for the same leg (the wrong-account variant).
+    #[cfg(feature = "broken-variants")]
+    fn other_participant_account(
+        &self,
+        from: &isthmus_spec::body::AccountRef,
+        leg: Leg,
+    ) -> Option<isthmus_spec::body::AccountRef> {
+        let mut accounts: Vec<isthmus_spec::body::AccountRef> = self
+            .instructions
+            .values()
+            .filter_map(|record| {
+                let own = &record.instruction;
+                let owner = own.account_owner.clone()?;
+                match leg {
+                    Leg::Securities => Some(isthmus_spec::body::AccountRef {
+                        owner,
+                        account: own.safekeeping_account.clone(),
+                    }),
+                    Leg::Cash => Some(isthmus_spec::body::AccountRef {
+                        owner,
+                        account: own.cash.as_ref()?.account.clone()?,
+                    }),
+                }
+            })
+            .filter(|account| account != from)
+            .collect();
+        accounts.sort();
+        accounts.into_iter().next()
     }
 
     /// A settlement as this gateway knows it.
@@ -270,7 +364,16 @@ impl Gateway {
         self.queue(step);
     }
 
-    fn queue(&mut self, step: Step) {
+    fn queue(&mut self, mut step: Step) {
+        if self.is_broken(GatewayBroken::LegsInMemoryOnly) {
+            // Persists proposals but not its legs or the secret: a restart forgets them.
+            for record in &mut step.records {
+                if let Record::Settlement(settlement) = record {
+                    settlement.legs.clear();
+                    settlement.secret = None;
+                }
+            }
+        }
         if !step.records.is_empty() {
             let id = self.next_write;
             self.next_write += 1;
@@ -672,6 +775,10 @@ impl Gateway {
         step.cause = Some((message.sender.clone(), message.id.clone()));
         step.records
             .push(Record::Settlement(Box::new(settlement.clone())));
+        self.locked_for.insert(
+            instruction_of(&settlement.proposal, request.leg).clone(),
+            request.settlement_id.clone(),
+        );
         self.in_flight
             .insert((request.settlement_id.clone(), request.leg));
         step.actions.push(Output::Ledger {
@@ -751,6 +858,13 @@ impl Gateway {
                 self.config.node, settlement.relay
             )));
         };
+        if let Some(other) = self.locked_for.get(instruction_id) {
+            if other != &proposal.settlement_id {
+                return Err(mismatch(format!(
+                    "instruction {instruction_id} is locked for settlement {other} already; an instruction settles once"
+                )));
+            }
+        }
         let own = &own.instruction;
         let expected_from = match request.leg {
             Leg::Securities => {
@@ -786,7 +900,10 @@ impl Gateway {
                 - cash.expires_at.unix_millis())
             .max(0);
             let delta = i128::from(self.config.timing.delta_ms());
-            if own.payment == Payment::AgainstPayment && gap_ms < delta {
+            if own.payment == Payment::AgainstPayment
+                && gap_ms < delta
+                && !self.is_broken(GatewayBroken::IgnoreDelta)
+            {
                 return Err((
                     isthmus_spec::ReasonCode::ExpiryOrder.as_str().to_string(),
                     format!("the securities leg expires {gap_ms} ms after the cash leg, less than this network's Δ of {delta} ms"),
@@ -794,8 +911,16 @@ impl Gateway {
             }
         }
         let key = leg_key(&proposal.settlement_id, request.leg, "lock");
-        LockOrder::from_request(request, &self.config.market, key)
-            .map_err(|failure| ledger_code(&failure))
+        #[allow(unused_mut)]
+        let mut order = LockOrder::from_request(request, &self.config.market, key)
+            .map_err(|failure| ledger_code(&failure))?;
+        #[cfg(feature = "broken-variants")]
+        if self.is_broken(GatewayBroken::CreditsWrongAccount) {
+            if let Some(other) = self.other_participant_account(&request.from, request.leg) {
+                order.beneficiary = other;
+            }
+        }
+        Ok(order)
     }
 
     // ----- learning p and claiming (ISM-1 §12.6 rules 5–6, §12.7) -----
@@ -1161,8 +1286,11 @@ impl Gateway {
             .map(|leg| leg_expiry_ms(leg) + self.config.timing.max_clock_skew_ms)
             .min();
         match watcher {
-            Some(at) => repeat.min(at.max(now_ms)),
-            None => repeat,
+            // A watcher time already past was acted on at this firing, or
+            // could not be (its ledger order is in flight): retry at the
+            // repetition interval, never at once, so the timer cannot spin.
+            Some(at) if at > now_ms => repeat.min(at),
+            _ => repeat,
         }
     }
 
@@ -1178,6 +1306,7 @@ impl Gateway {
         };
         let mut settlement = settlement.clone();
         let skew = self.config.timing.max_clock_skew_ms;
+        let watcher_broken = self.is_broken(GatewayBroken::WatcherNeverRefunds);
         let mut changed = false;
         let mut commands: Vec<(Leg, LedgerCommand)> = Vec::new();
         for leg in settlement.legs.iter_mut() {
@@ -1205,7 +1334,8 @@ impl Gateway {
                 LegPhase::Locked | LegPhase::ClaimIntended
                     if expired
                         && !in_flight
-                        && (leg.phase == LegPhase::Locked || leg.claim_refused) =>
+                        && (leg.phase == LegPhase::Locked || leg.claim_refused)
+                        && !watcher_broken =>
                 {
                     leg.phase = LegPhase::RefundIntended;
                     changed = true;
@@ -1331,6 +1461,14 @@ fn status_rank(state: InstructionState) -> u8 {
         InstructionState::Unmatched => 1,
         InstructionState::Matched | InstructionState::Pending => 2,
         InstructionState::Rejected | InstructionState::Cancelled => 3,
+    }
+}
+
+/// The instruction of this gateway's participant that a leg locks for (§12.6 rule 3).
+fn instruction_of(proposal: &SettlementProposal, leg: Leg) -> &Reference {
+    match leg {
+        Leg::Securities => &proposal.deliver_instruction_id,
+        Leg::Cash => &proposal.receive_instruction_id,
     }
 }
 

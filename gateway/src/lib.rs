@@ -14,6 +14,8 @@ pub mod engine;
 pub mod records;
 
 pub use config::GatewayConfig;
+#[cfg(feature = "broken-variants")]
+pub use engine::GatewayBroken;
 pub use engine::{Gateway, GatewayTimer, Input, Output};
 pub use records::{LegPhase, Record, RecordKey, SettlementRecord, Write};
 

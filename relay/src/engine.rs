@@ -90,6 +90,21 @@ pub struct Relay {
     next_write: u64,
     durable: u64,
     stats: RelayStats,
+    #[cfg(feature = "broken-variants")]
+    broken: Option<RelayBroken>,
+}
+
+/// Deliberately broken relays, so that the simulator shows it catches each
+/// (issue 11 step 6). Only with the `broken-variants` feature, for tests.
+#[cfg(feature = "broken-variants")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelayBroken {
+    /// Reveals p as soon as one leg is locked.
+    RevealBeforeBothLocks,
+    /// Ignores Δ: T1 soon after matching, T2 one millisecond later, no reveal margin.
+    IgnoreDelta,
+    /// Sends before the write that explains the message is durable.
+    SendsBeforePersisting,
 }
 
 /// What one transition collects before it is queued.
@@ -117,6 +132,8 @@ impl Relay {
             next_write: 1,
             durable: 0,
             stats: RelayStats::default(),
+            #[cfg(feature = "broken-variants")]
+            broken: None,
         }
     }
 
@@ -173,6 +190,11 @@ impl Relay {
 
     /// The next output, if any: writes first, then the actions they release.
     pub fn poll(&mut self) -> Option<Output> {
+        if self.is_broken(RelayBroken::SendsBeforePersisting) {
+            if let Some((_, action)) = self.actions.pop_front() {
+                return Some(action);
+            }
+        }
         if let Some(write) = self.writes.pop_front() {
             return Some(Output::Persist(write));
         }
@@ -180,6 +202,22 @@ impl Relay {
             Some((gate, _)) if *gate <= self.durable => self.actions.pop_front().map(|(_, a)| a),
             _ => None,
         }
+    }
+
+    /// Makes this relay one of the broken variants (tests only).
+    #[cfg(feature = "broken-variants")]
+    pub fn set_broken(&mut self, broken: Option<RelayBroken>) {
+        self.broken = broken;
+    }
+
+    #[cfg(feature = "broken-variants")]
+    fn is_broken(&self, variant: RelayBroken) -> bool {
+        self.broken == Some(variant)
+    }
+
+    #[cfg(not(feature = "broken-variants"))]
+    fn is_broken(&self, _variant: BrokenNever) -> bool {
+        false
     }
 
     /// What the relay has done so far.
@@ -519,8 +557,15 @@ impl Relay {
         let secret = Preimage::from_bytes(secret);
         let hashlock = secret.hashlock();
         let timing = self.config.timing;
-        let t1 = now_ms + timing.cash_expiry_ms;
-        let t2 = now_ms + timing.securities_expiry_ms;
+        let (t1, t2) = if self.is_broken(RelayBroken::IgnoreDelta) {
+            let t1 = now_ms + timing.lock_window_ms / 10;
+            (t1, t1 + 1)
+        } else {
+            (
+                now_ms + timing.cash_expiry_ms,
+                now_ms + timing.securities_expiry_ms,
+            )
+        };
         let id = self.config.settlement_id(self.next_settlement);
         self.next_settlement += 1;
         let (deliver, receive) = as_pair(&record.instruction, &other.instruction);
@@ -797,6 +842,18 @@ impl Relay {
         let Some(first) = settlement.legs.first() else {
             return;
         };
+        if self.is_broken(RelayBroken::RevealBeforeBothLocks) {
+            // Reveals to every gateway at once, locked or not.
+            for leg in settlement.legs.iter().filter(|leg| leg.claimed.is_none()) {
+                let body = Body::ClaimRequest(ClaimRequest {
+                    settlement_id: settlement.id.clone(),
+                    hashlock: settlement.proposal.hashlock.clone(),
+                    preimage: secret.clone(),
+                });
+                self.send(step, &leg.gateway, body, now_ms, entropy);
+            }
+            return;
+        }
         let waiting_on = if first.claimed.is_none() {
             // The first leg; once the second is claimed (by hand-over) nothing more is needed from us
             // but the first leg's claim, which its gateway may still make.
@@ -948,19 +1005,12 @@ impl Relay {
         ) else {
             return;
         };
-        let Some(index) = settlement.legs.iter().position(|l| l.leg == receipt.leg) else {
-            let text = format!("settlement {} has no {} leg", settlement.id, receipt.leg);
-            return self.refuse(
-                step,
-                message,
-                SettlementReason::LegUnknown,
-                &text,
-                now_ms,
-                entropy,
-            );
-        };
-        if settlement.legs[index].locked.is_some() {
-            return; // a repeat changes nothing (rule 2)
+        // A repeat for a leg already done changes nothing (rules 2 and 7).
+        if settlement
+            .leg(receipt.leg)
+            .is_some_and(|leg| leg.locked.is_some())
+        {
+            return;
         }
         if !matches!(settlement.phase, Phase::Proposed | Phase::Locking) {
             let text = format!(
@@ -977,6 +1027,17 @@ impl Relay {
                 entropy,
             );
         }
+        let Some(index) = settlement.legs.iter().position(|l| l.leg == receipt.leg) else {
+            let text = format!("settlement {} has no {} leg", settlement.id, receipt.leg);
+            return self.refuse(
+                step,
+                message,
+                SettlementReason::LegUnknown,
+                &text,
+                now_ms,
+                entropy,
+            );
+        };
         let request = &settlement.legs[index].request;
         if receipt.hashlock != request.hashlock {
             let text = format!(
@@ -1011,7 +1072,8 @@ impl Relay {
             .handled
             .push((message.sender.clone(), message.id.clone()));
         settlement.legs[index].locked = Some(receipt);
-        let all_locked = settlement.legs.iter().all(|l| l.locked.is_some());
+        let all_locked = settlement.legs.iter().all(|l| l.locked.is_some())
+            || self.is_broken(RelayBroken::RevealBeforeBothLocks);
         if !all_locked {
             settlement.phase = Phase::Locking;
             step.records
@@ -1021,7 +1083,9 @@ impl Relay {
         }
         // Rule 5: reveal only with the margin left before the earliest expiry.
         let margin_left = settlement.earliest_expiry_ms().saturating_sub(now_ms);
-        if margin_left < self.config.timing.reveal_margin_ms {
+        if margin_left < self.config.timing.reveal_margin_ms
+            && !self.is_broken(RelayBroken::IgnoreDelta)
+        {
             let why = reason(
                 SettlementReason::RevealTooLate,
                 &format!(
@@ -1061,18 +1125,11 @@ impl Relay {
         ) else {
             return;
         };
-        let Some(index) = settlement.legs.iter().position(|l| l.leg == receipt.leg) else {
-            let text = format!("settlement {} has no {} leg", settlement.id, receipt.leg);
-            return self.refuse(
-                step,
-                message,
-                SettlementReason::LegUnknown,
-                &text,
-                now_ms,
-                entropy,
-            );
-        };
-        if settlement.legs[index].claimed.is_some() {
+        // A repeat for a leg already done changes nothing (rules 2 and 7).
+        if settlement
+            .leg(receipt.leg)
+            .is_some_and(|leg| leg.claimed.is_some())
+        {
             return;
         }
         if settlement.phase != Phase::Revealing {
@@ -1090,6 +1147,17 @@ impl Relay {
                 entropy,
             );
         }
+        let Some(index) = settlement.legs.iter().position(|l| l.leg == receipt.leg) else {
+            let text = format!("settlement {} has no {} leg", settlement.id, receipt.leg);
+            return self.refuse(
+                step,
+                message,
+                SettlementReason::LegUnknown,
+                &text,
+                now_ms,
+                entropy,
+            );
+        };
         if receipt.hashlock != settlement.proposal.hashlock {
             let text = format!(
                 "the claim receipt opens hashlock {}, not the settlement's {}",
@@ -1311,3 +1379,16 @@ fn confirmation(
         cash_journal: if against { cash_journal } else { None },
     }))
 }
+
+/// Stands in for [`RelayBroken`] when the broken variants are not built, so
+/// that the checks compile away.
+#[cfg(not(feature = "broken-variants"))]
+#[derive(Debug, Clone, Copy)]
+enum BrokenNever {
+    RevealBeforeBothLocks,
+    IgnoreDelta,
+    SendsBeforePersisting,
+}
+
+#[cfg(not(feature = "broken-variants"))]
+use BrokenNever as RelayBroken;

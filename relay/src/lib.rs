@@ -13,6 +13,8 @@ pub mod matching;
 pub mod records;
 
 pub use config::RelayConfig;
+#[cfg(feature = "broken-variants")]
+pub use engine::RelayBroken;
 pub use engine::{Input, Output, Relay, RelayStats, RelayTimer};
 pub use records::{InstructionKey, Phase, Record, RecordKey, SettlementRecord, Write};
 

@@ -16,7 +16,9 @@ pub mod workload;
 pub mod world;
 
 pub use report::{Invariant, Report, Violation};
-pub use world::{default_timing, Broken, Faults, RunConfig, World};
+#[cfg(feature = "broken-variants")]
+pub use world::Broken;
+pub use world::{default_timing, Faults, RunConfig, World};
 
 /// Trades per run by default: a run is one network's life.
 pub const DEFAULT_TRADES_PER_RUN: usize = 200;

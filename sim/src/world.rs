@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use isthmus_adapters::ledger_side::{LedgerCommand, LedgerDone, LedgerSide};
 use isthmus_adapters::NativeLedger;
 use isthmus_gateway::{Gateway, GatewayConfig, GatewayTimer};
-use isthmus_ledger::{Asset, Ledger, LedgerFailure, Operation};
+use isthmus_ledger::{Asset, Ledger, Operation};
 use isthmus_relay::{Phase, Relay, RelayConfig, RelayTimer};
 use isthmus_spec::body::{Body, Leg};
 use isthmus_spec::ident::Mic;
@@ -32,13 +32,61 @@ pub struct Faults {
     pub crash: bool,
 }
 
-/// A deliberately broken engine, to show the simulator catches it (issue 11 step 6).
+/// A deliberately broken engine, to show the simulator catches it (issue 11
+/// step 6). Only with the `broken-variants` feature.
+#[cfg(feature = "broken-variants")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Broken {
-    /// The gateways lose everything they persisted when they restart.
-    ForgetOnRestart,
+    /// The relay reveals p once one leg is locked.
+    RevealBeforeBothLocks,
+    /// The relay ignores Δ (T2 just after T1, no reveal margin) and the gateways do not check it.
+    IgnoreDelta,
+    /// The gateways keep their legs (locks, claims, the secret) in memory only and forget them on restart.
+    ForgetsUnpersisted,
+    /// The relay and the gateways send (and order their ledgers) before persisting.
+    SendsBeforePersisting,
     /// The gateways' watchers never refund.
     WatcherNeverRefunds,
+    /// The gateways lock with another participant's account as beneficiary.
+    CreditsWrongAccount,
+}
+
+#[cfg(feature = "broken-variants")]
+impl Broken {
+    /// Every variant.
+    pub const ALL: [Broken; 6] = [
+        Broken::RevealBeforeBothLocks,
+        Broken::IgnoreDelta,
+        Broken::ForgetsUnpersisted,
+        Broken::SendsBeforePersisting,
+        Broken::WatcherNeverRefunds,
+        Broken::CreditsWrongAccount,
+    ];
+
+    fn relay(self) -> Option<isthmus_relay::RelayBroken> {
+        match self {
+            Broken::RevealBeforeBothLocks => {
+                Some(isthmus_relay::RelayBroken::RevealBeforeBothLocks)
+            }
+            Broken::IgnoreDelta => Some(isthmus_relay::RelayBroken::IgnoreDelta),
+            Broken::SendsBeforePersisting => {
+                Some(isthmus_relay::RelayBroken::SendsBeforePersisting)
+            }
+            _ => None,
+        }
+    }
+
+    fn gateway(self) -> Option<isthmus_gateway::GatewayBroken> {
+        use isthmus_gateway::GatewayBroken as G;
+        match self {
+            Broken::IgnoreDelta => Some(G::IgnoreDelta),
+            Broken::ForgetsUnpersisted => Some(G::LegsInMemoryOnly),
+            Broken::SendsBeforePersisting => Some(G::SendsBeforePersisting),
+            Broken::WatcherNeverRefunds => Some(G::WatcherNeverRefunds),
+            Broken::CreditsWrongAccount => Some(G::CreditsWrongAccount),
+            Broken::RevealBeforeBothLocks => None,
+        }
+    }
 }
 
 /// One run's settings.
@@ -66,7 +114,11 @@ pub struct RunConfig {
     pub mean_crash_interval_ms: u64,
     /// Milliseconds between submitted trades.
     pub submit_interval_ms: u64,
+    /// Chance, per thousand, that a node crashes between two of its outputs
+    /// (after a write and before the sends it releases, say) while faults are on.
+    pub step_crash_per_mille: u64,
     /// A broken variant, for the simulator's own tests.
+    #[cfg(feature = "broken-variants")]
     pub broken: Option<Broken>,
 }
 
@@ -86,10 +138,16 @@ impl RunConfig {
             max_downtime_ms: 400,
             mean_crash_interval_ms: 4_000,
             submit_interval_ms: 20,
+            step_crash_per_mille: 1,
+            #[cfg(feature = "broken-variants")]
             broken: None,
         }
     }
 }
+
+/// The shortest time a node stays up after a restart before it may crash
+/// between two outputs again.
+pub const MIN_UPTIME_MS: u64 = 1_000;
 
 /// The simulator's network timing (ISM-1 §12.1): C = 2 s, K = 100 ms.
 pub fn default_timing() -> Timing {
@@ -139,6 +197,8 @@ struct Node {
     /// The market and ledger of a gateway.
     ledger: Option<usize>,
     crashes: u64,
+    /// When it last restarted, global milliseconds.
+    restarted_at_ms: u64,
 }
 
 struct MarketLedger {
@@ -204,6 +264,8 @@ pub struct World {
     report: Report,
     /// Every event, when tracing (a replay of a failing seed).
     trace: Option<Vec<String>>,
+    /// What each proposal sent named, by relay and settlement id: one settlement per id.
+    proposed: HashMap<(usize, Reference), (Reference, Reference, isthmus_spec::ids::Hashlock)>,
 }
 
 fn node_id(text: &str) -> NodeId {
@@ -269,13 +331,17 @@ impl World {
             nodes.push(Node {
                 id: id.clone(),
                 offset_ms: offset(&mut rng),
-                engine: Some(Engine::Relay(Box::new(Relay::new(relay_config)))),
+                engine: Some(Engine::Relay(Box::new(new_relay(
+                    &config,
+                    Relay::new(relay_config),
+                )))),
                 store: BTreeMap::new(),
                 timers: HashMap::new(),
                 next_timer_generation: 0,
                 rng: rng.fork(),
                 ledger: None,
                 crashes: 0,
+                restarted_at_ms: 0,
             });
         }
         let mut gateway_of_market = BTreeMap::new();
@@ -290,13 +356,17 @@ impl World {
             nodes.push(Node {
                 id: id.clone(),
                 offset_ms: offset(&mut rng),
-                engine: Some(Engine::Gateway(Box::new(Gateway::new(gateway_config)))),
+                engine: Some(Engine::Gateway(Box::new(new_gateway(
+                    &config,
+                    Gateway::new(gateway_config),
+                )))),
                 store: BTreeMap::new(),
                 timers: HashMap::new(),
                 next_timer_generation: 0,
                 rng: rng.fork(),
                 ledger: Some(index),
                 crashes: 0,
+                restarted_at_ms: 0,
             });
         }
         let mut trade_rng = rng.fork();
@@ -306,7 +376,11 @@ impl World {
             config.relays.max(1),
             &mut trade_rng,
         );
-        let faults_until_ms = (config.trades as u64 + 1) * config.submit_interval_ms;
+        // Faults last from the start through the last submission and the
+        // lives of its settlements; then the network heals (liveness, §12.10).
+        let faults_until_ms = 1_000
+            + config.trades as u64 * config.submit_interval_ms
+            + config.timing.securities_expiry_ms;
         let mut world = World {
             config,
             now_ms: 1_000,
@@ -328,6 +402,7 @@ impl World {
                 ..Report::default()
             },
             trace: None,
+            proposed: HashMap::new(),
         };
         world.schedule_work();
         Ok(world)
@@ -569,10 +644,6 @@ impl World {
             let line = format!("{} restarts from its store", self.nodes[node].id);
             self.note(line);
         }
-        if self.config.broken == Some(Broken::ForgetOnRestart) && self.nodes[node].ledger.is_some()
-        {
-            self.nodes[node].store.clear();
-        }
         let now = self.local_now(node);
         let relay_index = self.relay_nodes.iter().position(|r| *r == node);
         let n = &self.nodes[node];
@@ -593,7 +664,7 @@ impl World {
                     StoreRecord::Relay(record) => Some(record.clone()),
                     StoreRecord::Gateway(_) => None,
                 });
-                let mut relay = Relay::restore(relay_config, records);
+                let mut relay = new_relay(&self.config, Relay::restore(relay_config, records));
                 relay.resume(now);
                 Engine::Relay(Box::new(relay))
             }
@@ -619,13 +690,14 @@ impl World {
                     StoreRecord::Gateway(record) => Some(record.clone()),
                     StoreRecord::Relay(_) => None,
                 });
-                let mut gateway = Gateway::restore(config, records);
+                let mut gateway = new_gateway(&self.config, Gateway::restore(config, records));
                 gateway.resume(now);
                 Engine::Gateway(Box::new(gateway))
             }
             (None, None) => return,
         };
         self.nodes[node].engine = Some(engine);
+        self.nodes[node].restarted_at_ms = self.now_ms;
         if self.config.faults.crash {
             let next = self.now_ms
                 + self.rng.between(
@@ -667,7 +739,7 @@ impl World {
                 None => return,
             };
             let Some(output) = output else { return };
-            if self.crash_now() {
+            if self.crash_now(node) {
                 self.crash(node);
                 return;
             }
@@ -707,7 +779,7 @@ impl World {
                     command,
                 }) => {
                     let result = self.run_ledger(node, &settlement_id, leg, &command);
-                    if self.crash_now() {
+                    if self.crash_now(node) {
                         // The ledger did it; the gateway never heard (ISM-1 §12.10 item 1).
                         self.crash(node);
                         return;
@@ -756,9 +828,15 @@ impl World {
         }
     }
 
-    /// A crash between two outputs, rarely, while faults are on.
-    fn crash_now(&mut self) -> bool {
-        self.config.faults.crash && self.faults_on() && self.rng.below(1_000) == 0
+    /// A crash between two of `node`'s outputs, while faults are on; never
+    /// within a second of its last restart, so that a node is up at least
+    /// that long between crashes (assumption A3 of ISM-1 §12.1 needs the
+    /// gateways able to claim within the claim window).
+    fn crash_now(&mut self, node: usize) -> bool {
+        self.config.faults.crash
+            && self.faults_on()
+            && self.now_ms >= self.nodes[node].restarted_at_ms + MIN_UPTIME_MS
+            && self.rng.below(1_000) < self.config.step_crash_per_mille
     }
 
     fn check_cause(&mut self, node: usize, cause: Option<&(NodeId, isthmus_spec::ids::MessageId)>) {
@@ -772,7 +850,42 @@ impl World {
         }
     }
 
+    /// A settlement id names one settlement for ever: the same instructions
+    /// and hashlock in every proposal that carries it. A relay that sends a
+    /// proposal before the settlement is durable may, after a crash, reuse
+    /// the id or draw another secret for it.
+    fn check_proposal(&mut self, from: usize, body: &Body) {
+        let Body::SettlementProposal(proposal) = body else {
+            return;
+        };
+        let named = (
+            proposal.deliver_instruction_id.clone(),
+            proposal.receive_instruction_id.clone(),
+            proposal.hashlock.clone(),
+        );
+        let key = (from, proposal.settlement_id.clone());
+        match self.proposed.get(&key) {
+            Some(before) if *before != named => {
+                let trade = proposal
+                    .deliver_instruction_id
+                    .as_str()
+                    .rsplit_once('-')
+                    .and_then(|(_, i)| i.parse().ok());
+                let detail = format!(
+                    "{} proposed settlement {} as {:?} and later as {:?}",
+                    self.nodes[from].id, proposal.settlement_id, before, named
+                );
+                self.violation(Invariant::ExactlyOnce, trade, detail);
+            }
+            Some(_) => {}
+            None => {
+                self.proposed.insert(key, named);
+            }
+        }
+    }
+
     fn send(&mut self, from: usize, outbound: Outbound) {
+        self.check_proposal(from, &outbound.body);
         self.report.messages += 1;
         if self.trace.is_some() {
             let line = format!(
@@ -871,14 +984,6 @@ impl World {
         let Some(ledger_index) = self.nodes[node].ledger else {
             unreachable!("only gateways run ledger commands")
         };
-        if self.config.broken == Some(Broken::WatcherNeverRefunds)
-            && matches!(command, LedgerCommand::Refund(_))
-        {
-            return Err(LedgerFailure::unknown(
-                isthmus_ledger::LedgerReason::StoreFailed,
-                "broken variant: the watcher never refunds",
-            ));
-        }
         let ledger = &mut self.ledgers[ledger_index];
         ledger
             .clock
@@ -1039,6 +1144,13 @@ impl World {
                     ),
                 ));
             }
+            if *phase == Phase::Aborted && !seen.claimed.is_empty() {
+                problems.push((
+                    Invariant::Atomicity,
+                    *trade,
+                    format!("the relay aborted {id}, telling both sides it was cancelled, but the ledgers claimed {:?}", seen.claimed),
+                ));
+            }
             if *phase == Phase::Settled && seen.claimed.len() != seen.locked.len() {
                 problems.push((
                     Invariant::Atomicity,
@@ -1072,6 +1184,28 @@ impl World {
         }
         for (invariant, trade, detail) in problems {
             self.violation(invariant, trade, detail);
+        }
+        let mut settled_by_trade: HashMap<usize, Vec<&Reference>> = HashMap::new();
+        for (id, seen) in &self.legs {
+            if let (Some(trade), false) = (seen.trade, seen.claimed.is_empty()) {
+                settled_by_trade.entry(trade).or_default().push(id);
+            }
+        }
+        let twice: Vec<(usize, String)> = settled_by_trade
+            .into_iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            .map(|(trade, ids)| {
+                (
+                    trade,
+                    format!(
+                        "trade {trade} had legs claimed in {} settlements: {ids:?}",
+                        ids.len()
+                    ),
+                )
+            })
+            .collect();
+        for (trade, detail) in twice {
+            self.violation(Invariant::ExactlyOnce, Some(trade), detail);
         }
         self.check_holdings();
     }
@@ -1142,6 +1276,26 @@ fn gateway_config(
         gateways: gateways.clone(),
         timing: config.timing,
     }
+}
+
+/// The relay as the run's variant wants it.
+#[cfg_attr(not(feature = "broken-variants"), allow(unused_mut))]
+fn new_relay(config: &RunConfig, mut relay: Relay) -> Relay {
+    #[cfg(feature = "broken-variants")]
+    relay.set_broken(config.broken.and_then(Broken::relay));
+    #[cfg(not(feature = "broken-variants"))]
+    let _ = config;
+    relay
+}
+
+/// The gateway as the run's variant wants it.
+#[cfg_attr(not(feature = "broken-variants"), allow(unused_mut))]
+fn new_gateway(config: &RunConfig, mut gateway: Gateway) -> Gateway {
+    #[cfg(feature = "broken-variants")]
+    gateway.set_broken(config.broken.and_then(Broken::gateway));
+    #[cfg(not(feature = "broken-variants"))]
+    let _ = config;
+    gateway
 }
 
 fn other_leg(leg: Leg) -> Leg {

@@ -11,7 +11,7 @@
 //! participants instructed, claims when it learns the secret, refunds only
 //! after expiry, and reports what its relay tells it.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use isthmus_adapters::ledger_side::{
     ClaimOrder, CommandResult, LedgerCommand, LedgerDone, LockOrder, RefundOrder,
@@ -139,15 +139,19 @@ pub enum Output {
     },
 }
 
-/// The gateway engine.
+/// The gateway engine. Cloneable, and its `Debug` form is canonical
+/// (ordered maps only), so that a model checker can copy a state and tell
+/// two states apart by it; iteration in key order also keeps a restart's
+/// outputs in one order from run to run.
+#[derive(Debug, Clone)]
 pub struct Gateway {
     config: GatewayConfig,
-    instructions: HashMap<Reference, InstructionRecord>,
-    settlements: HashMap<Reference, SettlementRecord>,
+    instructions: BTreeMap<Reference, InstructionRecord>,
+    settlements: BTreeMap<Reference, SettlementRecord>,
     /// Legs with a ledger command outstanding since start; a repetition waits for its answer.
     in_flight: BTreeSet<(Reference, Leg)>,
     /// The settlement each instruction's leg was locked for: one only (§12.6 rule 3).
-    locked_for: HashMap<Reference, Reference>,
+    locked_for: BTreeMap<Reference, Reference>,
     #[cfg(feature = "broken-variants")]
     broken: Option<GatewayBroken>,
     writes: VecDeque<Write>,
@@ -169,10 +173,10 @@ impl Gateway {
     pub fn new(config: GatewayConfig) -> Gateway {
         Gateway {
             config,
-            instructions: HashMap::new(),
-            settlements: HashMap::new(),
+            instructions: BTreeMap::new(),
+            settlements: BTreeMap::new(),
             in_flight: BTreeSet::new(),
-            locked_for: HashMap::new(),
+            locked_for: BTreeMap::new(),
             #[cfg(feature = "broken-variants")]
             broken: None,
             writes: VecDeque::new(),

@@ -7,7 +7,7 @@
 //! ([`Input::Persisted`]), so nothing is sent that a crash could take back
 //! (ISM-1 §12.9).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use isthmus_spec::body::{
     Body, ClaimReceipt, ClaimRequest, ErrorBody, InstructionState, InstructionStatus, Leg,
@@ -74,15 +74,19 @@ pub struct RelayStats {
     pub refused: u64,
 }
 
-/// The relay engine.
+/// The relay engine. Cloneable, and its `Debug` form is canonical
+/// (ordered maps only), so that a model checker can copy a state and tell
+/// two states apart by it; iteration in key order also keeps a restart's
+/// outputs in one order from run to run.
+#[derive(Debug, Clone)]
 pub struct Relay {
     config: RelayConfig,
-    instructions: HashMap<InstructionKey, InstructionRecord>,
+    instructions: BTreeMap<InstructionKey, InstructionRecord>,
     /// Waiting instructions by arrival (ISM-1 §12.4 rule 4: the first received wins).
     waiting: BTreeMap<u64, InstructionKey>,
-    settlements: HashMap<Reference, SettlementRecord>,
+    settlements: BTreeMap<Reference, SettlementRecord>,
     /// The LockRequests sent since start, to recognise the Errors answering them.
-    lock_requests: HashMap<MessageId, (Reference, Leg)>,
+    lock_requests: BTreeMap<MessageId, (Reference, Leg)>,
     next_arrival: u64,
     next_settlement: u64,
     writes: VecDeque<Write>,
@@ -121,10 +125,10 @@ impl Relay {
     pub fn new(config: RelayConfig) -> Relay {
         Relay {
             config,
-            instructions: HashMap::new(),
+            instructions: BTreeMap::new(),
             waiting: BTreeMap::new(),
-            settlements: HashMap::new(),
-            lock_requests: HashMap::new(),
+            settlements: BTreeMap::new(),
+            lock_requests: BTreeMap::new(),
             next_arrival: 0,
             next_settlement: 1,
             writes: VecDeque::new(),

@@ -694,3 +694,182 @@ fn matching_is_deterministic_the_same_instructions_in_the_same_order_give_the_sa
     );
     assert_eq!(run(), first);
 }
+
+#[test]
+fn the_settlement_record_names_the_sellers_instruction_as_deliver_whichever_arrived_first() {
+    // ISM-1 §12.5 rule 1 and §12.2 item 2: the settlement the relay persists
+    // keeps the seller's (DELIVER) and the buyer's (RECEIVE) instruction in
+    // their places, as its proposal does, in either order of arrival.
+    for seller_first in [true, false] {
+        let mut rig = Rig::new();
+        let order = if seller_first {
+            [(GW_XNYS, seller()), (GW_XASX, buyer())]
+        } else {
+            [(GW_XASX, buyer()), (GW_XNYS, seller())]
+        };
+        for (gateway, body) in order {
+            rig.send(gateway, instruct(body));
+        }
+        let settlements = rig.stored_settlements();
+        assert_eq!(settlements.len(), 1, "seller first: {seller_first}");
+        let settlement = &settlements[0];
+        assert_eq!(
+            settlement.deliver,
+            key(GW_XNYS, "SEME-XNYS-1"),
+            "seller first: {seller_first}"
+        );
+        assert_eq!(
+            settlement.receive,
+            key(GW_XASX, "SEME-XASX-1"),
+            "seller first: {seller_first}"
+        );
+        assert_eq!(
+            settlement.proposal.deliver_instruction_id,
+            settlement.deliver.instruction_id
+        );
+        assert_eq!(
+            settlement.proposal.receive_instruction_id,
+            settlement.receive.instruction_id
+        );
+        assert_eq!(rig.relay.settlement(&settlement.id), Some(settlement));
+    }
+}
+
+#[test]
+fn the_relay_shows_each_instruction_as_it_last_persisted_it() {
+    // ISM-1 §12.4 rule 5, §12.9: what the relay holds for an instruction is
+    // the record it persisted, through ACCEPTED, UNMATCHED, MATCHED,
+    // REJECTED and CANCELLED; an instruction it never kept it does not show.
+    let mut rig = Rig::new();
+    let shown_as_stored = |rig: &Rig, gateway: &str, id: &str| {
+        let shown = rig.relay.instruction(&key(gateway, id)).cloned();
+        let stored = match rig.store.get(&RecordKey::Instruction(key(gateway, id))) {
+            Some(Record::Instruction(record)) => Some((**record).clone()),
+            _ => None,
+        };
+        assert!(shown.is_some(), "{gateway} {id} is shown");
+        assert_eq!(shown, stored, "{gateway} {id}");
+        shown.map(|record| record.status)
+    };
+
+    rig.send(GW_XNYS, instruct(seller()));
+    assert_eq!(
+        shown_as_stored(&rig, GW_XNYS, "SEME-XNYS-1"),
+        Some(InstructionState::Accepted)
+    );
+    let mut differing = buyer();
+    differing["quantity"] = json!("1001");
+    rig.send(GW_XASX, instruct(differing));
+    for (gateway, id) in [(GW_XNYS, "SEME-XNYS-1"), (GW_XASX, "SEME-XASX-1")] {
+        assert_eq!(
+            shown_as_stored(&rig, gateway, id),
+            Some(InstructionState::Unmatched)
+        );
+    }
+    rig.send(GW_XASX, instruct(with_id(buyer(), "SEME-XASX-2")));
+    let matched = rig
+        .relay
+        .instruction(&key(GW_XASX, "SEME-XASX-2"))
+        .and_then(|record| record.settlement_id.clone());
+    assert_eq!(matched.as_ref().map(|id| id.as_str()), Some("STL-1"));
+    for (gateway, id) in [(GW_XNYS, "SEME-XNYS-1"), (GW_XASX, "SEME-XASX-2")] {
+        assert_eq!(
+            shown_as_stored(&rig, gateway, id),
+            Some(InstructionState::Matched)
+        );
+    }
+    let mut unserved = with_id(buyer(), "SEME-XASX-3");
+    unserved["cash"]["market"] = json!("XTKS");
+    rig.send(GW_XNYS, instruct(with_id(seller(), "SEME-XNYS-3")));
+    rig.send(GW_XASX, instruct(unserved));
+    assert_eq!(
+        shown_as_stored(&rig, GW_XASX, "SEME-XASX-3"),
+        Some(InstructionState::Rejected)
+    );
+    rig.advance_by(timing().matching_window_ms);
+    assert_eq!(
+        shown_as_stored(&rig, GW_XASX, "SEME-XASX-1"),
+        Some(InstructionState::Cancelled)
+    );
+
+    // Neither a refused instruction nor one never sent is kept.
+    rig.send(STRANGER, instruct(with_id(seller(), "SEME-X-9")));
+    assert_eq!(rig.relay.instruction(&key(STRANGER, "SEME-X-9")), None);
+    assert_eq!(rig.relay.instruction(&key(GW_XNYS, "SEME-XNYS-9")), None);
+    rig.assert_no_violations();
+}
+
+#[test]
+fn an_unmatched_reason_names_the_field_that_differs() {
+    // ISM-1 §12.4 rules 3 and 4: each gateway hears UNMATCHED with the reason
+    // of the first row that differs; its text says which field that is, so
+    // the participant knows what to correct.
+    type Change = fn(&mut Value, &mut Value);
+    let cases: [(&str, Change, SettlementReason); 7] = [
+        (
+            "isin",
+            |d, r| {
+                common_reference(d, r);
+                r["isin"] = json!("US5949181045");
+            },
+            SettlementReason::UnmatchedIsin,
+        ),
+        (
+            "payment",
+            |_, r| *r = free_of_payment(r.clone()),
+            SettlementReason::UnmatchedPayment,
+        ),
+        (
+            "settlement date",
+            |_, r| r["settlement_date"] = json!("2026-11-30"),
+            SettlementReason::UnmatchedSettlementDate,
+        ),
+        (
+            "quantity",
+            |_, r| r["quantity"] = json!("1001"),
+            SettlementReason::UnmatchedQuantity,
+        ),
+        (
+            "currency",
+            |_, r| r["settlement_amount"]["currency"] = json!("USD"),
+            SettlementReason::UnmatchedCurrency,
+        ),
+        (
+            "amount",
+            |_, r| r["settlement_amount"]["amount"] = json!("352140.51"),
+            SettlementReason::UnmatchedAmount,
+        ),
+        (
+            "counterparties",
+            |d, r| {
+                common_reference(d, r);
+                r["receiving_agent"] = json!({"bic": "DEUTDEFF"});
+            },
+            SettlementReason::UnmatchedCounterparty,
+        ),
+    ];
+    for (field, change, code) in cases {
+        let (mut deliver, mut receive) = (seller(), buyer());
+        change(&mut deliver, &mut receive);
+        let mut rig = Rig::new();
+        rig.send(GW_XNYS, instruct(deliver));
+        let (_, sent) = rig.send(GW_XASX, instruct(receive));
+        let reported = statuses(&sent);
+        assert_eq!(reported.len(), 2, "{field}: {sent:#?}");
+        for (to, status) in &reported {
+            assert_eq!(reason_code(status), Some(code.as_str()), "{field} to {to}");
+            let text = status
+                .reason
+                .as_ref()
+                .map(|r| r.text.as_str().to_lowercase())
+                .unwrap_or_default();
+            assert!(text.contains(field), "{field} to {to}: {text:?}");
+            for (other, _, _) in cases.iter().filter(|(other, _, _)| *other != field) {
+                assert!(
+                    !text.contains(other),
+                    "{field} to {to}: names {other} too: {text:?}"
+                );
+            }
+        }
+    }
+}

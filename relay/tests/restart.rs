@@ -337,3 +337,28 @@ fn a_final_error_answering_a_lock_request_repeated_after_a_restart_aborts() {
         Some("ACCOUNT_FROZEN".to_string())
     );
 }
+
+#[test]
+fn instructions_received_after_a_restart_queue_behind_those_received_before_it() {
+    // ISM-1 §12.10 item 1 and §12.4 rule 4: the order of arrival survives a
+    // restart, so an instruction that waited across it is still the first
+    // received, and one received after it does not take its place.
+    let mut rig = Rig::new();
+    rig.send(GW_XNYS, instruct(seller()));
+    rig.restart();
+    rig.send(GW_XNYS, instruct(with_id(seller(), "SEME-XNYS-2")));
+    let (_, sent) = rig.send(GW_XASX, instruct(buyer()));
+    let found = proposals(&sent);
+    assert!(!found.is_empty(), "{sent:#?}");
+    assert_eq!(found[0].1.deliver_instruction_id.as_str(), "SEME-XNYS-1");
+    assert_eq!(
+        rig.stored_instruction_state(GW_XNYS, "SEME-XNYS-2"),
+        Some(InstructionState::Accepted)
+    );
+    // And the later one still waits, for the next buyer.
+    let (_, sent) = rig.send(GW_XASX, instruct(with_id(buyer(), "SEME-XASX-2")));
+    let found = proposals(&sent);
+    assert!(!found.is_empty(), "{sent:#?}");
+    assert_eq!(found[0].1.deliver_instruction_id.as_str(), "SEME-XNYS-2");
+    rig.assert_no_violations();
+}

@@ -1035,3 +1035,244 @@ fn a_timer_for_a_settlement_the_relay_does_not_know_does_nothing() {
     assert!(sent.is_empty());
     assert!(rig.writes.is_empty());
 }
+
+// ----- more deadlines, repeats and refusals -----
+
+#[test]
+fn the_lock_deadline_aborts_at_d_itself_when_it_falls_between_two_repetitions() {
+    // ISM-1 §12.5 rule 4: "at the lock deadline D", not at the next
+    // retransmission after it. L = 10 250 ms is no multiple of R = 500 ms.
+    let mut t = timing();
+    t.lock_window_ms = 10_250;
+    let mut rig = Rig::with_config(config_with(t));
+    let matched_at = rig.now;
+    let m = rig.match_pair(seller(), buyer());
+    let deadline = matched_at + t.lock_window_ms;
+    assert_ne!(t.lock_window_ms % t.retransmit_ms, 0);
+
+    let sent = rig.advance_to(deadline - 1);
+    assert!(statuses(&sent).is_empty(), "not before D: {sent:#?}");
+    assert_eq!(rig.stored_settlement(&m.id).phase, Phase::Proposed);
+    let sent = rig.advance_to(deadline);
+    assert_aborted(&rig, &m.id, SettlementReason::LockDeadlinePassed.as_str());
+    assert_cancelled_to_both(&sent, &m.id, SettlementReason::LockDeadlinePassed.as_str());
+    let cancelled_at: Vec<u64> = rig
+        .sent
+        .iter()
+        .filter(|(_, o)| matches!(&o.body, Body::InstructionStatus(s) if s.status == InstructionState::Cancelled))
+        .map(|(at, _)| *at)
+        .collect();
+    assert_eq!(cancelled_at, vec![deadline, deadline]);
+    rig.assert_no_violations();
+}
+
+#[test]
+fn the_cash_claim_request_still_goes_between_t1_and_t1_plus_skew() {
+    // ISM-1 §12.5 rule 6, §12.8: the relay repeats the cash leg's
+    // ClaimRequest until T1 + K by its clock; at T1 itself, and up to the
+    // last millisecond before T1 + K, the cash ledger's clock may still be
+    // before T1.
+    let mut rig = Rig::new();
+    let matched_at = rig.now;
+    revealing(&mut rig);
+    let t = timing();
+    let t1 = matched_at + t.cash_expiry_ms;
+    let timer = rig
+        .timers
+        .keys()
+        .find(|timer| matches!(timer, RelayTimer::Settlement(_)))
+        .cloned()
+        .unwrap();
+    for at in [t1, t1 + t.max_clock_skew_ms - 1] {
+        rig.now = at;
+        let sent = rig.fire(timer.clone());
+        let claims = claim_requests(&sent);
+        assert_eq!(claims.len(), 1, "at T1 + {}: {sent:#?}", at - t1);
+        assert_eq!(claims[0].0, node(GW_XASX));
+    }
+    rig.now = t1 + t.max_clock_skew_ms;
+    let sent = rig.fire(timer);
+    assert!(claim_requests(&sent).is_empty(), "at T1 + K: {sent:#?}");
+    rig.assert_no_violations();
+}
+
+#[test]
+fn a_final_error_still_aborts_a_settlement_after_another_settlement_aborted_or_revealed() {
+    // ISM-1 §12.5 rule 3: an Error answering one of a settlement's
+    // LockRequests aborts it, whatever became of the relay's other settlements.
+    for other_ends_by in ["abort", "reveal"] {
+        let mut rig = Rig::new();
+        let first = rig.match_pair(seller(), buyer());
+        let second = rig.match_pair(
+            with_id(seller(), "SEME-XNYS-2"),
+            with_id(buyer(), "SEME-XASX-2"),
+        );
+        assert_ne!(first.id, second.id);
+        if other_ends_by == "abort" {
+            rig.send(GW_XASX, gateway_error("INSUFFICIENT_FUNDS", &first.cash.1));
+            assert_aborted(&rig, &first.id, "INSUFFICIENT_FUNDS");
+        } else {
+            rig.send(
+                GW_XASX,
+                Body::LockReceipt(lock_receipt(&first.cash.2, "LOCK-C-1", 1)),
+            );
+            rig.send(
+                GW_XNYS,
+                Body::LockReceipt(lock_receipt(&first.securities.2, "LOCK-S-1", 2)),
+            );
+            assert_eq!(rig.stored_settlement(&first.id).phase, Phase::Revealing);
+        }
+        let (_, sent) = rig.send(
+            GW_XNYS,
+            gateway_error("ACCOUNT_FROZEN", &second.securities.1),
+        );
+        assert_aborted(&rig, &second.id, "ACCOUNT_FROZEN");
+        let cancelled: Vec<_> = statuses(&sent)
+            .into_iter()
+            .filter(|(_, s)| s.settlement_id.as_ref() == Some(&second.id))
+            .collect();
+        assert_eq!(cancelled.len(), 2, "{other_ends_by}: {sent:#?}");
+        rig.assert_no_violations();
+    }
+}
+
+#[test]
+fn a_receipt_for_a_leg_the_settlement_lacks_is_refused_as_not_party_unless_its_sender_is_a_party() {
+    // ISM-1 §12.5 rule 2, the order of checks: the sender check comes before
+    // the leg check. For a leg the settlement does not have, a sender that is
+    // no gateway of the settlement (of a leg or of an instruction) is refused
+    // SENDER_NOT_PARTY; a gateway of the settlement gets to the leg check.
+    let cash_receipt = |request: &isthmus_spec::body::LockRequest| {
+        let mut receipt = lock_receipt(request, "LOCK-C-1", 1);
+        receipt.leg = Leg::Cash;
+        Body::LockReceipt(receipt)
+    };
+
+    // The seller instructs through gw.xnas; the securities leg is gw.xnys's.
+    let mut rig = Rig::new();
+    rig.send(GW_XNAS, instruct(fop_seller()));
+    let (_, sent) = rig.send(GW_XASX, instruct(fop_buyer()));
+    let (_, _, request) = lock_request(&sent, Leg::Securities);
+    let id = request.settlement_id.clone();
+    for (sender, role) in [
+        (GW_XNYS, "the leg's gateway, of no instruction"),
+        (GW_XNAS, "the seller's gateway, of no leg"),
+        (GW_XASX, "the buyer's gateway, of no leg"),
+    ] {
+        let (message, sent) = rig.send(sender, cash_receipt(&request));
+        assert_eq!(
+            the_error(&sent, sender, &message),
+            SettlementReason::LegUnknown.as_str(),
+            "{role}"
+        );
+    }
+    assert_refused(
+        &mut rig,
+        &id,
+        STRANGER,
+        cash_receipt(&request),
+        SettlementReason::SenderNotParty,
+    );
+
+    // The ordinary pair: gw.xnas is a gateway of nothing in it.
+    let mut rig = Rig::new();
+    let (proposal, request) = match_fop(&mut rig);
+    for sender in [GW_XNAS, STRANGER] {
+        assert_refused(
+            &mut rig,
+            &proposal.settlement_id,
+            sender,
+            cash_receipt(&request),
+            SettlementReason::SenderNotParty,
+        );
+    }
+    assert_eq!(
+        rig.stored_settlement(&proposal.settlement_id).phase,
+        Phase::Proposed
+    );
+}
+
+#[test]
+fn the_relays_stats_count_every_refusal_and_nothing_else_as_refused() {
+    let mut rig = Rig::new();
+    let m = rig.match_pair(seller(), buyer());
+    assert_eq!(rig.relay.stats().refused, 0, "a match refuses nothing");
+    let mut reused = seller();
+    reused["quantity"] = json!("5");
+    let mut unknown = lock_receipt(&m.cash.2, "LOCK-C-1", 1);
+    unknown.settlement_id = reference("STL-99");
+    let refusals = [
+        (STRANGER, instruct(with_id(seller(), "SEME-X-1"))),
+        (GW_XNYS, instruct(reused)),
+        (GW_XASX, Body::LockReceipt(unknown)),
+        (GW_XNYS, Body::SettlementProposal(m.proposal.clone())),
+    ];
+    let count = refusals.len();
+    for (sender, body) in refusals {
+        let (_, sent) = rig.send(sender, body);
+        assert_eq!(errors(&sent).len(), 1, "{sent:#?}");
+    }
+    assert_eq!(rig.relay.stats().refused, u64::try_from(count).unwrap());
+    // An Error the relay ignores, and a valid receipt, are no refusals.
+    rig.send(GW_XNAS, gateway_error("INSUFFICIENT_FUNDS", &m.cash.1));
+    rig.send(
+        GW_XASX,
+        Body::LockReceipt(lock_receipt(&m.cash.2, "LOCK-C-1", 1)),
+    );
+    assert_eq!(rig.relay.stats().refused, u64::try_from(count).unwrap());
+    let errors_sent = rig
+        .sent
+        .iter()
+        .filter(|(_, o)| matches!(o.body, Body::Error(_)))
+        .count();
+    assert_eq!(errors_sent, count);
+    assert_eq!(rig.relay.stats().settled, 0);
+    assert_eq!(rig.relay.stats().aborted, 0);
+}
+
+#[test]
+fn a_state_conflict_names_the_settlements_state_as_section_12_2_writes_it() {
+    // ISM-1 §12.2 item 2 names the states; a STATE_CONFLICT refusal (§12.5
+    // rules 2 and 7) says which one the settlement is in.
+    let names = [
+        (Phase::Proposed, "PROPOSED"),
+        (Phase::Locking, "LOCKING"),
+        (Phase::Revealing, "REVEALING"),
+        (Phase::Settled, "SETTLED"),
+        (Phase::Aborted, "ABORTED"),
+    ];
+    for (phase, name) in names {
+        assert_eq!(phase.name(), name);
+    }
+
+    let error_text = |rig: &mut Rig, sender: &str, body: Body| {
+        let (message, sent) = rig.send(sender, body);
+        assert_eq!(
+            the_error(&sent, sender, &message),
+            SettlementReason::StateConflict.as_str()
+        );
+        errors(&sent)[0].1.text.as_str().to_string()
+    };
+    let mut rig = Rig::new();
+    let m = rig.match_pair(seller(), buyer());
+    let cash_lock = lock_receipt(&m.cash.2, "LOCK-C-1", 1);
+    let secret = rig.secret(&m.id);
+    let early_claim = Body::ClaimReceipt(claim_receipt(&cash_lock, &secret, 2));
+    let text = error_text(&mut rig, GW_XASX, early_claim.clone());
+    assert!(text.contains("PROPOSED"), "{text}");
+    rig.send(GW_XASX, Body::LockReceipt(cash_lock));
+    let text = error_text(&mut rig, GW_XASX, early_claim);
+    assert!(text.contains("LOCKING"), "{text}");
+
+    let mut rig = Rig::new();
+    let (proposal, request) = match_fop(&mut rig);
+    rig.send(
+        GW_XNYS,
+        Body::LockReceipt(lock_receipt(&request, "LOCK-S-1", 1)),
+    );
+    let mut cash = lock_receipt(&request, "LOCK-C-1", 2);
+    cash.leg = Leg::Cash;
+    let text = error_text(&mut rig, GW_XASX, Body::LockReceipt(cash));
+    assert!(text.contains("REVEALING"), "{text}");
+    assert!(text.contains(proposal.settlement_id.as_str()), "{text}");
+}

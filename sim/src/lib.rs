@@ -123,6 +123,7 @@ pub fn explain(config: RunConfig, violation: &Violation) -> Vec<String> {
                 })
                 || line.ends_with("crashes")
                 || line.ends_with("restarts from its store")
+                || line.ends_with("(relay outage)")
         })
         .collect()
 }

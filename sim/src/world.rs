@@ -117,14 +117,126 @@ pub struct RunConfig {
     /// Chance, per thousand, that a node crashes between two of its outputs
     /// (after a write and before the sends it releases, say) while faults are on.
     pub step_crash_per_mille: u64,
+    /// Long relay outages while faults are on (ISM-1 §12.10 with a relay
+    /// gone longer than the lock window): see [`RelayOutages`].
+    pub relay_outages: RelayOutages,
     /// A broken variant, for the simulator's own tests.
     #[cfg(feature = "broken-variants")]
     pub broken: Option<Broken>,
 }
 
+/// Long outages of a relay, never of a gateway: a gateway out for long
+/// after a claim breaks assumption A3 of ISM-1 §12.1, which is the
+/// network's promise, not the protocol's, while the relay may be gone for
+/// any time (§12.7 rule 3). In an outage the relay **dies** (messages to
+/// it are lost; it restarts from its store) or **freezes** (a stalled
+/// process: it handles nothing, messages to it and its timers wait, and on
+/// waking it takes them in the order they came, so the messages it was sent
+/// before a timer fell due come before that timer). Outages come three ways:
+///
+/// - scheduled, at random times through the faults, dead or frozen, for
+///   between `min_ms` and `max_ms`;
+/// - just after the relay persists a settlement's `REVEALING` and before
+///   the ClaimRequest that write releases goes out: dead, for between
+///   `min_ms` and `max_ms` (so the first leg's claim window may pass);
+/// - just after a settlement's first claim (against payment): dead until
+///   after the second leg's expiry, so that only the hand-over of §12.7
+///   can carry p to the other gateway.
+///
+/// No outage lasts past the end of the faults: the relay is back by then,
+/// as §12.10 item 3 supposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayOutages {
+    /// Whether there are any.
+    pub on: bool,
+    /// Mean time between a relay's scheduled outages, milliseconds.
+    pub mean_interval_ms: u64,
+    /// Shortest scheduled outage, milliseconds.
+    pub min_ms: u64,
+    /// Longest scheduled outage, milliseconds.
+    pub max_ms: u64,
+    /// Percent of scheduled outages in which the relay freezes rather than dies.
+    pub freeze_percent: u64,
+    /// Chance, per thousand, that the relay dies just after persisting a
+    /// settlement's `REVEALING`, before the ClaimRequest goes out.
+    pub after_reveal_write_per_mille: u64,
+    /// Chance, per thousand, that a settlement's first claim (against
+    /// payment) makes its relay die until after the second leg's expiry.
+    pub after_first_claim_per_mille: u64,
+}
+
+impl RelayOutages {
+    /// For `timing`: scheduled ones every 30 s per relay on average, half
+    /// of them frozen, from the lock window L to L past the securities
+    /// expiry E2; and one reveal write and one first claim in a thousand
+    /// followed by the relay's death. Off unless `on`.
+    pub fn for_timing(timing: &Timing, on: bool) -> RelayOutages {
+        RelayOutages {
+            on,
+            mean_interval_ms: 30_000,
+            min_ms: timing.lock_window_ms,
+            max_ms: timing.securities_expiry_ms + timing.lock_window_ms,
+            freeze_percent: 50,
+            after_reveal_write_per_mille: 1,
+            after_first_claim_per_mille: 1,
+        }
+    }
+}
+
+/// Fault settings carried by a run seed's low 16 bits, so that a run with
+/// drawn faults (`isthmus simulate --faults random`, the property test) is
+/// replayed from its seed alone: bit 0 network faults, bit 1 crashes, bit 2
+/// relay outages, bit 3 two relays instead of one, bits 4–7 the loss
+/// percentage and bits 8–11 the duplication percentage (0–15 each); bits
+/// 12–15 are not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedFaults {
+    /// Delay, loss, duplication and reordering.
+    pub network: bool,
+    /// Node crashes.
+    pub crash: bool,
+    /// Long relay outages.
+    pub relay_outages: bool,
+    /// Two relays, trades split between them.
+    pub two_relays: bool,
+    /// Percent of messages lost, at most 15.
+    pub loss_percent: u64,
+    /// Percent of messages duplicated, at most 15.
+    pub duplicate_percent: u64,
+}
+
+impl SeedFaults {
+    /// The bits of a seed that carry the settings.
+    pub const BITS: u32 = 16;
+
+    /// The settings `seed` carries.
+    pub fn of_seed(seed: u64) -> SeedFaults {
+        SeedFaults {
+            network: seed & 1 != 0,
+            crash: seed & 2 != 0,
+            relay_outages: seed & 4 != 0,
+            two_relays: seed & 8 != 0,
+            loss_percent: (seed >> 4) & 0xF,
+            duplicate_percent: (seed >> 8) & 0xF,
+        }
+    }
+
+    /// A seed that carries these settings, its other bits from `high`.
+    pub fn seed(self, high: u64) -> u64 {
+        (high << Self::BITS)
+            | u64::from(self.network)
+            | u64::from(self.crash) << 1
+            | u64::from(self.relay_outages) << 2
+            | u64::from(self.two_relays) << 3
+            | self.loss_percent.min(15) << 4
+            | self.duplicate_percent.min(15) << 8
+    }
+}
+
 impl RunConfig {
     /// The default network for `seed`: Δ = 2.1 s, locks within 3 s, 5% loss
-    /// and duplication, crashes every 4 s per node on average, down at most 0.4 s.
+    /// and duplication, crashes every 4 s per node on average, down at most
+    /// 0.4 s, and with crashes the relays' long outages of [`RelayOutages`].
     pub fn new(seed: u64, trades: usize, faults: Faults) -> RunConfig {
         RunConfig {
             seed,
@@ -139,9 +251,29 @@ impl RunConfig {
             mean_crash_interval_ms: 4_000,
             submit_interval_ms: 20,
             step_crash_per_mille: 1,
+            relay_outages: RelayOutages::for_timing(&default_timing(), faults.crash),
             #[cfg(feature = "broken-variants")]
             broken: None,
         }
+    }
+
+    /// The run `seed` describes with the faults its low bits carry
+    /// ([`SeedFaults`]): what `--faults random` runs and replays.
+    pub fn from_seed(seed: u64, trades: usize) -> RunConfig {
+        let drawn = SeedFaults::of_seed(seed);
+        let mut config = RunConfig::new(
+            seed,
+            trades,
+            Faults {
+                network: drawn.network,
+                crash: drawn.crash,
+            },
+        );
+        config.relays = if drawn.two_relays { 2 } else { 1 };
+        config.loss_percent = drawn.loss_percent;
+        config.duplicate_percent = drawn.duplicate_percent;
+        config.relay_outages.on = drawn.relay_outages;
+        config
     }
 }
 
@@ -161,6 +293,45 @@ pub fn default_timing() -> Timing {
         securities_expiry_ms: 7_400,
         retransmit_ms: 150,
     }
+}
+
+/// Runs `trades` trades as runs of `per_run` on `threads` threads, each run
+/// as `config(run_seed, trades_in_run)` describes it, and adds up their
+/// reports ([`crate::simulate`] with the same [`Faults`] for every run is
+/// this with [`RunConfig::new`]). `progress` is called after each run with
+/// the runs done.
+pub fn simulate_with(
+    seed: u64,
+    trades: u64,
+    per_run: usize,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    config: &(dyn Fn(u64, usize) -> RunConfig + Sync),
+) -> Report {
+    let per_run = per_run.max(1) as u64;
+    let runs = trades.div_ceil(per_run);
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let total = std::sync::Mutex::new(Report::default());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if index >= runs {
+                    return;
+                }
+                let count = per_run.min(trades - index * per_run) as usize;
+                let report = crate::run_one(config(crate::run_seed(seed, index), count));
+                if let Ok(mut total) = total.lock() {
+                    total.add(report);
+                }
+                progress(done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
+            });
+        }
+    });
+    total
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 enum Engine {
@@ -199,6 +370,8 @@ struct Node {
     crashes: u64,
     /// When it last restarted, global milliseconds.
     restarted_at_ms: u64,
+    /// A relay frozen by a long outage: until when, global milliseconds.
+    frozen_until_ms: Option<u64>,
 }
 
 struct MarketLedger {
@@ -230,6 +403,14 @@ enum Event {
     Restart {
         node: usize,
     },
+    /// A relay's scheduled long outage begins.
+    Outage {
+        node: usize,
+    },
+    /// A frozen relay wakes.
+    Thaw {
+        node: usize,
+    },
 }
 
 /// What the simulator knows of a settlement's legs on the ledgers.
@@ -240,6 +421,11 @@ struct LegsSeen {
     claimed: Vec<Leg>,
     refunded: Vec<Leg>,
     last_change_ms: u64,
+    /// A leg was claimed by a gateway no ClaimRequest had reached: it had p
+    /// from the other gateway's ClaimReceipt (ISM-1 §12.7).
+    handed_over: bool,
+    /// ... and the settlement's relay was out (dead or frozen) then.
+    handed_over_relay_out: bool,
 }
 
 /// One network, run to the end.
@@ -266,6 +452,11 @@ pub struct World {
     trace: Option<Vec<String>>,
     /// What each proposal sent named, by relay and settlement id: one settlement per id.
     proposed: HashMap<(usize, Reference), (Reference, Reference, isthmus_spec::ids::Hashlock)>,
+    /// The long relay outages' own randomness, so that they shift nothing
+    /// else a run draws until one happens.
+    outage_rng: SimRng,
+    /// The (gateway, settlement) pairs a relay's ClaimRequest reached.
+    claim_requests_delivered: HashSet<(usize, Reference)>,
 }
 
 fn node_id(text: &str) -> NodeId {
@@ -342,6 +533,7 @@ impl World {
                 ledger: None,
                 crashes: 0,
                 restarted_at_ms: 0,
+                frozen_until_ms: None,
             });
         }
         let mut gateway_of_market = BTreeMap::new();
@@ -367,6 +559,7 @@ impl World {
                 ledger: Some(index),
                 crashes: 0,
                 restarted_at_ms: 0,
+                frozen_until_ms: None,
             });
         }
         let mut trade_rng = rng.fork();
@@ -381,6 +574,7 @@ impl World {
         let faults_until_ms = 1_000
             + config.trades as u64 * config.submit_interval_ms
             + config.timing.securities_expiry_ms;
+        let config_seed = config.seed;
         let mut world = World {
             config,
             now_ms: 1_000,
@@ -403,6 +597,8 @@ impl World {
             },
             trace: None,
             proposed: HashMap::new(),
+            outage_rng: SimRng::new(config_seed ^ 0x6F75_7461_6765_7321),
+            claim_requests_delivered: HashSet::new(),
         };
         world.schedule_work();
         Ok(world)
@@ -439,6 +635,11 @@ impl World {
                 if at < self.faults_until_ms {
                     self.push(at, Event::Crash { node });
                 }
+            }
+        }
+        if self.config.relay_outages.on {
+            for node in self.relay_nodes.clone() {
+                self.schedule_outage(node, 1_000);
             }
         }
         self.report.trades = self.trades.len() as u64;
@@ -564,6 +765,20 @@ impl World {
                 }
             }
             Event::Deliver { to, message } => {
+                if let Some(until) = self.nodes[to].frozen_until_ms {
+                    if self.trace.is_some() {
+                        let line = format!(
+                            "{} holds {} {} from {}{} (frozen: relay outage)",
+                            self.nodes[to].id,
+                            message.body.kind(),
+                            message.id,
+                            message.sender,
+                            describe(&message.body),
+                        );
+                        self.note(line);
+                    }
+                    return self.push(until, Event::Deliver { to, message });
+                }
                 if self.trace.is_some() {
                     let line = format!(
                         "{} gets {} {} from {}{}{}",
@@ -583,6 +798,10 @@ impl World {
                 if self.nodes[to].engine.is_none() {
                     return; // down: lost
                 }
+                if let Body::ClaimRequest(request) = &message.body {
+                    self.claim_requests_delivered
+                        .insert((to, request.settlement_id.clone()));
+                }
                 match self.nodes[to].engine {
                     Some(Engine::Relay(_)) => {
                         self.input_relay(to, isthmus_relay::Input::Message(message))
@@ -598,6 +817,16 @@ impl World {
                 key,
                 generation,
             } => {
+                if let Some(until) = self.nodes[node].frozen_until_ms {
+                    return self.push(
+                        until,
+                        Event::Timer {
+                            node,
+                            key,
+                            generation,
+                        },
+                    );
+                }
                 if self.nodes[node].timers.get(&key) != Some(&generation)
                     || self.nodes[node].engine.is_none()
                 {
@@ -614,12 +843,105 @@ impl World {
                 }
             }
             Event::Crash { node } => {
+                if let Some(until) = self.nodes[node].frozen_until_ms {
+                    // A frozen relay crashes once it is up again, not while it takes its backlog.
+                    return self.push(until + MIN_UPTIME_MS, Event::Crash { node });
+                }
                 if self.nodes[node].engine.is_some() && self.faults_on() {
                     self.crash(node);
                 }
             }
             Event::Restart { node } => self.restart(node),
+            Event::Outage { node } => {
+                let outages = self.config.relay_outages;
+                let until = self.now_ms + self.outage_rng.between(outages.min_ms, outages.max_ms);
+                let until = if self.outage_rng.percent(outages.freeze_percent) {
+                    self.freeze(node, until)
+                } else {
+                    self.die(node, until, "")
+                };
+                self.schedule_outage(node, until.unwrap_or(self.now_ms));
+            }
+            Event::Thaw { node } => {
+                if self.trace.is_some() {
+                    let line = format!(
+                        "{} wakes and takes what it held (relay outage)",
+                        self.nodes[node].id
+                    );
+                    self.note(line);
+                }
+                self.nodes[node].frozen_until_ms = None;
+                // As after a restart, no crash between outputs for a while:
+                // the relay takes the backlog it held first.
+                self.nodes[node].restarted_at_ms = self.now_ms;
+            }
         }
+    }
+
+    /// The next scheduled long outage of relay `node`, some time after `after_ms`.
+    fn schedule_outage(&mut self, node: usize, after_ms: u64) {
+        let mean = self.config.relay_outages.mean_interval_ms.max(1);
+        let at = after_ms + self.outage_rng.below(mean * 2);
+        if at < self.faults_until_ms {
+            self.push(at, Event::Outage { node });
+        }
+    }
+
+    /// Whether `node` is up and neither crashed nor frozen, while faults are on:
+    /// only then does a long outage begin.
+    fn may_go_out(&self, node: usize) -> bool {
+        self.faults_on()
+            && self.nodes[node].engine.is_some()
+            && self.nodes[node].frozen_until_ms.is_none()
+    }
+
+    /// The outage's end: `until_ms`, but never past the end of the faults.
+    fn outage_end(&self, until_ms: u64) -> u64 {
+        until_ms.min(self.faults_until_ms)
+    }
+
+    /// Relay `node` freezes until `until_ms` (at most the end of the faults).
+    /// Returns when it wakes, or `None` if it was not running.
+    fn freeze(&mut self, node: usize, until_ms: u64) -> Option<u64> {
+        if !self.may_go_out(node) {
+            return None;
+        }
+        let until = self.outage_end(until_ms);
+        if self.trace.is_some() {
+            let line = format!(
+                "{} freezes until {until} ms, holding what it is sent (relay outage)",
+                self.nodes[node].id
+            );
+            self.note(line);
+        }
+        self.nodes[node].frozen_until_ms = Some(until);
+        self.report.relay_outages += 1;
+        self.report.relay_freezes += 1;
+        self.push(until, Event::Thaw { node });
+        Some(until)
+    }
+
+    /// Relay `node` dies and restarts from its store at `until_ms` (at most
+    /// the end of the faults). Returns when it restarts, or `None` if it
+    /// was not running.
+    fn die(&mut self, node: usize, until_ms: u64, why: &str) -> Option<u64> {
+        if !self.may_go_out(node) {
+            return None;
+        }
+        let until = self.outage_end(until_ms);
+        if self.trace.is_some() {
+            let line = format!(
+                "{} dies until {until} ms{why} (relay outage)",
+                self.nodes[node].id
+            );
+            self.note(line);
+        }
+        let n = &mut self.nodes[node];
+        n.engine = None;
+        n.timers.clear();
+        self.report.relay_outages += 1;
+        self.push(until, Event::Restart { node });
+        Some(until)
     }
 
     fn crash(&mut self, node: usize) {
@@ -633,7 +955,9 @@ impl World {
         n.crashes += 1;
         self.report.crashes += 1;
         let down = self.rng.between(1, self.config.max_downtime_ms);
-        self.push(self.now_ms + down, Event::Restart { node });
+        // Back by the end of the faults at the latest (ISM-1 §12.10 item 3).
+        let at = (self.now_ms + down).min(self.faults_until_ms.max(self.now_ms + 1));
+        self.push(at, Event::Restart { node });
     }
 
     fn restart(&mut self, node: usize) {
@@ -746,10 +1070,23 @@ impl World {
             match output {
                 Output::Relay(isthmus_relay::Output::Persist(write)) => {
                     self.check_cause(node, write.cause.as_ref());
+                    let revealed = write.records.iter().find_map(|record| match record {
+                        isthmus_relay::Record::Settlement(settlement)
+                            if settlement.phase == Phase::Revealing
+                                && settlement.legs.iter().all(|leg| leg.claimed.is_none()) =>
+                        {
+                            Some(settlement.id.clone())
+                        }
+                        _ => None,
+                    });
                     for record in write.records {
                         self.nodes[node]
                             .store
                             .insert(StoreKey::Relay(record.key()), StoreRecord::Relay(record));
+                    }
+                    if let Some(settlement_id) = revealed {
+                        // May kill the relay: then nothing the write released goes out.
+                        self.maybe_die_after_reveal_write(node, &settlement_id);
                     }
                     self.input_relay_quiet(node, isthmus_relay::Input::Persisted(write.id));
                 }
@@ -1003,6 +1340,14 @@ impl World {
         }
         let trade = self.trade_of(node, settlement_id);
         let now = self.now_ms;
+        let relay = trade.map(|t| self.relay_nodes[self.trades[t].relay % self.relay_nodes.len()]);
+        let relay_out = relay.is_some_and(|r| {
+            self.nodes[r].engine.is_none() || self.nodes[r].frozen_until_ms.is_some()
+        });
+        let requested = self
+            .claim_requests_delivered
+            .contains(&(node, settlement_id.clone()));
+        let mut first_claim_against_payment = false;
         let seen = self.legs.entry(settlement_id.clone()).or_default();
         seen.trade = seen.trade.or(trade);
         seen.last_change_ms = now;
@@ -1023,13 +1368,18 @@ impl World {
                 }
             }
             (Ok(LedgerDone::Claimed(_)), _) => {
-                if !seen.claimed.contains(&leg) {
-                    seen.claimed.push(leg);
-                }
-                let other = other_leg(leg);
                 let payment = trade
                     .map(|t| self.trades[t].kind != TradeKind::FreeOfPayment)
                     .unwrap_or(true);
+                if !seen.claimed.contains(&leg) {
+                    first_claim_against_payment = payment && seen.claimed.is_empty();
+                    seen.claimed.push(leg);
+                    if !requested {
+                        seen.handed_over = true;
+                        seen.handed_over_relay_out |= relay_out;
+                    }
+                }
+                let other = other_leg(leg);
                 if payment && !seen.locked.contains(&other) {
                     problems.push((
                         Invariant::ClaimBeforeLocks,
@@ -1055,7 +1405,56 @@ impl World {
         for (invariant, detail) in problems {
             self.violation(invariant, trade, detail);
         }
+        if let (true, Some(relay)) = (first_claim_against_payment, relay) {
+            self.maybe_die_after_first_claim(relay, settlement_id);
+        }
         result
+    }
+
+    /// With the chance [`RelayOutages::after_reveal_write_per_mille`], relay
+    /// `node`, which has just persisted `REVEALING` for `settlement_id`,
+    /// dies before the ClaimRequest goes out, for a scheduled outage's
+    /// length: it may come back before the first leg's expiry and reveal
+    /// late, or after it, when the first leg is refunded unclaimed
+    /// (`CLAIM_WINDOW_MISSED`, ISM-1 §12.5 rule 6).
+    fn maybe_die_after_reveal_write(&mut self, node: usize, settlement_id: &Reference) {
+        let outages = self.config.relay_outages;
+        if !outages.on || !self.may_go_out(node) {
+            return;
+        }
+        if self.outage_rng.below(1_000) >= outages.after_reveal_write_per_mille {
+            return;
+        }
+        let until = self.now_ms + self.outage_rng.between(outages.min_ms, outages.max_ms);
+        let why = format!(" after persisting the reveal of {settlement_id}");
+        if self.die(node, until, &why).is_some() {
+            self.report.relay_outages_after_reveal += 1;
+        }
+    }
+
+    /// With the chance [`RelayOutages::after_first_claim_per_mille`], the
+    /// relay of a settlement whose first leg was just claimed dies until
+    /// after the second leg's expiry by every clock (or the end of the
+    /// faults): the ClaimReceipt it was about to get is lost, it never asks
+    /// for the second claim in time, and only the hand-over of ISM-1 §12.7
+    /// gets p to the other gateway.
+    fn maybe_die_after_first_claim(&mut self, relay: usize, settlement_id: &Reference) {
+        let outages = self.config.relay_outages;
+        if !outages.on || !self.may_go_out(relay) {
+            return;
+        }
+        if self.outage_rng.below(1_000) >= outages.after_first_claim_per_mille {
+            return;
+        }
+        let timing = self.config.timing;
+        let until = self.now_ms
+            + timing.securities_expiry_ms
+            + timing.max_clock_skew_ms
+            + self.outage_rng.below(1_000);
+        let why = format!(" after the first claim of {settlement_id}");
+        if self.die(relay, until, &why).is_some() {
+            self.report.relay_outages_after_claim += 1;
+        }
     }
 
     fn trade_of(&self, node: usize, settlement_id: &Reference) -> Option<usize> {
@@ -1073,12 +1472,20 @@ impl World {
     /// (beneficiaries and conservation), every participant told.
     fn check_end(&mut self) {
         let mut relay_outcomes: HashMap<Reference, (Phase, Option<usize>, u64)> = HashMap::new();
+        let mut aborted_by_reason: BTreeMap<String, u64> = BTreeMap::new();
         for r in self.relay_nodes.clone() {
             if self.nodes[r].engine.is_none() {
                 self.restart(r);
             }
             if let Some(Engine::Relay(relay)) = &self.nodes[r].engine {
                 for settlement in relay.settlements() {
+                    if settlement.phase == Phase::Aborted {
+                        let code = settlement
+                            .reason
+                            .as_ref()
+                            .map_or("(none)", |reason| reason.code.as_str());
+                        *aborted_by_reason.entry(code.to_string()).or_default() += 1;
+                    }
                     let trade = settlement
                         .proposal
                         .deliver_instruction_id
@@ -1102,6 +1509,16 @@ impl World {
             .values()
             .filter(|(phase, _, _)| *phase == Phase::Aborted)
             .count() as u64;
+        self.report.aborted_by_reason = aborted_by_reason;
+        for (id, (phase, _, _)) in &relay_outcomes {
+            let seen = self.legs.get(id);
+            if *phase == Phase::Settled && seen.is_some_and(|s| s.handed_over) {
+                self.report.handed_over += 1;
+            }
+            if *phase == Phase::Settled && seen.is_some_and(|s| s.handed_over_relay_out) {
+                self.report.handed_over_relay_out += 1;
+            }
+        }
         let timing = self.config.timing;
         let bound_ms =
             timing.max_clock_skew_ms + 4 * (timing.retransmit_ms + self.config.max_delay_ms);

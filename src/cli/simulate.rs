@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use isthmus_sim::{explain, run_one, simulate, Faults, RunConfig, DEFAULT_TRADES_PER_RUN};
+use isthmus_sim::world::{simulate_with, SeedFaults};
+use isthmus_sim::{explain, run_one, Faults, RunConfig, DEFAULT_TRADES_PER_RUN};
 use serde_json::json;
 
 use super::output::{stderr_line, Out};
@@ -16,19 +17,45 @@ pub enum FaultsArg {
     None,
     /// Delay, loss, duplication and reordering.
     Network,
-    /// Nodes crash at any step and restart from their stores.
+    /// Nodes crash at any step and restart from their stores; relays also
+    /// have long outages (dead or frozen from the lock window to past the
+    /// last expiry, dead from a reveal write, or dead from a first claim to
+    /// past the second expiry).
     Crash,
     /// Both.
     All,
+    /// Each run draws its faults from its own seed's low 16 bits: network
+    /// faults, crashes, relay outages, one relay or two, loss and
+    /// duplication 0–15 % (what the property test draws); replayed from
+    /// the run seed alone.
+    Random,
 }
 
 impl FaultsArg {
-    fn faults(self) -> Faults {
-        Faults {
+    /// The run `seed` of `trades` trades under these faults.
+    fn config(self, seed: u64, trades: usize) -> RunConfig {
+        let faults = Faults {
             network: matches!(self, FaultsArg::Network | FaultsArg::All),
             crash: matches!(self, FaultsArg::Crash | FaultsArg::All),
+        };
+        match self {
+            FaultsArg::Random => RunConfig::from_seed(seed, trades),
+            _ => RunConfig::new(seed, trades, faults),
         }
     }
+
+    /// Its name on the command line.
+    fn name(self) -> String {
+        format!("{self:?}").to_lowercase()
+    }
+}
+
+/// The command that replays run `seed` of `trades` trades under `faults`.
+pub fn replay_command(seed: u64, trades: usize, faults: FaultsArg) -> String {
+    format!(
+        "isthmus simulate --replay {seed} --per-run {trades} --faults {}",
+        faults.name()
+    )
 }
 
 /// Options of `isthmus simulate`.
@@ -53,10 +80,18 @@ const SHOWN_VIOLATIONS: usize = 3;
 /// Runs the simulation and prints what it found; exit 1 if any invariant broke.
 pub fn run(options: SimulateOptions) -> anyhow::Result<ExitCode> {
     let mut out = Out::new();
-    let faults = options.faults.faults();
+    let faults = options.faults;
     let started = Instant::now();
     let report = match options.replay {
-        Some(run_seed) => run_one(RunConfig::new(run_seed, options.per_run, faults)),
+        Some(run_seed) => {
+            if faults == FaultsArg::Random {
+                stderr_line(format!(
+                    "simulate: run seed {run_seed} carries {:?}",
+                    SeedFaults::of_seed(run_seed)
+                ));
+            }
+            run_one(faults.config(run_seed, options.per_run))
+        }
         None => {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             let runs = options.settlements.div_ceil(options.per_run.max(1) as u64);
@@ -66,23 +101,26 @@ pub fn run(options: SimulateOptions) -> anyhow::Result<ExitCode> {
                     stderr_line(format!("simulate: {done} of {runs} runs"));
                 }
             };
-            simulate(
+            simulate_with(
                 options.seed,
                 options.settlements,
                 options.per_run,
-                faults,
                 threads,
                 &progress,
+                &|run_seed, trades| faults.config(run_seed, trades),
             )
         }
     };
     let elapsed = started.elapsed();
     out.line(format!(
-        "simulated {} trades in {} runs (seed {}, faults {:?}, {} per run) in {:.1} s",
+        "simulated {} trades in {} runs ({}, faults {}, {} per run) in {:.1} s",
         report.trades,
         report.runs,
-        options.seed,
-        options.faults,
+        match options.replay {
+            Some(run_seed) => format!("run seed {run_seed} replayed"),
+            None => format!("seed {}", options.seed),
+        },
+        options.faults.name(),
         options.per_run,
         elapsed.as_secs_f64()
     ))?;
@@ -91,25 +129,36 @@ pub fn run(options: SimulateOptions) -> anyhow::Result<ExitCode> {
         report.settlements, report.settled, report.aborted, report.cancelled_unmatched
     ))?;
     out.line(format!(
-        "messages: {}; faults injected: {} ({} lost, {} duplicated, {} crashes); ledger commands: {}",
+        "aborted by reason: {}",
+        report.aborted_by_reason_text()
+    ))?;
+    out.line(format!(
+        "secret handed over gateway to gateway (ISM-1 §12.7) in {} settled settlements, {} of them with the relay out",
+        report.handed_over, report.handed_over_relay_out
+    ))?;
+    out.line(format!(
+        "messages: {}; faults injected: {} ({} lost, {} duplicated, {} crashes, {} relay outages: {} frozen, {} dead of which {} after a reveal write and {} after a first claim); ledger commands: {}",
         report.messages,
         report.faults(),
         report.lost,
         report.duplicated,
         report.crashes,
+        report.relay_outages,
+        report.relay_freezes,
+        report.relay_outages - report.relay_freezes,
+        report.relay_outages_after_reveal,
+        report.relay_outages_after_claim,
         report.ledger_commands
     ))?;
     out.line(format!("violations: {}", report.violations.len()))?;
     for violation in report.violations.iter().take(SHOWN_VIOLATIONS) {
         out.line(format!("  {violation}"))?;
         out.line(format!(
-            "  replay: isthmus simulate --replay {} --per-run {} --faults {}",
-            violation.seed,
-            violation.run_trades,
-            format!("{:?}", options.faults).to_lowercase()
+            "  replay: {}",
+            replay_command(violation.seed, violation.run_trades, faults)
         ))?;
         let trace = explain(
-            RunConfig::new(violation.seed, violation.run_trades, faults),
+            faults.config(violation.seed, violation.run_trades),
             violation,
         );
         for line in trace {
@@ -119,7 +168,7 @@ pub fn run(options: SimulateOptions) -> anyhow::Result<ExitCode> {
     if options.json {
         let mut object = report.to_json();
         object["seed"] = json!(options.seed);
-        object["faults_mode"] = json!(format!("{:?}", options.faults).to_lowercase());
+        object["faults_mode"] = json!(options.faults.name());
         object["per_run"] = json!(options.per_run);
         object["elapsed_ms"] = json!(elapsed.as_millis() as u64);
         out.line(object)?;

@@ -752,6 +752,7 @@ impl Gateway {
                     claim_refused: false,
                     claimed: None,
                     refunded: None,
+                    refund_attempts: 0,
                 });
                 step.cause = Some((message.sender.clone(), message.id.clone()));
                 step.records
@@ -772,6 +773,7 @@ impl Gateway {
             claim_refused: false,
             claimed: None,
             refunded: None,
+            refund_attempts: 0,
         });
         settlement
             .handled
@@ -1221,7 +1223,10 @@ impl Gateway {
             (LegPhase::RefundIntended, Err(failure))
                 if failure.reason() == LedgerReason::LockNotExpired =>
             {
-                // The ledger's clock is behind ours: back to waiting, retried at the next timer.
+                // The ledger's clock is behind ours: back to waiting, retried
+                // at the next timer under a new key, since the ledger answers
+                // a repeated key with its first answer (A1, §12.6 rule 7).
+                leg.refund_attempts += 1;
                 leg.phase = if leg.claim_refused {
                     LegPhase::ClaimIntended
                 } else {
@@ -1242,7 +1247,17 @@ impl Gateway {
                     }
                 }
             }
-            // Not final: the timer repeats the command with the same key. Stale answers change nothing.
+            // Not final: the timer repeats the command with the same key
+            // (§12.6 rules 4 and 6). A lock's first answer comes before any
+            // timer of the settlement is set, so set it here. Stale answers
+            // change nothing.
+            (phase, Err(failure)) if !failure.is_final() && !phase.is_final() => {
+                step.actions.push(Output::SetTimer {
+                    timer: GatewayTimer::Settlement(id.clone()),
+                    at_ms: self.next_due(now_ms, &settlement),
+                });
+                return;
+            }
             _ => return,
         }
         step.records
@@ -1347,7 +1362,7 @@ impl Gateway {
                         commands.push((
                             leg.leg,
                             LedgerCommand::Refund(RefundOrder {
-                                key: leg_key(id, leg.leg, "refund"),
+                                key: refund_key(id, leg),
                                 lock_id: locked.lock_id,
                             }),
                         ));
@@ -1358,7 +1373,7 @@ impl Gateway {
                         commands.push((
                             leg.leg,
                             LedgerCommand::Refund(RefundOrder {
-                                key: leg_key(id, leg.leg, "refund"),
+                                key: refund_key(id, leg),
                                 lock_id: locked.lock_id,
                             }),
                         ));
@@ -1477,6 +1492,15 @@ fn instruction_of(proposal: &SettlementProposal, leg: Leg) -> &Reference {
 }
 
 /// The ledger idempotency key of one action on one leg (ISM-1 §6.4 duty 7).
+/// The key of a leg's refund: `…/refund`, then `…/refund-2`, `…/refund-3`, …
+/// after each `LOCK_NOT_EXPIRED` (ISM-1 §12.6 rule 7).
+fn refund_key(settlement_id: &Reference, leg: &LegRecord) -> IdempotencyKey {
+    match leg.refund_attempts {
+        0 => leg_key(settlement_id, leg.leg, "refund"),
+        n => leg_key(settlement_id, leg.leg, &format!("refund-{}", n + 1)),
+    }
+}
+
 fn leg_key(settlement_id: &Reference, leg: Leg, action: &str) -> IdempotencyKey {
     let text = format!("{settlement_id}/{leg}/{action}");
     match IdempotencyKey::new(text.clone()) {

@@ -78,6 +78,9 @@ pub struct LegRecord {
     pub claimed: Option<Claimed>,
     /// The ledger's refund.
     pub refunded: Option<Refunded>,
+    /// Refunds the ledger refused as `LOCK_NOT_EXPIRED`: each retry takes a
+    /// new idempotency key (ISM-1 §12.6 rule 7).
+    pub refund_attempts: u32,
 }
 
 /// A settlement as this gateway knows it.

@@ -320,7 +320,7 @@ fn after_a_restart_a_lock_answer_that_is_not_final_is_retried_with_the_same_key(
 }
 
 #[test]
-#[ignore = "engine bug: before the first final lock answer no settlement timer is set, so a non-final lock answer is never retried until a restart (ISM-1 §12.6 rule 4)"]
+
 fn a_lock_answer_that_is_not_final_is_retried_with_the_same_key_without_a_restart() {
     let LockIntended {
         mut net, outputs, ..
@@ -1108,4 +1108,44 @@ fn a_refund_intent_that_was_not_durable_is_decided_again_at_the_watcher_after_a_
         net.gw.stored_phase(&id, Leg::Securities),
         Some(LegPhase::RefundIntended)
     );
+}
+
+#[test]
+fn a_refund_refused_as_not_expired_is_asked_again_under_a_new_key_and_then_refunds() {
+    for side in Side::BOTH {
+        let (reached, outputs) = refund_intended(side);
+        let LockedLeg { mut net, id, .. } = reached;
+        let [LedgerCommand::Refund(first)] = &commands(&outputs)[..] else {
+            panic!("one refund order: {outputs:#?}");
+        };
+        // The ledger's clock is behind (beyond K, which A2 excludes): it says
+        // the lock has not expired. The ledger keeps that answer for the key.
+        let now = net.gw.now;
+        let refusal = net.ledger.execute(0, &LedgerCommand::Refund(first.clone()));
+        assert!(refusal.is_err(), "{refusal:?}");
+        let out = net.gw.answer(&outputs, refusal);
+        assert_no_ledger_order(&out, "no refund again before R");
+        assert_eq!(net.gw.stored_phase(&id, side.leg()), Some(LegPhase::Locked));
+        // ISM-1 §12.6 rule 7: after R, the refund again under a new key
+        // (the ledger answers a repeated key with its first answer, A1).
+        let again = net.gw.advance_to(now + R);
+        let [LedgerCommand::Refund(second)] = &commands(&again)[..] else {
+            panic!("{side:?}: the refund asked again: {again:#?}");
+        };
+        assert_eq!(second.lock_id, first.lock_id);
+        assert_ne!(second.key, first.key, "a new idempotency key");
+        assert_eq!(second.key.as_str(), format!("{}-2", first.key.as_str()));
+        // Persisted with the leg: a restart asks with the same new key.
+        let restarted = net.gw.restart();
+        assert_eq!(
+            commands(&restarted),
+            vec![LedgerCommand::Refund(second.clone())]
+        );
+        net.gw.run_ledger(&mut net.ledger, &restarted);
+        assert_eq!(
+            net.gw.stored_phase(&id, side.leg()),
+            Some(LegPhase::Refunded)
+        );
+        assert_eq!(net.ledger.settled(), (0, 1));
+    }
 }

@@ -1276,3 +1276,32 @@ fn a_state_conflict_names_the_settlements_state_as_section_12_2_writes_it() {
     assert!(text.contains("REVEALING"), "{text}");
     assert!(text.contains(proposal.settlement_id.as_str()), "{text}");
 }
+
+#[test]
+fn a_stalled_relay_takes_a_receipt_that_waited_past_the_deadline_and_the_margin_decides() {
+    // ISM-1 §12.5 rule 2: receipts that waited for a relay stalled past D
+    // are taken before it acts on D; rule 5's margin check alone decides.
+    let t = timing();
+    let mut rig = Rig::new();
+    let matched_at = rig.now;
+    let m = rig.match_pair(seller(), buyer());
+    rig.send(
+        GW_XASX,
+        Body::LockReceipt(lock_receipt(&m.cash.2, "XASX-LOCK-1", 1)),
+    );
+    let t1 = matched_at + t.cash_expiry_ms;
+    let deadline = matched_at + t.lock_window_ms;
+    assert!(t1 - t.reveal_margin_ms >= deadline, "E1 >= L + M");
+    rig.now = t1 - t.reveal_margin_ms;
+    let (_, sent) = rig.send(
+        GW_XNYS,
+        Body::LockReceipt(lock_receipt(&m.securities.2, "XNYS-LOCK-1", 1)),
+    );
+    assert_eq!(
+        claim_requests(&sent).len(),
+        1,
+        "exactly M left: reveal: {sent:#?}"
+    );
+    assert_eq!(rig.stored_settlement(&m.id).phase, Phase::Revealing);
+    rig.assert_no_violations();
+}

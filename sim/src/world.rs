@@ -63,7 +63,7 @@ impl Broken {
         Broken::CreditsWrongAccount,
     ];
 
-    fn relay(self) -> Option<isthmus_relay::RelayBroken> {
+    pub(crate) fn relay(self) -> Option<isthmus_relay::RelayBroken> {
         match self {
             Broken::RevealBeforeBothLocks => {
                 Some(isthmus_relay::RelayBroken::RevealBeforeBothLocks)
@@ -76,7 +76,7 @@ impl Broken {
         }
     }
 
-    fn gateway(self) -> Option<isthmus_gateway::GatewayBroken> {
+    pub(crate) fn gateway(self) -> Option<isthmus_gateway::GatewayBroken> {
         use isthmus_gateway::GatewayBroken as G;
         match self {
             Broken::IgnoreDelta => Some(G::IgnoreDelta),
@@ -1722,7 +1722,7 @@ fn other_leg(leg: Leg) -> Leg {
     }
 }
 
-fn asset_of(ledger: usize) -> Asset {
+pub(crate) fn asset_of(ledger: usize) -> Asset {
     let text = if ledger == 0 {
         workload::ISIN
     } else {
@@ -1735,7 +1735,7 @@ fn asset_of(ledger: usize) -> Asset {
 }
 
 /// The accounts, units and direction the trade agreed for one leg.
-fn intended(trade: &Trade, leg: Leg) -> (String, String, Option<u64>) {
+pub(crate) fn intended(trade: &Trade, leg: Leg) -> (String, String, Option<u64>) {
     match leg {
         Leg::Securities => (
             workload::seller_safe(trade.seller),

@@ -106,6 +106,10 @@ enum Command {
         /// Also print the report as one JSON object on the last line.
         #[arg(long)]
         json: bool,
+        /// Instead of random runs, explore every interleaving of one
+        /// settlement of each kind, within fault budgets (issue 11 step 7).
+        #[arg(long, value_enum, value_name = "BUDGET", conflicts_with = "replay")]
+        exhaustive: Option<simulate::ExhaustiveArg>,
     },
 }
 
@@ -276,12 +280,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ledger::register(&data, &isin, json)
         }
         Command::Simulate {
+            json,
+            exhaustive: Some(budget),
+            ..
+        } => simulate::run_exhaustive(budget, json),
+        Command::Simulate {
             seed,
             settlements,
             faults,
             per_run,
             replay,
             json,
+            exhaustive: None,
         } => simulate::run(simulate::SimulateOptions {
             seed,
             settlements,

@@ -180,5 +180,96 @@ pub fn run(options: SimulateOptions) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The fault budgets of `isthmus simulate --exhaustive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExhaustiveArg {
+    /// One fault at a time: one loss, one duplicate, one reordering, one
+    /// message held back, one crash (and none): what CI runs.
+    Quick,
+    /// One loss, duplicate, reordering and message held back and one crash
+    /// per node, all in one run: far larger.
+    Full,
+}
+
+/// Explores one settlement of each kind exhaustively and prints the size of
+/// each space; exit 1 if any state breaks an invariant.
+pub fn run_exhaustive(budget: ExhaustiveArg, json: bool) -> anyhow::Result<ExitCode> {
+    use isthmus_sim::exhaustive::{check_with_progress, CheckConfig};
+    use isthmus_sim::workload::TradeKind;
+    let mut out = Out::new();
+    let mut results = Vec::new();
+    let mut broken = false;
+    let kinds = [
+        TradeKind::AgainstPayment,
+        TradeKind::FreeOfPayment,
+        TradeKind::Insufficient,
+        TradeKind::Unmatched,
+        TradeKind::OneSided,
+    ];
+    let configs: Vec<(String, CheckConfig)> = kinds
+        .iter()
+        .flat_map(|kind| match budget {
+            ExhaustiveArg::Full => vec![("every fault budget together", CheckConfig::new(*kind))],
+            ExhaustiveArg::Quick => CheckConfig::one_fault_each(*kind),
+        })
+        .map(|(what, config)| (format!("{:?}, {what}", config.kind), config))
+        .collect();
+    for (name, config) in configs {
+        let started = Instant::now();
+        let label = name.clone();
+        let report = check_with_progress(config.clone(), &|states| {
+            stderr_line(format!("simulate: {label}: {states} states"))
+        })
+        .map_err(anyhow::Error::msg)?;
+        let elapsed = started.elapsed();
+        out.line(format!(
+            "{name}: {} states, {} transitions, {} end states {:?}, longest path {} actions, {}, {:.1} s",
+            report.states,
+            report.transitions,
+            report.ends,
+            report.outcomes,
+            report.max_depth,
+            if report.complete { "complete" } else { "INCOMPLETE (state limit)" },
+            elapsed.as_secs_f64()
+        ))?;
+        if let Some(violation) = &report.violation {
+            broken = true;
+            out.line(format!(
+                "  violation: {}: {}",
+                violation.invariant, violation.detail
+            ))?;
+            for step in &violation.path {
+                out.line(format!("    {step}"))?;
+            }
+        }
+        broken |= !report.complete;
+        results.push(json!({
+            "check": name,
+            "losses": config.losses,
+            "duplicates": config.duplicates,
+            "reorders": config.reorders,
+            "delays": config.delays,
+            "crashes_per_node": config.crashes_per_node,
+            "crashes": config.crashes,
+            "states": report.states,
+            "transitions": report.transitions,
+            "end_states": report.ends,
+            "outcomes": report.outcomes,
+            "max_depth": report.max_depth,
+            "complete": report.complete,
+            "violation": report.violation.as_ref().map(|v| format!("{}: {}", v.invariant, v.detail)),
+            "elapsed_ms": elapsed.as_millis() as u64,
+        }));
+    }
+    if json {
+        out.line(json!({ "exhaustive": format!("{budget:?}").to_lowercase(), "checks": results }))?;
+    }
+    Ok(if broken {
+        ExitCode::from(EXIT_REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// The default number of trades per run.
 pub const DEFAULT_PER_RUN: usize = DEFAULT_TRADES_PER_RUN;

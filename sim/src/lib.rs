@@ -58,30 +58,14 @@ pub fn simulate(
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Report {
-    let per_run = per_run.max(1) as u64;
-    let runs = trades.div_ceil(per_run);
-    let next = std::sync::atomic::AtomicU64::new(0);
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let total = std::sync::Mutex::new(Report::default());
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if index >= runs {
-                    return;
-                }
-                let count = per_run.min(trades - index * per_run) as usize;
-                let report = run_one(RunConfig::new(run_seed(seed, index), count, faults));
-                if let Ok(mut total) = total.lock() {
-                    total.add(report);
-                }
-                progress(done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
-            });
-        }
-    });
-    total
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    world::simulate_with(
+        seed,
+        trades,
+        per_run,
+        threads,
+        progress,
+        &|run_seed, count| RunConfig::new(run_seed, count, faults),
+    )
 }
 
 /// Replays the run `config` describes with tracing on and returns the trace

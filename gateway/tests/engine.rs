@@ -1,0 +1,379 @@
+//! The gateway engine's rules one by one (ISM-1 §12.1, §12.6–§12.10), each
+//! through real inputs: the participant's instruction, the real relay
+//! engine's messages (changed by hand only where a rule is about a message
+//! an honest relay never sends), and an honest ledger's answers (A1).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use isthmus_gateway::{GatewayConfig, GatewayTimer, LegPhase, Output};
+use isthmus_spec::body::{
+    Body, ClaimReceipt, ClaimRequest, InstructionState, InstructionStatus, LockRequest,
+    SettlementConfirmation, SettlementProposal,
+};
+use isthmus_spec::ids::{Preimage, Reference};
+use isthmus_spec::protocol::Inbound;
+use isthmus_spec::time::Timestamp;
+use support::*;
+
+/// R of `timing()`.
+const R: u64 = 500;
+/// Δ = C + K of `timing()`.
+const DELTA: u64 = 1_100;
+
+/// A node that is neither a relay nor a gateway of the network.
+const STRANGER: &str = "node.stranger";
+
+/// The relay's proposal and this side's LockRequest, not yet delivered; the
+/// gateway's instruction has its MATCHED status.
+fn proposed(side: Side) -> (Net, Inbound, Inbound) {
+    let mut net = instructed(side);
+    net.deliver_all(); // ACCEPTED
+    net.gw.now += 10;
+    net.other_sends_to_relay(Body::SettlementInstruction(side.other_instruction()));
+    let proposal = net.take_one(|b| matches!(b, Body::SettlementProposal(_)));
+    let lock = net.take_one(|b| matches!(b, Body::LockRequest(_)));
+    net.deliver_all(); // MATCHED
+    (net, proposal, lock)
+}
+
+fn proposal_of(message: &Inbound) -> SettlementProposal {
+    match &message.body {
+        Body::SettlementProposal(p) => p.clone(),
+        other => panic!("a proposal, not {other:?}"),
+    }
+}
+
+fn request_of(message: &Inbound) -> LockRequest {
+    match &message.body {
+        Body::LockRequest(r) => r.clone(),
+        other => panic!("a lock request, not {other:?}"),
+    }
+}
+
+/// The one Error in `outputs`: its code, and that it answers `message`;
+/// and no ledger order, no write.
+fn refused(outputs: &[Output], message: &Inbound) -> String {
+    assert!(
+        ledger_orders(outputs).is_empty(),
+        "a refusal orders nothing from the ledger: {outputs:#?}"
+    );
+    let errors = error_codes(outputs);
+    assert_eq!(errors.len(), 1, "one Error: {outputs:#?}");
+    let (to, code, related) = errors.into_iter().next().unwrap();
+    assert_eq!(to, message.sender, "the Error goes to the sender");
+    assert_eq!(
+        related.as_ref(),
+        Some(&message.id),
+        "it answers the message"
+    );
+    code
+}
+
+// ----- ISM-1 §12.1 item 2: configuration -----
+
+#[test]
+fn a_gateway_configuration_without_a_relay_or_with_r_not_below_c_is_refused() {
+    let good = GatewayConfig {
+        node: node(GW_XNYS),
+        market: mic("XNYS"),
+        relays: vec![node(RELAY)],
+        gateways: gateways(),
+        timing: timing(),
+    };
+    assert_eq!(good.check(), Ok(()));
+    let mut no_relay = good.clone();
+    no_relay.relays.clear();
+    assert!(no_relay.check().is_err(), "a gateway needs a relay");
+    let mut slow = good.clone();
+    slow.timing.retransmit_ms = slow.timing.claim_window_ms;
+    assert!(slow.check().is_err(), "R ≥ C is refused");
+    let mut no_skew = good;
+    no_skew.timing.max_clock_skew_ms = 0;
+    assert!(no_skew.check().is_err(), "K must be positive");
+}
+
+// ----- who may send what (ISM-1 §12.6 rules 2–5, §12.7 rule 2) -----
+
+#[test]
+fn relay_messages_from_a_node_that_is_not_its_relay_are_sender_not_party_and_change_nothing() {
+    let (mut net, proposal_message, lock) = proposed(Side::Seller);
+    let proposal = proposal_of(&proposal_message);
+    let request = request_of(&lock);
+    let instruction = seller();
+    let status = InstructionStatus {
+        instruction_id: instruction.instruction_id.clone(),
+        related_message_id: None,
+        status: InstructionState::Cancelled,
+        settlement_id: Some(proposal.settlement_id.clone()),
+        reason: None,
+    };
+    let confirmation = SettlementConfirmation {
+        instruction_id: instruction.instruction_id.clone(),
+        settlement_id: proposal.settlement_id.clone(),
+        direction: instruction.direction,
+        payment: instruction.payment,
+        isin: instruction.isin.clone(),
+        quantity: instruction.quantity.clone(),
+        settlement_amount: instruction.settlement_amount.clone(),
+        settlement_date: instruction.settlement_date.clone(),
+        settled_at: Timestamp::from_unix_millis(T0).unwrap(),
+        securities_journal: journal(&mic("XNYS"), 1),
+        cash_journal: Some(journal(&mic("XASX"), 2)),
+    };
+    let secret = Preimage::from_bytes([7; 32]);
+    let claim = ClaimRequest {
+        settlement_id: proposal.settlement_id.clone(),
+        hashlock: proposal.hashlock.clone(),
+        preimage: secret,
+    };
+    // The proposal first from the stranger: it must not be kept.
+    let bodies = [
+        Body::SettlementProposal(proposal.clone()),
+        Body::InstructionStatus(status.clone()),
+        Body::SettlementConfirmation(confirmation.clone()),
+    ];
+    for body in bodies {
+        let message = net.gw.message(STRANGER, body);
+        let out = net.gw.deliver(message.clone());
+        assert_eq!(refused(&out, &message), "SENDER_NOT_PARTY", "{out:#?}");
+        assert!(writes(&out).is_empty(), "nothing recorded: {out:#?}");
+        assert!(notices(&out).is_empty(), "nothing told: {out:#?}");
+    }
+    assert!(net.gw.gateway.settlement(&proposal.settlement_id).is_none());
+    let record = net
+        .gw
+        .gateway
+        .instruction(&instruction.instruction_id)
+        .unwrap();
+    assert!(!record.final_word, "a stranger's word is not the relay's");
+    // With the relay's proposal kept, a stranger still cannot ask a lock or a claim.
+    net.gw.deliver(proposal_message);
+    for body in [Body::LockRequest(request), Body::ClaimRequest(claim)] {
+        let message = net.gw.message(STRANGER, body);
+        let out = net.gw.deliver(message.clone());
+        assert_eq!(refused(&out, &message), "SENDER_NOT_PARTY", "{out:#?}");
+        assert!(writes(&out).is_empty(), "nothing recorded: {out:#?}");
+    }
+    assert!(net
+        .gw
+        .gateway
+        .settlement(&proposal.settlement_id)
+        .unwrap()
+        .legs
+        .is_empty());
+}
+
+#[test]
+fn a_claim_receipt_from_a_node_that_is_no_other_gateway_is_sender_not_party() {
+    let reached = locked(Side::Seller, true);
+    let LockedLeg {
+        mut net,
+        id,
+        secret,
+        request,
+        ..
+    } = reached;
+    let secret = secret.unwrap();
+    // A receipt for this gateway's own leg, opening its lock, as if from itself
+    // or from a stranger: only the other legs' gateways hand p over (§12.7).
+    let receipt = ClaimReceipt {
+        settlement_id: id.clone(),
+        leg: request.leg,
+        lock_id: reference("HTLC-1"),
+        hashlock: request.hashlock.clone(),
+        preimage: secret,
+        journal: journal(&request.market, 1),
+    };
+    for sender in [GW_XNYS, STRANGER] {
+        let message = net.gw.message(sender, Body::ClaimReceipt(receipt.clone()));
+        let out = net.gw.deliver(message.clone());
+        assert_eq!(
+            refused(&out, &message),
+            "SENDER_NOT_PARTY",
+            "{sender}: {out:#?}"
+        );
+        assert!(writes(&out).is_empty(), "{sender}: {out:#?}");
+    }
+    assert_eq!(net.gw.phase(&id, request.leg), Some(LegPhase::Locked));
+    // And for a settlement it does not know, a stranger is still no party.
+    let mut unknown = receipt;
+    unknown.settlement_id = reference("STL-UNKNOWN-1");
+    let message = net.gw.message(STRANGER, Body::ClaimReceipt(unknown));
+    let out = net.gw.deliver(message.clone());
+    assert_eq!(refused(&out, &message), "SENDER_NOT_PARTY", "{out:#?}");
+}
+
+// ----- ISM-1 §12.6 rule 3: EXPIRY_ORDER -----
+
+/// The relay's proposal and securities LockRequest with T2 moved to T1 + `gap_ms`.
+fn with_gap(gap_ms: u64) -> (Net, Inbound, Inbound) {
+    let (mut net, proposal_message, lock) = proposed(Side::Seller);
+    let mut proposal = proposal_of(&proposal_message);
+    let mut request = request_of(&lock);
+    let t1 = proposal.cash_leg.as_ref().unwrap().expires_at.unix_millis();
+    let t2 = Timestamp::from_unix_millis(u64::try_from(t1).unwrap() + gap_ms).unwrap();
+    proposal.securities_leg.expires_at = t2.clone();
+    request.expires_at = t2;
+    let proposal_message = net.gw.message(RELAY, Body::SettlementProposal(proposal));
+    let lock = net.gw.message(RELAY, Body::LockRequest(request));
+    (net, proposal_message, lock)
+}
+
+#[test]
+fn against_payment_a_lock_with_t2_less_than_delta_after_t1_is_expiry_order() {
+    let (mut net, proposal, lock) = with_gap(DELTA - 1);
+    net.gw.deliver(proposal);
+    let out = net.gw.deliver(lock.clone());
+    assert_eq!(refused(&out, &lock), "EXPIRY_ORDER", "{out:#?}");
+}
+
+#[test]
+fn against_payment_a_lock_with_t2_exactly_delta_after_t1_is_ordered() {
+    let (mut net, proposal, lock) = with_gap(DELTA);
+    net.gw.deliver(proposal);
+    let out = net.gw.deliver(lock);
+    assert!(error_codes(&out).is_empty(), "{out:#?}");
+    assert_eq!(
+        ledger_orders(&out).len(),
+        1,
+        "T2 − T1 = Δ is allowed: {out:#?}"
+    );
+}
+
+// ----- ISM-1 §12.6 rule 3: an instruction settles once, across restarts -----
+
+#[test]
+fn after_a_restart_an_instruction_locked_for_one_settlement_is_refused_for_another() {
+    let LockIntended {
+        mut net,
+        proposal,
+        request,
+        outputs,
+        ..
+    } = lock_intended(Side::Seller);
+    net.gw.run_ledger(&mut net.ledger, &outputs);
+    net.gw.now += 10;
+    net.gw.restart();
+    let mut other = proposal;
+    other.settlement_id = reference("STL-OTHER-1");
+    let mut other_request = request;
+    other_request.settlement_id = other.settlement_id.clone();
+    net.gw.receive(RELAY, Body::SettlementProposal(other));
+    let message = net.gw.message(RELAY, Body::LockRequest(other_request));
+    let out = net.gw.deliver(message.clone());
+    assert_eq!(refused(&out, &message), "PROPOSAL_MISMATCH", "{out:#?}");
+}
+
+// ----- ISM-1 §12.6 rule 1: statuses, final word, notices -----
+
+#[test]
+fn a_matched_status_is_not_the_final_word_and_the_instruction_is_repeated_every_ten_r() {
+    let (mut net, _, _) = proposed(Side::Seller);
+    let id = seller().instruction_id;
+    let record = net.gw.gateway.instruction(&id).unwrap();
+    assert_eq!(record.status, Some(InstructionState::Matched));
+    assert!(!record.final_word, "MATCHED is not the relay's final word");
+    let out = net.gw.fire(GatewayTimer::Instruction(id.clone()));
+    assert_eq!(instructions_sent(&out).len(), 1, "{out:#?}");
+    assert_eq!(
+        timers_set(&out),
+        vec![(GatewayTimer::Instruction(id), net.gw.now + 10 * R)],
+        "every 10·R once it has a status (§12.8)"
+    );
+}
+
+#[test]
+fn an_older_or_repeated_status_changes_nothing() {
+    let (mut net, _, _) = proposed(Side::Seller);
+    let id = seller().instruction_id;
+    for state in [
+        InstructionState::Matched,
+        InstructionState::Unmatched,
+        InstructionState::Accepted,
+    ] {
+        let status = InstructionStatus {
+            instruction_id: id.clone(),
+            related_message_id: None,
+            status: state,
+            settlement_id: None,
+            reason: None,
+        };
+        let out = net.gw.receive(RELAY, Body::InstructionStatus(status));
+        assert!(writes(&out).is_empty(), "{state:?}: {out:#?}");
+        assert!(notices(&out).is_empty(), "{state:?}: {out:#?}");
+    }
+    let record = net.gw.gateway.instruction(&id).unwrap();
+    assert_eq!(record.status, Some(InstructionState::Matched));
+}
+
+#[test]
+fn a_cancelled_status_of_a_settlement_is_recorded_as_cancelled_and_final() {
+    let (mut net, proposal_message, _) = proposed(Side::Seller);
+    let proposal = proposal_of(&proposal_message);
+    net.gw.deliver(proposal_message);
+    let id = seller().instruction_id;
+    let status = InstructionStatus {
+        instruction_id: id.clone(),
+        related_message_id: None,
+        status: InstructionState::Cancelled,
+        settlement_id: Some(proposal.settlement_id.clone()),
+        reason: None,
+    };
+    let out = net
+        .gw
+        .receive(RELAY, Body::InstructionStatus(status.clone()));
+    assert_eq!(notices(&out).len(), 1, "{out:#?}");
+    let record = net.gw.gateway.instruction(&id).unwrap();
+    assert_eq!(record.status, Some(InstructionState::Cancelled));
+    assert!(record.final_word);
+    assert!(
+        net.gw
+            .gateway
+            .settlement(&proposal.settlement_id)
+            .unwrap()
+            .final_word
+    );
+    // A repeat of the final word changes nothing (§12.8 rule 1).
+    let again = net.gw.receive(RELAY, Body::InstructionStatus(status));
+    assert!(writes(&again).is_empty(), "{again:#?}");
+    assert!(notices(&again).is_empty(), "{again:#?}");
+}
+
+// ----- ISM-1 §12.6 rule 5: learning p -----
+
+#[test]
+fn a_claim_request_whose_preimage_does_not_open_its_hashlock_is_preimage_mismatch() {
+    let LockedLeg {
+        mut net,
+        id,
+        request,
+        ..
+    } = locked(Side::Seller, false);
+    let claim = ClaimRequest {
+        settlement_id: id.clone(),
+        hashlock: request.hashlock.clone(),
+        preimage: Preimage::from_bytes([9; 32]),
+    };
+    let message = net.gw.message(RELAY, Body::ClaimRequest(claim));
+    let out = net.gw.deliver(message.clone());
+    assert_eq!(refused(&out, &message), "PREIMAGE_MISMATCH", "{out:#?}");
+    assert!(writes(&out).is_empty(), "{out:#?}");
+    assert_eq!(net.gw.phase(&id, request.leg), Some(LegPhase::Locked));
+    assert!(net.gw.gateway.settlement(&id).unwrap().secret.is_none());
+}
+
+// ----- what the gateway knows -----
+
+#[test]
+fn the_gateway_lists_every_settlement_it_keeps() {
+    let LockIntended { net, id, .. } = lock_intended(Side::Seller);
+    let ids: Vec<Reference> = net
+        .gw
+        .gateway
+        .settlements()
+        .map(|s| s.id().clone())
+        .collect();
+    assert_eq!(ids, vec![id]);
+}

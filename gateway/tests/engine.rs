@@ -7,7 +7,7 @@
 
 mod support;
 
-use isthmus_gateway::{GatewayConfig, GatewayTimer, LegPhase, Output};
+use isthmus_gateway::{GatewayConfig, GatewayTimer, Input, LegPhase, Output};
 use isthmus_spec::body::{
     Body, ClaimReceipt, ClaimRequest, InstructionState, InstructionStatus, LockRequest,
     SettlementConfirmation, SettlementProposal,
@@ -376,4 +376,24 @@ fn the_gateway_lists_every_settlement_it_keeps() {
         .map(|s| s.id().clone())
         .collect();
     assert_eq!(ids, vec![id]);
+}
+
+#[test]
+fn a_submitted_instruction_is_persisted_sent_and_repeated_r_later_until_a_status() {
+    let mut gw = GwRig::new(Side::Seller);
+    let submitted_at = gw.now;
+    let out = gw.input(Input::Submit {
+        instruction: seller(),
+        relay: node(RELAY),
+    });
+    // ISM-1 §12.6 rule 1: persisted, then sent; repeated every R (§12.8).
+    assert!(matches!(out.first(), Some(Output::Persist(_))), "{out:#?}");
+    assert_eq!(instructions_sent(&out), vec![seller()]);
+    let timer = GatewayTimer::Instruction(seller().instruction_id);
+    assert_eq!(timers_set(&out), vec![(timer.clone(), submitted_at + R)]);
+    let early = gw.advance_to(submitted_at + R - 1);
+    assert!(instructions_sent(&early).is_empty(), "{early:#?}");
+    let due = gw.advance_to(submitted_at + R);
+    assert_eq!(instructions_sent(&due), vec![seller()]);
+    assert_eq!(gw.timers.get(&timer), Some(&(submitted_at + 2 * R)));
 }

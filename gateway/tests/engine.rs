@@ -9,7 +9,7 @@ mod support;
 
 use isthmus_gateway::{GatewayConfig, GatewayTimer, Input, LegPhase, Output};
 use isthmus_spec::body::{
-    Body, ClaimReceipt, ClaimRequest, InstructionState, InstructionStatus, LockRequest,
+    Body, ClaimReceipt, ClaimRequest, InstructionState, InstructionStatus, Leg, LockRequest,
     SettlementConfirmation, SettlementProposal,
 };
 use isthmus_spec::ids::{Preimage, Reference};
@@ -21,6 +21,8 @@ use support::*;
 const R: u64 = 500;
 /// Δ = C + K of `timing()`.
 const DELTA: u64 = 1_100;
+/// K of `timing()`.
+const K: u64 = 100;
 
 /// A node that is neither a relay nor a gateway of the network.
 const STRANGER: &str = "node.stranger";
@@ -396,4 +398,38 @@ fn a_submitted_instruction_is_persisted_sent_and_repeated_r_later_until_a_status
     let due = gw.advance_to(submitted_at + R);
     assert_eq!(instructions_sent(&due), vec![seller()]);
     assert_eq!(gw.timers.get(&timer), Some(&(submitted_at + 2 * R)));
+}
+
+// ----- ISM-1 §12.6 rule 6: a claim answer that is not final -----
+
+#[test]
+fn a_claim_answer_that_is_not_final_is_asked_again_with_the_same_key_not_refunded() {
+    let mut reached = locked(Side::Buyer, true);
+    let claim = reached.net.take_one(|b| matches!(b, Body::ClaimRequest(_)));
+    let LockedLeg {
+        mut net,
+        id,
+        lock_order,
+        ..
+    } = reached;
+    net.gw.now += 10;
+    let out = net.gw.deliver(claim);
+    let first = ledger_orders(&out);
+    assert_eq!(first.len(), 1, "{out:#?}");
+    let answered = net.gw.answer(&out, outcome_unknown());
+    assert!(sends(&answered).is_empty(), "no receipt yet: {answered:#?}");
+    let leg = net
+        .gw
+        .gateway
+        .settlement(&id)
+        .unwrap()
+        .leg(Leg::Cash)
+        .unwrap();
+    assert_eq!(leg.phase, LegPhase::ClaimIntended);
+    assert!(!leg.claim_refused, "an unknown outcome is not a refusal");
+    // Past the watcher time, still the claim with its key, never a refund.
+    let later = net.gw.advance_to(lock_order.expiry_ms + 10 * K);
+    let orders = ledger_orders(&later);
+    assert!(!orders.is_empty(), "the claim is asked again: {later:#?}");
+    assert!(orders.iter().all(|order| order == &first[0]), "{later:#?}");
 }

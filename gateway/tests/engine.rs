@@ -12,9 +12,12 @@ use isthmus_spec::body::{
     Body, ClaimReceipt, ClaimRequest, InstructionState, InstructionStatus, Leg, LockRequest,
     SettlementConfirmation, SettlementProposal,
 };
+use isthmus_spec::decimal::{Money, Quantity};
+use isthmus_spec::ident::Isin;
 use isthmus_spec::ids::{Preimage, Reference};
 use isthmus_spec::protocol::Inbound;
-use isthmus_spec::time::Timestamp;
+use isthmus_spec::time::{Date, Timestamp};
+use serde_json::json;
 use support::*;
 
 /// R of `timing()`.
@@ -432,4 +435,131 @@ fn a_claim_answer_that_is_not_final_is_asked_again_with_the_same_key_not_refunde
     let orders = ledger_orders(&later);
     assert!(!orders.is_empty(), "the claim is asked again: {later:#?}");
     assert!(orders.iter().all(|order| order == &first[0]), "{later:#?}");
+}
+
+// ----- ISM-1 §12.6 rule 3: the proposal against the participant's instruction -----
+
+/// One change to the relay's proposal and this side's LockRequest together.
+type Change = Box<dyn Fn(&mut SettlementProposal, &mut LockRequest)>;
+
+#[test]
+fn a_proposal_that_differs_from_the_instruction_in_any_term_is_proposal_mismatch() {
+    // The cash leg: its request carries the amount, not the security.
+    let changes: Vec<(&str, Change)> = vec![
+        (
+            "isin",
+            Box::new(|p, _| p.isin = Isin::parse("US5949181045").unwrap()),
+        ),
+        (
+            "quantity",
+            Box::new(|p, _| p.quantity = Quantity::parse("999").unwrap()),
+        ),
+        (
+            "settlement date",
+            Box::new(|p, _| p.settlement_date = Date::parse("2026-11-30").unwrap()),
+        ),
+        (
+            "amount",
+            Box::new(|p, r| {
+                let other = Money::parse("352140.51", "AUD").unwrap();
+                p.settlement_amount = Some(other.clone());
+                r.cash = Some(other);
+            }),
+        ),
+        (
+            "currency",
+            Box::new(|p, r| {
+                let other = Money::parse("352140.50", "NZD").unwrap();
+                p.settlement_amount = Some(other.clone());
+                r.cash = Some(other);
+            }),
+        ),
+        (
+            "from",
+            Box::new(|p, r| {
+                let from = &mut p.cash_leg.as_mut().unwrap().from;
+                from.account = reference("AUD-CASH-OTHER-9");
+                r.from = from.clone();
+            }),
+        ),
+    ];
+    for (what, change) in changes {
+        let (mut net, proposal, lock) = proposed(Side::Buyer);
+        let mut proposal = proposal_of(&proposal);
+        let mut request = request_of(&lock);
+        change(&mut proposal, &mut request);
+        net.gw.receive(RELAY, Body::SettlementProposal(proposal));
+        let message = net.gw.message(RELAY, Body::LockRequest(request));
+        let out = net.gw.deliver(message.clone());
+        assert_eq!(
+            refused(&out, &message),
+            "PROPOSAL_MISMATCH",
+            "{what}: {out:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_cash_lock_request_in_another_currency_than_the_proposal_is_proposal_mismatch() {
+    for amount in [("352140.50", "NZD"), ("352140.49", "AUD")] {
+        let (mut net, proposal, lock) = proposed(Side::Buyer);
+        let mut request = request_of(&lock);
+        request.cash = Some(Money::parse(amount.0, amount.1).unwrap());
+        net.gw.deliver(proposal);
+        let message = net.gw.message(RELAY, Body::LockRequest(request));
+        let out = net.gw.deliver(message.clone());
+        assert_eq!(
+            refused(&out, &message),
+            "PROPOSAL_MISMATCH",
+            "{amount:?}: {out:#?}"
+        );
+    }
+}
+
+#[test]
+fn free_of_payment_a_lock_without_an_amount_is_ordered() {
+    let seller_free = instruction(json!({
+        "instruction_id": "SEME-XNYS-2",
+        "direction": "DELIVER",
+        "payment": "FREE_OF_PAYMENT",
+        "trade_date": "2026-11-25",
+        "settlement_date": "2026-11-27",
+        "isin": "US0378331005",
+        "quantity": "1000",
+        "account_owner": "549300ISTHMUSSELL015",
+        "safekeeping_account": "SAFE-SELLER-01",
+        "securities_market": "XNYS",
+        "receiving_agent": {"proprietary_id": {"id": "0901", "issuer": "DTCYID"}},
+        "place_of_settlement": "DTCYUS33"
+    }));
+    let buyer_free = instruction(json!({
+        "instruction_id": "SEME-XASX-2",
+        "direction": "RECEIVE",
+        "payment": "FREE_OF_PAYMENT",
+        "trade_date": "2026-11-25",
+        "settlement_date": "2026-11-27",
+        "isin": "US0378331005",
+        "quantity": "1000",
+        "account_owner": "ANZBAU3M",
+        "safekeeping_account": "SAFE-BUYER-US-3",
+        "delivering_agent": {"bic": "CHASUS33"},
+        "place_of_settlement": "DTCYUS33"
+    }));
+    let mut net = Net::new(Side::Seller);
+    let out = net.gw.input(Input::Submit {
+        instruction: seller_free,
+        relay: node(RELAY),
+    });
+    net.send_to_relay(&out);
+    net.deliver_all();
+    net.gw.now += 10;
+    net.other_sends_to_relay(Body::SettlementInstruction(buyer_free));
+    let proposal = net.take_one(|b| matches!(b, Body::SettlementProposal(_)));
+    assert!(proposal_of(&proposal).settlement_amount.is_none());
+    let lock = net.take_one(|b| matches!(b, Body::LockRequest(_)));
+    net.deliver_all();
+    net.gw.deliver(proposal);
+    let out = net.gw.deliver(lock);
+    assert!(error_codes(&out).is_empty(), "{out:#?}");
+    assert_eq!(ledger_orders(&out).len(), 1, "{out:#?}");
 }

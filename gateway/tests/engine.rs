@@ -563,3 +563,39 @@ fn free_of_payment_a_lock_without_an_amount_is_ordered() {
     assert!(error_codes(&out).is_empty(), "{out:#?}");
     assert_eq!(ledger_orders(&out).len(), 1, "{out:#?}");
 }
+
+// ----- ISM-1 §12.7 rule 2: answering the first hand-over -----
+
+#[test]
+fn the_first_hand_over_after_our_claim_is_answered_with_our_claim_receipt() {
+    for side in Side::BOTH {
+        let mut reached = locked(side, true);
+        let claim = reached.net.take_one(|b| matches!(b, Body::ClaimRequest(_)));
+        let LockedLeg {
+            mut net,
+            id,
+            secret,
+            ..
+        } = reached;
+        net.gw.now += 10;
+        let out = net.gw.deliver(claim);
+        let claimed = net.gw.run_ledger(&mut net.ledger, &out);
+        let ours = claim_receipts_to(&claimed, RELAY);
+        assert_eq!(ours.len(), 1, "{side:?}: {claimed:#?}");
+        assert_eq!(ours[0].leg, side.leg());
+        let hand_over = net.other_claim_receipt(&secret.unwrap());
+        let message = net
+            .gw
+            .message(side.other_gateway(), Body::ClaimReceipt(hand_over));
+        let answer = net.gw.deliver(message);
+        assert_eq!(
+            claim_receipts_to(&answer, side.other_gateway()),
+            ours,
+            "{side:?}: our receipt answers the first hand-over: {answer:#?}"
+        );
+        assert_eq!(
+            net.gw.gateway.settlement(&id).unwrap().peer_claimed,
+            vec![side.other_leg()]
+        );
+    }
+}

@@ -7,7 +7,9 @@
 
 mod support;
 
+use isthmus_adapters::ledger_side::LedgerCommand;
 use isthmus_gateway::{GatewayConfig, GatewayTimer, Input, LegPhase, Output};
+use isthmus_ledger::{LedgerFailure, LedgerReason};
 use isthmus_spec::body::{
     Body, ClaimReceipt, ClaimRequest, InstructionState, InstructionStatus, Leg, LockRequest,
     SettlementConfirmation, SettlementProposal,
@@ -598,4 +600,140 @@ fn the_first_hand_over_after_our_claim_is_answered_with_our_claim_receipt() {
             vec![side.other_leg()]
         );
     }
+}
+
+// ----- ISM-1 §12.6 rule 7: the watcher's refund and the ledger's answers -----
+
+/// The leg `REFUND_INTENDED` at its watcher time, the relay's ClaimRequest
+/// for it still in the inbox; returns the refund order's outputs.
+fn refund_ordered(side: Side) -> (LockedLeg, Vec<Output>) {
+    let mut reached = locked(side, true);
+    let watcher = reached.lock_order.expiry_ms + K;
+    let out = reached.net.gw.advance_to(watcher);
+    let orders = ledger_orders(&out);
+    assert!(
+        matches!(&orders[..], [(_, _, LedgerCommand::Refund(_))]),
+        "{out:#?}"
+    );
+    (reached, out)
+}
+
+fn refund_key_of(outputs: &[Output]) -> String {
+    match &ledger_orders(outputs)[..] {
+        [(_, _, LedgerCommand::Refund(order))] => order.key.as_str().to_string(),
+        other => panic!("one refund order, not {other:#?}"),
+    }
+}
+
+#[test]
+fn a_refund_refused_as_not_expired_is_retried_after_r_under_keys_dash_2_then_dash_3() {
+    let (reached, out) = refund_ordered(Side::Seller);
+    let LockedLeg { mut net, id, .. } = reached;
+    assert_eq!(
+        refund_key_of(&out),
+        format!("{id}/{}/refund", Leg::Securities)
+    );
+    let not_expired = || {
+        Err(LedgerFailure::refused(
+            LedgerReason::LockNotExpired,
+            "early",
+        ))
+    };
+    let answered = net.gw.answer(&out, not_expired());
+    assert!(sends(&answered).is_empty(), "{answered:#?}");
+    assert_eq!(
+        net.gw.stored_phase(&id, Leg::Securities),
+        Some(LegPhase::Locked)
+    );
+    let now = net.gw.now;
+    let again = net.gw.advance_to(now + R);
+    assert_eq!(
+        refund_key_of(&again),
+        format!("{id}/{}/refund-2", Leg::Securities)
+    );
+    net.gw.answer(&again, not_expired());
+    let now = net.gw.now;
+    let third = net.gw.advance_to(now + R);
+    assert_eq!(
+        refund_key_of(&third),
+        format!("{id}/{}/refund-3", Leg::Securities)
+    );
+}
+
+#[test]
+fn a_refund_answer_that_is_not_final_changes_no_record_and_is_repeated_with_its_key() {
+    let (reached, out) = refund_ordered(Side::Seller);
+    let LockedLeg { mut net, id, .. } = reached;
+    let key = refund_key_of(&out);
+    let answered = net.gw.answer(&out, outcome_unknown());
+    assert!(
+        writes(&answered).is_empty(),
+        "nothing to record: {answered:#?}"
+    );
+    assert!(sends(&answered).is_empty(), "{answered:#?}");
+    assert_eq!(
+        net.gw.stored_phase(&id, Leg::Securities),
+        Some(LegPhase::RefundIntended)
+    );
+    let now = net.gw.now;
+    let again = net.gw.advance_to(now + R);
+    assert_eq!(refund_key_of(&again), key, "the same key (A1): {again:#?}");
+}
+
+#[test]
+fn a_refund_refused_as_settled_with_p_known_asks_the_claim_again() {
+    let (mut reached, out) = refund_ordered(Side::Seller);
+    // p arrives while the refund is out: the leg is not LOCKED, so no claim yet.
+    let claim = reached.net.take_one(|b| matches!(b, Body::ClaimRequest(_)));
+    let LockedLeg {
+        mut net,
+        id,
+        secret,
+        ..
+    } = reached;
+    let refunded_lock = match &ledger_orders(&out)[..] {
+        [(_, _, LedgerCommand::Refund(order))] => order.lock_id,
+        other => panic!("{other:#?}"),
+    };
+    let learnt = net.gw.deliver(claim);
+    assert!(ledger_orders(&learnt).is_empty(), "{learnt:#?}");
+    // The ledger says the lock is settled: claimed after all.
+    let answered = net.gw.answer(
+        &out,
+        Err(LedgerFailure::refused(LedgerReason::LockSettled, "settled")),
+    );
+    match &ledger_orders(&answered)[..] {
+        [(_, Leg::Securities, LedgerCommand::Claim(order))] => {
+            assert_eq!(
+                order.key.as_str(),
+                format!("{id}/{}/claim", Leg::Securities)
+            );
+            assert_eq!(Some(&order.preimage), secret.as_ref());
+            assert_eq!(order.lock_id, refunded_lock);
+        }
+        other => panic!("the claim again, not {other:#?}"),
+    }
+    assert_eq!(
+        net.gw.stored_phase(&id, Leg::Securities),
+        Some(LegPhase::ClaimIntended)
+    );
+}
+
+#[test]
+fn a_stale_final_answer_for_a_locked_leg_changes_nothing() {
+    let LockedLeg {
+        mut net,
+        id,
+        outputs,
+        ..
+    } = locked(Side::Seller, false);
+    let before = net.gw.gateway.settlement(&id).cloned();
+    let stale = net.gw.input(Input::Ledger {
+        settlement_id: id.clone(),
+        leg: Leg::Securities,
+        result: Err(LedgerFailure::refused(LedgerReason::ExpiryInPast, "late")),
+    });
+    assert!(stale.is_empty(), "{stale:#?}");
+    assert_eq!(net.gw.gateway.settlement(&id).cloned(), before);
+    assert!(!outputs.is_empty());
 }

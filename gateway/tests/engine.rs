@@ -737,3 +737,127 @@ fn a_stale_final_answer_for_a_locked_leg_changes_nothing() {
     assert_eq!(net.gw.gateway.settlement(&id).cloned(), before);
     assert!(!outputs.is_empty());
 }
+
+// ----- the settlement timer (ISM-1 §12.3 rule 4, §12.6 rule 7, §12.8, §12.10) -----
+
+#[test]
+fn the_hand_over_still_goes_one_ms_before_the_other_legs_expiry_plus_k() {
+    for side in Side::BOTH {
+        let mut reached = locked(side, true);
+        let claim = reached.net.take_one(|b| matches!(b, Body::ClaimRequest(_)));
+        let LockedLeg { mut net, id, .. } = reached;
+        let out = net.gw.deliver(claim);
+        net.gw.run_ledger(&mut net.ledger, &out);
+        let settlement = net.gw.stored_settlement(&id).unwrap();
+        let other_expiry = match side.other_leg() {
+            Leg::Securities => &settlement.proposal.securities_leg.expires_at,
+            Leg::Cash => &settlement.proposal.cash_leg.as_ref().unwrap().expires_at,
+        };
+        let other_expiry = u64::try_from(other_expiry.unix_millis()).unwrap();
+        net.gw.now = other_expiry + K - 1;
+        let out = net.gw.fire(GatewayTimer::Settlement(id));
+        assert_eq!(
+            claim_receipts_to(&out, side.other_gateway()).len(),
+            1,
+            "{side:?}: still claimable until expiry + K (§12.7 rule 1): {out:#?}"
+        );
+    }
+}
+
+#[test]
+fn with_its_claim_in_flight_at_the_watcher_time_the_timer_is_set_r_later_not_at_once() {
+    let mut reached = locked(Side::Buyer, true);
+    let claim = reached.net.take_one(|b| matches!(b, Body::ClaimRequest(_)));
+    let LockedLeg {
+        mut net,
+        id,
+        lock_order,
+        ..
+    } = reached;
+    let out = net.gw.deliver(claim);
+    assert_eq!(ledger_orders(&out).len(), 1, "{out:#?}");
+    // The claim is unanswered at the watcher time.
+    net.gw.now = lock_order.expiry_ms + K;
+    let fired = net.gw.fire(GatewayTimer::Settlement(id.clone()));
+    assert!(ledger_orders(&fired).is_empty(), "{fired:#?}");
+    assert_eq!(
+        timers_set(&fired),
+        vec![(GatewayTimer::Settlement(id), net.gw.now + R)],
+        "{fired:#?}"
+    );
+}
+
+#[test]
+fn a_ledger_order_is_not_repeated_while_it_is_unanswered() {
+    // LOCK_INTENDED, after a restart: the lock once, then nothing until answered.
+    let LockIntended { mut net, .. } = lock_intended(Side::Seller);
+    net.gw.now += 10;
+    let out = net.gw.restart();
+    assert_eq!(ledger_orders(&out).len(), 1, "{out:#?}");
+    let later = net.gw.advance_by(5 * R);
+    assert!(ledger_orders(&later).is_empty(), "lock: {later:#?}");
+    // CLAIM_INTENDED: the claim once.
+    let mut reached = locked(Side::Buyer, true);
+    let claim = reached.net.take_one(|b| matches!(b, Body::ClaimRequest(_)));
+    let mut net = reached.net;
+    let out = net.gw.deliver(claim);
+    assert_eq!(ledger_orders(&out).len(), 1, "{out:#?}");
+    let later = net.gw.advance_by(5 * R);
+    assert!(ledger_orders(&later).is_empty(), "claim: {later:#?}");
+    // REFUND_INTENDED: the refund once.
+    let (reached, _) = refund_ordered(Side::Seller);
+    let mut net = reached.net;
+    let later = net.gw.advance_by(5 * R);
+    assert!(ledger_orders(&later).is_empty(), "refund: {later:#?}");
+}
+
+#[test]
+fn the_relays_final_word_before_expiry_does_not_stop_the_watcher() {
+    let LockedLeg {
+        mut net,
+        id,
+        lock_order,
+        ..
+    } = locked(Side::Seller, false);
+    // The other gateway never locks: the relay aborts at its lock deadline.
+    net.advance_relay_to(T0 + timing().lock_window_ms + 1_000);
+    let cancelled = net.take_one(|b| is_status(b, InstructionState::Cancelled));
+    net.gw.deliver(cancelled);
+    assert!(net.gw.gateway.settlement(&id).unwrap().final_word);
+    assert!(net.gw.now < lock_order.expiry_ms + K);
+    let out = net.gw.advance_to(lock_order.expiry_ms + K);
+    assert!(
+        matches!(&ledger_orders(&out)[..], [(_, _, LedgerCommand::Refund(_))]),
+        "the lock is refunded at its watcher time (§12.6 rule 7): {out:#?}"
+    );
+}
+
+#[test]
+fn a_refunded_leg_sends_its_receipt_to_the_relay_only_and_its_timer_stops_at_the_final_word() {
+    let LockedLeg {
+        mut net,
+        id,
+        lock_order,
+        ..
+    } = locked(Side::Seller, false);
+    net.advance_relay_to(lock_order.expiry_ms + K);
+    let out = net.gw.advance_to(lock_order.expiry_ms + K);
+    let refunded = net.gw.run_ledger(&mut net.ledger, &out);
+    let later = net.gw.advance_by(3 * R);
+    for outputs in [&refunded, &later] {
+        assert!(
+            sends(outputs).iter().all(|o| o.to == node(RELAY)),
+            "a refund is reported to the relay alone (§12.8): {outputs:#?}"
+        );
+    }
+    assert!(sends_to(&later, RELAY)
+        .iter()
+        .any(|o| matches!(o.body, Body::RefundReceipt(_))));
+    let cancelled = net.take_one(|b| is_status(b, InstructionState::Cancelled));
+    net.gw.deliver(cancelled);
+    net.gw.advance_by(3 * R);
+    assert!(
+        !net.gw.timers.contains_key(&GatewayTimer::Settlement(id)),
+        "every leg final and the final word: no timer (§12.10 item 1)"
+    );
+}

@@ -834,30 +834,34 @@ fn the_relays_final_word_before_expiry_does_not_stop_the_watcher() {
 
 #[test]
 fn a_refunded_leg_sends_its_receipt_to_the_relay_only_and_its_timer_stops_at_the_final_word() {
-    let LockedLeg {
-        mut net,
-        id,
-        lock_order,
-        ..
-    } = locked(Side::Seller, false);
-    net.advance_relay_to(lock_order.expiry_ms + K);
-    let out = net.gw.advance_to(lock_order.expiry_ms + K);
-    let refunded = net.gw.run_ledger(&mut net.ledger, &out);
-    let later = net.gw.advance_by(3 * R);
-    for outputs in [&refunded, &later] {
+    // The buyer's cash leg expires first: the securities leg is still
+    // claimable when it is refunded, and still no RefundReceipt goes to its gateway.
+    for side in Side::BOTH {
+        let LockedLeg {
+            mut net,
+            id,
+            lock_order,
+            ..
+        } = locked(side, false);
+        net.advance_relay_to(lock_order.expiry_ms + K);
+        let out = net.gw.advance_to(lock_order.expiry_ms + K);
+        let refunded = net.gw.run_ledger(&mut net.ledger, &out);
+        let later = net.gw.advance_by(3 * R);
+        for outputs in [&refunded, &later] {
+            assert!(
+                sends(outputs).iter().all(|o| o.to == node(RELAY)),
+                "{side:?}: a refund is reported to the relay alone (§12.8): {outputs:#?}"
+            );
+        }
+        assert!(sends_to(&later, RELAY)
+            .iter()
+            .any(|o| matches!(o.body, Body::RefundReceipt(_))));
+        let cancelled = net.take_one(|b| is_status(b, InstructionState::Cancelled));
+        net.gw.deliver(cancelled);
+        net.gw.advance_by(3 * R);
         assert!(
-            sends(outputs).iter().all(|o| o.to == node(RELAY)),
-            "a refund is reported to the relay alone (§12.8): {outputs:#?}"
+            !net.gw.timers.contains_key(&GatewayTimer::Settlement(id)),
+            "{side:?}: every leg final and the final word: no timer (§12.10 item 1)"
         );
     }
-    assert!(sends_to(&later, RELAY)
-        .iter()
-        .any(|o| matches!(o.body, Body::RefundReceipt(_))));
-    let cancelled = net.take_one(|b| is_status(b, InstructionState::Cancelled));
-    net.gw.deliver(cancelled);
-    net.gw.advance_by(3 * R);
-    assert!(
-        !net.gw.timers.contains_key(&GatewayTimer::Settlement(id)),
-        "every leg final and the final word: no timer (§12.10 item 1)"
-    );
 }

@@ -12,15 +12,17 @@
 //!   (within the loss, duplication, reordering and delay budgets): links
 //!   interleave freely, and a link's messages arrive in order but for the
 //!   reorderings budgeted;
-//! - a participant submits an instruction not yet accepted;
+//! - a participant submits an instruction not yet accepted (both are in
+//!   before time first moves);
 //! - a crashed node restarts from its store;
 //! - time moves to the next instant at which something is due: a timer of a
 //!   node that is up (a node takes its timers due at one instant together,
 //!   and nodes with timers due together take them in every order), once
 //!   every message still in flight is held back;
-//! - and, within each node's crash budget, a crash between any two outputs of
-//!   a step (after a write and before the sends it releases, after a ledger
-//!   command ran and before the gateway heard), losing all it did not persist.
+//! - and, within the crash budgets (per node and in all), a crash between
+//!   any two outputs of a step (after a write and before the sends it
+//!   releases, after a ledger command ran and before the gateway heard) or
+//!   after its last, losing all it did not persist.
 //!
 //! A message is delivered, lost or held back before time moves on, so one
 //! held back arrives after timers that were due later than its sending; a
@@ -28,11 +30,12 @@
 //! within K of each other.
 //! States are told apart by a 128-bit fingerprint of everything in them (the
 //! engines' canonical `Debug` form, stores, timers, random generators,
-//! ledgers, the messages in flight as a multiset, the budgets left), and each
-//! is expanded once, depth first. Every state is checked for atomicity, claims
+//! ledgers, each link's messages in order, the budgets left), and each is
+//! expanded once, depth first. Every state is checked for atomicity, claims
 //! before both locks, beneficiaries, conservation and exactly-once handling;
-//! every end state (nothing left to do) and every state at the time horizon
-//! for liveness: the settlement final at the relay, every lock claimed or
+//! every end state (nothing left to do before the time horizon, which the
+//! liveness bound of ISM-1 §12.10 item 3 and the fault budgets fix) for
+//! liveness: the settlement final at the relay, every lock claimed or
 //! refunded, every instruction given the relay's final word.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};

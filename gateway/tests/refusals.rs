@@ -4,20 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-
 use isthmus_adapters::ledger_side::LedgerCommand;
 use isthmus_gateway::{Gateway, GatewayConfig, Input, Output};
 use isthmus_relay::{Relay, RelayConfig};
 use isthmus_spec::body::{
-    Body, ClaimReceipt, ClaimRequest, JournalRef, Leg, LockRequest, SettlementInstruction,
-    SettlementProposal,
+    Body, ClaimReceipt, ClaimRequest, JournalRef, Leg, LockRequest, SettlementProposal,
 };
-use isthmus_spec::ident::Mic;
-use isthmus_spec::ids::{Counter, Hex32, MessageId, NodeId, Preimage, Reference};
-use isthmus_spec::json::Json;
+use isthmus_spec::ids::{Counter, Hex32, MessageId, Preimage, Reference};
 use isthmus_spec::protocol::{Entropy, Inbound, Outbound, Timing};
-use serde_json::{json, Value};
+
+mod support;
+
+use support::{buyer, gateways, mic, node, seller};
 
 struct Counting(u64);
 
@@ -33,14 +31,6 @@ impl Entropy for Counting {
     }
 }
 
-fn node(text: &str) -> NodeId {
-    NodeId::parse(text).unwrap()
-}
-
-fn mic(text: &str) -> Mic {
-    Mic::parse(text).unwrap()
-}
-
 fn timing() -> Timing {
     Timing {
         claim_window_ms: 2_000,
@@ -52,56 +42,6 @@ fn timing() -> Timing {
         securities_expiry_ms: 7_400,
         retransmit_ms: 150,
     }
-}
-
-fn gateways() -> BTreeMap<Mic, NodeId> {
-    [
-        (mic("XNYS"), node("gw.xnys")),
-        (mic("XASX"), node("gw.xasx")),
-    ]
-    .into_iter()
-    .collect()
-}
-
-fn instruction(body: Value) -> SettlementInstruction {
-    SettlementInstruction::from_json(&body, "body").unwrap_or_else(|r| panic!("{r}"))
-}
-
-fn seller() -> SettlementInstruction {
-    instruction(json!({
-        "instruction_id": "SEME-XNYS-1",
-        "direction": "DELIVER",
-        "payment": "AGAINST_PAYMENT",
-        "trade_date": "2026-11-25",
-        "settlement_date": "2026-11-27",
-        "isin": "US0378331005",
-        "quantity": "1000",
-        "settlement_amount": {"amount": "352140.50", "currency": "AUD"},
-        "account_owner": "549300ISTHMUSSELL015",
-        "safekeeping_account": "SAFE-SELLER-01",
-        "securities_market": "XNYS",
-        "cash": {"account": "AUD-CASH-SELLER-7"},
-        "receiving_agent": {"proprietary_id": {"id": "0901", "issuer": "DTCYID"}},
-        "place_of_settlement": "DTCYUS33"
-    }))
-}
-
-fn buyer() -> SettlementInstruction {
-    instruction(json!({
-        "instruction_id": "SEME-XASX-1",
-        "direction": "RECEIVE",
-        "payment": "AGAINST_PAYMENT",
-        "trade_date": "2026-11-25",
-        "settlement_date": "2026-11-27",
-        "isin": "US0378331005",
-        "quantity": "1000",
-        "settlement_amount": {"amount": "352140.50", "currency": "AUD"},
-        "account_owner": "ANZBAU3M",
-        "safekeeping_account": "SAFE-BUYER-US-3",
-        "cash": {"market": "XASX", "account": "AUD-CASH-BUYER-3", "owner": "5493001KJTIIGC8Y1R12"},
-        "delivering_agent": {"bic": "CHASUS33"},
-        "place_of_settlement": "DTCYUS33"
-    }))
 }
 
 /// Runs an engine's outputs, acknowledging every write at once.

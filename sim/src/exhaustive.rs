@@ -40,7 +40,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::{self, Write as _};
-use std::hash::Hasher;
 use std::rc::Rc;
 
 use isthmus_adapters::ledger_side::{
@@ -273,7 +272,8 @@ struct Flight {
     to: usize,
     /// Held back: it may stay in flight while time moves on once.
     held: bool,
-    message: Inbound,
+    /// Shared by the states it is in flight in (and by its duplicate).
+    message: Rc<Inbound>,
     /// Of `to` and `message`, for the state's fingerprint.
     fingerprint: u128,
 }
@@ -307,6 +307,11 @@ struct State {
     final_words: BTreeSet<String>,
     /// (node, sender, message) of every write's cause: each handled once.
     handled: BTreeSet<(usize, NodeId, MessageId)>,
+    /// Each ledger's fingerprint, cleared when the ledger changes.
+    ledger_fingerprints: Vec<Option<u128>>,
+    /// The sum (xor) of the fingerprints of `final_words` and `handled`'s
+    /// members: both only grow, so the sum follows them without formatting them.
+    sets_fingerprint: u128,
     /// A violation seen while the last action ran.
     broken: Option<(Invariant, String)>,
 }
@@ -476,6 +481,8 @@ impl Setup {
             delays_left: self.config.delays,
             final_words: BTreeSet::new(),
             handled: BTreeSet::new(),
+            ledger_fingerprints: vec![None; 2],
+            sets_fingerprint: 0,
             broken: None,
         })
     }
@@ -642,7 +649,11 @@ impl State {
 
     fn note_cause(&mut self, node: usize, cause: Option<&(NodeId, MessageId)>) {
         let Some((sender, id)) = cause else { return };
-        if !self.handled.insert((node, sender.clone(), id.clone())) && self.broken.is_none() {
+        let cause = (node, sender.clone(), id.clone());
+        let member = fingerprint_of(&("handled", &cause));
+        if self.handled.insert(cause) {
+            self.sets_fingerprint ^= member;
+        } else if self.broken.is_none() {
             self.broken = Some((
                 Invariant::ExactlyOnce,
                 format!("node {node} handled message {id} from {sender} a second time"),
@@ -662,7 +673,7 @@ impl State {
                 to,
                 held: false,
                 fingerprint: fingerprint_of(&(to, &message)),
-                message,
+                message: Rc::new(message),
             });
         }
     }
@@ -736,6 +747,7 @@ impl State {
                     let ledger = node - 1;
                     let now = setup.ledger_now(&self, ledger);
                     let result = Rc::make_mut(&mut self.ledgers[ledger]).execute(&command, now);
+                    self.ledger_fingerprints[ledger] = None;
                     if self.may_crash(node) {
                         // The ledger did it; the gateway never heard (ISM-1 §12.10 item 1).
                         let mut crashed = self.clone();
@@ -764,7 +776,11 @@ impl State {
                     body,
                 }) => {
                     if is_final_word(&body) {
-                        self.final_words.insert(instruction_id.as_str().to_string());
+                        let word = instruction_id.as_str().to_string();
+                        let member = fingerprint_of(&("final word", &word));
+                        if self.final_words.insert(word) {
+                            self.sets_fingerprint ^= member;
+                        }
                     }
                     // The participant acknowledges at once.
                     self.handle_gateway(
@@ -809,13 +825,20 @@ impl State {
             let to = flight.to;
             match next.nodes[to].engine {
                 Some(Engine::Relay(_)) => {
-                    next.handle_relay(setup, isthmus_relay::Input::Message(flight.message));
+                    next.handle_relay(
+                        setup,
+                        isthmus_relay::Input::Message(Rc::unwrap_or_clone(flight.message)),
+                    );
                     label(&mut out, to, format!("deliver {what}"), |out| {
                         next.drain(setup, to, out)
                     });
                 }
                 Some(Engine::Gateway(_)) => {
-                    next.handle_gateway(setup, to, isthmus_gateway::Input::Message(flight.message));
+                    next.handle_gateway(
+                        setup,
+                        to,
+                        isthmus_gateway::Input::Message(Rc::unwrap_or_clone(flight.message)),
+                    );
                     label(&mut out, to, format!("deliver {what}"), |out| {
                         next.drain(setup, to, out)
                     });
@@ -1016,36 +1039,27 @@ fn is_final_word(body: &isthmus_spec::body::Body) -> bool {
 
 // ----- fingerprints -----
 
-/// Feeds what it formats into two hashers at once: a 128-bit fingerprint
-/// without building the string.
+/// Formats what it is given into one text and hashes that text with
+/// XXH3-128 once: a 128-bit fingerprint. (Hashing as it formats costs more:
+/// `Debug` writes many short pieces.)
 struct Fingerprinter {
-    a: std::collections::hash_map::DefaultHasher,
-    b: std::collections::hash_map::DefaultHasher,
+    text: String,
 }
 
 impl Fingerprinter {
     fn new() -> Fingerprinter {
-        let a = std::collections::hash_map::DefaultHasher::new();
-        let mut b = std::collections::hash_map::DefaultHasher::new();
-        b.write_u64(0x1571_4D05);
-        Fingerprinter { a, b }
+        Fingerprinter {
+            text: String::with_capacity(16 * 1024),
+        }
     }
 
     fn add(&mut self, value: &impl fmt::Debug) {
-        // Writing into a hasher cannot fail.
-        let _ = write!(self, "{value:?}\u{1f}");
+        // Writing into a String cannot fail.
+        let _ = write!(self.text, "{value:?}\u{1f}");
     }
 
     fn finish(&self) -> u128 {
-        (u128::from(self.a.finish()) << 64) | u128::from(self.b.finish())
-    }
-}
-
-impl fmt::Write for Fingerprinter {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        self.a.write(text.as_bytes());
-        self.b.write(text.as_bytes());
-        Ok(())
+        xxhash_rust::xxh3::xxh3_128(self.text.as_bytes())
     }
 }
 
@@ -1086,9 +1100,11 @@ impl State {
             };
             f.add(&known);
         }
-        f.add(&self.ledgers);
-        f.add(&self.final_words);
-        f.add(&self.handled);
+        for (ledger, known) in self.ledgers.iter().zip(&mut self.ledger_fingerprints) {
+            let known = *known.get_or_insert_with(|| fingerprint_of(ledger));
+            f.add(&known);
+        }
+        f.add(&self.sets_fingerprint);
         // Each link's messages in their order; the links in node order.
         let mut links: BTreeMap<(usize, usize), Vec<(u128, bool)>> = BTreeMap::new();
         for flight in &self.flights {

@@ -27,6 +27,7 @@ pub mod jcs;
 pub mod json;
 pub mod legs;
 pub mod limits;
+pub mod membership;
 pub mod protocol;
 pub mod quote;
 pub mod reason;

@@ -159,6 +159,26 @@ reason_codes! {
     ReceiverMismatch = "RECEIVER_MISMATCH", "ISM-1 §8.4", "The message is addressed to another node.";
     /// The sending node is not in the network membership.
     PeerUnknown = "PEER_UNKNOWN", "ISM-1 §8.4", "The sending node is not a member of the network.";
+    /// A stream carried more than one frame.
+    FrameExtra = "FRAME_EXTRA", "ISM-1 §8.3", "A request stream brought bytes after its one frame.";
+    /// A stream ended before any frame.
+    FrameMissing = "FRAME_MISSING", "ISM-1 §8.3", "A request stream ended without any frame.";
+    /// The sender's role may not send this message.
+    RoleForbidden = "ROLE_FORBIDDEN", "ISM-1 §8.1", "An observer sent a message other than an Error.";
+    /// A membership entry has an unknown role.
+    RoleUnknown = "ROLE_UNKNOWN", "ISM-1 §8.1", "A membership file names a role other than gateway, relay or observer.";
+    /// A membership entry that is not a gateway has a market.
+    MarketUnexpected = "MARKET_UNEXPECTED", "ISM-1 §8.1", "A membership file gives a market to a relay or an observer.";
+    /// A membership entry has no signing key.
+    SigningKeysMissing = "SIGNING_KEYS_MISSING", "ISM-1 §8.1", "A membership file lists a member without signing keys.";
+    /// A membership file repeats a node id.
+    MemberDuplicate = "MEMBER_DUPLICATE", "ISM-1 §8.1", "A membership file lists a node id twice.";
+    /// A membership file repeats a key id.
+    KeyDuplicate = "KEY_DUPLICATE", "ISM-1 §8.1", "A membership file lists a key id twice.";
+    /// A membership file repeats a certificate.
+    CertificateDuplicate = "CERTIFICATE_DUPLICATE", "ISM-1 §8.1", "A membership file lists a certificate digest twice.";
+    /// The membership file lacks this node.
+    MemberMissing = "MEMBER_MISSING", "ISM-1 §8.1", "The membership file does not list the node reading it, or lists no one.";
 }
 
 impl fmt::Display for ReasonCode {

@@ -348,6 +348,64 @@ pub fn check_jcs_cases(text: &str) -> Result<CaseResults, String> {
         .collect())
 }
 
+/// Checks the membership vectors (`vectors/membership/cases.json`, ISM-1
+/// §10.7): each file must be accepted, or refused with the reason and path
+/// given, by the node named in the case (or by the file's own checks alone).
+pub fn check_membership_cases(text: &str) -> Result<CaseResults, String> {
+    let file: Value = serde_json::from_str(text).map_err(|e| format!("membership cases: {e}"))?;
+    let cases = file["cases"]
+        .as_array()
+        .ok_or("the membership cases have no \"cases\" array")?;
+    Ok(cases
+        .iter()
+        .map(|case| {
+            let name = case["name"].as_str().unwrap_or("(unnamed)").to_string();
+            (name, check_membership_case(case))
+        })
+        .collect())
+}
+
+fn check_membership_case(case: &Value) -> Result<(), String> {
+    use crate::membership::Membership;
+    let Some(file) = case["file"].as_str() else {
+        return Err("a case needs a \"file\" string".into());
+    };
+    let got = match case.get("own_node_id").and_then(Value::as_str) {
+        Some(own) => {
+            let own = crate::ids::NodeId::parse(own).map_err(|r| format!("own_node_id: {r}"))?;
+            Membership::parse_for(file.as_bytes(), &own)
+        }
+        None => Membership::parse(file.as_bytes()),
+    };
+    match (&case["expect"], got) {
+        (Value::String(valid), Ok(_)) if valid == "valid" => Ok(()),
+        (Value::String(valid), Err(rejection)) if valid == "valid" => {
+            Err(format!("expected valid, got {rejection}"))
+        }
+        (Value::Object(expected), got) => {
+            let reason = expected.get("reason").and_then(Value::as_str).unwrap_or("");
+            let field = expected.get("field").and_then(Value::as_str);
+            match got {
+                Ok(_) => Err(format!("expected {reason}, but the file was accepted")),
+                Err(rejection) => {
+                    let got_field = rejection.field.as_ref().map(|f| f.to_string());
+                    if rejection.code.as_str() == reason
+                        && (field.is_none() || got_field.as_deref() == field)
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "expected {reason} at {}, got {rejection}",
+                            field.unwrap_or("(any)")
+                        ))
+                    }
+                }
+            }
+        }
+        _ => Err("\"expect\" is \"valid\" or an object with \"reason\"".into()),
+    }
+}
+
 /// Checks the RFC 8785 Appendix B number table (`vectors/jcs/numbers.json`):
 /// each IEEE-754 double must serialise to its expected text.
 pub fn check_jcs_numbers(text: &str) -> Result<CaseResults, String> {

@@ -119,6 +119,17 @@ fn vectors_cover_what_the_issue_demands() {
         ReasonCode::ReceiverMismatch,
         ReasonCode::PeerUnknown,
         ReasonCode::MicUnknown,
+        ReasonCode::FrameExtra,
+        ReasonCode::FrameMissing,
+        ReasonCode::RoleForbidden,
+        // The membership file's codes have vectors of their own (membership/).
+        ReasonCode::RoleUnknown,
+        ReasonCode::MarketUnexpected,
+        ReasonCode::SigningKeysMissing,
+        ReasonCode::MemberDuplicate,
+        ReasonCode::KeyDuplicate,
+        ReasonCode::CertificateDuplicate,
+        ReasonCode::MemberMissing,
     ];
     for code in ReasonCode::ALL
         .iter()
@@ -156,5 +167,33 @@ fn rfc8785_appendix_b_numbers() {
         let expected = case["expected"].as_str().expect("expected");
         let again = canonicalize(expected.as_bytes()).expect("expected output is JSON");
         assert_eq!(String::from_utf8_lossy(&again), expected);
+    }
+}
+
+#[test]
+fn membership_cases() {
+    let text = fs::read_to_string(vectors_dir().join("membership/cases.json"))
+        .expect("membership/cases.json");
+    let results =
+        isthmus_spec::vectors::check_membership_cases(&text).expect("cases.json is well formed");
+    assert!(results.len() >= 25, "only {} membership cases", results.len());
+    for (name, result) in &results {
+        assert_eq!(result, &Ok(()), "{name}");
+    }
+    // Every membership code of ISM-1 §8.1 rule 4 has a case.
+    for code in [
+        ReasonCode::RoleUnknown,
+        ReasonCode::MarketUnexpected,
+        ReasonCode::SigningKeysMissing,
+        ReasonCode::MemberDuplicate,
+        ReasonCode::KeyDuplicate,
+        ReasonCode::CertificateDuplicate,
+        ReasonCode::MemberMissing,
+        ReasonCode::MicUnknown,
+    ] {
+        assert!(
+            text.contains(&format!("\"reason\": \"{code}\"")),
+            "no membership case for {code}"
+        );
     }
 }

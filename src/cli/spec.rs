@@ -222,6 +222,29 @@ pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let membership = dir.join("membership").join("cases.json");
+    if membership.is_file() {
+        let text = read_text_limited(&membership, MAX_VECTOR_FILE_BYTES, "vector file")?;
+        let results =
+            isthmus_spec::vectors::check_membership_cases(&text).map_err(anyhow::Error::msg)?;
+        for (name, result) in results {
+            match result {
+                Ok(()) => {
+                    passed += 1;
+                    writeln!(out, "ok    membership/{}", output::excerpt(&name))?;
+                }
+                Err(problem) => {
+                    failed += 1;
+                    writeln!(
+                        out,
+                        "FAIL  membership/{}: {}",
+                        output::excerpt(&name),
+                        output::message(&problem)
+                    )?;
+                }
+            }
+        }
+    }
     writeln!(out, "{passed} passed, {failed} failed")?;
     out.finish()?;
     Ok(if failed == 0 && passed > 0 {

@@ -18,7 +18,12 @@ const PUBLIC_FILE: &str = "signing.pub.json";
 /// Writes `contents` in full, and flushed to disk, to a fresh file in `dir`
 /// (created with `O_CREAT|O_EXCL` and `mode`, so that no existing file, link
 /// or symlink is ever written through), to be moved to its name by [`install`].
-fn stage(dir: &Path, name: &str, contents: &[u8], mode: u32) -> anyhow::Result<NamedTempFile> {
+pub(super) fn stage(
+    dir: &Path,
+    name: &str,
+    contents: &[u8],
+    mode: u32,
+) -> anyhow::Result<NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     let prefix = format!(".{name}.");
     builder.prefix(&prefix).suffix(".tmp");
@@ -45,7 +50,7 @@ fn stage(dir: &Path, name: &str, contents: &[u8], mode: u32) -> anyhow::Result<N
 /// the name was (a file, a hard link, a symlink: the name, never its target);
 /// without `force` an existing name is refused instead. The temporary file is
 /// removed if this fails.
-fn install(staged: NamedTempFile, path: &Path, force: bool) -> anyhow::Result<()> {
+pub(super) fn install(staged: NamedTempFile, path: &Path, force: bool) -> anyhow::Result<()> {
     let installed = if force {
         staged.persist(path)
     } else {
@@ -57,7 +62,7 @@ fn install(staged: NamedTempFile, path: &Path, force: bool) -> anyhow::Result<()
 }
 
 /// Creates the key directory, readable only by its owner when we create it.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+pub(super) fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -74,7 +79,7 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Whether anything, even a dangling symlink, has this name.
-fn name_taken(path: &Path) -> bool {
+pub(super) fn name_taken(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
 

@@ -5,6 +5,7 @@ mod demo;
 mod input;
 mod keys;
 mod ledger;
+mod network;
 pub mod output;
 mod simulate;
 mod spec;
@@ -236,6 +237,31 @@ enum KeysCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Create a development network in DIR: a CA, each node's TLS
+    /// certificate (its node id as subjectAltName) and key, each node's
+    /// signing key, and the membership file (ISM-1 §8.1). Private keys are
+    /// mode 0600; nothing is overwritten without --force. By default: one
+    /// relay, two gateways (XETR and XASX) and one observer.
+    Init {
+        /// Directory to write the network into; created if missing.
+        #[arg(long, value_name = "DIR")]
+        network: PathBuf,
+        /// The network's name, for people.
+        #[arg(long, default_value = "isthmus-dev")]
+        name: String,
+        /// A relay's node id (repeat for more).
+        #[arg(long = "relay", value_name = "ID", default_values_t = network::DEFAULT_RELAYS.iter().map(|s| s.to_string()))]
+        relays: Vec<String>,
+        /// A gateway as ID=MIC (repeat for more), e.g. gw.xetr=XETR.
+        #[arg(long = "gateway", value_name = "ID=MIC", default_values_t = network::DEFAULT_GATEWAYS.iter().map(|s| s.to_string()))]
+        gateways: Vec<String>,
+        /// An observer's node id (repeat for more).
+        #[arg(long = "observer", value_name = "ID", default_values_t = network::DEFAULT_OBSERVERS.iter().map(|s| s.to_string()))]
+        observers: Vec<String>,
+        /// Replace an existing network's files instead of refusing.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -251,6 +277,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spec(SpecCommand::Sign { file, key }) => spec::sign(&file, &key),
         Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
+        Command::Keys(KeysCommand::Init {
+            network,
+            name,
+            relays,
+            gateways,
+            observers,
+            force,
+        }) => network::init(&network::InitOptions {
+            dir: network,
+            name,
+            relays,
+            gateways,
+            observers,
+            force,
+        }),
         Command::Translate {
             from,
             to,

@@ -1,0 +1,168 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `isthmus keys init --network DIR` (issue 12 step 1): a CA, each node's
+//! certificate and keys, and a membership file the nodes accept; private
+//! keys 0600; nothing overwritten without --force.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use isthmus_spec::ids::NodeId;
+use isthmus_spec::membership::{Membership, Role};
+use isthmus_transport::TlsIdentity;
+
+fn isthmus(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_isthmus"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn the_default_network_has_a_relay_two_gateways_and_an_observer() {
+    let dir = temp();
+    let net = dir.path().join("net");
+    let out = isthmus(&["keys", "init", "--network", net.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let membership = Membership::parse(&fs::read(net.join("membership.json")).unwrap()).unwrap();
+    let roles: Vec<(String, Role, Option<String>)> = membership
+        .members()
+        .iter()
+        .map(|m| {
+            (
+                m.node_id.to_string(),
+                m.role,
+                m.market.as_ref().map(|m| m.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            ("relay.one".into(), Role::Relay, None),
+            ("gw.xetr".into(), Role::Gateway, Some("XETR".into())),
+            ("gw.xasx".into(), Role::Gateway, Some("XASX".into())),
+            ("obs.regulator".into(), Role::Observer, None),
+        ]
+    );
+    let ca = fs::read(net.join("ca/ca.pem")).unwrap();
+    for member in membership.members() {
+        let node = net.join("nodes").join(member.node_id.as_str());
+        let tls = TlsIdentity::from_pem(
+            &ca,
+            &fs::read(node.join("tls.pem")).unwrap(),
+            &fs::read(node.join("tls.key")).unwrap(),
+        )
+        .unwrap();
+        // The membership pins each node's own certificate.
+        assert_eq!(tls.certificate_sha256(), member.certificate_sha256);
+        // Its signing key is the one the membership lists.
+        let key = isthmus_spec::sign::SigningKey::from_pem(
+            &fs::read_to_string(node.join("signing.key")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(member.signing_keys[0].key_id, key.public_key().key_id());
+        for secret in ["tls.key", "signing.key"] {
+            assert_mode(&node.join(secret), 0o600);
+        }
+    }
+    assert_mode(&net.join("ca/ca.key"), 0o600);
+    let own = NodeId::parse("gw.xasx").unwrap();
+    assert!(Membership::parse_for(&fs::read(net.join("membership.json")).unwrap(), &own).is_ok());
+}
+
+#[cfg(unix)]
+fn assert_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let actual = fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(actual, mode, "{}", path.display());
+}
+
+#[cfg(not(unix))]
+fn assert_mode(_: &Path, _: u32) {}
+
+#[test]
+fn an_existing_network_is_kept_unless_forced() {
+    let dir = temp();
+    let net = dir.path().join("net");
+    let net_arg = net.to_str().unwrap();
+    assert!(isthmus(&["keys", "init", "--network", net_arg])
+        .status
+        .success());
+    let before = fs::read(net.join("membership.json")).unwrap();
+    let key_before = fs::read(net.join("nodes/relay.one/signing.key")).unwrap();
+    let again = isthmus(&["keys", "init", "--network", net_arg]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(fs::read(net.join("membership.json")).unwrap(), before);
+    assert_eq!(
+        fs::read(net.join("nodes/relay.one/signing.key")).unwrap(),
+        key_before
+    );
+    let forced = isthmus(&["keys", "init", "--network", net_arg, "--force"]);
+    assert!(forced.status.success());
+    assert_ne!(
+        fs::read(net.join("nodes/relay.one/signing.key")).unwrap(),
+        key_before
+    );
+}
+
+#[test]
+fn chosen_nodes_and_bad_choices() {
+    let dir = temp();
+    let net = dir.path().join("net");
+    let net_arg = net.to_str().unwrap();
+    let out = isthmus(&[
+        "keys",
+        "init",
+        "--network",
+        net_arg,
+        "--relay",
+        "relay.a",
+        "--relay",
+        "relay.b",
+        "--gateway",
+        "gw.xlon=XLON",
+        "--observer",
+        "obs.x",
+        "--name",
+        "two relays",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let membership = Membership::parse(&fs::read(net.join("membership.json")).unwrap()).unwrap();
+    assert_eq!(membership.members().len(), 4);
+    assert_eq!(membership.network.as_str(), "two relays");
+    for (args, says) in [
+        (vec!["--gateway", "gw.xqqq=XQQQ"], "not a market"),
+        (vec!["--gateway", "gw.xlon"], "ID=MIC"),
+        (vec!["--relay", "Relay"], "--relay"),
+        (
+            vec!["--gateway", "gw.a=XLON", "--gateway", "gw.a=XNYS"],
+            "MEMBER_DUPLICATE",
+        ),
+    ] {
+        let other = dir.path().join(format!("bad-{}", args.len() + says.len()));
+        let mut all = vec!["keys", "init", "--network", other.to_str().unwrap()];
+        all.extend(args.iter().copied());
+        let out = isthmus(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(
+            !other.join("membership.json").exists(),
+            "{args:?} wrote a membership"
+        );
+    }
+}

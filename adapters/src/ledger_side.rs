@@ -110,7 +110,7 @@ impl<'de> Deserialize<'de> for LockId {
 }
 
 /// What a gateway asks its ledger to lock (DESIGN.md §3 step 4, ISM-1 §6.4).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockOrder {
     /// Unique per lock; repeating an order with the same key returns the first result.
     pub key: IdempotencyKey,

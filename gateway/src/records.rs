@@ -9,7 +9,7 @@ use isthmus_spec::body::{
 use isthmus_spec::ids::{MessageId, NodeId, Preimage, Reference};
 
 /// One instruction a participant submitted through this gateway.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InstructionRecord {
     /// The instruction.
     pub instruction: SettlementInstruction,
@@ -27,7 +27,9 @@ pub struct InstructionRecord {
 }
 
 /// Where a leg stands at its gateway (ISM-1 §12.2 item 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum LegPhase {
     /// The lock order is persisted; the ledger has not answered.
     LockIntended,
@@ -56,7 +58,7 @@ impl LegPhase {
 }
 
 /// One leg this gateway holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LegRecord {
     /// Which leg.
     pub leg: Leg,
@@ -84,7 +86,7 @@ pub struct LegRecord {
 }
 
 /// A settlement as this gateway knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SettlementRecord {
     /// The relay that proposed it.
     pub relay: NodeId,
@@ -115,7 +117,9 @@ impl SettlementRecord {
 }
 
 /// Which record a [`Record`] replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RecordKey {
     /// A participant's instruction, by its id.
     Instruction(Reference),
@@ -124,7 +128,7 @@ pub enum RecordKey {
 }
 
 /// One durable record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Record {
     /// An instruction, whole.
     Instruction(Box<InstructionRecord>),
@@ -147,7 +151,7 @@ impl Record {
 }
 
 /// Records to persist in one atomic write; what they cause waits for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Write {
     /// Increasing per gateway.
     pub id: u64,

@@ -10,7 +10,9 @@ use isthmus_spec::body::{
 use isthmus_spec::ids::{MessageId, NodeId, Preimage, Reference};
 
 /// An instruction, by the gateway that sent it and its own reference.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct InstructionKey {
     /// The gateway that sent it.
     pub gateway: NodeId,
@@ -19,7 +21,7 @@ pub struct InstructionKey {
 }
 
 /// One instruction and where it stands (ISM-1 §12.2 item 1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InstructionRecord {
     /// Whose and which.
     pub key: InstructionKey,
@@ -50,7 +52,9 @@ impl InstructionRecord {
 }
 
 /// A settlement's state at the relay (ISM-1 §12.2 item 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Phase {
     /// Matched; p, T1, T2 and the lock deadline are persisted.
     Proposed,
@@ -83,7 +87,7 @@ impl Phase {
 }
 
 /// One leg of a settlement, as the relay follows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LegRecord {
     /// Which leg.
     pub leg: Leg,
@@ -101,7 +105,7 @@ pub struct LegRecord {
 
 /// A settlement: its proposal, its secret while it may still be revealed, and
 /// each leg's progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SettlementRecord {
     /// The relay's id.
     pub id: Reference,
@@ -151,7 +155,9 @@ pub fn expiry_ms(request: &LockRequest) -> u64 {
 }
 
 /// Which record a [`Record`] replaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RecordKey {
     /// An instruction's.
     Instruction(InstructionKey),
@@ -160,7 +166,7 @@ pub enum RecordKey {
 }
 
 /// One durable record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Record {
     /// An instruction, whole.
     Instruction(Box<InstructionRecord>),
@@ -180,7 +186,7 @@ impl Record {
 
 /// Records to persist in one atomic write, in order of `id`; the messages of
 /// the transition wait until the shell reports the write durable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Write {
     /// Increasing per relay; the shell reports [`crate::Input::Persisted`] with it.
     pub id: u64,

@@ -248,7 +248,9 @@ impl Membership {
                     return Err(Rejection::at(
                         ReasonCode::MicUnknown,
                         market_path,
-                        format!("{mic} is a well-formed MIC but not a market of the ISM/1 market table"),
+                        format!(
+                            "{mic} is a well-formed MIC but not a market of the ISM/1 market table"
+                        ),
                     ));
                 }
                 Some(mic)
@@ -403,7 +405,10 @@ mod tests {
         let key_id = relay_key.key_id();
         assert_eq!(membership.public_key(&relay, &key_id), Some(&relay_key));
         assert_eq!(membership.public_key(&gateway, &key_id), None);
-        let unknown = SigningKey::from_seed(&[9; 32]).unwrap().public_key().key_id();
+        let unknown = SigningKey::from_seed(&[9; 32])
+            .unwrap()
+            .public_key()
+            .key_id();
         assert_eq!(membership.public_key(&relay, &unknown), None);
     }
 
@@ -411,7 +416,9 @@ mod tests {
     fn members_are_found_by_id_certificate_and_market() {
         let membership = network();
         assert_eq!(
-            membership.by_certificate(&[2; 32]).map(|m| m.node_id.as_str()),
+            membership
+                .by_certificate(&[2; 32])
+                .map(|m| m.node_id.as_str()),
             Some("gw.xnys")
         );
         assert!(membership.by_certificate(&[3; 32]).is_none());
@@ -421,7 +428,9 @@ mod tests {
                 .map(|m| m.node_id.as_str()),
             Some("gw.xnys")
         );
-        assert!(membership.gateway_of(&Mic::parse("XLON").unwrap()).is_none());
+        assert!(membership
+            .gateway_of(&Mic::parse("XLON").unwrap())
+            .is_none());
         assert_eq!(membership.members().len(), 2);
     }
 
@@ -434,7 +443,9 @@ mod tests {
         assert!(Membership::parse_for(&text, &own).is_ok());
         let stranger = NodeId::parse("gw.xlon").unwrap();
         assert_eq!(
-            Membership::parse_for(&text, &stranger).err().map(|r| r.code),
+            Membership::parse_for(&text, &stranger)
+                .err()
+                .map(|r| r.code),
             Some(ReasonCode::MemberMissing)
         );
     }

@@ -176,7 +176,11 @@ fn membership_cases() {
         .expect("membership/cases.json");
     let results =
         isthmus_spec::vectors::check_membership_cases(&text).expect("cases.json is well formed");
-    assert!(results.len() >= 25, "only {} membership cases", results.len());
+    assert!(
+        results.len() >= 25,
+        "only {} membership cases",
+        results.len()
+    );
     for (name, result) in &results {
         assert_eq!(result, &Ok(()), "{name}");
     }

@@ -391,7 +391,7 @@ impl GwRig {
             match &output {
                 Output::Persist(write) => {
                     for record in &write.records {
-                        self.store.insert(record.key(), record.clone());
+                        self.store.insert(record.key(), stored(record));
                     }
                     let now = self.now;
                     self.gateway
@@ -1051,4 +1051,14 @@ pub fn confirmation_of(body: &Body) -> Option<&SettlementConfirmation> {
 
 pub fn is_status(body: &Body, state: InstructionState) -> bool {
     status_of(body).is_some_and(|s| s.status == state)
+}
+
+/// A record as a node's store gives it back: written as JSON and read again
+/// (the node stores do this), which must change nothing.
+pub fn stored(record: &isthmus_gateway::Record) -> isthmus_gateway::Record {
+    let text = serde_json::to_vec(record).expect("a record serialises");
+    let back: isthmus_gateway::Record =
+        serde_json::from_slice(&text).expect("a stored record reads back");
+    assert_eq!(&back, record, "a record changed through its stored form");
+    back
 }

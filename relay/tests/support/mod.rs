@@ -439,7 +439,7 @@ impl Rig {
     /// Applies `write` to the store and tells the relay it is durable.
     pub fn acknowledge(&mut self, write: Write) {
         for record in &write.records {
-            self.store.insert(record.key(), record.clone());
+            self.store.insert(record.key(), stored(record));
         }
         let id = write.id;
         self.writes.push(write);
@@ -666,4 +666,14 @@ impl Rig {
             .secret
             .unwrap_or_else(|| panic!("settlement {id} has no persisted secret"))
     }
+}
+
+/// A record as a node's store gives it back: written as JSON and read again
+/// (the node stores do this), which must change nothing.
+pub fn stored(record: &isthmus_relay::Record) -> isthmus_relay::Record {
+    let text = serde_json::to_vec(record).expect("a record serialises");
+    let back: isthmus_relay::Record =
+        serde_json::from_slice(&text).expect("a stored record reads back");
+    assert_eq!(&back, record, "a record changed through its stored form");
+    back
 }

@@ -84,6 +84,31 @@ pub enum Body {
     Error(ErrorBody),
 }
 
+/// A body on its own (in a node's store, say) is written with its kind:
+/// `{"kind": …, "body": …}`, the body in its ISM/1 form.
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut members = serde_json::Map::new();
+        members.insert("kind".into(), self.kind().to_json());
+        members.insert("body".into(), self.to_json());
+        serde::Serialize::serialize(&Value::Object(members), serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Body {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = <Value as serde::Deserialize>::deserialize(deserializer)?;
+        let kind = value
+            .get("kind")
+            .ok_or_else(|| serde::de::Error::custom("a stored body has no kind"))
+            .and_then(|kind| Kind::from_json(kind, "kind").map_err(serde::de::Error::custom))?;
+        let body = value
+            .get("body")
+            .ok_or_else(|| serde::de::Error::custom("a stored body has no body"))?;
+        Body::from_json(kind, body, "body").map_err(serde::de::Error::custom)
+    }
+}
+
 macro_rules! body_dispatch {
     ($($variant:ident),*) => {
         impl Body {

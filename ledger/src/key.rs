@@ -48,6 +48,20 @@ pub(crate) fn check(key: &str) -> Result<(), LedgerError> {
     Ok(())
 }
 
+/// Written as its text; read back through [`IdempotencyKey::new`]'s checks.
+impl serde::Serialize for IdempotencyKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IdempotencyKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        IdempotencyKey::new(text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,19 +90,5 @@ mod tests {
                 .as_deref(),
             Some("lock:S-1:SECURITIES")
         );
-    }
-}
-
-/// Written as its text; read back through [`IdempotencyKey::new`]'s checks.
-impl serde::Serialize for IdempotencyKey {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for IdempotencyKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
-        IdempotencyKey::new(text).map_err(serde::de::Error::custom)
     }
 }

@@ -100,8 +100,10 @@ impl fmt::Display for SettlementReason {
 }
 
 /// The network's settlement timing (ISM-1 §12.1 item 1), whole milliseconds.
-/// Every node of a network uses the same values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every node of a network uses the same values. In configuration files its
+/// members are written under these names (`claim_window_ms = 1000`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Timing {
     /// C: from the first claim of a settlement to every other leg's claim recorded.
     pub claim_window_ms: u64,

@@ -45,6 +45,10 @@ pub enum Answer {
     /// Refuse with a signed Error (step 6 `MESSAGE_REPLAYED`, or the node's
     /// own refusal before it acted).
     Refuse(Rejection),
+    /// The node could not take the request (its store failed, it is
+    /// stopping): reset the stream with `ISM_INTERNAL`. Nothing was
+    /// recorded; the requester repeats it later.
+    Abandon,
 }
 
 /// The node behind an endpoint.
@@ -331,6 +335,10 @@ impl Endpoint {
                         let _ = send.reset(AppCode::Internal.var_int());
                     }
                 }
+                false
+            }
+            Answer::Abandon => {
+                let _ = send.reset(AppCode::Internal.var_int());
                 false
             }
             Answer::Refuse(rejection) => {

@@ -1,0 +1,15 @@
+//! `isthmus-node`: the processes exchanges and custodians run (DESIGN.md §4).
+//!
+//! - [`store`]: a node's durable store behind a trait of its own (sled by
+//!   default): engine records and handled messages, committed together;
+//! - [`relay`]: the relay node, the relay engine on its own thread behind
+//!   the store, its timers and the QUIC endpoint;
+//! - [`config`]: configuration files, checked at start with errors that
+//!   name the option.
+
+pub mod config;
+pub mod relay;
+pub mod store;
+
+pub use relay::RelayNode;
+pub use store::{KvNodeStore, NodeStore};

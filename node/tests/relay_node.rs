@@ -97,7 +97,7 @@ async fn until(what: &str, done: impl Fn() -> bool) {
     panic!("gave up waiting: {what}");
 }
 
-fn relay_config(net: &NetworkIdentity) -> RelayConfig {
+fn relay_config() -> RelayConfig {
     let mut gateways = BTreeMap::new();
     gateways.insert(
         Mic::parse("XNYS").unwrap(),
@@ -134,7 +134,7 @@ fn start(
     RelayNode::start(
         "127.0.0.1:0".parse().unwrap(),
         context(net, RELAY),
-        relay_config(net),
+        relay_config(),
         peers.clone(),
         Box::new(KvNodeStore::<_, Record>::new(kv)),
         Arc::new(SystemClock),

@@ -7,6 +7,7 @@ mod keys;
 mod ledger;
 mod network;
 pub mod output;
+mod relay;
 mod simulate;
 mod spec;
 mod translate;
@@ -40,6 +41,19 @@ enum Command {
     /// Manage node keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a relay node (ISM-1 §8, §12) from a TOML configuration (see
+    /// deploy/relay.toml): QUIC with mutual TLS, a durable store, timers
+    /// rebuilt on start. Runs until SIGTERM or Ctrl-C, then drains and
+    /// exits 0. Exit status 2 if the configuration is refused (the message
+    /// names the option).
+    Relay {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Check the configuration and exit.
+        #[arg(long)]
+        check: bool,
+    },
     /// Translate one message between dialects: ISO 20022 XML, SWIFT MT54x, ISM/1.
     ///
     /// Writes the translated message to standard output. Fields the target
@@ -277,6 +291,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spec(SpecCommand::Sign { file, key }) => spec::sign(&file, &key),
         Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
+        Command::Relay { config, check } => relay::run(&config, check),
         Command::Keys(KeysCommand::Init {
             network,
             name,

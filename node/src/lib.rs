@@ -8,6 +8,7 @@
 //!   name the option.
 
 pub mod config;
+pub mod host;
 pub mod relay;
 pub mod store;
 

@@ -1,0 +1,375 @@
+//! What runs an engine in a node: the engine on a thread of its own, its
+//! store, its timers, and the way out to the transport (ISM-1 §12.9).
+//!
+//! Every message that passed the receiver duties 1–5 comes to the engine's
+//! thread. There exactly-once (step 6) is checked against the store; the
+//! engine runs; each write it asks for is committed durably, with the
+//! record of the message that caused it, before the engine hears it is
+//! durable — so before any message it releases is sent — and only then is
+//! the request acknowledged. The relay and the gateway differ only in what
+//! else their engines ask for ([`Hosted::other`]).
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use isthmus_spec::ids::{MessageId, NodeId};
+use isthmus_spec::protocol::{Entropy, Inbound, Outbound};
+use isthmus_spec::sign::SigningKey;
+use isthmus_spec::time::Timestamp;
+use isthmus_spec::{Envelope, ReasonCode, Rejection};
+use isthmus_store::Clock;
+use isthmus_transport::duties::Checked;
+use isthmus_transport::{Answer, Delivered, Endpoint, Handler, Request};
+use ring::rand::SecureRandom;
+use tracing::{debug, error, warn};
+
+use crate::store::{EngineRecord, Handled, NodeStore, NodeStoreError};
+
+/// Randomness for engines: the system's CSPRNG.
+pub struct SystemEntropy(ring::rand::SystemRandom);
+
+impl SystemEntropy {
+    /// The system's generator.
+    pub fn new() -> SystemEntropy {
+        SystemEntropy(ring::rand::SystemRandom::new())
+    }
+}
+
+impl Default for SystemEntropy {
+    fn default() -> SystemEntropy {
+        SystemEntropy::new()
+    }
+}
+
+impl Entropy for SystemEntropy {
+    fn fill(&mut self, dest: &mut [u8]) {
+        // Secrets come from here: a failing generator is not worked around.
+        assert!(
+            self.0.fill(dest).is_ok(),
+            "the system random generator failed"
+        );
+    }
+}
+
+/// A second handle on a signing key (ring's keys are not `Clone`): the
+/// engine's thread and the sender each hold one.
+pub fn copy_key(key: &SigningKey) -> Result<SigningKey, String> {
+    SigningKey::from_pem(&key.to_pem()).map_err(|e| e.to_string())
+}
+
+/// An output of a hosted engine.
+pub enum HostOutput<R, T, X> {
+    /// Commit these records (durably), then report [`Hosted::persisted`].
+    Persist {
+        /// The write's id.
+        id: u64,
+        /// The records.
+        records: Vec<R>,
+        /// The message whose handling the write records.
+        cause: Option<(NodeId, MessageId)>,
+    },
+    /// Send a message.
+    Send(Outbound),
+    /// Call [`Hosted::timer`] at or after `at_ms`.
+    SetTimer {
+        /// Which.
+        timer: T,
+        /// When.
+        at_ms: u64,
+    },
+    /// Something only this engine asks for (the gateway's ledger commands
+    /// and participant notices), for [`Hosted::other`].
+    Other(X),
+}
+
+/// An engine a node can host.
+pub trait Hosted: Send + 'static {
+    /// What it persists.
+    type Record: EngineRecord;
+    /// Its timers.
+    type Timer: Ord + Clone + Debug + Send;
+    /// Its other outputs.
+    type Other: Send;
+    /// Rebuilt after a restart: resume every settlement in flight.
+    fn resume(&mut self, now_ms: u64);
+    /// A message that passed the receiver duties.
+    fn message(&mut self, now_ms: u64, message: Inbound, entropy: &mut dyn Entropy);
+    /// A timer is due.
+    fn timer(&mut self, now_ms: u64, timer: Self::Timer, entropy: &mut dyn Entropy);
+    /// Every write up to `id` is durable.
+    fn persisted(&mut self, now_ms: u64, id: u64, entropy: &mut dyn Entropy);
+    /// The next output, if any.
+    fn poll(&mut self) -> Option<HostOutput<Self::Record, Self::Timer, Self::Other>>;
+    /// Handles an [`HostOutput::Other`] (it may feed the engine at once).
+    fn other(&mut self, now_ms: u64, other: Self::Other, entropy: &mut dyn Entropy);
+}
+
+/// A command for the engine's thread.
+pub enum Command<L> {
+    /// A message; the answer goes back on `reply` once it is durable.
+    Message {
+        /// It.
+        checked: Box<Checked>,
+        /// Where the answer goes (none for answers that came back on a stream).
+        reply: Option<tokio::sync::oneshot::Sender<Answer>>,
+    },
+    /// Something local: from the participant API, say.
+    Local(L),
+    /// Stop.
+    Stop,
+}
+
+/// Local commands an engine takes from its node (beyond messages).
+pub trait LocalCommands<H: Hosted>: Send + 'static {
+    /// Runs one.
+    fn run(self, engine: &mut H, now_ms: u64, entropy: &mut dyn Entropy);
+}
+
+/// No local commands.
+pub enum NoLocal {}
+
+impl<H: Hosted> LocalCommands<H> for NoLocal {
+    fn run(self, _: &mut H, _: u64, _: &mut dyn Entropy) {
+        match self {}
+    }
+}
+
+/// The transport's side: hands each request to the engine's thread and
+/// waits for its answer.
+pub struct ToEngine<L> {
+    commands: mpsc::Sender<Command<L>>,
+}
+
+impl<L> ToEngine<L> {
+    /// Through `commands`.
+    pub fn new(commands: mpsc::Sender<Command<L>>) -> ToEngine<L> {
+        ToEngine { commands }
+    }
+}
+
+#[async_trait::async_trait]
+impl<L: Send + 'static> Handler for ToEngine<L> {
+    async fn handle(&self, request: Request) -> Answer {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let command = Command::Message {
+            checked: Box::new(request.checked),
+            reply: Some(reply),
+        };
+        if self.commands.send(command).is_err() {
+            return Answer::Abandon;
+        }
+        answer.await.unwrap_or(Answer::Abandon)
+    }
+}
+
+/// The engine's thread.
+pub struct EngineHost<H: Hosted> {
+    /// The engine.
+    pub engine: H,
+    store: Box<dyn NodeStore<H::Record>>,
+    clock: Arc<dyn Clock>,
+    timers: BTreeMap<H::Timer, u64>,
+    entropy: SystemEntropy,
+    outbox: tokio::sync::mpsc::UnboundedSender<Outbound>,
+}
+
+impl<H: Hosted> EngineHost<H> {
+    /// A host for `engine`, rebuilt from `store`.
+    pub fn new(
+        engine: H,
+        store: Box<dyn NodeStore<H::Record>>,
+        clock: Arc<dyn Clock>,
+        outbox: tokio::sync::mpsc::UnboundedSender<Outbound>,
+    ) -> EngineHost<H> {
+        EngineHost {
+            engine,
+            store,
+            clock,
+            timers: BTreeMap::new(),
+            entropy: SystemEntropy::new(),
+            outbox,
+        }
+    }
+
+    /// Resumes, then serves commands and timers until told to stop. Returns
+    /// on a store failure, which stops the engine (a restart resumes).
+    pub fn run<L: LocalCommands<H>>(
+        &mut self,
+        inbox: mpsc::Receiver<Command<L>>,
+    ) -> Result<(), NodeStoreError> {
+        let now = self.clock.now_ms();
+        self.engine.resume(now);
+        self.drain(None)?;
+        loop {
+            let now = self.clock.now_ms();
+            let wait_ms = self
+                .timers
+                .values()
+                .min()
+                .map_or(1_000, |at| at.saturating_sub(now).min(1_000));
+            match inbox.recv_timeout(Duration::from_millis(wait_ms)) {
+                Ok(Command::Message { checked, reply }) => {
+                    let answer = self.on_message(*checked)?;
+                    if let Some(reply) = reply {
+                        let _ = reply.send(answer);
+                    }
+                }
+                Ok(Command::Local(command)) => {
+                    let now = self.clock.now_ms();
+                    command.run(&mut self.engine, now, &mut self.entropy);
+                    self.drain(None)?;
+                }
+                Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            self.fire_timers()?;
+        }
+    }
+
+    fn on_message(&mut self, checked: Checked) -> Result<Answer, NodeStoreError> {
+        let message = checked.message;
+        let digest = ring::digest::digest(&ring::digest::SHA256, &checked.canonical);
+        let mut canonical_sha256 = [0u8; 32];
+        canonical_sha256.copy_from_slice(digest.as_ref());
+        if let Some(first) = self.store.handled(&message.sender, &message.id)? {
+            // ISM-1 §8.4 rule 6: the same bytes get the same answer (the
+            // acknowledgement); other content under a used id is a replay.
+            if first == canonical_sha256 {
+                return Ok(Answer::Acknowledge);
+            }
+            warn!(sender = %message.sender, id = %message.id, code = "MESSAGE_REPLAYED", "a used message id with other content");
+            return Ok(Answer::Refuse(Rejection::at(
+                ReasonCode::MessageReplayed,
+                "id",
+                format!(
+                    "message {} from {} was handled before, with other content",
+                    message.id, message.sender
+                ),
+            )));
+        }
+        let handled = Handled {
+            sender: message.sender.clone(),
+            id: message.id.clone(),
+            canonical_sha256,
+        };
+        let now = self.clock.now_ms();
+        debug!(sender = %message.sender, id = %message.id, kind = %message.kind(), "message");
+        self.engine.message(
+            now,
+            Inbound {
+                sender: message.sender,
+                id: message.id,
+                body: message.body,
+            },
+            &mut self.entropy,
+        );
+        self.drain(Some(handled))?;
+        Ok(Answer::Acknowledge)
+    }
+
+    fn fire_timers(&mut self) -> Result<(), NodeStoreError> {
+        let now = self.clock.now_ms();
+        let due: Vec<H::Timer> = self
+            .timers
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(timer, _)| timer.clone())
+            .collect();
+        for timer in due {
+            self.timers.remove(&timer);
+            self.engine.timer(now, timer, &mut self.entropy);
+            self.drain(None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the engine's outputs: each write durable first (with the record
+    /// of the message being handled), then what it released.
+    fn drain(&mut self, mut handled: Option<Handled>) -> Result<(), NodeStoreError> {
+        while let Some(output) = self.engine.poll() {
+            match output {
+                HostOutput::Persist { id, records, cause } => {
+                    let with = match (&handled, &cause) {
+                        (Some(h), Some((sender, mid))) if &h.sender == sender && &h.id == mid => {
+                            handled.take()
+                        }
+                        _ => None,
+                    };
+                    self.store.commit(&records, with.as_slice())?;
+                    let now = self.clock.now_ms();
+                    self.engine.persisted(now, id, &mut self.entropy);
+                }
+                HostOutput::Send(outbound) => {
+                    let _ = self.outbox.send(outbound);
+                }
+                HostOutput::SetTimer { timer, at_ms } => {
+                    self.timers.insert(timer, at_ms);
+                }
+                HostOutput::Other(other) => {
+                    let now = self.clock.now_ms();
+                    self.engine.other(now, other, &mut self.entropy);
+                }
+            }
+        }
+        // A message that changed no record is still recorded as handled
+        // before it is acknowledged (ISM-1 §8.4 rule 6).
+        if let Some(handled) = handled {
+            self.store.commit(&[], &[handled])?;
+        }
+        Ok(())
+    }
+}
+
+/// Signs and sends what the engine releases, one stream each; an answer
+/// that comes back on the stream goes to the engine like any message.
+pub async fn send_loop<L: Send + 'static>(
+    endpoint: Endpoint,
+    mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Outbound>,
+    key: SigningKey,
+    own: NodeId,
+    peers: BTreeMap<NodeId, SocketAddr>,
+    clock: Arc<dyn Clock>,
+    commands: mpsc::Sender<Command<L>>,
+) {
+    let mut warned = std::collections::BTreeSet::new();
+    while let Some(outbound) = outgoing.recv().await {
+        let Some(addr) = peers.get(&outbound.to).copied() else {
+            if warned.insert(outbound.to.clone()) {
+                warn!(peer = %outbound.to, "no address configured for this peer; its messages are not sent");
+            }
+            continue;
+        };
+        let now = clock.now_ms();
+        let Some(created) = Timestamp::from_unix_millis(now) else {
+            error!(now, "the clock is outside what ISM/1 can write");
+            continue;
+        };
+        let envelope = Envelope::new(
+            outbound.id,
+            own.clone(),
+            outbound.to,
+            created,
+            outbound.body,
+        )
+        .sign(&key);
+        let endpoint = endpoint.clone();
+        let commands = commands.clone();
+        tokio::spawn(async move {
+            match endpoint.request(addr, &envelope).await {
+                Ok(Delivered::Acknowledged) => {}
+                Ok(Delivered::Answer(checked)) => {
+                    let _ = commands.send(Command::Message {
+                        checked,
+                        reply: None,
+                    });
+                }
+                // The engine repeats what has not had its answer (ISM-1 §12.8).
+                Err(failure) => debug!(peer = %envelope.receiver, %failure, "not delivered"),
+            }
+        });
+    }
+}

@@ -73,7 +73,7 @@ pub enum HostOutput<R, T, X> {
         cause: Option<(NodeId, MessageId)>,
     },
     /// Send a message.
-    Send(Outbound),
+    Send(Box<Outbound>),
     /// Call [`Hosted::timer`] at or after `at_ms`.
     SetTimer {
         /// Which.
@@ -304,7 +304,7 @@ impl<H: Hosted> EngineHost<H> {
                     self.engine.persisted(now, id, &mut self.entropy);
                 }
                 HostOutput::Send(outbound) => {
-                    let _ = self.outbox.send(outbound);
+                    let _ = self.outbox.send(*outbound);
                 }
                 HostOutput::SetTimer { timer, at_ms } => {
                     self.timers.insert(timer, at_ms);

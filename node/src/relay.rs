@@ -48,7 +48,7 @@ impl Hosted for Relay {
                 records: write.records,
                 cause: write.cause,
             },
-            Output::Send(outbound) => HostOutput::Send(outbound),
+            Output::Send(outbound) => HostOutput::Send(Box::new(outbound)),
             Output::SetTimer { timer, at_ms } => HostOutput::SetTimer { timer, at_ms },
         })
     }

@@ -27,7 +27,26 @@ use isthmus_transport::{Answer, Delivered, Endpoint, Handler, Request};
 use ring::rand::SecureRandom;
 use tracing::{debug, error, warn};
 
+use isthmus_transport::endpoint::EndpointError;
+
 use crate::store::{EngineRecord, Handled, NodeStore, NodeStoreError};
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Its store.
+    #[error("the store: {0}")]
+    Store(#[from] NodeStoreError),
+    /// Its endpoint.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// Its signing key could not be copied for the sender.
+    #[error("the signing key: {0}")]
+    Key(String),
+    /// Its engine's thread.
+    #[error("starting the engine's thread: {0}")]
+    Thread(std::io::Error),
+}
 
 /// Randomness for engines: the system's CSPRNG.
 pub struct SystemEntropy(ring::rand::SystemRandom);
@@ -123,17 +142,21 @@ pub enum Command<L> {
     Stop,
 }
 
+/// What to do once the writes a local command caused are durable (answer
+/// its caller, say).
+pub type AfterDurable = Box<dyn FnOnce() + Send>;
+
 /// Local commands an engine takes from its node (beyond messages).
 pub trait LocalCommands<H: Hosted>: Send + 'static {
-    /// Runs one.
-    fn run(self, engine: &mut H, now_ms: u64, entropy: &mut dyn Entropy);
+    /// Runs one; what it returns runs once the engine's writes are durable.
+    fn run(self, engine: &mut H, now_ms: u64, entropy: &mut dyn Entropy) -> Option<AfterDurable>;
 }
 
 /// No local commands.
 pub enum NoLocal {}
 
 impl<H: Hosted> LocalCommands<H> for NoLocal {
-    fn run(self, _: &mut H, _: u64, _: &mut dyn Entropy) {
+    fn run(self, _: &mut H, _: u64, _: &mut dyn Entropy) -> Option<AfterDurable> {
         match self {}
     }
 }
@@ -220,8 +243,11 @@ impl<H: Hosted> EngineHost<H> {
                 }
                 Ok(Command::Local(command)) => {
                     let now = self.clock.now_ms();
-                    command.run(&mut self.engine, now, &mut self.entropy);
+                    let after = command.run(&mut self.engine, now, &mut self.entropy);
                     self.drain(None)?;
+                    if let Some(after) = after {
+                        after();
+                    }
                 }
                 Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}

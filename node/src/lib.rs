@@ -8,9 +8,12 @@
 //!   name the option.
 
 pub mod config;
+pub mod gateway;
 pub mod host;
 pub mod relay;
 pub mod store;
 
+pub use gateway::{GatewayHandle, GatewayNode};
+pub use host::StartError;
 pub use relay::RelayNode;
 pub use store::{KvNodeStore, NodeStore};

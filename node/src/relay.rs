@@ -13,12 +13,13 @@ use isthmus_relay::{Input, Output, Record, Relay, RelayConfig, RelayTimer};
 use isthmus_spec::ids::NodeId;
 use isthmus_spec::protocol::{Entropy, Inbound};
 use isthmus_store::Clock;
-use isthmus_transport::endpoint::EndpointError;
 use isthmus_transport::{Endpoint, NodeContext};
 use tracing::{error, info};
 
-use crate::host::{send_loop, Command, EngineHost, HostOutput, Hosted, NoLocal, ToEngine};
-use crate::store::{NodeStore, NodeStoreError};
+use crate::host::{
+    send_loop, Command, EngineHost, HostOutput, Hosted, NoLocal, StartError, ToEngine,
+};
+use crate::store::NodeStore;
 
 impl Hosted for Relay {
     type Record = Record;
@@ -56,23 +57,6 @@ impl Hosted for Relay {
     fn other(&mut self, _: u64, other: Self::Other, _: &mut dyn Entropy) {
         match other {}
     }
-}
-
-/// Why a node could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// Its store.
-    #[error("the store: {0}")]
-    Store(#[from] NodeStoreError),
-    /// Its endpoint.
-    #[error(transparent)]
-    Endpoint(#[from] EndpointError),
-    /// Its signing key could not be copied for the sender.
-    #[error("the signing key: {0}")]
-    Key(String),
-    /// Its engine's thread.
-    #[error("starting the engine's thread: {0}")]
-    Thread(std::io::Error),
 }
 
 /// A running relay node.

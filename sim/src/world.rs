@@ -1722,7 +1722,8 @@ fn other_leg(leg: Leg) -> Leg {
     }
 }
 
-pub(crate) fn asset_of(ledger: usize) -> Asset {
+/// The asset of ledger 0 (the workload's ISIN) or 1 (its currency).
+pub fn asset_of(ledger: usize) -> Asset {
     let text = if ledger == 0 {
         workload::ISIN
     } else {
@@ -1751,7 +1752,7 @@ pub(crate) fn intended(trade: &Trade, leg: Leg) -> (String, String, Option<u64>)
 }
 
 /// Every account's starting units: (ledger 0 securities | 1 cash, account, units).
-fn initial_holdings() -> Vec<(usize, String, i128)> {
+pub fn initial_holdings() -> Vec<(usize, String, i128)> {
     let mut holdings = Vec::new();
     for k in 0..workload::PARTICIPANTS {
         holdings.push((

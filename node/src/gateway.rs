@@ -1,0 +1,373 @@
+//! The gateway node: the gateway engine hosted ([`crate::host`]) with its
+//! market's ledger side, behind its store and the QUIC endpoint (ISM-1 §8,
+//! §12.6). Ledger commands run on the engine's thread, where their answers
+//! go straight back to the engine; notices for participants are kept in the
+//! engine's records until the participant API has them. Participants and
+//! operators reach it through [`GatewayHandle`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use isthmus_adapters::ledger_side::{LedgerCommand, LedgerSide};
+use isthmus_gateway::{Gateway, GatewayConfig, GatewayTimer, Input, Output, Record};
+use isthmus_ledger::state::Holding;
+use isthmus_ledger::{AccountRef, Asset, LedgerFailure};
+use isthmus_spec::body::{Body, Leg, SettlementInstruction};
+use isthmus_spec::ids::{NodeId, Reference};
+use isthmus_spec::protocol::{Entropy, Inbound};
+use isthmus_store::Clock;
+use isthmus_transport::{Endpoint, NodeContext};
+use tracing::{error, info};
+
+use crate::host::{
+    copy_key, send_loop, AfterDurable, Command, EngineHost, HostOutput, Hosted, LocalCommands,
+    StartError, ToEngine,
+};
+use crate::store::{EngineRecord, NodeStore};
+
+impl EngineRecord for Record {
+    type Key = isthmus_gateway::RecordKey;
+    fn key(&self) -> Self::Key {
+        Record::key(self)
+    }
+}
+
+/// A gateway engine with its ledger.
+pub struct HostedGateway {
+    gateway: Gateway,
+    ledger: Box<dyn LedgerSide>,
+}
+
+/// What the gateway engine asks for beyond the host's outputs.
+pub enum GatewayOther {
+    /// A ledger command.
+    Ledger {
+        /// The settlement.
+        settlement_id: Reference,
+        /// The leg.
+        leg: Leg,
+        /// The command.
+        command: LedgerCommand,
+    },
+    /// A notice for the participant, already kept in the engine's records.
+    Notify {
+        /// The instruction.
+        instruction_id: Reference,
+        /// Its place.
+        index: usize,
+    },
+}
+
+impl Hosted for HostedGateway {
+    type Record = Record;
+    type Timer = GatewayTimer;
+    type Other = GatewayOther;
+
+    fn resume(&mut self, now_ms: u64) {
+        self.gateway.resume(now_ms);
+    }
+
+    fn message(&mut self, now_ms: u64, message: Inbound, entropy: &mut dyn Entropy) {
+        self.gateway
+            .handle(now_ms, Input::Message(message), entropy);
+    }
+
+    fn timer(&mut self, now_ms: u64, timer: GatewayTimer, entropy: &mut dyn Entropy) {
+        self.gateway.handle(now_ms, Input::Timer(timer), entropy);
+    }
+
+    fn persisted(&mut self, now_ms: u64, id: u64, entropy: &mut dyn Entropy) {
+        self.gateway.handle(now_ms, Input::Persisted(id), entropy);
+    }
+
+    fn poll(&mut self) -> Option<HostOutput<Record, GatewayTimer, GatewayOther>> {
+        self.gateway.poll().map(|output| match output {
+            Output::Persist(write) => HostOutput::Persist {
+                id: write.id,
+                records: write.records,
+                cause: write.cause,
+            },
+            Output::Send(outbound) => HostOutput::Send(Box::new(outbound)),
+            Output::SetTimer { timer, at_ms } => HostOutput::SetTimer { timer, at_ms },
+            Output::Ledger {
+                settlement_id,
+                leg,
+                command,
+            } => HostOutput::Other(GatewayOther::Ledger {
+                settlement_id,
+                leg,
+                command,
+            }),
+            Output::Notify {
+                instruction_id,
+                index,
+                body: _,
+            } => HostOutput::Other(GatewayOther::Notify {
+                instruction_id,
+                index,
+            }),
+        })
+    }
+
+    fn other(&mut self, now_ms: u64, other: GatewayOther, entropy: &mut dyn Entropy) {
+        match other {
+            GatewayOther::Ledger {
+                settlement_id,
+                leg,
+                command,
+            } => {
+                let result = self.ledger.execute(&command);
+                self.gateway.handle(
+                    now_ms,
+                    Input::Ledger {
+                        settlement_id,
+                        leg,
+                        result,
+                    },
+                    entropy,
+                );
+            }
+            // The notice is in the instruction's record, where the API reads
+            // it: the participant has it as soon as it asks.
+            GatewayOther::Notify {
+                instruction_id,
+                index,
+            } => self.gateway.handle(
+                now_ms,
+                Input::Acknowledged {
+                    instruction_id,
+                    index,
+                },
+                entropy,
+            ),
+        }
+    }
+}
+
+/// Where an instruction stands, for its participant.
+#[derive(Debug, Clone)]
+pub struct InstructionView {
+    /// The instruction.
+    pub instruction: SettlementInstruction,
+    /// The relay's last status, if any (`ACCEPTED`, `MATCHED`, …).
+    pub status: Option<String>,
+    /// Whether the relay's final word came.
+    pub final_word: bool,
+    /// Every status advice and confirmation, in order.
+    pub notices: Vec<Body>,
+}
+
+/// A question or order for the gateway's thread.
+pub enum Local {
+    /// A participant's instruction, to go to `relay`; answered once durable.
+    Submit {
+        /// The instruction (its gateway-completed form).
+        instruction: Box<SettlementInstruction>,
+        /// The relay.
+        relay: NodeId,
+        /// Done.
+        reply: tokio::sync::oneshot::Sender<()>,
+    },
+    /// An instruction's state.
+    Instruction {
+        /// Which.
+        id: Reference,
+        /// It, if known.
+        reply: tokio::sync::oneshot::Sender<Option<InstructionView>>,
+    },
+    /// An account's holdings.
+    Holdings {
+        /// Whose.
+        account: AccountRef,
+        /// Them.
+        reply: tokio::sync::oneshot::Sender<Result<Vec<(Asset, Holding)>, LedgerFailure>>,
+    },
+}
+
+impl LocalCommands<HostedGateway> for Local {
+    fn run(
+        self,
+        engine: &mut HostedGateway,
+        now_ms: u64,
+        entropy: &mut dyn Entropy,
+    ) -> Option<AfterDurable> {
+        match self {
+            Local::Submit {
+                instruction,
+                relay,
+                reply,
+            } => {
+                engine.gateway.handle(
+                    now_ms,
+                    Input::Submit {
+                        instruction: *instruction,
+                        relay,
+                    },
+                    entropy,
+                );
+                // Answered once the instruction is durable.
+                Some(Box::new(move || {
+                    let _ = reply.send(());
+                }))
+            }
+            Local::Instruction { id, reply } => {
+                let view = engine
+                    .gateway
+                    .instruction(&id)
+                    .map(|record| InstructionView {
+                        instruction: record.instruction.clone(),
+                        status: record.status.map(|s| s.as_str().to_string()),
+                        final_word: record.final_word,
+                        notices: record.notices.clone(),
+                    });
+                let _ = reply.send(view);
+                None
+            }
+            Local::Holdings { account, reply } => {
+                let _ = reply.send(engine.ledger.holdings(&account));
+                None
+            }
+        }
+    }
+}
+
+/// Asks the gateway's thread.
+#[derive(Clone)]
+pub struct GatewayHandle {
+    commands: mpsc::Sender<Command<Local>>,
+}
+
+/// The gateway's thread is gone.
+#[derive(Debug, thiserror::Error)]
+#[error("the gateway's engine has stopped")]
+pub struct Stopped;
+
+impl GatewayHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Local,
+    ) -> Result<T, Stopped> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(Command::Local(make(reply)))
+            .map_err(|_| Stopped)?;
+        answer.await.map_err(|_| Stopped)
+    }
+
+    /// Submits an instruction; returns once the gateway has it durably.
+    pub async fn submit(
+        &self,
+        instruction: SettlementInstruction,
+        relay: NodeId,
+    ) -> Result<(), Stopped> {
+        self.ask(|reply| Local::Submit {
+            instruction: Box::new(instruction),
+            relay,
+            reply,
+        })
+        .await
+    }
+
+    /// An instruction's state.
+    pub async fn instruction(&self, id: &Reference) -> Result<Option<InstructionView>, Stopped> {
+        self.ask(|reply| Local::Instruction {
+            id: id.clone(),
+            reply,
+        })
+        .await
+    }
+
+    /// An account's holdings on this market's ledger.
+    pub async fn holdings(
+        &self,
+        account: &AccountRef,
+    ) -> Result<Result<Vec<(Asset, Holding)>, LedgerFailure>, Stopped> {
+        self.ask(|reply| Local::Holdings {
+            account: account.clone(),
+            reply,
+        })
+        .await
+    }
+}
+
+/// A running gateway node.
+pub struct GatewayNode {
+    endpoint: Endpoint,
+    commands: mpsc::Sender<Command<Local>>,
+    engine: Option<JoinHandle<()>>,
+}
+
+impl GatewayNode {
+    /// Loads the store, rebuilds and resumes the engine, binds `listen` and serves.
+    pub fn start(
+        listen: SocketAddr,
+        transport: NodeContext,
+        config: GatewayConfig,
+        ledger: Box<dyn LedgerSide>,
+        peers: BTreeMap<NodeId, SocketAddr>,
+        store: Box<dyn NodeStore<Record>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<GatewayNode, StartError> {
+        let records = store.load()?;
+        info!(records = records.len(), market = %config.market, "gateway store loaded");
+        let own = transport.own.clone();
+        let key = copy_key(&transport.signing_key).map_err(StartError::Key)?;
+        let (commands, inbox) = mpsc::channel();
+        let endpoint =
+            Endpoint::bind(listen, transport, Arc::new(ToEngine::new(commands.clone())))?;
+        let (outbox, outgoing) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(send_loop(
+            endpoint.clone(),
+            outgoing,
+            key,
+            own,
+            peers,
+            clock.clone(),
+            commands.clone(),
+        ));
+        let engine = HostedGateway {
+            gateway: Gateway::restore(config, records),
+            ledger,
+        };
+        let mut host = EngineHost::new(engine, store, clock, outbox);
+        let thread = std::thread::Builder::new()
+            .name("gateway-engine".into())
+            .spawn(move || {
+                if let Err(failure) = host.run(inbox) {
+                    error!(%failure, "the store failed; the engine stops (restart the node to resume)");
+                }
+            })
+            .map_err(StartError::Thread)?;
+        Ok(GatewayNode {
+            endpoint,
+            commands,
+            engine: Some(thread),
+        })
+    }
+
+    /// Where it serves QUIC.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.endpoint.local_addr()
+    }
+
+    /// A handle for the participant API.
+    pub fn handle(&self) -> GatewayHandle {
+        GatewayHandle {
+            commands: self.commands.clone(),
+        }
+    }
+
+    /// Stops taking requests, lets the streams in progress finish (up to
+    /// `drain`), stops the engine and closes the store.
+    pub async fn shutdown(mut self, drain: Duration) {
+        self.endpoint.shutdown(drain).await;
+        let _ = self.commands.send(Command::Stop);
+        if let Some(thread) = self.engine.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}

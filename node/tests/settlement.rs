@@ -1,0 +1,336 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! A relay and two gateway nodes over real QUIC on loopback, each with its
+//! durable store and the gateways with durable native ledgers: trades
+//! against payment and free of payment settle with both legs claimed, a
+//! trade the seller cannot deliver ends with nothing moved, and every asset
+//! is conserved on both ledgers (issue 12).
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use isthmus_adapters::native_ledger::NativeLedger;
+use isthmus_gateway::GatewayConfig;
+use isthmus_ledger::operation::Operation;
+use isthmus_ledger::{parse_account, Ledger};
+use isthmus_node::{GatewayHandle, GatewayNode, KvNodeStore, RelayNode};
+use isthmus_relay::RelayConfig;
+use isthmus_sim::workload::{self, Trade, TradeKind};
+use isthmus_sim::world::{asset_of, initial_holdings};
+use isthmus_spec::body::Body;
+use isthmus_spec::ident::Mic;
+use isthmus_spec::ids::{NodeId, Text};
+use isthmus_spec::membership::Role;
+use isthmus_spec::protocol::Timing;
+use isthmus_store::log::DiskLogFiles;
+use isthmus_store::{SledStore, SystemClock};
+use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec, TlsIdentity};
+
+const RELAY: &str = "relay-0.custodian";
+const SELLER_GW: &str = "gw.xnys";
+const BUYER_GW: &str = "gw.xasx";
+
+fn timing() -> Timing {
+    Timing {
+        claim_window_ms: 10_000,
+        max_clock_skew_ms: 500,
+        matching_window_ms: 60_000,
+        lock_window_ms: 60_000,
+        reveal_margin_ms: 10_500,
+        cash_expiry_ms: 120_000,
+        securities_expiry_ms: 240_000,
+        retransmit_ms: 300,
+    }
+}
+
+fn node_spec(id: &str, role: Role, market: Option<&str>) -> NodeSpec {
+    NodeSpec {
+        node_id: NodeId::parse(id).unwrap(),
+        role,
+        market: market.map(|m| Mic::parse(m).unwrap()),
+    }
+}
+
+fn context(net: &NetworkIdentity, id: &str) -> NodeContext {
+    let node = net.node(id).unwrap();
+    NodeContext {
+        own: node.spec.node_id.clone(),
+        membership: net.membership.clone(),
+        tls: TlsIdentity::from_pem(
+            net.ca_certificate_pem.as_bytes(),
+            node.certificate_pem.as_bytes(),
+            node.tls_key_pem.as_bytes(),
+        )
+        .unwrap(),
+        signing_key: isthmus_spec::sign::SigningKey::from_pem(&node.signing_key.to_pem()).unwrap(),
+        limits: Limits::default(),
+    }
+}
+
+fn free_port() -> SocketAddr {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn id(text: &str) -> NodeId {
+    NodeId::parse(text).unwrap()
+}
+
+struct Network {
+    _dir: tempfile::TempDir,
+    relay: RelayNode,
+    seller: GatewayNode,
+    buyer: GatewayNode,
+}
+
+/// The initial units of every account of ledger `index`.
+fn initial(index: usize) -> Vec<(String, i128)> {
+    initial_holdings()
+        .into_iter()
+        .filter(|(ledger, _, _)| *ledger == index)
+        .map(|(_, account, units)| (account, units))
+        .collect()
+}
+
+fn ledger(dir: &std::path::Path, index: usize, market: &str) -> NativeLedger<DiskLogFiles> {
+    let files = DiskLogFiles::writer(dir).unwrap();
+    let mut side = NativeLedger::new(
+        Mic::parse(market).unwrap(),
+        Ledger::open(files, Box::new(SystemClock)).unwrap(),
+    );
+    for (n, (account, units)) in initial(index).into_iter().enumerate() {
+        side.execute(
+            &format!("open-{n}"),
+            Operation::open_account(&account).unwrap(),
+        )
+        .unwrap();
+        if units > 0 {
+            let amount = asset_of(index).format_units(units as u64);
+            let asset = if index == 0 {
+                workload::ISIN
+            } else {
+                workload::CURRENCY
+            };
+            side.execute(
+                &format!("issue-{n}"),
+                Operation::issue(&account, asset, &amount).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    side
+}
+
+fn start() -> Network {
+    let dir = tempfile::tempdir().unwrap();
+    let net = NetworkIdentity::generate(
+        &Text::parse("settlement-test").unwrap(),
+        &[
+            node_spec(RELAY, Role::Relay, None),
+            node_spec(SELLER_GW, Role::Gateway, Some(workload::SECURITIES_MARKET)),
+            node_spec(BUYER_GW, Role::Gateway, Some(workload::CASH_MARKET)),
+        ],
+    )
+    .unwrap();
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    let mut gateways = BTreeMap::new();
+    gateways.insert(
+        Mic::parse(workload::SECURITIES_MARKET).unwrap(),
+        id(SELLER_GW),
+    );
+    gateways.insert(Mic::parse(workload::CASH_MARKET).unwrap(), id(BUYER_GW));
+    let kv = |name: &str| SledStore::open(&dir.path().join(name)).unwrap();
+    let peers_of = |own: &str| -> BTreeMap<NodeId, SocketAddr> {
+        addrs
+            .iter()
+            .filter(|(n, _)| n.as_str() != own)
+            .map(|(n, a)| (n.clone(), *a))
+            .collect()
+    };
+    let relay = RelayNode::start(
+        addrs[&id(RELAY)],
+        context(&net, RELAY),
+        RelayConfig {
+            node: id(RELAY),
+            gateways: gateways.clone(),
+            timing: timing(),
+            settlement_prefix: "S".into(),
+        },
+        peers_of(RELAY),
+        Box::new(KvNodeStore::<_, isthmus_relay::Record>::new(kv("relay"))),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let gateway = |own: &str, market: &str, index: usize| {
+        GatewayNode::start(
+            addrs[&id(own)],
+            context(&net, own),
+            GatewayConfig {
+                node: id(own),
+                market: Mic::parse(market).unwrap(),
+                relays: vec![id(RELAY)],
+                gateways: gateways.clone(),
+                timing: timing(),
+            },
+            Box::new(ledger(
+                &dir.path().join(format!("ledger-{own}")),
+                index,
+                market,
+            )),
+            peers_of(own),
+            Box::new(KvNodeStore::<_, isthmus_gateway::Record>::new(kv(own))),
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    };
+    let seller = gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
+    let buyer = gateway(BUYER_GW, workload::CASH_MARKET, 1);
+    Network {
+        _dir: dir,
+        relay,
+        seller,
+        buyer,
+    }
+}
+
+fn trades(kind: TradeKind, count: usize) -> Vec<Trade> {
+    (0..100_000u64)
+        .filter_map(|run| {
+            let mut rng = isthmus_sim::rng::SimRng::new(run);
+            workload::trades(run, 1, 1, &mut rng)
+                .pop()
+                .filter(|t| t.kind == kind)
+        })
+        .take(count)
+        .collect()
+}
+
+async fn final_word(
+    handle: &GatewayHandle,
+    instruction: &isthmus_spec::ids::Reference,
+) -> Vec<Body> {
+    for _ in 0..3_000 {
+        if let Some(view) = handle.instruction(instruction).await.unwrap() {
+            if view.final_word {
+                return view.notices;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("instruction {instruction} never had the relay's final word");
+}
+
+async fn units(handle: &GatewayHandle, index: usize, account: &str) -> i128 {
+    let account = parse_account(account).unwrap();
+    let asset = asset_of(index);
+    handle
+        .holdings(&account)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .filter(|(a, _)| a == &asset)
+        .map(|(_, h)| i128::from(h.available) + i128::from(h.locked))
+        .sum()
+}
+
+async fn totals(network: &Network) -> [i128; 2] {
+    let mut totals = [0i128; 2];
+    for (index, handle) in [(0, network.seller.handle()), (1, network.buyer.handle())] {
+        for (account, _) in initial(index) {
+            totals[index] += units(&handle, index, &account).await;
+        }
+    }
+    totals
+}
+
+fn confirmed(notices: &[Body]) -> bool {
+    notices
+        .iter()
+        .any(|n| matches!(n, Body::SettlementConfirmation(_)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
+    let network = start();
+    let seller = network.seller.handle();
+    let buyer = network.buyer.handle();
+    let before = totals(&network).await;
+    let against = trades(TradeKind::AgainstPayment, 3);
+    let free = trades(TradeKind::FreeOfPayment, 1);
+    let short = trades(TradeKind::Insufficient, 1);
+    let all: Vec<&Trade> = against.iter().chain(&free).chain(&short).collect();
+    // Starting holdings of the accounts the trades touch.
+    let mut expected: BTreeMap<(usize, String), i128> = BTreeMap::new();
+    for (index, handle) in [(0, &seller), (1, &buyer)] {
+        for (account, _) in initial(index) {
+            expected.insert(
+                (index, account.clone()),
+                units(handle, index, &account).await,
+            );
+        }
+    }
+    for trade in &all {
+        seller
+            .submit(trade.deliver.clone(), id(RELAY))
+            .await
+            .unwrap();
+        if let Some(receive) = &trade.receive {
+            buyer.submit(receive.clone(), id(RELAY)).await.unwrap();
+        }
+    }
+    for trade in &all {
+        let delivered = final_word(&seller, &trade.deliver.instruction_id).await;
+        let received = final_word(&buyer, &trade.receive.as_ref().unwrap().instruction_id).await;
+        let settles = trade.kind != TradeKind::Insufficient;
+        assert_eq!(
+            confirmed(&delivered),
+            settles,
+            "{:?} seller side: {delivered:?}",
+            trade.kind
+        );
+        assert_eq!(confirmed(&received), settles, "{:?} buyer side", trade.kind);
+        if settles {
+            let shares = i128::from(trade.shares) * 1_000_000;
+            *expected
+                .get_mut(&(0, workload::seller_safe(trade.seller)))
+                .unwrap() -= shares;
+            *expected
+                .get_mut(&(0, workload::buyer_safe(trade.buyer)))
+                .unwrap() += shares;
+            if trade.kind == TradeKind::AgainstPayment {
+                let cents = i128::from(trade.cents);
+                *expected
+                    .get_mut(&(1, workload::buyer_cash(trade.buyer)))
+                    .unwrap() -= cents;
+                *expected
+                    .get_mut(&(1, workload::seller_cash(trade.seller)))
+                    .unwrap() += cents;
+            }
+        }
+    }
+    // Both legs claimed for each settled trade, nothing for the failed one:
+    // every account ends exactly where the settled trades put it.
+    for ((index, account), units_expected) in &expected {
+        let handle = if *index == 0 { &seller } else { &buyer };
+        assert_eq!(
+            units(handle, *index, account).await,
+            *units_expected,
+            "{account} on ledger {index}"
+        );
+    }
+    assert_eq!(
+        totals(&network).await,
+        before,
+        "conservation on both ledgers"
+    );
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}

@@ -51,7 +51,7 @@ pub enum GatewayOther {
         /// The leg.
         leg: Leg,
         /// The command.
-        command: LedgerCommand,
+        command: Box<LedgerCommand>,
     },
     /// A notice for the participant, already kept in the engine's records.
     Notify {
@@ -100,7 +100,7 @@ impl Hosted for HostedGateway {
             } => HostOutput::Other(GatewayOther::Ledger {
                 settlement_id,
                 leg,
-                command,
+                command: Box::new(command),
             }),
             Output::Notify {
                 instruction_id,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use isthmus_gateway::GatewayConfig;
 use isthmus_relay::RelayConfig;
 use isthmus_spec::ids::NodeId;
 use isthmus_spec::membership::{Membership, Role};
@@ -300,5 +301,231 @@ pub fn load_relay(path: &Path) -> Result<RelaySetup, ConfigError> {
         transport,
         relay,
         peers,
+    })
+}
+
+/// A gateway's configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayFile {
+    /// `[node]`.
+    pub node: NodeSection,
+    /// `[gateway]`.
+    pub gateway: GatewaySection,
+    /// `[timing]` (ISM-1 §12.1): the network's, as the relay has it.
+    pub timing: Timing,
+    /// `[peers]`: node id = "host:port", for every relay and the other gateways.
+    pub peers: BTreeMap<String, String>,
+    /// `[limits]`.
+    #[serde(default)]
+    pub limits: LimitsSection,
+    /// `[api]`: the participant API.
+    pub api: ApiSection,
+}
+
+/// `[gateway]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// The relays it instructs.
+    pub relays: Vec<String>,
+    /// The native ledger's directory (created if missing).
+    pub ledger: PathBuf,
+}
+
+/// `[api]`: the participant API (HTTP, loopback by default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    /// Where it listens.
+    pub listen: String,
+    /// SHA-256 (hex) of the operator's bearer token.
+    pub operator_token_sha256: String,
+    /// The participants.
+    #[serde(default)]
+    pub participants: Vec<ParticipantSection>,
+}
+
+/// One `[[api.participants]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantSection {
+    /// A name for logs.
+    pub name: String,
+    /// SHA-256 (hex) of its bearer token (`isthmus keys token` makes one).
+    pub token_sha256: String,
+    /// The ledger accounts it owns: it instructs and reads only these.
+    pub accounts: Vec<String>,
+}
+
+/// A participant of the API, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    /// Its name.
+    pub name: String,
+    /// SHA-256 of its token.
+    pub token_sha256: [u8; 32],
+    /// Its accounts.
+    pub accounts: Vec<String>,
+}
+
+/// The participant API's settings, checked.
+#[derive(Debug, Clone)]
+pub struct ApiSetup {
+    /// Where it listens.
+    pub listen: SocketAddr,
+    /// SHA-256 of the operator's token.
+    pub operator_token_sha256: [u8; 32],
+    /// The participants.
+    pub participants: Vec<Participant>,
+}
+
+/// Everything a gateway node needs, checked.
+pub struct GatewaySetup {
+    /// Where to serve QUIC.
+    pub listen: SocketAddr,
+    /// The store's directory.
+    pub store: PathBuf,
+    /// The ledger's directory.
+    pub ledger: PathBuf,
+    /// The transport's identity and limits.
+    pub transport: NodeContext,
+    /// The engine's configuration.
+    pub gateway: GatewayConfig,
+    /// Where each peer serves.
+    pub peers: BTreeMap<NodeId, SocketAddr>,
+    /// The participant API.
+    pub api: ApiSetup,
+}
+
+fn sha256_hex(checker: &Checker<'_>, option: &str, text: &str) -> Result<[u8; 32], ConfigError> {
+    isthmus_spec::ids::Hex32::parse(text)
+        .map(|hex| *hex.bytes())
+        .map_err(|_| {
+            checker.error(
+                option,
+                "not 64 lower-case hex digits (the SHA-256 of the token)",
+            )
+        })
+}
+
+/// Reads and checks a gateway's configuration file.
+pub fn load_gateway(path: &Path) -> Result<GatewaySetup, ConfigError> {
+    let file: GatewayFile = parse_toml(path)?;
+    let checker = Checker {
+        file: path,
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let (listen, transport) = checker.node(&file.node, &file.limits, Role::Gateway)?;
+    let membership = &transport.membership;
+    let market = membership
+        .member(&transport.own)
+        .and_then(|m| m.market.clone())
+        .ok_or_else(|| {
+            checker.error(
+                "node.id",
+                "the membership file gives this gateway no market",
+            )
+        })?;
+    let mut peers = BTreeMap::new();
+    for (id, addr) in &file.peers {
+        let option = format!("peers.{id}");
+        let node = NodeId::parse(id).map_err(|r| checker.error(&option, r.message))?;
+        if membership.member(&node).is_none() {
+            return Err(checker.error(&option, format!("{node} is not in the membership file")));
+        }
+        peers.insert(node, checker.addr(&option, addr)?);
+    }
+    let mut relays = Vec::new();
+    for (index, relay) in file.gateway.relays.iter().enumerate() {
+        let option = format!("gateway.relays[{index}]");
+        let node = NodeId::parse(relay).map_err(|r| checker.error(&option, r.message))?;
+        match membership.member(&node) {
+            Some(member) if member.role == Role::Relay => {}
+            Some(member) => {
+                return Err(
+                    checker.error(&option, format!("{node} is a {}, not a relay", member.role))
+                )
+            }
+            None => {
+                return Err(checker.error(&option, format!("{node} is not in the membership file")))
+            }
+        }
+        if !peers.contains_key(&node) {
+            return Err(checker.error(
+                &format!("peers.{node}"),
+                "a relay this gateway instructs has no address",
+            ));
+        }
+        relays.push(node);
+    }
+    let mut gateways = BTreeMap::new();
+    for member in membership.members() {
+        if let (Role::Gateway, Some(other)) = (member.role, &member.market) {
+            if member.node_id != transport.own && !peers.contains_key(&member.node_id) {
+                return Err(checker.error(
+                    &format!("peers.{}", member.node_id),
+                    format!("the gateway of {other} has no address (secrets are handed to it, ISM-1 §12.7)"),
+                ));
+            }
+            gateways.insert(other.clone(), member.node_id.clone());
+        }
+    }
+    let gateway = GatewayConfig {
+        node: transport.own.clone(),
+        market,
+        relays,
+        gateways,
+        timing: file.timing,
+    };
+    gateway
+        .check()
+        .map_err(|e| checker.error("timing", e.to_string()))?;
+    let api_listen = checker.addr("api.listen", &file.api.listen)?;
+    let operator_token_sha256 = sha256_hex(
+        &checker,
+        "api.operator_token_sha256",
+        &file.api.operator_token_sha256,
+    )?;
+    let mut participants = Vec::new();
+    for (index, participant) in file.api.participants.iter().enumerate() {
+        let option = format!("api.participants[{index}]");
+        let token_sha256 = sha256_hex(
+            &checker,
+            &format!("{option}.token_sha256"),
+            &participant.token_sha256,
+        )?;
+        if token_sha256 == operator_token_sha256
+            || participants
+                .iter()
+                .any(|p: &Participant| p.token_sha256 == token_sha256)
+        {
+            return Err(checker.error(
+                &format!("{option}.token_sha256"),
+                "another participant or the operator has this token",
+            ));
+        }
+        for (n, account) in participant.accounts.iter().enumerate() {
+            isthmus_ledger::parse_account(account)
+                .map_err(|e| checker.error(&format!("{option}.accounts[{n}]"), e.to_string()))?;
+        }
+        participants.push(Participant {
+            name: participant.name.clone(),
+            token_sha256,
+            accounts: participant.accounts.clone(),
+        });
+    }
+    Ok(GatewaySetup {
+        listen,
+        store: checker.path(&file.node.store),
+        ledger: checker.path(&file.gateway.ledger),
+        transport,
+        gateway,
+        peers,
+        api: ApiSetup {
+            listen: api_listen,
+            operator_token_sha256,
+            participants,
+        },
     })
 }

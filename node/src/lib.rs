@@ -7,6 +7,7 @@
 //! - [`config`]: configuration files, checked at start with errors that
 //!   name the option.
 
+pub mod api;
 pub mod config;
 pub mod gateway;
 pub mod host;

@@ -14,6 +14,7 @@ use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_gateway::GatewayConfig;
 use isthmus_ledger::operation::Operation;
 use isthmus_ledger::{parse_account, Ledger};
+use isthmus_node::config::{ApiSetup, Participant};
 use isthmus_node::{GatewayHandle, GatewayNode, KvNodeStore, RelayNode};
 use isthmus_relay::RelayConfig;
 use isthmus_sim::workload::{self, Trade, TradeKind};
@@ -21,6 +22,7 @@ use isthmus_sim::world::{asset_of, initial_holdings};
 use isthmus_spec::body::Body;
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Text};
+use isthmus_spec::json::Json;
 use isthmus_spec::membership::Role;
 use isthmus_spec::protocol::Timing;
 use isthmus_store::log::DiskLogFiles;
@@ -84,6 +86,89 @@ struct Network {
     relay: RelayNode,
     seller: GatewayNode,
     buyer: GatewayNode,
+    /// The participant APIs of the seller's and the buyer's gateway.
+    seller_api: SocketAddr,
+    buyer_api: SocketAddr,
+}
+
+/// Participant k's token at either gateway.
+fn token(side: &str, k: usize) -> String {
+    format!("{side}-token-{k}")
+}
+
+const OPERATOR_TOKEN: &str = "operator-token";
+
+fn sha(text: &str) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().try_into().unwrap()
+}
+
+fn api_setup() -> ApiSetup {
+    let mut participants = Vec::new();
+    for k in 0..workload::PARTICIPANTS {
+        participants.push(Participant {
+            name: format!("seller {k}"),
+            token_sha256: sha(&token("seller", k)),
+            accounts: vec![
+                workload::seller_safe(Some(k)),
+                workload::seller_cash(Some(k)),
+            ],
+        });
+        participants.push(Participant {
+            name: format!("buyer {k}"),
+            token_sha256: sha(&token("buyer", k)),
+            accounts: vec![workload::buyer_safe(k), workload::buyer_cash(k)],
+        });
+    }
+    participants.push(Participant {
+        name: "the seller who holds nothing".into(),
+        token_sha256: sha(&token("seller", 99)),
+        accounts: vec![workload::seller_safe(None), workload::seller_cash(None)],
+    });
+    ApiSetup {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        operator_token_sha256: sha(OPERATOR_TOKEN),
+        participants,
+    }
+}
+
+async fn serve_api(node: &GatewayNode) -> SocketAddr {
+    let router = isthmus_node::api::router(node.handle(), api_setup(), id(RELAY));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+/// One HTTP/1.1 request; the status and the body.
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    request.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let status: u16 = text[9..12].parse().unwrap();
+    let json = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null))
+        .unwrap_or_default();
+    (status, json)
 }
 
 /// The initial units of every account of ledger `index`.
@@ -124,7 +209,7 @@ fn ledger(dir: &std::path::Path, index: usize, market: &str) -> NativeLedger<Dis
     side
 }
 
-fn start() -> Network {
+async fn start() -> Network {
     let dir = tempfile::tempdir().unwrap();
     let net = NetworkIdentity::generate(
         &Text::parse("settlement-test").unwrap(),
@@ -191,11 +276,15 @@ fn start() -> Network {
     };
     let seller = gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
     let buyer = gateway(BUYER_GW, workload::CASH_MARKET, 1);
+    let seller_api = serve_api(&seller).await;
+    let buyer_api = serve_api(&buyer).await;
     Network {
         _dir: dir,
         relay,
         seller,
         buyer,
+        seller_api,
+        buyer_api,
     }
 }
 
@@ -258,7 +347,7 @@ fn confirmed(notices: &[Body]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
-    let network = start();
+    let network = start().await;
     let seller = network.seller.handle();
     let buyer = network.buyer.handle();
     let before = totals(&network).await;
@@ -276,14 +365,29 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
             );
         }
     }
+    // Each participant instructs through its gateway's API, as ISM/1 JSON.
     for trade in &all {
-        seller
-            .submit(trade.deliver.clone(), id(RELAY))
-            .await
-            .unwrap();
-        if let Some(receive) = &trade.receive {
-            buyer.submit(receive.clone(), id(RELAY)).await.unwrap();
-        }
+        let seller_token = token("seller", trade.seller.unwrap_or(99));
+        let body = trade.deliver.to_json().to_string();
+        let (status, answer) = http(
+            network.seller_api,
+            "POST",
+            "/v1/instructions",
+            Some(&seller_token),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+        let receive = trade.receive.as_ref().unwrap().to_json().to_string();
+        let (status, answer) = http(
+            network.buyer_api,
+            "POST",
+            "/v1/instructions",
+            Some(&token("buyer", trade.buyer)),
+            Some(&receive),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
     }
     for trade in &all {
         let delivered = final_word(&seller, &trade.deliver.instruction_id).await;
@@ -330,6 +434,115 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
         before,
         "conservation on both ledgers"
     );
+    // Participants read their own instructions and holdings through the API.
+    let trade = &against[0];
+    let seller_token = token("seller", trade.seller.unwrap());
+    let path = format!("/v1/instructions/{}", trade.deliver.instruction_id);
+    let (status, view) = http(network.seller_api, "GET", &path, Some(&seller_token), None).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["final"], serde_json::Value::Bool(true));
+    assert!(
+        view["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "SettlementConfirmation"),
+        "{view}"
+    );
+    let holdings = format!(
+        "/v1/accounts/{}/holdings",
+        workload::seller_safe(trade.seller).replace('/', "%2F")
+    );
+    let (status, rows) = http(
+        network.seller_api,
+        "GET",
+        &holdings,
+        Some(&seller_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{rows}");
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_see_and_move_only_their_own_accounts() {
+    let network = start().await;
+    let trade = &trades(TradeKind::AgainstPayment, 1)[0];
+    let seller = trade.seller.unwrap();
+    let other = (seller + 1) % workload::PARTICIPANTS;
+    let body = trade.deliver.to_json().to_string();
+    let api = network.seller_api;
+    let refused = |answer: &serde_json::Value, status: u16, code: &str| {
+        assert_eq!(answer["reason_code"], code, "{answer}");
+        assert_eq!(answer["status"], status, "{answer}");
+    };
+    // No token, an unknown token.
+    let (status, answer) = http(api, "POST", "/v1/instructions", None, Some(&body)).await;
+    assert_eq!(status, 401);
+    refused(&answer, 401, "UNAUTHENTICATED");
+    let (status, answer) = http(api, "POST", "/v1/instructions", Some("guess"), Some(&body)).await;
+    assert_eq!(status, 401);
+    refused(&answer, 401, "UNAUTHENTICATED");
+    // Another participant instructing for this seller's accounts.
+    let (status, answer) = http(
+        api,
+        "POST",
+        "/v1/instructions",
+        Some(&token("seller", other)),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 403);
+    refused(&answer, 403, "ACCOUNT_FORBIDDEN");
+    // The operator's token is not a participant's.
+    let (status, answer) = http(
+        api,
+        "POST",
+        "/v1/instructions",
+        Some(OPERATOR_TOKEN),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 403);
+    refused(&answer, 403, "PARTICIPANT_ONLY");
+    // Reading another's holdings.
+    let holdings = format!(
+        "/v1/accounts/{}/holdings",
+        workload::seller_safe(Some(seller)).replace('/', "%2F")
+    );
+    let (status, answer) = http(api, "GET", &holdings, Some(&token("seller", other)), None).await;
+    assert_eq!(status, 403);
+    refused(&answer, 403, "ACCOUNT_FORBIDDEN");
+    // A malformed instruction: its ISM/1 reason code.
+    let (status, answer) = http(
+        api,
+        "POST",
+        "/v1/instructions",
+        Some(&token("seller", seller)),
+        Some("{\"instruction_id\": 5}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(answer["reason_code"].as_str().is_some(), "{answer}");
+    // The owner's instruction goes through; another participant cannot read it.
+    let (status, _) = http(
+        api,
+        "POST",
+        "/v1/instructions",
+        Some(&token("seller", seller)),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let path = format!("/v1/instructions/{}", trade.deliver.instruction_id);
+    let (status, answer) = http(api, "GET", &path, Some(&token("seller", other)), None).await;
+    assert_eq!(status, 404);
+    refused(&answer, 404, "INSTRUCTION_UNKNOWN");
+    let (status, _) = http(api, "GET", &path, Some(&token("seller", seller)), None).await;
+    assert_eq!(status, 200);
     network.relay.shutdown(Duration::from_secs(1)).await;
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;

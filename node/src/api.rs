@@ -1,0 +1,308 @@
+//! The participant API of a gateway (HTTP, loopback by default).
+//!
+//! - `POST /v1/instructions`: a SettlementInstruction body as ISM/1 JSON
+//!   (`Content-Type: application/json`); `202` once the gateway has it
+//!   durably, with its id.
+//! - `GET /v1/instructions/{id}`: its status and every status advice and
+//!   confirmation so far, as ISM/1 JSON bodies.
+//! - `GET /v1/accounts/{account}/holdings`: the account's holdings on this
+//!   market's ledger (the account id's `/` written `%2F`).
+//!
+//! Every request carries `Authorization: Bearer <token>`; the gateway keeps
+//! only each token's SHA-256. A participant instructs only for accounts it
+//! owns (every account the instruction names) and reads only those; the
+//! operator's token is for operator endpoints. Every refusal is an RFC 9457
+//! problem document with a reason code and a sentence.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use isthmus_spec::body::SettlementInstruction;
+use isthmus_spec::ids::{NodeId, Reference};
+use isthmus_spec::json::Json;
+use serde_json::{json, Value};
+
+use crate::config::{ApiSetup, Participant};
+use crate::gateway::GatewayHandle;
+
+/// The largest request body read, bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+struct Api {
+    gateway: GatewayHandle,
+    setup: ApiSetup,
+    relay: NodeId,
+}
+
+/// A refusal as an RFC 9457 problem document.
+#[derive(Debug)]
+pub struct Problem {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+}
+
+impl Problem {
+    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": format!("https://isthmus.example/problems/{}", self.code.to_lowercase()),
+            "title": self.status.canonical_reason().unwrap_or("refused"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "reason_code": self.code,
+        });
+        (
+            self.status,
+            [("content-type", "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
+enum Caller<'a> {
+    Participant(&'a Participant),
+    Operator,
+}
+
+impl Api {
+    fn caller(&self, headers: &HeaderMap) -> Result<Caller<'_>, Problem> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    "send Authorization: Bearer <token>",
+                )
+            })?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.trim().as_bytes());
+        let hash: &[u8] = digest.as_ref();
+        if hash == self.setup.operator_token_sha256 {
+            return Ok(Caller::Operator);
+        }
+        self.setup
+            .participants
+            .iter()
+            .find(|p| hash == p.token_sha256)
+            .map(Caller::Participant)
+            .ok_or_else(|| {
+                Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    "this token is not known here",
+                )
+            })
+    }
+
+    fn participant(&self, headers: &HeaderMap) -> Result<&Participant, Problem> {
+        match self.caller(headers)? {
+            Caller::Participant(participant) => Ok(participant),
+            Caller::Operator => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "PARTICIPANT_ONLY",
+                "the operator's token does not instruct or read participants' accounts",
+            )),
+        }
+    }
+}
+
+/// Every ledger account an instruction names, as `owner/account`.
+pub fn accounts_named(instruction: &SettlementInstruction) -> Vec<Option<String>> {
+    let securities = instruction
+        .account_owner
+        .as_ref()
+        .map(|owner| format!("{owner}/{}", instruction.safekeeping_account));
+    let mut named = vec![securities];
+    if let Some(cash) = &instruction.cash {
+        if let Some(account) = &cash.account {
+            // The cash account's owner is the account owner unless the cash side names another.
+            let owner = cash.owner.as_ref().or(instruction.account_owner.as_ref());
+            named.push(owner.map(|owner| format!("{owner}/{account}")));
+        }
+    }
+    named
+}
+
+fn owns(participant: &Participant, instruction: &SettlementInstruction) -> Result<(), Problem> {
+    for account in accounts_named(instruction) {
+        match account {
+            Some(account) if participant.accounts.contains(&account) => {}
+            Some(account) => {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "ACCOUNT_FORBIDDEN",
+                    format!("{} may not instruct for account {account}", participant.name),
+                ))
+            }
+            None => {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "ACCOUNT_OWNER_MISSING",
+                    "the instruction names an account without its owner, so whose it is cannot be checked",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn submit(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let participant = api.participant(&headers)?;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "MEDIA_TYPE_UNSUPPORTED",
+            format!("{content_type:?} is not taken here; send application/json (an ISM/1 SettlementInstruction body)"),
+        ));
+    }
+    let value = isthmus_spec::jcs::parse_strict(&body, isthmus_spec::limits::MAX_NESTING_DEPTH)
+        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+    let instruction = SettlementInstruction::from_json(&value, "body")
+        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+    owns(participant, &instruction)?;
+    let id = instruction.instruction_id.clone();
+    api.gateway
+        .submit(instruction, api.relay.clone())
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "GATEWAY_STOPPED",
+                e.to_string(),
+            )
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [("content-type", "application/json")],
+        json!({ "instruction_id": id.as_str(), "accepted": true }).to_string(),
+    )
+        .into_response())
+}
+
+async fn instruction(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let participant = api.participant(&headers)?;
+    let reference = Reference::parse(&id)
+        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+    let view = api.gateway.instruction(&reference).await.map_err(|e| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "GATEWAY_STOPPED",
+            e.to_string(),
+        )
+    })?;
+    // Another's instruction is as unknown as a missing one: nothing leaks.
+    let Some(view) = view.filter(|v| owns(participant, &v.instruction).is_ok()) else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "INSTRUCTION_UNKNOWN",
+            format!("no instruction {id} of yours here"),
+        ));
+    };
+    let notices: Vec<Value> = view
+        .notices
+        .iter()
+        .map(|b| json!({ "kind": b.kind().as_str(), "body": b.to_json() }))
+        .collect();
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        json!({
+            "instruction_id": id,
+            "status": view.status,
+            "final": view.final_word,
+            "notices": notices,
+        })
+        .to_string(),
+    )
+        .into_response())
+}
+
+async fn holdings(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+) -> Result<Response, Problem> {
+    let participant = api.participant(&headers)?;
+    if !participant.accounts.contains(&account) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "ACCOUNT_FORBIDDEN",
+            format!("{} may not read account {account}", participant.name),
+        ));
+    }
+    let parsed = isthmus_ledger::parse_account(&account)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "ACCOUNT_ID_INVALID", e.to_string()))?;
+    let holdings = api
+        .gateway
+        .holdings(&parsed)
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "GATEWAY_STOPPED",
+                e.to_string(),
+            )
+        })?
+        .map_err(|f| Problem::new(StatusCode::NOT_FOUND, f.reason().as_str(), f.to_string()))?;
+    let rows: Vec<Value> = holdings
+        .iter()
+        .map(|(asset, holding)| {
+            json!({
+                "asset": asset.to_string(),
+                "available": asset.format_units(holding.available),
+                "locked": asset.format_units(holding.locked),
+            })
+        })
+        .collect();
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        json!({ "account": account, "holdings": rows }).to_string(),
+    )
+        .into_response())
+}
+
+/// The API's routes over `gateway`, instructing `relay`.
+pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId) -> Router {
+    let api = Arc::new(Api {
+        gateway,
+        setup,
+        relay,
+    });
+    Router::new()
+        .route("/v1/instructions", post(submit))
+        .route("/v1/instructions/{id}", get(instruction))
+        .route("/v1/accounts/{account}/holdings", get(holdings))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(api)
+}

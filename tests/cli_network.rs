@@ -166,3 +166,70 @@ fn chosen_nodes_and_bad_choices() {
         );
     }
 }
+
+#[test]
+fn node_configurations_are_checked_option_by_option() {
+    let dir = temp();
+    let deploy = dir.path();
+    let net = deploy.join("network");
+    assert!(
+        isthmus(&["keys", "init", "--network", net.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    for file in ["relay.toml", "gateway-xetr.toml", "gateway-xasx.toml"] {
+        fs::copy(source.join(file), deploy.join(file)).unwrap();
+    }
+    for (kind, file) in [
+        ("relay", "relay.toml"),
+        ("gateway", "gateway-xetr.toml"),
+        ("gateway", "gateway-xasx.toml"),
+    ] {
+        let out = isthmus(&[
+            kind,
+            "--config",
+            deploy.join(file).to_str().unwrap(),
+            "--check",
+        ]);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let gateway = fs::read_to_string(deploy.join("gateway-xetr.toml")).unwrap();
+    for (from, to, option) in [
+        (
+            "relays = [\"relay.one\"]",
+            "relays = [\"gw.xasx\"]",
+            "gateway.relays[0]",
+        ),
+        (
+            "listen = \"127.0.0.1:8402\"",
+            "listen = \"nowhere\"",
+            "api.listen",
+        ),
+        ("id = \"gw.xetr\"", "id = \"relay.one\"", "node.id"),
+        ("\"gw.xasx\" = \"127.0.0.1:7403\"", "", "peers.gw.xasx"),
+        (
+            "certificate = \"network/nodes/gw.xetr/tls.pem\"",
+            "certificate = \"network/nodes/gw.xasx/tls.pem\"",
+            "node.certificate",
+        ),
+        (
+            "signing_key = \"network/nodes/gw.xetr/signing.key\"",
+            "signing_key = \"network/nodes/gw.xasx/signing.key\"",
+            "node.signing_key",
+        ),
+        ("retransmit_ms = 500", "retransmit_ms = 0", "timing"),
+    ] {
+        assert!(gateway.contains(from), "{from}");
+        let bad = deploy.join("bad.toml");
+        fs::write(&bad, gateway.replace(from, to)).unwrap();
+        let out = isthmus(&["gateway", "--config", bad.to_str().unwrap(), "--check"]);
+        assert_eq!(out.status.code(), Some(2), "{option}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(option), "{option}: {stderr}");
+    }
+}

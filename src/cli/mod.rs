@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod gateway;
 mod input;
 mod keys;
 mod ledger;
@@ -41,6 +42,20 @@ enum Command {
     /// Manage node keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a gateway node (ISM-1 §8, §12.6) from a TOML configuration (see
+    /// deploy/gateway-xetr.toml): its market's native ledger, the gateway
+    /// engine and watcher, QUIC with mutual TLS to its relays and the other
+    /// gateways, and the participant API on HTTP. Runs until SIGTERM or
+    /// Ctrl-C, then drains and exits 0. Exit status 2 if the configuration
+    /// is refused (the message names the option).
+    Gateway {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Check the configuration and exit.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run a relay node (ISM-1 §8, §12) from a TOML configuration (see
     /// deploy/relay.toml): QUIC with mutual TLS, a durable store, timers
     /// rebuilt on start. Runs until SIGTERM or Ctrl-C, then drains and
@@ -292,6 +307,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
         Command::Relay { config, check } => relay::run(&config, check),
+        Command::Gateway { config, check } => gateway::run(&config, check),
         Command::Keys(KeysCommand::Init {
             network,
             name,

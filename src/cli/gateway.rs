@@ -1,0 +1,102 @@
+//! `isthmus gateway --config FILE [--check]`: runs a gateway node (one
+//! market's native ledger, the gateway engine and watcher, QUIC to its
+//! relays and the other gateways, and the participant API) until SIGTERM
+//! or Ctrl-C, then drains and exits.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use isthmus_adapters::native_ledger::NativeLedger;
+use isthmus_gateway::Record;
+use isthmus_ledger::Ledger;
+use isthmus_node::config::load_gateway;
+use isthmus_node::{GatewayNode, KvNodeStore};
+use isthmus_store::log::DiskLogFiles;
+use isthmus_store::{SledStore, SystemClock};
+
+use super::output::Out;
+use super::relay::{init_logging, wait_for_stop};
+
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// `isthmus gateway`.
+pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
+    let setup = load_gateway(config)?;
+    if check {
+        let mut out = Out::new();
+        out.line(format!(
+            "{}: gateway {} of {} on {}, API on {}, {} participants, store {}, ledger {}: the configuration is valid",
+            config.display(),
+            setup.transport.own,
+            setup.gateway.market,
+            setup.listen,
+            setup.api.listen,
+            setup.api.participants.len(),
+            setup.store.display(),
+            setup.ledger.display()
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_logging();
+    let relay = setup
+        .gateway
+        .relays
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow!("{}: gateway.relays: no relay", config.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        for dir in [&setup.store, &setup.ledger] {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let files = DiskLogFiles::writer(&setup.ledger)
+            .with_context(|| format!("opening the ledger {}", setup.ledger.display()))?;
+        let ledger = Ledger::open(files, Box::new(SystemClock))
+            .map_err(|f| anyhow!("opening the ledger {}: {f}", setup.ledger.display()))?;
+        let side = NativeLedger::new(setup.gateway.market.clone(), ledger);
+        let kv = SledStore::open(&setup.store)
+            .with_context(|| format!("opening the store {}", setup.store.display()))?;
+        let api = setup.api.clone();
+        let node = GatewayNode::start(
+            setup.listen,
+            setup.transport,
+            setup.gateway,
+            Box::new(side),
+            setup.peers,
+            Box::new(KvNodeStore::<_, Record>::new(kv)),
+            Arc::new(SystemClock),
+        )
+        .context("starting the gateway")?;
+        let router = isthmus_node::api::router(node.handle(), api.clone(), relay);
+        let listener = tokio::net::TcpListener::bind(api.listen)
+            .await
+            .with_context(|| format!("binding the API on {}", api.listen))?;
+        let api_addr = listener.local_addr().context("the API's address")?;
+        let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = api_stopped.await;
+                })
+                .await
+        });
+        tracing::info!(
+            addr = %node.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            api = %api_addr,
+            "gateway serving"
+        );
+        wait_for_stop().await;
+        tracing::info!("stopping: draining the streams in progress");
+        let _ = stop_api.send(());
+        let _ = server.await;
+        node.shutdown(DRAIN).await;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -8,6 +8,9 @@
 //! - `GET /v1/accounts/{account}/holdings`: the account's holdings on this
 //!   market's ledger (the account id's `/` written `%2F`).
 //!
+//! - `POST /v1/operator/{accounts|issue|freeze|unfreeze}`: the operator's
+//!   ledger operations (`{"key", "account", "asset", "amount"}`).
+//!
 //! Every request carries `Authorization: Bearer <token>`; the gateway keeps
 //! only each token's SHA-256. A participant instructs only for accounts it
 //! owns (every account the instruction names) and reads only those; the
@@ -22,6 +25,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use isthmus_ledger::operation::Operation;
 use isthmus_spec::body::SettlementInstruction;
 use isthmus_spec::ids::{NodeId, Reference};
 use isthmus_spec::json::Json;
@@ -281,6 +285,9 @@ async fn holdings(
                 "asset": asset.to_string(),
                 "available": asset.format_units(holding.available),
                 "locked": asset.format_units(holding.locked),
+                // The same in the asset's integer units (cents, millionths of a share), as strings.
+                "available_units": holding.available.to_string(),
+                "locked_units": holding.locked.to_string(),
             })
         })
         .collect();
@@ -288,6 +295,88 @@ async fn holdings(
         StatusCode::OK,
         [("content-type", "application/json")],
         json!({ "account": account, "holdings": rows }).to_string(),
+    )
+        .into_response())
+}
+
+impl Api {
+    fn operator(&self, headers: &HeaderMap) -> Result<(), Problem> {
+        match self.caller(headers)? {
+            Caller::Operator => Ok(()),
+            Caller::Participant(participant) => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "OPERATOR_ONLY",
+                format!(
+                    "{} is a participant; operator endpoints need the operator's token",
+                    participant.name
+                ),
+            )),
+        }
+    }
+}
+
+fn member<'a>(value: &'a Value, name: &str) -> Result<&'a str, Problem> {
+    value.get(name).and_then(Value::as_str).ok_or_else(|| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "MISSING_FIELD",
+            format!("the request needs a string member {name:?}"),
+        )
+    })
+}
+
+/// `POST /v1/operator/{action}`: `accounts` (open), `issue`, `freeze`,
+/// `unfreeze`, each with `key` (its idempotency key) and `account`, and for
+/// `issue` `asset` and `amount` (a decimal string).
+async fn operate(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(action): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    api.operator(&headers)?;
+    let value = isthmus_spec::jcs::parse_strict(&body, isthmus_spec::limits::MAX_NESTING_DEPTH)
+        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+    let key = member(&value, "key")?.to_string();
+    let account = member(&value, "account")?;
+    let invalid = |e: isthmus_ledger::LedgerError| {
+        Problem::new(StatusCode::BAD_REQUEST, e.reason.as_str(), e.to_string())
+    };
+    let operation = match action.as_str() {
+        "accounts" => Operation::open_account(account).map_err(invalid)?,
+        "issue" => Operation::issue(account, member(&value, "asset")?, member(&value, "amount")?)
+            .map_err(invalid)?,
+        "freeze" | "unfreeze" => {
+            let account = isthmus_ledger::parse_account(account).map_err(invalid)?;
+            if action == "freeze" {
+                Operation::Freeze { account }
+            } else {
+                Operation::Unfreeze { account }
+            }
+        }
+        other => return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "OPERATION_UNKNOWN",
+            format!(
+                "{other:?} is not an operator endpoint; use accounts, issue, freeze or unfreeze"
+            ),
+        )),
+    };
+    api.gateway
+        .operate(key, operation)
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "GATEWAY_STOPPED",
+                e.to_string(),
+            )
+        })?
+        .map_err(|f| Problem::new(StatusCode::CONFLICT, f.reason().as_str(), f.to_string()))?;
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        json!({ "done": action }).to_string(),
     )
         .into_response())
 }
@@ -303,6 +392,7 @@ pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId) -> Router 
         .route("/v1/instructions", post(submit))
         .route("/v1/instructions/{id}", get(instruction))
         .route("/v1/accounts/{account}/holdings", get(holdings))
+        .route("/v1/operator/{action}", post(operate))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)
 }

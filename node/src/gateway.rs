@@ -13,12 +13,15 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use isthmus_adapters::ledger_side::{LedgerCommand, LedgerSide};
+use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_gateway::{Gateway, GatewayConfig, GatewayTimer, Input, Output, Record};
+use isthmus_ledger::operation::Operation;
 use isthmus_ledger::state::Holding;
 use isthmus_ledger::{AccountRef, Asset, LedgerFailure};
 use isthmus_spec::body::{Body, Leg, SettlementInstruction};
 use isthmus_spec::ids::{NodeId, Reference};
 use isthmus_spec::protocol::{Entropy, Inbound};
+use isthmus_store::log::LogFiles;
 use isthmus_store::Clock;
 use isthmus_transport::{Endpoint, NodeContext};
 use tracing::{error, info};
@@ -36,10 +39,24 @@ impl EngineRecord for Record {
     }
 }
 
+/// A gateway's ledger: the ledger side the engine drives, and the
+/// operator's own operations (open an account, issue, freeze), which only a
+/// ledger the gateway runs itself offers.
+pub trait GatewayLedger: LedgerSide {
+    /// Runs an operator's operation under `key` (idempotent per key).
+    fn operate(&mut self, key: &str, operation: Operation) -> Result<(), LedgerFailure>;
+}
+
+impl<S: LogFiles + Send> GatewayLedger for NativeLedger<S> {
+    fn operate(&mut self, key: &str, operation: Operation) -> Result<(), LedgerFailure> {
+        self.execute(key, operation).map(drop)
+    }
+}
+
 /// A gateway engine with its ledger.
 pub struct HostedGateway {
     gateway: Gateway,
-    ledger: Box<dyn LedgerSide>,
+    ledger: Box<dyn GatewayLedger>,
 }
 
 /// What the gateway engine asks for beyond the host's outputs.
@@ -179,6 +196,15 @@ pub enum Local {
         /// It, if known.
         reply: tokio::sync::oneshot::Sender<Option<InstructionView>>,
     },
+    /// An operator's ledger operation.
+    Operate {
+        /// Its idempotency key.
+        key: String,
+        /// It.
+        operation: Box<Operation>,
+        /// Done, or why not.
+        reply: tokio::sync::oneshot::Sender<Result<(), LedgerFailure>>,
+    },
     /// An account's holdings.
     Holdings {
         /// Whose.
@@ -231,6 +257,14 @@ impl LocalCommands<HostedGateway> for Local {
                 let _ = reply.send(engine.ledger.holdings(&account));
                 None
             }
+            Local::Operate {
+                key,
+                operation,
+                reply,
+            } => {
+                let _ = reply.send(engine.ledger.operate(&key, *operation));
+                None
+            }
         }
     }
 }
@@ -281,6 +315,20 @@ impl GatewayHandle {
         .await
     }
 
+    /// Runs an operator's ledger operation.
+    pub async fn operate(
+        &self,
+        key: String,
+        operation: Operation,
+    ) -> Result<Result<(), LedgerFailure>, Stopped> {
+        self.ask(|reply| Local::Operate {
+            key,
+            operation: Box::new(operation),
+            reply,
+        })
+        .await
+    }
+
     /// An account's holdings on this market's ledger.
     pub async fn holdings(
         &self,
@@ -307,7 +355,7 @@ impl GatewayNode {
         listen: SocketAddr,
         transport: NodeContext,
         config: GatewayConfig,
-        ledger: Box<dyn LedgerSide>,
+        ledger: Box<dyn GatewayLedger>,
         peers: BTreeMap<NodeId, SocketAddr>,
         store: Box<dyn NodeStore<Record>>,
         clock: Arc<dyn Clock>,

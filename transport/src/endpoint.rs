@@ -423,7 +423,7 @@ impl Endpoint {
             peer: peer.node_id.clone(),
             detail,
         };
-        let result = async {
+        let exchange = async {
             let (mut send, mut recv) = connection
                 .open_bi()
                 .await
@@ -464,13 +464,24 @@ impl Endpoint {
                 refusal: Box::new(refusal),
             })?;
             Ok(Delivered::Answer(Box::new(checked)))
-        }
-        .await;
-        if result.is_err() {
-            // A broken connection is not reused.
-            if connection.close_reason().is_some() {
-                self.shared.outgoing.lock().await.remove(&peer.node_id);
+        };
+        // A peer that restarted does not know the old connection and cannot
+        // reset it: a request without its answer in time gives up on the
+        // connection, so the next one connects afresh.
+        let timeout = Duration::from_millis(context.limits.request_timeout_ms);
+        let result = match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => {
+                connection.close(AppCode::NoError.var_int(), b"request timed out");
+                Err(stream_error(format!(
+                    "no answer within {} ms",
+                    timeout.as_millis()
+                )))
             }
+        };
+        if result.is_err() && connection.close_reason().is_some() {
+            // A broken connection is not reused.
+            self.shared.outgoing.lock().await.remove(&peer.node_id);
         }
         result
     }

@@ -1,8 +1,10 @@
 //! The participant API of a gateway (HTTP, loopback by default).
 //!
-//! - `POST /v1/instructions`: a SettlementInstruction body as ISM/1 JSON
-//!   (`Content-Type: application/json`); `202` once the gateway has it
-//!   durably, with its id.
+//! - `POST /v1/instructions`: a settlement instruction as ISM/1 JSON
+//!   (`Content-Type: application/json`), ISO 20022 sese.023
+//!   (`application/xml`) or MT540–MT543 (`text/plain`), the latter two read
+//!   by the market's adapter and completed with what the gateway knows;
+//!   `202` once the gateway has it durably, with its id.
 //! - `GET /v1/instructions/{id}`: its status and every status advice and
 //!   confirmation so far, as ISM/1 JSON bodies.
 //! - `GET /v1/accounts/{account}/holdings`: the account's holdings on this
@@ -25,8 +27,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use isthmus_adapters::adapter::Dialect;
+use isthmus_adapters::context::InboundContext;
 use isthmus_ledger::operation::Operation;
-use isthmus_spec::body::SettlementInstruction;
+use isthmus_spec::body::{Body, SettlementInstruction};
+use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Reference};
 use isthmus_spec::json::Json;
 use serde_json::{json, Value};
@@ -41,6 +46,7 @@ struct Api {
     gateway: GatewayHandle,
     setup: ApiSetup,
     relay: NodeId,
+    market: Mic,
 }
 
 /// A refusal as an RFC 9457 problem document.
@@ -178,19 +184,51 @@ async fn submit(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !content_type.starts_with("application/json") {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "MEDIA_TYPE_UNSUPPORTED",
-            format!("{content_type:?} is not taken here; send application/json (an ISM/1 SettlementInstruction body)"),
-        ));
-    }
-    let value = isthmus_spec::jcs::parse_strict(&body, isthmus_spec::limits::MAX_NESTING_DEPTH)
-        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
-    let instruction = SettlementInstruction::from_json(&value, "body")
-        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let instruction = match media {
+        "application/json" => {
+            let value = isthmus_spec::jcs::parse_strict(&body, isthmus_spec::limits::MAX_NESTING_DEPTH)
+                .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+            SettlementInstruction::from_json(&value, "body")
+                .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?
+        }
+        "application/xml" | "text/xml" => translated(Dialect::Iso20022, &body, &api.market)?,
+        "application/x-swift-mt" | "text/plain" => translated(Dialect::Mt, &body, &api.market)?,
+        other => {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "MEDIA_TYPE_UNSUPPORTED",
+                format!("{other:?} is not taken here; send application/json (ISM/1), application/xml (ISO 20022 sese.023) or text/plain (MT540-MT543)"),
+            ))
+        }
+    };
     owns(participant, &instruction)?;
     let id = instruction.instruction_id.clone();
+    // An instruction id is used once (ISM-1 §12.4): the same instruction
+    // again is answered as before, another under its id refused.
+    let known = api.gateway.instruction(&id).await.map_err(|e| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "GATEWAY_STOPPED",
+            e.to_string(),
+        )
+    })?;
+    if let Some(known) = known {
+        if known.instruction == instruction {
+            return Ok((
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                json!({ "instruction_id": id.as_str(), "accepted": true, "repeated": true })
+                    .to_string(),
+            )
+                .into_response());
+        }
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "INSTRUCTION_ID_REUSED",
+            format!("instruction {id} was accepted before with other content; a new instruction needs a new id"),
+        ));
+    }
     api.gateway
         .submit(instruction, api.relay.clone())
         .await
@@ -207,6 +245,33 @@ async fn submit(
         json!({ "instruction_id": id.as_str(), "accepted": true }).to_string(),
     )
         .into_response())
+}
+
+/// A native instruction read by the market's adapter and completed with
+/// what the gateway knows (ISM-1 §6.1 duty 8).
+fn translated(
+    dialect: Dialect,
+    native: &[u8],
+    market: &Mic,
+) -> Result<SettlementInstruction, Problem> {
+    let context = InboundContext {
+        market: Some(market.clone()),
+        ..InboundContext::default()
+    };
+    let translation = dialect
+        .inbound_with(native, &context)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, e.code.as_str(), e.to_string()))?;
+    match translation.value {
+        Body::SettlementInstruction(instruction) => Ok(instruction),
+        other => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "KIND_UNEXPECTED",
+            format!(
+                "the message is a {}, not a settlement instruction",
+                other.kind()
+            ),
+        )),
+    }
 }
 
 async fn instruction(
@@ -354,13 +419,15 @@ async fn operate(
                 Operation::Unfreeze { account }
             }
         }
-        other => return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "OPERATION_UNKNOWN",
-            format!(
+        other => {
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "OPERATION_UNKNOWN",
+                format!(
                 "{other:?} is not an operator endpoint; use accounts, issue, freeze or unfreeze"
             ),
-        )),
+            ))
+        }
     };
     api.gateway
         .operate(key, operation)
@@ -381,12 +448,13 @@ async fn operate(
         .into_response())
 }
 
-/// The API's routes over `gateway`, instructing `relay`.
-pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId) -> Router {
+/// The API's routes over the gateway of `market`, instructing `relay`.
+pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId, market: Mic) -> Router {
     let api = Arc::new(Api {
         gateway,
         setup,
         relay,
+        market,
     });
     Router::new()
         .route("/v1/instructions", post(submit))

@@ -10,6 +10,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
+use isthmus_adapters::adapter::Dialect;
 use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_gateway::GatewayConfig;
 use isthmus_ledger::operation::Operation;
@@ -132,20 +133,32 @@ fn api_setup() -> ApiSetup {
     }
 }
 
-async fn serve_api(node: &GatewayNode) -> SocketAddr {
-    let router = isthmus_node::api::router(node.handle(), api_setup(), id(RELAY));
+async fn serve_api(node: &GatewayNode, market: Mic) -> SocketAddr {
+    let router = isthmus_node::api::router(node.handle(), api_setup(), id(RELAY), market);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
     addr
 }
 
-/// One HTTP/1.1 request; the status and the body.
+/// One HTTP/1.1 request of ISM/1 JSON; the status and the body.
 async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
     token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    http_as(addr, method, path, token, "application/json", body).await
+}
+
+/// One HTTP/1.1 request; the status and the body.
+async fn http_as(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
     body: Option<&str>,
 ) -> (u16, serde_json::Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -156,7 +169,7 @@ async fn http(
     }
     let body = body.unwrap_or("");
     request.push_str(&format!(
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ));
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -276,8 +289,8 @@ async fn start() -> Network {
     };
     let seller = gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
     let buyer = gateway(BUYER_GW, workload::CASH_MARKET, 1);
-    let seller_api = serve_api(&seller).await;
-    let buyer_api = serve_api(&buyer).await;
+    let seller_api = serve_api(&seller, Mic::parse(workload::SECURITIES_MARKET).unwrap()).await;
+    let buyer_api = serve_api(&buyer, Mic::parse(workload::CASH_MARKET).unwrap()).await;
     Network {
         _dir: dir,
         relay,
@@ -365,29 +378,80 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
             );
         }
     }
-    // Each participant instructs through its gateway's API, as ISM/1 JSON.
+    // Each participant instructs through its gateway's API in its market's
+    // dialect: the seller in ISO 20022 (sese.023), the buyer in MT (MT541),
+    // read by the adapters; the rest of the tests use ISM/1 JSON.
     for trade in &all {
         let seller_token = token("seller", trade.seller.unwrap_or(99));
-        let body = trade.deliver.to_json().to_string();
+        let native = |dialect: Dialect, instruction: &isthmus_spec::body::SettlementInstruction| {
+            let bytes = dialect
+                .outbound(&Body::SettlementInstruction(instruction.clone()))
+                .unwrap()
+                .value;
+            String::from_utf8(bytes).unwrap()
+        };
+        let xml = native(Dialect::Iso20022, &trade.deliver);
+        let (status, answer) = http_as(
+            network.seller_api,
+            "POST",
+            "/v1/instructions",
+            Some(&seller_token),
+            "application/xml",
+            Some(&xml),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+        let mt = native(Dialect::Mt, trade.receive.as_ref().unwrap());
+        let (status, answer) = http_as(
+            network.buyer_api,
+            "POST",
+            "/v1/instructions",
+            Some(&token("buyer", trade.buyer)),
+            "text/plain",
+            Some(&mt),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+    }
+    // An instruction again: the same content is answered as before, other
+    // content under a used id refused; neither is taken twice.
+    for trade in &all {
+        let seller_token = token("seller", trade.seller.unwrap_or(99));
+        let xml = String::from_utf8(
+            Dialect::Iso20022
+                .outbound(&Body::SettlementInstruction(trade.deliver.clone()))
+                .unwrap()
+                .value,
+        )
+        .unwrap();
+        let (status, answer) = http_as(
+            network.seller_api,
+            "POST",
+            "/v1/instructions",
+            Some(&seller_token),
+            "application/xml",
+            Some(&xml),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        let mut changed = trade.deliver.clone();
+        changed.trade_date = changed.settlement_date.clone();
+        if changed == trade.deliver {
+            continue;
+        }
         let (status, answer) = http(
             network.seller_api,
             "POST",
             "/v1/instructions",
             Some(&seller_token),
-            Some(&body),
+            Some(&changed.to_json().to_string()),
         )
         .await;
-        assert_eq!(status, 202, "{answer}");
-        let receive = trade.receive.as_ref().unwrap().to_json().to_string();
-        let (status, answer) = http(
-            network.buyer_api,
-            "POST",
-            "/v1/instructions",
-            Some(&token("buyer", trade.buyer)),
-            Some(&receive),
-        )
-        .await;
-        assert_eq!(status, 202, "{answer}");
+        assert_eq!(
+            (status, answer["reason_code"].as_str()),
+            (409, Some("INSTRUCTION_ID_REUSED")),
+            "{answer}"
+        );
     }
     for trade in &all {
         let delivered = final_word(&seller, &trade.deliver.instruction_id).await;

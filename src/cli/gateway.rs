@@ -47,6 +47,7 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow!("{}: gateway.relays: no relay", config.display()))?;
+    let market = setup.gateway.market.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -73,7 +74,7 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
             Arc::new(SystemClock),
         )
         .context("starting the gateway")?;
-        let router = isthmus_node::api::router(node.handle(), api.clone(), relay);
+        let router = isthmus_node::api::router(node.handle(), api.clone(), relay, market);
         let listener = tokio::net::TcpListener::bind(api.listen)
             .await
             .with_context(|| format!("binding the API on {}", api.listen))?;

@@ -37,7 +37,7 @@ use isthmus_spec::json::Json;
 use serde_json::{json, Value};
 
 use crate::config::{ApiSetup, Participant};
-use crate::gateway::GatewayHandle;
+use crate::gateway::{GatewayHandle, Stopped};
 
 /// The largest request body read, bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -82,6 +82,17 @@ impl IntoResponse for Problem {
             body.to_string(),
         )
             .into_response()
+    }
+}
+
+/// The gateway's engine has stopped: the request can be repeated once it is back.
+impl From<Stopped> for Problem {
+    fn from(stopped: Stopped) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "GATEWAY_STOPPED",
+            stopped.to_string(),
+        )
     }
 }
 
@@ -206,13 +217,7 @@ async fn submit(
     let id = instruction.instruction_id.clone();
     // An instruction id is used once (ISM-1 §12.4): the same instruction
     // again is answered as before, another under its id refused.
-    let known = api.gateway.instruction(&id).await.map_err(|e| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "GATEWAY_STOPPED",
-            e.to_string(),
-        )
-    })?;
+    let known = api.gateway.instruction(&id).await?;
     if let Some(known) = known {
         if known.instruction == instruction {
             return Ok((
@@ -229,16 +234,7 @@ async fn submit(
             format!("instruction {id} was accepted before with other content; a new instruction needs a new id"),
         ));
     }
-    api.gateway
-        .submit(instruction, api.relay.clone())
-        .await
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "GATEWAY_STOPPED",
-                e.to_string(),
-            )
-        })?;
+    api.gateway.submit(instruction, api.relay.clone()).await?;
     Ok((
         StatusCode::ACCEPTED,
         [("content-type", "application/json")],
@@ -282,13 +278,7 @@ async fn instruction(
     let participant = api.participant(&headers)?;
     let reference = Reference::parse(&id)
         .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
-    let view = api.gateway.instruction(&reference).await.map_err(|e| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "GATEWAY_STOPPED",
-            e.to_string(),
-        )
-    })?;
+    let view = api.gateway.instruction(&reference).await?;
     // Another's instruction is as unknown as a missing one: nothing leaks.
     let Some(view) = view.filter(|v| owns(participant, &v.instruction).is_ok()) else {
         return Err(Problem::new(
@@ -334,14 +324,7 @@ async fn holdings(
     let holdings = api
         .gateway
         .holdings(&parsed)
-        .await
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "GATEWAY_STOPPED",
-                e.to_string(),
-            )
-        })?
+        .await?
         .map_err(|f| Problem::new(StatusCode::NOT_FOUND, f.reason().as_str(), f.to_string()))?;
     let rows: Vec<Value> = holdings
         .iter()
@@ -431,14 +414,7 @@ async fn operate(
     };
     api.gateway
         .operate(key, operation)
-        .await
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "GATEWAY_STOPPED",
-                e.to_string(),
-            )
-        })?
+        .await?
         .map_err(|f| Problem::new(StatusCode::CONFLICT, f.reason().as_str(), f.to_string()))?;
     Ok((
         StatusCode::OK,

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use isthmus_adapters::ledger_side::{LedgerCommand, LedgerSide};
@@ -23,12 +22,11 @@ use isthmus_spec::ids::{NodeId, Reference};
 use isthmus_spec::protocol::{Entropy, Inbound};
 use isthmus_store::log::LogFiles;
 use isthmus_store::Clock;
-use isthmus_transport::{Endpoint, NodeContext};
-use tracing::{error, info};
+use isthmus_transport::NodeContext;
+use tracing::info;
 
 use crate::host::{
-    copy_key, send_loop, AfterDurable, Command, EngineHost, HostOutput, Hosted, LocalCommands,
-    StartError, ToEngine,
+    AfterDurable, Command, HostOutput, Hosted, LocalCommands, RunningNode, StartError,
 };
 use crate::store::{EngineRecord, NodeStore};
 
@@ -344,9 +342,7 @@ impl GatewayHandle {
 
 /// A running gateway node.
 pub struct GatewayNode {
-    endpoint: Endpoint,
-    commands: mpsc::Sender<Command<Local>>,
-    engine: Option<JoinHandle<()>>,
+    node: RunningNode<Local>,
 }
 
 impl GatewayNode {
@@ -362,60 +358,37 @@ impl GatewayNode {
     ) -> Result<GatewayNode, StartError> {
         let records = store.load()?;
         info!(records = records.len(), market = %config.market, "gateway store loaded");
-        let own = transport.own.clone();
-        let key = copy_key(&transport.signing_key).map_err(StartError::Key)?;
-        let (commands, inbox) = mpsc::channel();
-        let endpoint =
-            Endpoint::bind(listen, transport, Arc::new(ToEngine::new(commands.clone())))?;
-        let (outbox, outgoing) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(send_loop(
-            endpoint.clone(),
-            outgoing,
-            key,
-            own,
-            peers,
-            clock.clone(),
-            commands.clone(),
-        ));
         let engine = HostedGateway {
             gateway: Gateway::restore(config, records),
             ledger,
         };
-        let mut host = EngineHost::new(engine, store, clock, outbox);
-        let thread = std::thread::Builder::new()
-            .name("gateway-engine".into())
-            .spawn(move || {
-                if let Err(failure) = host.run(inbox) {
-                    error!(%failure, "the store failed; the engine stops (restart the node to resume)");
-                }
-            })
-            .map_err(StartError::Thread)?;
-        Ok(GatewayNode {
-            endpoint,
-            commands,
-            engine: Some(thread),
-        })
+        let node = RunningNode::start(
+            "gateway-engine",
+            listen,
+            transport,
+            peers,
+            engine,
+            store,
+            clock,
+        )?;
+        Ok(GatewayNode { node })
     }
 
     /// Where it serves QUIC.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.endpoint.local_addr()
+        self.node.local_addr()
     }
 
     /// A handle for the participant API.
     pub fn handle(&self) -> GatewayHandle {
         GatewayHandle {
-            commands: self.commands.clone(),
+            commands: self.node.commands(),
         }
     }
 
     /// Stops taking requests, lets the streams in progress finish (up to
     /// `drain`), stops the engine and closes the store.
-    pub async fn shutdown(mut self, drain: Duration) {
-        self.endpoint.shutdown(drain).await;
-        let _ = self.commands.send(Command::Stop);
-        if let Some(thread) = self.engine.take() {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-        }
+    pub async fn shutdown(self, drain: Duration) {
+        self.node.shutdown(drain).await;
     }
 }

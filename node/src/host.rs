@@ -14,6 +14,7 @@ use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use isthmus_spec::ids::{MessageId, NodeId};
@@ -23,7 +24,7 @@ use isthmus_spec::time::Timestamp;
 use isthmus_spec::{Envelope, ReasonCode, Rejection};
 use isthmus_store::Clock;
 use isthmus_transport::duties::Checked;
-use isthmus_transport::{Answer, Delivered, Endpoint, Handler, Request};
+use isthmus_transport::{Answer, Delivered, Endpoint, Handler, NodeContext, Request};
 use ring::rand::SecureRandom;
 use tracing::{debug, error, warn};
 
@@ -397,5 +398,80 @@ pub async fn send_loop<L: Send + 'static>(
                 Err(failure) => debug!(peer = %envelope.receiver, %failure, "not delivered"),
             }
         });
+    }
+}
+
+/// A node running: its endpoint serving, its engine on its own thread, and
+/// the sender. What the relay and gateway nodes share.
+pub struct RunningNode<L> {
+    endpoint: Endpoint,
+    commands: mpsc::Sender<Command<L>>,
+    engine: Option<JoinHandle<()>>,
+}
+
+impl<L: Send + 'static> RunningNode<L> {
+    /// Binds `listen`, starts the sender and runs `engine` (rebuilt from
+    /// `store` by the caller) on a thread named `name`.
+    pub fn start<H: Hosted>(
+        name: &str,
+        listen: SocketAddr,
+        transport: NodeContext,
+        peers: BTreeMap<NodeId, SocketAddr>,
+        engine: H,
+        store: Box<dyn NodeStore<H::Record>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RunningNode<L>, StartError>
+    where
+        L: LocalCommands<H>,
+    {
+        let own = transport.own.clone();
+        let key = copy_key(&transport.signing_key).map_err(StartError::Key)?;
+        let (commands, inbox) = mpsc::channel();
+        let endpoint =
+            Endpoint::bind(listen, transport, Arc::new(ToEngine::new(commands.clone())))?;
+        let (outbox, outgoing) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(send_loop(
+            endpoint.clone(),
+            outgoing,
+            key,
+            own,
+            peers,
+            clock.clone(),
+            commands.clone(),
+        ));
+        let mut host = EngineHost::new(engine, store, clock, outbox);
+        let thread = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                if let Err(failure) = host.run::<L>(inbox) {
+                    error!(%failure, "the store failed; the engine stops (restart the node to resume)");
+                }
+            })
+            .map_err(StartError::Thread)?;
+        Ok(RunningNode {
+            endpoint,
+            commands,
+            engine: Some(thread),
+        })
+    }
+
+    /// Where it serves QUIC.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.endpoint.local_addr()
+    }
+
+    /// Sends a local command to the engine's thread.
+    pub fn commands(&self) -> mpsc::Sender<Command<L>> {
+        self.commands.clone()
+    }
+
+    /// Stops taking requests, lets the streams in progress finish (up to
+    /// `drain`), stops the engine and closes the store.
+    pub async fn shutdown(mut self, drain: Duration) {
+        self.endpoint.shutdown(drain).await;
+        let _ = self.commands.send(Command::Stop);
+        if let Some(thread) = self.engine.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 }

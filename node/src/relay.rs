@@ -4,21 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use isthmus_relay::{Input, Output, Record, Relay, RelayConfig, RelayTimer};
 use isthmus_spec::ids::NodeId;
 use isthmus_spec::protocol::{Entropy, Inbound};
 use isthmus_store::Clock;
-use isthmus_transport::{Endpoint, NodeContext};
-use tracing::{error, info};
+use isthmus_transport::NodeContext;
+use tracing::info;
 
-use crate::host::{
-    send_loop, Command, EngineHost, HostOutput, Hosted, NoLocal, StartError, ToEngine,
-};
+use crate::host::{HostOutput, Hosted, NoLocal, RunningNode, StartError};
 use crate::store::NodeStore;
 
 impl Hosted for Relay {
@@ -61,9 +57,7 @@ impl Hosted for Relay {
 
 /// A running relay node.
 pub struct RelayNode {
-    endpoint: Endpoint,
-    commands: mpsc::Sender<Command<NoLocal>>,
-    engine: Option<JoinHandle<()>>,
+    node: RunningNode<NoLocal>,
 }
 
 impl RelayNode {
@@ -78,49 +72,27 @@ impl RelayNode {
     ) -> Result<RelayNode, StartError> {
         let records = store.load()?;
         info!(records = records.len(), "relay store loaded");
-        let own = transport.own.clone();
-        let key = crate::host::copy_key(&transport.signing_key).map_err(StartError::Key)?;
-        let (commands, inbox) = mpsc::channel();
-        let endpoint =
-            Endpoint::bind(listen, transport, Arc::new(ToEngine::new(commands.clone())))?;
-        let (outbox, outgoing) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(send_loop(
-            endpoint.clone(),
-            outgoing,
-            key,
-            own,
+        let engine = Relay::restore(relay, records);
+        let node = RunningNode::start(
+            "relay-engine",
+            listen,
+            transport,
             peers,
-            clock.clone(),
-            commands.clone(),
-        ));
-        let mut host = EngineHost::new(Relay::restore(relay, records), store, clock, outbox);
-        let thread = std::thread::Builder::new()
-            .name("relay-engine".into())
-            .spawn(move || {
-                if let Err(failure) = host.run(inbox) {
-                    error!(%failure, "the store failed; the engine stops (restart the node to resume)");
-                }
-            })
-            .map_err(StartError::Thread)?;
-        Ok(RelayNode {
-            endpoint,
-            commands,
-            engine: Some(thread),
-        })
+            engine,
+            store,
+            clock,
+        )?;
+        Ok(RelayNode { node })
     }
 
     /// Where it serves.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.endpoint.local_addr()
+        self.node.local_addr()
     }
 
     /// Stops taking requests, lets the streams in progress finish (up to
     /// `drain`), stops the engine and closes the store.
-    pub async fn shutdown(mut self, drain: Duration) {
-        self.endpoint.shutdown(drain).await;
-        let _ = self.commands.send(Command::Stop);
-        if let Some(thread) = self.engine.take() {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-        }
+    pub async fn shutdown(self, drain: Duration) {
+        self.node.shutdown(drain).await;
     }
 }

@@ -19,20 +19,11 @@ use isthmus_spec::membership::Role;
 use isthmus_spec::time::Timestamp;
 use isthmus_spec::{Body, Envelope, ReasonCode};
 use isthmus_store::{SledStore, SystemClock};
-use isthmus_transport::{
-    Answer, Delivered, Endpoint, Handler, Limits, NetworkIdentity, NodeContext, NodeSpec, Request,
-    TlsIdentity,
-};
+use isthmus_transport::{Answer, Delivered, Endpoint, Handler, NetworkIdentity, Request};
 
-const RELAY: &str = "relay-0.custodian";
+mod support;
 
-fn spec(id: &str, role: Role, market: Option<&str>) -> NodeSpec {
-    NodeSpec {
-        node_id: NodeId::parse(id).unwrap(),
-        role,
-        market: market.map(|m| Mic::parse(m).unwrap()),
-    }
-}
+use support::{context, node_spec as spec, trades, until, RELAY};
 
 fn network() -> NetworkIdentity {
     NetworkIdentity::generate(
@@ -44,22 +35,6 @@ fn network() -> NetworkIdentity {
         ],
     )
     .unwrap()
-}
-
-fn context(net: &NetworkIdentity, id: &str) -> NodeContext {
-    let node = net.node(id).unwrap();
-    NodeContext {
-        own: node.spec.node_id.clone(),
-        membership: net.membership.clone(),
-        tls: TlsIdentity::from_pem(
-            net.ca_certificate_pem.as_bytes(),
-            node.certificate_pem.as_bytes(),
-            node.tls_key_pem.as_bytes(),
-        )
-        .unwrap(),
-        signing_key: isthmus_spec::sign::SigningKey::from_pem(&node.signing_key.to_pem()).unwrap(),
-        limits: Limits::default(),
-    }
 }
 
 #[derive(Default)]
@@ -84,17 +59,6 @@ impl Handler for Recorder {
         self.seen.lock().unwrap().push(request.checked.message);
         Answer::Acknowledge
     }
-}
-
-/// Waits (bounded, to catch a hang) until `done` holds.
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..1_000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("gave up waiting: {what}");
 }
 
 fn relay_config() -> RelayConfig {
@@ -195,14 +159,7 @@ async fn instructions_match_and_a_restarted_relay_resumes_from_its_store() {
     let relay = start(&net, &store, &peers);
     let relay_addr = relay.local_addr().unwrap();
 
-    let trade = (0..10_000u64)
-        .find_map(|run| {
-            let mut rng = isthmus_sim::rng::SimRng::new(run);
-            isthmus_sim::workload::trades(run, 1, 1, &mut rng)
-                .pop()
-                .filter(|t| t.kind == isthmus_sim::workload::TradeKind::AgainstPayment)
-        })
-        .unwrap();
+    let trade = trades(isthmus_sim::workload::TradeKind::AgainstPayment, 1).remove(0);
     let deliver = instruction(&net, "gw.xnys", trade.deliver.clone());
     assert_eq!(
         seller.request(relay_addr, &deliver).await.unwrap(),

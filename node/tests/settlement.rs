@@ -28,9 +28,11 @@ use isthmus_spec::membership::Role;
 use isthmus_spec::protocol::Timing;
 use isthmus_store::log::DiskLogFiles;
 use isthmus_store::{SledStore, SystemClock};
-use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec, TlsIdentity};
+use isthmus_transport::NetworkIdentity;
 
-const RELAY: &str = "relay-0.custodian";
+mod support;
+
+use support::{context, node_spec, trades, RELAY};
 const SELLER_GW: &str = "gw.xnys";
 const BUYER_GW: &str = "gw.xasx";
 
@@ -44,30 +46,6 @@ fn timing() -> Timing {
         cash_expiry_ms: 120_000,
         securities_expiry_ms: 240_000,
         retransmit_ms: 300,
-    }
-}
-
-fn node_spec(id: &str, role: Role, market: Option<&str>) -> NodeSpec {
-    NodeSpec {
-        node_id: NodeId::parse(id).unwrap(),
-        role,
-        market: market.map(|m| Mic::parse(m).unwrap()),
-    }
-}
-
-fn context(net: &NetworkIdentity, id: &str) -> NodeContext {
-    let node = net.node(id).unwrap();
-    NodeContext {
-        own: node.spec.node_id.clone(),
-        membership: net.membership.clone(),
-        tls: TlsIdentity::from_pem(
-            net.ca_certificate_pem.as_bytes(),
-            node.certificate_pem.as_bytes(),
-            node.tls_key_pem.as_bytes(),
-        )
-        .unwrap(),
-        signing_key: isthmus_spec::sign::SigningKey::from_pem(&node.signing_key.to_pem()).unwrap(),
-        limits: Limits::default(),
     }
 }
 
@@ -299,18 +277,6 @@ async fn start() -> Network {
         seller_api,
         buyer_api,
     }
-}
-
-fn trades(kind: TradeKind, count: usize) -> Vec<Trade> {
-    (0..100_000u64)
-        .filter_map(|run| {
-            let mut rng = isthmus_sim::rng::SimRng::new(run);
-            workload::trades(run, 1, 1, &mut rng)
-                .pop()
-                .filter(|t| t.kind == kind)
-        })
-        .take(count)
-        .collect()
 }
 
 async fn final_word(

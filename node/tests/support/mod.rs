@@ -1,0 +1,64 @@
+//! What the node tests share: identities, a node's transport context, the
+//! workload's trades, and a bounded wait.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use isthmus_sim::workload::{self, Trade, TradeKind};
+use isthmus_spec::ident::Mic;
+use isthmus_spec::ids::NodeId;
+use isthmus_spec::membership::Role;
+use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec, TlsIdentity};
+
+/// The relay of every node test.
+pub const RELAY: &str = "relay-0.custodian";
+
+/// A node to create.
+pub fn node_spec(id: &str, role: Role, market: Option<&str>) -> NodeSpec {
+    NodeSpec {
+        node_id: NodeId::parse(id).unwrap(),
+        role,
+        market: market.map(|m| Mic::parse(m).unwrap()),
+    }
+}
+
+/// A node's transport context from the network's identities.
+pub fn context(net: &NetworkIdentity, id: &str) -> NodeContext {
+    let node = net.node(id).unwrap();
+    NodeContext {
+        own: node.spec.node_id.clone(),
+        membership: net.membership.clone(),
+        tls: TlsIdentity::from_pem(
+            net.ca_certificate_pem.as_bytes(),
+            node.certificate_pem.as_bytes(),
+            node.tls_key_pem.as_bytes(),
+        )
+        .unwrap(),
+        signing_key: isthmus_spec::sign::SigningKey::from_pem(&node.signing_key.to_pem()).unwrap(),
+        limits: Limits::default(),
+    }
+}
+
+/// The first `count` trades of `kind` in the simulator's workload.
+pub fn trades(kind: TradeKind, count: usize) -> Vec<Trade> {
+    (0..100_000u64)
+        .filter_map(|run| {
+            let mut rng = isthmus_sim::rng::SimRng::new(run);
+            workload::trades(run, 1, 1, &mut rng)
+                .pop()
+                .filter(|t| t.kind == kind)
+        })
+        .take(count)
+        .collect()
+}
+
+/// Waits (bounded, to catch a hang) until `done` holds.
+pub async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..1_500 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("gave up waiting: {what}");
+}

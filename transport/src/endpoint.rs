@@ -128,7 +128,9 @@ struct Shared {
     /// Open connections per peer, as server.
     connections: Mutex<HashMap<NodeId, usize>>,
     /// Connections to peers, as client.
-    outgoing: tokio::sync::Mutex<HashMap<NodeId, Connection>>,
+    /// One slot per peer, each behind its own lock: connecting to a peer
+    /// that is down holds up only the requests to that peer.
+    outgoing: Mutex<HashMap<NodeId, Arc<tokio::sync::Mutex<Option<Connection>>>>>,
 }
 
 /// A node's endpoint: serving and sending.
@@ -159,7 +161,7 @@ impl Endpoint {
             handler,
             random: ring::rand::SystemRandom::new(),
             connections: Mutex::new(HashMap::new()),
-            outgoing: tokio::sync::Mutex::new(HashMap::new()),
+            outgoing: Mutex::new(HashMap::new()),
         });
         let serving = Endpoint { endpoint, shared };
         let accepting = serving.clone();
@@ -481,7 +483,7 @@ impl Endpoint {
         };
         if result.is_err() && connection.close_reason().is_some() {
             // A broken connection is not reused.
-            self.shared.outgoing.lock().await.remove(&peer.node_id);
+            *self.slot(&peer.node_id).lock().await = None;
         }
         result
     }
@@ -491,8 +493,9 @@ impl Endpoint {
         peer: &Member,
         addr: SocketAddr,
     ) -> Result<Connection, SendError> {
-        let mut outgoing = self.shared.outgoing.lock().await;
-        if let Some(connection) = outgoing.get(&peer.node_id) {
+        let slot = self.slot(&peer.node_id);
+        let mut cached = slot.lock().await;
+        if let Some(connection) = cached.as_ref() {
             if connection.close_reason().is_none() {
                 return Ok(connection.clone());
             }
@@ -515,8 +518,17 @@ impl Endpoint {
             connection.close(AppCode::Alpn.var_int(), b"ism/1 was not negotiated");
             return Err(connect_error("the server did not select ALPN ism/1".into()));
         }
-        outgoing.insert(peer.node_id.clone(), connection.clone());
+        *cached = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// The connection slot of `peer`.
+    fn slot(&self, peer: &NodeId) -> Arc<tokio::sync::Mutex<Option<Connection>>> {
+        let mut slots = match self.shared.outgoing.lock() {
+            Ok(slots) => slots,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        slots.entry(peer.clone()).or_default().clone()
     }
 }
 

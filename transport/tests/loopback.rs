@@ -600,3 +600,22 @@ async fn a_flood_of_connections_does_not_stop_the_node() {
     assert_eq!(closed_for_load, 12 - Limits::default().connections_per_peer);
     p.still_serves().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_never_answers_holds_up_only_its_own_requests() {
+    let p = pair("gw.xnys");
+    // gw.xlon's address swallows every datagram: a handshake with it never completes.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let to_silent = message(&p.net, "instruction", "gw.xnys", "gw.xlon");
+    let to_relay = message(&p.net, "instruction", "gw.xnys", "relay.one");
+    let client = p.client.clone();
+    let stuck = tokio::spawn(async move { client.request(silent_addr, &to_silent).await });
+    // Let the stuck request start its handshake first (it never ends).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let delivered = p.client.request(p.addr, &to_relay).await.unwrap();
+    assert_eq!(delivered, Delivered::Acknowledged);
+    assert!(!stuck.is_finished(), "the silent peer answered?");
+    stuck.abort();
+    drop(silent);
+}

@@ -340,6 +340,11 @@ impl Gateway {
         self.instructions.get(id)
     }
 
+    /// Every participant's instruction, by id.
+    pub fn instructions(&self) -> impl Iterator<Item = (&Reference, &InstructionRecord)> {
+        self.instructions.iter()
+    }
+
     /// Handles one input at gateway time `now_ms`.
     pub fn handle(&mut self, now_ms: u64, input: Input, entropy: &mut dyn Entropy) {
         let mut step = Step::default();

@@ -13,7 +13,11 @@
 //! - `POST /v1/operator/{accounts|issue|freeze|unfreeze}`: the operator's
 //!   ledger operations (`{"key", "account", "asset", "amount"}`).
 //!
-//! Every request carries `Authorization: Bearer <token>`; the gateway keeps
+//! - `GET /healthz` and `GET /metrics` (Prometheus text: instructions by
+//!   status, legs by phase, transport refusals by reason code, connections),
+//!   without a token: they hold no participant's data.
+//!
+//! Every other request carries `Authorization: Bearer <token>`; the gateway keeps
 //! only each token's SHA-256. A participant instructs only for accounts it
 //! owns (every account the instruction names) and reads only those; the
 //! operator's token is for operator endpoints. Every refusal is an RFC 9457
@@ -424,6 +428,66 @@ async fn operate(
         .into_response())
 }
 
+/// `GET /healthz`: 200 while the engine answers, 503 once it has stopped.
+async fn healthz(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
+    api.gateway.stats().await?;
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        json!({ "status": "ok" }).to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /metrics`: Prometheus text exposition of the gateway's counts (no
+/// participant data: instruction and leg counts, refusals by reason code,
+/// connections).
+async fn metrics(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
+    use std::fmt::Write as _;
+    let stats = api.gateway.stats().await?;
+    let transport = api.gateway.transport_counts();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# HELP isthmus_instructions Participants' instructions by the relay's last status."
+    );
+    let _ = writeln!(text, "# TYPE isthmus_instructions gauge");
+    for (status, count) in &stats.instructions {
+        let _ = writeln!(text, "isthmus_instructions{{status=\"{status}\"}} {count}");
+    }
+    let _ = writeln!(
+        text,
+        "# HELP isthmus_legs Settlement legs this gateway holds, by phase."
+    );
+    let _ = writeln!(text, "# TYPE isthmus_legs gauge");
+    for (phase, count) in &stats.legs {
+        let _ = writeln!(text, "isthmus_legs{{phase=\"{phase}\"}} {count}");
+    }
+    let _ = writeln!(
+        text,
+        "# HELP isthmus_refusals_total Requests refused on the transport, by reason code."
+    );
+    let _ = writeln!(text, "# TYPE isthmus_refusals_total counter");
+    for (code, count) in &transport.refused {
+        let _ = writeln!(text, "isthmus_refusals_total{{code=\"{code}\"}} {count}");
+    }
+    let _ = writeln!(
+        text,
+        "# HELP isthmus_requests_total Requests that passed the receiver duties."
+    );
+    let _ = writeln!(text, "# TYPE isthmus_requests_total counter");
+    let _ = writeln!(text, "isthmus_requests_total {}", transport.handed_over);
+    let _ = writeln!(text, "# HELP isthmus_connections Open QUIC connections.");
+    let _ = writeln!(text, "# TYPE isthmus_connections gauge");
+    let _ = writeln!(text, "isthmus_connections {}", transport.open_connections);
+    Ok((
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response())
+}
+
 /// The API's routes over the gateway of `market`, instructing `relay`.
 pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId, market: Mic) -> Router {
     let api = Arc::new(Api {
@@ -437,6 +501,8 @@ pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId, market: Mi
         .route("/v1/instructions/{id}", get(instruction))
         .route("/v1/accounts/{account}/holdings", get(holdings))
         .route("/v1/operator/{action}", post(operate))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)
 }

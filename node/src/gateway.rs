@@ -203,6 +203,11 @@ pub enum Local {
         /// Done, or why not.
         reply: tokio::sync::oneshot::Sender<Result<(), LedgerFailure>>,
     },
+    /// Counts for `/metrics`.
+    Stats {
+        /// Them.
+        reply: tokio::sync::oneshot::Sender<GatewayStats>,
+    },
     /// An account's holdings.
     Holdings {
         /// Whose.
@@ -255,6 +260,20 @@ impl LocalCommands<HostedGateway> for Local {
                 let _ = reply.send(engine.ledger.holdings(&account));
                 None
             }
+            Local::Stats { reply } => {
+                let mut stats = GatewayStats::default();
+                for (_, record) in engine.gateway.instructions() {
+                    let status = record.status.map_or("SUBMITTED", |s| s.as_str());
+                    *stats.instructions.entry(status.to_string()).or_default() += 1;
+                }
+                for settlement in engine.gateway.settlements() {
+                    for leg in &settlement.legs {
+                        *stats.legs.entry(format!("{:?}", leg.phase)).or_default() += 1;
+                    }
+                }
+                let _ = reply.send(stats);
+                None
+            }
             Local::Operate {
                 key,
                 operation,
@@ -267,10 +286,21 @@ impl LocalCommands<HostedGateway> for Local {
     }
 }
 
+/// What a gateway holds, counted (for `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayStats {
+    /// Participants' instructions by the relay's last status (`SUBMITTED`
+    /// before the first).
+    pub instructions: BTreeMap<String, u64>,
+    /// Legs this gateway holds, by phase.
+    pub legs: BTreeMap<String, u64>,
+}
+
 /// Asks the gateway's thread.
 #[derive(Clone)]
 pub struct GatewayHandle {
     commands: mpsc::Sender<Command<Local>>,
+    endpoint: isthmus_transport::Endpoint,
 }
 
 /// The gateway's thread is gone.
@@ -325,6 +355,16 @@ impl GatewayHandle {
             reply,
         })
         .await
+    }
+
+    /// Counts of instructions and legs.
+    pub async fn stats(&self) -> Result<GatewayStats, Stopped> {
+        self.ask(|reply| Local::Stats { reply }).await
+    }
+
+    /// The transport's counts.
+    pub fn transport_counts(&self) -> isthmus_transport::endpoint::TransportCounts {
+        self.endpoint.counts()
     }
 
     /// An account's holdings on this market's ledger.
@@ -383,6 +423,7 @@ impl GatewayNode {
     pub fn handle(&self) -> GatewayHandle {
         GatewayHandle {
             commands: self.node.commands(),
+            endpoint: self.node.endpoint().clone(),
         }
     }
 

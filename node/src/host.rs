@@ -460,6 +460,11 @@ impl<L: Send + 'static> RunningNode<L> {
         self.endpoint.local_addr()
     }
 
+    /// Its endpoint (for its counts).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     /// Sends a local command to the engine's thread.
     pub fn commands(&self) -> mpsc::Sender<Command<L>> {
         self.commands.clone()

@@ -119,6 +119,24 @@ async fn serve_api(node: &GatewayNode, market: Mic) -> SocketAddr {
     addr
 }
 
+/// `GET path` without a token; the status and the body as text.
+async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let status = text[9..12].parse().unwrap();
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
+}
+
 /// One HTTP/1.1 request of ISM/1 JSON; the status and the body.
 async fn http(
     addr: SocketAddr,
@@ -492,6 +510,18 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
     )
     .await;
     assert_eq!(status, 200, "{rows}");
+    // Health and metrics, without a token.
+    let (status, health) = get_text(network.seller_api, "/healthz").await;
+    assert_eq!((status, health.contains("ok")), (200, true), "{health}");
+    let (status, metrics) = get_text(network.seller_api, "/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "isthmus_legs{phase=\"Claimed\"} 4",
+        "isthmus_requests_total ",
+        "isthmus_connections ",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
     network.relay.shutdown(Duration::from_secs(1)).await;
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;

@@ -127,6 +127,8 @@ struct Shared {
     random: ring::rand::SystemRandom,
     /// Open connections per peer, as server.
     connections: Mutex<HashMap<NodeId, usize>>,
+    /// Requests refused, by reason code, and requests handed to the node.
+    counts: Mutex<TransportCounts>,
     /// Connections to peers, as client.
     /// One slot per peer, each behind its own lock: connecting to a peer
     /// that is down holds up only the requests to that peer.
@@ -161,6 +163,7 @@ impl Endpoint {
             handler,
             random: ring::rand::SystemRandom::new(),
             connections: Mutex::new(HashMap::new()),
+            counts: Mutex::new(TransportCounts::default()),
             outgoing: Mutex::new(HashMap::new()),
         });
         let serving = Endpoint { endpoint, shared };
@@ -313,6 +316,7 @@ impl Endpoint {
             }
         };
         let related = checked.message.id.clone();
+        self.count(|c| c.handed_over += 1);
         let answer = self
             .shared
             .handler
@@ -355,8 +359,31 @@ impl Endpoint {
         }
     }
 
+    /// What the endpoint has counted so far, and its open connections.
+    pub fn counts(&self) -> TransportCounts {
+        let mut counts = match self.shared.counts.lock() {
+            Ok(counts) => counts.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        counts.open_connections = self.endpoint.open_connections() as u64;
+        counts
+    }
+
+    fn count(&self, update: impl FnOnce(&mut TransportCounts)) {
+        let mut counts = match self.shared.counts.lock() {
+            Ok(counts) => counts,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        update(&mut counts);
+    }
+
     /// Logs a refusal and answers it with a signed Error, unless it refused an Error.
     async fn refuse(&self, peer: &Member, send: &mut SendStream, refusal: &Refusal) {
+        self.count(|c| {
+            *c.refused
+                .entry(refusal.rejection.code.as_str())
+                .or_default() += 1
+        });
         warn!(
             peer = %peer.node_id,
             code = %refusal.rejection.code,
@@ -530,6 +557,17 @@ impl Endpoint {
         };
         slots.entry(peer.clone()).or_default().clone()
     }
+}
+
+/// What an endpoint counted (for `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransportCounts {
+    /// Requests refused, by reason code.
+    pub refused: std::collections::BTreeMap<&'static str, u64>,
+    /// Requests that passed the receiver duties and went to the node.
+    pub handed_over: u64,
+    /// Connections open now, both ways.
+    pub open_connections: u64,
 }
 
 /// Why an endpoint could not start.

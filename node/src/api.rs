@@ -13,6 +13,8 @@
 //! - `POST /v1/operator/{accounts|issue|freeze|unfreeze}`: the operator's
 //!   ledger operations (`{"key", "account", "asset", "amount"}`).
 //!
+//! - `GET /v1/events[?dialect=ism|iso20022|mt]`: Server-Sent Events, the
+//!   participant's status advices and confirmations in its dialect;
 //! - `GET /healthz` and `GET /metrics` (Prometheus text: instructions by
 //!   status, legs by phase, transport refusals by reason code, connections),
 //!   without a token: they hold no participant's data.
@@ -428,6 +430,89 @@ async fn operate(
         .into_response())
 }
 
+/// How often the event stream looks for new notices, milliseconds.
+const EVENTS_POLL_MS: u64 = 200;
+
+/// `GET /v1/events[?dialect=ism|iso20022|mt]`: Server-Sent Events, one per
+/// status advice or confirmation of the participant's instructions, in the
+/// dialect asked (ISM/1 JSON by default; ISO 20022 sese.024/sese.025 or
+/// MT548/MT544–MT547). Each event's `id` is `instruction_id/index`; a stream
+/// (re)opened sends every notice from the start, so a client that
+/// reconnects skips the ids it has.
+async fn events(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, Problem> {
+    let participant = api.participant(&headers)?.clone();
+    let dialect = match query.get("dialect").map(String::as_str) {
+        None | Some("ism") => Dialect::Ism,
+        Some("iso20022") => Dialect::Iso20022,
+        Some("mt") => Dialect::Mt,
+        Some(other) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "DIALECT_UNKNOWN",
+                format!("{other:?} is not a dialect; use ism, iso20022 or mt"),
+            ))
+        }
+    };
+    struct Cursor {
+        api: Arc<Api>,
+        participant: Participant,
+        sent: std::collections::BTreeSet<(String, usize)>,
+        ready: std::collections::VecDeque<axum::response::sse::Event>,
+    }
+    let cursor = Cursor {
+        api: api.clone(),
+        participant,
+        sent: std::collections::BTreeSet::new(),
+        ready: std::collections::VecDeque::new(),
+    };
+    let stream = futures_util::stream::unfold(cursor, move |mut cursor| async move {
+        loop {
+            if let Some(event) = cursor.ready.pop_front() {
+                return Some((Ok::<_, std::convert::Infallible>(event), cursor));
+            }
+            // The engine stopped: the stream ends, and the client reconnects later.
+            let all = cursor.api.gateway.notices().await.ok()?;
+            for (instruction, notices) in all {
+                if owns(&cursor.participant, &instruction).is_err() {
+                    continue;
+                }
+                for (index, body) in notices.iter().enumerate() {
+                    let key = (instruction.instruction_id.as_str().to_string(), index);
+                    if cursor.sent.contains(&key) {
+                        continue;
+                    }
+                    let data = match dialect.outbound(body) {
+                        Ok(translation) => {
+                            String::from_utf8_lossy(&translation.value).replace("\r\n", "\n")
+                        }
+                        Err(error) => {
+                            json!({ "untranslatable": error.to_string(), "ism": body.to_json() })
+                                .to_string()
+                        }
+                    };
+                    cursor.ready.push_back(
+                        axum::response::sse::Event::default()
+                            .id(format!("{}/{index}", key.0))
+                            .event(body.kind().as_str())
+                            .data(data),
+                    );
+                    cursor.sent.insert(key);
+                }
+            }
+            if cursor.ready.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(EVENTS_POLL_MS)).await;
+            }
+        }
+    });
+    Ok(axum::response::sse::Sse::new(stream)
+        .keep_alive(axum::response::sse::KeepAlive::default())
+        .into_response())
+}
+
 /// `GET /healthz`: 200 while the engine answers, 503 once it has stopped.
 async fn healthz(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
     api.gateway.stats().await?;
@@ -501,6 +586,7 @@ pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId, market: Mi
         .route("/v1/instructions/{id}", get(instruction))
         .route("/v1/accounts/{account}/holdings", get(holdings))
         .route("/v1/operator/{action}", post(operate))
+        .route("/v1/events", get(events))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

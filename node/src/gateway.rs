@@ -203,6 +203,11 @@ pub enum Local {
         /// Done, or why not.
         reply: tokio::sync::oneshot::Sender<Result<(), LedgerFailure>>,
     },
+    /// Every instruction with its notices so far.
+    Notices {
+        /// Them.
+        reply: tokio::sync::oneshot::Sender<Vec<(SettlementInstruction, Vec<Body>)>>,
+    },
     /// Counts for `/metrics`.
     Stats {
         /// Them.
@@ -258,6 +263,15 @@ impl LocalCommands<HostedGateway> for Local {
             }
             Local::Holdings { account, reply } => {
                 let _ = reply.send(engine.ledger.holdings(&account));
+                None
+            }
+            Local::Notices { reply } => {
+                let all = engine
+                    .gateway
+                    .instructions()
+                    .map(|(_, record)| (record.instruction.clone(), record.notices.clone()))
+                    .collect();
+                let _ = reply.send(all);
                 None
             }
             Local::Stats { reply } => {
@@ -355,6 +369,11 @@ impl GatewayHandle {
             reply,
         })
         .await
+    }
+
+    /// Every instruction with its notices so far.
+    pub async fn notices(&self) -> Result<Vec<(SettlementInstruction, Vec<Body>)>, Stopped> {
+        self.ask(|reply| Local::Notices { reply }).await
     }
 
     /// Counts of instructions and legs.

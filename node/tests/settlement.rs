@@ -119,6 +119,34 @@ async fn serve_api(node: &GatewayNode, market: Mic) -> SocketAddr {
     addr
 }
 
+/// Reads an event stream until `wanted` appears (bounded, to catch a hang).
+async fn read_events(addr: SocketAddr, path: &str, token: &str, wanted: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer {token}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    for _ in 0..1_000 {
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buffer))
+            .await
+            .expect("the event stream went silent")
+            .unwrap();
+        assert!(
+            read > 0,
+            "the event stream ended: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&seen);
+        if text.contains(wanted) {
+            return text.into_owned();
+        }
+    }
+    panic!("no {wanted:?} in {}", String::from_utf8_lossy(&seen));
+}
+
 /// `GET path` without a token; the status and the body as text.
 async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -510,6 +538,37 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
     )
     .await;
     assert_eq!(status, 200, "{rows}");
+    // The buyer's advices and confirmations as an event stream, in MT, and
+    // the seller's in ISO 20022.
+    let buyer_token = token("buyer", trade.buyer);
+    let stream = read_events(
+        network.buyer_api,
+        "/v1/events?dialect=mt",
+        &buyer_token,
+        "event: SettlementConfirmation",
+    )
+    .await;
+    assert!(stream.contains(":16R:GENL"), "{stream}");
+    assert!(
+        stream.contains(&format!(
+            "id: {}/",
+            trade.receive.as_ref().unwrap().instruction_id
+        )),
+        "{stream}"
+    );
+    let stream = read_events(
+        network.seller_api,
+        "/v1/events?dialect=iso20022",
+        &seller_token,
+        "event: SettlementConfirmation",
+    )
+    .await;
+    assert!(stream.contains("sese.025"), "{stream}");
+    assert!(
+        !stream.contains(&format!("id: {}/", against[1].deliver.instruction_id))
+            || against[1].seller == trade.seller,
+        "another participant's notice: {stream}"
+    );
     // Health and metrics, without a token.
     let (status, health) = get_text(network.seller_api, "/healthz").await;
     assert_eq!((status, health.contains("ok")), (200, true), "{health}");

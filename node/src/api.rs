@@ -7,6 +7,8 @@
 //!   `202` once the gateway has it durably, with its id.
 //! - `GET /v1/instructions/{id}`: its status and every status advice and
 //!   confirmation so far, as ISM/1 JSON bodies.
+//! - `GET /v1/settlements/{id}`: the proposal and this gateway's legs with
+//!   their phases, for a participant of the settlement;
 //! - `GET /v1/accounts/{account}/holdings`: the account's holdings on this
 //!   market's ledger (the account id's `/` written `%2F`).
 //!
@@ -430,6 +432,45 @@ async fn operate(
         .into_response())
 }
 
+/// `GET /v1/settlements/{id}`: the relay's proposal and the legs this
+/// gateway holds with their phases, for a participant one of whose
+/// instructions is in it (any other gets 404, as for a missing one).
+async fn settlement(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let participant = api.participant(&headers)?;
+    let reference = Reference::parse(&id)
+        .map_err(|r| Problem::new(StatusCode::BAD_REQUEST, r.code.as_str(), r.to_string()))?;
+    let view = api.gateway.settlement(&reference).await?;
+    let Some(view) = view.filter(|v| v.instructions.iter().any(|i| owns(participant, i).is_ok()))
+    else {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "SETTLEMENT_UNKNOWN",
+            format!("no settlement {id} of yours here"),
+        ));
+    };
+    let legs: Vec<Value> = view
+        .legs
+        .iter()
+        .map(|(leg, phase)| json!({ "leg": leg, "phase": phase }))
+        .collect();
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        json!({
+            "settlement_id": id,
+            "proposal": view.proposal.to_json(),
+            "legs": legs,
+            "final": view.final_word,
+        })
+        .to_string(),
+    )
+        .into_response())
+}
+
 /// How often the event stream looks for new notices, milliseconds.
 const EVENTS_POLL_MS: u64 = 200;
 
@@ -586,6 +627,7 @@ pub fn router(gateway: GatewayHandle, setup: ApiSetup, relay: NodeId, market: Mi
         .route("/v1/instructions/{id}", get(instruction))
         .route("/v1/accounts/{account}/holdings", get(holdings))
         .route("/v1/operator/{action}", post(operate))
+        .route("/v1/settlements/{id}", get(settlement))
         .route("/v1/events", get(events))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

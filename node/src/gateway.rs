@@ -176,6 +176,19 @@ pub struct InstructionView {
     pub notices: Vec<Body>,
 }
 
+/// A settlement as its gateway follows it, for a participant.
+#[derive(Debug, Clone)]
+pub struct SettlementView {
+    /// The relay's proposal (as a body).
+    pub proposal: Body,
+    /// The legs this gateway holds: (leg, phase).
+    pub legs: Vec<(String, String)>,
+    /// Whether the relay's final word came.
+    pub final_word: bool,
+    /// The instructions of the settlement that this gateway holds.
+    pub instructions: Vec<SettlementInstruction>,
+}
+
 /// A question or order for the gateway's thread.
 pub enum Local {
     /// A participant's instruction, to go to `relay`; answered once durable.
@@ -202,6 +215,13 @@ pub enum Local {
         operation: Box<Operation>,
         /// Done, or why not.
         reply: tokio::sync::oneshot::Sender<Result<(), LedgerFailure>>,
+    },
+    /// A settlement as this gateway follows it.
+    Settlement {
+        /// Which.
+        id: Reference,
+        /// It, with the instructions of it this gateway holds.
+        reply: tokio::sync::oneshot::Sender<Option<SettlementView>>,
     },
     /// Every instruction with its notices so far.
     Notices {
@@ -263,6 +283,30 @@ impl LocalCommands<HostedGateway> for Local {
             }
             Local::Holdings { account, reply } => {
                 let _ = reply.send(engine.ledger.holdings(&account));
+                None
+            }
+            Local::Settlement { id, reply } => {
+                let view = engine.gateway.settlement(&id).map(|record| {
+                    let proposal = &record.proposal;
+                    let instructions = [
+                        &proposal.deliver_instruction_id,
+                        &proposal.receive_instruction_id,
+                    ]
+                    .into_iter()
+                    .filter_map(|i| engine.gateway.instruction(i).map(|r| r.instruction.clone()))
+                    .collect();
+                    SettlementView {
+                        proposal: Body::SettlementProposal(proposal.clone()),
+                        legs: record
+                            .legs
+                            .iter()
+                            .map(|leg| (leg.leg.as_str().to_string(), format!("{:?}", leg.phase)))
+                            .collect(),
+                        final_word: record.final_word,
+                        instructions,
+                    }
+                });
+                let _ = reply.send(view);
                 None
             }
             Local::Notices { reply } => {
@@ -366,6 +410,15 @@ impl GatewayHandle {
         self.ask(|reply| Local::Operate {
             key,
             operation: Box::new(operation),
+            reply,
+        })
+        .await
+    }
+
+    /// A settlement as this gateway follows it.
+    pub async fn settlement(&self, id: &Reference) -> Result<Option<SettlementView>, Stopped> {
+        self.ask(|reply| Local::Settlement {
+            id: id.clone(),
             reply,
         })
         .await

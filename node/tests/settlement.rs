@@ -569,6 +569,28 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
             || against[1].seller == trade.seller,
         "another participant's notice: {stream}"
     );
+    // The settlement of the seller's instruction, by the id its status named.
+    let settlement_id = view["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|n| n["body"]["settlement_id"].as_str())
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/settlements/{settlement_id}");
+    let (status, settled) = http(network.seller_api, "GET", &path, Some(&seller_token), None).await;
+    assert_eq!(status, 200, "{settled}");
+    assert_eq!(settled["final"], serde_json::Value::Bool(true));
+    assert_eq!(settled["legs"][0]["phase"], "Claimed", "{settled}");
+    let stranger = token(
+        "seller",
+        (trade.seller.unwrap() + 1) % workload::PARTICIPANTS,
+    );
+    let (status, hidden) = http(network.seller_api, "GET", &path, Some(&stranger), None).await;
+    assert_eq!(
+        (status, hidden["reason_code"].as_str()),
+        (404, Some("SETTLEMENT_UNKNOWN"))
+    );
     // Health and metrics, without a token.
     let (status, health) = get_text(network.seller_api, "/healthz").await;
     assert_eq!((status, health.contains("ok")), (200, true), "{health}");

@@ -589,6 +589,21 @@ async fn metrics(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
     for (phase, count) in &stats.legs {
         let _ = writeln!(text, "isthmus_legs{{phase=\"{phase}\"}} {count}");
     }
+    write_transport_metrics(&mut text, &transport);
+    Ok((
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response())
+}
+
+/// The transport's part of `/metrics`, for relays and gateways alike.
+pub fn write_transport_metrics(
+    text: &mut String,
+    transport: &isthmus_transport::endpoint::TransportCounts,
+) {
+    use std::fmt::Write as _;
     let _ = writeln!(
         text,
         "# HELP isthmus_refusals_total Requests refused on the transport, by reason code."
@@ -606,12 +621,80 @@ async fn metrics(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
     let _ = writeln!(text, "# HELP isthmus_connections Open QUIC connections.");
     let _ = writeln!(text, "# TYPE isthmus_connections gauge");
     let _ = writeln!(text, "isthmus_connections {}", transport.open_connections);
-    Ok((
-        StatusCode::OK,
-        [("content-type", "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response())
+}
+
+/// A relay's `/metrics` and `/healthz` (Prometheus text: settlements by
+/// phase, settled, aborted and refused since start, and the transport's counts).
+pub fn relay_router(relay: crate::relay::RelayHandle) -> Router {
+    async fn health(State(relay): State<crate::relay::RelayHandle>) -> Response {
+        match relay.counts().await {
+            Some(_) => (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                json!({ "status": "ok" }).to_string(),
+            )
+                .into_response(),
+            None => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "RELAY_STOPPED",
+                "the relay's engine has stopped",
+            )
+            .into_response(),
+        }
+    }
+    async fn relay_metrics(State(relay): State<crate::relay::RelayHandle>) -> Response {
+        use std::fmt::Write as _;
+        let Some(counts) = relay.counts().await else {
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "RELAY_STOPPED",
+                "the relay's engine has stopped",
+            )
+            .into_response();
+        };
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "# HELP isthmus_settlements Settlements at this relay by phase."
+        );
+        let _ = writeln!(text, "# TYPE isthmus_settlements gauge");
+        for (phase, count) in &counts.settlements {
+            let _ = writeln!(text, "isthmus_settlements{{phase=\"{phase}\"}} {count}");
+        }
+        let _ = writeln!(text, "# HELP isthmus_settlements_final_total Settlements that ended since start, by outcome.");
+        let _ = writeln!(text, "# TYPE isthmus_settlements_final_total counter");
+        let _ = writeln!(
+            text,
+            "isthmus_settlements_final_total{{outcome=\"SETTLED\"}} {}",
+            counts.stats.settled
+        );
+        let _ = writeln!(
+            text,
+            "isthmus_settlements_final_total{{outcome=\"ABORTED\"}} {}",
+            counts.stats.aborted
+        );
+        let _ = writeln!(
+            text,
+            "# HELP isthmus_engine_refusals_total Messages the relay's engine refused since start."
+        );
+        let _ = writeln!(text, "# TYPE isthmus_engine_refusals_total counter");
+        let _ = writeln!(
+            text,
+            "isthmus_engine_refusals_total {}",
+            counts.stats.refused
+        );
+        write_transport_metrics(&mut text, &relay.transport_counts());
+        (
+            StatusCode::OK,
+            [("content-type", "text/plain; version=0.0.4")],
+            text,
+        )
+            .into_response()
+    }
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/metrics", get(relay_metrics))
+        .with_state(relay)
 }
 
 /// The API's routes over the gateway of `market`, instructing `relay`.

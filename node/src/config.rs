@@ -81,6 +81,17 @@ pub struct RelayFile {
     /// `[limits]`.
     #[serde(default)]
     pub limits: LimitsSection,
+    /// `[metrics]`: where `/metrics` and `/healthz` are served, if anywhere.
+    #[serde(default)]
+    pub metrics: Option<MetricsSection>,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// The HTTP address (loopback by default).
+    pub listen: String,
 }
 
 /// `[relay]`.
@@ -103,6 +114,8 @@ pub struct RelaySetup {
     pub relay: RelayConfig,
     /// Where each peer serves.
     pub peers: BTreeMap<NodeId, SocketAddr>,
+    /// Where `/metrics` and `/healthz` are served.
+    pub metrics: Option<SocketAddr>,
 }
 
 struct Checker<'a> {
@@ -295,12 +308,17 @@ pub fn load_relay(path: &Path) -> Result<RelaySetup, ConfigError> {
     relay
         .check()
         .map_err(|e| checker.error("timing", e.to_string()))?;
+    let metrics = match &file.metrics {
+        Some(section) => Some(checker.addr("metrics.listen", &section.listen)?),
+        None => None,
+    };
     Ok(RelaySetup {
         listen,
         store: checker.path(&file.node.store),
         transport,
         relay,
         peers,
+        metrics,
     })
 }
 

@@ -14,7 +14,9 @@ use isthmus_store::Clock;
 use isthmus_transport::NodeContext;
 use tracing::info;
 
-use crate::host::{HostOutput, Hosted, NoLocal, RunningNode, StartError};
+use crate::host::{
+    AfterDurable, Command, HostOutput, Hosted, LocalCommands, RunningNode, StartError,
+};
 use crate::store::NodeStore;
 
 impl Hosted for Relay {
@@ -55,9 +57,68 @@ impl Hosted for Relay {
     }
 }
 
+/// What a relay holds, counted (for `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelayCounts {
+    /// Settlements by phase (`PROPOSED`, …, `SETTLED`, `ABORTED`).
+    pub settlements: BTreeMap<String, u64>,
+    /// The engine's counts since it started.
+    pub stats: isthmus_relay::RelayStats,
+}
+
+/// Questions for the relay's thread.
+pub enum RelayLocal {
+    /// Its counts.
+    Counts(tokio::sync::oneshot::Sender<RelayCounts>),
+}
+
+impl LocalCommands<Relay> for RelayLocal {
+    fn run(self, engine: &mut Relay, _: u64, _: &mut dyn Entropy) -> Option<AfterDurable> {
+        match self {
+            RelayLocal::Counts(reply) => {
+                let mut counts = RelayCounts {
+                    stats: engine.stats(),
+                    ..RelayCounts::default()
+                };
+                for settlement in engine.settlements() {
+                    *counts
+                        .settlements
+                        .entry(settlement.phase.name().to_string())
+                        .or_default() += 1;
+                }
+                let _ = reply.send(counts);
+                None
+            }
+        }
+    }
+}
+
+/// Asks the relay's thread (for `/metrics` and `/healthz`).
+#[derive(Clone)]
+pub struct RelayHandle {
+    commands: std::sync::mpsc::Sender<Command<RelayLocal>>,
+    endpoint: isthmus_transport::Endpoint,
+}
+
+impl RelayHandle {
+    /// The relay's counts, or `None` once its engine has stopped.
+    pub async fn counts(&self) -> Option<RelayCounts> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(Command::Local(RelayLocal::Counts(reply)))
+            .ok()?;
+        answer.await.ok()
+    }
+
+    /// The transport's counts.
+    pub fn transport_counts(&self) -> isthmus_transport::endpoint::TransportCounts {
+        self.endpoint.counts()
+    }
+}
+
 /// A running relay node.
 pub struct RelayNode {
-    node: RunningNode<NoLocal>,
+    node: RunningNode<RelayLocal>,
 }
 
 impl RelayNode {
@@ -88,6 +149,14 @@ impl RelayNode {
     /// Where it serves.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.node.local_addr()
+    }
+
+    /// A handle for `/metrics` and `/healthz`.
+    pub fn handle(&self) -> RelayHandle {
+        RelayHandle {
+            commands: self.node.commands(),
+            endpoint: self.node.endpoint().clone(),
+        }
     }
 
     /// Stops taking requests, lets the streams in progress finish (up to

@@ -23,7 +23,7 @@ use isthmus_transport::{Answer, Delivered, Endpoint, Handler, NetworkIdentity, R
 
 mod support;
 
-use support::{context, node_spec as spec, trades, until, RELAY};
+use support::{context, get_text, node_spec as spec, trades, until, RELAY};
 
 fn network() -> NetworkIdentity {
     NetworkIdentity::generate(
@@ -203,6 +203,23 @@ async fn instructions_match_and_a_restarted_relay_resumes_from_its_store() {
         .await;
     }
 
+    // Its /metrics counts the settlement and the transport's work.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_addr = listener.local_addr().unwrap();
+    let router = isthmus_node::api::relay_router(relay.handle());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (status, metrics) = get_text(metrics_addr, "/metrics").await;
+    assert_eq!(status, 200);
+    for line in [
+        "isthmus_settlements{phase=",
+        "isthmus_requests_total ",
+        "isthmus_refusals_total{code=\"MESSAGE_REPLAYED\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
+    let (status, _) = get_text(metrics_addr, "/healthz").await;
+    assert_eq!(status, 200);
+    server.abort();
     // Stop the relay (its store closes with it) and start it again from the
     // store alone: the settlement is still there, and the unlocked legs'
     // LockRequests come again.

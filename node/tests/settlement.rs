@@ -32,7 +32,7 @@ use isthmus_transport::NetworkIdentity;
 
 mod support;
 
-use support::{context, node_spec, trades, RELAY};
+use support::{context, get_text, node_spec, trades, RELAY};
 const SELLER_GW: &str = "gw.xnys";
 const BUYER_GW: &str = "gw.xasx";
 
@@ -145,24 +145,6 @@ async fn read_events(addr: SocketAddr, path: &str, token: &str, wanted: &str) ->
         }
     }
     panic!("no {wanted:?} in {}", String::from_utf8_lossy(&seen));
-}
-
-/// `GET path` without a token; the status and the body as text.
-async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8(response).unwrap();
-    let status = text[9..12].parse().unwrap();
-    (
-        status,
-        text.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default(),
-    )
 }
 
 /// One HTTP/1.1 request of ISM/1 JSON; the status and the body.

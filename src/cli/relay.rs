@@ -31,6 +31,7 @@ pub fn init_logging() {
 /// `isthmus relay`.
 pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
     let setup = load_relay(config)?;
+    let metrics = setup.metrics;
     if check {
         let mut out = Out::new();
         out.line(format!(
@@ -62,6 +63,13 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
             Arc::new(SystemClock),
         )
         .context("starting the relay")?;
+        if let Some(addr) = metrics {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding /metrics on {addr}"))?;
+            let router = isthmus_node::api::relay_router(node.handle());
+            tokio::spawn(async move { axum::serve(listener, router).await });
+        }
         tracing::info!(addr = %node.local_addr().map(|a| a.to_string()).unwrap_or_default(), "relay serving");
         wait_for_stop().await;
         tracing::info!("stopping: draining the streams in progress");

@@ -229,6 +229,60 @@ fn ledger(dir: &std::path::Path, index: usize, market: &str) -> NativeLedger<Dis
 }
 
 async fn start() -> Network {
+    start_with(&BTreeMap::new()).await
+}
+
+/// A UDP relay between a node and a peer that the test can cut: what
+/// goes to `front` reaches the target while `open`, and its answers come back.
+struct Proxy {
+    front: SocketAddr,
+    target: Arc<std::sync::Mutex<Option<SocketAddr>>>,
+    open: Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn proxy() -> Proxy {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let front = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let back = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let target: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();
+    let client: Arc<std::sync::Mutex<Option<SocketAddr>>> = Arc::default();
+    let open = Arc::new(AtomicBool::new(true));
+    let (f, b, t, c, o) = (
+        front.clone(),
+        back.clone(),
+        target.clone(),
+        client.clone(),
+        open.clone(),
+    );
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 65_536];
+        while let Ok((read, from)) = f.recv_from(&mut buffer).await {
+            *c.lock().unwrap() = Some(from);
+            let to = *t.lock().unwrap();
+            if let (true, Some(to)) = (o.load(Ordering::SeqCst), to) {
+                let _ = b.send_to(&buffer[..read], to).await;
+            }
+        }
+    });
+    let (f, b, c, o) = (front.clone(), back, client, open.clone());
+    tokio::spawn(async move {
+        let mut buffer = vec![0u8; 65_536];
+        while let Ok((read, _)) = b.recv_from(&mut buffer).await {
+            let to = *c.lock().unwrap();
+            if let (true, Some(to)) = (o.load(Ordering::SeqCst), to) {
+                let _ = f.send_to(&buffer[..read], to).await;
+            }
+        }
+    });
+    Proxy {
+        front: front.local_addr().unwrap(),
+        target,
+        open,
+    }
+}
+
+/// [`start`], the relay reaching some peers at other addresses.
+async fn start_with(relay_reaches: &BTreeMap<NodeId, SocketAddr>) -> Network {
     let dir = tempfile::tempdir().unwrap();
     let net = NetworkIdentity::generate(
         &Text::parse("settlement-test").unwrap(),
@@ -266,7 +320,10 @@ async fn start() -> Network {
             timing: timing(),
             settlement_prefix: "S".into(),
         },
-        peers_of(RELAY),
+        peers_of(RELAY)
+            .into_iter()
+            .map(|(n, a)| (n.clone(), relay_reaches.get(&n).copied().unwrap_or(a)))
+            .collect(),
         Box::new(KvNodeStore::<_, isthmus_relay::Record>::new(kv("relay"))),
         Arc::new(SystemClock),
     )
@@ -336,11 +393,11 @@ async fn units(handle: &GatewayHandle, index: usize, account: &str) -> i128 {
         .sum()
 }
 
-async fn totals(network: &Network) -> [i128; 2] {
+async fn totals(seller: &GatewayHandle, buyer: &GatewayHandle) -> [i128; 2] {
     let mut totals = [0i128; 2];
-    for (index, handle) in [(0, network.seller.handle()), (1, network.buyer.handle())] {
+    for (index, handle) in [(0, seller), (1, buyer)] {
         for (account, _) in initial(index) {
-            totals[index] += units(&handle, index, &account).await;
+            totals[index] += units(handle, index, &account).await;
         }
     }
     totals
@@ -357,7 +414,7 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
     let network = start().await;
     let seller = network.seller.handle();
     let buyer = network.buyer.handle();
-    let before = totals(&network).await;
+    let before = totals(&network.seller.handle(), &network.buyer.handle()).await;
     let against = trades(TradeKind::AgainstPayment, 3);
     let free = trades(TradeKind::FreeOfPayment, 1);
     let short = trades(TradeKind::Insufficient, 1);
@@ -488,7 +545,7 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
         );
     }
     assert_eq!(
-        totals(&network).await,
+        totals(&network.seller.handle(), &network.buyer.handle()).await,
         before,
         "conservation on both ledgers"
     );
@@ -667,6 +724,94 @@ async fn participants_see_and_move_only_their_own_accounts() {
     let (status, _) = http(api, "GET", &path, Some(&token("seller", seller)), None).await;
     assert_eq!(status, 200);
     network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}
+
+/// Issue 11 step 2 and ISM-1 §12.7 over QUIC: the relay reveals p for the
+/// cash leg, then can no longer reach the securities gateway and is gone for
+/// good; the cash gateway hands p to the securities gateway itself, which
+/// claims its leg: both legs claimed without the relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_reaches_the_other_leg_when_the_relay_is_gone_for_good() {
+    use std::sync::atomic::Ordering;
+    let cut = proxy().await;
+    let mut reaches = BTreeMap::new();
+    reaches.insert(id(SELLER_GW), cut.front);
+    let network = start_with(&reaches).await;
+    *cut.target.lock().unwrap() = Some(network.seller.local_addr().unwrap());
+    let seller = network.seller.handle();
+    let buyer = network.buyer.handle();
+    let before = totals(&network.seller.handle(), &network.buyer.handle()).await;
+    let trade = &trades(TradeKind::AgainstPayment, 1)[0];
+    let seller_cash = workload::seller_cash(trade.seller);
+    let buyer_safe = workload::buyer_safe(trade.buyer);
+    let cash_before = units(&buyer, 1, &seller_cash).await;
+    let safe_before = units(&seller, 0, &buyer_safe).await;
+    seller
+        .submit(trade.deliver.clone(), id(RELAY))
+        .await
+        .unwrap();
+    buyer
+        .submit(trade.receive.clone().unwrap(), id(RELAY))
+        .await
+        .unwrap();
+    // The securities leg locked (its receipt goes to the relay directly):
+    // from now on the relay cannot reach the securities gateway. The relay
+    // still needs the cash leg's lock and receipt, and the cash claim and its
+    // receipt, before it would send the securities gateway its ClaimRequest,
+    // so the cut comes first (were it late, the test would pass by the
+    // relay's path and prove less; it cannot pass wrongly).
+    let seller_safe = workload::seller_safe(trade.seller);
+    let locked = |handle: GatewayHandle, index: usize, account: String| async move {
+        let asset = asset_of(index);
+        handle
+            .holdings(&parse_account(&account).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .filter(|(a, _)| a == &asset)
+            .map(|(_, h)| h.locked)
+            .sum::<u64>()
+    };
+    for _ in 0..10_000 {
+        if locked(seller.clone(), 0, seller_safe.clone()).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    cut.open.store(false, Ordering::SeqCst);
+    // The cash leg is claimed (the relay revealed p to its gateway) ...
+    for _ in 0..1_500 {
+        if units(&buyer, 1, &seller_cash).await > cash_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        units(&buyer, 1, &seller_cash).await > cash_before,
+        "the cash leg was never claimed"
+    );
+    // ... and the relay is gone for good.
+    network.relay.shutdown(Duration::from_millis(100)).await;
+    let shares = i128::from(trade.shares) * 1_000_000;
+    for _ in 0..1_500 {
+        if units(&seller, 0, &buyer_safe).await == safe_before + shares {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        units(&seller, 0, &buyer_safe).await,
+        safe_before + shares,
+        "the securities leg was not claimed without the relay"
+    );
+    assert_eq!(
+        totals(&network.seller.handle(), &network.buyer.handle()).await,
+        before,
+        "conservation on both ledgers"
+    );
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;
 }

@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use isthmus_sim::workload::{self, Trade, TradeKind};
@@ -89,6 +91,10 @@ struct Net {
     relay: SocketAddr,
     gateways: [SocketAddr; 2],
     apis: [SocketAddr; 2],
+    /// Where the relay serves /metrics.
+    relay_metrics: SocketAddr,
+    /// Where the relay reaches each gateway (a proxy, or the gateway itself).
+    relay_reaches: [SocketAddr; 2],
 }
 
 const IDS: [&str; 2] = ["gw.xnys", "gw.xasx"];
@@ -100,10 +106,11 @@ impl Net {
 
     fn write(&self) {
         let relay = format!(
-            "{}[relay]\nsettlement_prefix = \"S\"\n{TIMING}[peers]\n\"gw.xnys\" = \"{}\"\n\"gw.xasx\" = \"{}\"\n",
+            "{}[relay]\nsettlement_prefix = \"S\"\n{TIMING}[peers]\n\"gw.xnys\" = \"{}\"\n\"gw.xasx\" = \"{}\"\n[metrics]\nlisten = \"{}\"\n",
             node_section("relay.one", self.relay),
-            self.gateways[0],
-            self.gateways[1]
+            self.relay_reaches[0],
+            self.relay_reaches[1],
+            self.relay_metrics
         );
         std::fs::write(self.config("relay.one"), relay).unwrap();
         for (index, id) in IDS.iter().enumerate() {
@@ -249,8 +256,9 @@ fn terminate(child: &mut Child) -> Option<i32> {
     child.wait().unwrap().code()
 }
 
-#[test]
-fn processes_settle_atomically_through_a_gateway_killed_mid_settlement() {
+/// A network of three processes with its keys and configuration files;
+/// `relay_reaches` overrides where the relay sends to each gateway.
+fn network(relay_reaches: [Option<SocketAddr>; 2]) -> Net {
     let dir = tempfile::tempdir().unwrap();
     let keys = Command::new(env!("CARGO_BIN_EXE_isthmus"))
         .args([
@@ -270,99 +278,311 @@ fn processes_settle_atomically_through_a_gateway_killed_mid_settlement() {
         "{}",
         String::from_utf8_lossy(&keys.stderr)
     );
+    let gateways = [udp(), udp()];
     let net = Net {
         dir,
         relay: udp(),
-        gateways: [udp(), udp()],
+        gateways,
         apis: [tcp(), tcp()],
+        relay_metrics: tcp(),
+        relay_reaches: [
+            relay_reaches[0].unwrap_or(gateways[0]),
+            relay_reaches[1].unwrap_or(gateways[1]),
+        ],
     };
     net.write();
-    let mut relay = net.start("relay", "relay.one");
-    let mut gateways = [net.start("gateway", IDS[0]), net.start("gateway", IDS[1])];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    net
+}
+
+type Holdings = BTreeMap<(usize, String), i128>;
+
+/// Opens and funds every account through the operator API; the holdings.
+async fn fund(net: &Net) -> Holdings {
+    for (n, (index, account, units_wanted)) in initial_holdings().into_iter().enumerate() {
+        let api = net.apis[index];
+        let body = format!("{{\"key\": \"open-{n}\", \"account\": \"{account}\"}}");
+        let (status, answer) = call(api, "POST", "/v1/operator/accounts", OPERATOR, &body).await;
+        assert_eq!(status, 200, "{answer}");
+        if units_wanted > 0 {
+            let asset = if index == 0 {
+                workload::ISIN
+            } else {
+                workload::CURRENCY
+            };
+            let amount = asset_of(index).format_units(units_wanted as u64);
+            let body = format!("{{\"key\": \"issue-{n}\", \"account\": \"{account}\", \"asset\": \"{asset}\", \"amount\": \"{amount}\"}}");
+            let (status, answer) = call(api, "POST", "/v1/operator/issue", OPERATOR, &body).await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    }
+    let mut before = Holdings::new();
+    for (index, account, _) in initial_holdings() {
+        let held = units(net.apis[index], &token_of(&account), index, &account).await;
+        before.insert((index, account), held);
+    }
+    before
+}
+
+/// Each participant instructs through its gateway's API.
+async fn instruct(net: &Net, trades: &[Trade]) {
+    for trade in trades {
+        let seller = format!("seller-{}", trade.seller.unwrap());
+        let (status, answer) = call(
+            net.apis[0],
+            "POST",
+            "/v1/instructions",
+            &seller,
+            &trade.deliver.to_json().to_string(),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+        let buyer = format!("buyer-{}", trade.buyer);
+        let receive = trade.receive.as_ref().unwrap().to_json().to_string();
+        let (status, answer) =
+            call(net.apis[1], "POST", "/v1/instructions", &buyer, &receive).await;
+        assert_eq!(status, 202, "{answer}");
+    }
+}
+
+/// Every trade confirmed on both sides, each account where the trades put
+/// it, and each ledger's total unchanged.
+async fn settled(net: &Net, trades: &[Trade], before: &Holdings) {
+    let mut expected = before.clone();
+    for trade in trades {
+        for (index, id, token) in [
+            (
+                0,
+                &trade.deliver.instruction_id,
+                format!("seller-{}", trade.seller.unwrap()),
+            ),
+            (
+                1,
+                &trade.receive.as_ref().unwrap().instruction_id,
+                format!("buyer-{}", trade.buyer),
+            ),
+        ] {
+            let path = format!("/v1/instructions/{id}");
+            let mut confirmed = false;
+            for _ in 0..1_200 {
+                let (status, view) = call(net.apis[index], "GET", &path, &token, "").await;
+                assert_eq!(status, 200, "{path}: {view}");
+                if view["final"] == serde_json::Value::Bool(true) {
+                    confirmed = view["notices"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|n| n["kind"] == "SettlementConfirmation");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert!(confirmed, "{path} was not confirmed");
+        }
+        let shares = i128::from(trade.shares) * 1_000_000;
+        *expected
+            .get_mut(&(0, workload::seller_safe(trade.seller)))
+            .unwrap() -= shares;
+        *expected
+            .get_mut(&(0, workload::buyer_safe(trade.buyer)))
+            .unwrap() += shares;
+        if trade.kind == TradeKind::AgainstPayment {
+            let cents = i128::from(trade.cents);
+            *expected
+                .get_mut(&(1, workload::buyer_cash(trade.buyer)))
+                .unwrap() -= cents;
+            *expected
+                .get_mut(&(1, workload::seller_cash(trade.seller)))
+                .unwrap() += cents;
+        }
+    }
+    let mut totals = [[0i128; 2]; 2];
+    for ((index, account), wanted) in &expected {
+        let held = units(net.apis[*index], &token_of(account), *index, account).await;
+        assert_eq!(held, *wanted, "{account} on ledger {index}");
+        totals[*index][0] += before[&(*index, account.clone())];
+        totals[*index][1] += held;
+    }
+    for (index, [start, end]) in totals.iter().enumerate() {
+        assert_eq!(start, end, "conservation on ledger {index}");
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    runtime.block_on(async {
-        // Fund both ledgers through the operator API.
-        for (n, (index, account, units_wanted)) in initial_holdings().into_iter().enumerate() {
-            let api = net.apis[index];
-            let body = format!("{{\"key\": \"open-{n}\", \"account\": \"{account}\"}}");
-            let (status, answer) = call(api, "POST", "/v1/operator/accounts", OPERATOR, &body).await;
-            assert_eq!(status, 200, "{answer}");
-            if units_wanted > 0 {
-                let asset = if index == 0 { workload::ISIN } else { workload::CURRENCY };
-                let amount = asset_of(index).format_units(units_wanted as u64);
-                let body = format!("{{\"key\": \"issue-{n}\", \"account\": \"{account}\", \"asset\": \"{asset}\", \"amount\": \"{amount}\"}}");
-                let (status, answer) = call(api, "POST", "/v1/operator/issue", OPERATOR, &body).await;
-                assert_eq!(status, 200, "{answer}");
-            }
-        }
+        .unwrap()
+}
+
+#[test]
+fn processes_settle_atomically_through_a_gateway_killed_mid_settlement() {
+    let net = network([None, None]);
+    let mut relay = net.start("relay", "relay.one");
+    let mut gateways = [net.start("gateway", IDS[0]), net.start("gateway", IDS[1])];
+    runtime().block_on(async {
+        let before = fund(&net).await;
         // A participant's token does not open operator endpoints.
-        let (status, answer) = call(net.apis[0], "POST", "/v1/operator/accounts", "seller-0", "{\"key\": \"x\", \"account\": \"SELAUS33/NEW\"}").await;
-        assert_eq!((status, answer["reason_code"].as_str()), (403, Some("OPERATOR_ONLY")));
-        let mut before: BTreeMap<(usize, String), i128> = BTreeMap::new();
-        for (index, account, _) in initial_holdings() {
-            let held = units(net.apis[index], &token_of(&account), index, &account).await;
-            before.insert((index, account), held);
-        }
+        let (status, answer) = call(
+            net.apis[0],
+            "POST",
+            "/v1/operator/accounts",
+            "seller-0",
+            "{\"key\": \"x\", \"account\": \"SELAUS33/NEW\"}",
+        )
+        .await;
+        assert_eq!(
+            (status, answer["reason_code"].as_str()),
+            (403, Some("OPERATOR_ONLY"))
+        );
         let trades = trades();
-        for trade in &trades {
-            let seller = format!("seller-{}", trade.seller.unwrap());
-            let (status, answer) = call(net.apis[0], "POST", "/v1/instructions", &seller, &trade.deliver.to_json().to_string()).await;
-            assert_eq!(status, 202, "{answer}");
-            let buyer = format!("buyer-{}", trade.buyer);
-            let receive = trade.receive.as_ref().unwrap().to_json().to_string();
-            let (status, answer) = call(net.apis[1], "POST", "/v1/instructions", &buyer, &receive).await;
-            assert_eq!(status, 202, "{answer}");
-        }
+        instruct(&net, &trades).await;
         // Mid-settlement: the cash gateway dies without warning, and comes back.
         kill(&mut gateways[1]);
         gateways[1] = net.start("gateway", IDS[1]);
-        let mut expected = before.clone();
-        for trade in &trades {
-            for (index, id, token) in [
-                (0, &trade.deliver.instruction_id, format!("seller-{}", trade.seller.unwrap())),
-                (1, &trade.receive.as_ref().unwrap().instruction_id, format!("buyer-{}", trade.buyer)),
-            ] {
-                let path = format!("/v1/instructions/{id}");
-                let mut confirmed = false;
-                for _ in 0..1_200 {
-                    let (status, view) = call(net.apis[index], "GET", &path, &token, "").await;
-                    assert_eq!(status, 200, "{path}: {view}");
-                    if view["final"] == serde_json::Value::Bool(true) {
-                        confirmed = view["notices"].as_array().unwrap().iter().any(|n| n["kind"] == "SettlementConfirmation");
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                assert!(confirmed, "{path} was not confirmed");
-            }
-            let shares = i128::from(trade.shares) * 1_000_000;
-            *expected.get_mut(&(0, workload::seller_safe(trade.seller))).unwrap() -= shares;
-            *expected.get_mut(&(0, workload::buyer_safe(trade.buyer))).unwrap() += shares;
-            if trade.kind == TradeKind::AgainstPayment {
-                let cents = i128::from(trade.cents);
-                *expected.get_mut(&(1, workload::buyer_cash(trade.buyer))).unwrap() -= cents;
-                *expected.get_mut(&(1, workload::seller_cash(trade.seller))).unwrap() += cents;
-            }
-        }
-        // Both legs of every trade claimed: each account where the trades put
-        // it, and each ledger's total unchanged.
-        let mut totals = [[0i128; 2]; 2];
-        for ((index, account), wanted) in &expected {
-            let held = units(net.apis[*index], &token_of(account), *index, account).await;
-            assert_eq!(held, *wanted, "{account} on ledger {index}");
-            totals[*index][0] += before[&(*index, account.clone())];
-            totals[*index][1] += held;
-        }
-        for (index, [start, end]) in totals.iter().enumerate() {
-            assert_eq!(start, end, "conservation on ledger {index}");
-        }
+        settled(&net, &trades, &before).await;
     });
     for child in gateways.iter_mut().chain(std::iter::once(&mut relay)) {
         assert_eq!(terminate(child), Some(0), "a node exits 0 on SIGTERM");
     }
-    let _ = Path::new("");
+}
+
+/// A UDP relay the test can cut: datagrams to `front` reach `target` and
+/// back while `open`.
+struct Proxy {
+    front: SocketAddr,
+    target: Arc<Mutex<Option<SocketAddr>>>,
+    open: Arc<AtomicBool>,
+}
+
+fn proxy() -> Proxy {
+    let front = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let back = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let target: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
+    let client: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
+    let open = Arc::new(AtomicBool::new(true));
+    let (f, b, t, c, o) = (
+        front.clone(),
+        back.clone(),
+        target.clone(),
+        client.clone(),
+        open.clone(),
+    );
+    std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 65_536];
+        while let Ok((read, from)) = f.recv_from(&mut buffer) {
+            *c.lock().unwrap() = Some(from);
+            let to = *t.lock().unwrap();
+            if let (true, Some(to)) = (o.load(Ordering::SeqCst), to) {
+                let _ = b.send_to(&buffer[..read], to);
+            }
+        }
+    });
+    let (f, c, o) = (front.clone(), client, open.clone());
+    std::thread::spawn(move || {
+        let mut buffer = vec![0u8; 65_536];
+        while let Ok((read, _)) = back.recv_from(&mut buffer) {
+            let to = *c.lock().unwrap();
+            if let (true, Some(to)) = (o.load(Ordering::SeqCst), to) {
+                let _ = f.send_to(&buffer[..read], to);
+            }
+        }
+    });
+    Proxy {
+        front: front.local_addr().unwrap(),
+        target,
+        open,
+    }
+}
+
+/// The relay's count of settlements in `phase`, from its /metrics.
+async fn relay_phase(net: &Net, phase: &str) -> u64 {
+    let Some((status, _)) = http(net.relay_metrics, "GET", "/healthz", "", "").await else {
+        return 0;
+    };
+    if status != 200 {
+        return 0;
+    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(net.relay_metrics).await else {
+        return 0;
+    };
+    let _ = stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+        .await;
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text).await;
+    let prefix = format!("isthmus_settlements{{phase=\"{phase}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The relay killed with SIGKILL once it has recorded REVEALING and before
+/// any claim went out (its way to the cash gateway, which is claimed first,
+/// is cut), then restarted: it resumes revealing and every trade settles.
+#[test]
+fn a_relay_killed_after_recording_revealing_completes_after_restart() {
+    let cut = proxy();
+    let net = network([None, Some(cut.front)]);
+    *cut.target.lock().unwrap() = Some(net.gateways[1]);
+    let mut relay = net.start("relay", "relay.one");
+    let mut gateways = [net.start("gateway", IDS[0]), net.start("gateway", IDS[1])];
+    runtime().block_on(async {
+        let before = fund(&net).await;
+        let trades: Vec<Trade> = trades()
+            .into_iter()
+            .filter(|t| t.kind == TradeKind::AgainstPayment)
+            .take(1)
+            .collect();
+        instruct(&net, &trades).await;
+        // The cash gateway's LockRequest must have gone through before the
+        // cut: wait for the cash lock, cut, then for the relay to reveal.
+        let buyer_cash = workload::buyer_cash(trades[0].buyer);
+        let token = format!("buyer-{}", trades[0].buyer);
+        let path = format!("/v1/accounts/{}/holdings", buyer_cash.replace('/', "%2F"));
+        for _ in 0..2_000 {
+            let (_, rows) = call(net.apis[1], "GET", &path, &token, "").await;
+            let locked = rows["holdings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r["locked_units"] != "0");
+            if locked {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        cut.open.store(false, Ordering::SeqCst);
+        let mut revealing = false;
+        for _ in 0..2_000 {
+            if relay_phase(&net, "REVEALING").await == 1 {
+                revealing = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(revealing, "the relay never recorded REVEALING");
+        // No leg is claimed yet: the kill comes between REVEALING and any claim.
+        let trade = &trades[0];
+        let buyer_safe = workload::buyer_safe(trade.buyer);
+        let seller_cash = workload::seller_cash(trade.seller);
+        assert_eq!(
+            units(net.apis[0], &token, 0, &buyer_safe).await,
+            before[&(0, buyer_safe.clone())]
+        );
+        let seller_token = format!("seller-{}", trade.seller.unwrap());
+        assert_eq!(
+            units(net.apis[1], &seller_token, 1, &seller_cash).await,
+            before[&(1, seller_cash.clone())]
+        );
+        kill(&mut relay);
+        cut.open.store(true, Ordering::SeqCst);
+        relay = net.start("relay", "relay.one");
+        settled(&net, &trades, &before).await;
+    });
+    for child in gateways.iter_mut().chain(std::iter::once(&mut relay)) {
+        assert_eq!(terminate(child), Some(0), "a node exits 0 on SIGTERM");
+    }
 }

@@ -233,6 +233,39 @@ fn an_acknowledged_instruction_survives_sigkill_and_sigterm_exits_cleanly() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(acknowledged, "the relay never acknowledged the instruction");
+        // Hostile input to the process: a message signed with another
+        // member's key, and one altered after signing, are refused with their
+        // codes, and the relay goes on serving.
+        let forged = {
+            let mut m = signed(
+                &net,
+                "gw.xnys",
+                Body::SettlementInstruction(trade.deliver.clone()),
+            );
+            m.signature = None;
+            let other = isthmus_spec::sign::SigningKey::from_pem(
+                &std::fs::read_to_string(net.join("nodes/gw.xasx/signing.key")).unwrap(),
+            )
+            .unwrap();
+            m.sign(&other)
+        };
+        let mut altered = signed(
+            &net,
+            "gw.xnys",
+            Body::SettlementInstruction(trade.deliver.clone()),
+        );
+        altered.created_at = Timestamp::from_unix_millis(1_800_000_000_000).unwrap();
+        for (message, code) in [(forged, "KEY_UNKNOWN"), (altered, "SIGNATURE_INVALID")] {
+            match seller.request(addr, &message).await.unwrap() {
+                Delivered::Answer(checked) => match &checked.message.body {
+                    Body::Error(error) => assert_eq!(error.code.as_str(), code),
+                    other => panic!("expected {code}, got {:?}", other.kind()),
+                },
+                Delivered::Acknowledged => {
+                    panic!("a message that should be refused with {code} was taken")
+                }
+            }
+        }
         // Acknowledged means durable: SIGKILL now, restart, and the relay
         // still has the instruction to match.
         relay.kill().unwrap();

@@ -416,7 +416,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[test]
-fn processes_settle_atomically_through_a_gateway_killed_mid_settlement() {
+fn processes_settle_atomically_through_each_gateway_killed_mid_settlement() {
     let net = network([None, None]);
     let mut relay = net.start("relay", "relay.one");
     let mut gateways = [net.start("gateway", IDS[0]), net.start("gateway", IDS[1])];
@@ -437,9 +437,12 @@ fn processes_settle_atomically_through_a_gateway_killed_mid_settlement() {
         );
         let trades = trades();
         instruct(&net, &trades).await;
-        // Mid-settlement: the cash gateway dies without warning, and comes back.
+        // Mid-settlement: the cash gateway dies without warning and comes
+        // back, then the securities gateway.
         kill(&mut gateways[1]);
         gateways[1] = net.start("gateway", IDS[1]);
+        kill(&mut gateways[0]);
+        gateways[0] = net.start("gateway", IDS[0]);
         settled(&net, &trades, &before).await;
     });
     for child in gateways.iter_mut().chain(std::iter::once(&mut relay)) {

@@ -242,23 +242,30 @@ async fn an_observer_may_send_only_errors() {
     p.still_serves().await;
 }
 
-/// Raw streams: what a hostile or broken client can put on the wire.
-async fn raw_request(p: &Pair, client_id: &str, bytes: &[u8]) -> Vec<u8> {
-    let tls = tls_of(
-        &p.net.identity,
-        &p.net.identity.ca_certificate_pem,
-        client_id,
-    );
-    let pin = p
-        .net
+/// The relay's certificate pin.
+fn relay_pin(p: &Pair) -> isthmus_spec::ids::Hex32 {
+    p.net
         .membership
         .member(&NodeId::parse("relay.one").unwrap())
         .unwrap()
         .certificate_sha256
-        .clone();
-    let config = tls.client_config(&pin, &Limits::default()).unwrap();
+        .clone()
+}
+
+/// A bare quinn client presenting `id`'s certificate, pinning the relay.
+fn raw_client(p: &Pair, id: &str) -> quinn::Endpoint {
+    let tls = tls_of(&p.net.identity, &p.net.identity.ca_certificate_pem, id);
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(config);
+    endpoint.set_default_client_config(
+        tls.client_config(&relay_pin(p), &Limits::default())
+            .unwrap(),
+    );
+    endpoint
+}
+
+/// Raw streams: what a hostile or broken client can put on the wire.
+async fn raw_request(p: &Pair, client_id: &str, bytes: &[u8]) -> Vec<u8> {
+    let endpoint = raw_client(p, client_id);
     let connection = endpoint
         .connect(p.addr, "relay.one")
         .unwrap()
@@ -448,20 +455,7 @@ async fn a_server_of_another_ca_or_pin_is_refused_by_the_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_of_no_member_is_closed_unread() {
     let p = pair("gw.xnys");
-    let tls = tls_of(
-        &p.net.identity,
-        &p.net.identity.ca_certificate_pem,
-        "stranger.one",
-    );
-    let pin = p
-        .net
-        .membership
-        .member(&NodeId::parse("relay.one").unwrap())
-        .unwrap()
-        .certificate_sha256
-        .clone();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(tls.client_config(&pin, &Limits::default()).unwrap());
+    let endpoint = raw_client(&p, "stranger.one");
     let connection = endpoint
         .connect(p.addr, "relay.one")
         .unwrap()
@@ -517,20 +511,7 @@ async fn a_client_without_alpn_ism1_fails_the_handshake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unidirectional_stream_is_stopped() {
     let p = pair("gw.xnys");
-    let tls = tls_of(
-        &p.net.identity,
-        &p.net.identity.ca_certificate_pem,
-        "gw.xnys",
-    );
-    let pin = p
-        .net
-        .membership
-        .member(&NodeId::parse("relay.one").unwrap())
-        .unwrap()
-        .certificate_sha256
-        .clone();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(tls.client_config(&pin, &Limits::default()).unwrap());
+    let endpoint = raw_client(&p, "gw.xnys");
     let connection = endpoint
         .connect(p.addr, "relay.one")
         .unwrap()
@@ -546,20 +527,7 @@ async fn a_unidirectional_stream_is_stopped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_connections_does_not_stop_the_node() {
     let p = pair("gw.xnys");
-    let tls = tls_of(
-        &p.net.identity,
-        &p.net.identity.ca_certificate_pem,
-        "gw.xnys",
-    );
-    let pin = p
-        .net
-        .membership
-        .member(&NodeId::parse("relay.one").unwrap())
-        .unwrap()
-        .certificate_sha256
-        .clone();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(tls.client_config(&pin, &Limits::default()).unwrap());
+    let endpoint = raw_client(&p, "gw.xnys");
     let mut kept = Vec::new();
     for _ in 0..12 {
         kept.push(

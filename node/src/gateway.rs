@@ -358,7 +358,7 @@ pub struct GatewayStats {
 #[derive(Clone)]
 pub struct GatewayHandle {
     commands: mpsc::Sender<Command<Local>>,
-    endpoint: isthmus_transport::Endpoint,
+    counts: isthmus_transport::endpoint::CountsHandle,
 }
 
 /// The gateway's thread is gone.
@@ -436,7 +436,7 @@ impl GatewayHandle {
 
     /// The transport's counts.
     pub fn transport_counts(&self) -> isthmus_transport::endpoint::TransportCounts {
-        self.endpoint.counts()
+        self.counts.get()
     }
 
     /// An account's holdings on this market's ledger.
@@ -495,7 +495,7 @@ impl GatewayNode {
     pub fn handle(&self) -> GatewayHandle {
         GatewayHandle {
             commands: self.node.commands(),
-            endpoint: self.node.endpoint().clone(),
+            counts: self.node.endpoint().counts_handle(),
         }
     }
 

@@ -97,7 +97,7 @@ impl LocalCommands<Relay> for RelayLocal {
 #[derive(Clone)]
 pub struct RelayHandle {
     commands: std::sync::mpsc::Sender<Command<RelayLocal>>,
-    endpoint: isthmus_transport::Endpoint,
+    counts: isthmus_transport::endpoint::CountsHandle,
 }
 
 impl RelayHandle {
@@ -112,7 +112,7 @@ impl RelayHandle {
 
     /// The transport's counts.
     pub fn transport_counts(&self) -> isthmus_transport::endpoint::TransportCounts {
-        self.endpoint.counts()
+        self.counts.get()
     }
 }
 
@@ -155,7 +155,7 @@ impl RelayNode {
     pub fn handle(&self) -> RelayHandle {
         RelayHandle {
             commands: self.node.commands(),
-            endpoint: self.node.endpoint().clone(),
+            counts: self.node.endpoint().counts_handle(),
         }
     }
 

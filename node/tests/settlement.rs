@@ -62,6 +62,8 @@ fn id(text: &str) -> NodeId {
 
 struct Network {
     _dir: tempfile::TempDir,
+    /// What it takes to start a gateway again.
+    setup: Setup,
     relay: RelayNode,
     seller: GatewayNode,
     buyer: GatewayNode,
@@ -232,6 +234,59 @@ async fn start() -> Network {
     start_with(&BTreeMap::new()).await
 }
 
+/// The fixed parts of a test network.
+struct Setup {
+    dir: std::path::PathBuf,
+    net: NetworkIdentity,
+    addrs: BTreeMap<NodeId, SocketAddr>,
+    gateways: BTreeMap<Mic, NodeId>,
+    timing: Timing,
+    /// Where each gateway reaches the relay (a proxy, or the relay itself).
+    gateway_reaches_relay: BTreeMap<NodeId, SocketAddr>,
+}
+
+impl Setup {
+    /// Starts (or starts again, from its store and ledger) the gateway `own`.
+    fn gateway(&self, own: &str, market: &str, index: usize) -> GatewayNode {
+        let peers = self
+            .addrs
+            .iter()
+            .filter(|(n, _)| n.as_str() != own)
+            .map(|(n, a)| {
+                let a = match n.as_str() {
+                    RELAY => self
+                        .gateway_reaches_relay
+                        .get(&id(own))
+                        .copied()
+                        .unwrap_or(*a),
+                    _ => *a,
+                };
+                (n.clone(), a)
+            })
+            .collect();
+        // Funding again is a no-op: the same idempotency keys (ISM-1 §9.3).
+        let ledger = ledger(&self.dir.join(format!("ledger-{own}")), index, market);
+        GatewayNode::start(
+            self.addrs[&id(own)],
+            context(&self.net, own),
+            GatewayConfig {
+                node: id(own),
+                market: Mic::parse(market).unwrap(),
+                relays: vec![id(RELAY)],
+                gateways: self.gateways.clone(),
+                timing: self.timing,
+            },
+            Box::new(ledger),
+            peers,
+            Box::new(KvNodeStore::<_, isthmus_gateway::Record>::new(
+                SledStore::open(&self.dir.join(own)).unwrap(),
+            )),
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    }
+}
+
 /// A UDP relay between a node and a peer that the test can cut: what
 /// goes to `front` reaches the target while `open`, and its answers come back.
 struct Proxy {
@@ -283,6 +338,21 @@ async fn proxy() -> Proxy {
 
 /// [`start`], the relay reaching some peers at other addresses.
 async fn start_with(relay_reaches: &BTreeMap<NodeId, SocketAddr>) -> Network {
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    start_full(addrs, relay_reaches, &BTreeMap::new(), timing()).await
+}
+
+/// [`start_with`] with chosen addresses, gateways reaching the relay at
+/// other addresses, and a timing.
+async fn start_full(
+    addrs: BTreeMap<NodeId, SocketAddr>,
+    relay_reaches: &BTreeMap<NodeId, SocketAddr>,
+    gateway_reaches_relay: &BTreeMap<NodeId, SocketAddr>,
+    timing: Timing,
+) -> Network {
     let dir = tempfile::tempdir().unwrap();
     let net = NetworkIdentity::generate(
         &Text::parse("settlement-test").unwrap(),
@@ -293,10 +363,6 @@ async fn start_with(relay_reaches: &BTreeMap<NodeId, SocketAddr>) -> Network {
         ],
     )
     .unwrap();
-    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
-        .into_iter()
-        .map(|n| (id(n), free_port()))
-        .collect();
     let mut gateways = BTreeMap::new();
     gateways.insert(
         Mic::parse(workload::SECURITIES_MARKET).unwrap(),
@@ -317,7 +383,7 @@ async fn start_with(relay_reaches: &BTreeMap<NodeId, SocketAddr>) -> Network {
         RelayConfig {
             node: id(RELAY),
             gateways: gateways.clone(),
-            timing: timing(),
+            timing,
             settlement_prefix: "S".into(),
         },
         peers_of(RELAY)
@@ -328,34 +394,22 @@ async fn start_with(relay_reaches: &BTreeMap<NodeId, SocketAddr>) -> Network {
         Arc::new(SystemClock),
     )
     .unwrap();
-    let gateway = |own: &str, market: &str, index: usize| {
-        GatewayNode::start(
-            addrs[&id(own)],
-            context(&net, own),
-            GatewayConfig {
-                node: id(own),
-                market: Mic::parse(market).unwrap(),
-                relays: vec![id(RELAY)],
-                gateways: gateways.clone(),
-                timing: timing(),
-            },
-            Box::new(ledger(
-                &dir.path().join(format!("ledger-{own}")),
-                index,
-                market,
-            )),
-            peers_of(own),
-            Box::new(KvNodeStore::<_, isthmus_gateway::Record>::new(kv(own))),
-            Arc::new(SystemClock),
-        )
-        .unwrap()
+    let setup = Setup {
+        dir: dir.path().to_path_buf(),
+        net,
+        addrs,
+        gateways,
+        timing,
+        gateway_reaches_relay: gateway_reaches_relay.clone(),
     };
+    let gateway = |own: &str, market: &str, index: usize| setup.gateway(own, market, index);
     let seller = gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
     let buyer = gateway(BUYER_GW, workload::CASH_MARKET, 1);
     let seller_api = serve_api(&seller, Mic::parse(workload::SECURITIES_MARKET).unwrap()).await;
     let buyer_api = serve_api(&buyer, Mic::parse(workload::CASH_MARKET).unwrap()).await;
     Network {
         _dir: dir,
+        setup,
         relay,
         seller,
         buyer,
@@ -814,4 +868,150 @@ async fn the_secret_reaches_the_other_leg_when_the_relay_is_gone_for_good() {
     );
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;
+}
+
+/// A gateway that locks and then stops (its LockReceipt never reaches the
+/// relay): the relay aborts at the lock deadline, the other leg is refunded
+/// after its expiry, and the stopped gateway, once back, refunds its own:
+/// both refunded, nothing moved (issue 12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_stopped_after_locking_leaves_both_legs_refunded() {
+    use std::sync::atomic::Ordering;
+    // Short deadlines (ISM-1 §12.1 item 2 still holds): L 1 s, T1 2.1 s, T2 3.2 s.
+    let short = Timing {
+        claim_window_ms: 1_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 5_000,
+        lock_window_ms: 1_000,
+        reveal_margin_ms: 1_100,
+        cash_expiry_ms: 2_100,
+        securities_expiry_ms: 3_200,
+        retransmit_ms: 100,
+    };
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    let cut = proxy().await;
+    *cut.target.lock().unwrap() = Some(addrs[&id(RELAY)]);
+    let mut reaches = BTreeMap::new();
+    reaches.insert(id(SELLER_GW), cut.front);
+    let mut network = start_full(addrs, &BTreeMap::new(), &reaches, short).await;
+    let seller = network.seller.handle();
+    let buyer = network.buyer.handle();
+    let before = totals(&seller, &buyer).await;
+    let trade = &trades(TradeKind::AgainstPayment, 1)[0];
+    seller
+        .submit(trade.deliver.clone(), id(RELAY))
+        .await
+        .unwrap();
+    // The relay has the seller's instruction (its status came back): from
+    // now on nothing the seller's gateway sends reaches the relay.
+    for _ in 0..2_000 {
+        let status = seller
+            .instruction(&trade.deliver.instruction_id)
+            .await
+            .unwrap()
+            .and_then(|v| v.status);
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    cut.open.store(false, Ordering::SeqCst);
+    buyer
+        .submit(trade.receive.clone().unwrap(), id(RELAY))
+        .await
+        .unwrap();
+    // The seller's gateway locks (the relay's LockRequest reaches it), then stops.
+    let seller_safe = workload::seller_safe(trade.seller);
+    let locked = |handle: GatewayHandle, index: usize, account: String| async move {
+        let asset = asset_of(index);
+        handle
+            .holdings(&parse_account(&account).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .filter(|(a, _)| a == &asset)
+            .map(|(_, h)| h.locked)
+            .sum::<u64>()
+    };
+    for _ in 0..2_000 {
+        if locked(seller.clone(), 0, seller_safe.clone()).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(
+        locked(seller.clone(), 0, seller_safe.clone()).await > 0,
+        "the seller's leg never locked"
+    );
+    network.seller.shutdown(Duration::from_millis(100)).await;
+    // The buyer's instruction ends ABORTED-confirmed and its cash is refunded.
+    let buyer_cash = workload::buyer_cash(trade.buyer);
+    let received = final_word(&buyer, &trade.receive.as_ref().unwrap().instruction_id).await;
+    assert!(
+        !confirmed_settled(&received),
+        "a settlement with a leg never reported locked settled"
+    );
+    for _ in 0..1_500 {
+        if locked(buyer.clone(), 1, buyer_cash.clone()).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        locked(buyer.clone(), 1, buyer_cash.clone()).await,
+        0,
+        "the cash leg was not refunded"
+    );
+    // The seller's gateway comes back and refunds its own leg after its expiry.
+    cut.open.store(true, Ordering::SeqCst);
+    network.seller = network
+        .setup
+        .gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
+    let seller = network.seller.handle();
+    for _ in 0..1_500 {
+        if locked(seller.clone(), 0, seller_safe.clone()).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        locked(seller.clone(), 0, seller_safe.clone()).await,
+        0,
+        "the securities leg was not refunded"
+    );
+    // Nothing moved: every account as it was.
+    for (index, handle, account) in [
+        (0, &seller, workload::seller_safe(trade.seller)),
+        (0, &seller, workload::buyer_safe(trade.buyer)),
+        (1, &buyer, workload::buyer_cash(trade.buyer)),
+        (1, &buyer, workload::seller_cash(trade.seller)),
+    ] {
+        let held = units(handle, index, &account).await;
+        let start = initial(index)
+            .into_iter()
+            .find(|(a, _)| a == &account)
+            .map(|(_, u)| u)
+            .unwrap();
+        assert_eq!(held, start, "{account} moved");
+    }
+    assert_eq!(
+        totals(&seller, &buyer).await,
+        before,
+        "conservation on both ledgers"
+    );
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}
+
+/// Whether a settlement confirmation among the notices says SETTLED.
+fn confirmed_settled(notices: &[Body]) -> bool {
+    notices.iter().any(|n| match n {
+        Body::SettlementConfirmation(c) => c.to_json().to_string().contains("SETTLED"),
+        _ => false,
+    })
 }

@@ -128,7 +128,7 @@ struct Shared {
     /// Open connections per peer, as server.
     connections: Mutex<HashMap<NodeId, usize>>,
     /// Requests refused, by reason code, and requests handed to the node.
-    counts: Mutex<TransportCounts>,
+    counts: Arc<Mutex<TransportCounts>>,
     /// Connections to peers, as client.
     /// One slot per peer, each behind its own lock: connecting to a peer
     /// that is down holds up only the requests to that peer.
@@ -163,7 +163,7 @@ impl Endpoint {
             handler,
             random: ring::rand::SystemRandom::new(),
             connections: Mutex::new(HashMap::new()),
-            counts: Mutex::new(TransportCounts::default()),
+            counts: Arc::default(),
             outgoing: Mutex::new(HashMap::new()),
         });
         let serving = Endpoint { endpoint, shared };
@@ -239,6 +239,7 @@ impl Endpoint {
             return;
         }
         debug!(peer = %peer.node_id, "connection open");
+        self.count(|c| c.open_connections += 1);
         let refusals = Arc::new(std::sync::atomic::AtomicU32::new(0));
         loop {
             tokio::select! {
@@ -277,6 +278,8 @@ impl Endpoint {
         if let Some(count) = open.get_mut(&peer.node_id) {
             *count = count.saturating_sub(1);
         }
+        drop(open);
+        self.count(|c| c.open_connections = c.open_connections.saturating_sub(1));
     }
 
     /// Serves one request stream; true if it was refused.
@@ -361,12 +364,13 @@ impl Endpoint {
 
     /// What the endpoint has counted so far, and its open connections.
     pub fn counts(&self) -> TransportCounts {
-        let mut counts = match self.shared.counts.lock() {
-            Ok(counts) => counts.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        counts.open_connections = self.endpoint.open_connections() as u64;
-        counts
+        self.counts_handle().get()
+    }
+
+    /// A handle on the counts that does not keep the endpoint (and its
+    /// socket) alive, for `/metrics`.
+    pub fn counts_handle(&self) -> CountsHandle {
+        CountsHandle(self.shared.counts.clone())
     }
 
     fn count(&self, update: impl FnOnce(&mut TransportCounts)) {
@@ -566,8 +570,22 @@ pub struct TransportCounts {
     pub refused: std::collections::BTreeMap<&'static str, u64>,
     /// Requests that passed the receiver duties and went to the node.
     pub handed_over: u64,
-    /// Connections open now, both ways.
+    /// Connections from members open now (this node serving).
     pub open_connections: u64,
+}
+
+/// The counts of an endpoint, without keeping it alive.
+#[derive(Debug, Clone)]
+pub struct CountsHandle(Arc<Mutex<TransportCounts>>);
+
+impl CountsHandle {
+    /// The counts now.
+    pub fn get(&self) -> TransportCounts {
+        match self.0.lock() {
+            Ok(counts) => counts.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
 }
 
 /// Why an endpoint could not start.

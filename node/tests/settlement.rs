@@ -1015,3 +1015,101 @@ fn confirmed_settled(notices: &[Body]) -> bool {
         _ => false,
     })
 }
+
+/// Instructions that do not match, and one whose counterparty never
+/// instructs, over the API: each participant hears UNMATCHED with the
+/// relay's reason code, then the final CANCELLED at the matching cut-off;
+/// nothing is locked or moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmatched_and_one_sided_instructions_end_cancelled_and_move_nothing() {
+    let short = Timing {
+        claim_window_ms: 1_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 1_500,
+        lock_window_ms: 1_000,
+        reveal_margin_ms: 1_100,
+        cash_expiry_ms: 2_100,
+        securities_expiry_ms: 3_200,
+        retransmit_ms: 100,
+    };
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    let network = start_full(addrs, &BTreeMap::new(), &BTreeMap::new(), short).await;
+    let seller = network.seller.handle();
+    let buyer = network.buyer.handle();
+    let before = totals(&seller, &buyer).await;
+    let unmatched = &trades(TradeKind::Unmatched, 1)[0];
+    let one_sided = &trades(TradeKind::OneSided, 1)[0];
+    for trade in [unmatched, one_sided] {
+        let body = trade.deliver.to_json().to_string();
+        let seller_token = token("seller", trade.seller.unwrap_or(99));
+        let (status, answer) = http(
+            network.seller_api,
+            "POST",
+            "/v1/instructions",
+            Some(&seller_token),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+        if let Some(receive) = &trade.receive {
+            let body = receive.to_json().to_string();
+            let (status, answer) = http(
+                network.buyer_api,
+                "POST",
+                "/v1/instructions",
+                Some(&token("buyer", trade.buyer)),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(status, 202, "{answer}");
+        }
+    }
+    let statuses = |notices: &[Body]| -> Vec<String> {
+        notices
+            .iter()
+            .filter_map(|n| match n {
+                Body::InstructionStatus(status) => Some(status.status.as_str().to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    for (handle, instruction) in [
+        (&seller, &unmatched.deliver.instruction_id),
+        (&buyer, &unmatched.receive.as_ref().unwrap().instruction_id),
+        (&seller, &one_sided.deliver.instruction_id),
+    ] {
+        let notices = final_word(handle, instruction).await;
+        let seen = statuses(&notices);
+        assert_eq!(
+            seen.last().map(String::as_str),
+            Some("CANCELLED"),
+            "{instruction}: {seen:?}"
+        );
+        assert!(
+            !confirmed(&notices),
+            "{instruction} was confirmed: {notices:?}"
+        );
+    }
+    // The mismatched pair was told why, with a reason code of its own.
+    let notices = final_word(&seller, &unmatched.deliver.instruction_id).await;
+    let reasons: Vec<String> = notices
+        .iter()
+        .filter_map(|n| match n {
+            Body::InstructionStatus(status) => {
+                status.reason.as_ref().map(|r| r.code.as_str().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.starts_with("UNMATCHED_")),
+        "{reasons:?}"
+    );
+    assert_eq!(totals(&seller, &buyer).await, before, "nothing moved");
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}

@@ -45,7 +45,7 @@ use isthmus_spec::json::Json;
 use serde_json::{json, Value};
 
 use crate::config::{ApiSetup, Participant};
-use crate::gateway::{GatewayHandle, Stopped};
+use crate::gateway::{GatewayHandle, Stopped, Submitted};
 
 /// The largest request body read, bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -225,24 +225,25 @@ async fn submit(
     let id = instruction.instruction_id.clone();
     // An instruction id is used once (ISM-1 §12.4): the same instruction
     // again is answered as before, another under its id refused.
-    let known = api.gateway.instruction(&id).await?;
-    if let Some(known) = known {
-        if known.instruction == instruction {
+    match api.gateway.submit(instruction, api.relay.clone()).await? {
+        Submitted::Accepted => {}
+        Submitted::Repeated => {
             return Ok((
                 StatusCode::OK,
                 [("content-type", "application/json")],
                 json!({ "instruction_id": id.as_str(), "accepted": true, "repeated": true })
                     .to_string(),
             )
-                .into_response());
+                .into_response())
         }
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "INSTRUCTION_ID_REUSED",
-            format!("instruction {id} was accepted before with other content; a new instruction needs a new id"),
-        ));
+        Submitted::IdReused => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "INSTRUCTION_ID_REUSED",
+                format!("instruction {id} was accepted before with other content; a new instruction needs a new id"),
+            ))
+        }
     }
-    api.gateway.submit(instruction, api.relay.clone()).await?;
     Ok((
         StatusCode::ACCEPTED,
         [("content-type", "application/json")],

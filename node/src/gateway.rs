@@ -189,6 +189,17 @@ pub struct SettlementView {
     pub instructions: Vec<SettlementInstruction>,
 }
 
+/// What became of a submitted instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// New, and durable.
+    Accepted,
+    /// The same instruction was accepted before: nothing new.
+    Repeated,
+    /// Another instruction has this id: refused.
+    IdReused,
+}
+
 /// A question or order for the gateway's thread.
 pub enum Local {
     /// A participant's instruction, to go to `relay`; answered once durable.
@@ -197,8 +208,8 @@ pub enum Local {
         instruction: Box<SettlementInstruction>,
         /// The relay.
         relay: NodeId,
-        /// Done.
-        reply: tokio::sync::oneshot::Sender<()>,
+        /// What became of it.
+        reply: tokio::sync::oneshot::Sender<Submitted>,
     },
     /// An instruction's state.
     Instruction {
@@ -255,6 +266,17 @@ impl LocalCommands<HostedGateway> for Local {
                 relay,
                 reply,
             } => {
+                // Decided on the engine's thread, so two submissions of one id
+                // cannot both be taken for new (ISM-1 §12.4: an id is used once).
+                if let Some(known) = engine.gateway.instruction(&instruction.instruction_id) {
+                    let repeat = if known.instruction == *instruction {
+                        Submitted::Repeated
+                    } else {
+                        Submitted::IdReused
+                    };
+                    let _ = reply.send(repeat);
+                    return None;
+                }
                 engine.gateway.handle(
                     now_ms,
                     Input::Submit {
@@ -265,7 +287,7 @@ impl LocalCommands<HostedGateway> for Local {
                 );
                 // Answered once the instruction is durable.
                 Some(Box::new(move || {
-                    let _ = reply.send(());
+                    let _ = reply.send(Submitted::Accepted);
                 }))
             }
             Local::Instruction { id, reply } => {
@@ -383,7 +405,7 @@ impl GatewayHandle {
         &self,
         instruction: SettlementInstruction,
         relay: NodeId,
-    ) -> Result<(), Stopped> {
+    ) -> Result<Submitted, Stopped> {
         self.ask(|reply| Local::Submit {
             instruction: Box::new(instruction),
             relay,

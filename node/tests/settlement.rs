@@ -1113,3 +1113,42 @@ async fn unmatched_and_one_sided_instructions_end_cancelled_and_move_nothing() {
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Two submissions of one new instruction id at once, with other content:
+/// one is taken, the other refused (the engine's thread decides).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_id_submitted_twice_at_once_is_taken_once() {
+    let network = start().await;
+    let trade = &trades(TradeKind::AgainstPayment, 1)[0];
+    let seller_token = token("seller", trade.seller.unwrap());
+    let mut changed = trade.deliver.clone();
+    changed.trade_date = changed.settlement_date.clone();
+    assert_ne!(changed, trade.deliver);
+    let (a, b) = (
+        trade.deliver.to_json().to_string(),
+        changed.to_json().to_string(),
+    );
+    let api = network.seller_api;
+    let (first, second) = tokio::join!(
+        http(
+            api,
+            "POST",
+            "/v1/instructions",
+            Some(&seller_token),
+            Some(&a)
+        ),
+        http(
+            api,
+            "POST",
+            "/v1/instructions",
+            Some(&seller_token),
+            Some(&b)
+        ),
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 409], "{first:?} {second:?}");
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}

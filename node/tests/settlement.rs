@@ -447,6 +447,20 @@ async fn units(handle: &GatewayHandle, index: usize, account: &str) -> i128 {
         .sum()
 }
 
+/// The units of `account` under open locks on ledger `index`.
+async fn locked(handle: &GatewayHandle, index: usize, account: &str) -> u64 {
+    let asset = asset_of(index);
+    handle
+        .holdings(&parse_account(account).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .filter(|(a, _)| a == &asset)
+        .map(|(_, h)| h.locked)
+        .sum()
+}
+
 async fn totals(seller: &GatewayHandle, buyer: &GatewayHandle) -> [i128; 2] {
     let mut totals = [0i128; 2];
     for (index, handle) in [(0, seller), (1, buyer)] {
@@ -817,20 +831,8 @@ async fn the_secret_reaches_the_other_leg_when_the_relay_is_gone_for_good() {
     // so the cut comes first (were it late, the test would pass by the
     // relay's path and prove less; it cannot pass wrongly).
     let seller_safe = workload::seller_safe(trade.seller);
-    let locked = |handle: GatewayHandle, index: usize, account: String| async move {
-        let asset = asset_of(index);
-        handle
-            .holdings(&parse_account(&account).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .into_iter()
-            .filter(|(a, _)| a == &asset)
-            .map(|(_, h)| h.locked)
-            .sum::<u64>()
-    };
     for _ in 0..10_000 {
-        if locked(seller.clone(), 0, seller_safe.clone()).await > 0 {
+        if locked(&seller, 0, &seller_safe).await > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -925,26 +927,14 @@ async fn a_gateway_stopped_after_locking_leaves_both_legs_refunded() {
         .unwrap();
     // The seller's gateway locks (the relay's LockRequest reaches it), then stops.
     let seller_safe = workload::seller_safe(trade.seller);
-    let locked = |handle: GatewayHandle, index: usize, account: String| async move {
-        let asset = asset_of(index);
-        handle
-            .holdings(&parse_account(&account).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .into_iter()
-            .filter(|(a, _)| a == &asset)
-            .map(|(_, h)| h.locked)
-            .sum::<u64>()
-    };
     for _ in 0..2_000 {
-        if locked(seller.clone(), 0, seller_safe.clone()).await > 0 {
+        if locked(&seller, 0, &seller_safe).await > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     assert!(
-        locked(seller.clone(), 0, seller_safe.clone()).await > 0,
+        locked(&seller, 0, &seller_safe).await > 0,
         "the seller's leg never locked"
     );
     network.seller.shutdown(Duration::from_millis(100)).await;
@@ -956,13 +946,13 @@ async fn a_gateway_stopped_after_locking_leaves_both_legs_refunded() {
         "a settlement with a leg never reported locked settled"
     );
     for _ in 0..1_500 {
-        if locked(buyer.clone(), 1, buyer_cash.clone()).await == 0 {
+        if locked(&buyer, 1, &buyer_cash).await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        locked(buyer.clone(), 1, buyer_cash.clone()).await,
+        locked(&buyer, 1, &buyer_cash).await,
         0,
         "the cash leg was not refunded"
     );
@@ -973,13 +963,13 @@ async fn a_gateway_stopped_after_locking_leaves_both_legs_refunded() {
         .gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
     let seller = network.seller.handle();
     for _ in 0..1_500 {
-        if locked(seller.clone(), 0, seller_safe.clone()).await == 0 {
+        if locked(&seller, 0, &seller_safe).await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        locked(seller.clone(), 0, seller_safe.clone()).await,
+        locked(&seller, 0, &seller_safe).await,
         0,
         "the securities leg was not refunded"
     );

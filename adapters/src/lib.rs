@@ -2,7 +2,7 @@
 //!
 //! Owns translation between a market's own dialect and ISM/1 — ISO 20022 XML
 //! ([`iso20022`]: sese.023/024/025, semt.002) and SWIFT MT54x ([`mt`]:
-//! MT540–MT548) — and the ledger side a gateway calls (lock, claim, refund,
+//! MT540–MT548, MT535) — and the ledger side a gateway calls (lock, claim, refund,
 //! holdings, and the watcher's queries; [`ledger_side`]): [`native_ledger`]
 //! over an in-process `isthmus-ledger`, and [`custody`] for a ledger that
 //! cannot lock, through a custodian's escrow account. [`ism_json`] is ISM/1's
@@ -19,6 +19,7 @@ pub mod ledger_side;
 pub mod mt;
 pub mod native_ledger;
 mod routing;
+pub mod statement;
 pub mod status_codes;
 
 pub use adapter::{Dialect, MarketAdapter};

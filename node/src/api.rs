@@ -10,7 +10,9 @@
 //! - `GET /v1/settlements/{id}`: the proposal and this gateway's legs with
 //!   their phases, for a participant of the settlement;
 //! - `GET /v1/accounts/{account}/holdings`: the account's holdings on this
-//!   market's ledger (the account id's `/` written `%2F`).
+//!   market's ledger (the account id's `/` written `%2F`), as JSON, or as a
+//!   statement of holdings by `Accept`: `application/xml` semt.002,
+//!   `text/plain` MT535 (securities accounts only: `406` for cash).
 //!
 //! - `POST /v1/operator/{accounts|issue|freeze|unfreeze}`: the operator's
 //!   ledger operations (`{"key", "account", "asset", "amount"}`).
@@ -335,6 +337,9 @@ async fn holdings(
         .holdings(&parsed)
         .await?
         .map_err(|f| Problem::new(StatusCode::NOT_FOUND, f.reason().as_str(), f.to_string()))?;
+    if let Some(dialect) = statement_dialect(&headers) {
+        return holdings_statement(&api.market, &parsed, &holdings, dialect);
+    }
     let rows: Vec<Value> = holdings
         .iter()
         .map(|(asset, holding)| {
@@ -352,6 +357,79 @@ async fn holdings(
         StatusCode::OK,
         [("content-type", "application/json")],
         json!({ "account": account, "holdings": rows }).to_string(),
+    )
+        .into_response())
+}
+
+/// The dialect of a statement of holdings the request's `Accept` asks for:
+/// `application/xml` (or `text/xml`) semt.002, `text/plain` MT535; `None`
+/// for JSON (`application/json`, `*/*`, or no `Accept`).
+fn statement_dialect(headers: &HeaderMap) -> Option<Dialect> {
+    let accept = headers.get("accept").and_then(|v| v.to_str().ok())?;
+    accept
+        .split(',')
+        .map(|media| media.split(';').next().unwrap_or("").trim())
+        .find_map(|media| match media {
+            "application/xml" | "text/xml" => Some(Dialect::Iso20022),
+            "text/plain" => Some(Dialect::Mt),
+            _ => None,
+        })
+}
+
+/// The holdings as a statement of holdings (ISM-1 §6.9) in `dialect`: semt.002
+/// or MT535, as of now, its id `HLD` and 13 hex digits of the SHA-256 of the
+/// account and the instant (16 characters, which MT's `:20C::SEME//` holds).
+fn holdings_statement(
+    market: &Mic,
+    account: &isthmus_spec::body::AccountRef,
+    holdings: &[(isthmus_ledger::Asset, isthmus_ledger::state::Holding)],
+    dialect: Dialect,
+) -> Result<Response, Problem> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let internal = |what: String| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", what);
+    let as_of = isthmus_spec::time::Timestamp::from_unix_millis(now_ms).ok_or_else(|| {
+        internal(format!(
+            "the clock reads {now_ms} ms, not a time ISM/1 can write"
+        ))
+    })?;
+    let digest = isthmus_spec::ids::Hex32::sha256_of(format!("{account}\n{as_of}").as_bytes());
+    let id: String = digest.as_str().chars().take(13).collect();
+    let statement_id = Reference::parse(&format!("HLD{}", id.to_uppercase()))
+        .map_err(|e| internal(format!("statement id: {e}")))?;
+    let statement = isthmus_adapters::statement::holdings_statement(
+        statement_id,
+        market.clone(),
+        account.clone(),
+        as_of,
+        holdings,
+    )
+    .map_err(|e| {
+        Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "STATEMENT_NOT_REPRESENTABLE",
+            e.to_string(),
+        )
+    })?;
+    let written = dialect
+        .outbound(&Body::HoldingsStatement(statement))
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "STATEMENT_NOT_REPRESENTABLE",
+                e.to_string(),
+            )
+        })?;
+    let content_type = match dialect {
+        Dialect::Iso20022 => "application/xml",
+        Dialect::Mt => "text/plain",
+        Dialect::Ism => "application/json",
+    };
+    Ok((
+        StatusCode::OK,
+        [("content-type", content_type)],
+        written.value,
     )
         .into_response())
 }

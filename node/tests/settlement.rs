@@ -169,9 +169,29 @@ async fn http_as(
     content_type: &str,
     body: Option<&str>,
 ) -> (u16, serde_json::Value) {
+    let (status, _, text) = http_raw(addr, method, path, token, content_type, "*/*", body).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// One HTTP/1.1 request with an `Accept`; the status, the response's
+/// `Content-Type` and its body as text.
+async fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    accept: &str,
+    body: Option<&str>,
+) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nAccept: {accept}\r\n"
+    );
     if let Some(token) = token {
         request.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
@@ -185,11 +205,16 @@ async fn http_as(
     stream.read_to_end(&mut response).await.unwrap();
     let text = String::from_utf8(response).unwrap();
     let status: u16 = text[9..12].parse().unwrap();
-    let json = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null))
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
         .unwrap_or_default();
-    (status, json)
+    (status, content_type, body.to_string())
 }
 
 /// The initial units of every account of ledger `index`.
@@ -645,9 +670,88 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
     )
     .await;
     assert_eq!(status, 200, "{rows}");
+    // The same holdings as a statement of holdings: semt.002 by Accept
+    // application/xml, MT535 by text/plain, each naming every security the
+    // JSON lists with its total (available + locked).
+    let (status, media, xml) = http_raw(
+        network.seller_api,
+        "GET",
+        &holdings,
+        Some(&seller_token),
+        "application/json",
+        "application/xml",
+        None,
+    )
+    .await;
+    assert_eq!((status, media.as_str()), (200, "application/xml"), "{xml}");
+    let Body::HoldingsStatement(statement) = isthmus_adapters::iso20022::to_ism(xml.as_bytes())
+        .unwrap()
+        .value
+    else {
+        panic!("not a statement of holdings: {xml}");
+    };
+    assert_eq!(
+        statement.account.to_string(),
+        workload::seller_safe(trade.seller)
+    );
+    let securities: Vec<(String, u64)> = rows["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["asset"].as_str().unwrap().len() == 12)
+        .map(|row| {
+            let units = |member: &str| row[member].as_str().unwrap().parse::<u64>().unwrap();
+            (
+                row["asset"].as_str().unwrap().to_string(),
+                units("available_units") + units("locked_units"),
+            )
+        })
+        .filter(|(_, units)| *units > 0)
+        .collect();
+    let listed: Vec<(String, u64)> = statement
+        .balances
+        .iter()
+        .map(|b| {
+            let units = b.total.value().to_minor_units(6).unwrap();
+            (b.isin.to_string(), units)
+        })
+        .collect();
+    assert_eq!(listed, securities, "semt.002 against the JSON holdings");
+    let (status, media, mt535) = http_raw(
+        network.seller_api,
+        "GET",
+        &holdings,
+        Some(&seller_token),
+        "application/json",
+        "text/plain",
+        None,
+    )
+    .await;
+    assert_eq!((status, media.as_str()), (200, "text/plain"), "{mt535}");
+    assert!(mt535.contains("{2:I535"), "{mt535}");
+    for (isin, _) in &securities {
+        assert!(mt535.contains(&format!(":35B:ISIN {isin}")), "{mt535}");
+    }
+    // A cash account has no statement of (securities) holdings.
+    let buyer_token = token("buyer", trade.buyer);
+    let cash = format!(
+        "/v1/accounts/{}/holdings",
+        workload::buyer_cash(trade.buyer).replace('/', "%2F")
+    );
+    let (status, media, problem) = http_raw(
+        network.buyer_api,
+        "GET",
+        &cash,
+        Some(&buyer_token),
+        "application/json",
+        "application/xml",
+        None,
+    )
+    .await;
+    assert_eq!((status, media.as_str()), (406, "application/problem+json"));
+    assert!(problem.contains("STATEMENT_NOT_REPRESENTABLE"), "{problem}");
     // The buyer's advices and confirmations as an event stream, in MT, and
     // the seller's in ISO 20022.
-    let buyer_token = token("buyer", trade.buyer);
     let stream = read_events(
         network.buyer_api,
         "/v1/events?dialect=mt",

@@ -1,5 +1,6 @@
 //! The SWIFT MT54x dialect: MT540–MT543 settlement instructions, MT544–MT547
-//! settlement confirmations and MT548 status advices, to and from ISM/1.
+//! settlement confirmations and MT548 status advices, to and from ISM/1, and
+//! MT535 statements of holdings written from ISM/1 (`write/holdings.rs`).
 //!
 //! Sources followed (cited again where each rule is implemented): SWIFT
 //! Standards MT (November release) message reference guides for category 5
@@ -282,7 +283,7 @@ pub fn to_ism(native: &[u8]) -> Result<Translation<Body>, TranslateError> {
 /// Writes an ISM/1 body as one native message.
 ///
 /// SettlementInstruction → MT540–MT543, SettlementConfirmation →
-/// MT544–MT547, InstructionStatus → MT548; other kinds are refused with
+/// MT544–MT547, InstructionStatus → MT548, HoldingsStatement → MT535; other kinds are refused with
 /// `KIND_UNSUPPORTED`.
 pub fn from_ism(body: &Body) -> Result<Translation<Vec<u8>>, TranslateError> {
     write::write(body)

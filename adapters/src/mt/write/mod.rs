@@ -3,6 +3,7 @@
 //! writing it again gives the same bytes.
 
 mod confirmation;
+mod holdings;
 mod instruction;
 mod status;
 
@@ -23,10 +24,11 @@ pub(crate) fn write(body: &Body) -> Result<Translation<Vec<u8>>, TranslateError>
         Body::SettlementInstruction(instruction) => instruction::write(instruction),
         Body::SettlementConfirmation(confirmation) => confirmation::write(confirmation),
         Body::InstructionStatus(status) => status::write(status),
+        Body::HoldingsStatement(statement) => holdings::write(statement),
         _ => Err(TranslateError::at(
             TranslateCode::KindUnsupported,
             "kind",
-            format!("ISM/1 {kind} has no MT54x counterpart; MT540–MT548 carry SettlementInstruction, SettlementConfirmation and InstructionStatus"),
+            format!("ISM/1 {kind} has no MT54x counterpart; MT540–MT548 carry SettlementInstruction, SettlementConfirmation and InstructionStatus, MT535 a HoldingsStatement"),
         )),
     }
 }

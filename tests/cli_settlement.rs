@@ -133,7 +133,7 @@ impl Net {
         let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
         Command::new(env!("CARGO_BIN_EXE_isthmus"))
             .args([kind, "--config", self.config(name).to_str().unwrap()])
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -448,6 +448,39 @@ fn processes_settle_atomically_through_each_gateway_killed_mid_settlement() {
     for child in gateways.iter_mut().chain(std::iter::once(&mut relay)) {
         assert_eq!(terminate(child), Some(0), "a node exits 0 on SIGTERM");
     }
+    // Every node's log line about a settlement's messages names the
+    // settlement: in its span (`settlement{id=…}`) or as a field.
+    for name in ["relay.one", IDS[0], IDS[1]] {
+        let log = std::fs::read_to_string(net.dir.path().join(format!("{name}.log"))).unwrap();
+        let about: Vec<&str> = log
+            .lines()
+            .filter(|line| {
+                [
+                    "LockRequest",
+                    "LockReceipt",
+                    "ClaimRequest",
+                    "ClaimReceipt",
+                    "SettlementProposal",
+                ]
+                .iter()
+                .any(|kind| line.contains(&format!("kind={kind}")))
+            })
+            .collect();
+        assert!(
+            !about.is_empty(),
+            "{name} logged no settlement message:\n{log}"
+        );
+        for line in about {
+            assert!(
+                line.contains("settlement{id=") || line.contains(" settlement="),
+                "{name}: a line without its settlement: {line}"
+            );
+        }
+        assert!(
+            log.contains(" ledger done") || name == "relay.one",
+            "{name}:\n{log}"
+        );
+    }
 }
 
 /// A UDP relay the test can cut: datagrams to `front` reach `target` and
@@ -500,6 +533,11 @@ fn proxy() -> Proxy {
 
 /// The relay's count of settlements in `phase`, from its /metrics.
 async fn relay_phase(net: &Net, phase: &str) -> u64 {
+    relay_metric(net, &format!("isthmus_settlements{{phase=\"{phase}\"}} ")).await
+}
+
+/// The value of the relay's /metrics line that starts with `prefix` (0 if none).
+async fn relay_metric(net: &Net, prefix: &str) -> u64 {
     let Some((status, _)) = http(net.relay_metrics, "GET", "/healthz", "", "").await else {
         return 0;
     };
@@ -515,9 +553,8 @@ async fn relay_phase(net: &Net, phase: &str) -> u64 {
         .await;
     let mut text = String::new();
     let _ = stream.read_to_string(&mut text).await;
-    let prefix = format!("isthmus_settlements{{phase=\"{phase}\"}} ");
     text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
+        .find_map(|line| line.strip_prefix(prefix))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
 }
@@ -584,6 +621,18 @@ fn a_relay_killed_after_recording_revealing_completes_after_restart() {
         cut.open.store(true, Ordering::SeqCst);
         relay = net.start("relay", "relay.one");
         settled(&net, &trades, &before).await;
+        // The settled settlement is in the restarted relay's latency histogram
+        // (rebuilt from its records): once in the count, once under +Inf.
+        let settled_now = relay_phase(&net, "SETTLED").await;
+        assert!(settled_now >= 1);
+        assert_eq!(
+            relay_metric(&net, "isthmus_settlement_seconds_count ").await,
+            settled_now
+        );
+        assert_eq!(
+            relay_metric(&net, "isthmus_settlement_seconds_bucket{le=\"+Inf\"} ").await,
+            settled_now
+        );
     });
     for child in gateways.iter_mut().chain(std::iter::once(&mut relay)) {
         assert_eq!(terminate(child), Some(0), "a node exits 0 on SIGTERM");

@@ -384,7 +384,16 @@ pub enum LedgerCommand {
 }
 
 impl LedgerCommand {
-    /// The command's idempotency key.
+    /// `lock`, `claim` or `refund`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LedgerCommand::Lock(_) => "lock",
+            LedgerCommand::Claim(_) => "claim",
+            LedgerCommand::Refund(_) => "refund",
+        }
+    }
+
+    /// The command's idempotency key (ISM-1 §9.3).
     pub fn key(&self) -> &IdempotencyKey {
         match self {
             LedgerCommand::Lock(order) => &order.key,

@@ -48,6 +48,7 @@ use serde_json::{json, Value};
 
 use crate::config::{ApiSetup, Participant};
 use crate::gateway::{GatewayHandle, Stopped, Submitted};
+use crate::metrics::Exposition;
 
 /// The largest request body read, bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -645,61 +646,63 @@ async fn healthz(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
 }
 
 /// `GET /metrics`: Prometheus text exposition of the gateway's counts (no
-/// participant data: instruction and leg counts, refusals by reason code,
-/// connections).
+/// participant data: instruction and leg counts, the latency from an
+/// instruction taken to its final word, refusals by reason code, connections).
 async fn metrics(State(api): State<Arc<Api>>) -> Result<Response, Problem> {
-    use std::fmt::Write as _;
     let stats = api.gateway.stats().await?;
-    let transport = api.gateway.transport_counts();
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "# HELP isthmus_instructions Participants' instructions by the relay's last status."
+    let mut page = Exposition::new();
+    page.counts(
+        "isthmus_instructions",
+        "gauge",
+        "Participants' instructions by the relay's last status.",
+        "status",
+        &stats.instructions,
     );
-    let _ = writeln!(text, "# TYPE isthmus_instructions gauge");
-    for (status, count) in &stats.instructions {
-        let _ = writeln!(text, "isthmus_instructions{{status=\"{status}\"}} {count}");
-    }
-    let _ = writeln!(
-        text,
-        "# HELP isthmus_legs Settlement legs this gateway holds, by phase."
+    page.counts(
+        "isthmus_legs",
+        "gauge",
+        "Settlement legs this gateway holds, by phase.",
+        "phase",
+        &stats.legs,
     );
-    let _ = writeln!(text, "# TYPE isthmus_legs gauge");
-    for (phase, count) in &stats.legs {
-        let _ = writeln!(text, "isthmus_legs{{phase=\"{phase}\"}} {count}");
-    }
-    write_transport_metrics(&mut text, &transport);
-    Ok((
+    page.histogram(
+        "isthmus_instruction_final_seconds",
+        "From an instruction taken (202) to the relay's final word on it (confirmation or cancellation), instructions taken since start.",
+        &stats.latency,
+    );
+    write_transport_metrics(&mut page, &api.gateway.transport_counts());
+    Ok(prometheus(page))
+}
+
+fn prometheus(page: Exposition) -> Response {
+    (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4")],
-        text,
+        page.finish(),
     )
-        .into_response())
+        .into_response()
 }
 
 /// The transport's part of `/metrics`, for relays and gateways alike.
 pub fn write_transport_metrics(
-    text: &mut String,
+    page: &mut Exposition,
     transport: &isthmus_transport::endpoint::TransportCounts,
 ) {
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        text,
-        "# HELP isthmus_refusals_total Requests refused on the transport, by reason code."
+    page.counts(
+        "isthmus_refusals_total",
+        "counter",
+        "Requests refused on the transport, by reason code.",
+        "code",
+        &transport.refused,
     );
-    let _ = writeln!(text, "# TYPE isthmus_refusals_total counter");
-    for (code, count) in &transport.refused {
-        let _ = writeln!(text, "isthmus_refusals_total{{code=\"{code}\"}} {count}");
-    }
-    let _ = writeln!(
-        text,
-        "# HELP isthmus_requests_total Requests that passed the receiver duties."
+    page.family(
+        "isthmus_requests_total",
+        "counter",
+        "Requests that passed the receiver duties.",
     );
-    let _ = writeln!(text, "# TYPE isthmus_requests_total counter");
-    let _ = writeln!(text, "isthmus_requests_total {}", transport.handed_over);
-    let _ = writeln!(text, "# HELP isthmus_connections Open QUIC connections.");
-    let _ = writeln!(text, "# TYPE isthmus_connections gauge");
-    let _ = writeln!(text, "isthmus_connections {}", transport.open_connections);
+    page.sample("isthmus_requests_total", &[], transport.handed_over);
+    page.family("isthmus_connections", "gauge", "Open QUIC connections.");
+    page.sample("isthmus_connections", &[], transport.open_connections);
 }
 
 /// A relay's `/metrics` and `/healthz` (Prometheus text: settlements by
@@ -722,7 +725,6 @@ pub fn relay_router(relay: crate::relay::RelayHandle) -> Router {
         }
     }
     async fn relay_metrics(State(relay): State<crate::relay::RelayHandle>) -> Response {
-        use std::fmt::Write as _;
         let Some(counts) = relay.counts().await else {
             return Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -731,44 +733,36 @@ pub fn relay_router(relay: crate::relay::RelayHandle) -> Router {
             )
             .into_response();
         };
-        let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "# HELP isthmus_settlements Settlements at this relay by phase."
+        let mut page = Exposition::new();
+        page.counts(
+            "isthmus_settlements",
+            "gauge",
+            "Settlements at this relay by phase.",
+            "phase",
+            &counts.settlements,
         );
-        let _ = writeln!(text, "# TYPE isthmus_settlements gauge");
-        for (phase, count) in &counts.settlements {
-            let _ = writeln!(text, "isthmus_settlements{{phase=\"{phase}\"}} {count}");
-        }
-        let _ = writeln!(text, "# HELP isthmus_settlements_final_total Settlements that ended since start, by outcome.");
-        let _ = writeln!(text, "# TYPE isthmus_settlements_final_total counter");
-        let _ = writeln!(
-            text,
-            "isthmus_settlements_final_total{{outcome=\"SETTLED\"}} {}",
-            counts.stats.settled
+        let name = "isthmus_settlements_final_total";
+        page.family(
+            name,
+            "counter",
+            "Settlements that ended since start, by outcome.",
         );
-        let _ = writeln!(
-            text,
-            "isthmus_settlements_final_total{{outcome=\"ABORTED\"}} {}",
-            counts.stats.aborted
+        page.sample(name, &[("outcome", "SETTLED")], counts.stats.settled);
+        page.sample(name, &[("outcome", "ABORTED")], counts.stats.aborted);
+        page.histogram(
+            "isthmus_settlement_seconds",
+            "From the match to the last claim, for the settled settlements the relay holds.",
+            &counts.latency,
         );
-        let _ = writeln!(
-            text,
-            "# HELP isthmus_engine_refusals_total Messages the relay's engine refused since start."
+        let name = "isthmus_engine_refusals_total";
+        page.family(
+            name,
+            "counter",
+            "Messages the relay's engine refused since start.",
         );
-        let _ = writeln!(text, "# TYPE isthmus_engine_refusals_total counter");
-        let _ = writeln!(
-            text,
-            "isthmus_engine_refusals_total {}",
-            counts.stats.refused
-        );
-        write_transport_metrics(&mut text, &relay.transport_counts());
-        (
-            StatusCode::OK,
-            [("content-type", "text/plain; version=0.0.4")],
-            text,
-        )
-            .into_response()
+        page.sample(name, &[], counts.stats.refused);
+        write_transport_metrics(&mut page, &relay.transport_counts());
+        prometheus(page)
     }
     Router::new()
         .route("/healthz", get(health))

@@ -23,11 +23,12 @@ use isthmus_spec::protocol::{Entropy, Inbound};
 use isthmus_store::log::LogFiles;
 use isthmus_store::Clock;
 use isthmus_transport::NodeContext;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::host::{
     AfterDurable, Command, HostOutput, Hosted, LocalCommands, RunningNode, StartError,
 };
+use crate::metrics::LatencyHistogram;
 use crate::store::{EngineRecord, NodeStore};
 
 impl EngineRecord for Record {
@@ -55,6 +56,11 @@ impl<S: LogFiles + Send> GatewayLedger for NativeLedger<S> {
 pub struct HostedGateway {
     gateway: Gateway,
     ledger: Box<dyn GatewayLedger>,
+    /// When each instruction taken since start was taken, gateway
+    /// milliseconds, until its final word: for the latency histogram.
+    taken_at_ms: std::collections::HashMap<Reference, u64>,
+    /// From an instruction taken to its final word, since start.
+    latency: LatencyHistogram,
 }
 
 /// What the gateway engine asks for beyond the host's outputs.
@@ -81,6 +87,13 @@ impl Hosted for HostedGateway {
     type Record = Record;
     type Timer = GatewayTimer;
     type Other = GatewayOther;
+
+    fn timer_span(timer: &GatewayTimer) -> tracing::Span {
+        match timer {
+            GatewayTimer::Instruction(id) => crate::host::instruction_span(id),
+            GatewayTimer::Settlement(id) => crate::host::settlement_span(id),
+        }
+    }
 
     fn resume(&mut self, now_ms: u64) {
         self.gateway.resume(now_ms);
@@ -136,6 +149,14 @@ impl Hosted for HostedGateway {
                 command,
             } => {
                 let result = self.ledger.execute(&command);
+                match &result {
+                    Ok(_) => {
+                        info!(%settlement_id, ?leg, command = command.name(), key = %command.key(), "ledger done")
+                    }
+                    Err(failure) => {
+                        warn!(%settlement_id, ?leg, command = command.name(), %failure, "ledger refused or failed")
+                    }
+                }
                 self.gateway.handle(
                     now_ms,
                     Input::Ledger {
@@ -151,14 +172,25 @@ impl Hosted for HostedGateway {
             GatewayOther::Notify {
                 instruction_id,
                 index,
-            } => self.gateway.handle(
-                now_ms,
-                Input::Acknowledged {
-                    instruction_id,
-                    index,
-                },
-                entropy,
-            ),
+            } => {
+                let final_word = self
+                    .gateway
+                    .instruction(&instruction_id)
+                    .is_some_and(|record| record.final_word);
+                if final_word {
+                    if let Some(taken) = self.taken_at_ms.remove(&instruction_id) {
+                        self.latency.observe(now_ms.saturating_sub(taken));
+                    }
+                }
+                self.gateway.handle(
+                    now_ms,
+                    Input::Acknowledged {
+                        instruction_id,
+                        index,
+                    },
+                    entropy,
+                )
+            }
         }
     }
 }
@@ -254,6 +286,15 @@ pub enum Local {
 }
 
 impl LocalCommands<HostedGateway> for Local {
+    fn span(&self) -> tracing::Span {
+        match self {
+            Local::Submit { instruction, .. } => {
+                crate::host::instruction_span(&instruction.instruction_id)
+            }
+            _ => tracing::Span::none(),
+        }
+    }
+
     fn run(
         self,
         engine: &mut HostedGateway,
@@ -277,6 +318,9 @@ impl LocalCommands<HostedGateway> for Local {
                     let _ = reply.send(repeat);
                     return None;
                 }
+                engine
+                    .taken_at_ms
+                    .insert(instruction.instruction_id.clone(), now_ms);
                 engine.gateway.handle(
                     now_ms,
                     Input::Submit {
@@ -341,7 +385,10 @@ impl LocalCommands<HostedGateway> for Local {
                 None
             }
             Local::Stats { reply } => {
-                let mut stats = GatewayStats::default();
+                let mut stats = GatewayStats {
+                    latency: engine.latency.clone(),
+                    ..GatewayStats::default()
+                };
                 for (_, record) in engine.gateway.instructions() {
                     let status = record.status.map_or("SUBMITTED", |s| s.as_str());
                     *stats.instructions.entry(status.to_string()).or_default() += 1;
@@ -374,6 +421,9 @@ pub struct GatewayStats {
     pub instructions: BTreeMap<String, u64>,
     /// Legs this gateway holds, by phase.
     pub legs: BTreeMap<String, u64>,
+    /// From an instruction taken to the relay's final word on it, for the
+    /// instructions taken since start.
+    pub latency: LatencyHistogram,
 }
 
 /// Asks the gateway's thread.
@@ -495,6 +545,8 @@ impl GatewayNode {
         let engine = HostedGateway {
             gateway: Gateway::restore(config, records),
             ledger,
+            taken_at_ms: std::collections::HashMap::new(),
+            latency: LatencyHistogram::default(),
         };
         let node = RunningNode::start(
             "gateway-engine",

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use isthmus_spec::ids::{MessageId, NodeId};
+use isthmus_spec::body::Body;
+use isthmus_spec::ids::{MessageId, NodeId, Reference};
 use isthmus_spec::protocol::{Entropy, Inbound, Outbound};
 use isthmus_spec::sign::SigningKey;
 use isthmus_spec::time::Timestamp;
@@ -26,7 +27,7 @@ use isthmus_store::Clock;
 use isthmus_transport::duties::Checked;
 use isthmus_transport::{Answer, Delivered, Endpoint, Handler, NodeContext, Request};
 use ring::rand::SecureRandom;
-use tracing::{debug, error, warn};
+use tracing::{debug, error, info, warn, Span};
 
 use isthmus_transport::endpoint::EndpointError;
 
@@ -126,6 +127,31 @@ pub trait Hosted: Send + 'static {
     fn poll(&mut self) -> Option<HostOutput<Self::Record, Self::Timer, Self::Other>>;
     /// Handles an [`HostOutput::Other`] (it may feed the engine at once).
     fn other(&mut self, now_ms: u64, other: Self::Other, entropy: &mut dyn Entropy);
+    /// The span a timer's work is logged in: its settlement's or instruction's.
+    fn timer_span(timer: &Self::Timer) -> Span;
+}
+
+/// The span of a settlement's work: every line logged in it names the
+/// settlement.
+pub fn settlement_span(id: &Reference) -> Span {
+    tracing::info_span!("settlement", id = %id)
+}
+
+/// The span of an instruction's work before it has a settlement.
+pub fn instruction_span(id: &Reference) -> Span {
+    tracing::info_span!("instruction", id = %id)
+}
+
+/// The span a message's handling is logged in: the settlement it names, else
+/// the instruction it carries, else none.
+fn message_span(body: &Body) -> Span {
+    match (body.settlement_id(), body) {
+        (Some(id), _) => settlement_span(id),
+        (None, Body::SettlementInstruction(instruction)) => {
+            instruction_span(&instruction.instruction_id)
+        }
+        _ => Span::none(),
+    }
 }
 
 /// A command for the engine's thread.
@@ -151,6 +177,10 @@ pub type AfterDurable = Box<dyn FnOnce() + Send>;
 pub trait LocalCommands<H: Hosted>: Send + 'static {
     /// Runs one; what it returns runs once the engine's writes are durable.
     fn run(self, engine: &mut H, now_ms: u64, entropy: &mut dyn Entropy) -> Option<AfterDurable>;
+    /// The span its work is logged in (an instruction's, for a submission).
+    fn span(&self) -> Span {
+        Span::none()
+    }
 }
 
 /// No local commands.
@@ -243,6 +273,8 @@ impl<H: Hosted> EngineHost<H> {
                     }
                 }
                 Ok(Command::Local(command)) => {
+                    let span = command.span();
+                    let _in_span = span.enter();
                     let now = self.clock.now_ms();
                     let after = command.run(&mut self.engine, now, &mut self.entropy);
                     self.drain(None)?;
@@ -284,7 +316,9 @@ impl<H: Hosted> EngineHost<H> {
             canonical_sha256,
         };
         let now = self.clock.now_ms();
-        debug!(sender = %message.sender, id = %message.id, kind = %message.kind(), "message");
+        let span = message_span(&message.body);
+        let _in_span = span.enter();
+        info!(from = %message.sender, kind = %message.kind(), message = %message.id, "received");
         self.engine.message(
             now,
             Inbound {
@@ -308,6 +342,9 @@ impl<H: Hosted> EngineHost<H> {
             .collect();
         for timer in due {
             self.timers.remove(&timer);
+            let span = H::timer_span(&timer);
+            let _in_span = span.enter();
+            debug!(?timer, "timer due");
             self.engine.timer(now, timer, &mut self.entropy);
             self.drain(None)?;
         }
@@ -331,6 +368,16 @@ impl<H: Hosted> EngineHost<H> {
                     self.engine.persisted(now, id, &mut self.entropy);
                 }
                 HostOutput::Send(outbound) => {
+                    // Named by settlement too: a message can start one (a
+                    // match sends the first proposals).
+                    match outbound.body.settlement_id() {
+                        Some(settlement) => {
+                            info!(to = %outbound.to, kind = %outbound.body.kind(), message = %outbound.id, %settlement, "sending")
+                        }
+                        None => {
+                            info!(to = %outbound.to, kind = %outbound.body.kind(), message = %outbound.id, "sending")
+                        }
+                    }
                     let _ = self.outbox.send(*outbound);
                 }
                 HostOutput::SetTimer { timer, at_ms } => {
@@ -395,7 +442,9 @@ pub async fn send_loop<L: Send + 'static>(
                     });
                 }
                 // The engine repeats what has not had its answer (ISM-1 §12.8).
-                Err(failure) => debug!(peer = %envelope.receiver, %failure, "not delivered"),
+                Err(failure) => {
+                    debug!(peer = %envelope.receiver, kind = %envelope.body.kind(), message = %envelope.id, settlement = ?envelope.body.settlement_id(), %failure, "not delivered")
+                }
             }
         });
     }

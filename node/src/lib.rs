@@ -11,6 +11,7 @@ pub mod api;
 pub mod config;
 pub mod gateway;
 pub mod host;
+pub mod metrics;
 pub mod relay;
 pub mod store;
 

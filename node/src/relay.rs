@@ -55,6 +55,13 @@ impl Hosted for Relay {
     fn other(&mut self, _: u64, other: Self::Other, _: &mut dyn Entropy) {
         match other {}
     }
+
+    fn timer_span(timer: &RelayTimer) -> tracing::Span {
+        match timer {
+            RelayTimer::Instruction(key) => crate::host::instruction_span(&key.instruction_id),
+            RelayTimer::Settlement(id) => crate::host::settlement_span(id),
+        }
+    }
 }
 
 /// What a relay holds, counted (for `/metrics`).
@@ -64,6 +71,9 @@ pub struct RelayCounts {
     pub settlements: BTreeMap<String, u64>,
     /// The engine's counts since it started.
     pub stats: isthmus_relay::RelayStats,
+    /// From the match to the last claim, for every settled settlement the
+    /// relay holds (its records, so a restart keeps it).
+    pub latency: crate::metrics::LatencyHistogram,
 }
 
 /// Questions for the relay's thread.
@@ -85,6 +95,11 @@ impl LocalCommands<Relay> for RelayLocal {
                         .settlements
                         .entry(settlement.phase.name().to_string())
                         .or_default() += 1;
+                    if let Some(settled) = settlement.settled_at_ms {
+                        counts
+                            .latency
+                            .observe(settled.saturating_sub(settlement.matched_at_ms));
+                    }
                 }
                 let _ = reply.send(counts);
                 None

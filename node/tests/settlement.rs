@@ -814,6 +814,26 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
     ] {
         assert!(metrics.contains(line), "{line} not in {metrics}");
     }
+    // Every instruction had its final word: the latency histogram counts each once.
+    let value = |prefix: &str| -> u64 {
+        metrics
+            .lines()
+            .filter_map(|line| line.strip_prefix(prefix))
+            .map(|rest| rest.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    let instructions = value("isthmus_instructions{");
+    assert!(instructions > 0, "{metrics}");
+    assert_eq!(
+        value("isthmus_instruction_final_seconds_count "),
+        instructions,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("isthmus_instruction_final_seconds_bucket{le=\"+Inf\"} "),
+        instructions,
+        "{metrics}"
+    );
     network.relay.shutdown(Duration::from_secs(1)).await;
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;

@@ -25,6 +25,7 @@ pub use status::{InstructionState, InstructionStatus};
 
 use serde_json::Value;
 
+use crate::ids::Reference;
 use crate::json::{ism_enum, Json};
 use crate::reason::Rejection;
 
@@ -106,6 +107,24 @@ impl<'de> serde::Deserialize<'de> for Body {
             .get("body")
             .ok_or_else(|| serde::de::Error::custom("a stored body has no body"))?;
         Body::from_json(kind, body, "body").map_err(serde::de::Error::custom)
+    }
+}
+
+impl Body {
+    /// The settlement the body is about, if it names one: what a node's logs
+    /// are grouped by.
+    pub fn settlement_id(&self) -> Option<&Reference> {
+        match self {
+            Body::SettlementProposal(b) => Some(&b.settlement_id),
+            Body::LockRequest(b) => Some(&b.settlement_id),
+            Body::LockReceipt(b) => Some(&b.settlement_id),
+            Body::ClaimRequest(b) => Some(&b.settlement_id),
+            Body::ClaimReceipt(b) => Some(&b.settlement_id),
+            Body::RefundReceipt(b) => Some(&b.settlement_id),
+            Body::SettlementConfirmation(b) => Some(&b.settlement_id),
+            Body::InstructionStatus(b) => b.settlement_id.as_ref(),
+            Body::SettlementInstruction(_) | Body::HoldingsStatement(_) | Body::Error(_) => None,
+        }
     }
 }
 

@@ -198,6 +198,32 @@ fn node_configurations_are_checked_option_by_option() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The cash market's ledger behind a custodian's escrow: the commented
+    // section of the shipped configuration, uncommented, is valid.
+    let xasx = fs::read_to_string(deploy.join("gateway-xasx.toml")).unwrap();
+    let custody = xasx
+        .replace("# [gateway.custody]", "[gateway.custody]")
+        .replace("# escrow = ", "escrow = ")
+        .replace("# records = ", "records = ");
+    assert_ne!(custody, xasx, "gateway-xasx.toml shows a custody section");
+    let custody_file = deploy.join("custody.toml");
+    fs::write(&custody_file, custody).unwrap();
+    let out = isthmus(&[
+        "gateway",
+        "--config",
+        custody_file.to_str().unwrap(),
+        "--check",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("custody: escrow CUSTAU2S/ESCROW-1"),
+        "{stdout}"
+    );
     let gateway = fs::read_to_string(deploy.join("gateway-xetr.toml")).unwrap();
     for (from, to, option) in [
         (
@@ -223,6 +249,16 @@ fn node_configurations_are_checked_option_by_option() {
             "node.signing_key",
         ),
         ("retransmit_ms = 500", "retransmit_ms = 0", "timing"),
+        (
+            "ledger = \"state/gw.xetr/ledger\"",
+            "ledger = \"state/gw.xetr/ledger\"\n[gateway.custody]\nescrow = \"no account\"\nrecords = \"c\"",
+            "gateway.custody.escrow",
+        ),
+        (
+            "ledger = \"state/gw.xetr/ledger\"",
+            "ledger = \"state/gw.xetr/ledger\"\n[gateway.custody]\nescrow = \"ALICDEFF/SAFE-1\"\nrecords = \"c\"",
+            "api.participants[0].accounts[0]",
+        ),
     ] {
         assert!(gateway.contains(from), "{from}");
         let bad = deploy.join("bad.toml");

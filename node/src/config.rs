@@ -349,6 +349,30 @@ pub struct GatewaySection {
     pub relays: Vec<String>,
     /// The native ledger's directory (created if missing).
     pub ledger: PathBuf,
+    /// `[gateway.custody]`: the market's ledger cannot lock; the gateway
+    /// holds the locks in the custodian's escrow account.
+    #[serde(default)]
+    pub custody: Option<CustodySection>,
+}
+
+/// `[gateway.custody]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustodySection {
+    /// The custodian's escrow account on the ledger (`OWNER/ACCOUNT`),
+    /// opened at start if the ledger has none.
+    pub escrow: String,
+    /// The custodian's HTLC records (sled; created if missing).
+    pub records: PathBuf,
+}
+
+/// A custody ledger's settings, checked.
+#[derive(Debug, Clone)]
+pub struct CustodySetup {
+    /// The escrow account.
+    pub escrow: isthmus_ledger::AccountRef,
+    /// The records' directory.
+    pub records: PathBuf,
 }
 
 /// `[api]`: the participant API (HTTP, loopback by default).
@@ -406,6 +430,8 @@ pub struct GatewaySetup {
     pub store: PathBuf,
     /// The ledger's directory.
     pub ledger: PathBuf,
+    /// Set when the ledger cannot lock and the gateway holds the locks in escrow.
+    pub custody: Option<CustodySetup>,
     /// The transport's identity and limits.
     pub transport: NodeContext,
     /// The engine's configuration.
@@ -526,6 +552,17 @@ pub fn load_gateway(path: &Path) -> Result<GatewaySetup, ConfigError> {
         for (n, account) in participant.accounts.iter().enumerate() {
             isthmus_ledger::parse_account(account)
                 .map_err(|e| checker.error(&format!("{option}.accounts[{n}]"), e.to_string()))?;
+            if file
+                .gateway
+                .custody
+                .as_ref()
+                .is_some_and(|custody| custody.escrow == *account)
+            {
+                return Err(checker.error(
+                    &format!("{option}.accounts[{n}]"),
+                    "this is the custodian's escrow account (gateway.custody.escrow); no participant may own it",
+                ));
+            }
         }
         participants.push(Participant {
             name: participant.name.clone(),
@@ -533,10 +570,19 @@ pub fn load_gateway(path: &Path) -> Result<GatewaySetup, ConfigError> {
             accounts: participant.accounts.clone(),
         });
     }
+    let custody = match &file.gateway.custody {
+        None => None,
+        Some(custody) => Some(CustodySetup {
+            escrow: isthmus_ledger::parse_account(&custody.escrow)
+                .map_err(|e| checker.error("gateway.custody.escrow", e.to_string()))?,
+            records: checker.path(&custody.records),
+        }),
+    };
     Ok(GatewaySetup {
         listen,
         store: checker.path(&file.node.store),
         ledger: checker.path(&file.gateway.ledger),
+        custody,
         transport,
         gateway,
         peers,

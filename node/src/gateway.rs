@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use isthmus_adapters::custody::CustodyLedger;
 use isthmus_adapters::ledger_side::{LedgerCommand, LedgerSide};
 use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_gateway::{Gateway, GatewayConfig, GatewayTimer, Input, Output, Record};
@@ -18,10 +19,11 @@ use isthmus_ledger::operation::Operation;
 use isthmus_ledger::state::Holding;
 use isthmus_ledger::{AccountRef, Asset, LedgerFailure};
 use isthmus_spec::body::{Body, Leg, SettlementInstruction};
+use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Reference};
 use isthmus_spec::protocol::{Entropy, Inbound};
 use isthmus_store::log::LogFiles;
-use isthmus_store::Clock;
+use isthmus_store::{Clock, KvStore};
 use isthmus_transport::NodeContext;
 use tracing::{info, warn};
 
@@ -50,6 +52,37 @@ impl<S: LogFiles + Send> GatewayLedger for NativeLedger<S> {
     fn operate(&mut self, key: &str, operation: Operation) -> Result<(), LedgerFailure> {
         self.execute(key, operation).map(drop)
     }
+}
+
+impl<S: LogFiles + Send, R: KvStore + Send> GatewayLedger for CustodyLedger<NativeLedger<S>, R> {
+    /// The operator's operations go to the ledger underneath, which the
+    /// custodian's escrow sits on.
+    fn operate(&mut self, key: &str, operation: Operation) -> Result<(), LedgerFailure> {
+        self.underlying_mut().execute(key, operation).map(drop)
+    }
+}
+
+/// The idempotency key under which a custody gateway opens its escrow account.
+pub const ESCROW_OPEN_KEY: &str = "isthmus/custody/open-escrow";
+
+/// A market whose ledger cannot lock, behind a gateway: hashed timelocks
+/// through the custodian's `escrow` account on `native`, which the custody
+/// adapter uses for plain transfers only (DESIGN.md §4), with its HTLC records
+/// in `records`. Opens the escrow account first if the ledger has none, and
+/// finishes any step a crash interrupted.
+pub fn custody_ledger<S: LogFiles + Send, R: KvStore + Send>(
+    market: Mic,
+    mut native: NativeLedger<S>,
+    escrow: &AccountRef,
+    records: R,
+    clock: Box<dyn Clock>,
+) -> Result<CustodyLedger<NativeLedger<S>, R>, LedgerFailure> {
+    if native.ledger().account_frozen(escrow)?.is_none() {
+        let open = Operation::open_account(&escrow.to_string()).map_err(LedgerFailure::from)?;
+        native.execute(ESCROW_OPEN_KEY, open)?;
+        info!(%escrow, "escrow account opened");
+    }
+    CustodyLedger::open(market, escrow.clone(), native, records, clock)
 }
 
 /// A gateway engine with its ledger.

@@ -16,6 +16,7 @@ use isthmus_gateway::GatewayConfig;
 use isthmus_ledger::operation::Operation;
 use isthmus_ledger::{parse_account, Ledger};
 use isthmus_node::config::{ApiSetup, Participant};
+use isthmus_node::gateway::{custody_ledger, GatewayLedger};
 use isthmus_node::{GatewayHandle, GatewayNode, KvNodeStore, RelayNode};
 use isthmus_relay::RelayConfig;
 use isthmus_sim::workload::{self, Trade, TradeKind};
@@ -268,6 +269,9 @@ struct Setup {
     timing: Timing,
     /// Where each gateway reaches the relay (a proxy, or the relay itself).
     gateway_reaches_relay: BTreeMap<NodeId, SocketAddr>,
+    /// Whether the cash market's ledger cannot lock: its gateway locks
+    /// through a custodian's escrow account (the custody adapter).
+    custody: bool,
 }
 
 impl Setup {
@@ -290,7 +294,21 @@ impl Setup {
             })
             .collect();
         // Funding again is a no-op: the same idempotency keys (ISM-1 §9.3).
-        let ledger = ledger(&self.dir.join(format!("ledger-{own}")), index, market);
+        let native = ledger(&self.dir.join(format!("ledger-{own}")), index, market);
+        let ledger: Box<dyn GatewayLedger> = if self.custody && index == 1 {
+            Box::new(
+                custody_ledger(
+                    Mic::parse(market).unwrap(),
+                    native,
+                    &parse_account(ESCROW).unwrap(),
+                    SledStore::open(&self.dir.join(format!("custody-{own}"))).unwrap(),
+                    Box::new(SystemClock),
+                )
+                .unwrap(),
+            )
+        } else {
+            Box::new(native)
+        };
         GatewayNode::start(
             self.addrs[&id(own)],
             context(&self.net, own),
@@ -301,7 +319,7 @@ impl Setup {
                 gateways: self.gateways.clone(),
                 timing: self.timing,
             },
-            Box::new(ledger),
+            ledger,
             peers,
             Box::new(KvNodeStore::<_, isthmus_gateway::Record>::new(
                 SledStore::open(&self.dir.join(own)).unwrap(),
@@ -378,6 +396,17 @@ async fn start_full(
     gateway_reaches_relay: &BTreeMap<NodeId, SocketAddr>,
     timing: Timing,
 ) -> Network {
+    start_network(addrs, relay_reaches, gateway_reaches_relay, timing, false).await
+}
+
+/// [`start_full`], the cash market's ledger behind a custodian's escrow if `custody`.
+async fn start_network(
+    addrs: BTreeMap<NodeId, SocketAddr>,
+    relay_reaches: &BTreeMap<NodeId, SocketAddr>,
+    gateway_reaches_relay: &BTreeMap<NodeId, SocketAddr>,
+    timing: Timing,
+    custody: bool,
+) -> Network {
     let dir = tempfile::tempdir().unwrap();
     let net = NetworkIdentity::generate(
         &Text::parse("settlement-test").unwrap(),
@@ -426,6 +455,7 @@ async fn start_full(
         gateways,
         timing,
         gateway_reaches_relay: gateway_reaches_relay.clone(),
+        custody,
     };
     let gateway = |own: &str, market: &str, index: usize| setup.gateway(own, market, index);
     let seller = gateway(SELLER_GW, workload::SECURITIES_MARKET, 0);
@@ -834,6 +864,110 @@ async fn trades_settle_atomically_over_quic_and_every_asset_is_conserved() {
         instructions,
         "{metrics}"
     );
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}
+
+/// The custodian's escrow account on the cash ledger of the custody test.
+const ESCROW: &str = "CUSTAU2S/ESCROW-1";
+
+/// The cash market's ledger cannot lock: its gateway holds the cash leg in
+/// the custodian's escrow account (the custody adapter, DESIGN.md §4). Trades
+/// settle as over a native ledger, a buyer without cash moves nothing, every
+/// account ends where the trades put it, both ledgers are conserved and
+/// the escrow account is empty at the end (every lock claimed or refunded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custody_ledger_behind_the_cash_gateway_settles_like_a_native_one() {
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    let network = start_network(addrs, &BTreeMap::new(), &BTreeMap::new(), timing(), true).await;
+    let seller = network.seller.handle();
+    let buyer = network.buyer.handle();
+    let before = totals(&seller, &buyer).await;
+    let against = trades(TradeKind::AgainstPayment, 2);
+    let short = trades(TradeKind::Insufficient, 1);
+    let all: Vec<&Trade> = against.iter().chain(&short).collect();
+    let mut expected: BTreeMap<(usize, String), i128> = BTreeMap::new();
+    for (index, handle) in [(0, &seller), (1, &buyer)] {
+        for (account, _) in initial(index) {
+            expected.insert(
+                (index, account.clone()),
+                units(handle, index, &account).await,
+            );
+        }
+    }
+    for trade in &all {
+        let (status, answer) = http(
+            network.seller_api,
+            "POST",
+            "/v1/instructions",
+            Some(&token("seller", trade.seller.unwrap_or(99))),
+            Some(&trade.deliver.to_json().to_string()),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+        let (status, answer) = http(
+            network.buyer_api,
+            "POST",
+            "/v1/instructions",
+            Some(&token("buyer", trade.buyer)),
+            Some(&trade.receive.as_ref().unwrap().to_json().to_string()),
+        )
+        .await;
+        assert_eq!(status, 202, "{answer}");
+    }
+    for trade in &all {
+        let notices = final_word(&seller, &trade.deliver.instruction_id).await;
+        let receive = &trade.receive.as_ref().unwrap().instruction_id;
+        let buyer_notices = final_word(&buyer, receive).await;
+        assert_eq!(
+            confirmed(&notices),
+            trade.kind == TradeKind::AgainstPayment,
+            "{notices:?}"
+        );
+        assert_eq!(confirmed(&buyer_notices), confirmed(&notices));
+        if trade.kind == TradeKind::AgainstPayment {
+            let cents = i128::from(trade.cents);
+            let shares = i128::from(trade.shares) * 1_000_000;
+            *expected
+                .get_mut(&(0, workload::seller_safe(trade.seller)))
+                .unwrap() -= shares;
+            *expected
+                .get_mut(&(0, workload::buyer_safe(trade.buyer)))
+                .unwrap() += shares;
+            *expected
+                .get_mut(&(1, workload::buyer_cash(trade.buyer)))
+                .unwrap() -= cents;
+            *expected
+                .get_mut(&(1, workload::seller_cash(trade.seller)))
+                .unwrap() += cents;
+        }
+    }
+    // The legs end claimed or refunded at the custodian too.
+    for _ in 0..500 {
+        if locked(&buyer, 1, ESCROW).await == 0 && units(&buyer, 1, ESCROW).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        units(&buyer, 1, ESCROW).await,
+        0,
+        "the escrow account is empty"
+    );
+    for ((index, account), units_expected) in &expected {
+        let handle = if *index == 0 { &seller } else { &buyer };
+        assert_eq!(
+            units(handle, *index, account).await,
+            *units_expected,
+            "{account} on ledger {index}"
+        );
+        assert_eq!(locked(handle, *index, account).await, 0, "{account}");
+    }
+    assert_eq!(totals(&seller, &buyer).await, before, "conservation");
     network.relay.shutdown(Duration::from_secs(1)).await;
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;

@@ -13,6 +13,7 @@ use isthmus_adapters::native_ledger::NativeLedger;
 use isthmus_gateway::Record;
 use isthmus_ledger::Ledger;
 use isthmus_node::config::load_gateway;
+use isthmus_node::gateway::{custody_ledger, GatewayLedger};
 use isthmus_node::{GatewayNode, KvNodeStore};
 use isthmus_store::log::DiskLogFiles;
 use isthmus_store::{SledStore, SystemClock};
@@ -28,7 +29,7 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
     if check {
         let mut out = Out::new();
         out.line(format!(
-            "{}: gateway {} of {} on {}, API on {}, {} participants, store {}, ledger {}: the configuration is valid",
+            "{}: gateway {} of {} on {}, API on {}, {} participants, store {}, ledger {}{}: the configuration is valid",
             config.display(),
             setup.transport.own,
             setup.gateway.market,
@@ -36,7 +37,12 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
             setup.api.listen,
             setup.api.participants.len(),
             setup.store.display(),
-            setup.ledger.display()
+            setup.ledger.display(),
+            setup.custody.as_ref().map_or(String::new(), |c| format!(
+                " (custody: escrow {}, records {})",
+                c.escrow,
+                c.records.display()
+            ))
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -53,7 +59,11 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        for dir in [&setup.store, &setup.ledger] {
+        let custody_records = setup.custody.as_ref().map(|c| &c.records);
+        for dir in [&setup.store, &setup.ledger]
+            .into_iter()
+            .chain(custody_records)
+        {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let files = DiskLogFiles::writer(&setup.ledger)
@@ -61,6 +71,32 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
         let ledger = Ledger::open(files, Box::new(SystemClock))
             .map_err(|f| anyhow!("opening the ledger {}: {f}", setup.ledger.display()))?;
         let side = NativeLedger::new(setup.gateway.market.clone(), ledger);
+        let side: Box<dyn GatewayLedger> = match &setup.custody {
+            None => Box::new(side),
+            Some(custody) => {
+                let records = SledStore::open(&custody.records).with_context(|| {
+                    format!(
+                        "opening the custodian's records {}",
+                        custody.records.display()
+                    )
+                })?;
+                Box::new(
+                    custody_ledger(
+                        setup.gateway.market.clone(),
+                        side,
+                        &custody.escrow,
+                        records,
+                        Box::new(SystemClock),
+                    )
+                    .map_err(|f| {
+                        anyhow!(
+                            "opening the custody ledger over {}: {f}",
+                            setup.ledger.display()
+                        )
+                    })?,
+                )
+            }
+        };
         let kv = SledStore::open(&setup.store)
             .with_context(|| format!("opening the store {}", setup.store.display()))?;
         let api = setup.api.clone();
@@ -68,7 +104,7 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
             setup.listen,
             setup.transport,
             setup.gateway,
-            Box::new(side),
+            side,
             setup.peers,
             Box::new(KvNodeStore::<_, Record>::new(kv)),
             Arc::new(SystemClock),

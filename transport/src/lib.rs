@@ -10,7 +10,9 @@
 //! - [`endpoint`]: the quinn endpoint that serves and sends requests, one
 //!   stream each, answering refusals with signed Errors;
 //! - [`codes`] and [`limits`]: the QUIC application error codes (§8.5) and
-//!   the limits (§8.6).
+//!   the limits (§8.6);
+//! - [`probe`]: a raw client for tests and conformance probes that plays a
+//!   broken or hostile peer.
 //!
 //! Exactly-once (§8.4 step 6) is the node's: its record of handling a
 //! message is part of the durable write of what the message changed.
@@ -20,10 +22,13 @@ pub mod duties;
 pub mod endpoint;
 pub mod identity;
 pub mod limits;
+pub mod probe;
 pub mod tls;
 
 pub use codes::AppCode;
 pub use endpoint::{Answer, Delivered, Endpoint, Handler, NodeContext, Request, SendError};
 pub use identity::{certificate_sha256, NetworkIdentity, NodeSpec};
 pub use limits::Limits;
+/// The QUIC implementation, for the connections a [`probe::Probe`] returns.
+pub use quinn;
 pub use tls::TlsIdentity;

@@ -8,12 +8,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use isthmus_spec::body::Kind;
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Text};
 use isthmus_spec::membership::{Membership, Role};
 use isthmus_spec::{Body, Envelope, ReasonCode};
-use isthmus_transport::duties::Checked;
+use isthmus_transport::probe::{self, Probe};
 use isthmus_transport::{
     Answer, Delivered, Endpoint, Handler, Limits, NetworkIdentity, NodeContext, NodeSpec, Request,
     SendError, TlsIdentity,
@@ -252,60 +251,31 @@ fn relay_pin(p: &Pair) -> isthmus_spec::ids::Hex32 {
         .clone()
 }
 
-/// A bare quinn client presenting `id`'s certificate, pinning the relay.
-fn raw_client(p: &Pair, id: &str) -> quinn::Endpoint {
+/// A raw client presenting `id`'s certificate, pinning the relay.
+fn raw_client(p: &Pair, id: &str) -> Probe {
     let tls = tls_of(&p.net.identity, &p.net.identity.ca_certificate_pem, id);
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(
-        tls.client_config(&relay_pin(p), &Limits::default())
-            .unwrap(),
-    );
-    endpoint
+    Probe::new(&tls, &relay_pin(p), None).unwrap()
+}
+
+fn relay_id() -> NodeId {
+    NodeId::parse("relay.one").unwrap()
 }
 
 /// Raw streams: what a hostile or broken client can put on the wire.
 async fn raw_request(p: &Pair, client_id: &str, bytes: &[u8]) -> Vec<u8> {
-    let endpoint = raw_client(p, client_id);
-    let connection = endpoint
-        .connect(p.addr, "relay.one")
+    raw_client(p, client_id)
+        .raw_request(p.addr, &relay_id(), bytes, Duration::from_secs(20))
+        .await
         .unwrap()
-        .await
-        .unwrap();
-    let (mut send, mut recv) = connection.open_bi().await.unwrap();
-    send.write_all(bytes).await.unwrap();
-    send.finish().unwrap();
-    let answer = tokio::time::timeout(Duration::from_secs(20), recv.read_to_end(2 * 1024 * 1024))
-        .await
-        .unwrap();
-    answer.unwrap_or_default()
 }
 
 fn decode_answer(p: &Pair, answer: &[u8]) -> (ReasonCode, Option<String>) {
-    assert!(
-        answer.len() > 4,
-        "expected an Error frame, got {} bytes",
-        answer.len()
-    );
-    let payload = &answer[4..];
-    let relay = p
-        .net
-        .membership
-        .member(&NodeId::parse("relay.one").unwrap())
-        .unwrap()
-        .clone();
-    let checked: Checked = isthmus_transport::duties::check_message(
-        payload,
-        &relay,
-        &NodeId::parse("gw.xnys").unwrap(),
-        &p.net.membership,
-    )
-    .unwrap();
-    assert_eq!(checked.message.kind(), Kind::Error);
-    error_of(&Delivered::Answer(Box::new(checked)))
+    let own = NodeId::parse("gw.xnys").unwrap();
+    probe::error_in(answer, &relay_id(), &own, &p.net.membership).unwrap()
 }
 
 fn framed(message: &Envelope) -> Vec<u8> {
-    isthmus_spec::frame::encode_frame(&message.to_canonical_bytes()).unwrap()
+    probe::framed(message).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -455,10 +425,8 @@ async fn a_server_of_another_ca_or_pin_is_refused_by_the_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_of_no_member_is_closed_unread() {
     let p = pair("gw.xnys");
-    let endpoint = raw_client(&p, "stranger.one");
-    let connection = endpoint
-        .connect(p.addr, "relay.one")
-        .unwrap()
+    let connection = raw_client(&p, "stranger.one")
+        .connect(p.addr, &relay_id())
         .await
         .unwrap();
     let reason = connection.closed().await;
@@ -511,10 +479,8 @@ async fn a_client_without_alpn_ism1_fails_the_handshake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unidirectional_stream_is_stopped() {
     let p = pair("gw.xnys");
-    let endpoint = raw_client(&p, "gw.xnys");
-    let connection = endpoint
-        .connect(p.addr, "relay.one")
-        .unwrap()
+    let connection = raw_client(&p, "gw.xnys")
+        .connect(p.addr, &relay_id())
         .await
         .unwrap();
     // The server allows no unidirectional stream at all (MAX_STREAMS 0):
@@ -527,16 +493,10 @@ async fn a_unidirectional_stream_is_stopped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_connections_does_not_stop_the_node() {
     let p = pair("gw.xnys");
-    let endpoint = raw_client(&p, "gw.xnys");
+    let probe = raw_client(&p, "gw.xnys");
     let mut kept = Vec::new();
     for _ in 0..12 {
-        kept.push(
-            endpoint
-                .connect(p.addr, "relay.one")
-                .unwrap()
-                .await
-                .unwrap(),
-        );
+        kept.push(probe.connect(p.addr, &relay_id()).await.unwrap());
     }
     // The node closes every connection beyond the limit per peer; wait for
     // that many closes (the bound only guards against a hang).

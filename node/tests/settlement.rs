@@ -26,14 +26,14 @@ use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Text};
 use isthmus_spec::json::Json;
 use isthmus_spec::membership::Role;
-use isthmus_spec::protocol::Timing;
+use isthmus_spec::protocol::{Outbound, Timing};
 use isthmus_store::log::DiskLogFiles;
 use isthmus_store::{SledStore, SystemClock};
 use isthmus_transport::NetworkIdentity;
 
 mod support;
 
-use support::{context, get_text, node_spec, trades, RELAY};
+use support::{context, get_text, node_spec, trades, until, RELAY};
 const SELLER_GW: &str = "gw.xnys";
 const BUYER_GW: &str = "gw.xasx";
 
@@ -1396,6 +1396,414 @@ async fn one_id_submitted_twice_at_once_is_taken_once() {
     let mut statuses = [first.0, second.0];
     statuses.sort_unstable();
     assert_eq!(statuses, [202, 409], "{first:?} {second:?}");
+    network.relay.shutdown(Duration::from_secs(1)).await;
+    network.seller.shutdown(Duration::from_secs(1)).await;
+    network.buyer.shutdown(Duration::from_secs(1)).await;
+}
+
+/// What the played relay hears from the gateway.
+#[derive(Default)]
+struct Heard {
+    seen: std::sync::Mutex<Vec<isthmus_spec::Envelope>>,
+}
+
+#[async_trait::async_trait]
+impl isthmus_transport::Handler for Heard {
+    async fn handle(&self, request: isthmus_transport::Request) -> isthmus_transport::Answer {
+        self.seen.lock().unwrap().push(request.checked.message);
+        isthmus_transport::Answer::Acknowledge
+    }
+}
+
+impl Heard {
+    fn kinds(&self) -> Vec<isthmus_spec::body::Kind> {
+        self.seen.lock().unwrap().iter().map(|m| m.kind()).collect()
+    }
+
+    fn error_codes(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|m| match &m.body {
+                Body::Error(error) => Some(error.code.as_str().to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+struct SystemEntropy;
+
+impl isthmus_spec::protocol::Entropy for SystemEntropy {
+    fn fill(&mut self, dest: &mut [u8]) {
+        use ring::rand::SecureRandom;
+        ring::rand::SystemRandom::new().fill(dest).unwrap();
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Runs the relay engine on `input` and returns what it sends (its writes
+/// taken as durable at once, its timers ignored).
+fn relay_step(relay: &mut isthmus_relay::Relay, input: isthmus_relay::Input) -> Vec<Outbound> {
+    relay.handle(now_ms(), input, &mut SystemEntropy);
+    let mut sent = Vec::new();
+    while let Some(output) = relay.poll() {
+        match output {
+            isthmus_relay::Output::Persist(write) => relay.handle(
+                now_ms(),
+                isthmus_relay::Input::Persisted(write.id),
+                &mut SystemEntropy,
+            ),
+            isthmus_relay::Output::Send(outbound) => sent.push(outbound),
+            isthmus_relay::Output::SetTimer { .. } => {}
+        }
+    }
+    sent
+}
+
+/// The test plays the relay (the real relay engine's messages, signed with
+/// the relay's key) against the cash gateway, which locks the buyer's cash.
+/// Then: a ClaimRequest whose preimage does not open its hashlock is refused
+/// at decoding (`PREIMAGE_MISMATCH`, answered on the stream); one with a
+/// preimage of another hashlock is refused by the gateway
+/// (`HASHLOCK_MISMATCH`, an Error to the relay); the true secret once the
+/// lock has expired claims nothing. The leg is refunded, no ClaimReceipt goes
+/// out, and the buyer and the seller end with what they had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_and_a_claim_after_expiry_are_refused_and_move_nothing() {
+    let short = Timing {
+        claim_window_ms: 1_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 5_000,
+        lock_window_ms: 1_000,
+        reveal_margin_ms: 1_100,
+        cash_expiry_ms: 2_500,
+        securities_expiry_ms: 3_600,
+        retransmit_ms: 200,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let net = NetworkIdentity::generate(
+        &Text::parse("played-relay").unwrap(),
+        &[
+            node_spec(RELAY, Role::Relay, None),
+            node_spec(SELLER_GW, Role::Gateway, Some(workload::SECURITIES_MARKET)),
+            node_spec(BUYER_GW, Role::Gateway, Some(workload::CASH_MARKET)),
+        ],
+    )
+    .unwrap();
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    let mut gateways = BTreeMap::new();
+    gateways.insert(
+        Mic::parse(workload::SECURITIES_MARKET).unwrap(),
+        id(SELLER_GW),
+    );
+    gateways.insert(Mic::parse(workload::CASH_MARKET).unwrap(), id(BUYER_GW));
+    let heard = Arc::new(Heard::default());
+    let played =
+        isthmus_transport::Endpoint::bind(addrs[&id(RELAY)], context(&net, RELAY), heard.clone())
+            .unwrap();
+    let relay_key =
+        isthmus_spec::sign::SigningKey::from_pem(&net.node(RELAY).unwrap().signing_key.to_pem())
+            .unwrap();
+    let setup = Setup {
+        dir: dir.path().to_path_buf(),
+        net,
+        addrs: addrs.clone(),
+        gateways: gateways.clone(),
+        timing: short,
+        gateway_reaches_relay: BTreeMap::new(),
+        custody: false,
+    };
+    let node = setup.gateway(BUYER_GW, workload::CASH_MARKET, 1);
+    let buyer = node.handle();
+    let api = serve_api(&node, Mic::parse(workload::CASH_MARKET).unwrap()).await;
+    let trade = &trades(TradeKind::AgainstPayment, 1)[0];
+    let buyer_cash = workload::buyer_cash(trade.buyer);
+    let seller_cash = workload::seller_cash(trade.seller);
+    let before = (
+        units(&buyer, 1, &buyer_cash).await,
+        units(&buyer, 1, &seller_cash).await,
+    );
+    let (status, answer) = http(
+        api,
+        "POST",
+        "/v1/instructions",
+        Some(&token("buyer", trade.buyer)),
+        Some(&trade.receive.as_ref().unwrap().to_json().to_string()),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    until("the buyer's instruction reaches the relay", || {
+        heard
+            .kinds()
+            .contains(&isthmus_spec::body::Kind::SettlementInstruction)
+    })
+    .await;
+    // The relay engine matches it with the seller's instruction.
+    let mut relay = isthmus_relay::Relay::new(RelayConfig {
+        node: id(RELAY),
+        gateways,
+        timing: short,
+        settlement_prefix: "S".into(),
+    });
+    let from_buyer = heard.seen.lock().unwrap()[0].clone();
+    let mut outbound = relay_step(
+        &mut relay,
+        isthmus_relay::Input::Message(isthmus_spec::protocol::Inbound {
+            sender: from_buyer.sender.clone(),
+            id: from_buyer.id.clone(),
+            body: from_buyer.body.clone(),
+        }),
+    );
+    outbound.extend(relay_step(
+        &mut relay,
+        isthmus_relay::Input::Message(isthmus_spec::protocol::Inbound {
+            sender: id(SELLER_GW),
+            id: isthmus_spec::ids::MessageId::new_v7(now_ms(), [7; 10]),
+            body: Body::SettlementInstruction(trade.deliver.clone()),
+        }),
+    ));
+    let as_relay = |to: NodeId, body: Body| {
+        isthmus_spec::Envelope::new(
+            isthmus_spec::ids::MessageId::new_v7(now_ms(), rand10()),
+            id(RELAY),
+            to,
+            isthmus_spec::time::Timestamp::from_unix_millis(now_ms()).unwrap(),
+            body,
+        )
+        .sign(&relay_key)
+    };
+    let mut lock_request = None;
+    for message in outbound.into_iter().filter(|o| o.to == id(BUYER_GW)) {
+        if let Body::LockRequest(request) = &message.body {
+            lock_request = Some(request.clone());
+        }
+        let envelope = isthmus_spec::Envelope::new(
+            message.id,
+            id(RELAY),
+            message.to,
+            isthmus_spec::time::Timestamp::from_unix_millis(now_ms()).unwrap(),
+            message.body,
+        )
+        .sign(&relay_key);
+        assert_eq!(
+            played
+                .request(addrs[&id(BUYER_GW)], &envelope)
+                .await
+                .unwrap(),
+            isthmus_transport::Delivered::Acknowledged
+        );
+    }
+    let lock_request = lock_request.expect("the relay asks the cash gateway to lock");
+    for _ in 0..500 {
+        if locked(&buyer, 1, &buyer_cash).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        locked(&buyer, 1, &buyer_cash).await > 0,
+        "the cash is locked"
+    );
+    // A preimage that does not open the hashlock it comes with: refused at decoding.
+    let wrong = isthmus_spec::ids::Preimage::parse(&"ab".repeat(32)).unwrap();
+    let not_opening = as_relay(
+        id(BUYER_GW),
+        Body::ClaimRequest(isthmus_spec::body::ClaimRequest {
+            settlement_id: lock_request.settlement_id.clone(),
+            hashlock: lock_request.hashlock.clone(),
+            preimage: wrong.clone(),
+        }),
+    );
+    match played
+        .request(addrs[&id(BUYER_GW)], &not_opening)
+        .await
+        .unwrap()
+    {
+        isthmus_transport::Delivered::Answer(checked) => match &checked.message.body {
+            Body::Error(error) => assert_eq!(error.code.as_str(), "PREIMAGE_MISMATCH"),
+            other => panic!("expected PREIMAGE_MISMATCH, got {:?}", other.kind()),
+        },
+        other => panic!("a preimage that opens nothing was taken: {other:?}"),
+    }
+    // A secret of another hashlock: refused by the gateway, in an Error to the relay.
+    let other_lock = as_relay(
+        id(BUYER_GW),
+        Body::ClaimRequest(isthmus_spec::body::ClaimRequest {
+            settlement_id: lock_request.settlement_id.clone(),
+            hashlock: wrong.hashlock(),
+            preimage: wrong,
+        }),
+    );
+    assert_eq!(
+        played
+            .request(addrs[&id(BUYER_GW)], &other_lock)
+            .await
+            .unwrap(),
+        isthmus_transport::Delivered::Acknowledged
+    );
+    until("the gateway refuses the other hashlock", || {
+        heard.error_codes().iter().any(|c| c == "HASHLOCK_MISMATCH")
+    })
+    .await;
+    assert!(
+        locked(&buyer, 1, &buyer_cash).await > 0,
+        "still locked, nothing claimed"
+    );
+    // The true secret, once the lock has expired: nothing is claimed.
+    let expires_at = lock_request.expires_at.unix_nanos() / 1_000_000;
+    while (now_ms() as i128) <= expires_at {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let secret = relay
+        .settlements()
+        .next()
+        .and_then(|s| s.secret.clone())
+        .expect("the relay holds p");
+    let late = as_relay(
+        id(BUYER_GW),
+        Body::ClaimRequest(isthmus_spec::body::ClaimRequest {
+            settlement_id: lock_request.settlement_id.clone(),
+            hashlock: lock_request.hashlock.clone(),
+            preimage: secret,
+        }),
+    );
+    let _ = played.request(addrs[&id(BUYER_GW)], &late).await.unwrap();
+    until("the watcher refunds the expired lock", || {
+        heard
+            .kinds()
+            .contains(&isthmus_spec::body::Kind::RefundReceipt)
+    })
+    .await;
+    assert!(
+        !heard
+            .kinds()
+            .contains(&isthmus_spec::body::Kind::ClaimReceipt),
+        "a claim went through"
+    );
+    assert_eq!(locked(&buyer, 1, &buyer_cash).await, 0);
+    assert_eq!(
+        (
+            units(&buyer, 1, &buyer_cash).await,
+            units(&buyer, 1, &seller_cash).await
+        ),
+        before,
+        "nothing moved"
+    );
+    node.shutdown(Duration::from_secs(1)).await;
+}
+
+fn rand10() -> [u8; 10] {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 10];
+    ring::rand::SystemRandom::new().fill(&mut bytes).unwrap();
+    bytes
+}
+
+/// The buyer lacks the cash: both instructions agree on an amount larger
+/// than everything the buyer holds. The seller's securities are locked, the
+/// cash lock is refused by the ledger, the relay aborts, the securities are
+/// refunded after their expiry, and every account ends where it began.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_without_the_cash_moves_nothing() {
+    let short = Timing {
+        claim_window_ms: 1_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 1_500,
+        lock_window_ms: 1_000,
+        reveal_margin_ms: 1_100,
+        cash_expiry_ms: 2_100,
+        securities_expiry_ms: 3_200,
+        retransmit_ms: 100,
+    };
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    let network = start_full(addrs, &BTreeMap::new(), &BTreeMap::new(), short).await;
+    let seller = network.seller.handle();
+    let buyer = network.buyer.handle();
+    let before = totals(&seller, &buyer).await;
+    let mut trade = trades(TradeKind::AgainstPayment, 1).remove(0);
+    // More than the buyer's whole cash (AUD_EACH dollars), the same on both sides.
+    let too_much = isthmus_spec::decimal::Money::parse(
+        &format!("{}.00", workload::AUD_EACH + 1),
+        workload::CURRENCY,
+    )
+    .unwrap();
+    trade.deliver.settlement_amount = Some(too_much.clone());
+    let mut receive = trade.receive.clone().unwrap();
+    receive.settlement_amount = Some(too_much);
+    let accounts = [
+        (0, workload::seller_safe(trade.seller)),
+        (0, workload::buyer_safe(trade.buyer)),
+        (1, workload::buyer_cash(trade.buyer)),
+        (1, workload::seller_cash(trade.seller)),
+    ];
+    let mut start = Vec::new();
+    for (index, account) in &accounts {
+        let handle = if *index == 0 { &seller } else { &buyer };
+        start.push(units(handle, *index, account).await);
+    }
+    for (api, who, body) in [
+        (
+            network.seller_api,
+            token("seller", trade.seller.unwrap()),
+            trade.deliver.to_json().to_string(),
+        ),
+        (
+            network.buyer_api,
+            token("buyer", trade.buyer),
+            receive.to_json().to_string(),
+        ),
+    ] {
+        let (status, answer) = http(api, "POST", "/v1/instructions", Some(&who), Some(&body)).await;
+        assert_eq!(status, 202, "{answer}");
+    }
+    let delivered = final_word(&seller, &trade.deliver.instruction_id).await;
+    let received = final_word(&buyer, &receive.instruction_id).await;
+    assert!(
+        !confirmed(&delivered) && !confirmed(&received),
+        "{delivered:?}"
+    );
+    // The securities lock is refunded once it expires.
+    for _ in 0..500 {
+        if locked(&seller, 0, &accounts[0].1).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut end = Vec::new();
+    for (index, account) in &accounts {
+        let handle = if *index == 0 { &seller } else { &buyer };
+        assert_eq!(locked(handle, *index, account).await, 0, "{account}");
+        end.push(units(handle, *index, account).await);
+    }
+    assert_eq!(end, start, "every account where it began");
+    assert_eq!(totals(&seller, &buyer).await, before, "conservation");
+    // The securities leg was locked, and refunded.
+    let settlement_id = delivered
+        .iter()
+        .find_map(|n| match n {
+            Body::InstructionStatus(status) => status.settlement_id.clone(),
+            _ => None,
+        })
+        .expect("the instruction was matched into a settlement");
+    let path = format!("/v1/settlements/{settlement_id}");
+    let seller_token = token("seller", trade.seller.unwrap());
+    let (status, view) = http(network.seller_api, "GET", &path, Some(&seller_token), None).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["legs"][0]["phase"], "Refunded", "{view}");
     network.relay.shutdown(Duration::from_secs(1)).await;
     network.seller.shutdown(Duration::from_secs(1)).await;
     network.buyer.shutdown(Duration::from_secs(1)).await;

@@ -883,7 +883,19 @@ async fn a_custody_ledger_behind_the_cash_gateway_settles_like_a_native_one() {
         .into_iter()
         .map(|n| (id(n), free_port()))
         .collect();
-    let network = start_network(addrs, &BTreeMap::new(), &BTreeMap::new(), timing(), true).await;
+    // Short expiries: a cash lock made for the failed trade before its abort
+    // reached the cash gateway is refunded within seconds.
+    let short = Timing {
+        claim_window_ms: 1_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 5_000,
+        lock_window_ms: 2_000,
+        reveal_margin_ms: 1_100,
+        cash_expiry_ms: 3_200,
+        securities_expiry_ms: 4_400,
+        retransmit_ms: 100,
+    };
+    let network = start_network(addrs, &BTreeMap::new(), &BTreeMap::new(), short, true).await;
     let seller = network.seller.handle();
     let buyer = network.buyer.handle();
     let before = totals(&seller, &buyer).await;
@@ -947,7 +959,7 @@ async fn a_custody_ledger_behind_the_cash_gateway_settles_like_a_native_one() {
         }
     }
     // The legs end claimed or refunded at the custodian too.
-    for _ in 0..500 {
+    for _ in 0..1_500 {
         if locked(&buyer, 1, ESCROW).await == 0 && units(&buyer, 1, ESCROW).await == 0 {
             break;
         }

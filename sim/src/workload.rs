@@ -146,68 +146,35 @@ pub fn trades(run: u64, n: usize, relays: usize, rng: &mut SimRng) -> Vec<Trade>
             };
             let amount = (payment == Payment::AgainstPayment)
                 .then(|| parse("amount", Money::parse(&cents_text(cents), CURRENCY)));
-            let common = parse("reference", Reference::parse(&format!("T{run}-{index}")));
             let (seller_owner_id, seller_safe_account) = split(&seller_safe(seller));
             let (_, seller_cash_account) = split(&seller_cash(seller));
             let (buyer_owner_id, buyer_safe_account) = split(&buyer_safe(buyer));
             let (_, buyer_cash_account) = split(&buyer_cash(buyer));
-            let deliver = SettlementInstruction {
-                instruction_id: parse("reference", Reference::parse(&format!("D{run}-{index}"))),
-                common_reference: Some(common.clone()),
-                direction: Direction::Deliver,
-                payment,
-                trade_date: trade_date.clone(),
-                settlement_date: settlement_date.clone(),
-                isin: isin.clone(),
-                quantity: parse("quantity", Quantity::parse(&shares.to_string())),
-                settlement_amount: amount.clone(),
-                account_owner: Some(parse("party", PartyId::parse(&seller_owner_id))),
-                safekeeping_account: parse("reference", Reference::parse(&seller_safe_account)),
-                securities_market: Some(securities_market.clone()),
-                cash: (payment == Payment::AgainstPayment).then(|| CashSide {
-                    market: None,
-                    account: Some(parse("reference", Reference::parse(&seller_cash_account))),
-                    owner: None,
-                    servicer: None,
-                }),
-                delivering_agent: None,
-                receiving_agent: Some(receiving_agent.clone()),
-                seller: None,
-                buyer: None,
-                place_of_settlement: place.clone(),
-                place_of_trade: None,
-            };
             let buyer_shares = if kind == TradeKind::Unmatched {
                 shares + 1
             } else {
                 shares
             };
-            let receive = (kind != TradeKind::OneSided).then(|| SettlementInstruction {
-                instruction_id: parse("reference", Reference::parse(&format!("R{run}-{index}"))),
-                common_reference: Some(common.clone()),
-                direction: Direction::Receive,
-                payment,
+            let (deliver, receive) = InstructionPair {
+                deliver_id: format!("D{run}-{index}"),
+                receive_id: format!("R{run}-{index}"),
+                common_reference: format!("T{run}-{index}"),
+                isin: isin.clone(),
+                shares,
+                buyer_shares,
+                amount: amount.clone(),
+                seller: (seller_owner_id, seller_safe_account, seller_cash_account),
+                buyer: (buyer_owner_id, buyer_safe_account, buyer_cash_account),
+                securities_market: securities_market.clone(),
+                cash_market: cash_market.clone(),
+                place_of_settlement: place.clone(),
+                delivering_agent: delivering_agent.clone(),
+                receiving_agent: receiving_agent.clone(),
                 trade_date: trade_date.clone(),
                 settlement_date: settlement_date.clone(),
-                isin: isin.clone(),
-                quantity: parse("quantity", Quantity::parse(&buyer_shares.to_string())),
-                settlement_amount: amount.clone(),
-                account_owner: Some(parse("party", PartyId::parse(&buyer_owner_id))),
-                safekeeping_account: parse("reference", Reference::parse(&buyer_safe_account)),
-                securities_market: None,
-                cash: (payment == Payment::AgainstPayment).then(|| CashSide {
-                    market: Some(cash_market.clone()),
-                    account: Some(parse("reference", Reference::parse(&buyer_cash_account))),
-                    owner: None,
-                    servicer: None,
-                }),
-                delivering_agent: Some(delivering_agent.clone()),
-                receiving_agent: None,
-                seller: None,
-                buyer: None,
-                place_of_settlement: place.clone(),
-                place_of_trade: None,
-            });
+            }
+            .build();
+            let receive = (kind != TradeKind::OneSided).then_some(receive);
             Trade {
                 index,
                 kind,
@@ -221,6 +188,111 @@ pub fn trades(run: u64, n: usize, relays: usize, rng: &mut SimRng) -> Vec<Trade>
             }
         })
         .collect()
+}
+
+/// Both instructions of one trade, as the gateways would complete them:
+/// the seller's delivery (securities market named) and the buyer's receipt
+/// (cash market named), against payment when `amount` is given.
+#[derive(Debug, Clone)]
+pub struct InstructionPair {
+    /// The seller's instruction id.
+    pub deliver_id: String,
+    /// The buyer's instruction id.
+    pub receive_id: String,
+    /// The trade's common reference.
+    pub common_reference: String,
+    /// The security.
+    pub isin: Isin,
+    /// Whole shares the seller delivers.
+    pub shares: u64,
+    /// Whole shares the buyer expects (another number: the pair does not match).
+    pub buyer_shares: u64,
+    /// The cash paid; `None` for free of payment.
+    pub amount: Option<Money>,
+    /// The seller's owner id, safekeeping account id and cash account id.
+    pub seller: (String, String, String),
+    /// The buyer's owner id, safekeeping account id and cash account id.
+    pub buyer: (String, String, String),
+    /// Where the securities move.
+    pub securities_market: Mic,
+    /// Where the cash moves.
+    pub cash_market: Mic,
+    /// The place of settlement.
+    pub place_of_settlement: Bic,
+    /// The seller's agent, named by the buyer.
+    pub delivering_agent: Party,
+    /// The buyer's agent, named by the seller.
+    pub receiving_agent: Party,
+    /// The trade date.
+    pub trade_date: Date,
+    /// The settlement date.
+    pub settlement_date: Date,
+}
+
+impl InstructionPair {
+    /// The seller's and the buyer's instructions. Panics only on an id,
+    /// owner or account that is not an ISM/1 reference (the caller's fixed
+    /// values).
+    pub fn build(&self) -> (SettlementInstruction, SettlementInstruction) {
+        let reference = |text: &str| parse("reference", Reference::parse(text));
+        let payment = if self.amount.is_some() {
+            Payment::AgainstPayment
+        } else {
+            Payment::FreeOfPayment
+        };
+        let common = reference(&self.common_reference);
+        let cash = |market: Option<Mic>, account: &str| {
+            self.amount.as_ref().map(|_| CashSide {
+                market,
+                account: Some(reference(account)),
+                owner: None,
+                servicer: None,
+            })
+        };
+        let deliver = SettlementInstruction {
+            instruction_id: reference(&self.deliver_id),
+            common_reference: Some(common.clone()),
+            direction: Direction::Deliver,
+            payment,
+            trade_date: self.trade_date.clone(),
+            settlement_date: self.settlement_date.clone(),
+            isin: self.isin.clone(),
+            quantity: parse("quantity", Quantity::parse(&self.shares.to_string())),
+            settlement_amount: self.amount.clone(),
+            account_owner: Some(parse("party", PartyId::parse(&self.seller.0))),
+            safekeeping_account: reference(&self.seller.1),
+            securities_market: Some(self.securities_market.clone()),
+            cash: cash(None, &self.seller.2),
+            delivering_agent: None,
+            receiving_agent: Some(self.receiving_agent.clone()),
+            seller: None,
+            buyer: None,
+            place_of_settlement: self.place_of_settlement.clone(),
+            place_of_trade: None,
+        };
+        let receive = SettlementInstruction {
+            instruction_id: reference(&self.receive_id),
+            common_reference: Some(common),
+            direction: Direction::Receive,
+            payment,
+            trade_date: self.trade_date.clone(),
+            settlement_date: self.settlement_date.clone(),
+            isin: self.isin.clone(),
+            quantity: parse("quantity", Quantity::parse(&self.buyer_shares.to_string())),
+            settlement_amount: self.amount.clone(),
+            account_owner: Some(parse("party", PartyId::parse(&self.buyer.0))),
+            safekeeping_account: reference(&self.buyer.1),
+            securities_market: None,
+            cash: cash(Some(self.cash_market.clone()), &self.buyer.2),
+            delivering_agent: Some(self.delivering_agent.clone()),
+            receiving_agent: None,
+            seller: None,
+            buyer: None,
+            place_of_settlement: self.place_of_settlement.clone(),
+            place_of_trade: None,
+        };
+        (deliver, receive)
+    }
 }
 
 fn split(account: &str) -> (String, String) {

@@ -150,6 +150,31 @@ fn signed(net: &Path, from: &str, body: Body) -> Envelope {
     .sign(&key)
 }
 
+/// The relay's configuration in `dir`, its gateways at `seller` and `buyer`.
+fn relay_config(dir: &Path, seller: &Endpoint, buyer: &Endpoint) -> std::path::PathBuf {
+    let config = dir.join("relay.toml");
+    std::fs::write(
+        &config,
+        CONFIG
+            .replace("ADDR_XNYS", &seller.local_addr().unwrap().to_string())
+            .replace("ADDR_XASX", &buyer.local_addr().unwrap().to_string()),
+    )
+    .unwrap();
+    config
+}
+
+/// The simulator's first trade against payment.
+fn a_trade() -> isthmus_sim::workload::Trade {
+    (0..10_000u64)
+        .find_map(|run| {
+            let mut rng = isthmus_sim::rng::SimRng::new(run);
+            isthmus_sim::workload::trades(run, 1, 1, &mut rng)
+                .pop()
+                .filter(|t| t.kind == isthmus_sim::workload::TradeKind::AgainstPayment)
+        })
+        .unwrap()
+}
+
 async fn until(what: &str, done: impl Fn() -> bool) {
     for _ in 0..1_500 {
         if done() {
@@ -192,14 +217,7 @@ fn an_acknowledged_instruction_survives_sigkill_and_sigterm_exits_cleanly() {
         let buyer_seen = Arc::new(Recorder::default());
         let seller = gateway(&net, "gw.xnys", seller_seen.clone());
         let buyer = gateway(&net, "gw.xasx", buyer_seen.clone());
-        let config = dir.path().join("relay.toml");
-        std::fs::write(
-            &config,
-            CONFIG
-                .replace("ADDR_XNYS", &seller.local_addr().unwrap().to_string())
-                .replace("ADDR_XASX", &buyer.local_addr().unwrap().to_string()),
-        )
-        .unwrap();
+        let config = relay_config(dir.path(), &seller, &buyer);
         let check = isthmus()
             .args(["relay", "--config", config.to_str().unwrap(), "--check"])
             .output()
@@ -210,14 +228,7 @@ fn an_acknowledged_instruction_survives_sigkill_and_sigterm_exits_cleanly() {
             String::from_utf8_lossy(&check.stderr)
         );
 
-        let trade = (0..10_000u64)
-            .find_map(|run| {
-                let mut rng = isthmus_sim::rng::SimRng::new(run);
-                isthmus_sim::workload::trades(run, 1, 1, &mut rng)
-                    .pop()
-                    .filter(|t| t.kind == isthmus_sim::workload::TradeKind::AgainstPayment)
-            })
-            .unwrap();
+        let trade = a_trade();
         let (mut relay, addr) = start_relay(&config);
         let deliver = signed(
             &net,
@@ -368,23 +379,9 @@ fn hostile_peers_are_refused_and_the_relay_process_keeps_serving() {
         let seller_seen = Arc::new(Recorder::default());
         let seller = gateway(&net, "gw.xnys", seller_seen.clone());
         let buyer = gateway(&net, "gw.xasx", Arc::new(Recorder::default()));
-        let config = dir.path().join("relay.toml");
-        std::fs::write(
-            &config,
-            CONFIG
-                .replace("ADDR_XNYS", &seller.local_addr().unwrap().to_string())
-                .replace("ADDR_XASX", &buyer.local_addr().unwrap().to_string()),
-        )
-        .unwrap();
+        let config = relay_config(dir.path(), &seller, &buyer);
         let (mut relay, addr) = start_relay(&config);
-        let trade = (0..10_000u64)
-            .find_map(|run| {
-                let mut rng = isthmus_sim::rng::SimRng::new(run);
-                isthmus_sim::workload::trades(run, 1, 1, &mut rng)
-                    .pop()
-                    .filter(|t| t.kind == isthmus_sim::workload::TradeKind::AgainstPayment)
-            })
-            .unwrap();
+        let trade = a_trade();
         // The relay serves a member: an instruction is acknowledged.
         let instruction = trade.deliver.clone();
         let serves = |n: usize| {

@@ -390,6 +390,13 @@ fn holdings_statement(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let internal = |what: String| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", what);
+    let not_representable = |why: String| {
+        Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "STATEMENT_NOT_REPRESENTABLE",
+            why,
+        )
+    };
     let as_of = isthmus_spec::time::Timestamp::from_unix_millis(now_ms).ok_or_else(|| {
         internal(format!(
             "the clock reads {now_ms} ms, not a time ISM/1 can write"
@@ -406,22 +413,10 @@ fn holdings_statement(
         as_of,
         holdings,
     )
-    .map_err(|e| {
-        Problem::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "STATEMENT_NOT_REPRESENTABLE",
-            e.to_string(),
-        )
-    })?;
+    .map_err(|e| not_representable(e.to_string()))?;
     let written = dialect
         .outbound(&Body::HoldingsStatement(statement))
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::NOT_ACCEPTABLE,
-                "STATEMENT_NOT_REPRESENTABLE",
-                e.to_string(),
-            )
-        })?;
+        .map_err(|e| not_representable(e.to_string()))?;
     let content_type = match dialect {
         Dialect::Iso20022 => "application/xml",
         Dialect::Mt => "text/plain",

@@ -260,6 +260,26 @@ async fn start() -> Network {
     start_with(&BTreeMap::new()).await
 }
 
+/// A network whose cut-off and expiries come within seconds: matching
+/// 1.5 s, locks 1 s, expiries 2.1 s and 3.2 s.
+async fn start_short() -> Network {
+    let short = Timing {
+        claim_window_ms: 1_000,
+        max_clock_skew_ms: 100,
+        matching_window_ms: 1_500,
+        lock_window_ms: 1_000,
+        reveal_margin_ms: 1_100,
+        cash_expiry_ms: 2_100,
+        securities_expiry_ms: 3_200,
+        retransmit_ms: 100,
+    };
+    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
+        .into_iter()
+        .map(|n| (id(n), free_port()))
+        .collect();
+    start_full(addrs, &BTreeMap::new(), &BTreeMap::new(), short).await
+}
+
 /// The fixed parts of a test network.
 struct Setup {
     dir: std::path::PathBuf,
@@ -1282,21 +1302,7 @@ fn confirmed_settled(notices: &[Body]) -> bool {
 /// nothing is locked or moved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unmatched_and_one_sided_instructions_end_cancelled_and_move_nothing() {
-    let short = Timing {
-        claim_window_ms: 1_000,
-        max_clock_skew_ms: 100,
-        matching_window_ms: 1_500,
-        lock_window_ms: 1_000,
-        reveal_margin_ms: 1_100,
-        cash_expiry_ms: 2_100,
-        securities_expiry_ms: 3_200,
-        retransmit_ms: 100,
-    };
-    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
-        .into_iter()
-        .map(|n| (id(n), free_port()))
-        .collect();
-    let network = start_full(addrs, &BTreeMap::new(), &BTreeMap::new(), short).await;
+    let network = start_short().await;
     let seller = network.seller.handle();
     let buyer = network.buyer.handle();
     let before = totals(&seller, &buyer).await;
@@ -1728,21 +1734,7 @@ fn rand10() -> [u8; 10] {
 /// refunded after their expiry, and every account ends where it began.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_buyer_without_the_cash_moves_nothing() {
-    let short = Timing {
-        claim_window_ms: 1_000,
-        max_clock_skew_ms: 100,
-        matching_window_ms: 1_500,
-        lock_window_ms: 1_000,
-        reveal_margin_ms: 1_100,
-        cash_expiry_ms: 2_100,
-        securities_expiry_ms: 3_200,
-        retransmit_ms: 100,
-    };
-    let addrs: BTreeMap<NodeId, SocketAddr> = [RELAY, SELLER_GW, BUYER_GW]
-        .into_iter()
-        .map(|n| (id(n), free_port()))
-        .collect();
-    let network = start_full(addrs, &BTreeMap::new(), &BTreeMap::new(), short).await;
+    let network = start_short().await;
     let seller = network.seller.handle();
     let buyer = network.buyer.handle();
     let before = totals(&seller, &buyer).await;

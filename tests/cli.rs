@@ -283,9 +283,4 @@ fn bad_input_is_explained_never_a_panic() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/definitely/not/here.json"));
 }
 
-#[test]
-fn demo_runs() {
-    let output = isthmus(&["demo"], b"");
-    assert_eq!(output.status.code(), Some(0));
-    assert!(stdout(&output).contains("hashlock"));
-}
+// `isthmus demo` is tested in tests/cli_demo.rs.

@@ -48,7 +48,7 @@ const BENCH_ACCOUNTS: u64 = 1_000;
 const BATCHED_ROUNDS: u64 = 5;
 
 /// The machine a figure was measured on.
-fn machine() -> serde_json::Value {
+pub(crate) fn machine() -> serde_json::Value {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -94,7 +94,7 @@ fn sorted_median(rates: &mut [f64]) -> f64 {
 }
 
 /// The `q`-quantile of sorted durations, in milliseconds.
-fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+pub(crate) fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

@@ -15,54 +15,78 @@ use crate::cli::output::Out;
 /// Trades in flight at once.
 const CONCURRENCY: usize = 32;
 
-/// Settles `n` trades and reports; the failed checks, if any.
-pub async fn run(out: &mut Out, network: &Network, n: usize) -> anyhow::Result<Vec<String>> {
-    let (before, _) = super::holdings(network).await?;
+/// What a load run measured.
+pub struct LoadFigures {
+    /// Trades confirmed on both sides.
+    pub settled: usize,
+    /// From the first instruction sent to the last confirmation.
+    pub elapsed: Duration,
+    /// Each settled trade's time from its first instruction to its second confirmation, sorted.
+    pub latencies: Vec<Duration>,
+    /// The checks that failed (trades that did not settle, holdings, conservation, locks).
+    pub failures: Vec<String>,
+}
+
+/// `n` trades of one share against 10.00, alternately XETR→XASX and XASX→XETR.
+pub fn trades(n: usize) -> anyhow::Result<Vec<DemoTrade>> {
     let [alice, bob, carol, dave] = world::people();
-    let mut trades = Vec::new();
-    for k in 0..n {
-        let (seller, buyer) = if k % 2 == 0 {
-            (&alice, &bob)
-        } else {
-            (&carol, &dave)
-        };
-        trades.push(script::build(
-            Terms {
-                label: format!("L{k}"),
-                seller: seller.clone(),
-                buyer: buyer.clone(),
-                shares: 1,
-                buyer_shares: 1,
-                amount: Some("10.00"),
-                buyer_instructs: true,
-            },
-            "load",
-            Expect::Settles,
-        )?);
-    }
+    (0..n)
+        .map(|k| {
+            let (seller, buyer) = if k % 2 == 0 {
+                (&alice, &bob)
+            } else {
+                (&carol, &dave)
+            };
+            script::build(
+                Terms {
+                    label: format!("L{k}"),
+                    seller: seller.clone(),
+                    buyer: buyer.clone(),
+                    shares: 1,
+                    buyer_shares: 1,
+                    amount: Some("10.00"),
+                    buyer_instructs: true,
+                },
+                "load",
+                Expect::Settles,
+            )
+        })
+        .collect()
+}
+
+/// Settles `trades` through the participant APIs, `concurrency` at a time
+/// (a progress bar if `progress`), and checks the holdings after.
+pub async fn settle(
+    network: &Network,
+    trades: Vec<DemoTrade>,
+    concurrency: usize,
+    progress: bool,
+) -> anyhow::Result<LoadFigures> {
+    let (before, _) = super::holdings(network).await?;
     let trades: Vec<Arc<DemoTrade>> = trades.into_iter().map(Arc::new).collect();
-    let bar = indicatif::ProgressBar::new(n as u64);
+    let bar = if progress {
+        indicatif::ProgressBar::new(trades.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} settled, {per_sec}, {elapsed}",
-        )
-        .map_err(|e| anyhow!("{e}"))?,
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} settled, {per_sec}, {elapsed}")
+            .map_err(|e| anyhow!("{e}"))?,
+    );
+    let gateways: Arc<Gateways> = Arc::new(
+        network
+            .gateways
+            .iter()
+            .map(|g| (g.market.clone(), g.handle(), g.api))
+            .collect(),
     );
     let started = Instant::now();
-    let mut latencies_us = Vec::new();
+    let mut latencies = Vec::new();
     let mut failures = Vec::new();
     let mut pending = tokio::task::JoinSet::new();
-    let network = Arc::new(network);
     let mut next = 0;
-    // Scoped by the JoinSet: every task ends before `run` returns.
-    let gateways: Vec<_> = network
-        .gateways
-        .iter()
-        .map(|g| (g.market.clone(), g.handle(), g.api))
-        .collect();
-    let gateways = Arc::new(gateways);
     while next < trades.len() || !pending.is_empty() {
-        while next < trades.len() && pending.len() < CONCURRENCY {
+        while next < trades.len() && pending.len() < concurrency.max(1) {
             let trade = trades[next].clone();
             let gateways = gateways.clone();
             pending.spawn(async move { settle_one(&gateways, &trade).await });
@@ -70,7 +94,7 @@ pub async fn run(out: &mut Out, network: &Network, n: usize) -> anyhow::Result<V
         }
         match pending.join_next().await {
             Some(Ok(Ok(latency))) => {
-                latencies_us.push(latency);
+                latencies.push(latency);
                 bar.inc(1);
             }
             Some(Ok(Err(failure))) => failures.push(failure.to_string()),
@@ -78,29 +102,10 @@ pub async fn run(out: &mut Out, network: &Network, n: usize) -> anyhow::Result<V
             None => break,
         }
     }
-    bar.finish_and_clear();
     let elapsed = started.elapsed();
-    latencies_us.sort_unstable();
-    // Microseconds, shown as milliseconds.
-    let ms = |micros: u64| micros as f64 / 1000.0;
-    let percentile = |p: usize| -> f64 {
-        if latencies_us.is_empty() {
-            return 0.0;
-        }
-        let at = (latencies_us.len() * p).div_ceil(100).saturating_sub(1);
-        ms(latencies_us[at.min(latencies_us.len() - 1)])
-    };
-    out.line(format_args!(
-        "{} trades settled in {:.2} s: {:.1} settlements/s, latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (concurrency {CONCURRENCY})",
-        latencies_us.len(),
-        elapsed.as_secs_f64(),
-        latencies_us.len() as f64 / elapsed.as_secs_f64(),
-        percentile(50),
-        percentile(90),
-        percentile(99),
-        latencies_us.last().copied().map_or(0.0, ms),
-    ))?;
-    let (after, locked) = super::holdings(&network).await?;
+    bar.finish_and_clear();
+    latencies.sort_unstable();
+    let (after, locked) = super::holdings(network).await?;
     let all: Vec<&DemoTrade> = trades.iter().map(|t| t.as_ref()).collect();
     let expected = script::expected_after(&all, &before)?;
     if after != expected {
@@ -112,7 +117,29 @@ pub async fn run(out: &mut Out, network: &Network, n: usize) -> anyhow::Result<V
     if locked != 0 {
         failures.push(format!("{locked} units are still locked at the end"));
     }
-    Ok(failures)
+    Ok(LoadFigures {
+        settled: latencies.len(),
+        elapsed,
+        latencies,
+        failures,
+    })
+}
+
+/// Settles `n` trades and reports; the failed checks, if any.
+pub async fn run(out: &mut Out, network: &Network, n: usize) -> anyhow::Result<Vec<String>> {
+    let figures = settle(network, trades(n)?, CONCURRENCY, true).await?;
+    let ms = |q: f64| crate::cli::bench::quantile_ms(&figures.latencies, q);
+    out.line(format_args!(
+        "{} trades settled in {:.2} s: {:.1} settlements/s, latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (concurrency {CONCURRENCY})",
+        figures.settled,
+        figures.elapsed.as_secs_f64(),
+        figures.settled as f64 / figures.elapsed.as_secs_f64(),
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        ms(1.0),
+    ))?;
+    Ok(figures.failures)
 }
 
 type Gateways = Vec<(
@@ -122,8 +149,8 @@ type Gateways = Vec<(
 )>;
 
 /// Sends one trade's two instructions and waits for both confirmations;
-/// the microseconds it took.
-async fn settle_one(gateways: &Gateways, trade: &DemoTrade) -> anyhow::Result<u64> {
+/// how long it took.
+async fn settle_one(gateways: &Gateways, trade: &DemoTrade) -> anyhow::Result<Duration> {
     let started = Instant::now();
     for (person, market, instruction) in trade.instructions() {
         let api = gateways
@@ -161,5 +188,5 @@ async fn settle_one(gateways: &Gateways, trade: &DemoTrade) -> anyhow::Result<u6
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
-    Ok(started.elapsed().as_micros() as u64)
+    Ok(started.elapsed())
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: one subcommand per job (Hermes-style).
 
 mod bench;
+mod bench_dvp;
 mod demo;
 mod gateway;
 mod input;
@@ -204,6 +205,29 @@ enum LedgerCommand {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
+    /// Delivery versus payment through a relay and two gateways over real
+    /// QUIC (durable stores and ledgers, fsync on): settlements/s and
+    /// latency from instruction to both confirmations; `--baseline postgres`
+    /// runs the same trades on PostgreSQL in the same run, side by side.
+    Dvp {
+        /// Trades to settle.
+        #[arg(long, default_value_t = 1_000)]
+        settlements: usize,
+        /// Trades in flight at once (also the baselines' connections).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Also run the baselines: `postgres` (one serializable transaction
+        /// per DvP on one database; two databases with two-phase commit),
+        /// starting a throwaway cluster with deploy/postgres.sh if none answers.
+        #[arg(long, value_name = "postgres")]
+        baseline: Option<Baseline>,
+        /// The PostgreSQL cluster's loopback port.
+        #[arg(long, default_value_t = 55432)]
+        pg_port: u16,
+        /// Also print the figures as one JSON object on the last line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Durable HTLC throughput and latency of the ledger on its segment-log journal: one operation at a time, in batches, and in pipelined batches.
     Ledger {
         /// Lock+claim pairs applied one durable operation at a time (at most 10 million).
@@ -223,6 +247,13 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A baseline of `bench dvp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Baseline {
+    /// PostgreSQL, one database and two with two-phase commit.
+    Postgres,
 }
 
 #[derive(Debug, Subcommand)]
@@ -380,6 +411,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             per_run: per_run.max(1),
             faults,
             replay,
+            json,
+        }),
+        Command::Bench(BenchCommand::Dvp {
+            settlements,
+            concurrency,
+            baseline,
+            pg_port,
+            json,
+        }) => bench_dvp::run(bench_dvp::DvpBench {
+            settlements,
+            concurrency,
+            postgres: baseline == Some(Baseline::Postgres),
+            pg_port,
             json,
         }),
         Command::Bench(BenchCommand::Ledger {

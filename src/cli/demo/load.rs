@@ -70,8 +70,10 @@ pub async fn settle(
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} settled, {per_sec}, {elapsed}")
-            .map_err(|e| anyhow!("{e}"))?,
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} settled, {per_sec}, {elapsed}",
+        )
+        .map_err(|e| anyhow!("{e}"))?,
     );
     let gateways: Arc<Gateways> = Arc::new(
         network

@@ -11,9 +11,11 @@
 //! conservation and both journals; exit 1 with the reason if a check fails.
 //! `--trades N` settles N trades instead and prints throughput and latency.
 
-mod load;
+pub(crate) mod load;
 mod script;
-mod world;
+pub(crate) mod world;
+
+pub(crate) use script::DemoTrade;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,7 +28,7 @@ use isthmus_ledger::Asset;
 use isthmus_spec::body::Body;
 
 use super::output::Out;
-use script::{DemoTrade, Expect};
+use script::Expect;
 use world::{Market, Network, Person, OPERATOR_TOKEN, XASX, XETR};
 
 /// How long the demo waits for everything to end before it gives up.
@@ -109,7 +111,7 @@ pub fn run(trades: Option<usize>, keep: Option<PathBuf>) -> anyhow::Result<ExitC
 }
 
 /// Opens every account and funds it, as the operator, through the API.
-async fn fund(network: &Network) -> anyhow::Result<()> {
+pub(crate) async fn fund(network: &Network) -> anyhow::Result<()> {
     for gateway in &network.gateways {
         for (n, (account, asset, amount)) in
             world::accounts(&gateway.market).into_iter().enumerate()

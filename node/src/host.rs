@@ -400,6 +400,11 @@ impl<H: Hosted> EngineHost<H> {
 
 /// Signs and sends what the engine releases, one stream each; an answer
 /// that comes back on the stream goes to the engine like any message.
+///
+/// Messages to one peer go in the order the engine released them, each
+/// after the one before was answered ([`peer_sender`]): sent all at once on
+/// parallel streams, a LockRequest could overtake the proposal it depends on
+/// and be refused, costing a repetition interval.
 pub async fn send_loop<L: Send + 'static>(
     endpoint: Endpoint,
     mut outgoing: tokio::sync::mpsc::UnboundedReceiver<Outbound>,
@@ -410,6 +415,8 @@ pub async fn send_loop<L: Send + 'static>(
     commands: mpsc::Sender<Command<L>>,
 ) {
     let mut warned = std::collections::BTreeSet::new();
+    let mut queues: BTreeMap<NodeId, tokio::sync::mpsc::UnboundedSender<Envelope>> =
+        BTreeMap::new();
     while let Some(outbound) = outgoing.recv().await {
         let Some(addr) = peers.get(&outbound.to).copied() else {
             if warned.insert(outbound.to.clone()) {
@@ -422,17 +429,28 @@ pub async fn send_loop<L: Send + 'static>(
             error!(now, "the clock is outside what ISM/1 can write");
             continue;
         };
-        let envelope = Envelope::new(
-            outbound.id,
-            own.clone(),
-            outbound.to,
-            created,
-            outbound.body,
-        )
-        .sign(&key);
-        let endpoint = endpoint.clone();
-        let commands = commands.clone();
-        tokio::spawn(async move {
+        let to = outbound.to.clone();
+        let envelope = Envelope::new(outbound.id, own.clone(), outbound.to, created, outbound.body)
+            .sign(&key);
+        let queue = queues
+            .entry(to)
+            .or_insert_with(|| peer_sender(endpoint.clone(), addr, commands.clone()));
+        let _ = queue.send(envelope);
+    }
+}
+
+/// One peer's sender: its messages one at a time, in order. When one cannot
+/// be delivered, what queued behind it meanwhile is dropped: the engine
+/// repeats every message that has not had its answer (ISM-1 §12.8), so a
+/// peer that was away gets the current state, not a backlog.
+fn peer_sender<L: Send + 'static>(
+    endpoint: Endpoint,
+    addr: SocketAddr,
+    commands: mpsc::Sender<Command<L>>,
+) -> tokio::sync::mpsc::UnboundedSender<Envelope> {
+    let (queue, mut queued) = tokio::sync::mpsc::unbounded_channel::<Envelope>();
+    tokio::spawn(async move {
+        while let Some(envelope) = queued.recv().await {
             match endpoint.request(addr, &envelope).await {
                 Ok(Delivered::Acknowledged) => {}
                 Ok(Delivered::Answer(checked)) => {
@@ -441,13 +459,20 @@ pub async fn send_loop<L: Send + 'static>(
                         reply: None,
                     });
                 }
-                // The engine repeats what has not had its answer (ISM-1 §12.8).
                 Err(failure) => {
-                    debug!(peer = %envelope.receiver, kind = %envelope.body.kind(), message = %envelope.id, settlement = ?envelope.body.settlement_id(), %failure, "not delivered")
+                    debug!(peer = %envelope.receiver, kind = %envelope.body.kind(), message = %envelope.id, settlement = ?envelope.body.settlement_id(), %failure, "not delivered");
+                    let mut dropped = 0usize;
+                    while queued.try_recv().is_ok() {
+                        dropped += 1;
+                    }
+                    if dropped > 0 {
+                        debug!(peer = %envelope.receiver, dropped, "dropped the messages queued behind it; the engine repeats them");
+                    }
                 }
             }
-        });
-    }
+        }
+    });
+    queue
 }
 
 /// A node running: its endpoint serving, its engine on its own thread, and

@@ -73,6 +73,10 @@ fn postgres_script() -> PathBuf {
 
 /// Runs the benchmark and prints it; exit 1 if a check failed.
 pub fn run(options: DvpBench) -> anyhow::Result<ExitCode> {
+    // The nodes' logs only when asked for (RUST_LOG): they cost time.
+    if std::env::var_os("RUST_LOG").is_some() {
+        super::relay::init_logging();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -430,8 +430,14 @@ pub async fn send_loop<L: Send + 'static>(
             continue;
         };
         let to = outbound.to.clone();
-        let envelope = Envelope::new(outbound.id, own.clone(), outbound.to, created, outbound.body)
-            .sign(&key);
+        let envelope = Envelope::new(
+            outbound.id,
+            own.clone(),
+            outbound.to,
+            created,
+            outbound.body,
+        )
+        .sign(&key);
         let queue = queues
             .entry(to)
             .or_insert_with(|| peer_sender(endpoint.clone(), addr, commands.clone()));

@@ -565,8 +565,14 @@ async fn relay_metric(net: &Net, prefix: &str) -> u64 {
 #[test]
 fn a_relay_killed_after_recording_revealing_completes_after_restart() {
     let cut = proxy();
-    let net = network([None, Some(cut.front)]);
+    // The relay's way to the securities gateway is held shut until the cash
+    // leg is locked and its way to the cash gateway is cut: so the relay
+    // reveals only once the cash gateway can no longer hear it.
+    let hold = proxy();
+    hold.open.store(false, Ordering::SeqCst);
+    let net = network([Some(hold.front), Some(cut.front)]);
     *cut.target.lock().unwrap() = Some(net.gateways[1]);
+    *hold.target.lock().unwrap() = Some(net.gateways[0]);
     let mut relay = net.start("relay", "relay.one");
     let mut gateways = [net.start("gateway", IDS[0]), net.start("gateway", IDS[1])];
     runtime().block_on(async {
@@ -578,7 +584,8 @@ fn a_relay_killed_after_recording_revealing_completes_after_restart() {
             .collect();
         instruct(&net, &trades).await;
         // The cash gateway's LockRequest must have gone through before the
-        // cut: wait for the cash lock, cut, then for the relay to reveal.
+        // cut: wait for the cash lock, cut, let the securities leg lock,
+        // then wait for the relay to reveal.
         let buyer_cash = workload::buyer_cash(trades[0].buyer);
         let token = format!("buyer-{}", trades[0].buyer);
         let path = format!("/v1/accounts/{}/holdings", buyer_cash.replace('/', "%2F"));
@@ -595,8 +602,9 @@ fn a_relay_killed_after_recording_revealing_completes_after_restart() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         cut.open.store(false, Ordering::SeqCst);
+        hold.open.store(true, Ordering::SeqCst);
         let mut revealing = false;
-        for _ in 0..2_000 {
+        for _ in 0..4_000 {
             if relay_phase(&net, "REVEALING").await == 1 {
                 revealing = true;
                 break;

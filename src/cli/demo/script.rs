@@ -345,3 +345,61 @@ pub async fn check(
     }
     Ok(failures)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn holdings_of(rows: &[(&str, &str, &str, u128)]) -> Holdings {
+        rows.iter()
+            .map(|(m, a, s, u)| ((m.to_string(), a.to_string(), s.to_string()), *u))
+            .collect()
+    }
+
+    #[test]
+    fn only_the_trades_that_settle_move_anything_and_each_moves_both_legs() {
+        let all = trades().unwrap();
+        let before = holdings_of(&[
+            ("XETR", "ALICDEFF/SAFE-1", "DE0007164600", 10_000_000_000),
+            ("XASX", "BOBBAU2S/CASH-AUD", "AUD", 500_000_000),
+            ("XASX", "CAROAU2S/SAFE-1", "AU000000BHP4", 10_000_000_000),
+            ("XETR", "DAVEDEFF/CASH-EUR", "EUR", 500_000_000),
+        ]);
+        let settled: Vec<&DemoTrade> = all.iter().collect();
+        let after = expected_after(&settled, &before).unwrap();
+        let get = |m: &str, a: &str, s: &str| {
+            after
+                .get(&(m.to_string(), a.to_string(), s.to_string()))
+                .copied()
+                .unwrap_or(0)
+        };
+        // T1 100 + T2 250 against AUD 3,512.00 + 8,780.50, T4 10 free: 360 SAP
+        // shares to bob, 12,292.50 AUD to alice; T3 40 BHP against EUR 1,860.40.
+        assert_eq!(get("XETR", "BOBBAU2S/SAFE-1", "DE0007164600"), 360_000_000);
+        assert_eq!(get("XASX", "ALICDEFF/CASH-AUD", "AUD"), 1_229_250);
+        assert_eq!(
+            get("XASX", "BOBBAU2S/CASH-AUD", "AUD"),
+            500_000_000 - 1_229_250
+        );
+        assert_eq!(get("XASX", "DAVEDEFF/SAFE-1", "AU000000BHP4"), 40_000_000);
+        assert_eq!(get("XETR", "CAROAU2S/CASH-EUR", "EUR"), 186_040);
+        assert_eq!(super::super::totals(&after), super::super::totals(&before));
+    }
+
+    #[test]
+    fn a_payer_without_the_units_is_an_error_not_a_negative_balance() {
+        let all = trades().unwrap();
+        let settled: Vec<&DemoTrade> = all.iter().take(1).collect();
+        assert!(expected_after(&settled, &Holdings::new()).is_err());
+    }
+
+    #[test]
+    fn a_trade_ends_as_expected_only_if_every_side_agrees() {
+        // Notices with no confirmation among them.
+        let all = trades().unwrap();
+        let none: Vec<Body> = vec![Body::SettlementInstruction(all[0].deliver.clone())];
+        assert!(super::super::ended_as(Expect::Fails, &[&none, &none]));
+        assert!(!super::super::ended_as(Expect::Settles, &[&none, &none]));
+    }
+}

@@ -79,12 +79,7 @@ fn gateway(net: &Path, id: &str, recorder: Arc<Recorder>) -> Endpoint {
     let context = NodeContext {
         own: NodeId::parse(id).unwrap(),
         membership,
-        tls: TlsIdentity::from_pem(
-            &std::fs::read(net.join("ca/ca.pem")).unwrap(),
-            &std::fs::read(node.join("tls.pem")).unwrap(),
-            &std::fs::read(node.join("tls.key")).unwrap(),
-        )
-        .unwrap(),
+        tls: tls_identity(net, id),
         signing_key: isthmus_spec::sign::SigningKey::from_pem(
             &std::fs::read_to_string(node.join("signing.key")).unwrap(),
         )

@@ -35,6 +35,17 @@ pub enum IdentityError {
     /// The nodes asked for do not make a valid membership.
     #[error("the network is not a valid membership: {0}")]
     Membership(isthmus_spec::Rejection),
+    /// The network has no node of that id.
+    #[error("the network has no node {0}")]
+    NodeUnknown(String),
+    /// A node's own identity does not load (it was made here, so this is a bug).
+    #[error("the identity of {what} does not load: {why}")]
+    Unloadable {
+        /// Whose.
+        what: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// A node to create.
@@ -173,5 +184,34 @@ impl NetworkIdentity {
     /// The node with this id.
     pub fn node(&self, id: &str) -> Option<&NodeIdentity> {
         self.nodes.iter().find(|n| n.spec.node_id.as_str() == id)
+    }
+
+    /// What node `id` needs to run its transport, with `limits`: its id, the
+    /// membership, its TLS identity under the network's CA and its signing key.
+    pub fn context(
+        &self,
+        id: &str,
+        limits: crate::Limits,
+    ) -> Result<crate::NodeContext, IdentityError> {
+        let node = self
+            .node(id)
+            .ok_or_else(|| IdentityError::NodeUnknown(id.to_string()))?;
+        let unloadable = |why: String| IdentityError::Unloadable {
+            what: id.to_string(),
+            why,
+        };
+        Ok(crate::NodeContext {
+            own: node.spec.node_id.clone(),
+            membership: self.membership.clone(),
+            tls: crate::TlsIdentity::from_pem(
+                self.ca_certificate_pem.as_bytes(),
+                node.certificate_pem.as_bytes(),
+                node.tls_key_pem.as_bytes(),
+            )
+            .map_err(|e| unloadable(e.to_string()))?,
+            signing_key: SigningKey::from_pem(&node.signing_key.to_pem())
+                .map_err(|e| unloadable(e.to_string()))?,
+            limits,
+        })
     }
 }

@@ -9,7 +9,7 @@ use isthmus_sim::workload::{self, Trade, TradeKind};
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::NodeId;
 use isthmus_spec::membership::Role;
-use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec, TlsIdentity};
+use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec};
 
 /// The relay of every node test.
 pub const RELAY: &str = "relay-0.custodian";
@@ -25,19 +25,7 @@ pub fn node_spec(id: &str, role: Role, market: Option<&str>) -> NodeSpec {
 
 /// A node's transport context from the network's identities.
 pub fn context(net: &NetworkIdentity, id: &str) -> NodeContext {
-    let node = net.node(id).unwrap();
-    NodeContext {
-        own: node.spec.node_id.clone(),
-        membership: net.membership.clone(),
-        tls: TlsIdentity::from_pem(
-            net.ca_certificate_pem.as_bytes(),
-            node.certificate_pem.as_bytes(),
-            node.tls_key_pem.as_bytes(),
-        )
-        .unwrap(),
-        signing_key: isthmus_spec::sign::SigningKey::from_pem(&node.signing_key.to_pem()).unwrap(),
-        limits: Limits::default(),
-    }
+    net.context(id, Limits::default()).unwrap()
 }
 
 /// The first `count` trades of `kind` in the simulator's workload.

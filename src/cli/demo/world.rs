@@ -22,7 +22,7 @@ use isthmus_spec::membership::Role;
 use isthmus_spec::protocol::Timing;
 use isthmus_store::log::DiskLogFiles;
 use isthmus_store::{SledStore, SystemClock};
-use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec, TlsIdentity};
+use isthmus_transport::{Limits, NetworkIdentity, NodeContext, NodeSpec};
 
 /// The relay's node id.
 pub const RELAY: &str = "relay.demo";
@@ -206,20 +206,7 @@ fn free_udp() -> anyhow::Result<SocketAddr> {
 }
 
 fn context(identity: &NetworkIdentity, id: &str) -> anyhow::Result<NodeContext> {
-    let node = identity
-        .node(id)
-        .ok_or_else(|| anyhow!("the demo network has no node {id}"))?;
-    Ok(NodeContext {
-        own: node.spec.node_id.clone(),
-        membership: identity.membership.clone(),
-        tls: TlsIdentity::from_pem(
-            identity.ca_certificate_pem.as_bytes(),
-            node.certificate_pem.as_bytes(),
-            node.tls_key_pem.as_bytes(),
-        )?,
-        signing_key: isthmus_spec::sign::SigningKey::from_pem(&node.signing_key.to_pem())?,
-        limits: Limits::default(),
-    })
+    Ok(identity.context(id, Limits::default())?)
 }
 
 /// A running gateway with its API.

@@ -24,12 +24,7 @@ type Move = (String, String, String, String, i64);
 /// A trade as two moves: the securities' and, against payment, the cash's.
 pub fn moves(trade: &DemoTrade) -> anyhow::Result<Vec<Move>> {
     let units = |asset: &str, decimal: &str| -> anyhow::Result<i64> {
-        let asset = isthmus_ledger::Asset::parse(asset).map_err(|e| anyhow!("{e}"))?;
-        let value = isthmus_spec::decimal::Decimal::parse(decimal).map_err(|e| anyhow!("{e}"))?;
-        let minor = value
-            .to_minor_units(asset.scale())
-            .ok_or_else(|| anyhow!("{decimal} does not fit {asset}"))?;
-        i64::try_from(minor).map_err(|_| anyhow!("{decimal} is too large for a bigint"))
+        bigint(crate::cli::demo::minor_units(asset, decimal)?)
     };
     let mut all = vec![(
         trade.securities.mic.to_string(),
@@ -49,6 +44,10 @@ pub fn moves(trade: &DemoTrade) -> anyhow::Result<Vec<Move>> {
         ));
     }
     Ok(all)
+}
+
+fn bigint(units: u128) -> anyhow::Result<i64> {
+    i64::try_from(units).map_err(|_| anyhow!("{units} units do not fit a bigint"))
 }
 
 async fn connect(cluster: &Cluster, database: &str) -> anyhow::Result<Client> {
@@ -110,13 +109,10 @@ pub async fn prepare(cluster: &Cluster, databases: &[(&str, Option<&str>)]) -> a
                 continue;
             }
             for (account, asset, amount) in world::accounts(&m) {
-                let asset_name = isthmus_ledger::Asset::parse(asset).map_err(|e| anyhow!("{e}"))?;
                 let units = if amount.is_empty() {
                     0
                 } else {
-                    let value = isthmus_spec::decimal::Decimal::parse(amount)
-                        .map_err(|e| anyhow!("{e}"))?;
-                    value.to_minor_units(asset_name.scale()).unwrap_or(0) as i64
+                    bigint(crate::cli::demo::minor_units(asset, amount)?)?
                 };
                 db.execute(
                     "INSERT INTO accounts VALUES ($1, $2, $3, $4)",

@@ -15,7 +15,7 @@ pub(crate) mod load;
 mod script;
 pub(crate) mod world;
 
-pub(crate) use script::DemoTrade;
+pub(crate) use script::{minor_units, DemoTrade};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

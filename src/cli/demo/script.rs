@@ -231,7 +231,7 @@ pub fn settlement_ids(finals: &BTreeMap<String, Vec<Body>>) -> Vec<Reference> {
 }
 
 /// Units of a decimal in an asset's minor units.
-fn minor_units(asset: &str, decimal: &str) -> anyhow::Result<u128> {
+pub fn minor_units(asset: &str, decimal: &str) -> anyhow::Result<u128> {
     let asset = isthmus_ledger::Asset::parse(asset).map_err(|e| anyhow!("{e}"))?;
     let value = parsed("decimal", isthmus_spec::decimal::Decimal::parse(decimal))?;
     value

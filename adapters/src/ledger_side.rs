@@ -461,4 +461,12 @@ pub trait LedgerSide: Send {
             LedgerCommand::Refund(order) => self.refund(order).map(LedgerDone::Refunded),
         }
     }
+
+    /// Runs several commands, in order; their results in the same order,
+    /// each what [`LedgerSide::execute`] would have given. A ledger that can
+    /// make several operations durable at once does so (one sync for the
+    /// batch); by default they run one by one.
+    fn execute_batch(&mut self, commands: &[LedgerCommand]) -> Vec<CommandResult> {
+        commands.iter().map(|command| self.execute(command)).collect()
+    }
 }

@@ -5,14 +5,15 @@ use isthmus_ledger::operation::Operation;
 use isthmus_ledger::state::{Holding, Htlc};
 use isthmus_ledger::{
     AccountRef, Asset, Effect, JournalPosition, Ledger, LedgerFailure, LedgerReason, Receipt,
-    Request,
+    Request, MAX_BATCH_OPERATIONS,
 };
 use isthmus_spec::ident::Mic;
 use isthmus_store::log::LogFiles;
 
 use crate::ledger_side::{
-    journal_ref, ClaimOrder, Claimed, EventPage, LedgerSide, LockChange, LockEvent, LockId,
-    LockOrder, Locked, RefundOrder, Refunded, MAX_EVENTS_PER_PAGE,
+    journal_ref, ClaimOrder, Claimed, CommandResult, EventPage, LedgerCommand, LedgerDone,
+    LedgerSide, LockChange, LockEvent, LockId, LockOrder, Locked, RefundOrder, Refunded,
+    MAX_EVENTS_PER_PAGE,
 };
 
 /// An `isthmus-ledger` of one market, owned by whoever drives it (a
@@ -55,6 +56,50 @@ impl<S: LogFiles> NativeLedger<S> {
                 format!("the ledger applied an operation on lock {lock_id} but has no such lock"),
             )
         })
+    }
+
+    /// What a lock's receipt says, as the ledger side reports it.
+    fn locked(&self, order: &LockOrder, receipt: &Receipt) -> Result<Locked, LedgerFailure> {
+        // An applied Lock journals Effect::Locked, and a replayed key returns
+        // the effect of the same operation (a different one is refused).
+        let Effect::Locked { lock_id } = receipt.effect else {
+            unreachable!("a lock journaled {:?}", receipt.effect)
+        };
+        Ok(Locked {
+            lock_id: LockId::of_entry(lock_id),
+            hashlock: order.hashlock.clone(),
+            expiry_ms: order.expiry_ms,
+            journal: self.journal(receipt)?,
+        })
+    }
+
+    /// What a claim's receipt says.
+    fn claimed(&self, order: &ClaimOrder, receipt: &Receipt) -> Result<Claimed, LedgerFailure> {
+        Ok(Claimed {
+            lock_id: order.lock_id,
+            hashlock: order.preimage.hashlock(),
+            preimage: order.preimage.clone(),
+            journal: self.journal(receipt)?,
+        })
+    }
+
+    /// What a refund's receipt says.
+    fn refunded(&self, order: &RefundOrder, receipt: &Receipt) -> Result<Refunded, LedgerFailure> {
+        Ok(Refunded {
+            lock_id: order.lock_id,
+            journal: self.journal(receipt)?,
+        })
+    }
+
+    /// What a command's receipt says.
+    fn done(&self, command: &LedgerCommand, receipt: &Receipt) -> CommandResult {
+        match command {
+            LedgerCommand::Lock(order) => self.locked(order, receipt).map(LedgerDone::Locked),
+            LedgerCommand::Claim(order) => self.claimed(order, receipt).map(LedgerDone::Claimed),
+            LedgerCommand::Refund(order) => {
+                self.refunded(order, receipt).map(LedgerDone::Refunded)
+            }
+        }
     }
 
     /// The lock event a journal entry records, if it records one.
@@ -116,51 +161,39 @@ impl<S: LogFiles + Send> LedgerSide for NativeLedger<S> {
     }
 
     fn lock(&mut self, order: &LockOrder) -> Result<Locked, LedgerFailure> {
-        let operation = Operation::Lock {
-            asset: order.asset.clone(),
-            beneficiary: order.beneficiary.clone(),
-            expiry_ms: order.expiry_ms,
-            from: order.from.clone(),
-            hashlock: order.hashlock.clone(),
-            units: order.units,
-        };
-        let receipt = self.execute(order.key.as_str(), operation)?;
-        // An applied Lock journals Effect::Locked, and a replayed key returns
-        // the effect of the same operation (a different one is refused).
-        let Effect::Locked { lock_id } = receipt.effect else {
-            unreachable!("a lock journaled {:?}", receipt.effect)
-        };
-        Ok(Locked {
-            lock_id: LockId::of_entry(lock_id),
-            hashlock: order.hashlock.clone(),
-            expiry_ms: order.expiry_ms,
-            journal: self.journal(&receipt)?,
-        })
+        let receipt = self.ledger.execute(lock_request(order))?;
+        self.locked(order, &receipt)
     }
 
     fn claim(&mut self, order: &ClaimOrder) -> Result<Claimed, LedgerFailure> {
-        let operation = Operation::Claim {
-            lock_id: order.lock_id.seq(),
-            preimage: order.preimage.clone(),
-        };
-        let receipt = self.execute(order.key.as_str(), operation)?;
-        Ok(Claimed {
-            lock_id: order.lock_id,
-            hashlock: order.preimage.hashlock(),
-            preimage: order.preimage.clone(),
-            journal: self.journal(&receipt)?,
-        })
+        let receipt = self.ledger.execute(claim_request(order))?;
+        self.claimed(order, &receipt)
     }
 
     fn refund(&mut self, order: &RefundOrder) -> Result<Refunded, LedgerFailure> {
-        let operation = Operation::Refund {
-            lock_id: order.lock_id.seq(),
-        };
-        let receipt = self.execute(order.key.as_str(), operation)?;
-        Ok(Refunded {
-            lock_id: order.lock_id,
-            journal: self.journal(&receipt)?,
-        })
+        let receipt = self.ledger.execute(refund_request(order))?;
+        self.refunded(order, &receipt)
+    }
+
+    /// One journal batch, so one sync, for all of them (group commit); each
+    /// command's result is what [`LedgerSide::execute`] would have given.
+    fn execute_batch(&mut self, commands: &[LedgerCommand]) -> Vec<CommandResult> {
+        let mut results = Vec::with_capacity(commands.len());
+        for chunk in commands.chunks(MAX_BATCH_OPERATIONS) {
+            let requests = chunk.iter().map(command_request).collect();
+            match self.ledger.execute_batch(requests) {
+                Ok(receipts) => {
+                    assert_eq!(receipts.len(), chunk.len(), "execute_batch answers every request");
+                    for (command, receipt) in chunk.iter().zip(receipts) {
+                        results.push(receipt.and_then(|receipt| self.done(command, &receipt)));
+                    }
+                }
+                // Nothing of the batch was acknowledged: each command fails
+                // as it would have alone.
+                Err(failure) => results.extend(chunk.iter().map(|_| Err(failure.clone()))),
+            }
+        }
+        results
     }
 
     fn holdings(&self, account: &AccountRef) -> Result<Vec<(Asset, Holding)>, LedgerFailure> {
@@ -203,5 +236,50 @@ impl<S: LogFiles + Send> LedgerSide for NativeLedger<S> {
 
     fn now_ms(&self) -> Result<u64, LedgerFailure> {
         self.ledger.now_ms()
+    }
+}
+
+/// The ledger request a lock order is.
+fn lock_request(order: &LockOrder) -> Request {
+    Request::new(
+        order.key.as_str(),
+        Operation::Lock {
+            asset: order.asset.clone(),
+            beneficiary: order.beneficiary.clone(),
+            expiry_ms: order.expiry_ms,
+            from: order.from.clone(),
+            hashlock: order.hashlock.clone(),
+            units: order.units,
+        },
+    )
+}
+
+/// The ledger request a claim order is.
+fn claim_request(order: &ClaimOrder) -> Request {
+    Request::new(
+        order.key.as_str(),
+        Operation::Claim {
+            lock_id: order.lock_id.seq(),
+            preimage: order.preimage.clone(),
+        },
+    )
+}
+
+/// The ledger request a refund order is.
+fn refund_request(order: &RefundOrder) -> Request {
+    Request::new(
+        order.key.as_str(),
+        Operation::Refund {
+            lock_id: order.lock_id.seq(),
+        },
+    )
+}
+
+/// The ledger request a gateway's command is.
+fn command_request(command: &LedgerCommand) -> Request {
+    match command {
+        LedgerCommand::Lock(order) => lock_request(order),
+        LedgerCommand::Claim(order) => claim_request(order),
+        LedgerCommand::Refund(order) => refund_request(order),
     }
 }

@@ -174,57 +174,90 @@ impl Hosted for HostedGateway {
         })
     }
 
-    fn other(&mut self, now_ms: u64, other: GatewayOther, entropy: &mut dyn Entropy) {
-        match other {
-            GatewayOther::Ledger {
-                settlement_id,
-                leg,
-                command,
-            } => {
-                let result = self.ledger.execute(&command);
-                match &result {
-                    Ok(_) => {
-                        info!(%settlement_id, ?leg, command = command.name(), key = %command.key(), "ledger done")
-                    }
-                    Err(failure) => {
-                        warn!(%settlement_id, ?leg, command = command.name(), %failure, "ledger refused or failed")
-                    }
-                }
-                self.gateway.handle(
-                    now_ms,
-                    Input::Ledger {
-                        settlement_id,
-                        leg,
-                        result,
-                    },
-                    entropy,
-                );
-            }
-            // The notice is in the instruction's record, where the API reads
-            // it: the participant has it as soon as it asks.
-            GatewayOther::Notify {
-                instruction_id,
-                index,
-            } => {
-                let final_word = self
-                    .gateway
-                    .instruction(&instruction_id)
-                    .is_some_and(|record| record.final_word);
-                if final_word {
-                    if let Some(taken) = self.taken_at_ms.remove(&instruction_id) {
-                        self.latency.observe(now_ms.saturating_sub(taken));
-                    }
-                }
-                self.gateway.handle(
-                    now_ms,
-                    Input::Acknowledged {
-                        instruction_id,
-                        index,
-                    },
-                    entropy,
-                )
+    fn others(&mut self, now_ms: u64, others: Vec<GatewayOther>, entropy: &mut dyn Entropy) {
+        let mut commands = Vec::new();
+        let mut notices = Vec::new();
+        for other in others {
+            match other {
+                GatewayOther::Ledger {
+                    settlement_id,
+                    leg,
+                    command,
+                } => commands.push((settlement_id, leg, *command)),
+                GatewayOther::Notify {
+                    instruction_id,
+                    index,
+                } => notices.push((instruction_id, index)),
             }
         }
+        if !commands.is_empty() {
+            self.run_ledger_commands(now_ms, commands, entropy);
+        }
+        for (instruction_id, index) in notices {
+            self.notice_taken(now_ms, instruction_id, index, entropy);
+        }
+    }
+}
+
+impl HostedGateway {
+    /// The ledger commands released together, as one batch on the ledger
+    /// (one sync for all); each result goes to the engine.
+    fn run_ledger_commands(
+        &mut self,
+        now_ms: u64,
+        commands: Vec<(Reference, Leg, LedgerCommand)>,
+        entropy: &mut dyn Entropy,
+    ) {
+        let orders: Vec<LedgerCommand> = commands.iter().map(|(_, _, c)| c.clone()).collect();
+        let results = self.ledger.execute_batch(&orders);
+        assert_eq!(results.len(), commands.len(), "a ledger answers every command");
+        for ((settlement_id, leg, command), result) in commands.into_iter().zip(results) {
+            match &result {
+                Ok(_) => {
+                    info!(%settlement_id, ?leg, command = command.name(), key = %command.key(), "ledger done")
+                }
+                Err(failure) => {
+                    warn!(%settlement_id, ?leg, command = command.name(), %failure, "ledger refused or failed")
+                }
+            }
+            self.gateway.handle(
+                now_ms,
+                Input::Ledger {
+                    settlement_id,
+                    leg,
+                    result,
+                },
+                entropy,
+            );
+        }
+    }
+
+    /// A notice is in the instruction's record, where the API reads it: the
+    /// participant has it as soon as it asks.
+    fn notice_taken(
+        &mut self,
+        now_ms: u64,
+        instruction_id: Reference,
+        index: usize,
+        entropy: &mut dyn Entropy,
+    ) {
+        let final_word = self
+            .gateway
+            .instruction(&instruction_id)
+            .is_some_and(|record| record.final_word);
+        if final_word {
+            if let Some(taken) = self.taken_at_ms.remove(&instruction_id) {
+                self.latency.observe(now_ms.saturating_sub(taken));
+            }
+        }
+        self.gateway.handle(
+            now_ms,
+            Input::Acknowledged {
+                instruction_id,
+                index,
+            },
+            entropy,
+        )
     }
 }
 

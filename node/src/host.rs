@@ -7,7 +7,18 @@
 //! record of the message that caused it, before the engine hears it is
 //! durable — so before any message it releases is sent — and only then is
 //! the request acknowledged. The relay and the gateway differ only in what
-//! else their engines ask for ([`Hosted::other`]).
+//! else their engines ask for ([`Hosted::others`]).
+//!
+//! **Group commit.** The thread takes every command waiting (up to
+//! [`MAX_ROUND_COMMANDS`]) as one *round*: the engine handles them all, then
+//! everything they asked to persist — records and the messages handled — is
+//! committed in one atomic write with one sync, the ledger commands that
+//! released go to the ledger as one batch, and so on until the engine asks
+//! for nothing more; only then are the round's requests acknowledged. Under
+//! load a sync serves many messages instead of one; alone, a message costs
+//! what it did. Nothing is acknowledged or sent before the write that
+//! explains it is durable, as before: the engine releases messages only
+//! once told their writes are durable.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -85,6 +96,7 @@ pub fn copy_key(key: &SigningKey) -> Result<SigningKey, String> {
 /// An output of a hosted engine.
 pub enum HostOutput<R, T, X> {
     /// Commit these records (durably), then report [`Hosted::persisted`].
+    /// Writes are committed in the order given; several may go in one commit.
     Persist {
         /// The write's id.
         id: u64,
@@ -125,8 +137,11 @@ pub trait Hosted: Send + 'static {
     fn persisted(&mut self, now_ms: u64, id: u64, entropy: &mut dyn Entropy);
     /// The next output, if any.
     fn poll(&mut self) -> Option<HostOutput<Self::Record, Self::Timer, Self::Other>>;
-    /// Handles an [`HostOutput::Other`] (it may feed the engine at once).
-    fn other(&mut self, now_ms: u64, other: Self::Other, entropy: &mut dyn Entropy);
+    /// Handles the [`HostOutput::Other`]s released since the last call, in
+    /// order (they may feed the engine at once). Given together so that an
+    /// engine can batch them: the gateway's ledger commands go to its
+    /// ledger as one batch, made durable with one sync.
+    fn others(&mut self, now_ms: u64, others: Vec<Self::Other>, entropy: &mut dyn Entropy);
     /// The span a timer's work is logged in: its settlement's or instruction's.
     fn timer_span(timer: &Self::Timer) -> Span;
 }
@@ -257,7 +272,7 @@ impl<H: Hosted> EngineHost<H> {
     ) -> Result<(), NodeStoreError> {
         let now = self.clock.now_ms();
         self.engine.resume(now);
-        self.drain(None)?;
+        self.settle(&mut Round::default())?;
         loop {
             let now = self.clock.now_ms();
             let wait_ms = self
@@ -265,36 +280,61 @@ impl<H: Hosted> EngineHost<H> {
                 .values()
                 .min()
                 .map_or(1_000, |at| at.saturating_sub(now).min(1_000));
-            match inbox.recv_timeout(Duration::from_millis(wait_ms)) {
-                Ok(Command::Message { checked, reply }) => {
-                    let answer = self.on_message(*checked)?;
-                    if let Some(reply) = reply {
-                        let _ = reply.send(answer);
+            let first = match inbox.recv_timeout(Duration::from_millis(wait_ms)) {
+                Ok(command) => Some(command),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            let mut round = Round::default();
+            let mut stop = false;
+            let mut next = first;
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Message { checked, reply } => {
+                        let answer = self.on_message(*checked, &mut round)?;
+                        round.answers.push((reply, answer));
+                    }
+                    Command::Local(command) => {
+                        let span = command.span();
+                        let _in_span = span.enter();
+                        let now = self.clock.now_ms();
+                        if let Some(after) = command.run(&mut self.engine, now, &mut self.entropy)
+                        {
+                            round.after.push(after);
+                        }
+                    }
+                    Command::Stop => {
+                        stop = true;
+                        break;
                     }
                 }
-                Ok(Command::Local(command)) => {
-                    let span = command.span();
-                    let _in_span = span.enter();
-                    let now = self.clock.now_ms();
-                    let after = command.run(&mut self.engine, now, &mut self.entropy);
-                    self.drain(None)?;
-                    if let Some(after) = after {
-                        after();
-                    }
+                if round.commands() < MAX_ROUND_COMMANDS {
+                    next = inbox.try_recv().ok();
                 }
-                Ok(Command::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
-            self.fire_timers()?;
+            self.fire_timers();
+            self.settle(&mut round)?;
+            round.finish();
+            if stop {
+                return Ok(());
+            }
         }
     }
 
-    fn on_message(&mut self, checked: Checked) -> Result<Answer, NodeStoreError> {
+    /// Runs a message through exactly-once and the engine; its answer is
+    /// given once the round is durable.
+    fn on_message(&mut self, checked: Checked, round: &mut Round) -> Result<Answer, NodeStoreError> {
         let message = checked.message;
         let digest = ring::digest::digest(&ring::digest::SHA256, &checked.canonical);
         let mut canonical_sha256 = [0u8; 32];
         canonical_sha256.copy_from_slice(digest.as_ref());
-        if let Some(first) = self.store.handled(&message.sender, &message.id)? {
+        // Handled before, or earlier in this round (a repeat that arrived
+        // before the first copy's write was durable).
+        let first = match round.handled_hash(&message.sender, &message.id) {
+            Some(hash) => Some(hash),
+            None => self.store.handled(&message.sender, &message.id)?,
+        };
+        if let Some(first) = first {
             // ISM-1 §8.4 rule 6: the same bytes get the same answer (the
             // acknowledgement); other content under a used id is a replay.
             if first == canonical_sha256 {
@@ -310,11 +350,11 @@ impl<H: Hosted> EngineHost<H> {
                 ),
             )));
         }
-        let handled = Handled {
+        round.handled.push(Handled {
             sender: message.sender.clone(),
             id: message.id.clone(),
             canonical_sha256,
-        };
+        });
         let now = self.clock.now_ms();
         let span = message_span(&message.body);
         let _in_span = span.enter();
@@ -328,11 +368,10 @@ impl<H: Hosted> EngineHost<H> {
             },
             &mut self.entropy,
         );
-        self.drain(Some(handled))?;
         Ok(Answer::Acknowledge)
     }
 
-    fn fire_timers(&mut self) -> Result<(), NodeStoreError> {
+    fn fire_timers(&mut self) {
         let now = self.clock.now_ms();
         let due: Vec<H::Timer> = self
             .timers
@@ -346,55 +385,104 @@ impl<H: Hosted> EngineHost<H> {
             let _in_span = span.enter();
             debug!(?timer, "timer due");
             self.engine.timer(now, timer, &mut self.entropy);
-            self.drain(None)?;
         }
-        Ok(())
     }
 
-    /// Runs the engine's outputs: each write durable first (with the record
-    /// of the message being handled), then what it released.
-    fn drain(&mut self, mut handled: Option<Handled>) -> Result<(), NodeStoreError> {
-        while let Some(output) = self.engine.poll() {
-            match output {
-                HostOutput::Persist { id, records, cause } => {
-                    let with = match (&handled, &cause) {
-                        (Some(h), Some((sender, mid))) if &h.sender == sender && &h.id == mid => {
-                            handled.take()
-                        }
-                        _ => None,
-                    };
-                    self.store.commit(&records, with.as_slice())?;
+    /// Runs the engine's outputs until it asks for nothing more: the writes
+    /// released so far (with the messages handled) committed as one,
+    /// durable before the engine hears it and so before anything they
+    /// explain is sent; the other outputs handed over together.
+    fn settle(&mut self, round: &mut Round) -> Result<(), NodeStoreError> {
+        loop {
+            let mut records = Vec::new();
+            let mut last_write = None;
+            let mut others = Vec::new();
+            while let Some(output) = self.engine.poll() {
+                match output {
+                    HostOutput::Persist { id, records: r, .. } => {
+                        records.extend(r);
+                        last_write = Some(id);
+                    }
+                    HostOutput::Send(outbound) => self.send(*outbound),
+                    HostOutput::SetTimer { timer, at_ms } => {
+                        self.timers.insert(timer, at_ms);
+                    }
+                    HostOutput::Other(other) => others.push(other),
+                }
+            }
+            // A message that changed no record is still recorded as handled
+            // before it is acknowledged (ISM-1 §8.4 rule 6).
+            if last_write.is_some() || !round.handled.is_empty() {
+                let handled = std::mem::take(&mut round.handled);
+                self.store.commit(&records, &handled)?;
+                if let Some(id) = last_write {
                     let now = self.clock.now_ms();
                     self.engine.persisted(now, id, &mut self.entropy);
                 }
-                HostOutput::Send(outbound) => {
-                    // Named by settlement too: a message can start one (a
-                    // match sends the first proposals).
-                    match outbound.body.settlement_id() {
-                        Some(settlement) => {
-                            info!(to = %outbound.to, kind = %outbound.body.kind(), message = %outbound.id, %settlement, "sending")
-                        }
-                        None => {
-                            info!(to = %outbound.to, kind = %outbound.body.kind(), message = %outbound.id, "sending")
-                        }
-                    }
-                    let _ = self.outbox.send(*outbound);
-                }
-                HostOutput::SetTimer { timer, at_ms } => {
-                    self.timers.insert(timer, at_ms);
-                }
-                HostOutput::Other(other) => {
-                    let now = self.clock.now_ms();
-                    self.engine.other(now, other, &mut self.entropy);
-                }
+            }
+            if !others.is_empty() {
+                let now = self.clock.now_ms();
+                self.engine.others(now, others, &mut self.entropy);
+            } else if last_write.is_none() {
+                return Ok(());
             }
         }
-        // A message that changed no record is still recorded as handled
-        // before it is acknowledged (ISM-1 §8.4 rule 6).
-        if let Some(handled) = handled {
-            self.store.commit(&[], &[handled])?;
+    }
+
+    fn send(&self, outbound: Outbound) {
+        // Named by settlement too: a message can start one (a match sends
+        // the first proposals).
+        match outbound.body.settlement_id() {
+            Some(settlement) => {
+                info!(to = %outbound.to, kind = %outbound.body.kind(), message = %outbound.id, %settlement, "sending")
+            }
+            None => {
+                info!(to = %outbound.to, kind = %outbound.body.kind(), message = %outbound.id, "sending")
+            }
         }
-        Ok(())
+        let _ = self.outbox.send(outbound);
+    }
+}
+
+/// The most commands one round takes (see the module's doc): enough to
+/// share a sync widely, few enough that the first waits little.
+pub const MAX_ROUND_COMMANDS: usize = 512;
+
+/// One round of the engine's thread: what it took and owes.
+#[derive(Default)]
+struct Round {
+    /// Messages handled whose record is not yet committed.
+    handled: Vec<Handled>,
+    /// The answers to give once the round is durable.
+    answers: Vec<(Option<tokio::sync::oneshot::Sender<Answer>>, Answer)>,
+    /// What to run once the round is durable.
+    after: Vec<AfterDurable>,
+}
+
+impl Round {
+    /// The commands taken so far.
+    fn commands(&self) -> usize {
+        self.answers.len() + self.after.len()
+    }
+
+    /// The hash of a message handled in this round and not yet committed.
+    fn handled_hash(&self, sender: &NodeId, id: &MessageId) -> Option<[u8; 32]> {
+        self.handled
+            .iter()
+            .find(|h| &h.sender == sender && &h.id == id)
+            .map(|h| h.canonical_sha256)
+    }
+
+    /// Everything is durable: answers and callbacks go out.
+    fn finish(self) {
+        for (reply, answer) in self.answers {
+            if let Some(reply) = reply {
+                let _ = reply.send(answer);
+            }
+        }
+        for after in self.after {
+            after();
+        }
     }
 }
 

@@ -52,8 +52,10 @@ impl Hosted for Relay {
         })
     }
 
-    fn other(&mut self, _: u64, other: Self::Other, _: &mut dyn Entropy) {
-        match other {}
+    fn others(&mut self, _: u64, others: Vec<Self::Other>, _: &mut dyn Entropy) {
+        if let Some(other) = others.into_iter().next() {
+            match other {}
+        }
     }
 
     fn timer_span(timer: &RelayTimer) -> tracing::Span {

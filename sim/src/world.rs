@@ -1827,5 +1827,6 @@ fn describe(body: &Body) -> String {
         Body::SettlementConfirmation(b) => format!(" [{} {}]", b.instruction_id, b.settlement_id),
         Body::Error(b) => format!(" [{} {}]", b.code.as_str(), b.text.as_str()),
         Body::HoldingsStatement(_) => String::new(),
+        Body::Batch(b) => format!(" [{} messages]", b.messages.len()),
     }
 }

@@ -27,6 +27,51 @@ const MEMBERS: &[&str] = &[
     "signature",
 ];
 
+/// Where a message is read: alone (the payload of a frame, a vector), or
+/// carried in a Batch (ISM-1 §6.11), which forbids it a signature and a
+/// Batch of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carried {
+    /// The message itself.
+    Alone,
+    /// An entry of a Batch.
+    InBatch,
+}
+
+/// ISM-1 §6.11 rule 3: every carried message is from the Batch's sender to
+/// its receiver.
+fn check_batch_addresses(
+    batch: &crate::body::Batch,
+    sender: &NodeId,
+    receiver: &NodeId,
+    body_path: &str,
+) -> Result<(), Rejection> {
+    for (index, message) in batch.messages.iter().enumerate() {
+        let entry = format!("{}[{index}]", child_path(body_path, "messages"));
+        if &message.sender != sender {
+            return Err(Rejection::at(
+                ReasonCode::BatchAddressMismatch,
+                child_path(&entry, "sender"),
+                format!(
+                    "a message from {} is carried in a Batch from {sender}",
+                    message.sender
+                ),
+            ));
+        }
+        if &message.receiver != receiver {
+            return Err(Rejection::at(
+                ReasonCode::BatchAddressMismatch,
+                child_path(&entry, "receiver"),
+                format!(
+                    "a message for {} is carried in a Batch for {receiver}",
+                    message.receiver
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One ISM/1 message: who sent it to whom, when, what it says, and the
 /// sender's signature (ISM-1 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,12 +124,21 @@ impl Envelope {
 
     /// Checks and decodes an already parsed message.
     pub fn from_value(value: &Value) -> Result<Envelope, Rejection> {
+        Envelope::from_value_at(value, "", Carried::Alone)
+    }
+
+    /// Checks and decodes a message found at `path`: the top of the input
+    /// (empty), or an entry of a Batch, whose paths carry its place
+    /// (`body.messages[2].…`) and which has two more rules (ISM-1 §6.11
+    /// rule 2).
+    pub fn from_value_at(value: &Value, path: &str, carried: Carried) -> Result<Envelope, Rejection> {
+        let at = |name: &str| child_path(path, name);
         // ISM-1 §5.3 step 1: the version decides how to read everything else,
         // so it is checked before unknown members.
         let Value::Object(members) = value else {
             return Err(Rejection::at(
                 ReasonCode::WrongType,
-                "message",
+                if path.is_empty() { "message" } else { path },
                 format!(
                     "a message is a JSON object, found {}",
                     crate::json::type_name(value)
@@ -94,22 +148,22 @@ impl Envelope {
         let Some(version) = members.get("version") else {
             return Err(Rejection::at(
                 ReasonCode::MissingField,
-                "version",
+                at("version"),
                 "the required member \"version\" is absent",
             ));
         };
-        let version = expect_str(version, "version")?;
+        let version = expect_str(version, &at("version"))?;
         if version != ISM_VERSION {
             return Err(Rejection::at(
                 ReasonCode::VersionUnsupported,
-                "version",
+                at("version"),
                 format!(
                     "version {version} is not supported; this node speaks {ISM_VERSION}",
                     version = quoted(version)
                 ),
             ));
         }
-        let reader = ObjectReader::new(value, "", MEMBERS)?;
+        let reader = ObjectReader::new(value, path, MEMBERS)?;
         let id: MessageId = reader.field("id")?;
         let kind: Kind = reader
             .field("kind")
@@ -120,12 +174,19 @@ impl Envelope {
                 },
                 _ => rejection,
             })?;
+        if carried == Carried::InBatch && kind == Kind::Batch {
+            return Err(Rejection::at(
+                ReasonCode::BatchNested,
+                at("kind"),
+                "a Batch does not carry Batches",
+            ));
+        }
         let sender: NodeId = reader.field("sender")?;
         let receiver: NodeId = reader.field("receiver")?;
         if sender == receiver {
             return Err(Rejection::at(
                 ReasonCode::SenderIsReceiver,
-                "receiver",
+                at("receiver"),
                 format!(
                     "the message is addressed to its own sender {sender}",
                     sender = quoted(sender.as_str())
@@ -136,12 +197,22 @@ impl Envelope {
         let body_value = members.get("body").ok_or_else(|| {
             Rejection::at(
                 ReasonCode::MissingField,
-                "body",
+                at("body"),
                 "the required member \"body\" is absent",
             )
         })?;
-        let body = Body::from_json(kind, body_value, "body")?;
+        let body = Body::from_json(kind, body_value, &at("body"))?;
+        if let Body::Batch(batch) = &body {
+            check_batch_addresses(batch, &sender, &receiver, &at("body"))?;
+        }
         let signature: Option<Signature> = reader.field("signature")?;
+        if carried == Carried::InBatch && signature.is_some() {
+            return Err(Rejection::at(
+                ReasonCode::BatchMessageSigned,
+                at("signature"),
+                "a message carried in a Batch is not signed itself; the Batch's signature covers it",
+            ));
+        }
         Ok(Envelope {
             id,
             sender,

@@ -105,6 +105,11 @@ impl<'a> ObjectReader<'a> {
         Ok(ObjectReader { path, members })
     }
 
+    /// A member's value, if present, for members read by hand.
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        self.members.get(name)
+    }
+
     /// Decodes member `name`, applying the type's rule for absence.
     pub fn field<T: Json>(&self, name: &str) -> Result<T, Rejection> {
         let path = child_path(self.path, name);

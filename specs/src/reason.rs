@@ -179,6 +179,12 @@ reason_codes! {
     CertificateDuplicate = "CERTIFICATE_DUPLICATE", "ISM-1 §8.1", "A membership file lists a certificate digest twice.";
     /// The membership file lacks this node.
     MemberMissing = "MEMBER_MISSING", "ISM-1 §8.1", "The membership file does not list the node reading it, or lists no one.";
+    /// A Batch carries a Batch.
+    BatchNested = "BATCH_NESTED", "ISM-1 §6.11", "A Batch carries a Batch.";
+    /// A message carried in a Batch is signed itself.
+    BatchMessageSigned = "BATCH_MESSAGE_SIGNED", "ISM-1 §6.11", "A message carried in a Batch has a signature of its own; the Batch's covers it.";
+    /// A message carried in a Batch is from or to another node than the Batch.
+    BatchAddressMismatch = "BATCH_ADDRESS_MISMATCH", "ISM-1 §6.11", "A message carried in a Batch has another sender or receiver than the Batch.";
 }
 
 impl fmt::Display for ReasonCode {

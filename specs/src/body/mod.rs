@@ -1,6 +1,7 @@
 //! Message bodies (ISM-1 §6). Each body's semantics follow the ISO 20022
 //! message named beside it, so adapters map fields one to one.
 
+mod batch;
 mod common;
 mod confirmation;
 mod error;
@@ -9,6 +10,7 @@ mod htlc;
 mod instruction;
 mod status;
 
+pub use batch::Batch;
 pub use common::{
     AccountRef, CashSide, Direction, JournalRef, Leg, Party, Payment, ProprietaryId, Reason,
     SecuritiesAmount,
@@ -54,6 +56,8 @@ ism_enum! {
         HoldingsStatement = "HoldingsStatement",
         /// [`ErrorBody`].
         Error = "Error",
+        /// [`Batch`]: several messages under one signature.
+        Batch = "Batch",
     }
 }
 
@@ -83,6 +87,8 @@ pub enum Body {
     HoldingsStatement(HoldingsStatement),
     /// A refusal.
     Error(ErrorBody),
+    /// Several messages under one signature (ISM-1 §6.11, §8.7).
+    Batch(Batch),
 }
 
 /// A body on its own (in a node's store, say) is written with its kind:
@@ -123,7 +129,10 @@ impl Body {
             Body::RefundReceipt(b) => Some(&b.settlement_id),
             Body::SettlementConfirmation(b) => Some(&b.settlement_id),
             Body::InstructionStatus(b) => b.settlement_id.as_ref(),
-            Body::SettlementInstruction(_) | Body::HoldingsStatement(_) | Body::Error(_) => None,
+            Body::SettlementInstruction(_)
+            | Body::HoldingsStatement(_)
+            | Body::Error(_)
+            | Body::Batch(_) => None,
         }
     }
 }
@@ -160,5 +169,6 @@ body_dispatch!(
     RefundReceipt,
     SettlementConfirmation,
     HoldingsStatement,
-    Error
+    Error,
+    Batch
 );

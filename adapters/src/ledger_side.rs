@@ -467,6 +467,9 @@ pub trait LedgerSide: Send {
     /// make several operations durable at once does so (one sync for the
     /// batch); by default they run one by one.
     fn execute_batch(&mut self, commands: &[LedgerCommand]) -> Vec<CommandResult> {
-        commands.iter().map(|command| self.execute(command)).collect()
+        commands
+            .iter()
+            .map(|command| self.execute(command))
+            .collect()
     }
 }

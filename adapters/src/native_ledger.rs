@@ -96,9 +96,7 @@ impl<S: LogFiles> NativeLedger<S> {
         match command {
             LedgerCommand::Lock(order) => self.locked(order, receipt).map(LedgerDone::Locked),
             LedgerCommand::Claim(order) => self.claimed(order, receipt).map(LedgerDone::Claimed),
-            LedgerCommand::Refund(order) => {
-                self.refunded(order, receipt).map(LedgerDone::Refunded)
-            }
+            LedgerCommand::Refund(order) => self.refunded(order, receipt).map(LedgerDone::Refunded),
         }
     }
 
@@ -183,7 +181,11 @@ impl<S: LogFiles + Send> LedgerSide for NativeLedger<S> {
             let requests = chunk.iter().map(command_request).collect();
             match self.ledger.execute_batch(requests) {
                 Ok(receipts) => {
-                    assert_eq!(receipts.len(), chunk.len(), "execute_batch answers every request");
+                    assert_eq!(
+                        receipts.len(),
+                        chunk.len(),
+                        "execute_batch answers every request"
+                    );
                     for (command, receipt) in chunk.iter().zip(receipts) {
                         results.push(receipt.and_then(|receipt| self.done(command, &receipt)));
                     }

@@ -210,7 +210,11 @@ impl HostedGateway {
     ) {
         let orders: Vec<LedgerCommand> = commands.iter().map(|(_, _, c)| c.clone()).collect();
         let results = self.ledger.execute_batch(&orders);
-        assert_eq!(results.len(), commands.len(), "a ledger answers every command");
+        assert_eq!(
+            results.len(),
+            commands.len(),
+            "a ledger answers every command"
+        );
         for ((settlement_id, leg, command), result) in commands.into_iter().zip(results) {
             match &result {
                 Ok(_) => {

@@ -234,3 +234,77 @@ async fn instructions_match_and_a_restarted_relay_resumes_from_its_store() {
     .await;
     relay.shutdown(Duration::from_secs(2)).await;
 }
+
+/// ISM-1 §8.7 with §8.4 rule 6 in one round of the engine's thread: a Batch
+/// carrying a message, the same bytes again and other content under its id
+/// is handled once, the repeat acknowledged and the replay refused, in a
+/// Batch of one Error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_a_repeat_and_a_replay_is_handled_once() {
+    let net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let seller_seen = Arc::new(Recorder::default());
+    let seller = Endpoint::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        context(&net, "gw.xnys"),
+        seller_seen.clone(),
+    )
+    .unwrap();
+    let mut peers = BTreeMap::new();
+    peers.insert(
+        NodeId::parse("gw.xnys").unwrap(),
+        seller.local_addr().unwrap(),
+    );
+    let relay = start(&net, &dir.path().join("relay"), &peers);
+    let relay_addr = relay.local_addr().unwrap();
+
+    let trade = trades(isthmus_sim::workload::TradeKind::AgainstPayment, 1).remove(0);
+    let mut deliver = instruction(&net, "gw.xnys", trade.deliver.clone());
+    deliver.signature = None;
+    let mut altered = deliver.clone();
+    altered.created_at = Timestamp::from_unix_millis(1_800_000_000_000).unwrap();
+    let batch = Envelope::new(
+        MessageId::new_v7(1_800_000_000_000, [7; 10]),
+        deliver.sender.clone(),
+        deliver.receiver.clone(),
+        deliver.created_at.clone(),
+        Body::Batch(isthmus_spec::body::Batch {
+            messages: vec![deliver.clone(), deliver.clone(), altered],
+        }),
+    )
+    .sign(&net.node("gw.xnys").unwrap().signing_key);
+    let Delivered::Answer(answer) = seller.request(relay_addr, &batch).await.unwrap() else {
+        panic!("the replay was not refused");
+    };
+    let errors: Vec<(String, Option<MessageId>)> = answer
+        .unpack()
+        .into_iter()
+        .map(|c| match c.message.body {
+            Body::Error(e) => (e.code.as_str().to_string(), e.related_message_id),
+            other => panic!("expected an Error, got {:?}", other.kind()),
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![(
+            ReasonCode::MessageReplayed.as_str().to_string(),
+            Some(deliver.id.clone())
+        )]
+    );
+    until("the seller's status", || {
+        seller_seen.kinds().contains(&Kind::InstructionStatus)
+    })
+    .await;
+    // The same Batch again (a lost acknowledgement): every carried message
+    // was handled before; nothing is handled twice.
+    let again = seller.request(relay_addr, &batch).await.unwrap();
+    assert!(matches!(again, Delivered::Answer(_)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let statuses = seller_seen
+        .kinds()
+        .into_iter()
+        .filter(|k| *k == Kind::InstructionStatus)
+        .count();
+    assert_eq!(statuses, 1, "the instruction was handled once");
+    relay.shutdown(Duration::from_secs(1)).await;
+}

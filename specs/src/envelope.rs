@@ -131,7 +131,11 @@ impl Envelope {
     /// (empty), or an entry of a Batch, whose paths carry its place
     /// (`body.messages[2].…`) and which has two more rules (ISM-1 §6.11
     /// rule 2).
-    pub fn from_value_at(value: &Value, path: &str, carried: Carried) -> Result<Envelope, Rejection> {
+    pub fn from_value_at(
+        value: &Value,
+        path: &str,
+        carried: Carried,
+    ) -> Result<Envelope, Rejection> {
         let at = |name: &str| child_path(path, name);
         // ISM-1 §5.3 step 1: the version decides how to read everything else,
         // so it is checked before unknown members.

@@ -224,6 +224,11 @@ enum BenchCommand {
         /// The PostgreSQL cluster's loopback port.
         #[arg(long, default_value_t = 55432)]
         pg_port: u16,
+        /// Then run Isthmus again with trades arriving at half the peak
+        /// rate it reached (an open loop, half as many trades) and report
+        /// its latency there.
+        #[arg(long)]
+        half_load: bool,
         /// Also print the figures as one JSON object on the last line.
         #[arg(long)]
         json: bool,
@@ -418,12 +423,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             concurrency,
             baseline,
             pg_port,
+            half_load,
             json,
         }) => bench_dvp::run(bench_dvp::DvpBench {
             settlements,
             concurrency,
             postgres: baseline == Some(Baseline::Postgres),
             pg_port,
+            half_load,
             json,
         }),
         Command::Bench(BenchCommand::Ledger {

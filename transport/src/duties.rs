@@ -8,7 +8,7 @@
 //! [`StreamReader`], which refuses an oversized frame as soon as its prefix
 //! arrives; [`check_message`] does the rest.
 
-use isthmus_spec::body::Kind;
+use isthmus_spec::body::{Body, Kind};
 use isthmus_spec::ids::{MessageId, NodeId};
 use isthmus_spec::limits::FRAME_PREFIX_BYTES;
 use isthmus_spec::membership::{Member, Membership, Role};
@@ -192,6 +192,30 @@ pub fn check_message(
     message.verify(membership).map_err(refuse)?;
     let canonical = message.to_canonical_bytes();
     Ok(Checked { message, canonical })
+}
+
+impl Checked {
+    /// The messages to handle: those a Batch carries, in order, each with
+    /// the canonical bytes a repeat of it is compared by (ISM-1 §8.7 rule
+    /// 3: its own, without a signature); any other message alone.
+    pub fn unpack(self) -> Vec<Checked> {
+        match self.message.body {
+            Body::Batch(batch) => batch
+                .messages
+                .into_iter()
+                .map(|message| {
+                    let canonical = message.to_canonical_bytes();
+                    Checked { message, canonical }
+                })
+                .collect(),
+            _ => vec![self],
+        }
+    }
+
+    /// Whether it is a Batch.
+    pub fn is_batch(&self) -> bool {
+        self.message.kind() == Kind::Batch
+    }
 }
 
 /// The `id` of a payload that did not decode, if it has a valid one.

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use isthmus_spec::body::Body;
+use isthmus_spec::body::{Body, Kind};
 use isthmus_spec::ids::{MessageId, NodeId};
 use isthmus_spec::membership::{Member, Membership};
 use isthmus_spec::protocol::{code_text, sentence};
@@ -56,6 +56,24 @@ pub enum Answer {
 pub trait Handler: Send + Sync + 'static {
     /// A request from a member; the answer goes back on its stream.
     async fn handle(&self, request: Request) -> Answer;
+
+    /// The messages a Batch carried, in order (ISM-1 §8.7 rule 3): one
+    /// answer each, given once all are durable. By default each is handled
+    /// alone, one after another; a node that can record them in one write
+    /// does so.
+    async fn handle_batch(&self, peer: Member, messages: Vec<Checked>) -> Vec<Answer> {
+        let mut answers = Vec::with_capacity(messages.len());
+        for checked in messages {
+            answers.push(
+                self.handle(Request {
+                    peer: peer.clone(),
+                    checked,
+                })
+                .await,
+            );
+        }
+        answers
+    }
 }
 
 /// Why a request could not be delivered.
@@ -318,6 +336,9 @@ impl Endpoint {
                 return true;
             }
         };
+        if checked.is_batch() {
+            return self.serve_batch(peer, send, checked).await;
+        }
         let related = checked.message.id.clone();
         self.count(|c| c.handed_over += 1);
         let answer = self
@@ -362,6 +383,86 @@ impl Endpoint {
         }
     }
 
+    /// Hands a Batch's messages to the node and answers for them all (ISM-1
+    /// §8.7 rule 5): no frame when every one was accepted, else one Batch
+    /// carrying an Error for each refused one (none for a refused Error).
+    async fn serve_batch(&self, peer: &Member, mut send: SendStream, batch: Checked) -> bool {
+        let messages = batch.unpack();
+        let carried: Vec<(MessageId, bool)> = messages
+            .iter()
+            .map(|c| (c.message.id.clone(), c.message.kind() == Kind::Error))
+            .collect();
+        self.count(|c| c.handed_over += carried.len() as u64);
+        let answers = self
+            .shared
+            .handler
+            .handle_batch(peer.clone(), messages)
+            .await;
+        if answers.len() != carried.len() || answers.iter().any(|a| matches!(a, Answer::Abandon)) {
+            // Not all of it was taken: the requester repeats what it has no
+            // answer for (what was taken is handled once whatever it does).
+            let _ = send.reset(AppCode::Internal.var_int());
+            return false;
+        }
+        let mut replies = Vec::new();
+        let mut refused = false;
+        for ((id, is_error), answer) in carried.into_iter().zip(answers) {
+            match answer {
+                Answer::Acknowledge | Answer::Abandon => {}
+                Answer::Reply(message) => replies.push(Envelope {
+                    signature: None,
+                    ..*message
+                }),
+                Answer::Refuse(rejection) => {
+                    refused = true;
+                    let refusal = Refusal {
+                        rejection,
+                        related: Some(id),
+                        answer: !is_error,
+                    };
+                    self.log_refusal(peer, &refusal);
+                    if refusal.answer {
+                        replies.push(self.unsigned_error_for(&peer.node_id, &refusal));
+                    }
+                }
+            }
+        }
+        if !replies.is_empty() {
+            let answer = self.batch_for(&peer.node_id, replies);
+            match isthmus_spec::frame::encode_frame(&answer.to_canonical_bytes()) {
+                Ok(frame) => {
+                    let _ = send.write_all(&frame).await;
+                }
+                Err(rejection) => {
+                    warn!(peer = %peer.node_id, %rejection, "an answer too large to send");
+                    let _ = send.reset(AppCode::Internal.var_int());
+                    return refused;
+                }
+            }
+        }
+        let _ = send.finish();
+        refused
+    }
+
+    /// A signed Batch from this node carrying `messages`.
+    fn batch_for(&self, to: &NodeId, messages: Vec<Envelope>) -> Envelope {
+        let context = &self.shared.context;
+        let mut random = [0u8; 10];
+        let _ = self.shared.random.fill(&mut random);
+        let now = unix_millis();
+        let created = Timestamp::from_unix_millis(now).unwrap_or_else(|| {
+            Timestamp::from_unix_millis(0).unwrap_or_else(|| unreachable!("0 is a time"))
+        });
+        Envelope::new(
+            MessageId::new_v7(now, random),
+            context.own.clone(),
+            to.clone(),
+            created,
+            Body::Batch(isthmus_spec::body::Batch { messages }),
+        )
+        .sign(&context.signing_key)
+    }
+
     /// What the endpoint has counted so far, and its open connections.
     pub fn counts(&self) -> TransportCounts {
         self.counts_handle().get()
@@ -383,6 +484,18 @@ impl Endpoint {
 
     /// Logs a refusal and answers it with a signed Error, unless it refused an Error.
     async fn refuse(&self, peer: &Member, send: &mut SendStream, refusal: &Refusal) {
+        self.log_refusal(peer, refusal);
+        if refusal.answer {
+            let error = self.error_for(&peer.node_id, refusal);
+            if let Ok(frame) = isthmus_spec::frame::encode_frame(&error.to_canonical_bytes()) {
+                let _ = send.write_all(&frame).await;
+            }
+        }
+        let _ = send.finish();
+    }
+
+    /// Counts and logs a refusal (ISM-1 §8.4 rule 8).
+    fn log_refusal(&self, peer: &Member, refusal: &Refusal) {
         self.count(|c| {
             *c.refused
                 .entry(refusal.rejection.code.as_str())
@@ -396,16 +509,15 @@ impl Endpoint {
             "refused: {}",
             refusal.rejection.message
         );
-        if refusal.answer {
-            let error = self.error_for(&peer.node_id, refusal);
-            if let Ok(frame) = isthmus_spec::frame::encode_frame(&error.to_canonical_bytes()) {
-                let _ = send.write_all(&frame).await;
-            }
-        }
-        let _ = send.finish();
     }
 
     fn error_for(&self, to: &NodeId, refusal: &Refusal) -> Envelope {
+        self.unsigned_error_for(to, refusal)
+            .sign(&self.shared.context.signing_key)
+    }
+
+    /// The Error answering a refusal, unsigned (to be carried in a Batch).
+    fn unsigned_error_for(&self, to: &NodeId, refusal: &Refusal) -> Envelope {
         let context = &self.shared.context;
         let mut random = [0u8; 10];
         // The system generator does not fail on the platforms we run on; if it did, the
@@ -432,7 +544,6 @@ impl Endpoint {
             created,
             Body::Error(body),
         )
-        .sign(&context.signing_key)
     }
 
     /// Sends `message` to its receiver at `addr` on a stream of its own

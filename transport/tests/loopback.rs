@@ -547,3 +547,170 @@ async fn a_peer_that_never_answers_holds_up_only_its_own_requests() {
     stuck.abort();
     drop(silent);
 }
+
+/// A Batch (ISM-1 §6.11) from `from` to `to` carrying `messages`, which
+/// lose their own signatures, signed once by `from`.
+fn batch(net: &Net, from: &str, to: &str, messages: &[Envelope]) -> Envelope {
+    let messages = messages
+        .iter()
+        .cloned()
+        .map(|mut m| {
+            m.signature = None;
+            m
+        })
+        .collect();
+    Envelope::new(
+        isthmus_spec::ids::MessageId::new_v7(1_800_000_000_000, rand_bytes()),
+        NodeId::parse(from).unwrap(),
+        NodeId::parse(to).unwrap(),
+        isthmus_spec::time::Timestamp::from_unix_millis(1_800_000_000_000).unwrap(),
+        Body::Batch(isthmus_spec::body::Batch { messages }),
+    )
+    .sign(&net.identity.node(from).unwrap().signing_key)
+}
+
+/// Refuses the messages whose ids it lists (as a node refuses a replay),
+/// takes the others.
+struct Refuser {
+    refuse: Vec<isthmus_spec::ids::MessageId>,
+    seen: Mutex<Vec<Request>>,
+}
+
+#[async_trait::async_trait]
+impl Handler for Refuser {
+    async fn handle(&self, request: Request) -> Answer {
+        let refused = self.refuse.contains(&request.checked.message.id);
+        self.seen.lock().unwrap().push(request);
+        if refused {
+            Answer::Refuse(isthmus_spec::Rejection::at(
+                ReasonCode::MessageReplayed,
+                "id",
+                "handled before, with other content",
+            ))
+        } else {
+            Answer::Acknowledge
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_hands_over_each_message_in_order_by_its_own_bytes() {
+    let p = pair("gw.xnys");
+    let carried: Vec<Envelope> = (0..3)
+        .map(|_| message(&p.net, "instruction", "gw.xnys", "relay.one"))
+        .collect();
+    let sent = batch(&p.net, "gw.xnys", "relay.one", &carried);
+    let delivered = p.client.request(p.addr, &sent).await.unwrap();
+    assert_eq!(delivered, Delivered::Acknowledged);
+    let seen = p.recorder.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "each carried message, not the Batch");
+    for (request, original) in seen.iter().zip(&carried) {
+        assert_eq!(request.peer.node_id.as_str(), "gw.xnys");
+        assert_eq!(request.checked.message.id, original.id);
+        assert_eq!(request.checked.message.signature, None);
+        // ISM-1 §8.7 rule 3: a repeat is compared by the carried bytes.
+        let mut unsigned = original.clone();
+        unsigned.signature = None;
+        assert_eq!(request.checked.canonical, unsigned.to_canonical_bytes());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_carried_messages_come_back_as_a_batch_of_errors() {
+    let net = network();
+    let carried: Vec<Envelope> = (0..4)
+        .map(|_| message(&net, "instruction", "gw.xnys", "relay.one"))
+        .collect();
+    let refuser = Arc::new(Refuser {
+        refuse: vec![carried[1].id.clone(), carried[3].id.clone()],
+        seen: Mutex::new(Vec::new()),
+    });
+    let server = endpoint(&net, "relay.one", refuser.clone());
+    let client = endpoint(&net, "gw.xnys", Arc::new(Recorder::default()));
+    let addr = server.local_addr().unwrap();
+    let sent = batch(&net, "gw.xnys", "relay.one", &carried);
+    let delivered = client.request(addr, &sent).await.unwrap();
+    let Delivered::Answer(answer) = delivered else {
+        panic!("expected an answer, got an acknowledgement");
+    };
+    assert_eq!(answer.message.sender.as_str(), "relay.one");
+    assert_eq!(answer.message.receiver.as_str(), "gw.xnys");
+    let errors: Vec<(ReasonCode, Option<isthmus_spec::ids::MessageId>)> = answer
+        .unpack()
+        .into_iter()
+        .map(|c| match c.message.body {
+            Body::Error(e) => (
+                ReasonCode::from_wire(e.code.as_str()).unwrap(),
+                e.related_message_id,
+            ),
+            other => panic!("expected Errors, got {:?}", other.kind()),
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (ReasonCode::MessageReplayed, Some(carried[1].id.clone())),
+            (ReasonCode::MessageReplayed, Some(carried[3].id.clone())),
+        ]
+    );
+    assert_eq!(
+        refuser.seen.lock().unwrap().len(),
+        4,
+        "every one was handled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_failing_the_duties_is_refused_whole() {
+    let p = pair("gw.xnys");
+    let carried = vec![
+        message(&p.net, "instruction", "gw.xnys", "relay.one"),
+        message(&p.net, "instruction", "gw.xnys", "relay.one"),
+    ];
+    // Signed by another member's key: step 5 refuses the Batch.
+    let mut forged = batch(&p.net, "gw.xnys", "relay.one", &carried);
+    forged.signature = None;
+    let forged = forged.sign(&p.net.identity.node("gw.xlon").unwrap().signing_key);
+    let delivered = p.client.request(p.addr, &forged).await.unwrap();
+    assert_eq!(error_of(&delivered).0, ReasonCode::KeyUnknown);
+    if let Delivered::Answer(checked) = &delivered {
+        match &checked.message.body {
+            Body::Error(e) => assert_eq!(e.related_message_id, Some(forged.id.clone())),
+            _ => panic!("expected an Error"),
+        }
+    }
+    // Carrying a message from another sender: decoding refuses it.
+    let stranger = message(&p.net, "instruction", "gw.xlon", "relay.one");
+    let mixed = batch(
+        &p.net,
+        "gw.xnys",
+        "relay.one",
+        &[carried[0].clone(), stranger],
+    );
+    let delivered = p.client.request(p.addr, &mixed).await.unwrap();
+    assert_eq!(
+        error_of(&delivered),
+        (
+            ReasonCode::BatchAddressMismatch,
+            Some("body.messages[1].sender".into())
+        )
+    );
+    assert!(
+        p.recorder.seen.lock().unwrap().is_empty(),
+        "nothing of a refused Batch reached the node"
+    );
+    p.still_serves().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_may_not_send_a_batch() {
+    let p = pair("obs.one");
+    let inner = message(&p.net, "instruction", "obs.one", "relay.one");
+    let sent = batch(&p.net, "obs.one", "relay.one", &[inner]);
+    let delivered = p.client.request(p.addr, &sent).await.unwrap();
+    assert_eq!(
+        error_of(&delivered),
+        (ReasonCode::RoleForbidden, Some("kind".into()))
+    );
+    assert!(p.recorder.seen.lock().unwrap().is_empty());
+}

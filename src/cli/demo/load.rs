@@ -54,12 +54,39 @@ pub fn trades(n: usize) -> anyhow::Result<Vec<DemoTrade>> {
         .collect()
 }
 
-/// Settles `trades` through the participant APIs, `concurrency` at a time
-/// (a progress bar if `progress`), and checks the holdings after.
+/// How trades are started: at most `concurrency` in flight, and, with a
+/// `rate`, one every 1/rate seconds (an open loop, as a market's order flow
+/// arrives) instead of each as soon as another ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Most trades in flight at once.
+    pub concurrency: usize,
+    /// Trades started per second, if paced.
+    pub rate: Option<f64>,
+}
+
+impl Pace {
+    /// A closed loop: `concurrency` in flight, a new one as each ends.
+    pub fn closed(concurrency: usize) -> Pace {
+        Pace {
+            concurrency,
+            rate: None,
+        }
+    }
+
+    /// When trade `index` is due, counted from `started`; now if unpaced.
+    fn due(&self, started: Instant, index: usize) -> Option<Instant> {
+        let rate = self.rate.filter(|r| *r > 0.0)?;
+        Some(started + Duration::from_secs_f64(index as f64 / rate))
+    }
+}
+
+/// Settles `trades` through the participant APIs at `pace` (a progress bar
+/// if `progress`), and checks the holdings after.
 pub async fn settle(
     network: &Network,
     trades: Vec<DemoTrade>,
-    concurrency: usize,
+    pace: Pace,
     progress: bool,
 ) -> anyhow::Result<LoadFigures> {
     let (before, _) = super::holdings(network).await?;
@@ -87,14 +114,36 @@ pub async fn settle(
     let mut failures = Vec::new();
     let mut pending = tokio::task::JoinSet::new();
     let mut next = 0;
+    let cap = pace.concurrency.max(1);
     while next < trades.len() || !pending.is_empty() {
-        while next < trades.len() && pending.len() < concurrency.max(1) {
+        while next < trades.len() && pending.len() < cap {
+            if pace
+                .due(started, next)
+                .is_some_and(|due| Instant::now() < due)
+            {
+                break;
+            }
             let trade = trades[next].clone();
             let gateways = gateways.clone();
             pending.spawn(async move { settle_one(&gateways, &trade).await });
             next += 1;
         }
-        match pending.join_next().await {
+        // Paced, the next start may come before the next end.
+        let next_due = pace
+            .due(started, next)
+            .filter(|_| next < trades.len() && pending.len() < cap);
+        let joined = match next_due {
+            Some(due) if pending.is_empty() => {
+                tokio::time::sleep_until(due.into()).await;
+                continue;
+            }
+            Some(due) => tokio::select! {
+                joined = pending.join_next() => joined,
+                _ = tokio::time::sleep_until(due.into()) => continue,
+            },
+            None => pending.join_next().await,
+        };
+        match joined {
             Some(Ok(Ok(latency))) => {
                 latencies.push(latency);
                 bar.inc(1);
@@ -129,7 +178,7 @@ pub async fn settle(
 
 /// Settles `n` trades and reports; the failed checks, if any.
 pub async fn run(out: &mut Out, network: &Network, n: usize) -> anyhow::Result<Vec<String>> {
-    let figures = settle(network, trades(n)?, CONCURRENCY, true).await?;
+    let figures = settle(network, trades(n)?, Pace::closed(CONCURRENCY), true).await?;
     let ms = |q: f64| crate::cli::bench::quantile_ms(&figures.latencies, q);
     out.line(format_args!(
         "{} trades settled in {:.2} s: {:.1} settlements/s, latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (concurrency {CONCURRENCY})",

@@ -12,7 +12,7 @@
 //! `--trades N` settles N trades instead and prints throughput and latency.
 
 pub(crate) mod load;
-mod script;
+pub mod script;
 pub(crate) mod world;
 
 pub(crate) use script::{minor_units, DemoTrade};

@@ -94,6 +94,11 @@ pub struct HostedGateway {
     taken_at_ms: std::collections::HashMap<Reference, u64>,
     /// From an instruction taken to its final word, since start.
     latency: LatencyHistogram,
+    /// Who waits for an instruction's final word ([`GatewayHandle::final_word`]).
+    final_waiters: std::collections::HashMap<
+        Reference,
+        Vec<tokio::sync::oneshot::Sender<Option<InstructionView>>>,
+    >,
 }
 
 /// What the gateway engine asks for beyond the host's outputs.
@@ -236,6 +241,16 @@ impl HostedGateway {
         }
     }
 
+    /// What the participant sees of an instruction.
+    fn view(&self, id: &Reference) -> Option<InstructionView> {
+        self.gateway.instruction(id).map(|record| InstructionView {
+            instruction: record.instruction.clone(),
+            status: record.status.map(|s| s.as_str().to_string()),
+            final_word: record.final_word,
+            notices: record.notices.clone(),
+        })
+    }
+
     /// A notice is in the instruction's record, where the API reads it: the
     /// participant has it as soon as it asks.
     fn notice_taken(
@@ -252,6 +267,13 @@ impl HostedGateway {
         if final_word {
             if let Some(taken) = self.taken_at_ms.remove(&instruction_id) {
                 self.latency.observe(now_ms.saturating_sub(taken));
+            }
+            // The notice is durable (it was released after its write).
+            if let Some(waiters) = self.final_waiters.remove(&instruction_id) {
+                let view = self.view(&instruction_id);
+                for waiter in waiters {
+                    let _ = waiter.send(view.clone());
+                }
             }
         }
         self.gateway.handle(
@@ -318,6 +340,14 @@ pub enum Local {
         /// Which.
         id: Reference,
         /// It, if known.
+        reply: tokio::sync::oneshot::Sender<Option<InstructionView>>,
+    },
+    /// An instruction's state once the relay's final word on it came (at
+    /// once if it has), or `None` if the gateway has no such instruction.
+    FinalWord {
+        /// Which.
+        id: Reference,
+        /// It, once final.
         reply: tokio::sync::oneshot::Sender<Option<InstructionView>>,
     },
     /// An operator's ledger operation.
@@ -405,16 +435,18 @@ impl LocalCommands<HostedGateway> for Local {
                 }))
             }
             Local::Instruction { id, reply } => {
-                let view = engine
-                    .gateway
-                    .instruction(&id)
-                    .map(|record| InstructionView {
-                        instruction: record.instruction.clone(),
-                        status: record.status.map(|s| s.as_str().to_string()),
-                        final_word: record.final_word,
-                        notices: record.notices.clone(),
-                    });
-                let _ = reply.send(view);
+                let _ = reply.send(engine.view(&id));
+                None
+            }
+            Local::FinalWord { id, reply } => {
+                match engine.view(&id) {
+                    Some(view) if !view.final_word => {
+                        engine.final_waiters.entry(id).or_default().push(reply)
+                    }
+                    view => {
+                        let _ = reply.send(view);
+                    }
+                }
                 None
             }
             Local::Holdings { account, reply } => {
@@ -543,6 +575,17 @@ impl GatewayHandle {
         .await
     }
 
+    /// An instruction once the relay's final word on it has come (its
+    /// confirmation, or the status that ends it), waiting for it without
+    /// polling; `None` if the gateway has no such instruction.
+    pub async fn final_word(&self, id: &Reference) -> Result<Option<InstructionView>, Stopped> {
+        self.ask(|reply| Local::FinalWord {
+            id: id.clone(),
+            reply,
+        })
+        .await
+    }
+
     /// Runs an operator's ledger operation.
     pub async fn operate(
         &self,
@@ -616,6 +659,7 @@ impl GatewayNode {
             gateway: Gateway::restore(config, records),
             ledger,
             taken_at_ms: std::collections::HashMap::new(),
+            final_waiters: std::collections::HashMap::new(),
             latency: LatencyHistogram::default(),
         };
         let node = RunningNode::start(

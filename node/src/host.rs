@@ -14,11 +14,13 @@
 //! everything they asked to persist — records and the messages handled — is
 //! committed in one atomic write with one sync, the ledger commands that
 //! released go to the ledger as one batch, and so on until the engine asks
-//! for nothing more; only then are the round's requests acknowledged. Under
-//! load a sync serves many messages instead of one; alone, a message costs
-//! what it did. Nothing is acknowledged or sent before the write that
-//! explains it is durable, as before: the engine releases messages only
-//! once told their writes are durable.
+//! for nothing more. The round's requests are acknowledged as soon as its
+//! first commit is durable — every message recorded as handled, with what
+//! it changed (ISM-1 §8.3.6) — not after the ledger work it released, which
+//! a restart resumes from those records. Under load a sync serves many
+//! messages instead of one; alone, a message costs what it did. Nothing is
+//! acknowledged or sent before the write that explains it is durable: the
+//! engine releases messages only once told their writes are durable.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -452,6 +454,10 @@ impl<H: Hosted> EngineHost<H> {
             if last_write.is_some() || !round.handled.is_empty() {
                 let handled = std::mem::take(&mut round.handled);
                 self.store.commit(&records, &handled)?;
+                // Every message of the round is now recorded as handled,
+                // with what it changed: it is accepted (ISM-1 §8.3.6) and
+                // is answered now, not after the ledger work it released.
+                round.answer();
                 if let Some(id) = last_write {
                     let now = self.clock.now_ms();
                     self.engine.persisted(now, id, &mut self.entropy);
@@ -514,19 +520,24 @@ impl Round {
             .map(|h| h.canonical_sha256)
     }
 
-    /// Everything is durable: answers and callbacks go out.
-    fn finish(self) {
-        for (reply, answer) in self.answers {
+    /// What the round took is durable: answers and callbacks go out.
+    fn answer(&mut self) {
+        for (reply, answer) in self.answers.drain(..) {
             if let Some(reply) = reply {
                 let _ = reply.send(answer);
             }
         }
-        for (reply, answers) in self.batches {
+        for (reply, answers) in self.batches.drain(..) {
             let _ = reply.send(answers);
         }
-        for after in self.after {
+        for after in self.after.drain(..) {
             after();
         }
+    }
+
+    /// The round is over (it may have had nothing to commit).
+    fn finish(mut self) {
+        self.answer();
     }
 }
 

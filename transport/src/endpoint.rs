@@ -577,15 +577,13 @@ impl Endpoint {
                 .map_err(|e| stream_error(e.to_string()))?;
             send.finish().map_err(|e| stream_error(e.to_string()))?;
             let mut reader = StreamReader::new(context.limits.frame_payload_bytes);
-            let mut buffer = vec![0u8; 16 * 1024];
             let mut any = false;
             loop {
-                let wanted = reader.wanted().clamp(1, buffer.len());
-                match recv.read(&mut buffer[..wanted]).await {
-                    Ok(Some(read)) => {
+                match recv.read_chunk(reader.wanted().max(1), true).await {
+                    Ok(Some(chunk)) => {
                         any = true;
                         reader
-                            .push(&buffer[..read])
+                            .push(&chunk.bytes)
                             .map_err(|refusal| SendError::BadAnswer {
                                 peer: peer.node_id.clone(),
                                 refusal: Box::new(refusal),
@@ -727,11 +725,10 @@ async fn read_request(
     max_payload_bytes: usize,
 ) -> Result<Vec<u8>, ReadFailure> {
     let mut reader = StreamReader::new(max_payload_bytes);
-    let mut buffer = vec![0u8; 64 * 1024];
+    // Chunks as quinn holds them: no buffer to allocate and zero per stream.
     loop {
-        let wanted = reader.wanted().clamp(1, buffer.len());
-        match recv.read(&mut buffer[..wanted]).await {
-            Ok(Some(read)) => reader.push(&buffer[..read]).map_err(ReadFailure::Refused)?,
+        match recv.read_chunk(reader.wanted().max(1), true).await {
+            Ok(Some(chunk)) => reader.push(&chunk.bytes).map_err(ReadFailure::Refused)?,
             Ok(None) => break,
             Err(_) => return Err(ReadFailure::Stream),
         }

@@ -203,13 +203,23 @@ type Gateways = Vec<(
 /// how long it took.
 async fn settle_one(gateways: &Gateways, trade: &DemoTrade) -> anyhow::Result<Duration> {
     let started = Instant::now();
+    // The seller and the buyer instruct on their own markets, each without
+    // waiting for the other.
+    let mut posts = Vec::new();
     for (person, market, instruction) in trade.instructions() {
         let api = gateways
             .iter()
             .find(|(m, _, _)| m.mic == market.mic)
             .map(|(_, _, api)| *api)
             .ok_or_else(|| anyhow!("no gateway for {}", market.mic))?;
-        super::post_instruction_to(api, &person, &market, instruction).await?;
+        let instruction = instruction.clone();
+        posts.push(tokio::spawn(async move {
+            super::post_instruction_to(api, &person, &market, &instruction).await
+        }));
+    }
+    for post in posts {
+        post.await
+            .map_err(|e| anyhow!("an instruction's task failed: {e}"))??;
     }
     let deadline = started + Duration::from_secs(60);
     for (_, market, instruction) in trade.instructions() {
@@ -218,25 +228,18 @@ async fn settle_one(gateways: &Gateways, trade: &DemoTrade) -> anyhow::Result<Du
             .find(|(m, _, _)| m.mic == market.mic)
             .map(|(_, h, _)| h.clone())
             .ok_or_else(|| anyhow!("no gateway for {}", market.mic))?;
-        loop {
-            let view = handle
-                .instruction(&instruction.instruction_id)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            if let Some(view) = view.filter(|v| v.final_word) {
-                if !view
-                    .notices
-                    .iter()
-                    .any(|b| matches!(b, Body::SettlementConfirmation(_)))
-                {
-                    return Err(anyhow!("{} ended without settling", trade.label));
-                }
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(anyhow!("{} did not settle within 60 s", trade.label));
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let view = tokio::time::timeout(wait, handle.final_word(&instruction.instruction_id))
+            .await
+            .map_err(|_| anyhow!("{} did not settle within 60 s", trade.label))?
+            .map_err(|e| anyhow!("{e}"))?
+            .ok_or_else(|| anyhow!("{} is unknown to its gateway", trade.label))?;
+        if !view
+            .notices
+            .iter()
+            .any(|b| matches!(b, Body::SettlementConfirmation(_)))
+        {
+            return Err(anyhow!("{} ended without settling", trade.label));
         }
     }
     Ok(started.elapsed())

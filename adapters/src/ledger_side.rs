@@ -32,6 +32,7 @@
 
 use std::fmt;
 
+use isthmus_ledger::operation::Operation;
 use isthmus_ledger::state::{Holding, Htlc};
 use isthmus_ledger::{
     AccountRef, Asset, IdempotencyKey, JournalPosition, LedgerFailure, LedgerReason,
@@ -399,6 +400,27 @@ impl LedgerCommand {
             LedgerCommand::Lock(order) => &order.key,
             LedgerCommand::Claim(order) => &order.key,
             LedgerCommand::Refund(order) => &order.key,
+        }
+    }
+
+    /// The operation of an `isthmus-ledger` that carries it out natively.
+    pub fn operation(&self) -> Operation {
+        match self {
+            LedgerCommand::Lock(order) => Operation::Lock {
+                asset: order.asset.clone(),
+                beneficiary: order.beneficiary.clone(),
+                expiry_ms: order.expiry_ms,
+                from: order.from.clone(),
+                hashlock: order.hashlock.clone(),
+                units: order.units,
+            },
+            LedgerCommand::Claim(order) => Operation::Claim {
+                lock_id: order.lock_id.seq(),
+                preimage: order.preimage.clone(),
+            },
+            LedgerCommand::Refund(order) => Operation::Refund {
+                lock_id: order.lock_id.seq(),
+            },
         }
     }
 }

@@ -159,17 +159,23 @@ impl<S: LogFiles + Send> LedgerSide for NativeLedger<S> {
     }
 
     fn lock(&mut self, order: &LockOrder) -> Result<Locked, LedgerFailure> {
-        let receipt = self.ledger.execute(lock_request(order))?;
+        let receipt = self
+            .ledger
+            .execute(command_request(&LedgerCommand::Lock(order.clone())))?;
         self.locked(order, &receipt)
     }
 
     fn claim(&mut self, order: &ClaimOrder) -> Result<Claimed, LedgerFailure> {
-        let receipt = self.ledger.execute(claim_request(order))?;
+        let receipt = self
+            .ledger
+            .execute(command_request(&LedgerCommand::Claim(order.clone())))?;
         self.claimed(order, &receipt)
     }
 
     fn refund(&mut self, order: &RefundOrder) -> Result<Refunded, LedgerFailure> {
-        let receipt = self.ledger.execute(refund_request(order))?;
+        let receipt = self
+            .ledger
+            .execute(command_request(&LedgerCommand::Refund(order.clone())))?;
         self.refunded(order, &receipt)
     }
 
@@ -241,47 +247,7 @@ impl<S: LogFiles + Send> LedgerSide for NativeLedger<S> {
     }
 }
 
-/// The ledger request a lock order is.
-fn lock_request(order: &LockOrder) -> Request {
-    Request::new(
-        order.key.as_str(),
-        Operation::Lock {
-            asset: order.asset.clone(),
-            beneficiary: order.beneficiary.clone(),
-            expiry_ms: order.expiry_ms,
-            from: order.from.clone(),
-            hashlock: order.hashlock.clone(),
-            units: order.units,
-        },
-    )
-}
-
-/// The ledger request a claim order is.
-fn claim_request(order: &ClaimOrder) -> Request {
-    Request::new(
-        order.key.as_str(),
-        Operation::Claim {
-            lock_id: order.lock_id.seq(),
-            preimage: order.preimage.clone(),
-        },
-    )
-}
-
-/// The ledger request a refund order is.
-fn refund_request(order: &RefundOrder) -> Request {
-    Request::new(
-        order.key.as_str(),
-        Operation::Refund {
-            lock_id: order.lock_id.seq(),
-        },
-    )
-}
-
 /// The ledger request a gateway's command is.
 fn command_request(command: &LedgerCommand) -> Request {
-    match command {
-        LedgerCommand::Lock(order) => lock_request(order),
-        LedgerCommand::Claim(order) => claim_request(order),
-        LedgerCommand::Refund(order) => refund_request(order),
-    }
+    Request::new(command.key().as_str(), command.operation())
 }

@@ -627,12 +627,15 @@ fn peer_sender<L: Send + 'static>(
                 let alone = waiting.remove(0).sign(&key);
                 deliver(&endpoint, addr, &alone, &commands).await
             } else {
-                let batch = batch_of(waiting.clone(), clock.now_ms(), &random).sign(&key);
+                let batch = batch_of(waiting, clock.now_ms(), &random).sign(&key);
                 match deliver(&endpoint, addr, &batch, &commands).await {
                     // Too large for one frame: each alone, in order.
                     Err(SendError::Frame(_)) => {
+                        let Body::Batch(carried) = batch.body else {
+                            unreachable!("batch_of makes a Batch")
+                        };
                         let mut result = Ok(());
-                        for message in waiting {
+                        for message in carried.messages {
                             result = deliver(&endpoint, addr, &message.sign(&key), &commands).await;
                             if result.is_err() {
                                 break;

@@ -532,23 +532,7 @@ impl ModelLedger {
     }
 
     fn execute(&mut self, command: &LedgerCommand, now_ms: u64) -> CommandResult {
-        let operation = match command {
-            LedgerCommand::Lock(order) => Operation::Lock {
-                asset: order.asset.clone(),
-                beneficiary: order.beneficiary.clone(),
-                expiry_ms: order.expiry_ms,
-                from: order.from.clone(),
-                hashlock: order.hashlock.clone(),
-                units: order.units,
-            },
-            LedgerCommand::Claim(order) => Operation::Claim {
-                lock_id: order.lock_id.seq(),
-                preimage: order.preimage.clone(),
-            },
-            LedgerCommand::Refund(order) => Operation::Refund {
-                lock_id: order.lock_id.seq(),
-            },
-        };
+        let operation = command.operation();
         let key = command.key().as_str().to_string();
         let (position, outcome) = match self.answers.get(&key) {
             Some((earlier, _, _)) if *earlier != operation => {

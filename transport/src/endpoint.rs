@@ -446,8 +446,16 @@ impl Endpoint {
 
     /// A signed Batch from this node carrying `messages`.
     fn batch_for(&self, to: &NodeId, messages: Vec<Envelope>) -> Envelope {
-        let context = &self.shared.context;
+        self.own_message(to, Body::Batch(isthmus_spec::body::Batch { messages }))
+            .sign(&self.shared.context.signing_key)
+    }
+
+    /// An unsigned message of this node's own (an Error, a Batch of them)
+    /// to `to`, with a fresh id and the time now.
+    fn own_message(&self, to: &NodeId, body: Body) -> Envelope {
         let mut random = [0u8; 10];
+        // The system generator does not fail on the platforms we run on; if it did, the
+        // id would still be unique enough by its millisecond for an Error.
         let _ = self.shared.random.fill(&mut random);
         let now = unix_millis();
         let created = Timestamp::from_unix_millis(now).unwrap_or_else(|| {
@@ -455,12 +463,11 @@ impl Endpoint {
         });
         Envelope::new(
             MessageId::new_v7(now, random),
-            context.own.clone(),
+            self.shared.context.own.clone(),
             to.clone(),
             created,
-            Body::Batch(isthmus_spec::body::Batch { messages }),
+            body,
         )
-        .sign(&context.signing_key)
     }
 
     /// What the endpoint has counted so far, and its open connections.
@@ -518,12 +525,6 @@ impl Endpoint {
 
     /// The Error answering a refusal, unsigned (to be carried in a Batch).
     fn unsigned_error_for(&self, to: &NodeId, refusal: &Refusal) -> Envelope {
-        let context = &self.shared.context;
-        let mut random = [0u8; 10];
-        // The system generator does not fail on the platforms we run on; if it did, the
-        // id would still be unique enough by its millisecond for an Error.
-        let _ = self.shared.random.fill(&mut random);
-        let now = unix_millis();
         let body = isthmus_spec::body::ErrorBody {
             code: code_text(refusal.rejection.code.as_str()),
             text: sentence(&refusal.rejection.message),
@@ -534,16 +535,7 @@ impl Endpoint {
                 .as_deref()
                 .and_then(|f| isthmus_spec::ids::Text::parse(f).ok()),
         };
-        let created = Timestamp::from_unix_millis(now).unwrap_or_else(|| {
-            Timestamp::from_unix_millis(0).unwrap_or_else(|| unreachable!("0 is a time"))
-        });
-        Envelope::new(
-            MessageId::new_v7(now, random),
-            context.own.clone(),
-            to.clone(),
-            created,
-            Body::Error(body),
-        )
+        self.own_message(to, Body::Error(body))
     }
 
     /// Sends `message` to its receiver at `addr` on a stream of its own

@@ -164,3 +164,70 @@ impl<S: KvStore + Send, R: EngineRecord> NodeStore<R> for KvNodeStore<S, R> {
         Ok(Some(hash))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use isthmus_store::MemoryStore;
+
+    #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    struct Counter {
+        name: String,
+        value: u32,
+    }
+
+    impl EngineRecord for Counter {
+        type Key = String;
+        fn key(&self) -> String {
+            self.name.clone()
+        }
+    }
+
+    fn counter(name: &str, value: u32) -> Counter {
+        Counter {
+            name: name.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_record_written_twice_in_one_commit_is_kept_as_it_ends_a_group_commit_relies_on_it() {
+        let store = KvNodeStore::<_, Counter>::new(MemoryStore::new());
+        store
+            .commit(
+                &[
+                    counter("a", 1),
+                    counter("b", 1),
+                    counter("a", 2),
+                    counter("a", 3),
+                ],
+                &[],
+            )
+            .unwrap();
+        assert_eq!(
+            store.load().unwrap(),
+            vec![counter("a", 3), counter("b", 1)]
+        );
+        store.commit(&[counter("b", 2)], &[]).unwrap();
+        assert_eq!(
+            store.load().unwrap(),
+            vec![counter("a", 3), counter("b", 2)]
+        );
+    }
+
+    #[test]
+    fn handled_messages_are_kept_with_their_hash() {
+        let store = KvNodeStore::<_, Counter>::new(MemoryStore::new());
+        let sender = NodeId::parse("gw.xnys").unwrap();
+        let id = MessageId::new_v7(1_800_000_000_000, [1; 10]);
+        assert_eq!(store.handled(&sender, &id).unwrap(), None);
+        let handled = Handled {
+            sender: sender.clone(),
+            id: id.clone(),
+            canonical_sha256: [7; 32],
+        };
+        store.commit(&[counter("a", 1)], &[handled]).unwrap();
+        assert_eq!(store.handled(&sender, &id).unwrap(), Some([7; 32]));
+    }
+}

@@ -75,3 +75,77 @@ impl Json for Batch {
         Value::Object(members)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::{Body, ErrorBody};
+    use crate::ids::{MessageId, NodeId, ReasonCodeText, Text};
+    use crate::time::Timestamp;
+
+    fn error(n: u8) -> Envelope {
+        Envelope::new(
+            MessageId::new_v7(1_800_000_000_000, [n; 10]),
+            NodeId::parse("gw.xnys").expect("node id"),
+            NodeId::parse("relay.a").expect("node id"),
+            Timestamp::parse("2026-11-25T09:00:00Z").expect("timestamp"),
+            Body::Error(ErrorBody {
+                code: ReasonCodeText::from(ReasonCode::MalformedJson),
+                text: Text::parse("Bad input.").expect("text"),
+                related_message_id: None,
+                field: None,
+            }),
+        )
+    }
+
+    fn batch_of(count: usize) -> Value {
+        let messages = (0..count).map(|i| error((i % 250) as u8)).collect();
+        let batch = Envelope::new(
+            MessageId::new_v7(1_800_000_000_000, [255; 10]),
+            NodeId::parse("gw.xnys").expect("node id"),
+            NodeId::parse("relay.a").expect("node id"),
+            Timestamp::parse("2026-11-25T09:00:00Z").expect("timestamp"),
+            Body::Batch(Batch { messages }),
+        );
+        batch.to_json()
+    }
+
+    #[test]
+    fn a_batch_carries_one_to_a_thousand_messages() {
+        for count in [1, MAX_LIST_ITEMS] {
+            let decoded = Envelope::from_value(&batch_of(count)).expect("a valid batch");
+            match decoded.body {
+                Body::Batch(batch) => assert_eq!(batch.messages.len(), count),
+                other => panic!("decoded as {:?}", other.kind()),
+            }
+        }
+        for (count, code) in [
+            (0, ReasonCode::MissingField),
+            (MAX_LIST_ITEMS + 1, ReasonCode::TooManyItems),
+        ] {
+            let refused = Envelope::from_value(&batch_of(count)).expect_err("refused");
+            assert_eq!(refused.code, code, "{count} messages");
+            assert_eq!(refused.field.as_deref(), Some("body.messages"));
+        }
+    }
+
+    #[test]
+    fn a_batch_round_trips_through_its_json() {
+        let value = batch_of(3);
+        let decoded = Envelope::from_value(&value).expect("a valid batch");
+        assert_eq!(decoded.to_json(), value);
+    }
+
+    #[test]
+    fn messages_must_be_a_list_present() {
+        let mut value = batch_of(1);
+        value["body"]["messages"] = Value::String("x".into());
+        let refused = Envelope::from_value(&value).expect_err("refused");
+        assert_eq!(refused.code, ReasonCode::WrongType);
+        assert_eq!(refused.field.as_deref(), Some("body.messages"));
+        value["body"] = Value::Object(Map::new());
+        let refused = Envelope::from_value(&value).expect_err("refused");
+        assert_eq!(refused.code, ReasonCode::MissingField);
+        assert_eq!(refused.field.as_deref(), Some("body.messages"));
+    }
+}

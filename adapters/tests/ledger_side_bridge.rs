@@ -153,3 +153,73 @@ fn a_ledgers_results_become_receipts_with_the_requests_terms() {
         body
     );
 }
+
+/// One ledger side given its commands as a batch, another the same
+/// commands one by one: the same result for each, in order, and the same
+/// holdings after.
+fn batch_matches_one_by_one<L: LedgerSide>(batched: &mut L, single: &mut L) {
+    use isthmus_adapters::ledger_side::{LedgerCommand, LedgerDone};
+    let locks = vec![
+        LedgerCommand::Lock(order("lock:A", "10", EXPIRY).unwrap()),
+        LedgerCommand::Lock(order("lock:B", "20", EXPIRY).unwrap()),
+        // The same key again: the first lock's receipt, nothing new.
+        LedgerCommand::Lock(order("lock:A", "10", EXPIRY).unwrap()),
+        // More than the seller holds: refused, the others stand.
+        LedgerCommand::Lock(order("lock:C", "5000", EXPIRY).unwrap()),
+    ];
+    let batch = batched.execute_batch(&locks);
+    let alone: Vec<_> = locks.iter().map(|c| single.execute(c)).collect();
+    assert_eq!(batch, alone);
+    assert_eq!(batch.len(), locks.len());
+    let ids: Vec<LockId> = batch
+        .iter()
+        .take(2)
+        .map(|r| match r {
+            Ok(LedgerDone::Locked(locked)) => locked.lock_id,
+            other => panic!("expected a lock, got {other:?}"),
+        })
+        .collect();
+    assert!(batch[3].is_err(), "the oversized lock is refused");
+    let wrong = isthmus_spec::ids::Preimage::from_bytes([9; 32]);
+    let ends = vec![
+        LedgerCommand::Claim(claim("claim:A", ids[0], secret())),
+        LedgerCommand::Claim(claim("claim:B", ids[1], wrong)),
+        LedgerCommand::Refund(refund("refund:A", ids[0])),
+    ];
+    let batch = batched.execute_batch(&ends);
+    let alone: Vec<_> = ends.iter().map(|c| single.execute(c)).collect();
+    assert_eq!(batch, alone);
+    assert!(matches!(batch[0], Ok(LedgerDone::Claimed(_))));
+    assert!(batch[1].is_err() && batch[2].is_err());
+    for who in [SELLER, BUYER] {
+        assert_eq!(
+            batched.holdings(&account(who)).unwrap(),
+            single.holdings(&account(who)).unwrap()
+        );
+    }
+    assert!(!batched.holdings(&account(BUYER)).unwrap().is_empty());
+}
+
+#[test]
+fn a_native_ledger_batch_gives_what_each_command_alone_gives() {
+    let clock = ManualClock::new(T0);
+    let mut batched = market(&clock, MemoryLogFiles::new());
+    let mut single = market(&clock, MemoryLogFiles::new());
+    batch_matches_one_by_one(&mut batched, &mut single);
+}
+
+#[test]
+fn a_custody_ledger_batch_gives_what_each_command_alone_gives() {
+    let clock = ManualClock::new(T0);
+    let mut batched = custody_over(
+        &clock,
+        MemoryLogFiles::new(),
+        isthmus_store::MemoryStore::new(),
+    );
+    let mut single = custody_over(
+        &clock,
+        MemoryLogFiles::new(),
+        isthmus_store::MemoryStore::new(),
+    );
+    batch_matches_one_by_one(&mut batched, &mut single);
+}

@@ -4,8 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::envelope::{Carried, Envelope};
-use crate::json::{child_path, type_name, Json, ObjectReader};
-use crate::limits::MAX_LIST_ITEMS;
+use crate::json::{child_path, Json, ObjectReader};
 use crate::reason::{ReasonCode, Rejection};
 
 const MEMBERS: &[&str] = &["messages"];
@@ -19,51 +18,36 @@ pub struct Batch {
     pub messages: Vec<Envelope>,
 }
 
+/// One entry of a Batch's list: a message read as carried (ISM-1 §6.11
+/// rule 2), so that the list's own checks are those of every ISM/1 list.
+struct CarriedMessage(Envelope);
+
+impl Json for CarriedMessage {
+    fn from_json(value: &Value, path: &str) -> Result<CarriedMessage, Rejection> {
+        Envelope::from_value_at(value, path, Carried::InBatch).map(CarriedMessage)
+    }
+
+    fn to_json(&self) -> Value {
+        self.0.to_json()
+    }
+}
+
 impl Json for Batch {
     fn from_json(value: &Value, path: &str) -> Result<Batch, Rejection> {
         let reader = ObjectReader::new(value, path, MEMBERS)?;
-        let at = child_path(path, "messages");
-        let Some(list) = reader.get("messages") else {
+        // ISM-1 §6.11 rules 1–2: the list limit before any entry (§3.3.5),
+        // each entry as a carried message; and a Batch carries something.
+        let messages: Vec<CarriedMessage> = reader.field("messages")?;
+        if messages.is_empty() {
             return Err(Rejection::at(
                 ReasonCode::MissingField,
-                at,
-                "the required member \"messages\" is absent",
-            ));
-        };
-        let Value::Array(items) = list else {
-            return Err(Rejection::at(
-                ReasonCode::WrongType,
-                at,
-                format!("expected an array, found {}", type_name(list)),
-            ));
-        };
-        // ISM-1 §6.11 rule 1: a Batch carries something, and the list limit
-        // holds before any entry is read.
-        if items.is_empty() {
-            return Err(Rejection::at(
-                ReasonCode::MissingField,
-                at,
+                child_path(path, "messages"),
                 "a Batch carries at least one message",
             ));
         }
-        if items.len() > MAX_LIST_ITEMS {
-            return Err(Rejection::at(
-                ReasonCode::TooManyItems,
-                at,
-                format!(
-                    "the Batch carries {} messages; at most {MAX_LIST_ITEMS} are allowed",
-                    items.len()
-                ),
-            ));
-        }
-        let messages = items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| {
-                Envelope::from_value_at(item, &format!("{at}[{index}]"), Carried::InBatch)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Batch { messages })
+        Ok(Batch {
+            messages: messages.into_iter().map(|m| m.0).collect(),
+        })
     }
 
     fn to_json(&self) -> Value {
@@ -81,6 +65,7 @@ mod tests {
     use super::*;
     use crate::body::{Body, ErrorBody};
     use crate::ids::{MessageId, NodeId, ReasonCodeText, Text};
+    use crate::limits::MAX_LIST_ITEMS;
     use crate::time::Timestamp;
 
     fn error(n: u8) -> Envelope {

@@ -155,7 +155,6 @@ impl Hosted for HostedGateway {
             Output::Persist(write) => HostOutput::Persist {
                 id: write.id,
                 records: write.records,
-                cause: write.cause,
             },
             Output::Send(outbound) => HostOutput::Send(Box::new(outbound)),
             Output::SetTimer { timer, at_ms } => HostOutput::SetTimer { timer, at_ms },
@@ -213,14 +212,18 @@ impl HostedGateway {
         commands: Vec<(Reference, Leg, LedgerCommand)>,
         entropy: &mut dyn Entropy,
     ) {
-        let orders: Vec<LedgerCommand> = commands.iter().map(|(_, _, c)| c.clone()).collect();
+        let (legs, orders): (Vec<(Reference, Leg)>, Vec<LedgerCommand>) = commands
+            .into_iter()
+            .map(|(settlement_id, leg, command)| ((settlement_id, leg), command))
+            .unzip();
         let results = self.ledger.execute_batch(&orders);
         assert_eq!(
             results.len(),
-            commands.len(),
+            orders.len(),
             "a ledger answers every command"
         );
-        for ((settlement_id, leg, command), result) in commands.into_iter().zip(results) {
+        for (((settlement_id, leg), command), result) in legs.into_iter().zip(&orders).zip(results)
+        {
             match &result {
                 Ok(_) => {
                     info!(%settlement_id, ?leg, command = command.name(), key = %command.key(), "ledger done")

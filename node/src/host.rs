@@ -102,10 +102,9 @@ pub enum HostOutput<R, T, X> {
     Persist {
         /// The write's id.
         id: u64,
-        /// The records.
+        /// The records (the host commits the messages its round handled
+        /// with them).
         records: Vec<R>,
-        /// The message whose handling the write records.
-        cause: Option<(NodeId, MessageId)>,
     },
     /// Send a message.
     Send(Box<Outbound>),
@@ -438,7 +437,7 @@ impl<H: Hosted> EngineHost<H> {
             let mut others = Vec::new();
             while let Some(output) = self.engine.poll() {
                 match output {
-                    HostOutput::Persist { id, records: r, .. } => {
+                    HostOutput::Persist { id, records: r } => {
                         records.extend(r);
                         last_write = Some(id);
                     }
@@ -581,15 +580,9 @@ pub async fn send_loop<L: Send + 'static>(
             created,
             outbound.body,
         );
-        let queue = queues.entry(to).or_insert_with(|| {
-            peer_sender(
-                endpoint.clone(),
-                addr,
-                key.clone(),
-                clock.clone(),
-                commands.clone(),
-            )
-        });
+        let queue = queues
+            .entry(to)
+            .or_insert_with(|| peer_sender(endpoint.clone(), addr, key.clone(), commands.clone()));
         let _ = queue.send(envelope);
     }
 }
@@ -609,12 +602,10 @@ fn peer_sender<L: Send + 'static>(
     endpoint: Endpoint,
     addr: SocketAddr,
     key: Arc<SigningKey>,
-    clock: Arc<dyn Clock>,
     commands: mpsc::Sender<Command<L>>,
 ) -> tokio::sync::mpsc::UnboundedSender<Envelope> {
     let (queue, mut queued) = tokio::sync::mpsc::unbounded_channel::<Envelope>();
     tokio::spawn(async move {
-        let random = ring::rand::SystemRandom::new();
         while let Some(first) = queued.recv().await {
             let mut waiting = vec![first];
             while waiting.len() < MAX_BATCH_MESSAGES {
@@ -627,12 +618,13 @@ fn peer_sender<L: Send + 'static>(
                 let alone = waiting.remove(0).sign(&key);
                 deliver(&endpoint, addr, &alone, &commands).await
             } else {
-                let batch = batch_of(waiting, clock.now_ms(), &random).sign(&key);
+                let to = waiting[0].receiver.clone();
+                let batch = endpoint.batch_for(&to, waiting);
                 match deliver(&endpoint, addr, &batch, &commands).await {
                     // Too large for one frame: each alone, in order.
                     Err(SendError::Frame(_)) => {
                         let Body::Batch(carried) = batch.body else {
-                            unreachable!("batch_of makes a Batch")
+                            unreachable!("batch_for makes a Batch")
                         };
                         let mut result = Ok(());
                         for message in carried.messages {
@@ -661,28 +653,6 @@ fn peer_sender<L: Send + 'static>(
         }
     });
     queue
-}
-
-/// A Batch carrying `messages` (all from this node to one peer, unsigned).
-fn batch_of(messages: Vec<Envelope>, now_ms: u64, random: &dyn SecureRandom) -> Envelope {
-    let first = &messages[0];
-    let (sender, receiver, created) = (
-        first.sender.clone(),
-        first.receiver.clone(),
-        first.created_at.clone(),
-    );
-    let mut bytes = [0u8; 10];
-    // Ids are unique by their millisecond and randomness; a failing system
-    // generator is not worked around for secrets, but a Batch id is no secret.
-    let _ = random.fill(&mut bytes);
-    let created = Timestamp::from_unix_millis(now_ms).unwrap_or(created);
-    Envelope::new(
-        MessageId::new_v7(now_ms, bytes),
-        sender,
-        receiver,
-        created,
-        Body::Batch(isthmus_spec::body::Batch { messages }),
-    )
 }
 
 /// Sends one request; an answer it brings goes to the engine (every message

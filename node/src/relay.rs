@@ -45,7 +45,6 @@ impl Hosted for Relay {
             Output::Persist(write) => HostOutput::Persist {
                 id: write.id,
                 records: write.records,
-                cause: write.cause,
             },
             Output::Send(outbound) => HostOutput::Send(Box::new(outbound)),
             Output::SetTimer { timer, at_ms } => HostOutput::SetTimer { timer, at_ms },

@@ -444,8 +444,10 @@ impl Endpoint {
         refused
     }
 
-    /// A signed Batch from this node carrying `messages`.
-    fn batch_for(&self, to: &NodeId, messages: Vec<Envelope>) -> Envelope {
+    /// A signed Batch from this node to `to` carrying `messages` (unsigned,
+    /// from this node to `to`; ISM-1 §6.11): how a node answers for a Batch
+    /// and sends what waits for one peer.
+    pub fn batch_for(&self, to: &NodeId, messages: Vec<Envelope>) -> Envelope {
         self.own_message(to, Body::Batch(isthmus_spec::body::Batch { messages }))
             .sign(&self.shared.context.signing_key)
     }

@@ -1,11 +1,24 @@
-//! `isthmus-conformance`: proves that an implementation speaks ISM/1.
+//! `isthmus-conformance`: proves that an implementation, in any language,
+//! speaks ISM/1 (issue 14).
 //!
-//! Owns the test-vector runner and black-box scenarios run against any node
-//! over QUIC, and their reports. It uses only the public API of other crates
-//! (DESIGN.md §1).
+//! - [`vectors`]: the vector runner (ISM-1 §10) over a vector directory;
+//! - [`scenarios`]: black-box scenarios run against a node over QUIC, each
+//!   addressed by the clause it checks, selected by level, role and
+//!   strength ([`catalogue`]);
+//! - [`harness`] and [`network`]: the counterpart nodes the suite plays and
+//!   the network directory they come from; [`fixtures`]: the bodies it sends;
+//! - [`report`]: verdicts and the summary, JUnit XML and JSON reports.
 //!
-//! Status: the vector runner lives in `isthmus-spec` tests and `isthmus spec
-//! validate` for now; black-box scenarios come with the relay.
+//! It uses only the public API of other crates (DESIGN.md §1): the suite
+//! sees the target as any other implementation would.
+
+pub mod catalogue;
+pub mod fixtures;
+pub mod harness;
+pub mod network;
+pub mod report;
+pub mod scenarios;
+pub mod vectors;
 
 /// The ISM/1 standard conformance is checked against.
 pub use isthmus_spec::ISM_VERSION;

@@ -13,12 +13,6 @@ use isthmus_spec::limits::MAX_MESSAGE_BYTES;
 /// pretty-printing.
 pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
-/// The largest test vector file read (`valid/*.json`, `invalid/*.json`,
-/// `keys.json`, `jcs/*.json`): a vector holds one message of at most
-/// [`MAX_MESSAGE_BYTES`], escaped as a JSON string (up to six bytes for one),
-/// plus its expectation.
-pub const MAX_VECTOR_FILE_BYTES: u64 = 6 * MAX_MESSAGE_BYTES as u64 + 64 * 1024;
-
 /// Reads at most one byte more than the largest message, so that an oversize
 /// input is refused by the decoder with its reason code instead of being
 /// read whole into memory.

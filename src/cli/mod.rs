@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_dvp;
+mod conformance;
 mod demo;
 mod gateway;
 mod input;
@@ -50,6 +51,12 @@ enum Command {
     /// Work with ISM/1 messages: validate, canonicalise, run the test vectors.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// The ISM/1 conformance suite: run the vectors, or the scenarios
+    /// against any relay or gateway over QUIC (see conformance/README.md).
+    /// Exit status: 0 every case chosen passed (or was declared
+    /// unsupported), 1 some failed or were skipped, 2 the suite could not run.
+    #[command(subcommand)]
+    Conformance(ConformanceCommand),
     /// Manage node keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -301,6 +308,33 @@ enum SpecCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ConformanceCommand {
+    /// Run every vector of a directory (ISM-1 §10): parsing, canonical
+    /// form, signatures and reason codes, one case per vector.
+    Vectors {
+        /// The directory holding keys.json, valid/, invalid/, jcs/ and membership/.
+        #[arg(long, value_name = "DIR", default_value = "specs/vectors")]
+        dir: PathBuf,
+        /// Where the reports go.
+        #[command(flatten)]
+        files: conformance::ReportFiles,
+    },
+    /// Run the scenarios against a node over QUIC with mutual TLS: the suite
+    /// plays its counterparts (two gateways against a relay; the relay and
+    /// the other gateway against a gateway) from the network directory.
+    Run(Box<conformance::RunOptions>),
+    /// List the scenarios: id, level, MUST or SHOULD, roles, what each checks, its clause.
+    List {
+        /// Only those for this role.
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Generate an Ed25519 message-signing key: DIR/signing.key (PKCS#8 PEM,
     /// mode 0600) and DIR/signing.pub.json (the public key record to publish).
@@ -336,6 +370,11 @@ enum KeysCommand {
         /// Replace an existing network's files instead of refusing.
         #[arg(long)]
         force: bool,
+        /// Also write what the conformance suite needs and no member has:
+        /// DIR/conformance/stranger (a certificate of this CA for a node
+        /// that is no member) and DIR/conformance/foreign (another CA's).
+        #[arg(long)]
+        conformance: bool,
     },
 }
 
@@ -350,7 +389,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => spec::validate(&file, &public_keys, json),
         Command::Spec(SpecCommand::Canonicalize { file }) => spec::canonicalize(&file),
         Command::Spec(SpecCommand::Sign { file, key }) => spec::sign(&file, &key),
-        Command::Spec(SpecCommand::Vectors { dir }) => spec::vectors(&dir),
+        Command::Spec(SpecCommand::Vectors { dir }) => conformance::spec_vectors(&dir),
+        Command::Conformance(ConformanceCommand::Vectors { dir, files }) => {
+            conformance::vectors(&dir, &files)
+        }
+        Command::Conformance(ConformanceCommand::List { role, json }) => {
+            conformance::list(role.as_deref(), json)
+        }
+        Command::Conformance(ConformanceCommand::Run(options)) => conformance::run(*options),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
         Command::Relay { config, check } => relay::run(&config, check),
         Command::Gateway { config, check } => gateway::run(&config, check),
@@ -361,6 +407,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             gateways,
             observers,
             force,
+            conformance,
         }) => network::init(&network::InitOptions {
             dir: network,
             name,
@@ -368,6 +415,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             gateways,
             observers,
             force,
+            conformance,
         }),
         Command::Translate {
             from,

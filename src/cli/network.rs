@@ -22,9 +22,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Text};
-use isthmus_spec::membership::Role;
+use isthmus_spec::membership::{Membership, Role};
 use isthmus_spec::sign::PublicKeyRecord;
-use isthmus_transport::identity::{NetworkIdentity, NodeSpec};
+use isthmus_transport::identity::{NetworkIdentity, NodeIdentity, NodeSpec};
 
 use super::keys::{create_private_dir, install, name_taken, stage};
 use super::output::Out;
@@ -44,6 +44,8 @@ pub struct InitOptions {
     pub observers: Vec<String>,
     /// Replace existing files.
     pub force: bool,
+    /// Also write what the conformance suite's identity scenarios need.
+    pub conformance: bool,
 }
 
 /// The default relays, gateways (one ISO 20022 market, one MT market) and observer.
@@ -87,6 +89,16 @@ fn specs(options: &InitOptions) -> anyhow::Result<Vec<NodeSpec>> {
     }
     if !nodes.iter().any(|n| n.role == Role::Relay) {
         bail!("a network needs at least one relay (--relay ID)");
+    }
+    if nodes.iter().any(|n| n.node_id.as_str() == STRANGER) {
+        bail!("{STRANGER} is the name --conformance gives its non-member: choose another node id");
+    }
+    if options.conformance {
+        nodes.push(NodeSpec {
+            node_id: node_id(STRANGER, "the stranger")?,
+            role: Role::Observer,
+            market: None,
+        });
     }
     Ok(nodes)
 }
@@ -137,42 +149,18 @@ pub fn init(options: &InitOptions) -> anyhow::Result<ExitCode> {
         options.force,
     )?;
     for node in &network.nodes {
+        if node.spec.node_id.as_str() == STRANGER {
+            continue;
+        }
         let node_dir = dir.join("nodes").join(node.spec.node_id.as_str());
-        create_private_dir(&node_dir)?;
-        write(
-            &node_dir,
-            "tls.pem",
-            node.certificate_pem.as_bytes(),
-            0o644,
-            options.force,
-        )?;
-        write(
-            &node_dir,
-            "tls.key",
-            node.tls_key_pem.as_bytes(),
-            0o600,
-            options.force,
-        )?;
-        write(
-            &node_dir,
-            "signing.key",
-            node.signing_key.to_pem().as_bytes(),
-            0o600,
-            options.force,
-        )?;
-        let record = PublicKeyRecord::of(&node.signing_key.public_key());
-        let mut text =
-            serde_json::to_string_pretty(&record).context("encoding a public key record")?;
-        text.push('\n');
-        write(
-            &node_dir,
-            "signing.pub.json",
-            text.as_bytes(),
-            0o644,
-            options.force,
-        )?;
+        write_node(&node_dir, node, options.force)?;
     }
-    let mut membership = serde_json::to_string_pretty(&network.membership.to_json())
+    let membership_of_members = if options.conformance {
+        conformance_extras(dir, &name, &network, &nodes, options.force)?
+    } else {
+        network.membership.clone()
+    };
+    let mut membership = serde_json::to_string_pretty(&membership_of_members.to_json())
         .context("encoding the membership file")?;
     membership.push('\n');
     // Written last: a membership file means the network is complete.
@@ -185,7 +173,7 @@ pub fn init(options: &InitOptions) -> anyhow::Result<ExitCode> {
     )?;
     let mut out = Out::new();
     out.line(format!("network {} in {}", name, dir.display()))?;
-    for member in network.membership.members() {
+    for member in membership_of_members.members() {
         out.line(format!(
             "  {:<16} {:<8} {:<5} key {}  certificate sha256 {}",
             member.node_id.as_str(),
@@ -202,6 +190,113 @@ pub fn init(options: &InitOptions) -> anyhow::Result<ExitCode> {
         ca_dir.join("ca.key").display()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one node's certificate, TLS key, signing key and public key record into `node_dir`.
+fn write_node(node_dir: &Path, node: &NodeIdentity, force: bool) -> anyhow::Result<()> {
+    create_private_dir(node_dir)?;
+    write(
+        node_dir,
+        "tls.pem",
+        node.certificate_pem.as_bytes(),
+        0o644,
+        force,
+    )?;
+    write(
+        node_dir,
+        "tls.key",
+        node.tls_key_pem.as_bytes(),
+        0o600,
+        force,
+    )?;
+    write(
+        node_dir,
+        "signing.key",
+        node.signing_key.to_pem().as_bytes(),
+        0o600,
+        force,
+    )?;
+    let record = PublicKeyRecord::of(&node.signing_key.public_key());
+    let mut text = serde_json::to_string_pretty(&record).context("encoding a public key record")?;
+    text.push('\n');
+    write(node_dir, "signing.pub.json", text.as_bytes(), 0o644, force)?;
+    Ok(())
+}
+
+/// The node `--conformance` certifies with the network's CA but leaves out
+/// of the membership (the conformance suite's `ism1/8.1/10-peer-unknown`).
+pub const STRANGER: &str = "conf.stranger";
+
+/// `--conformance`: DIR/conformance/stranger (a certificate of this CA for a
+/// node that is no member) and DIR/conformance/foreign (a certificate of
+/// another CA for the first gateway's id); returns the membership without
+/// the stranger.
+fn conformance_extras(
+    dir: &Path,
+    name: &Text,
+    network: &NetworkIdentity,
+    nodes: &[NodeSpec],
+    force: bool,
+) -> anyhow::Result<Membership> {
+    let conformance = dir.join("conformance");
+    create_private_dir(&conformance)?;
+    let stranger_dir = conformance.join("stranger");
+    let stranger = network
+        .node(STRANGER)
+        .ok_or_else(|| anyhow::anyhow!("the stranger was not generated"))?;
+    write_node(&stranger_dir, stranger, force)?;
+    write(
+        &stranger_dir,
+        "node_id",
+        format!("{STRANGER}\n").as_bytes(),
+        0o644,
+        force,
+    )?;
+    let members: Vec<_> = network
+        .membership
+        .members()
+        .iter()
+        .filter(|m| m.node_id.as_str() != STRANGER)
+        .cloned()
+        .collect();
+    let membership = Membership::new(name.clone(), members)
+        .map_err(|r| anyhow::anyhow!("the membership without the stranger: {}", r.message))?;
+    let impostor: Vec<NodeSpec> = nodes
+        .iter()
+        .filter(|n| n.role == Role::Gateway)
+        .take(1)
+        .cloned()
+        .collect();
+    let elsewhere = Text::parse("another network")
+        .map_err(|r| anyhow::anyhow!("the foreign network's name: {}", r.message))?;
+    let foreign = NetworkIdentity::generate(&elsewhere, &impostor)
+        .context("generating the foreign CA's certificate")?;
+    let foreign_dir = conformance.join("foreign");
+    create_private_dir(&foreign_dir)?;
+    if let Some(node) = foreign.nodes.first() {
+        write(
+            &foreign_dir,
+            "tls.pem",
+            node.certificate_pem.as_bytes(),
+            0o644,
+            force,
+        )?;
+        write(
+            &foreign_dir,
+            "tls.key",
+            node.tls_key_pem.as_bytes(),
+            0o600,
+            force,
+        )?;
+    }
+    write(
+        &foreign_dir,
+        "ca.pem",
+        foreign.ca_certificate_pem.as_bytes(),
+        0o644,
+        force,
+    )?;
+    Ok(membership)
 }
 
 fn write(dir: &Path, name: &str, contents: &[u8], mode: u32, force: bool) -> anyhow::Result<()> {

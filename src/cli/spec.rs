@@ -1,17 +1,16 @@
-//! `isthmus spec …`: validate and canonicalise ISM/1 messages, run vectors.
+//! `isthmus spec …`: validate, canonicalise and sign ISM/1 messages (the
+//! vectors run in `isthmus-conformance`).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use isthmus_spec::jcs;
 use isthmus_spec::sign::{KeyLookup, Keyring, PublicKeyRecord, SigningKey};
-use isthmus_spec::vectors::{CaseResults, TestKeys, Vector};
 use isthmus_spec::{Envelope, Rejection};
 use serde_json::json;
 
-use super::input::{read_bounded, read_text_limited, MAX_KEY_FILE_BYTES, MAX_VECTOR_FILE_BYTES};
+use super::input::{read_bounded, read_text_limited, MAX_KEY_FILE_BYTES};
 use super::output::{self, stderr_line, Out};
 use super::EXIT_REJECTED;
 
@@ -137,119 +136,4 @@ pub fn sign(file: &Path, key_path: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_REJECTED))
         }
     }
-}
-
-fn vector_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for sub in ["valid", "invalid"] {
-        let path = dir.join(sub);
-        let entries = fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))?;
-        for entry in entries {
-            let file = entry
-                .with_context(|| format!("listing {}", path.display()))?
-                .path();
-            if file.extension().is_some_and(|ext| ext == "json") {
-                files.push(file);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// `isthmus spec vectors`: checks this build against every vector.
-pub fn vectors(dir: &Path) -> anyhow::Result<ExitCode> {
-    if !dir.join("keys.json").is_file() {
-        bail!("{} holds no keys.json; pass --dir pointing at an ISM/1 vector directory (specs/vectors in the Isthmus repository)", dir.display());
-    }
-    let keys_text = read_text_limited(&dir.join("keys.json"), MAX_VECTOR_FILE_BYTES, "key file")?;
-    let keys = TestKeys::parse(&keys_text).map_err(anyhow::Error::msg)?;
-    let keyring = keys.keyring().map_err(anyhow::Error::msg)?;
-    let Some(trusted) = keys.trusted.first() else {
-        bail!("keys.json lists no trusted key");
-    };
-    let signer = trusted.signing_key().map_err(anyhow::Error::msg)?;
-    let (mut passed, mut failed) = (0usize, 0usize);
-    let mut out = Out::new();
-    for file in vector_files(dir)? {
-        let text = read_text_limited(&file, MAX_VECTOR_FILE_BYTES, "vector file")?;
-        let outcome = Vector::parse(&text)
-            .and_then(|vector| vector.check(&keyring, &signer).map(|()| vector.id));
-        match outcome {
-            Ok(id) => {
-                passed += 1;
-                writeln!(out, "ok    {}", output::excerpt(&id))?;
-            }
-            Err(problem) => {
-                failed += 1;
-                writeln!(
-                    out,
-                    "FAIL  {}: {}",
-                    output::message(&file.display().to_string()),
-                    output::message(&problem)
-                )?;
-            }
-        }
-    }
-    let jcs = dir.join("jcs");
-    for (file, check) in [
-        (
-            "cases.json",
-            isthmus_spec::vectors::check_jcs_cases as fn(&str) -> Result<CaseResults, String>,
-        ),
-        ("numbers.json", isthmus_spec::vectors::check_jcs_numbers),
-    ] {
-        let path = jcs.join(file);
-        if !path.is_file() {
-            continue;
-        }
-        let text = read_text_limited(&path, MAX_VECTOR_FILE_BYTES, "vector file")?;
-        for (name, result) in check(&text).map_err(anyhow::Error::msg)? {
-            match result {
-                Ok(()) => {
-                    passed += 1;
-                    writeln!(out, "ok    jcs/{file} {}", output::excerpt(&name))?;
-                }
-                Err(problem) => {
-                    failed += 1;
-                    writeln!(
-                        out,
-                        "FAIL  jcs/{file} {}: {}",
-                        output::excerpt(&name),
-                        output::message(&problem)
-                    )?;
-                }
-            }
-        }
-    }
-    let membership = dir.join("membership").join("cases.json");
-    if membership.is_file() {
-        let text = read_text_limited(&membership, MAX_VECTOR_FILE_BYTES, "vector file")?;
-        let results =
-            isthmus_spec::vectors::check_membership_cases(&text).map_err(anyhow::Error::msg)?;
-        for (name, result) in results {
-            match result {
-                Ok(()) => {
-                    passed += 1;
-                    writeln!(out, "ok    membership/{}", output::excerpt(&name))?;
-                }
-                Err(problem) => {
-                    failed += 1;
-                    writeln!(
-                        out,
-                        "FAIL  membership/{}: {}",
-                        output::excerpt(&name),
-                        output::message(&problem)
-                    )?;
-                }
-            }
-        }
-    }
-    writeln!(out, "{passed} passed, {failed} failed")?;
-    out.finish()?;
-    Ok(if failed == 0 && passed > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_REJECTED)
-    })
 }

@@ -1,0 +1,329 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The conformance suite against our own relay and gateway, each started as
+//! a process of its own (issue 14): every scenario passes, strict included,
+//! and the reports are well formed. With the `broken-nodes` feature, each
+//! deliberately broken node makes the scenario that names its fault fail,
+//! and only that one.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn isthmus() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_isthmus"));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+fn udp() -> SocketAddr {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+const TIMING: &str = "[timing]
+claim_window_ms = 10000
+max_clock_skew_ms = 500
+matching_window_ms = 120000
+lock_window_ms = 120000
+reveal_margin_ms = 10500
+cash_expiry_ms = 240000
+securities_expiry_ms = 360000
+retransmit_ms = 300
+";
+
+/// A conformance network: the relay `relay.one`, the gateways `gw.xetr`
+/// (the gateway under test) and `gw.xasx`, each with a fixed port.
+struct Net {
+    dir: tempfile::TempDir,
+    relay: SocketAddr,
+    xetr: SocketAddr,
+    xasx: SocketAddr,
+}
+
+fn path(dir: &Path) -> &str {
+    dir.to_str().unwrap()
+}
+
+fn node_section(dir: &Path, id: &str, listen: SocketAddr) -> String {
+    let d = path(dir);
+    format!(
+        "[node]\nid = \"{id}\"\nlisten = \"{listen}\"\nstore = \"{d}/state/{id}/store\"\nmembership = \"{d}/net/membership.json\"\nca = \"{d}/net/ca/ca.pem\"\ncertificate = \"{d}/net/nodes/{id}/tls.pem\"\ntls_key = \"{d}/net/nodes/{id}/tls.key\"\nsigning_key = \"{d}/net/nodes/{id}/signing.key\"\n"
+    )
+}
+
+fn network() -> Net {
+    let dir = tempfile::tempdir().unwrap();
+    let out = isthmus()
+        .args(["keys", "init", "--conformance", "--network"])
+        .arg(dir.path().join("net"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let net = Net {
+        relay: udp(),
+        xetr: udp(),
+        xasx: udp(),
+        dir,
+    };
+    let d = net.dir.path();
+    let relay = format!(
+        "{}[relay]\nsettlement_prefix = \"C\"\n{TIMING}[peers]\n\"gw.xetr\" = \"{}\"\n\"gw.xasx\" = \"{}\"\n",
+        node_section(d, "relay.one", net.relay),
+        net.xetr,
+        net.xasx
+    );
+    std::fs::write(d.join("relay.toml"), relay).unwrap();
+    let gateway = format!(
+        "{}[gateway]\nrelays = [\"relay.one\"]\nledger = \"{}/state/gw.xetr/ledger\"\n{TIMING}[peers]\n\"relay.one\" = \"{}\"\n\"gw.xasx\" = \"{}\"\n[api]\nlisten = \"127.0.0.1:0\"\noperator_token_sha256 = \"{}\"\n",
+        node_section(d, "gw.xetr", net.xetr),
+        path(d),
+        net.relay,
+        net.xasx,
+        "0".repeat(64)
+    );
+    std::fs::write(d.join("gw.xetr.toml"), gateway).unwrap();
+    net
+}
+
+/// A node under test, killed when dropped.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `isthmus KIND --config NAME.toml` (with `broken` as its fault, if
+/// any) and waits until it serves.
+fn start(net: &Net, kind: &str, name: &str, broken: Option<&str>) -> Node {
+    let log_path = net.dir.path().join(format!("{name}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut command = isthmus();
+    command
+        .args([kind, "--config"])
+        .arg(net.dir.path().join(format!("{name}.toml")))
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(log);
+    if let Some(broken) = broken {
+        command.env("ISTHMUS_BROKEN", broken);
+    }
+    let node = Node(command.spawn().unwrap());
+    let started = Instant::now();
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .contains("serving addr=")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{name} did not start: {}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    node
+}
+
+/// Runs the suite against `target` in the role `role`; its exit status and
+/// its JSON report, with the JUnit report checked to be well formed.
+fn suite(net: &Net, role: &str, target: SocketAddr, extra: &[&str]) -> (Option<i32>, Value) {
+    let d = net.dir.path();
+    let report = d.join(format!("{role}-report.json"));
+    let junit = d.join(format!("{role}-report.xml"));
+    let mut command = isthmus();
+    command
+        .args(["conformance", "run", "--strict", "--role", role])
+        .args(["--target", &target.to_string()])
+        .arg("--network")
+        .arg(d.join("net"))
+        .arg("--json")
+        .arg(&report)
+        .arg("--junit")
+        .arg(&junit)
+        .args(extra);
+    match role {
+        "relay" => command
+            .args(["--listen", &format!("gw.xetr={}", net.xetr)])
+            .args(["--listen", &format!("gw.xasx={}", net.xasx)]),
+        _ => command
+            .args(["--target-id", "gw.xetr"])
+            .args(["--listen", &format!("relay.one={}", net.relay)])
+            .args(["--listen", &format!("gw.xasx={}", net.xasx)]),
+    };
+    let out = command.output().unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    let value: Value = serde_json::from_slice(&std::fs::read(&report).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}): {summary}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }))
+    .unwrap();
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut testcases = 0;
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == b"testcase" => {
+                testcases += 1
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(testcases, value["cases"].as_array().unwrap().len(), "{xml}");
+    (out.status.code(), value)
+}
+
+fn ids_with(report: &Value, verdict: &str) -> Vec<String> {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == verdict)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn listed(role: &str) -> usize {
+    let out = isthmus()
+        .args(["conformance", "list", "--json", "--role", role])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["level"] == "core")
+        .count()
+}
+
+#[test]
+fn our_relay_and_gateway_pass_every_core_scenario_strict_included() {
+    let net = network();
+    for (role, kind, name, addr) in [
+        ("relay", "relay", "relay", net.relay),
+        ("gateway", "gateway", "gw.xetr", net.xetr),
+    ] {
+        let _node = start(&net, kind, name, None);
+        let (status, report) = suite(&net, role, addr, &[]);
+        assert_eq!(
+            ids_with(&report, "pass").len(),
+            listed(role),
+            "{role}: {report:#}"
+        );
+        assert_eq!(report["counts"]["failed"], 0, "{report:#}");
+        assert_eq!(report["counts"]["skipped"], 0, "{report:#}");
+        assert_eq!(status, Some(0), "{report:#}");
+    }
+}
+
+/// A target may declare what it does not support: reported so, not failed.
+#[test]
+fn declared_unsupported_scenarios_are_reported_as_such_and_do_not_fail_the_run() {
+    let net = network();
+    let _node = start(&net, "relay", "relay", None);
+    let (status, report) = suite(
+        &net,
+        "relay",
+        net.relay,
+        &[
+            "--unsupported",
+            "batch",
+            "--unsupported",
+            "ism1/8.2/4-frame-truncated",
+        ],
+    );
+    let unsupported = ids_with(&report, "unsupported");
+    assert_eq!(
+        unsupported,
+        [
+            "ism1/8.2/4-frame-truncated",
+            "ism1/8.7/2-batch-refused-whole",
+            "ism1/8.7/5-batch-accepted"
+        ],
+        "{report:#}"
+    );
+    assert_eq!(status, Some(0), "{report:#}");
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/vectors")
+}
+
+#[test]
+fn conformance_vectors_reports_every_vector_in_json_and_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("v.json");
+    let junit = dir.path().join("v.xml");
+    let out = isthmus()
+        .args(["conformance", "vectors", "--dir"])
+        .arg(vectors_dir())
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let valid = std::fs::read_dir(vectors_dir().join("valid"))
+        .unwrap()
+        .count();
+    let invalid = std::fs::read_dir(vectors_dir().join("invalid"))
+        .unwrap()
+        .count();
+    let cases = report["counts"]["cases"].as_u64().unwrap() as usize;
+    assert!(
+        cases > valid + invalid,
+        "{cases} cases for {valid} + {invalid} message vectors"
+    );
+    assert_eq!(report["counts"]["passed"].as_u64().unwrap() as usize, cases);
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testcase name=\"valid/01-instruction-deliver-against-payment-usd\""));
+    // A vector this build gets wrong fails the run, named.
+    let broken = dir.path().join("vectors");
+    for sub in ["valid", "invalid"] {
+        std::fs::create_dir_all(broken.join(sub)).unwrap();
+    }
+    std::fs::copy(vectors_dir().join("keys.json"), broken.join("keys.json")).unwrap();
+    let mut vector: Value = serde_json::from_slice(
+        &std::fs::read(vectors_dir().join("invalid/22-isin-check-digit.json")).unwrap(),
+    )
+    .unwrap();
+    vector["expect"]["reason"] = "ISIN_FORMAT".into();
+    std::fs::write(
+        broken.join("invalid/22-isin-check-digit.json"),
+        vector.to_string(),
+    )
+    .unwrap();
+    let out = isthmus()
+        .args(["conformance", "vectors", "--dir"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{summary}");
+    assert!(
+        summary.contains("FAIL        invalid/22-isin-check-digit"),
+        "{summary}"
+    );
+}

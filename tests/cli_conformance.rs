@@ -327,3 +327,62 @@ fn conformance_vectors_reports_every_vector_in_json_and_junit() {
         "{summary}"
     );
 }
+
+/// Each broken node (`--features broken-nodes`, its fault chosen by
+/// `ISTHMUS_BROKEN`) fails the scenario named for its fault, and only it:
+/// the others pass, or are skipped because they build on it.
+#[cfg(feature = "broken-nodes")]
+#[test]
+fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
+    let net = network();
+    let cases: [(&str, &str, &[&str], &[&str]); 3] = [
+        (
+            "accept-bad-signature",
+            "relay",
+            &["ism1/8.4/5-signature-invalid"],
+            &["ism1/8.7/2-batch-refused-whole"],
+        ),
+        (
+            "skip-alpn-check",
+            "relay",
+            &["ism1/8.1/7-alpn-refused"],
+            &[],
+        ),
+        (
+            "answer-replays",
+            "gateway",
+            &["ism1/8.4/6-replay-other-bytes"],
+            &["ism1/8.7/5-batch-accepted"],
+        ),
+    ];
+    for (fault, role, failing, dependents) in cases {
+        let (kind, name, addr) = match role {
+            "relay" => ("relay", "relay", net.relay),
+            _ => ("gateway", "gw.xetr", net.xetr),
+        };
+        let _node = start(&net, kind, name, Some(fault));
+        let (status, report) = suite(&net, role, addr, &[]);
+        assert_eq!(ids_with(&report, "fail"), failing, "{fault}: {report:#}");
+        assert_eq!(
+            ids_with(&report, "skipped"),
+            dependents,
+            "{fault}: {report:#}"
+        );
+        assert_eq!(status, Some(1), "{fault}");
+    }
+}
+
+/// A broken-nodes build refuses a fault name it does not know.
+#[cfg(feature = "broken-nodes")]
+#[test]
+fn an_unknown_fault_name_is_refused_at_start() {
+    let net = network();
+    let out = isthmus()
+        .args(["relay", "--config"])
+        .arg(net.dir.path().join("relay.toml"))
+        .env("ISTHMUS_BROKEN", "no-such-fault")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-fault"));
+}

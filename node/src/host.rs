@@ -372,6 +372,9 @@ impl<H: Hosted> EngineHost<H> {
             Some(hash) => Some(hash),
             None => self.store.handled(&message.sender, &message.id)?,
         };
+        let first = first.filter(|_| {
+            !isthmus_transport::broken::active(isthmus_transport::broken::Fault::AnswerReplays)
+        });
         if let Some(first) = first {
             // ISM-1 §8.4 rule 6: the same bytes get the same answer (the
             // acknowledgement); other content under a used id is a replay.

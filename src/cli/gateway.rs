@@ -19,7 +19,7 @@ use isthmus_store::log::DiskLogFiles;
 use isthmus_store::{SledStore, SystemClock};
 
 use super::output::Out;
-use super::relay::{init_logging, wait_for_stop};
+use super::relay::{announce_faults, init_logging, wait_for_stop};
 
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -47,6 +47,7 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     init_logging();
+    announce_faults()?;
     let relay = setup
         .gateway
         .relays

@@ -17,6 +17,15 @@ use super::output::Out;
 /// How long a stopping node waits for the streams in progress.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// Logs each fault of a broken conformance fixture (`broken-nodes` builds
+/// only; `ISTHMUS_BROKEN`), and refuses to start on a name no fault has.
+pub fn announce_faults() -> anyhow::Result<()> {
+    for fault in isthmus_transport::broken::configured().map_err(anyhow::Error::msg)? {
+        tracing::warn!(fault = fault.name(), "BROKEN NODE: a conformance fixture's fault is active; never run this build in production");
+    }
+    Ok(())
+}
+
 /// Logs go to standard error; `RUST_LOG` chooses what (default `info`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -45,6 +54,7 @@ pub fn run(config: &Path, check: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     init_logging();
+    announce_faults()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

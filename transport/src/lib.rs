@@ -11,12 +11,15 @@
 //!   stream each, answering refusals with signed Errors;
 //! - [`codes`] and [`limits`]: the QUIC application error codes (§8.5) and
 //!   the limits (§8.6);
+//! - [`broken`]: the faults of the conformance suite's broken nodes (only
+//!   with the `broken-nodes` feature);
 //! - [`probe`]: a raw client for tests and conformance probes that plays a
 //!   broken or hostile peer.
 //!
 //! Exactly-once (§8.4 step 6) is the node's: its record of handling a
 //! message is part of the durable write of what the message changed.
 
+pub mod broken;
 pub mod codes;
 pub mod duties;
 pub mod endpoint;

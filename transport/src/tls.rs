@@ -123,6 +123,12 @@ impl TlsIdentity {
             .with_client_cert_verifier(verifier)
             .with_single_cert(self.chain.clone(), self.key.clone_key())?;
         tls.alpn_protocols = vec![ALPN.to_vec()];
+        if crate::broken::active(crate::broken::Fault::SkipAlpnCheck) {
+            // Selects what a client offers, and completes a handshake
+            // without ALPN: the fault of `ism1/8.1/7-alpn-refused`.
+            tls.alpn_protocols
+                .extend([b"h3".to_vec(), b"ism/2".to_vec()]);
+        }
         let crypto = QuicServerConfig::try_from(tls).map_err(|e| TlsError::Quic(e.to_string()))?;
         let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         config.transport_config(transport_config(limits)?);

@@ -22,6 +22,12 @@ use crate::report::Failure;
 
 const HANDSHAKE: &str = "ism1/8.1/1-handshake";
 const AFTER_HANDSHAKE: &[&str] = &[HANDSHAKE];
+const SIGNATURE_INVALID: &str = "ism1/8.4/5-signature-invalid";
+const REPLAY_OTHER_BYTES: &str = "ism1/8.4/6-replay-other-bytes";
+/// A Batch's refusal for its signature presumes the signature check.
+const AFTER_SIGNATURE_CHECK: &[&str] = &[HANDSHAKE, SIGNATURE_INVALID];
+/// That carried ids are used presumes that used ids are refused.
+const AFTER_REPLAY_CHECK: &[&str] = &[HANDSHAKE, REPLAY_OTHER_BYTES];
 /// `no_application_protocol` (120) as QUIC's CRYPTO_ERROR (RFC 9001 §8.1).
 const CRYPTO_NO_APPLICATION_PROTOCOL: u64 = 0x0178;
 /// A frame's largest payload (ISM-1 §8.2 rule 1).
@@ -77,21 +83,21 @@ pub static SCENARIOS: [Scenario; 26] = [
         "an unsigned message is refused with SIGNATURE_MISSING", signature_missing),
     scenario!("ism1/8.4/5-key-unknown", "ISM-1 §8.4 step 5, §7.3", Must, None, AFTER_HANDSHAKE,
         "a message signed with a key the sender's member entry does not list is refused with KEY_UNKNOWN", key_unknown),
-    scenario!("ism1/8.4/5-signature-invalid", "ISM-1 §8.4 step 5, §7.3", Must, None, AFTER_HANDSHAKE,
+    scenario!(SIGNATURE_INVALID, "ISM-1 §8.4 step 5, §7.3", Must, None, AFTER_HANDSHAKE,
         "a message altered after signing is refused with SIGNATURE_INVALID", signature_invalid),
     scenario!("ism1/8.4/1-order-of-duties", "ISM-1 §8.4 steps 1–5", Must, None, AFTER_HANDSHAKE,
         "with several defects the first duty in order decides: decoding before peer, peer before addressee, addressee before signature", order_of_duties),
     scenario!("ism1/8.4/6-replay-same-bytes", "ISM-1 §8.4 step 6", Must, None, AFTER_HANDSHAKE,
         "the same message twice gets the same answer again (or MESSAGE_REPLAYED), and is acted on once", replay_same_bytes),
-    scenario!("ism1/8.4/6-replay-other-bytes", "ISM-1 §8.4 step 6", Must, None, AFTER_HANDSHAKE,
+    scenario!(REPLAY_OTHER_BYTES, "ISM-1 §8.4 step 6", Must, None, AFTER_HANDSHAKE,
         "another message under a used id is refused with MESSAGE_REPLAYED at id", replay_other_bytes),
     scenario!("ism1/8.4/7-no-error-for-error", "ISM-1 §8.4 rule 7", Must, None, AFTER_HANDSHAKE,
         "an Error that is refused (unsigned, or to another node) gets no Error: its stream ends without a frame", no_error_for_error),
     scenario!("ism1/8.4/9-keeps-serving", "ISM-1 §8.4 rule 9", Must, None, AFTER_HANDSHAKE,
         "after a burst of garbage, oversize, empty and unidirectional streams, a member is still served", keeps_serving),
-    scenario!("ism1/8.7/2-batch-refused-whole", "ISM-1 §8.7 rule 2", Must, Some("batch"), AFTER_HANDSHAKE,
+    scenario!("ism1/8.7/2-batch-refused-whole", "ISM-1 §8.7 rule 2", Must, Some("batch"), AFTER_SIGNATURE_CHECK,
         "a Batch whose signature fails is refused whole with one Error related to its id, and nothing it carries is acted on", batch_refused_whole),
-    scenario!("ism1/8.7/5-batch-accepted", "ISM-1 §8.7 rules 3 and 5", Must, Some("batch"), AFTER_HANDSHAKE,
+    scenario!("ism1/8.7/5-batch-accepted", "ISM-1 §8.7 rules 3 and 5", Must, Some("batch"), AFTER_REPLAY_CHECK,
         "a Batch of two acceptable messages is accepted, and each carried message is then a used id", batch_accepted),
     scenario!("ism1/8.2/2-canonical-answers", "ISM-1 §8.2 rule 2", Should, None, AFTER_HANDSHAKE,
         "the target writes its answers in canonical form (RFC 8785), signature included", canonical_answers),

@@ -50,6 +50,19 @@ pub struct Options {
     pub listen: Vec<(NodeId, SocketAddr)>,
     /// The ISM/1 vector directory, for the scenarios that send vectors.
     pub vectors: Option<std::path::PathBuf>,
+    /// How long the suite waits for a step of the settlement protocol (a
+    /// proposal, a claim, a deadline's abort).
+    pub settlement_wait: Duration,
+    /// How long the suite watches for a message that must not come (a
+    /// ClaimRequest before both locks).
+    pub quiet: Duration,
+    /// The network's Δ = claim window + maximum clock skew (ISM-1 §12.1),
+    /// in milliseconds, as the target is configured; the Δ rule is checked
+    /// only when it is given.
+    pub delta_ms: Option<u64>,
+    /// The command that restarts the target (kills it, SIGKILL, and starts
+    /// it again on the same address and store); recovery scenarios need it.
+    pub restart_cmd: Option<String>,
 }
 
 impl Default for Options {
@@ -58,6 +71,10 @@ impl Default for Options {
             answer_wait: Duration::from_secs(10),
             listen: Vec::new(),
             vectors: None,
+            settlement_wait: Duration::from_secs(30),
+            quiet: Duration::from_secs(2),
+            delta_ms: None,
+            restart_cmd: None,
         }
     }
 }
@@ -105,6 +122,14 @@ impl Inbox {
     /// Everything received so far.
     pub fn all(&self) -> Vec<Envelope> {
         self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Records a message that came as an answer on the suite's own stream.
+    pub fn push(&self, message: Envelope) {
+        if let Ok(mut received) = self.received.lock() {
+            received.push(message);
+        }
+        self.arrived.notify_waiters();
     }
 }
 
@@ -609,6 +634,132 @@ impl Harness {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Whether the target can reach every counterpart: settlement scenarios
+    /// need the addresses its configuration names (`--listen`).
+    pub fn reachable(&self) -> Result<(), String> {
+        for counterpart in &self.counterparts {
+            if !self
+                .options
+                .listen
+                .iter()
+                .any(|(id, _)| id == counterpart.id())
+            {
+                return Err(format!(
+                    "the target must reach {} to settle: pass --listen {}=HOST:PORT as its configuration names it",
+                    counterpart.id(),
+                    counterpart.id()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `kind` with `body` from `from` to the target and requires it
+    /// accepted (ISM-1 §8.3 rule 6); an answer on the stream is kept in
+    /// `from`'s inbox like any later message. Returns what was sent.
+    pub async fn send(
+        &self,
+        from: &Counterpart,
+        kind: &str,
+        body: Value,
+        transcript: &mut Transcript,
+    ) -> Result<Envelope, Failure> {
+        let value = self.envelope_json(from.id(), &self.target.id, kind, body);
+        let message = self.signed(from, &value)?;
+        match self.request(from, &message, transcript).await? {
+            Answered::Acknowledged => Ok(message),
+            Answered::Message(answer, _) => match answer.body {
+                Body::Error(_) => {
+                    Err(transcript.fail(format!("the {kind} accepted"), describe(&answer)))
+                }
+                _ => {
+                    from.inbox.push(*answer);
+                    Ok(message)
+                }
+            },
+            Answered::Unreadable(why) => Err(transcript.fail(format!("the {kind} accepted"), why)),
+        }
+    }
+
+    /// Sends `kind` with `body` from `from` and requires it refused with
+    /// `code`: on its stream, or later by an Error related to it.
+    pub async fn send_refused(
+        &self,
+        from: &Counterpart,
+        kind: &str,
+        body: Value,
+        code: &str,
+        transcript: &mut Transcript,
+    ) -> Result<(), Failure> {
+        let value = self.envelope_json(from.id(), &self.target.id, kind, body);
+        let message = self.signed(from, &value)?;
+        let answered = self.request(from, &message, transcript).await?;
+        if let Answered::Message(..) = answered {
+            return self.expect_error(&answered, code, None, Some(&message.id), transcript);
+        }
+        let error = self
+            .wait_for(
+                from,
+                &format!("an Error {code} related to {}", message.id),
+                |m| matches!(&m.body, Body::Error(e) if e.related_message_id.as_ref() == Some(&message.id)),
+                transcript,
+            )
+            .await?;
+        let later = Answered::Message(Box::new(error), Vec::new());
+        self.expect_error(&later, code, None, Some(&message.id), transcript)
+    }
+
+    /// The first message `at` received that `wanted` accepts, waiting up to
+    /// the settlement wait for it.
+    pub async fn wait_for(
+        &self,
+        at: &Counterpart,
+        what: &str,
+        wanted: impl Fn(&Envelope) -> bool,
+        transcript: &mut Transcript,
+    ) -> Result<Envelope, Failure> {
+        let wait = self.options.settlement_wait;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = at.inbox.arrived.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(found) = at.inbox.all().into_iter().find(|m| wanted(m)) {
+                transcript.received(describe(&found));
+                return Ok(found);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(transcript.fail(
+                    format!("{what} at {}", at.id()),
+                    format!("nothing of the kind within {wait:?}"),
+                ));
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+
+    /// Fails if any message `unwanted` accepts reaches any counterpart
+    /// within the quiet period.
+    pub async fn none_for(
+        &self,
+        what: &str,
+        unwanted: impl Fn(&Envelope) -> bool,
+        transcript: &mut Transcript,
+    ) -> Result<(), Failure> {
+        tokio::time::sleep(self.options.quiet).await;
+        for counterpart in &self.counterparts {
+            if let Some(found) = counterpart.inbox.all().into_iter().find(|m| unwanted(m)) {
+                transcript.received(describe(&found));
+                return Err(transcript.fail(
+                    format!("no {what}"),
+                    format!("{} received {}", counterpart.id(), describe(&found)),
+                ));
+            }
+        }
+        transcript.received(format!("no {what} within {:?}", self.options.quiet));
         Ok(())
     }
 

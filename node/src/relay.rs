@@ -11,6 +11,8 @@ use isthmus_relay::{Input, Output, Record, Relay, RelayConfig, RelayTimer};
 use isthmus_spec::ids::NodeId;
 use isthmus_spec::protocol::{Entropy, Inbound};
 use isthmus_store::Clock;
+#[cfg(feature = "broken-nodes")]
+use isthmus_transport::broken::{self, Fault};
 use isthmus_transport::NodeContext;
 use tracing::info;
 
@@ -149,7 +151,22 @@ impl RelayNode {
     ) -> Result<RelayNode, StartError> {
         let records = store.load()?;
         info!(records = records.len(), "relay store loaded");
-        let engine = Relay::restore(relay, records);
+        #[cfg(feature = "broken-nodes")]
+        let records = if broken::active(Fault::ForgetOnRestart) {
+            Vec::new()
+        } else {
+            records
+        };
+        #[cfg_attr(not(feature = "broken-nodes"), allow(unused_mut))]
+        let mut engine = Relay::restore(relay, records);
+        #[cfg(feature = "broken-nodes")]
+        engine.set_broken(if broken::active(Fault::RevealBeforeBothLocks) {
+            Some(isthmus_relay::RelayBroken::RevealBeforeBothLocks)
+        } else if broken::active(Fault::SkipTimelockMargin) {
+            Some(isthmus_relay::RelayBroken::IgnoreDelta)
+        } else {
+            None
+        });
         let node = RunningNode::start(
             "relay-engine",
             listen,

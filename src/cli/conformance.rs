@@ -157,7 +157,7 @@ pub struct RunOptions {
     /// the membership the target loads, the CA, the counterparts' keys.
     #[arg(long, value_name = "DIR")]
     pub network: PathBuf,
-    /// A level to run: core (repeat for more; default core).
+    /// A level to run: core, settlement or recovery (repeat for more; default core).
     #[arg(long = "level", value_name = "LEVEL")]
     pub levels: Vec<String>,
     /// Also run the SHOULD scenarios.
@@ -180,6 +180,21 @@ pub struct RunOptions {
     /// How long to wait for one answer, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub answer_wait_ms: u64,
+    /// How long to wait for a step of a settlement (a proposal, a claim, a
+    /// deadline's abort), in milliseconds: longer than the target's lock window.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub settlement_wait_ms: u64,
+    /// How long to watch for a message that must not come, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2_000)]
+    pub quiet_ms: u64,
+    /// The network's Δ (claim window + maximum clock skew) in
+    /// milliseconds, as the target is configured: checks T2 ≥ T1 + Δ.
+    #[arg(long, value_name = "MS")]
+    pub delta_ms: Option<u64>,
+    /// A shell command that kills the target with SIGKILL and starts it
+    /// again on the same address and store (the recovery level needs it).
+    #[arg(long, value_name = "COMMAND")]
+    pub restart_cmd: Option<String>,
     /// Where the reports go.
     #[command(flatten)]
     pub files: ReportFiles,
@@ -230,7 +245,7 @@ pub fn run(options: RunOptions) -> anyhow::Result<ExitCode> {
         let level = Level::parse(&name)
             .ok_or_else(|| anyhow!("--level {name:?}: write core, settlement or recovery"))?;
         if !scenarios::all().iter().any(|s| s.level == level) {
-            bail!("--level {name}: this version of the suite has no {name} scenarios yet (only core); see conformance/README.md");
+            bail!("--level {name}: this version of the suite has no {name} scenarios yet; see conformance/README.md");
         }
         levels.push(level);
     }
@@ -256,6 +271,10 @@ pub fn run(options: RunOptions) -> anyhow::Result<ExitCode> {
         answer_wait: Duration::from_millis(options.answer_wait_ms.max(1)),
         listen,
         vectors: Some(options.vectors.clone()),
+        settlement_wait: Duration::from_millis(options.settlement_wait_ms.max(1)),
+        quiet: Duration::from_millis(options.quiet_ms),
+        delta_ms: options.delta_ms,
+        restart_cmd: options.restart_cmd.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

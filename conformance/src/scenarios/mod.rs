@@ -3,6 +3,7 @@
 //! what a target declared unsupported (step 3), and skips a scenario whose
 //! prerequisite did not pass.
 
+mod settlement;
 mod transport;
 
 use std::future::Future;
@@ -45,8 +46,8 @@ pub struct Scenario {
     pub feature: Option<&'static str>,
     /// What it checks, in a sentence.
     pub title: &'static str,
-    /// The scenarios it builds on: if one of them ran and did not pass,
-    /// this one is skipped.
+    /// The scenarios it builds on: if one of them failed (or was skipped
+    /// for a failure), this one is skipped.
     pub after: &'static [&'static str],
     /// Its body.
     pub run: RunFn,
@@ -54,7 +55,10 @@ pub struct Scenario {
 
 /// Every scenario, in the order they run.
 pub fn all() -> Vec<&'static Scenario> {
-    transport::SCENARIOS.iter().collect()
+    transport::SCENARIOS
+        .iter()
+        .chain(settlement::SCENARIOS.iter())
+        .collect()
 }
 
 /// The scenario with this id.
@@ -109,6 +113,9 @@ const SCENARIO_LIMIT: Duration = Duration::from_secs(180);
 /// Runs the chosen scenarios against the harness's target, in catalogue order.
 pub async fn run(harness: &Harness, selection: &Selection) -> Report {
     let mut cases: Vec<CaseReport> = Vec::new();
+    // Failed, or skipped for a failure: what a dependent cannot build on. A
+    // scenario that could not run (no observer, no Δ given) blocks nothing.
+    let mut blocked: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for scenario in all() {
         if !selection.chosen(scenario, harness.target.role) {
             continue;
@@ -116,12 +123,9 @@ pub async fn run(harness: &Harness, selection: &Selection) -> Report {
         let started = Instant::now();
         let verdict = if let Some(why) = selection.declared_unsupported(scenario) {
             Verdict::Unsupported(why)
-        } else if let Some(failed) = scenario.after.iter().find(|id| {
-            cases
-                .iter()
-                .any(|case| case.id == **id && case.verdict != Verdict::Pass)
-        }) {
-            Verdict::Skipped(format!("needs {failed}, which did not pass"))
+        } else if let Some(failed) = scenario.after.iter().find(|id| blocked.contains(**id)) {
+            blocked.insert(scenario.id);
+            Verdict::Skipped(format!("builds on {failed}, which did not pass"))
         } else {
             let mut transcript = Transcript::default();
             let outcome =
@@ -130,11 +134,17 @@ pub async fn run(harness: &Harness, selection: &Selection) -> Report {
             match outcome {
                 Ok(Ok(Ran::Passed)) => Verdict::Pass,
                 Ok(Ok(Ran::CannotRun(why))) => Verdict::Skipped(why),
-                Ok(Err(failure)) => Verdict::Fail(failure),
-                Err(_) => Verdict::Fail(transcript.fail(
-                    "the scenario to finish",
-                    format!("it did not finish within {SCENARIO_LIMIT:?}"),
-                )),
+                Ok(Err(failure)) => {
+                    blocked.insert(scenario.id);
+                    Verdict::Fail(failure)
+                }
+                Err(_) => {
+                    blocked.insert(scenario.id);
+                    Verdict::Fail(transcript.fail(
+                        "the scenario to finish",
+                        format!("it did not finish within {SCENARIO_LIMIT:?}"),
+                    ))
+                }
             }
         };
         cases.push(CaseReport {

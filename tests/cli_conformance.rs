@@ -106,6 +106,60 @@ impl Drop for Node {
     }
 }
 
+/// A relay started, and restarted, by `DIR/restart.sh` — the suite's
+/// `--restart-cmd`: SIGKILL to the running one, then a new process on the
+/// same address and store. Killed when dropped.
+struct Restartable {
+    pid_file: PathBuf,
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+        }
+        let _ = std::fs::remove_file(&self.pid_file);
+    }
+}
+
+fn restart_script(net: &Net) -> PathBuf {
+    net.dir.path().join("restart.sh")
+}
+
+fn start_restartable_relay(net: &Net, broken: Option<&str>) -> Restartable {
+    let d = net.dir.path();
+    let pid_file = d.join("relay.pid");
+    let log = d.join("relay.log");
+    let _ = std::fs::remove_file(&log);
+    let script = format!(
+        "pid=$(cat '{pid}' 2>/dev/null)\nif [ -n \"$pid\" ]; then\n  kill -9 \"$pid\" 2>/dev/null\n  while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nfi\nRUST_LOG=info NO_COLOR=1 ISTHMUS_BROKEN='{broken}' '{bin}' relay --config '{config}' >> '{log}' 2>&1 &\necho $! > '{pid}'\n",
+        pid = pid_file.display(),
+        broken = broken.unwrap_or(""),
+        bin = env!("CARGO_BIN_EXE_isthmus"),
+        config = d.join("relay.toml").display(),
+        log = log.display(),
+    );
+    std::fs::write(restart_script(net), script).unwrap();
+    let status = Command::new("sh")
+        .arg(restart_script(net))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let node = Restartable { pid_file };
+    let started = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("serving addr=")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the relay did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    node
+}
+
 /// Starts `isthmus KIND --config NAME.toml` (with `broken` as its fault, if
 /// any) and waits until it serves.
 fn start(net: &Net, kind: &str, name: &str, broken: Option<&str>) -> Node {
@@ -154,7 +208,11 @@ fn suite(net: &Net, role: &str, target: SocketAddr, extra: &[&str]) -> (Option<i
             "settlement",
             "--delta-ms",
             "2500",
+            "--level",
+            "recovery",
         ])
+        .arg("--restart-cmd")
+        .arg(format!("sh '{}'", restart_script(net).display()))
         .args(["--target", &target.to_string()])
         .arg("--network")
         .arg(d.join("net"))
@@ -216,19 +274,21 @@ fn listed(role: &str) -> usize {
     list.as_array()
         .unwrap()
         .iter()
-        .filter(|s| s["level"] == "core" || s["level"] == "settlement")
+        .filter(|s| s["roles"].as_array().unwrap().iter().any(|r| r == role))
         .count()
 }
 
 #[test]
 fn our_relay_and_gateway_pass_every_scenario_strict_included() {
     let net = network();
-    for (role, kind, name, addr) in [
-        ("relay", "relay", "relay", net.relay),
-        ("gateway", "gateway", "gw.xetr", net.xetr),
-    ] {
-        let _node = start(&net, kind, name, None);
-        let (status, report) = suite(&net, role, addr, &[]);
+    for (role, addr) in [("relay", net.relay), ("gateway", net.xetr)] {
+        let (status, report) = if role == "relay" {
+            let _relay = start_restartable_relay(&net, None);
+            suite(&net, role, addr, &[])
+        } else {
+            let _gateway = start(&net, "gateway", "gw.xetr", None);
+            suite(&net, role, addr, &[])
+        };
         assert_eq!(
             ids_with(&report, "pass").len(),
             listed(role),
@@ -244,7 +304,7 @@ fn our_relay_and_gateway_pass_every_scenario_strict_included() {
 #[test]
 fn declared_unsupported_scenarios_are_reported_as_such_and_do_not_fail_the_run() {
     let net = network();
-    let _node = start(&net, "relay", "relay", None);
+    let _node = start_restartable_relay(&net, None);
     let (status, report) = suite(
         &net,
         "relay",
@@ -345,7 +405,7 @@ fn conformance_vectors_reports_every_vector_in_json_and_junit() {
 #[test]
 fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
     let net = network();
-    let cases: [(&str, &str, &[&str], &[&str]); 5] = [
+    let cases: [(&str, &str, &[&str], &[&str]); 6] = [
         (
             "accept-bad-signature",
             "relay",
@@ -371,6 +431,10 @@ fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
             &[
                 "ism1/12.5/7-settle-against-payment",
                 "ism1/12.5/2-lock-receipt-mismatch",
+                "ism1/12.10/3-restart-proposed",
+                "ism1/12.10/3-restart-locking",
+                "ism1/12.10/3-restart-revealing",
+                "ism1/12.10/3-restart-settled",
             ],
         ),
         (
@@ -381,17 +445,31 @@ fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
                 "ism1/12.5/5-no-reveal-before-both-locks",
                 "ism1/12.5/7-settle-against-payment",
                 "ism1/12.5/2-lock-receipt-mismatch",
+                "ism1/12.10/3-restart-proposed",
+                "ism1/12.10/3-restart-locking",
+                "ism1/12.10/3-restart-revealing",
+                "ism1/12.10/3-restart-settled",
+            ],
+        ),
+        (
+            "forget-on-restart",
+            "relay",
+            &["ism1/12.10/3-restart-proposed"],
+            &[
+                "ism1/12.10/3-restart-locking",
+                "ism1/12.10/3-restart-revealing",
+                "ism1/12.10/3-restart-settled",
             ],
         ),
     ];
     for (fault, role, failing, dependents) in cases {
-        let (kind, name, addr) = match role {
-            "relay" => ("relay", "relay", net.relay),
-            _ => ("gateway", "gw.xetr", net.xetr),
+        let (status, report) = if role == "relay" {
+            let _relay = start_restartable_relay(&net, Some(fault));
+            suite(&net, role, net.relay, &[])
+        } else {
+            let _gateway = start(&net, "gateway", "gw.xetr", Some(fault));
+            suite(&net, role, net.xetr, &[])
         };
-        let node = start(&net, kind, name, Some(fault));
-        let (status, report) = suite(&net, role, addr, &[]);
-        drop(node);
         // Each broken node starts from an empty store.
         let _ = std::fs::remove_dir_all(net.dir.path().join("state"));
         assert_eq!(ids_with(&report, "fail"), failing, "{fault}: {report:#}");

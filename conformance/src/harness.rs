@@ -312,7 +312,16 @@ impl Harness {
                 membership: network.membership.clone(),
                 tls: endpoint_keys.tls,
                 signing_key: endpoint_keys.signing_key,
-                limits: Limits::default(),
+                limits: Limits {
+                    // A request to a target that was restarted gives up on
+                    // the dead connection after this long (ISM-1 §8.1.8).
+                    request_timeout_ms: 2_000,
+                    // Each restart of the target leaves its old connections
+                    // to the suite open until their idle timeout: room for
+                    // the new ones.
+                    connections_per_peer: 64,
+                    ..Limits::default()
+                },
             };
             let endpoint =
                 Endpoint::bind(addr, context, inbox.clone()).map_err(|e| HarnessError::Bind {
@@ -760,6 +769,81 @@ impl Harness {
             }
         }
         transcript.received(format!("no {what} within {:?}", self.options.quiet));
+        Ok(())
+    }
+
+    /// Restarts the target with the `--restart-cmd` hook (through `sh -c`)
+    /// and waits until it serves again.
+    pub async fn restart(&self, transcript: &mut Transcript) -> Result<(), Failure> {
+        let Some(command) = self.options.restart_cmd.clone() else {
+            return Err(transcript.fail("a restart hook", "none given (--restart-cmd)"));
+        };
+        transcript.sent(format!("the restart hook: {command}"));
+        let shown = command.clone();
+        let ran = tokio::time::timeout(
+            self.options.settlement_wait,
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(&command)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .status()
+            }),
+        )
+        .await;
+        match ran {
+            Ok(Ok(Ok(status))) if status.success() => {}
+            Ok(Ok(Ok(status))) => {
+                return Err(
+                    transcript.fail("the restart hook to succeed", format!("{shown}: {status}"))
+                )
+            }
+            Ok(Ok(Err(error))) => {
+                return Err(transcript.fail("the restart hook to run", format!("{shown}: {error}")))
+            }
+            Ok(Err(error)) => {
+                return Err(transcript.fail("the restart hook to run", error.to_string()))
+            }
+            Err(_) => {
+                return Err(transcript.fail(
+                    "the restart hook to finish",
+                    format!("{shown} ran longer than {:?}", self.options.settlement_wait),
+                ))
+            }
+        }
+        // Every counterpart's connection to the killed process is dead and
+        // cannot be reset by the new one: each gets through once before the
+        // scenario goes on.
+        let deadline = tokio::time::Instant::now() + self.options.settlement_wait;
+        for counterpart in &self.counterparts {
+            loop {
+                let message = self.acceptable(counterpart)?;
+                // Bounded by the endpoint's own request timeout, which also
+                // drops the dead connection, so that the next attempt
+                // connects afresh.
+                if counterpart
+                    .endpoint
+                    .request(self.target.addr, &message)
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(transcript.fail(
+                        "the target serving again after the restart",
+                        format!(
+                            "no answer to {} within {:?}",
+                            counterpart.id(),
+                            self.options.settlement_wait
+                        ),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        transcript.received("serving again after the restart");
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! what a target declared unsupported (step 3), and skips a scenario whose
 //! prerequisite did not pass.
 
+mod recovery;
 mod settlement;
 mod transport;
 
@@ -58,6 +59,7 @@ pub fn all() -> Vec<&'static Scenario> {
     transport::SCENARIOS
         .iter()
         .chain(settlement::SCENARIOS.iter())
+        .chain(recovery::SCENARIOS.iter())
         .collect()
 }
 

@@ -15,14 +15,14 @@ use crate::fixtures::{self, Pair};
 use crate::harness::{Counterpart, Harness, Transcript};
 use crate::report::Failure;
 
-const HANDSHAKE: &str = "ism1/8.1/1-handshake";
-const MATCH: &str = "ism1/12.4/4-match-and-propose";
+pub(super) const HANDSHAKE: &str = "ism1/8.1/1-handshake";
+pub(super) const MATCH: &str = "ism1/12.4/4-match-and-propose";
 const AFTER_HANDSHAKE: &[&str] = &[HANDSHAKE];
 const AFTER_MATCH: &[&str] = &[HANDSHAKE, MATCH];
-const DELTA: &str = "ism1/6.3/1-expiry-delta";
+pub(super) const DELTA: &str = "ism1/6.3/1-expiry-delta";
 /// Revealing and claiming presume expiries a claim can make in time.
 const AFTER_DELTA: &[&str] = &[HANDSHAKE, MATCH, DELTA];
-const NO_REVEAL: &str = "ism1/12.5/5-no-reveal-before-both-locks";
+pub(super) const NO_REVEAL: &str = "ism1/12.5/5-no-reveal-before-both-locks";
 /// Settling, and checking that a refused lock reveals nothing, presume
 /// that nothing is revealed before both locks.
 const AFTER_NO_REVEAL: &[&str] = &[HANDSHAKE, MATCH, DELTA, NO_REVEAL];
@@ -67,11 +67,11 @@ pub static SCENARIOS: [Scenario; 10] = [
         "legs not locked by the lock deadline: CANCELLED with LOCK_DEADLINE_PASSED to both gateways (the target's lock window must fit the settlement wait)", lock_deadline),
 ];
 
-fn body(message: &Envelope) -> Value {
+pub(super) fn body(message: &Envelope) -> Value {
     message.to_json()["body"].clone()
 }
 
-fn kind_is(message: &Envelope, kind: &str) -> bool {
+pub(super) fn kind_is(message: &Envelope, kind: &str) -> bool {
     message.kind().as_str() == kind
 }
 
@@ -82,18 +82,18 @@ fn text(value: &Value) -> String {
 }
 
 /// The seller's gateway (securities market), the buyer's (cash market).
-fn gateways(h: &Harness) -> (&Counterpart, &Counterpart) {
+pub(super) fn gateways(h: &Harness) -> (&Counterpart, &Counterpart) {
     (h.primary(), h.secondary())
 }
 
-fn market(c: &Counterpart) -> String {
+pub(super) fn market(c: &Counterpart) -> String {
     c.member
         .market
         .as_ref()
         .map_or_else(String::new, |m| m.as_str().to_string())
 }
 
-fn pair(h: &Harness, against_payment: bool, buyer_extra: u64) -> Pair {
+pub(super) fn pair(h: &Harness, against_payment: bool, buyer_extra: u64) -> Pair {
     let (seller, buyer) = gateways(h);
     Pair {
         reference: h.reference(),
@@ -115,11 +115,11 @@ async fn instruct(h: &Harness, pair: &Pair, t: &mut Transcript) -> Result<(), Fa
 }
 
 /// A matched settlement as the gateways saw it.
-struct Proposed {
-    settlement_id: String,
-    proposal: Value,
-    securities: Envelope,
-    cash: Option<Envelope>,
+pub(super) struct Proposed {
+    pub(super) settlement_id: String,
+    pub(super) proposal: Value,
+    pub(super) securities: Envelope,
+    pub(super) cash: Option<Envelope>,
 }
 
 fn status_of<'a>(instruction_id: &'a str, status: &'a str) -> impl Fn(&Envelope) -> bool + 'a {
@@ -142,7 +142,11 @@ fn lock_request<'a>(settlement_id: &'a str, leg: &'a str) -> impl Fn(&Envelope) 
     }
 }
 
-async fn proposed(h: &Harness, pair: &Pair, t: &mut Transcript) -> Result<Proposed, Failure> {
+pub(super) async fn proposed(
+    h: &Harness,
+    pair: &Pair,
+    t: &mut Transcript,
+) -> Result<Proposed, Failure> {
     if let Err(why) = h.reachable() {
         return Err(Failure::new(
             "a target that reaches the suite's gateways",
@@ -201,7 +205,12 @@ async fn proposed(h: &Harness, pair: &Pair, t: &mut Transcript) -> Result<Propos
     })
 }
 
-fn expect_equal(t: &Transcript, what: &str, seen: &Value, wanted: &Value) -> Result<(), Failure> {
+pub(super) fn expect_equal(
+    t: &Transcript,
+    what: &str,
+    seen: &Value,
+    wanted: &Value,
+) -> Result<(), Failure> {
     if seen == wanted {
         Ok(())
     } else {
@@ -398,7 +407,7 @@ async fn expiry_delta(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
     }
 }
 
-async fn lock(
+pub(super) async fn lock(
     h: &Harness,
     at: &Counterpart,
     request: &Envelope,
@@ -409,7 +418,7 @@ async fn lock(
     Ok(())
 }
 
-fn claim_request<'a>(settlement_id: &'a str) -> impl Fn(&Envelope) -> bool + 'a {
+pub(super) fn claim_request<'a>(settlement_id: &'a str) -> impl Fn(&Envelope) -> bool + 'a {
     move |m: &Envelope| kind_is(m, "ClaimRequest") && body(m)["settlement_id"] == settlement_id
 }
 
@@ -462,13 +471,13 @@ async fn no_reveal_before_both_locks(h: &Harness, t: &mut Transcript) -> Result<
     Ok(Ran::Passed)
 }
 
-fn confirmation<'a>(instruction_id: &'a str) -> impl Fn(&Envelope) -> bool + 'a {
+pub(super) fn confirmation<'a>(instruction_id: &'a str) -> impl Fn(&Envelope) -> bool + 'a {
     move |m: &Envelope| {
         kind_is(m, "SettlementConfirmation") && body(m)["instruction_id"] == instruction_id
     }
 }
 
-async fn claim(
+pub(super) async fn claim(
     h: &Harness,
     at: &Counterpart,
     p: &Proposed,
@@ -495,7 +504,7 @@ async fn claim(
     Ok(())
 }
 
-async fn confirmed(
+pub(super) async fn confirmed(
     h: &Harness,
     pair: &Pair,
     p: &Proposed,

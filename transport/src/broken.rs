@@ -22,20 +22,17 @@ pub enum Fault {
     /// The node keeps its settlements in memory only: a restart forgets them
     /// (ISM-1 §12.9, §12.10).
     ForgetOnRestart,
-    /// The gateway refunds a lock before its expiry (ISM-1 §12.6 rules 7–8).
-    RefundBeforeExpiry,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 7] = [
+    pub const ALL: [Fault; 6] = [
         Fault::AcceptBadSignature,
         Fault::SkipAlpnCheck,
         Fault::AnswerReplays,
         Fault::RevealBeforeBothLocks,
         Fault::SkipTimelockMargin,
         Fault::ForgetOnRestart,
-        Fault::RefundBeforeExpiry,
     ];
 
     /// Its name in `ISTHMUS_BROKEN`.
@@ -47,7 +44,6 @@ impl Fault {
             Fault::RevealBeforeBothLocks => "reveal-before-both-locks",
             Fault::SkipTimelockMargin => "skip-timelock-margin",
             Fault::ForgetOnRestart => "forget-on-restart",
-            Fault::RefundBeforeExpiry => "refund-before-expiry",
         }
     }
 }

@@ -4,8 +4,8 @@
 //! what it waits on, and the settlement ends as it would have.
 
 use super::settlement::{
-    body, claim, claim_request, confirmation, confirmed, gateways, lock, pair, proposed, DELTA,
-    HANDSHAKE, MATCH, NO_REVEAL,
+    body, claim_both_and_confirm, claim_request, confirmation, gateways, lock, pair, proposed,
+    DELTA, HANDSHAKE, MATCH, NO_REVEAL,
 };
 use super::{Check, Ran, Scenario};
 use crate::catalogue::{Level, Role, Strength};
@@ -63,14 +63,10 @@ async fn restart_proposed(h: &Harness, t: &mut Transcript) -> Result<Ran, Failur
     let p = proposed(h, &pair, t).await?;
     h.restart(t).await?;
     let (seller, buyer) = gateways(h);
-    let Some(cash) = &p.cash else {
-        return Err(t.fail("a cash LockRequest", "none"));
-    };
+    let cash = p.cash_request(t)?;
     lock(h, seller, &p.securities, t).await?;
     lock(h, buyer, cash, t).await?;
-    claim(h, buyer, &p, "CASH", t).await?;
-    claim(h, seller, &p, "SECURITIES", t).await?;
-    confirmed(h, &pair, &p, t).await?;
+    claim_both_and_confirm(h, &pair, &p, t).await?;
     Ok(Ran::Passed)
 }
 
@@ -81,15 +77,11 @@ async fn restart_locking(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure
     let pair = pair(h, true, 0);
     let p = proposed(h, &pair, t).await?;
     let (seller, buyer) = gateways(h);
-    let Some(cash) = &p.cash else {
-        return Err(t.fail("a cash LockRequest", "none"));
-    };
+    let cash = p.cash_request(t)?;
     lock(h, seller, &p.securities, t).await?;
     h.restart(t).await?;
     lock(h, buyer, cash, t).await?;
-    claim(h, buyer, &p, "CASH", t).await?;
-    claim(h, seller, &p, "SECURITIES", t).await?;
-    confirmed(h, &pair, &p, t).await?;
+    claim_both_and_confirm(h, &pair, &p, t).await?;
     Ok(Ran::Passed)
 }
 
@@ -100,9 +92,7 @@ async fn restart_revealing(h: &Harness, t: &mut Transcript) -> Result<Ran, Failu
     let pair = pair(h, true, 0);
     let p = proposed(h, &pair, t).await?;
     let (seller, buyer) = gateways(h);
-    let Some(cash) = &p.cash else {
-        return Err(t.fail("a cash LockRequest", "none"));
-    };
+    let cash = p.cash_request(t)?;
     lock(h, seller, &p.securities, t).await?;
     lock(h, buyer, cash, t).await?;
     let first = h
@@ -129,9 +119,7 @@ async fn restart_revealing(h: &Harness, t: &mut Transcript) -> Result<Ran, Failu
             "another preimage",
         ));
     }
-    claim(h, buyer, &p, "CASH", t).await?;
-    claim(h, seller, &p, "SECURITIES", t).await?;
-    confirmed(h, &pair, &p, t).await?;
+    claim_both_and_confirm(h, &pair, &p, t).await?;
     Ok(Ran::Passed)
 }
 
@@ -142,14 +130,10 @@ async fn restart_settled(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure
     let pair = pair(h, true, 0);
     let p = proposed(h, &pair, t).await?;
     let (seller, buyer) = gateways(h);
-    let Some(cash) = &p.cash else {
-        return Err(t.fail("a cash LockRequest", "none"));
-    };
+    let cash = p.cash_request(t)?;
     lock(h, seller, &p.securities, t).await?;
     lock(h, buyer, cash, t).await?;
-    claim(h, buyer, &p, "CASH", t).await?;
-    claim(h, seller, &p, "SECURITIES", t).await?;
-    confirmed(h, &pair, &p, t).await?;
+    claim_both_and_confirm(h, &pair, &p, t).await?;
     let seen: Vec<_> = seller.inbox.all().into_iter().map(|m| m.id).collect();
     h.restart(t).await?;
     let preimage = h

@@ -142,6 +142,29 @@ fn lock_request<'a>(settlement_id: &'a str, leg: &'a str) -> impl Fn(&Envelope) 
     }
 }
 
+impl Proposed {
+    /// The cash leg's LockRequest, which a settlement against payment has.
+    pub(super) fn cash_request(&self, t: &Transcript) -> Result<&Envelope, Failure> {
+        self.cash
+            .as_ref()
+            .ok_or_else(|| t.fail("a cash LockRequest", "none"))
+    }
+}
+
+/// Both legs locked: the cash leg's claim, then the securities leg's, then
+/// both confirmations (ISM-1 §12.5 rules 5–7).
+pub(super) async fn claim_both_and_confirm(
+    h: &Harness,
+    pair: &Pair,
+    p: &Proposed,
+    t: &mut Transcript,
+) -> Result<(), Failure> {
+    let (seller, buyer) = gateways(h);
+    claim(h, buyer, p, "CASH", t).await?;
+    claim(h, seller, p, "SECURITIES", t).await?;
+    confirmed(h, pair, p, t).await
+}
+
 pub(super) async fn proposed(
     h: &Harness,
     pair: &Pair,
@@ -444,9 +467,7 @@ async fn no_reveal_before_both_locks(h: &Harness, t: &mut Transcript) -> Result<
         t,
     )
     .await?;
-    let Some(cash) = &p.cash else {
-        return Err(t.fail("a cash LockRequest", "none"));
-    };
+    let cash = p.cash_request(t)?;
     lock(h, buyer, cash, t).await?;
     let claim = h
         .wait_for(
@@ -536,14 +557,10 @@ async fn settle_against_payment(h: &Harness, t: &mut Transcript) -> Result<Ran, 
     let pair = pair(h, true, 0);
     let p = proposed(h, &pair, t).await?;
     let (seller, buyer) = gateways(h);
-    let Some(cash) = &p.cash else {
-        return Err(t.fail("a cash LockRequest", "none"));
-    };
+    let cash = p.cash_request(t)?;
     lock(h, seller, &p.securities, t).await?;
     lock(h, buyer, cash, t).await?;
-    claim(h, buyer, &p, "CASH", t).await?;
-    claim(h, seller, &p, "SECURITIES", t).await?;
-    confirmed(h, &pair, &p, t).await?;
+    claim_both_and_confirm(h, &pair, &p, t).await?;
     Ok(Ran::Passed)
 }
 

@@ -314,7 +314,7 @@ impl Harness {
                 signing_key: endpoint_keys.signing_key,
                 limits: Limits {
                     // A request to a target that was restarted gives up on
-                    // the dead connection after this long (ISM-1 §8.1.8).
+                    // the dead connection after this long (ISM-1 §8.1 rule 8).
                     request_timeout_ms: 2_000,
                     // Each restart of the target leaves its old connections
                     // to the suite open until their idle timeout: room for

@@ -7,12 +7,15 @@
 //!   strength ([`catalogue`]);
 //! - [`harness`] and [`network`]: the counterpart nodes the suite plays and
 //!   the network directory they come from; [`fixtures`]: the bodies it sends;
+//! - [`coverage`]: every MUST and SHOULD sentence of the spec with what
+//!   checks it (`specs/requirements/`);
 //! - [`report`]: verdicts and the summary, JUnit XML and JSON reports.
 //!
 //! It uses only the public API of other crates (DESIGN.md §1): the suite
 //! sees the target as any other implementation would.
 
 pub mod catalogue;
+pub mod coverage;
 pub mod fixtures;
 pub mod harness;
 pub mod network;

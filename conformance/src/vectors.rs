@@ -214,7 +214,7 @@ pub fn run(dir: &Path) -> Result<Report, VectorDirError> {
         &mut cases,
         &dir.join("membership").join("cases.json"),
         "membership",
-        "ISM-1 §8.1 rule 5, §10.7",
+        "ISM-1 §8.1 rule 4, §10.7",
         isthmus_spec::vectors::check_membership_cases,
     )?;
     Ok(Report {

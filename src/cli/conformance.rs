@@ -92,7 +92,34 @@ pub fn spec_vectors(dir: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `isthmus conformance list`.
+/// `isthmus conformance coverage`: the requirements of the spec at `root`
+/// with what checks them; exit 1 unless every MUST is checked or marked
+/// untestable and the registry agrees with the spec and the checkout.
+pub fn coverage(root: &Path, all: bool, skeleton: bool, as_json: bool) -> anyhow::Result<ExitCode> {
+    let (spec, registry) = isthmus_conformance::coverage::load(root)?;
+    let scenario_ids = scenarios::all()
+        .into_iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    let checkout = isthmus_conformance::coverage::Checkout(root.to_path_buf());
+    let coverage = isthmus_conformance::coverage::assess(&spec, registry, &scenario_ids, &checkout);
+    let mut out = Out::new();
+    if skeleton {
+        write!(out, "{}", coverage.skeleton())?;
+    } else if as_json {
+        out.line(coverage.to_json())?;
+    } else {
+        write!(out, "{}", coverage.summary(all))?;
+    }
+    out.finish()?;
+    Ok(if coverage.passes() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_REJECTED)
+    })
+}
+
+/// `isthmus conformance list`: the scenarios, for people or as JSON.
 pub fn list(role: Option<&str>, as_json: bool) -> anyhow::Result<ExitCode> {
     let role = role.map(parse_role).transpose()?;
     let mut out = Out::new();

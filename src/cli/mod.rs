@@ -323,6 +323,24 @@ enum ConformanceCommand {
     /// plays its counterparts (two gateways against a relay; the relay and
     /// the other gateway against a gateway) from the network directory.
     Run(Box<conformance::RunOptions>),
+    /// Requirements coverage: every MUST and SHOULD sentence of
+    /// specs/ISM-1.md with its stable id (specs/requirements/*.toml) and the
+    /// vectors, scenarios and tests that check it; lists the uncovered ones
+    /// and exits 1 if a MUST has no check and no reason it cannot have one.
+    Coverage {
+        /// The repository checkout to read (spec, registry, vectors, tests).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        root: PathBuf,
+        /// Also list every requirement with its checks.
+        #[arg(long)]
+        all: bool,
+        /// Print registry entries for the sentences not registered yet.
+        #[arg(long, conflicts_with = "json")]
+        skeleton: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the scenarios: id, level, MUST or SHOULD, roles, what each checks, its clause.
     List {
         /// Only those for this role.
@@ -397,6 +415,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             conformance::list(role.as_deref(), json)
         }
         Command::Conformance(ConformanceCommand::Run(options)) => conformance::run(*options),
+        Command::Conformance(ConformanceCommand::Coverage {
+            root,
+            all,
+            skeleton,
+            json,
+        }) => conformance::coverage(&root, all, skeleton, json),
         Command::Keys(KeysCommand::Generate { out, force }) => keys::generate(&out, force),
         Command::Relay { config, check } => relay::run(&config, check),
         Command::Gateway { config, check } => gateway::run(&config, check),

@@ -7,7 +7,7 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -45,6 +45,37 @@ struct Net {
     relay: SocketAddr,
     xetr: SocketAddr,
     xasx: SocketAddr,
+    /// The participant API of the gateway under test.
+    api: SocketAddr,
+}
+
+/// The operator's and the seller's bearer tokens at the gateway under test.
+const OPERATOR_TOKEN: &str = "conformance-operator";
+const SELLER_TOKEN: &str = "conformance-seller";
+
+fn sha256_hex(text: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn tcp() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// The suite's `--instruct-cmd` for our gateway: the hook of
+/// conformance/hooks, with the API's address and the tokens.
+fn instruct_cmd(net: &Net) -> String {
+    format!(
+        "python3 '{}/conformance/hooks/isthmus-gateway-instruct.py' --api {} --operator-token {OPERATOR_TOKEN} --participant-token {SELLER_TOKEN}",
+        env!("CARGO_MANIFEST_DIR"),
+        net.api
+    )
 }
 
 fn path(dir: &Path) -> &str {
@@ -74,6 +105,7 @@ fn network() -> Net {
         relay: udp(),
         xetr: udp(),
         xasx: udp(),
+        api: tcp(),
         dir,
     };
     let d = net.dir.path();
@@ -84,29 +116,23 @@ fn network() -> Net {
         net.xasx
     );
     std::fs::write(d.join("relay.toml"), relay).unwrap();
+    // The seller of the gateway scenarios (conformance/src/fixtures.rs) is
+    // the participant the instruct hook speaks for.
     let gateway = format!(
-        "{}[gateway]\nrelays = [\"relay.one\"]\nledger = \"{}/state/gw.xetr/ledger\"\n{TIMING}[peers]\n\"relay.one\" = \"{}\"\n\"gw.xasx\" = \"{}\"\n[api]\nlisten = \"127.0.0.1:0\"\noperator_token_sha256 = \"{}\"\n",
+        "{}[gateway]\nrelays = [\"relay.one\"]\nledger = \"{}/state/gw.xetr/ledger\"\n{TIMING}[peers]\n\"relay.one\" = \"{}\"\n\"gw.xasx\" = \"{}\"\n[api]\nlisten = \"{}\"\noperator_token_sha256 = \"{}\"\n[[api.participants]]\nname = \"seller\"\ntoken_sha256 = \"{}\"\naccounts = [\"SELAUS33/SAFE-S0\", \"SELAUS33/CASH-S0\"]\n",
         node_section(d, "gw.xetr", net.xetr),
         path(d),
         net.relay,
         net.xasx,
-        "0".repeat(64)
+        net.api,
+        sha256_hex(OPERATOR_TOKEN),
+        sha256_hex(SELLER_TOKEN),
     );
     std::fs::write(d.join("gw.xetr.toml"), gateway).unwrap();
     net
 }
 
-/// A node under test, killed when dropped.
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A relay started, and restarted, by `DIR/restart.sh` — the suite's
+/// A node started, and restarted, by `DIR/restart.sh` — the suite's
 /// `--restart-cmd`: SIGKILL to the running one, then a new process on the
 /// same address and store. Killed when dropped.
 struct Restartable {
@@ -127,16 +153,21 @@ fn restart_script(net: &Net) -> PathBuf {
 }
 
 fn start_restartable_relay(net: &Net, broken: Option<&str>) -> Restartable {
+    start_restartable(net, "relay", "relay", broken)
+}
+
+/// Starts `isthmus KIND --config NAME.toml` through `DIR/restart.sh`.
+fn start_restartable(net: &Net, kind: &str, name: &str, broken: Option<&str>) -> Restartable {
     let d = net.dir.path();
-    let pid_file = d.join("relay.pid");
-    let log = d.join("relay.log");
+    let pid_file = d.join(format!("{name}.pid"));
+    let log = d.join(format!("{name}.log"));
     let _ = std::fs::remove_file(&log);
     let script = format!(
-        "pid=$(cat '{pid}' 2>/dev/null)\nif [ -n \"$pid\" ]; then\n  kill -9 \"$pid\" 2>/dev/null\n  while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nfi\nRUST_LOG=info NO_COLOR=1 ISTHMUS_BROKEN='{broken}' '{bin}' relay --config '{config}' >> '{log}' 2>&1 &\necho $! > '{pid}'\n",
+        "pid=$(cat '{pid}' 2>/dev/null)\nif [ -n \"$pid\" ]; then\n  kill -9 \"$pid\" 2>/dev/null\n  while kill -0 \"$pid\" 2>/dev/null; do sleep 0.05; done\nfi\nRUST_LOG=info NO_COLOR=1 ISTHMUS_BROKEN='{broken}' '{bin}' {kind} --config '{config}' >> '{log}' 2>&1 &\necho $! > '{pid}'\n",
         pid = pid_file.display(),
         broken = broken.unwrap_or(""),
         bin = env!("CARGO_BIN_EXE_isthmus"),
-        config = d.join("relay.toml").display(),
+        config = d.join(format!("{name}.toml")).display(),
         log = log.display(),
     );
     std::fs::write(restart_script(net), script).unwrap();
@@ -153,39 +184,7 @@ fn start_restartable_relay(net: &Net, broken: Option<&str>) -> Restartable {
     {
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "the relay did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    node
-}
-
-/// Starts `isthmus KIND --config NAME.toml` (with `broken` as its fault, if
-/// any) and waits until it serves.
-fn start(net: &Net, kind: &str, name: &str, broken: Option<&str>) -> Node {
-    let log_path = net.dir.path().join(format!("{name}.log"));
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut command = isthmus();
-    command
-        .args([kind, "--config"])
-        .arg(net.dir.path().join(format!("{name}.toml")))
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(log);
-    if let Some(broken) = broken {
-        command.env("ISTHMUS_BROKEN", broken);
-    }
-    let node = Node(command.spawn().unwrap());
-    let started = Instant::now();
-    while !std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .contains("serving addr=")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{name} did not start: {}",
-            std::fs::read_to_string(&log_path).unwrap_or_default()
+            "{name} did not start"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -227,6 +226,8 @@ fn suite(net: &Net, role: &str, target: SocketAddr, extra: &[&str]) -> (Option<i
             .args(["--listen", &format!("gw.xasx={}", net.xasx)]),
         _ => command
             .args(["--target-id", "gw.xetr"])
+            .arg("--instruct-cmd")
+            .arg(instruct_cmd(net))
             .args(["--listen", &format!("relay.one={}", net.relay)])
             .args(["--listen", &format!("gw.xasx={}", net.xasx)]),
     };
@@ -286,7 +287,7 @@ fn our_relay_and_gateway_pass_every_scenario_strict_included() {
             let _relay = start_restartable_relay(&net, None);
             suite(&net, role, addr, &[])
         } else {
-            let _gateway = start(&net, "gateway", "gw.xetr", None);
+            let _gateway = start_restartable(&net, "gateway", "gw.xetr", None);
             suite(&net, role, addr, &[])
         };
         assert_eq!(
@@ -405,7 +406,7 @@ fn conformance_vectors_reports_every_vector_in_json_and_junit() {
 #[test]
 fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
     let net = network();
-    let cases: [(&str, &str, &[&str], &[&str]); 6] = [
+    let cases: [(&str, &str, &[&str], &[&str]); 8] = [
         (
             "accept-bad-signature",
             "relay",
@@ -461,13 +462,25 @@ fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
                 "ism1/12.10/3-restart-settled",
             ],
         ),
+        (
+            "forget-on-restart",
+            "gateway",
+            &["ism1/12.10/3-gateway-restart-instructed"],
+            &["ism1/12.10/3-gateway-restart-locked"],
+        ),
+        (
+            "refund-before-expiry",
+            "gateway",
+            &["ism1/12.6/7-refund-after-expiry"],
+            &["ism1/12.6/6-claim-after-expiry"],
+        ),
     ];
     for (fault, role, failing, dependents) in cases {
         let (status, report) = if role == "relay" {
             let _relay = start_restartable_relay(&net, Some(fault));
             suite(&net, role, net.relay, &[])
         } else {
-            let _gateway = start(&net, "gateway", "gw.xetr", Some(fault));
+            let _gateway = start_restartable(&net, "gateway", "gw.xetr", Some(fault));
             suite(&net, role, net.xetr, &[])
         };
         // Each broken node starts from an empty store.

@@ -28,6 +28,24 @@ use crate::catalogue::Role;
 use crate::network::{NetworkDir, NetworkError, NodeKeys};
 use crate::report::Failure;
 
+/// What the instruct hook must make true on the gateway's ledger before the
+/// gateway's participant instructs (see [`Harness::instruct`]).
+#[derive(Debug, Clone)]
+pub struct Funding {
+    /// The owner of the account the instruction settles from.
+    pub owner: String,
+    /// That account.
+    pub account: String,
+    /// The asset it must hold: an ISIN.
+    pub asset: String,
+    /// How much, as a decimal.
+    pub quantity: String,
+    /// The owner of the counterparty's account on the same ledger.
+    pub beneficiary_owner: String,
+    /// That account, which must exist.
+    pub beneficiary_account: String,
+}
+
 /// The node under test.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -63,6 +81,10 @@ pub struct Options {
     /// The command that restarts the target (kills it, SIGKILL, and starts
     /// it again on the same address and store); recovery scenarios need it.
     pub restart_cmd: Option<String>,
+    /// The command that makes a participant of the gateway under test
+    /// instruct (funding its account first); the gateway's settlement and
+    /// recovery scenarios need it. See [`Harness::instruct`].
+    pub instruct_cmd: Option<String>,
 }
 
 impl Default for Options {
@@ -75,6 +97,7 @@ impl Default for Options {
             quiet: Duration::from_secs(2),
             delta_ms: None,
             restart_cmd: None,
+            instruct_cmd: None,
         }
     }
 }
@@ -233,7 +256,8 @@ pub struct Harness {
     random: SystemRandom,
 }
 
-fn now_ms() -> u64 {
+/// The wall clock in Unix milliseconds.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -772,46 +796,131 @@ impl Harness {
         Ok(())
     }
 
-    /// Restarts the target with the `--restart-cmd` hook (through `sh -c`)
-    /// and waits until it serves again.
-    pub async fn restart(&self, transcript: &mut Transcript) -> Result<(), Failure> {
-        let Some(command) = self.options.restart_cmd.clone() else {
-            return Err(transcript.fail("a restart hook", "none given (--restart-cmd)"));
-        };
-        transcript.sent(format!("the restart hook: {command}"));
+    /// Runs a hook `command` through `sh -c` with `env`, waiting up to the
+    /// settlement wait; `name` says which hook in failures, with what it
+    /// wrote on standard error.
+    async fn run_hook(
+        &self,
+        name: &str,
+        command: String,
+        env: Vec<(String, String)>,
+        transcript: &mut Transcript,
+    ) -> Result<(), Failure> {
+        transcript.sent(format!("the {name} hook: {command}"));
         let shown = command.clone();
+        // Standard error goes to a file, not a pipe: a hook that starts a
+        // daemon would hand it the pipe, and reading it would wait for the
+        // daemon to exit.
+        let nonce: [u8; 8] = self.random();
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let err_path = std::env::temp_dir().join(format!("ism-conformance-hook-{nonce}.err"));
+        let err_file = std::fs::File::create(&err_path).map_err(|e| {
+            transcript.fail(
+                format!("the {name} hook to run"),
+                format!("{}: {e}", err_path.display()),
+            )
+        })?;
         let ran = tokio::time::timeout(
             self.options.settlement_wait,
             tokio::task::spawn_blocking(move || {
                 std::process::Command::new("sh")
                     .arg("-c")
                     .arg(&command)
+                    .envs(env)
                     .stdin(std::process::Stdio::null())
                     .stdout(std::process::Stdio::null())
+                    .stderr(err_file)
                     .status()
             }),
         )
         .await;
+        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+        let _ = std::fs::remove_file(&err_path);
         match ran {
-            Ok(Ok(Ok(status))) if status.success() => {}
-            Ok(Ok(Ok(status))) => {
-                return Err(
-                    transcript.fail("the restart hook to succeed", format!("{shown}: {status}"))
-                )
-            }
-            Ok(Ok(Err(error))) => {
-                return Err(transcript.fail("the restart hook to run", format!("{shown}: {error}")))
-            }
+            Ok(Ok(Ok(status))) if status.success() => Ok(()),
+            Ok(Ok(Ok(status))) => Err(transcript.fail(
+                format!("the {name} hook to succeed"),
+                format!(
+                    "{shown}: {status}: {}",
+                    crate::report::bounded(stderr.trim())
+                ),
+            )),
+            Ok(Ok(Err(error))) => Err(transcript.fail(
+                format!("the {name} hook to run"),
+                format!("{shown}: {error}"),
+            )),
             Ok(Err(error)) => {
-                return Err(transcript.fail("the restart hook to run", error.to_string()))
+                Err(transcript.fail(format!("the {name} hook to run"), error.to_string()))
             }
-            Err(_) => {
-                return Err(transcript.fail(
-                    "the restart hook to finish",
-                    format!("{shown} ran longer than {:?}", self.options.settlement_wait),
-                ))
-            }
+            Err(_) => Err(transcript.fail(
+                format!("the {name} hook to finish"),
+                format!("{shown} ran longer than {:?}", self.options.settlement_wait),
+            )),
         }
+    }
+
+    /// Has a participant of the gateway under test submit `instruction`
+    /// (a SettlementInstruction body) through the `--instruct-cmd` hook.
+    /// The hook runs through `sh -c` with these variables, and exits 0 once
+    /// the gateway has taken the instruction:
+    /// - `ISM_INSTRUCTION_FILE`: a file holding the body as ISM/1 JSON;
+    /// - `ISM_INSTRUCTION_ID`: its `instruction_id`;
+    /// - `ISM_OWNER`, `ISM_ACCOUNT`: the account it settles from, which must
+    ///   hold `ISM_QUANTITY` units of `ISM_ASSET` (an ISIN) when the hook
+    ///   returns: the hook funds it on the gateway's ledger;
+    /// - `ISM_BENEFICIARY_OWNER`, `ISM_BENEFICIARY_ACCOUNT`: the
+    ///   counterparty's account on the same ledger, which must exist.
+    pub async fn instruct(
+        &self,
+        instruction: &Value,
+        funding: &Funding,
+        transcript: &mut Transcript,
+    ) -> Result<(), Failure> {
+        let Some(command) = self.options.instruct_cmd.clone() else {
+            return Err(transcript.fail("an instruct hook", "none given (--instruct-cmd)"));
+        };
+        let id = instruction["instruction_id"]
+            .as_str()
+            .unwrap_or("instruction");
+        let file = std::env::temp_dir().join(format!("ism-conformance-{id}.json"));
+        std::fs::write(&file, instruction.to_string()).map_err(|e| {
+            transcript.fail(
+                "the instruction written for the hook",
+                format!("{}: {e}", file.display()),
+            )
+        })?;
+        let env = vec![
+            (
+                "ISM_INSTRUCTION_FILE".to_string(),
+                file.display().to_string(),
+            ),
+            ("ISM_INSTRUCTION_ID".to_string(), id.to_string()),
+            ("ISM_OWNER".to_string(), funding.owner.clone()),
+            ("ISM_ACCOUNT".to_string(), funding.account.clone()),
+            ("ISM_ASSET".to_string(), funding.asset.clone()),
+            ("ISM_QUANTITY".to_string(), funding.quantity.clone()),
+            (
+                "ISM_BENEFICIARY_OWNER".to_string(),
+                funding.beneficiary_owner.clone(),
+            ),
+            (
+                "ISM_BENEFICIARY_ACCOUNT".to_string(),
+                funding.beneficiary_account.clone(),
+            ),
+        ];
+        let ran = self.run_hook("instruct", command, env, transcript).await;
+        let _ = std::fs::remove_file(&file);
+        ran
+    }
+
+    /// Restarts the target with the `--restart-cmd` hook (through `sh -c`)
+    /// and waits until it serves again.
+    pub async fn restart(&self, transcript: &mut Transcript) -> Result<(), Failure> {
+        let Some(command) = self.options.restart_cmd.clone() else {
+            return Err(transcript.fail("a restart hook", "none given (--restart-cmd)"));
+        };
+        self.run_hook("restart", command, Vec::new(), transcript)
+            .await?;
         // Every counterpart's connection to the killed process is dead and
         // cannot be reset by the new one: each gets through once before the
         // scenario goes on.

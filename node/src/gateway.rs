@@ -658,6 +658,14 @@ impl GatewayNode {
     ) -> Result<GatewayNode, StartError> {
         let records = store.load()?;
         info!(records = records.len(), market = %config.market, "gateway store loaded");
+        #[cfg(feature = "broken-nodes")]
+        let records =
+            if isthmus_transport::broken::active(isthmus_transport::broken::Fault::ForgetOnRestart)
+            {
+                Vec::new()
+            } else {
+                records
+            };
         let engine = HostedGateway {
             gateway: Gateway::restore(config, records),
             ledger,

@@ -222,6 +222,15 @@ pub struct RunOptions {
     /// again on the same address and store (the recovery level needs it).
     #[arg(long, value_name = "COMMAND")]
     pub restart_cmd: Option<String>,
+    /// Against a gateway: the command (run with `sh -c`) that makes one of
+    /// its participants submit an instruction, funding the account first.
+    /// It gets ISM_INSTRUCTION_FILE (the body as ISM/1 JSON),
+    /// ISM_INSTRUCTION_ID, ISM_OWNER, ISM_ACCOUNT, ISM_ASSET, ISM_QUANTITY,
+    /// ISM_BENEFICIARY_OWNER and ISM_BENEFICIARY_ACCOUNT, and exits 0 once
+    /// the gateway has the instruction (the gateway's settlement and
+    /// recovery levels need it; conformance/README.md).
+    #[arg(long, value_name = "COMMAND")]
+    pub instruct_cmd: Option<String>,
     /// Where the reports go.
     #[command(flatten)]
     pub files: ReportFiles,
@@ -302,6 +311,7 @@ pub fn run(options: RunOptions) -> anyhow::Result<ExitCode> {
         quiet: Duration::from_millis(options.quiet_ms),
         delta_ms: options.delta_ms,
         restart_cmd: options.restart_cmd.clone(),
+        instruct_cmd: options.instruct_cmd.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -22,17 +22,22 @@ pub enum Fault {
     /// The node keeps its settlements in memory only: a restart forgets them
     /// (ISM-1 §12.9, §12.10).
     ForgetOnRestart,
+    /// The gateway's clock, and its ledger's, run ahead of the network's by
+    /// more than the skew bound K (A2 broken), so its watcher refunds a lock
+    /// before the expiry by everyone else's clock (ISM-1 §12.6 rules 7–8).
+    RefundBeforeExpiry,
 }
 
 impl Fault {
     /// Every fault.
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 7] = [
         Fault::AcceptBadSignature,
         Fault::SkipAlpnCheck,
         Fault::AnswerReplays,
         Fault::RevealBeforeBothLocks,
         Fault::SkipTimelockMargin,
         Fault::ForgetOnRestart,
+        Fault::RefundBeforeExpiry,
     ];
 
     /// Its name in `ISTHMUS_BROKEN`.
@@ -44,6 +49,7 @@ impl Fault {
             Fault::RevealBeforeBothLocks => "reveal-before-both-locks",
             Fault::SkipTimelockMargin => "skip-timelock-margin",
             Fault::ForgetOnRestart => "forget-on-restart",
+            Fault::RefundBeforeExpiry => "refund-before-expiry",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! what a target declared unsupported (step 3), and skips a scenario whose
 //! prerequisite did not pass.
 
+mod gateway;
 mod recovery;
 mod settlement;
 mod transport;
@@ -60,6 +61,7 @@ pub fn all() -> Vec<&'static Scenario> {
         .iter()
         .chain(settlement::SCENARIOS.iter())
         .chain(recovery::SCENARIOS.iter())
+        .chain(gateway::SCENARIOS.iter())
         .collect()
 }
 

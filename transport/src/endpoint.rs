@@ -166,6 +166,9 @@ fn unix_millis() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// QUIC version 1 (RFC 9000 §15), the only version ISM/1 runs on.
+pub const QUIC_V1: u32 = 0x0000_0001;
+
 impl Endpoint {
     /// Binds `addr` (UDP) and starts serving requests on it.
     pub fn bind(
@@ -174,7 +177,14 @@ impl Endpoint {
         handler: Arc<dyn Handler>,
     ) -> Result<Endpoint, EndpointError> {
         let server = context.tls.server_config(&context.limits)?;
-        let endpoint = quinn::Endpoint::server(server, addr)
+        // QUIC version 1 alone (ISM-1 §8.1 rule 1): quinn's default also
+        // accepts the drafts 29–34, which ISM/1 does not speak.
+        let mut config = quinn::EndpointConfig::default();
+        config.supported_versions(vec![QUIC_V1]);
+        let endpoint = std::net::UdpSocket::bind(addr)
+            .and_then(|socket| {
+                quinn::Endpoint::new(config, Some(server), socket, Arc::new(quinn::TokioRuntime))
+            })
             .map_err(|source| EndpointError::Bind { addr, source })?;
         let shared = Arc::new(Shared {
             context,

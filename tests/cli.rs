@@ -284,3 +284,33 @@ fn bad_input_is_explained_never_a_panic() {
 }
 
 // `isthmus demo` is tested in tests/cli_demo.rs.
+
+/// ISM-1 §3.1 rule 2: a receiver reading from a file or stream reads at most
+/// one byte past the limit. `/dev/zero` never ends, so a reader without the
+/// bound would never answer; this one refuses it as too large.
+#[test]
+fn an_endless_input_is_refused_after_reading_one_byte_past_the_limit() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_isthmus"))
+        .args(["spec", "validate", "/dev/zero"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Not a timing assertion: a reader without the bound never ends, and
+    // the test must fail rather than hang.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("isthmus spec validate /dev/zero reads without bound");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .starts_with("REJECTED INPUT_TOO_LARGE: the input is more than 1048576 bytes"),
+        "{output:?}"
+    );
+}

@@ -189,10 +189,16 @@ fn complete_cash(
         known.and_then(|c| c.account.as_ref()),
         "the participant's cash account, from the gateway's static data",
     );
+    // The owner of the cash account is filled only when it is not the
+    // account owner: a sender omits it then (ISM-1 §6.0.9), since an absent
+    // owner reads as the account owner.
+    let other_owner = known
+        .and_then(|c| c.owner.as_ref())
+        .filter(|owner| instruction.account_owner.as_ref() != Some(*owner));
     filler.fill(
         "body.cash.owner",
         &mut cash.owner,
-        known.and_then(|c| c.owner.as_ref()),
+        other_owner,
         "the owner of the participant's cash account, from the gateway's static data",
     );
     filler.fill(
@@ -320,6 +326,34 @@ mod tests {
             Some("ANZBAU3M")
         );
         assert!(after.unrepresented.is_empty());
+    }
+
+    #[test]
+    fn a_cash_owner_who_is_the_account_owner_is_left_out() {
+        // ISM-1 §6.0.9: a sender omits the cash side's owner when it is the
+        // instruction's account owner; another owner is filled.
+        for (owner, filled) in [("DEUTDEFF", None), ("ANZBAU3M", Some("ANZBAU3M"))] {
+            let context = InboundContext {
+                cash: Some(CashSide {
+                    market: None,
+                    account: isthmus_spec::ids::Reference::parse("AUD-CASH-1").ok(),
+                    owner: PartyId::parse(owner).ok(),
+                    servicer: None,
+                }),
+                ..InboundContext::default()
+            };
+            let after = complete(receipt(), &context).unwrap_or_else(|e| panic!("{e}"));
+            let cash = instruction(&after)
+                .cash
+                .clone()
+                .unwrap_or_else(|| panic!("the cash account is filled"));
+            assert_eq!(cash.owner.as_ref().map(|o| o.as_str()), filled, "{owner}");
+            assert_eq!(
+                after.derived.iter().any(|d| d.field == "body.cash.owner"),
+                filled.is_some(),
+                "{owner}"
+            );
+        }
     }
 
     #[test]

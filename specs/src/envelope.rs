@@ -137,7 +137,7 @@ impl Envelope {
         carried: Carried,
     ) -> Result<Envelope, Rejection> {
         let at = |name: &str| child_path(path, name);
-        // ISM-1 §5.3 step 1: the version decides how to read everything else,
+        // ISM-1 §5.3 step 2: the version decides how to read everything else,
         // so it is checked before unknown members.
         let Value::Object(members) = value else {
             return Err(Rejection::at(

@@ -67,6 +67,21 @@ impl Probe {
         Ok(Probe { endpoint })
     }
 
+    /// [`Probe::new`] offering ALPN `ism/1` in a QUIC `version` other than
+    /// 1 (one quinn speaks, such as the draft 0xff00001d): for conformance
+    /// probes of a server's version check (ISM-1 §8.1 rule 1).
+    pub fn with_quic_version(
+        tls: &TlsIdentity,
+        server_pin: &Hex32,
+        version: u32,
+    ) -> Result<Probe, ProbeError> {
+        let mut config = tls.client_config(server_pin, &Limits::default())?;
+        config.version(version);
+        let mut endpoint = quinn::Endpoint::client(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        endpoint.set_default_client_config(config);
+        Ok(Probe { endpoint })
+    }
+
     /// A connection to the node at `addr` (server name `server`).
     pub async fn connect(
         &self,

@@ -50,9 +50,11 @@ macro_rules! scenario {
 }
 
 /// The core scenarios, in the order they run.
-pub static SCENARIOS: [Scenario; 26] = [
+pub static SCENARIOS: [Scenario; 27] = [
     scenario!(HANDSHAKE, "ISM-1 §8.1 rules 1–3, §8.3 rule 6", Must, None, &[],
         "a member with the network's certificate, offering ALPN ism/1, is served", handshake),
+    scenario!("ism1/8.1/1-quic-version-1", "ISM-1 §8.1 rule 1", Must, None, AFTER_HANDSHAKE,
+        "a client opening with QUIC draft 29 or draft 34 gets Version Negotiation, not a connection", quic_version_1),
     scenario!("ism1/8.1/7-alpn-refused", "ISM-1 §8.1 rules 2 and 7", Must, None, AFTER_HANDSHAKE,
         "a client offering no ALPN, h3 or ism/2 fails the handshake with no_application_protocol (0x0178)", alpn_refused),
     scenario!("ism1/8.1/8-certificate-refused", "ISM-1 §8.1 rules 3 and 8", Must, None, AFTER_HANDSHAKE,
@@ -139,6 +141,34 @@ fn accepted(answered: &Answered, transcript: &Transcript, what: &str) -> Result<
 
 async fn handshake(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
     h.serves(t).await?;
+    Ok(Ran::Passed)
+}
+
+async fn quic_version_1(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+    for (version, name) in [(0xff00_001d_u32, "draft 29"), (0xff00_0022, "draft 34")] {
+        t.sent(format!("a handshake in QUIC {name} ({version:#010x})"));
+        let probe = isthmus_transport::probe::Probe::with_quic_version(
+            h.tls_of(h.primary()),
+            h.target_pin(),
+            version,
+        )
+        .map_err(|e| Failure::new("the suite's probe", e.to_string()))?;
+        match probe.connect(h.target.addr, &h.target.id).await {
+            Err(ProbeError::Closed(ConnectionError::VersionMismatch)) => {
+                t.received("Version Negotiation: the version is not spoken");
+            }
+            Err(other) => {
+                return Err(t.fail(format!("Version Negotiation for {name}"), other.to_string()))
+            }
+            Ok(connection) => {
+                connection.close(AppCode::NoError.var_int(), b"");
+                return Err(t.fail(
+                    format!("Version Negotiation for {name}"),
+                    format!("a connection in QUIC {name}"),
+                ));
+            }
+        }
+    }
     Ok(Ran::Passed)
 }
 

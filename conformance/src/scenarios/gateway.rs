@@ -351,6 +351,18 @@ async fn claimed_at(
     )
 }
 
+/// As the relay: the ClaimRequest with p, and the target's ClaimReceipt to it.
+async fn claim(
+    h: &Harness,
+    trade: &Trade,
+    lock: &Value,
+    t: &mut Transcript,
+) -> Result<(), Failure> {
+    h.send(h.primary(), "ClaimRequest", trade.claim_request(), t)
+        .await?;
+    claimed_at(h, h.primary(), trade, lock, t).await
+}
+
 async fn lock_unknown_settlement(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
     let trade = Trade::new(h, Expiry::Distant);
     h.send_refused(
@@ -418,9 +430,7 @@ async fn claim_on_request(h: &Harness, t: &mut Transcript) -> Result<Ran, Failur
         return Ok(cannot);
     }
     let (trade, lock) = locked(h, Expiry::Distant, t).await?;
-    h.send(h.primary(), "ClaimRequest", trade.claim_request(), t)
-        .await?;
-    claimed_at(h, h.primary(), &trade, &lock, t).await?;
+    claim(h, &trade, &lock, t).await?;
     claimed_at(h, h.secondary(), &trade, &lock, t).await?;
     Ok(Ran::Passed)
 }
@@ -446,9 +456,7 @@ async fn wrong_secret(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
         t,
     )
     .await?;
-    h.send(h.primary(), "ClaimRequest", trade.claim_request(), t)
-        .await?;
-    claimed_at(h, h.primary(), &trade, &lock, t).await?;
+    claim(h, &trade, &lock, t).await?;
     Ok(Ran::Passed)
 }
 
@@ -576,8 +584,6 @@ async fn restart_locked(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure>
     }
     let (trade, lock) = locked(h, Expiry::Distant, t).await?;
     h.restart(t).await?;
-    h.send(h.primary(), "ClaimRequest", trade.claim_request(), t)
-        .await?;
-    claimed_at(h, h.primary(), &trade, &lock, t).await?;
+    claim(h, &trade, &lock, t).await?;
     Ok(Ran::Passed)
 }

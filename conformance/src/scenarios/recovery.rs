@@ -55,85 +55,79 @@ fn hook(h: &Harness) -> Result<(), Ran> {
     h.reachable().map_err(Ran::CannotRun)
 }
 
-async fn restart_proposed(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+/// Where in a settlement against payment the target is restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RestartPoint {
+    /// Proposed, neither leg locked.
+    Proposed,
+    /// One leg locked.
+    Locking,
+    /// Both locked, the cash leg's ClaimRequest sent.
+    Revealing,
+    /// Both legs claimed and confirmed.
+    Settled,
+}
+
+/// One settlement through to its confirmations, the target restarted at
+/// `point`, with what the restart there must not change checked after it.
+async fn restart_at(h: &Harness, point: RestartPoint, t: &mut Transcript) -> Result<Ran, Failure> {
     if let Err(cannot) = hook(h) {
         return Ok(cannot);
     }
     let pair = pair(h, true, 0);
     let p = proposed(h, &pair, t).await?;
-    h.restart(t).await?;
     let (seller, buyer) = gateways(h);
     let cash = p.cash_request(t)?;
+    if point == RestartPoint::Proposed {
+        h.restart(t).await?;
+    }
     lock(h, seller, &p.securities, t).await?;
+    if point == RestartPoint::Locking {
+        h.restart(t).await?;
+    }
     lock(h, buyer, cash, t).await?;
+    if point == RestartPoint::Revealing {
+        let first = h
+            .wait_for(
+                buyer,
+                "the cash leg's ClaimRequest",
+                claim_request(&p.settlement_id),
+                t,
+            )
+            .await?;
+        let seen: Vec<_> = buyer.inbox.all().into_iter().map(|m| m.id).collect();
+        h.restart(t).await?;
+        let again = h
+            .wait_for(
+                buyer,
+                "the cash leg's ClaimRequest repeated after the restart",
+                |m| claim_request(&p.settlement_id)(m) && !seen.contains(&m.id),
+                t,
+            )
+            .await?;
+        if body(&again)["preimage"] != body(&first)["preimage"] {
+            return Err(t.fail(
+                "the same preimage after the restart (p persisted before it was revealed, §12.9)",
+                "another preimage",
+            ));
+        }
+    }
     claim_both_and_confirm(h, &pair, &p, t).await?;
+    if point == RestartPoint::Settled {
+        repeated_receipt_confirmed(h, &pair, &p, t).await?;
+    }
     Ok(Ran::Passed)
 }
 
-async fn restart_locking(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
-    if let Err(cannot) = hook(h) {
-        return Ok(cannot);
-    }
-    let pair = pair(h, true, 0);
-    let p = proposed(h, &pair, t).await?;
-    let (seller, buyer) = gateways(h);
-    let cash = p.cash_request(t)?;
-    lock(h, seller, &p.securities, t).await?;
-    h.restart(t).await?;
-    lock(h, buyer, cash, t).await?;
-    claim_both_and_confirm(h, &pair, &p, t).await?;
-    Ok(Ran::Passed)
-}
-
-async fn restart_revealing(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
-    if let Err(cannot) = hook(h) {
-        return Ok(cannot);
-    }
-    let pair = pair(h, true, 0);
-    let p = proposed(h, &pair, t).await?;
-    let (seller, buyer) = gateways(h);
-    let cash = p.cash_request(t)?;
-    lock(h, seller, &p.securities, t).await?;
-    lock(h, buyer, cash, t).await?;
-    let first = h
-        .wait_for(
-            buyer,
-            "the cash leg's ClaimRequest",
-            claim_request(&p.settlement_id),
-            t,
-        )
-        .await?;
-    let seen: Vec<_> = buyer.inbox.all().into_iter().map(|m| m.id).collect();
-    h.restart(t).await?;
-    let again = h
-        .wait_for(
-            buyer,
-            "the cash leg's ClaimRequest repeated after the restart",
-            |m| claim_request(&p.settlement_id)(m) && !seen.contains(&m.id),
-            t,
-        )
-        .await?;
-    if body(&again)["preimage"] != body(&first)["preimage"] {
-        return Err(t.fail(
-            "the same preimage after the restart (p persisted before it was revealed, §12.9)",
-            "another preimage",
-        ));
-    }
-    claim_both_and_confirm(h, &pair, &p, t).await?;
-    Ok(Ran::Passed)
-}
-
-async fn restart_settled(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
-    if let Err(cannot) = hook(h) {
-        return Ok(cannot);
-    }
-    let pair = pair(h, true, 0);
-    let p = proposed(h, &pair, t).await?;
-    let (seller, buyer) = gateways(h);
-    let cash = p.cash_request(t)?;
-    lock(h, seller, &p.securities, t).await?;
-    lock(h, buyer, cash, t).await?;
-    claim_both_and_confirm(h, &pair, &p, t).await?;
+/// After SETTLED, restarted: a repeated ClaimReceipt gets the
+/// SettlementConfirmation again (§12.5 rule 9).
+async fn repeated_receipt_confirmed(
+    h: &Harness,
+    pair: &fixtures::Pair,
+    p: &super::settlement::Proposed,
+    t: &mut Transcript,
+) -> Result<(), Failure> {
+    let (seller, _) = gateways(h);
     let seen: Vec<_> = seller.inbox.all().into_iter().map(|m| m.id).collect();
     h.restart(t).await?;
     let preimage = h
@@ -161,5 +155,21 @@ async fn restart_settled(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure
         t,
     )
     .await?;
-    Ok(Ran::Passed)
+    Ok(())
+}
+
+async fn restart_proposed(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+    restart_at(h, RestartPoint::Proposed, t).await
+}
+
+async fn restart_locking(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+    restart_at(h, RestartPoint::Locking, t).await
+}
+
+async fn restart_revealing(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+    restart_at(h, RestartPoint::Revealing, t).await
+}
+
+async fn restart_settled(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+    restart_at(h, RestartPoint::Settled, t).await
 }

@@ -274,68 +274,63 @@ async fn match_and_propose(h: &Harness, t: &mut Transcript) -> Result<Ran, Failu
     )
     .await?;
     let proposal = &p.proposal;
-    expect_equal(
-        t,
-        "the proposal's deliver_instruction_id",
-        &proposal["deliver_instruction_id"],
-        &json!(pair.deliver_id()),
-    )?;
-    expect_equal(
-        t,
-        "the proposal's receive_instruction_id",
-        &proposal["receive_instruction_id"],
-        &json!(pair.receive_id()),
-    )?;
-    expect_equal(
-        t,
-        "the proposal's quantity",
-        &proposal["quantity"],
-        &json!("100"),
-    )?;
-    expect_equal(
-        t,
-        "the proposal's amount",
-        &proposal["settlement_amount"],
-        &json!({"amount": fixtures::AMOUNT, "currency": fixtures::CURRENCY}),
-    )?;
     let sec = &proposal["securities_leg"];
     let cash = &proposal["cash_leg"];
-    expect_equal(
-        t,
-        "the securities leg's market",
-        &sec["market"],
-        &json!(market(seller)),
-    )?;
-    expect_equal(
-        t,
-        "the securities leg's from (§6.3 duty 3)",
-        &sec["from"],
-        &account(fixtures::SELLER, fixtures::SELLER_SAFE),
-    )?;
-    expect_equal(
-        t,
-        "the securities leg's to",
-        &sec["to"],
-        &account(fixtures::BUYER, fixtures::BUYER_SAFE),
-    )?;
-    expect_equal(
-        t,
-        "the cash leg's market",
-        &cash["market"],
-        &json!(market(buyer)),
-    )?;
-    expect_equal(
-        t,
-        "the cash leg's from",
-        &cash["from"],
-        &account(fixtures::BUYER, fixtures::BUYER_CASH),
-    )?;
-    expect_equal(
-        t,
-        "the cash leg's to",
-        &cash["to"],
-        &account(fixtures::SELLER, fixtures::SELLER_CASH),
-    )?;
+    let terms = [
+        (
+            "the proposal's deliver_instruction_id",
+            &proposal["deliver_instruction_id"],
+            json!(pair.deliver_id()),
+        ),
+        (
+            "the proposal's receive_instruction_id",
+            &proposal["receive_instruction_id"],
+            json!(pair.receive_id()),
+        ),
+        (
+            "the proposal's quantity",
+            &proposal["quantity"],
+            json!("100"),
+        ),
+        (
+            "the proposal's amount",
+            &proposal["settlement_amount"],
+            json!({"amount": fixtures::AMOUNT, "currency": fixtures::CURRENCY}),
+        ),
+        (
+            "the securities leg's market",
+            &sec["market"],
+            json!(market(seller)),
+        ),
+        (
+            "the securities leg's from (§6.3 duty 3)",
+            &sec["from"],
+            account(fixtures::SELLER, fixtures::SELLER_SAFE),
+        ),
+        (
+            "the securities leg's to",
+            &sec["to"],
+            account(fixtures::BUYER, fixtures::BUYER_SAFE),
+        ),
+        (
+            "the cash leg's market",
+            &cash["market"],
+            json!(market(buyer)),
+        ),
+        (
+            "the cash leg's from",
+            &cash["from"],
+            account(fixtures::BUYER, fixtures::BUYER_CASH),
+        ),
+        (
+            "the cash leg's to",
+            &cash["to"],
+            account(fixtures::SELLER, fixtures::SELLER_CASH),
+        ),
+    ];
+    for (what, seen, wanted) in &terms {
+        expect_equal(t, what, seen, wanted)?;
+    }
     for (request, leg) in [(Some(&p.securities), sec), (p.cash.as_ref(), cash)] {
         let Some(request) = request else {
             return Err(t.fail("a LockRequest for each leg", "none for the cash leg"));

@@ -267,5 +267,51 @@ fn node_configurations_are_checked_option_by_option() {
         assert_eq!(out.status.code(), Some(2), "{option}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(option), "{option}: {stderr}");
+    } // ISM-1 §12.1 item 2: a relay refuses to start — checked or started —
+      // with a timing that breaks a rule, naming the option.
+    let relay = fs::read_to_string(deploy.join("relay.toml")).unwrap();
+    for (from, to, rule) in [
+        (
+            "reveal_margin_ms = 10500",
+            "reveal_margin_ms = 10000",
+            "reveal_margin_ms",
+        ),
+        (
+            "securities_expiry_ms = 90000",
+            "securities_expiry_ms = 65000",
+            "securities_expiry_ms",
+        ),
+        (
+            "cash_expiry_ms = 60000",
+            "cash_expiry_ms = 30000",
+            "cash_expiry_ms",
+        ),
+        (
+            "retransmit_ms = 500",
+            "retransmit_ms = 10000",
+            "retransmit_ms",
+        ),
+        (
+            "lock_window_ms = 30000",
+            "lock_window_ms = 0",
+            "lock_window_ms",
+        ),
+    ] {
+        assert!(relay.contains(from), "{from}");
+        let bad = deploy.join("bad-relay.toml");
+        fs::write(&bad, relay.replace(from, to)).unwrap();
+        for check in [true, false] {
+            let mut args = vec!["relay", "--config", bad.to_str().unwrap()];
+            if check {
+                args.push("--check");
+            }
+            let out = isthmus(&args);
+            assert_eq!(out.status.code(), Some(2), "{to} (check: {check})");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("timing") && stderr.contains(rule),
+                "{to}: {stderr}"
+            );
+        }
     }
 }

@@ -466,7 +466,10 @@ fn each_broken_node_fails_the_scenario_of_its_fault_and_only_it() {
             "forget-on-restart",
             "gateway",
             &["ism1/12.10/3-gateway-restart-instructed"],
-            &["ism1/12.10/3-gateway-restart-locked"],
+            &[
+                "ism1/12.10/3-gateway-restart-locked",
+                "ism1/12.10/3-gateway-restart-claimed",
+            ],
         ),
         (
             "refund-before-expiry",

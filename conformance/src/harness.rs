@@ -754,13 +754,27 @@ impl Harness {
         wanted: impl Fn(&Envelope) -> bool,
         transcript: &mut Transcript,
     ) -> Result<Envelope, Failure> {
+        self.wait_for_after(at, 0, what, wanted, transcript).await
+    }
+
+    /// [`Harness::wait_for`] among the messages `at` received after its
+    /// first `after` (`at.inbox.all().len()` taken earlier): a repeat of an
+    /// earlier message counts, being received again.
+    pub async fn wait_for_after(
+        &self,
+        at: &Counterpart,
+        after: usize,
+        what: &str,
+        wanted: impl Fn(&Envelope) -> bool,
+        transcript: &mut Transcript,
+    ) -> Result<Envelope, Failure> {
         let wait = self.options.settlement_wait;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = at.inbox.arrived.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(found) = at.inbox.all().into_iter().find(|m| wanted(m)) {
+            if let Some(found) = at.inbox.all().into_iter().skip(after).find(|m| wanted(m)) {
                 transcript.received(describe(&found));
                 return Ok(found);
             }
@@ -820,41 +834,59 @@ impl Harness {
                 format!("{}: {e}", err_path.display()),
             )
         })?;
-        let ran = tokio::time::timeout(
-            self.options.settlement_wait,
-            tokio::task::spawn_blocking(move || {
-                std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(&command)
-                    .envs(env)
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(err_file)
-                    .status()
-            }),
-        )
-        .await;
+        // Its own process group, so that a hook that overruns is killed
+        // with everything it started, and the suite neither waits for it
+        // nor leaves it behind.
+        let spawned = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .envs(env)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(err_file)
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(error) => {
+                let _ = std::fs::remove_file(&err_path);
+                return Err(transcript.fail(
+                    format!("the {name} hook to run"),
+                    format!("{shown}: {error}"),
+                ));
+            }
+        };
+        let ran = tokio::time::timeout(self.options.settlement_wait, child.wait()).await;
+        if ran.is_err() {
+            if let Some(pid) = child.id() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}")])
+                    .status();
+            }
+            let _ = child.kill().await;
+        }
         let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         let _ = std::fs::remove_file(&err_path);
         match ran {
-            Ok(Ok(Ok(status))) if status.success() => Ok(()),
-            Ok(Ok(Ok(status))) => Err(transcript.fail(
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(transcript.fail(
                 format!("the {name} hook to succeed"),
                 format!(
                     "{shown}: {status}: {}",
                     crate::report::bounded(stderr.trim())
                 ),
             )),
-            Ok(Ok(Err(error))) => Err(transcript.fail(
+            Ok(Err(error)) => Err(transcript.fail(
                 format!("the {name} hook to run"),
                 format!("{shown}: {error}"),
             )),
-            Ok(Err(error)) => {
-                Err(transcript.fail(format!("the {name} hook to run"), error.to_string()))
-            }
             Err(_) => Err(transcript.fail(
                 format!("the {name} hook to finish"),
-                format!("{shown} ran longer than {:?}", self.options.settlement_wait),
+                format!(
+                    "{shown} ran longer than {:?} and was killed, with its process group",
+                    self.options.settlement_wait
+                ),
             )),
         }
     }

@@ -411,22 +411,33 @@ fn confirm(
     }
 }
 
-/// That `text` defines `function` as a test: `#[test]` or `#[tokio::test…]`
-/// among the attribute and comment lines right above it (which is also how
-/// a `proptest!` block marks its tests).
+/// That `text` defines `function` as a test: a line starting with `fn`
+/// (or `pub`/`async fn`) and the name, with `#[test]` or `#[tokio::test…]`
+/// and no `#[ignore]` among the attribute and comment lines right above it
+/// (which is also how a `proptest!` block marks its tests).
 fn is_test_function(text: &str, function: &str) -> bool {
     let lines: Vec<&str> = text.lines().collect();
     lines.iter().enumerate().any(|(index, line)| {
-        let defines = [format!("fn {function}("), format!("fn {function}<")]
+        let line = line.trim_start();
+        let item = ["pub async fn ", "pub fn ", "async fn ", "fn "]
             .iter()
-            .any(|head| line.contains(head.as_str()));
+            .find_map(|head| line.strip_prefix(head));
+        let defines = item.is_some_and(|rest| {
+            rest.strip_prefix(function)
+                .is_some_and(|after| after.starts_with('(') || after.starts_with('<'))
+        });
+        let attributes: Vec<&str> = lines[..index]
+            .iter()
+            .rev()
+            .map(|above| above.trim())
+            .take_while(|above| above.starts_with("#[") || above.starts_with("//"))
+            .filter(|above| above.starts_with("#["))
+            .collect();
         defines
-            && lines[..index]
+            && !attributes.iter().any(|a| a.starts_with("#[ignore"))
+            && attributes
                 .iter()
-                .rev()
-                .map(|above| above.trim())
-                .take_while(|above| above.starts_with("#[") || above.starts_with("//"))
-                .any(|above| above.starts_with("#[test]") || above.starts_with("#[tokio::test"))
+                .any(|a| a.starts_with("#[test]") || a.starts_with("#[tokio::test"))
     })
 }
 

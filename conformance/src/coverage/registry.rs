@@ -82,6 +82,11 @@ impl Check {
         }
         match kind {
             "scenario" => Ok(Check::Scenario(target.to_string())),
+            "vector" | "test" if !is_relative_inside(target.split('#').next().unwrap_or("")) => {
+                Err(format!(
+                    "\"{text}\": a path is relative to its directory, without `..`, `.` or empty parts"
+                ))
+            }
             "vector" => {
                 let (path, case) = match target.split_once('#') {
                     Some((path, case)) => (path, Some(case.to_string())),
@@ -111,6 +116,16 @@ impl Check {
             )),
         }
     }
+}
+
+/// A relative path that stays inside the directory it is read from.
+fn is_relative_inside(path: &str) -> bool {
+    let path = path.split("::").next().unwrap_or(path);
+    !path.is_empty()
+        && !path.starts_with('/')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != ".")
 }
 
 impl std::fmt::Display for Check {
@@ -294,6 +309,22 @@ checks = [
                 "is not",
             ),
             (entry("REQ-8.1-2a", "MUST", "colour = 1"), "unknown field"),
+            (
+                entry("REQ-8.1-2a", "MUST", "checks = [\"vector ../x.json\"]"),
+                "without `..`",
+            ),
+            (
+                entry("REQ-8.1-2a", "MUST", "checks = [\"vector /etc/x.json\"]"),
+                "without `..`",
+            ),
+            (
+                entry("REQ-8.1-2a", "MUST", "checks = [\"test a//b.rs::f\"]"),
+                "without `..`",
+            ),
+            (
+                entry("REQ-8.1-2a", "MUST", "checks = [\"test ../b.rs::f\"]"),
+                "without `..`",
+            ),
         ] {
             let error = parse("x.toml", &text).expect_err(&text);
             assert!(error.reason.contains(needle), "{text}: {error}");

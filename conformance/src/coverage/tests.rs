@@ -24,7 +24,7 @@ fn files() -> Files {
             "transport/tests/tls.rs",
             "use x;\n\n#[test]\nfn quic_only() {}\n\nfn helper() {}\n\n#[tokio::test(flavor = \"multi_thread\")]\nasync fn alpn() {}\n",
         ),
-        ("specs/tests/props.rs", "proptest! {\n    #[test]\n    fn holds(x in 0..1u8) {}\n\n    fn also(y in 0..1u8) {}\n}\n\nfn after() {}\n"),
+        ("specs/tests/props.rs", "proptest! {\n    #[test]\n    fn holds(x in 0..1u8) {}\n\n    fn also(y in 0..1u8) {}\n}\n\nfn after() {}\n\n#[test]\n// fn commented() {}\n\n#[test]\n#[ignore]\nfn ignored() {}\n"),
         ("specs/vectors/invalid/22-isin.json", "{}"),
         ("specs/vectors/membership/cases.json", "{\"cases\": [{\"name\": \"dup\"}]}"),
     ]))
@@ -172,7 +172,12 @@ fn checks_that_exist_are_accepted() {
         let check = Check::parse(check).expect("parses");
         assert_eq!(confirm(&check, &scenarios(), &files()), Ok(()), "{check}");
     }
-    for not_a_test in ["specs/tests/props.rs::after", "specs/tests/props.rs::also"] {
+    for not_a_test in [
+        "specs/tests/props.rs::after",
+        "specs/tests/props.rs::also",
+        "specs/tests/props.rs::commented",
+        "specs/tests/props.rs::ignored",
+    ] {
         let check = Check::parse(&format!("test {not_a_test}")).expect("parses");
         assert!(
             confirm(&check, &scenarios(), &files()).is_err(),

@@ -43,7 +43,7 @@ macro_rules! scenario {
 }
 
 /// The settlement and recovery scenarios against a gateway, in the order they run.
-pub static SCENARIOS: [Scenario; 11] = [
+pub static SCENARIOS: [Scenario; 12] = [
     scenario!("ism1/12.6/3-lock-unknown-settlement", "ISM-1 §12.6 rule 3", Settlement, AFTER_HANDSHAKE,
         "a LockRequest for a settlement it has no proposal of is refused with SETTLEMENT_UNKNOWN", lock_unknown_settlement),
     scenario!("ism1/12.6/3-lock-not-instructed", "ISM-1 §12.6 rule 3", Settlement, AFTER_HANDSHAKE,
@@ -66,6 +66,8 @@ pub static SCENARIOS: [Scenario; 11] = [
         "restarted after its participant instructed: it still knows the instruction and locks the proposal's leg", restart_instructed),
     scenario!("ism1/12.10/3-gateway-restart-locked", "ISM-1 §12.10 item 3, §12.9", Recovery, AFTER_RESTART_INSTRUCTED,
         "restarted with a leg LOCKED: the relay's ClaimRequest is claimed as before", restart_locked),
+    scenario!("ism1/12.10/3-gateway-restart-claimed", "ISM-1 §12.10 item 3, §12.8, §12.9", Recovery, AFTER_RESTART_INSTRUCTED,
+        "restarted after its claim: a repeated ClaimRequest gets the ClaimReceipt again, same lock and preimage", restart_claimed),
 ];
 
 /// Why a scenario cannot run against this gateway, if it cannot.
@@ -327,9 +329,22 @@ async fn claimed_at(
     lock: &Value,
     t: &mut Transcript,
 ) -> Result<(), Failure> {
+    claimed_again_at(h, at, trade, lock, 0, t).await
+}
+
+/// [`claimed_at`], among the messages `at` received after its first `after`.
+async fn claimed_again_at(
+    h: &Harness,
+    at: &crate::harness::Counterpart,
+    trade: &Trade,
+    lock: &Value,
+    after: usize,
+    t: &mut Transcript,
+) -> Result<(), Failure> {
     let receipt = h
-        .wait_for(
+        .wait_for_after(
             at,
+            after,
             "the securities leg's ClaimReceipt",
             of_settlement("ClaimReceipt", trade),
             t,
@@ -585,5 +600,22 @@ async fn restart_locked(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure>
     let (trade, lock) = locked(h, Expiry::Distant, t).await?;
     h.restart(t).await?;
     claim(h, &trade, &lock, t).await?;
+    Ok(Ran::Passed)
+}
+
+async fn restart_claimed(h: &Harness, t: &mut Transcript) -> Result<Ran, Failure> {
+    if let Err(cannot) = needs(h, true, false) {
+        return Ok(cannot);
+    }
+    let (trade, lock) = locked(h, Expiry::Distant, t).await?;
+    claim(h, &trade, &lock, t).await?;
+    h.restart(t).await?;
+    // The relay, not sure its claim was heard, asks again under a new id:
+    // the answer is the receipt again (a repeat of the first counts, §12.8),
+    // not an Error.
+    let before = h.primary().inbox.all().len();
+    h.send(h.primary(), "ClaimRequest", trade.claim_request(), t)
+        .await?;
+    claimed_again_at(h, h.primary(), &trade, &lock, before, t).await?;
     Ok(Ran::Passed)
 }

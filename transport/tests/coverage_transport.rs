@@ -11,9 +11,13 @@
 //! Every wait is bounded only to turn a hang into a failure; nothing is
 //! asserted about time.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use support::{tls_of, Recorder};
 
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{Hex32, MessageId, NodeId, Text};
@@ -61,35 +65,6 @@ fn identity(name: &str) -> NetworkIdentity {
     NetworkIdentity::generate(&Text::parse(name).unwrap(), &nodes()).unwrap()
 }
 
-#[derive(Default)]
-struct Recorder {
-    seen: Mutex<Vec<Request>>,
-}
-
-impl Recorder {
-    fn count(&self) -> usize {
-        self.seen.lock().unwrap().len()
-    }
-}
-
-#[async_trait::async_trait]
-impl Handler for Recorder {
-    async fn handle(&self, request: Request) -> Answer {
-        self.seen.lock().unwrap().push(request);
-        Answer::Acknowledge
-    }
-}
-
-fn tls(net: &NetworkIdentity, ca_pem: &str, id: &str) -> TlsIdentity {
-    let node = net.node(id).unwrap();
-    TlsIdentity::from_pem(
-        ca_pem.as_bytes(),
-        node.certificate_pem.as_bytes(),
-        node.tls_key_pem.as_bytes(),
-    )
-    .unwrap()
-}
-
 fn copy(key: &SigningKey) -> SigningKey {
     SigningKey::from_pem(&key.to_pem()).unwrap()
 }
@@ -119,7 +94,7 @@ fn endpoint(net: &NetworkIdentity, id: &str, handler: Arc<dyn Handler>) -> Endpo
         net,
         id,
         net.membership.clone(),
-        tls(net, &net.ca_certificate_pem, id),
+        tls_of(net, &net.ca_certificate_pem, id),
         handler,
     )
 }
@@ -447,7 +422,7 @@ async fn the_server_selects_alpn_ism1() {
     let server = endpoint(&net, "relay.one", Arc::new(Recorder::default()));
     let addr = server.local_addr().unwrap();
     let probe = Probe::new(
-        &tls(&net, &net.ca_certificate_pem, "gw.xnys"),
+        &tls_of(&net, &net.ca_certificate_pem, "gw.xnys"),
         &pin_of(&net.membership, "relay.one"),
         None,
     )
@@ -506,7 +481,7 @@ async fn a_client_certificate_of_another_ca_fails_with_unknown_ca() {
     let server = endpoint(&net, "relay.one", recorder.clone());
     let addr = server.local_addr().unwrap();
     // gw.xnys's certificate from the other CA; the server trusted and pinned as ours.
-    let foreign = tls(&other, &net.ca_certificate_pem, "gw.xnys");
+    let foreign = tls_of(&other, &net.ca_certificate_pem, "gw.xnys");
     let mut client = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     client.set_default_client_config(
         foreign
@@ -532,7 +507,7 @@ async fn a_request_on_a_connection_refused_for_its_certificate_is_not_delivered(
         &net,
         "gw.xnys",
         net.membership.clone(),
-        tls(&other, &net.ca_certificate_pem, "gw.xnys"),
+        tls_of(&other, &net.ca_certificate_pem, "gw.xnys"),
         Arc::new(Recorder::default()),
     );
     let sent = instruction(&net, "gw.xnys", "relay.one");
@@ -577,7 +552,7 @@ async fn a_pinned_server_certificate_of_another_ca_is_refused_by_the_client() {
         .collect();
     let pinned = Membership::new(Text::parse("ours").unwrap(), members).unwrap();
     // Raw: the failure is the client's own TLS error, unknown_ca.
-    let ours = tls(&net, &net.ca_certificate_pem, "gw.xnys");
+    let ours = tls_of(&net, &net.ca_certificate_pem, "gw.xnys");
     let mut client = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     client.set_default_client_config(
         ours.client_config(&foreign_pin, &Limits::default())
@@ -613,7 +588,7 @@ async fn a_pinned_server_certificate_of_another_ca_is_refused_by_the_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_names_the_member_it_reaches_and_writes_one_canonical_frame() {
     let net = identity("sni");
-    let relay = tls(&net, &net.ca_certificate_pem, "relay.one");
+    let relay = tls_of(&net, &net.ca_certificate_pem, "relay.one");
     let server = quinn::Endpoint::server(
         relay.server_config(&Limits::default()).unwrap(),
         "127.0.0.1:0".parse().unwrap(),
@@ -772,7 +747,7 @@ async fn raw() -> Raw {
     let server = endpoint(&net, "relay.one", recorder.clone());
     let addr = server.local_addr().unwrap();
     let probe = Probe::new(
-        &tls(&net, &net.ca_certificate_pem, "gw.xnys"),
+        &tls_of(&net, &net.ca_certificate_pem, "gw.xnys"),
         &pin_of(&net.membership, "relay.one"),
         None,
     )
@@ -997,7 +972,7 @@ async fn a_node_refuses_quic_versions_other_than_1() {
     let server = endpoint(&net, "relay.one", recorder.clone());
     let addr = server.local_addr().unwrap();
     let membership = &net.membership;
-    let gateway = tls(&net, &net.ca_certificate_pem, "gw.xnys");
+    let gateway = tls_of(&net, &net.ca_certificate_pem, "gw.xnys");
     let mut client = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
     for (version, refused) in [
         (0xff00_001d_u32, true),

@@ -4,9 +4,13 @@
 //! the receiver duties in order, signed Errors, and a node that keeps
 //! serving after every refusal.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use support::{tls_of, Recorder};
 
 use isthmus_spec::ident::Mic;
 use isthmus_spec::ids::{NodeId, Text};
@@ -15,7 +19,7 @@ use isthmus_spec::{Body, Envelope, ReasonCode};
 use isthmus_transport::probe::{self, Probe};
 use isthmus_transport::{
     Answer, Delivered, Endpoint, Handler, Limits, NetworkIdentity, NodeContext, NodeSpec, Request,
-    SendError, TlsIdentity,
+    SendError,
 };
 
 fn spec(id: &str, role: Role, market: Option<&str>) -> NodeSpec {
@@ -56,29 +60,6 @@ fn network() -> Net {
         identity,
         membership,
     }
-}
-
-#[derive(Default)]
-struct Recorder {
-    seen: Mutex<Vec<Request>>,
-}
-
-#[async_trait::async_trait]
-impl Handler for Recorder {
-    async fn handle(&self, request: Request) -> Answer {
-        self.seen.lock().unwrap().push(request);
-        Answer::Acknowledge
-    }
-}
-
-fn tls_of(identity: &NetworkIdentity, ca_pem: &str, id: &str) -> TlsIdentity {
-    let node = identity.node(id).unwrap();
-    TlsIdentity::from_pem(
-        ca_pem.as_bytes(),
-        node.certificate_pem.as_bytes(),
-        node.tls_key_pem.as_bytes(),
-    )
-    .unwrap()
 }
 
 fn endpoint(net: &Net, id: &str, handler: Arc<dyn Handler>) -> Endpoint {

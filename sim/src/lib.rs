@@ -10,6 +10,7 @@
 //! A large simulation is many independent runs (each its own network with a
 //! seed derived from the simulation's), spread over the machine's cores.
 
+mod canonical;
 pub mod exhaustive;
 pub mod report;
 pub mod rng;

@@ -22,81 +22,61 @@
 //! The text is the engines' `Debug` form, which is canonical (maps in key
 //! order, fields in declaration order); the abstraction works on that text.
 
+use std::collections::{HashMap, HashSet};
+
 /// The canonical text of `text`, the `Debug` form of a state.
 pub(crate) fn canonical(text: &str) -> String {
     let text = without_counters(text);
     let tokens = tokens(&text);
     let passive = passive_ranges(&text);
     let is_passive = |at: usize| passive.iter().any(|(start, end)| at >= *start && at < *end);
-    let live: std::collections::HashSet<&str> = tokens
+    let live: HashSet<&str> = tokens
         .iter()
         .filter(|token| !is_passive(token.start))
         .map(|token| &text[token.start..token.end])
         .collect();
-    // Rebuild the text with the dead entries of passive lists left out and
+    // The text again, with the dead entries of passive lists left out and
     // every random value replaced by its number of first appearance.
-    let mut names: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut names = HashMap::new();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    let mut passive_iter = passive.iter().peekable();
-    let mut token_iter = tokens.iter().peekable();
-    while at < text.len() {
-        if let Some(&&(start, end)) = passive_iter.peek() {
-            if start == at {
-                passive_iter.next();
-                let mut first = true;
-                for (element_start, element_end) in elements(&text, start, end) {
-                    let dead = tokens.iter().any(|token| {
-                        token.start >= element_start
-                            && token.end <= element_end
-                            && !live.contains(&text[token.start..token.end])
-                    });
-                    if dead {
-                        continue;
-                    }
-                    if !first {
-                        out.push_str(", ");
-                    }
-                    first = false;
-                    renamed(
-                        &text,
-                        element_start,
-                        element_end,
-                        &tokens,
-                        &mut names,
-                        &mut out,
-                    );
-                }
-                while token_iter.peek().is_some_and(|token| token.start < end) {
-                    token_iter.next();
-                }
-                at = end;
+    for &(start, end) in &passive {
+        if start < at {
+            continue; // inside the list before
+        }
+        renamed(&text, at, start, &tokens, &mut names, &mut out);
+        let mut first = true;
+        for (element_start, element_end) in elements(&text, start, end) {
+            let dead = within(&tokens, element_start, element_end)
+                .iter()
+                .any(|token| !live.contains(&text[token.start..token.end]));
+            if dead {
                 continue;
             }
+            if !first {
+                out.push_str(", ");
+            }
+            first = false;
+            renamed(
+                &text,
+                element_start,
+                element_end,
+                &tokens,
+                &mut names,
+                &mut out,
+            );
         }
-        let next_stop = [
-            passive_iter.peek().map(|(start, _)| *start),
-            token_iter.peek().map(|token| token.start),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(text.len());
-        if next_stop > at {
-            out.push_str(&text[at..next_stop]);
-            at = next_stop;
-            continue;
-        }
-        if let Some(token) = token_iter.next() {
-            let value = &text[token.start..token.end];
-            let count = names.len();
-            let number = *names.entry(value).or_insert(count);
-            out.push('#');
-            out.push_str(&number.to_string());
-            at = token.end;
-        }
+        at = end;
     }
+    renamed(&text, at, text.len(), &tokens, &mut names, &mut out);
     out
+}
+
+/// The tokens inside `start..end` (`tokens` is in order).
+fn within(tokens: &[Token], start: usize, end: usize) -> &[Token] {
+    let first = tokens.partition_point(|token| token.start < start);
+    let last = tokens.partition_point(|token| token.end <= end);
+    &tokens[first..last.max(first)]
 }
 
 /// Copies `text[start..end]` with its random values renamed.
@@ -105,14 +85,11 @@ fn renamed<'a>(
     start: usize,
     end: usize,
     tokens: &[Token],
-    names: &mut std::collections::HashMap<&'a str, usize>,
+    names: &mut HashMap<&'a str, usize>,
     out: &mut String,
 ) {
     let mut at = start;
-    for token in tokens
-        .iter()
-        .filter(|token| token.start >= start && token.end <= end)
-    {
+    for token in within(tokens, start, end) {
         out.push_str(&text[at..token.start]);
         let value = &text[token.start..token.end];
         let count = names.len();

@@ -1130,23 +1130,23 @@ fn fingerprint_of(value: &impl fmt::Debug) -> u128 {
 }
 
 impl State {
+    /// The time and the fault budgets left.
+    fn budgets(&self) -> (u64, u32, u32, u32, u32, u32) {
+        (
+            self.now_ms,
+            self.losses_left,
+            self.duplicates_left,
+            self.delays_left,
+            self.reorders_left,
+            self.crashes_left,
+        )
+    }
+
     /// The fingerprint of the state's canonical text ([`crate::canonical`]):
     /// states alike but for random values, dead ids and idle counters share it.
     fn canonical_fingerprint(&mut self) -> u128 {
         let mut text = String::with_capacity(32 * 1024);
-        let _ = write!(
-            text,
-            "{:?}",
-            (
-                self.now_ms,
-                self.losses_left,
-                self.duplicates_left,
-                self.delays_left,
-                self.reorders_left,
-                self.crashes_left,
-                &self.broken,
-            )
-        );
+        let _ = write!(text, "{:?}", (self.budgets(), &self.broken));
         for node in &mut self.nodes {
             let known = match &node.text {
                 Some(known) => Rc::clone(known),
@@ -1202,14 +1202,7 @@ impl State {
             return self.canonical_fingerprint();
         }
         let mut f = Fingerprinter::new();
-        f.add(&(
-            self.now_ms,
-            self.losses_left,
-            self.duplicates_left,
-            self.delays_left,
-            self.reorders_left,
-            self.crashes_left,
-        ));
+        f.add(&self.budgets());
         for node in &mut self.nodes {
             let known = match node.fingerprint {
                 Some(known) => known,

@@ -28,8 +28,8 @@ use std::collections::{HashMap, HashSet};
 pub(crate) fn canonical(text: &str) -> String {
     let text = without_counters(text);
     let tokens = tokens(&text);
-    let passive = passive_ranges(&text);
-    let is_passive = |at: usize| passive.iter().any(|(start, end)| at >= *start && at < *end);
+    let passive = passive_lists(&text);
+    let is_passive = |at: usize| passive.iter().any(|list| at >= list.start && at < list.end);
     let live: HashSet<&str> = tokens
         .iter()
         .filter(|token| !is_passive(token.start))
@@ -40,13 +40,13 @@ pub(crate) fn canonical(text: &str) -> String {
     let mut names = HashMap::new();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for &(start, end) in &passive {
-        if start < at {
+    for list in &passive {
+        if list.start < at {
             continue; // inside the list before
         }
-        renamed(&text, at, start, &tokens, &mut names, &mut out);
+        renamed(&text, at, list.start, &tokens, &mut names, &mut out);
         let mut first = true;
-        for (element_start, element_end) in elements(&text, start, end) {
+        for &(element_start, element_end) in &list.elements {
             let dead = within(&tokens, element_start, element_end)
                 .iter()
                 .any(|token| !live.contains(&text[token.start..token.end]));
@@ -66,7 +66,7 @@ pub(crate) fn canonical(text: &str) -> String {
                 &mut out,
             );
         }
-        at = end;
+        at = list.end;
     }
     renamed(&text, at, text.len(), &tokens, &mut names, &mut out);
     out
@@ -109,12 +109,11 @@ struct Token {
 
 /// Where message ids and 32-byte values (secrets, hashlocks) are.
 fn tokens(text: &str) -> Vec<Token> {
-    const OPENINGS: [(&str, char); 2] = [("MessageId { text: \"", '"'), ("Hex32(\"", '"')];
     let mut found = Vec::new();
-    for (opening, close) in OPENINGS {
+    for opening in ["MessageId { text: \"", "Hex32(\""] {
         for offset in memchr::memmem::find_iter(text.as_bytes(), opening.as_bytes()) {
             let start = offset + opening.len();
-            let Some(length) = memchr::memchr(close as u8, &text.as_bytes()[start..]) else {
+            let Some(length) = memchr::memchr(b'"', &text.as_bytes()[start..]) else {
                 break;
             };
             found.push(Token {
@@ -127,56 +126,51 @@ fn tokens(text: &str) -> Vec<Token> {
     found
 }
 
-/// The insides of the lists that only remember ids: `handled: [...]`, the
-/// relay's `lock_requests: {...}` and the check's `HANDLED[...]`.
-fn passive_ranges(text: &str) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::new();
-    for opening in ["handled: [", "lock_requests: {", "HANDLED["] {
-        for offset in memchr::memmem::find_iter(text.as_bytes(), opening.as_bytes()) {
-            let start = offset + opening.len();
-            ranges.push((start, closing(text, start)));
-        }
-    }
-    ranges.sort();
-    ranges
+/// The inside of a list in the text, and its elements.
+struct List {
+    start: usize,
+    end: usize,
+    elements: Vec<(usize, usize)>,
 }
 
-/// The index of the bracket that closes the list whose inside starts at `start`.
-fn closing(text: &str, start: usize) -> usize {
+/// The lists that only remember ids: `handled: [...]`, the relay's
+/// `lock_requests: {...}` and the check's `HANDLED{...}`, in text order.
+fn passive_lists(text: &str) -> Vec<List> {
+    let mut lists = Vec::new();
+    for opening in ["handled: [", "lock_requests: {", "HANDLED{"] {
+        for offset in memchr::memmem::find_iter(text.as_bytes(), opening.as_bytes()) {
+            lists.push(list_at(text, offset + opening.len()));
+        }
+    }
+    lists.sort_by_key(|list| list.start);
+    lists
+}
+
+/// The list whose inside starts at `start`: up to the bracket that closes
+/// it, split at its top-level commas. (The lists hold node ids, message ids,
+/// references and legs: no quote or bracket inside a string.)
+fn list_at(text: &str, start: usize) -> List {
+    let bytes = text.as_bytes();
+    let mut elements = Vec::new();
     let mut depth = 0usize;
     let mut in_string = false;
-    for (offset, byte) in text.as_bytes()[start..].iter().enumerate() {
+    let mut element = start;
+    let mut end = text.len();
+    for (at, byte) in bytes.iter().enumerate().skip(start) {
         match byte {
             b'"' => in_string = !in_string,
             b'[' | b'{' | b'(' if !in_string => depth += 1,
             b']' | b'}' | b')' if !in_string => {
                 if depth == 0 {
-                    return start + offset;
+                    end = at;
+                    break;
                 }
                 depth -= 1;
             }
-            _ => {}
-        }
-    }
-    text.len()
-}
-
-/// The elements of the list `text[start..end]`, split at its top-level commas.
-fn elements(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
-    let mut found = Vec::new();
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut element = start;
-    let bytes = text.as_bytes();
-    for at in start..end {
-        match bytes[at] {
-            b'"' => in_string = !in_string,
-            b'[' | b'{' | b'(' if !in_string => depth += 1,
-            b']' | b'}' | b')' if !in_string => depth = depth.saturating_sub(1),
             b',' if !in_string && depth == 0 => {
-                found.push((element, at));
+                elements.push((element, at));
                 element = at + 1;
-                while element < end && bytes[element] == b' ' {
+                while bytes.get(element) == Some(&b' ') {
                     element += 1;
                 }
             }
@@ -184,9 +178,13 @@ fn elements(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
         }
     }
     if element < end {
-        found.push((element, end));
+        elements.push((element, end));
     }
-    found
+    List {
+        start,
+        end,
+        elements,
+    }
 }
 
 /// `text` without the relay's statistics, and without the write counters
@@ -195,18 +193,19 @@ fn without_counters(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     loop {
-        let stats = memchr::memmem::find(rest.as_bytes(), b", stats: RelayStats {");
         let writes =
             memchr::memmem::find(rest.as_bytes(), b"writes: [], actions: [], next_write: ");
+        let stats = memchr::memmem::find(rest.as_bytes(), b", stats: RelayStats {")
+            .filter(|at| writes.is_none_or(|w| *at < w));
         match (stats, writes) {
             (None, None) => break,
-            (Some(at), other) if other.is_none_or(|w| at < w) => {
+            (Some(at), _) => {
                 out.push_str(&rest[..at]);
                 let after = &rest[at..];
                 let end = after.find('}').map_or(after.len(), |end| end + 1);
                 rest = &after[end..];
             }
-            (_, Some(at)) => {
+            (None, Some(at)) => {
                 let prefix = "writes: [], actions: [], next_write: ";
                 out.push_str(&rest[..at + prefix.len()]);
                 let after = &rest[at + prefix.len()..];
@@ -226,7 +225,6 @@ fn without_counters(text: &str) -> String {
                     rest = after;
                 }
             }
-            (Some(_), None) => unreachable!("matched by the arm above"),
         }
     }
     out.push_str(rest);

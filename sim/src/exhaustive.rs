@@ -90,9 +90,10 @@ pub struct CheckConfig {
     /// ids nothing can name again and counters nothing reads
     /// ([`crate::canonical`]); false compares everything.
     pub symmetry: bool,
-    /// Check the invariants of every state but not liveness, and stop at a
-    /// state whose atomicity is decided for good (every leg locked and
-    /// claimed or refunded): an end state then names that decision.
+    /// Stop at a state whose ledgers have decided (every leg locked and
+    /// claimed or refunded), naming that decision as an end state: every
+    /// state before is checked for every invariant of a state, liveness only
+    /// at the ends reached before any decision.
     pub safety_only: bool,
     /// A broken variant, to show the check can fail.
     #[cfg(feature = "broken-variants")]
@@ -384,8 +385,6 @@ struct State {
     sets_fingerprint: u128,
     /// A violation seen while the last action ran.
     broken: Option<(Invariant, String)>,
-    /// Whether states are told apart by their canonical text.
-    symmetry: bool,
 }
 
 /// The fixed parts of a check: the trade, the nodes' configurations.
@@ -557,7 +556,6 @@ impl Setup {
             ledger_fingerprints: vec![None; 2],
             sets_fingerprint: 0,
             broken: None,
-            symmetry: self.config.symmetry,
         })
     }
 
@@ -1172,14 +1170,11 @@ impl State {
         for ledger in &self.ledgers {
             let _ = write!(text, "\u{1f}{ledger:?}");
         }
-        let _ = write!(text, "\u{1f}{:?}\u{1f}HANDLED[", self.final_words);
-        for (index, cause) in self.handled.iter().enumerate() {
-            if index > 0 {
-                text.push_str(", ");
-            }
-            let _ = write!(text, "{cause:?}");
-        }
-        text.push(']');
+        let _ = write!(
+            text,
+            "\u{1f}{:?}\u{1f}HANDLED{:?}",
+            self.final_words, self.handled
+        );
         let mut links: BTreeMap<(usize, usize), Vec<&Flight>> = BTreeMap::new();
         for flight in &self.flights {
             links
@@ -1196,9 +1191,10 @@ impl State {
         xxhash_rust::xxh3::xxh3_128(crate::canonical::canonical(&text).as_bytes())
     }
 
-    /// Everything in the state; the messages in flight as a multiset.
-    fn fingerprint(&mut self) -> u128 {
-        if self.symmetry {
+    /// Everything in the state (up to renaming with `symmetry`); the
+    /// messages in flight as a multiset.
+    fn fingerprint(&mut self, symmetry: bool) -> u128 {
+        if symmetry {
             return self.canonical_fingerprint();
         }
         let mut f = Fingerprinter::new();
@@ -1491,7 +1487,7 @@ pub fn check_with_progress(
     let mut initial = setup.initial()?;
     let mut report = CheckReport::default();
     let mut visited: HashSet<u128> = HashSet::new();
-    visited.insert(initial.fingerprint());
+    visited.insert(initial.fingerprint(setup.config.symmetry));
     let mut stack: Vec<(usize, String, State)> = vec![(0, "start".to_string(), initial)];
     let mut path: Vec<String> = Vec::new();
     while let Some((depth, what, state)) = stack.pop() {
@@ -1540,7 +1536,7 @@ pub fn check_with_progress(
             return Ok(report);
         }
         for (what, mut next) in successors {
-            if visited.insert(next.fingerprint()) {
+            if visited.insert(next.fingerprint(setup.config.symmetry)) {
                 stack.push((depth + 1, what, next));
             }
         }
